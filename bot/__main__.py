@@ -1,0 +1,177 @@
+"""Command line: `python -m bot [run|migrate|backup PATH|check-config|sync] [--config PATH]`.
+
+Configuration problems print a short explanation and exit with status 2 before anything is
+created, so a volunteer admin never has to read a traceback to find a typo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import discord
+
+from bot import __version__
+from bot.config import DEFAULT_CONFIG_PATH, ConfigError, HearthConfig, load_config, load_token
+from bot.db import Database, MigrationError
+
+EXIT_CONFIG = 2
+log = logging.getLogger("bot")
+
+
+def configure_logging(config: HearthConfig) -> None:
+    logging.basicConfig(
+        level=config.logging.level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("discord").setLevel(config.logging.discord_level)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+async def run_bot(config: HearthConfig, token: str) -> None:
+    from bot.app import HearthBot
+
+    bot = HearthBot(config)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(signum, stop.set)
+    runner = asyncio.create_task(bot.start(token))
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if stopper in done:
+        log.info("shutting down")
+    stopper.cancel()
+    await bot.close()
+    if runner in done:
+        runner.result()  # surface a login or connection failure
+    else:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+
+async def migrate(config: HearthConfig) -> list[str]:
+    db = Database(config.database.path)
+    await db.connect()
+    try:
+        return await db.migrate()
+    finally:
+        await db.close()
+
+
+async def backup(config: HearthConfig, destination: Path) -> None:
+    if not config.database.path.exists():
+        raise ConfigError(f"There is no database at {config.database.path} to back up.")
+    db = Database(config.database.path)
+    await db.connect()
+    try:
+        await db.backup(destination)
+    finally:
+        await db.close()
+
+
+async def sync(config: HearthConfig, token: str) -> None:
+    """Force a command sync without starting the gateway, e.g. after a failed deploy."""
+    from bot.app import HearthBot
+
+    # setup_hook must not sync on its own: this command always syncs, once.
+    bot = HearthBot(
+        config.model_copy(
+            update={"discord": config.discord.model_copy(update={"sync_commands": False})}
+        )
+    )
+    try:
+        await bot.login(token)
+        await bot.sync_commands_if_changed(force=True)
+    finally:
+        await bot.close()
+
+
+def describe(config: HearthConfig) -> str:
+    lines = [f"Hearth {__version__} would use:"]
+    for section, values in config.model_dump(mode="json").items():
+        for key, value in values.items():
+            lines.append(f"  {section}.{key} = {value!r}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Run and manage Hearth.")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start the bot (the default)")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    backup_parser = sub.add_parser("backup", help="copy the live database consistently")
+    backup_parser.add_argument("path", type=Path)
+    sub.add_parser("check-config", help="validate the config and show what would be used")
+    sub.add_parser("sync", help="sync slash commands with Discord now")
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+
+    try:
+        config = load_config(args.config)
+        token = load_token().get_secret_value() if command in {"run", "sync"} else None
+    except ConfigError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(config)
+
+    try:
+        if command == "check-config":
+            print(describe(config))
+            print(
+                "  token: "
+                + ("set (hidden)" if load_token_quietly() else "NOT SET (DISCORD_TOKEN)")
+            )
+        elif command == "migrate":
+            applied = asyncio.run(migrate(config))
+            print("applied: " + ", ".join(applied) if applied else "database is up to date")
+        elif command == "backup":
+            asyncio.run(backup(config, args.path))
+            print(f"backup written to {args.path}")
+        elif command == "sync":
+            assert token is not None
+            asyncio.run(sync(config, token))
+        else:
+            assert token is not None
+            asyncio.run(run_bot(config, token))
+    except (ConfigError, MigrationError) as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except discord.LoginFailure:
+        print(
+            "hearth: Discord refused the token in DISCORD_TOKEN; copy it again from the "
+            "developer portal (Bot → Reset Token).",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "hearth: enable the Server Members intent for this bot in the developer portal "
+            "(Bot → Privileged Gateway Intents): Hearth needs it to notice members leaving.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def load_token_quietly() -> bool:
+    try:
+        load_token()
+    except ConfigError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""The Hearth bot: wires the store, the dispatcher and the cogs to discord.py.
+
+Start-up order matters: migrations first (nothing may read an old schema), then the dispatcher
+(rebuilt from the database), then the cogs with their persistent views (buttons work from the
+first event), then command sync — only when the command tree changed since the last sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import pkgutil
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+import cogs
+from bot import __version__
+from bot.clock import Clock, SystemClock
+from bot.config import HearthConfig
+from bot.db import Database
+from bot.scheduling import Dispatcher
+from bot.services.audit import AuditService
+from bot.services.guilds import GuildRegistry
+from bot.services.notices import NoticeService
+from bot.services.settings import SettingsService
+from bot.services.timers import TimerService
+from bot.tree import NO_MENTIONS, HearthTree
+
+log = logging.getLogger(__name__)
+
+COMMANDS_HASH_KEY = "commands_hash"
+
+# A feature's count for `/about` ("groups", "rotas", …), given a server id.
+StatCounter = Callable[[int], Awaitable[int]]
+
+
+def point_at_endpoint(config: HearthConfig) -> None:
+    """Route discord.py's REST and gateway traffic to a Discord-compatible endpoint if set.
+
+    discord.py keeps these as class attributes, so this applies process-wide; unset values leave
+    the real Discord in place.
+    """
+    if config.discord.api_base:
+        discord.http.Route.BASE = config.discord.api_base
+    if config.discord.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
+
+
+def extension_names() -> list[str]:
+    """Every cog module or package in `cogs/`; modules starting with `_` are shared helpers."""
+    return sorted(
+        f"cogs.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+def intents() -> discord.Intents:
+    """Only what Hearth uses: guild structure and member joins/leaves (privileged: members)."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.members = True
+    return chosen
+
+
+class HearthBot(commands.Bot):
+    def __init__(
+        self,
+        config: HearthConfig,
+        *,
+        clock: Clock | None = None,
+        extensions: list[str] | None = None,
+    ) -> None:
+        point_at_endpoint(config)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            tree_cls=HearthTree,
+            help_command=None,
+            allowed_mentions=NO_MENTIONS,
+            chunk_guilds_at_startup=False,
+            max_messages=None,
+        )
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(config.database.path)
+        self.settings = SettingsService(self.db, self.clock, config.defaults.timezone)
+        self.audit_log = AuditService(self.db, self.clock)
+        self.timers = TimerService(self.db)
+        self.notices = NoticeService(self.db, self.clock)
+        self.guild_registry = GuildRegistry(self.db, self.clock)
+        self.dispatcher = Dispatcher(self.clock, self.timers)
+        self.started_monotonic = time.monotonic()
+        self.synced_commands = False
+        self._extensions = extension_names() if extensions is None else extensions
+        self._hearth_ready = asyncio.Event()
+        self.about_stats: dict[str, StatCounter] = {}
+        # Steps before a group join (cogs._gates.JoinGate); features append theirs in cog_load.
+        self.join_gates: list[Any] = []
+
+    # --- start-up ----------------------------------------------------------------------------
+    async def setup_hook(self) -> None:
+        await self.db.connect()
+        applied = await self.db.migrate()
+        if applied:
+            log.info("database migrated: %s", ", ".join(applied))
+        await self.dispatcher.start()
+        for name in self._extensions:
+            await self.load_extension(name)
+        if self.config.discord.sync_commands:
+            await self.sync_commands_if_changed()
+
+    def commands_hash(self) -> str:
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        payload.sort(key=lambda item: (item.get("type", 1), item["name"]))
+        encoded = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+    async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
+        """Sync global commands only when they changed: syncing is rate limited by Discord."""
+        current = self.commands_hash()
+        stored = await self.db.fetchval(
+            "SELECT value FROM bot_meta WHERE key = ?", (COMMANDS_HASH_KEY,)
+        )
+        if stored == current and not force:
+            log.info("slash commands unchanged since last sync")
+            return False
+        synced = await self.tree.sync()
+        await self.db.execute(
+            "INSERT INTO bot_meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (COMMANDS_HASH_KEY, current),
+        )
+        self.synced_commands = True
+        log.info("synced %d slash commands", len(synced))
+        return True
+
+    async def on_ready(self) -> None:
+        await self.reconcile_guilds()
+        self._hearth_ready.set()
+        log.info("Hearth %s ready in %d servers", __version__, len(self.guilds))
+
+    async def reconcile_guilds(self) -> None:
+        """Catch up on servers joined or left while the bot was offline."""
+        present = {guild.id for guild in self.guilds}
+        known = await self.guild_registry.present_ids()
+        for guild in self.guilds:
+            if guild.id not in known and await self.guild_registry.joined(guild.id):
+                self.dispatch("hearth_guild_added", guild)
+        for guild_id in known - present:
+            await self.guild_registry.left(guild_id)
+            self.dispatch("hearth_guild_removed", guild_id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        if await self.guild_registry.joined(guild.id):
+            self.dispatch("hearth_guild_added", guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.guild_registry.left(guild.id)
+        self.dispatch("hearth_guild_removed", guild.id)
+
+    async def wait_until_hearth_ready(self) -> None:
+        await self._hearth_ready.wait()
+
+    @property
+    def uptime_seconds(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+    # --- helpers cogs share ------------------------------------------------------------------
+    async def audit(
+        self, guild: discord.Guild | None, actor_id: int, action: str, detail: str = ""
+    ) -> None:
+        """Record an admin action and post it to the server's log channel if one is set."""
+        if guild is None:
+            return
+        entry = await self.audit_log.record(guild.id, actor_id, action, detail)
+        settings = await self.settings.get(guild.id)
+        if settings.log_channel_id is None:
+            return
+        channel = guild.get_channel(settings.log_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            log.warning("log channel %s of guild %s is gone", settings.log_channel_id, guild.id)
+            return
+        stamp = int(entry.created_at.timestamp())
+        text = f"<t:{stamp}:f> <@{actor_id}> **{action}**" + (f" — {detail}" if detail else "")
+        try:
+            await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("could not post to the log channel of guild %s: %s", guild.id, exc.code)
+
+    async def alert(self, guild: discord.Guild, text: str) -> bool:
+        """Tell coordinators in the alerts channel (or the log channel as a fallback)."""
+        settings = await self.settings.get(guild.id)
+        for channel_id in (settings.alerts_channel_id, settings.log_channel_id):
+            channel = guild.get_channel(channel_id) if channel_id else None
+            if not isinstance(channel, discord.TextChannel):
+                continue
+            try:
+                await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
+                return True
+            except discord.HTTPException as exc:
+                log.warning("could not alert in guild %s: %s", guild.id, exc.code)
+        log.warning("guild %s has no usable alerts channel; an alert was not delivered", guild.id)
+        return False
+
+    async def dm(self, guild_id: int, user_id: int, content: str, **kwargs: Any) -> bool:
+        """DM a member; if their DMs are closed, hold it for their next interaction instead."""
+        try:
+            user = self.get_user(user_id) or await self.fetch_user(user_id)
+            await user.send(content, allowed_mentions=NO_MENTIONS, **kwargs)
+            return True
+        except discord.Forbidden:
+            await self.notices.hold(guild_id, user_id, content)
+            return False
+        except discord.NotFound:
+            log.info("user %s no longer exists; a DM was dropped", user_id)
+            return False
+
+    # --- shutdown ----------------------------------------------------------------------------
+    async def close(self) -> None:
+        await self.dispatcher.shutdown()
+        await super().close()
+        await self.db.close()

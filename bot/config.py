@@ -1,0 +1,144 @@
+"""Process-wide configuration, read from TOML plus the token from the environment.
+
+Server-specific settings (time zone, roles, channels, limits) live in the database and are
+changed with `/setup` and `/admin set`; this file only holds what the operator of the process
+decides: where the database is, how to log, how to reach Discord, and the defaults for new servers.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+TOKEN_ENV_VAR = "DISCORD_TOKEN"
+DEFAULT_CONFIG_PATH = Path("config.toml")
+
+
+class ConfigError(Exception):
+    """A config problem explained for a human; the CLI prints it and exits with status 2."""
+
+
+def validate_timezone_name(name: str) -> str:
+    """Reject names zoneinfo cannot load, so a typo fails at start-up, not at the first schedule."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"'{name}' is not an IANA time zone name (examples: 'Europe/London', "
+            "'America/New_York', 'UTC')"
+        ) from exc
+    return name
+
+
+TimezoneName = Annotated[str, AfterValidator(validate_timezone_name)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DiscordSection(_Section):
+    """Lets the bot talk to a Discord-compatible endpoint (a rate-limit proxy or the test fake)."""
+
+    api_base: str | None = Field(
+        default=None, description="REST base URL, e.g. http://127.0.0.1:8080/api/v10"
+    )
+    gateway_url: str | None = Field(
+        default=None, description="Gateway URL, e.g. ws://127.0.0.1:8080/"
+    )
+    sync_commands: bool = Field(
+        default=True, description="Sync slash commands at start-up when they changed"
+    )
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+
+class DatabaseSection(_Section):
+    path: Path = Field(default=Path("hearth.db"), description="SQLite database file")
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    discord_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+
+class DefaultsSection(_Section):
+    """Defaults a new server starts with until a coordinator changes them in `/setup`."""
+
+    timezone: TimezoneName = "UTC"
+    removed_server_retention_days: int = Field(default=30, ge=0, le=365)
+
+
+class HearthConfig(_Section):
+    discord: DiscordSection = DiscordSection()
+    database: DatabaseSection = DatabaseSection()
+    logging: LoggingSection = LoggingSection()
+    defaults: DefaultsSection = DefaultsSection()
+
+
+def _describe(error: ValidationError) -> str:
+    """Name each failing field and what is expected, in words a volunteer admin can act on."""
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(
+                f"- {where}: unknown setting (check the spelling against config.example.toml)"
+            )
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            lines.append(f"- {where}: {message}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path = DEFAULT_CONFIG_PATH) -> HearthConfig:
+    if not path.exists():
+        raise ConfigError(
+            f"No config file at {path}. Copy config.example.toml to {path} and edit it."
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read {path}: {exc}") from None
+    try:
+        return HearthConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path} has problems:\n{_describe(exc)}") from None
+
+
+def load_token(environ: dict[str, str] | None = None) -> SecretStr:
+    """The token only ever comes from the environment, so it never lands in a file or a repo."""
+    value = (os.environ if environ is None else environ).get(TOKEN_ENV_VAR, "").strip()
+    if not value:
+        raise ConfigError(
+            f"The bot token is missing: set the environment variable {TOKEN_ENV_VAR} "
+            "to the token from the Discord developer portal."
+        )
+    return SecretStr(value)

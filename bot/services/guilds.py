@@ -1,0 +1,64 @@
+"""The registry of servers the bot is in, so a removal can be undone within the retention window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from bot.clock import Clock
+from bot.db import Database, from_ts, to_ts
+
+
+class GuildRecord(BaseModel):
+    guild_id: int
+    joined_at: datetime
+    left_at: datetime | None
+    greeted_at: datetime | None
+
+
+class GuildRegistry:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def joined(self, guild_id: int) -> bool:
+        """Record that the bot is in a server; True when it is new (never seen before)."""
+        now = to_ts(self._clock.now())
+        inserted = await self._db.execute(
+            "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (guild_id, now),
+        )
+        if not inserted:
+            await self._db.execute(
+                "UPDATE guilds SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL",
+                (guild_id,),
+            )
+        return bool(inserted)
+
+    async def left(self, guild_id: int) -> None:
+        await self._db.execute(
+            "UPDATE guilds SET left_at = ? WHERE guild_id = ? AND left_at IS NULL",
+            (to_ts(self._clock.now()), guild_id),
+        )
+
+    async def mark_greeted(self, guild_id: int) -> None:
+        await self._db.execute(
+            "UPDATE guilds SET greeted_at = ? WHERE guild_id = ?",
+            (to_ts(self._clock.now()), guild_id),
+        )
+
+    async def get(self, guild_id: int) -> GuildRecord | None:
+        row = await self._db.fetchone("SELECT * FROM guilds WHERE guild_id = ?", (guild_id,))
+        if row is None:
+            return None
+        return GuildRecord(
+            guild_id=row["guild_id"],
+            joined_at=from_ts(row["joined_at"]),
+            left_at=None if row["left_at"] is None else from_ts(row["left_at"]),
+            greeted_at=None if row["greeted_at"] is None else from_ts(row["greeted_at"]),
+        )
+
+    async def present_ids(self) -> set[int]:
+        rows = await self._db.fetchall("SELECT guild_id FROM guilds WHERE left_at IS NULL")
+        return {row["guild_id"] for row in rows}

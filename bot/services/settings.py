@@ -1,0 +1,169 @@
+"""Per-server settings: one validated model, stored as key/value rows so new keys need no migration.
+
+Every setting a feature reads is declared here with its default, bounds and a plain description,
+which `/admin settings`, `/admin set` (with autocomplete) and `/setup` all use.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.clock import Clock
+from bot.config import validate_timezone_name
+from bot.db import Database, to_ts
+from bot.errors import UserFacingError
+
+
+class GuildSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    timezone: str = Field("UTC", description="Server time zone (IANA name, e.g. Europe/London)")
+    coordinator_role_id: int | None = Field(None, description="Role whose members coordinate")
+    supporter_role_id: int | None = Field(None, description="Role of trained peer supporters")
+    log_channel_id: int | None = Field(None, description="Channel for the audit trail")
+    alerts_channel_id: int | None = Field(
+        None, description="Channel for coordinator alerts (uncovered shifts, requests)"
+    )
+    support_channel_id: int | None = Field(
+        None, description="Channel where private support threads are opened"
+    )
+    guidelines_role_id: int | None = Field(
+        None, description="Role given on accepting the server guidelines (optional)"
+    )
+    checkin_grace_minutes: int = Field(
+        60, ge=0, le=1440, description="How late a missed check-in may still be sent"
+    )
+    retention_days: int = Field(
+        90, ge=1, le=3650, description="Days check-in answers and notes are kept"
+    )
+    max_shifts_per_week: int = Field(
+        3, ge=1, le=21, description="Most shifts a supporter may hold a week"
+    )
+    min_rest_hours: int = Field(8, ge=0, le=72, description="Rest required between two shifts")
+    reminder_hours: list[int] = Field(
+        default_factory=lambda: [24, 1], description="Hours before a shift to remind (e.g. 24,1)"
+    )
+    coverage_alert_hours: int = Field(
+        48, ge=1, le=336, description="Alert coordinators this long before an uncovered slot"
+    )
+    support_claim_alert_minutes: int = Field(
+        15, ge=1, le=1440, description="Alert if a support request is unclaimed this long"
+    )
+    keyword_watch_enabled: bool = Field(
+        False, description="Signpost crisis resources on watched phrases (needs message content)"
+    )
+    setup_completed: bool = Field(False, description="Whether /setup has been completed")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return validate_timezone_name(value)
+
+    @field_validator("reminder_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError("give whole hours separated by commas, e.g. 24,1")
+            value = [int(part) for part in parts]
+        if isinstance(value, list):
+            if len(value) > 5 or any(not 0 < int(hour) <= 168 for hour in value):
+                raise ValueError("up to 5 reminders, each between 1 and 168 hours")
+            return sorted({int(hour) for hour in value}, reverse=True)
+        return value
+
+
+SETTING_KEYS: tuple[str, ...] = tuple(GuildSettings.model_fields)
+
+
+def describe(key: str) -> str:
+    return GuildSettings.model_fields[key].description or key
+
+
+def _parse_raw(key: str, raw: str) -> Any:
+    """Turn what a coordinator typed into the setting's type, or explain what is expected."""
+    annotation = GuildSettings.model_fields[key].annotation
+    text = raw.strip()
+    if annotation is bool:
+        lowered = text.lower()
+        if lowered in {"on", "yes", "true", "1"}:
+            return True
+        if lowered in {"off", "no", "false", "0"}:
+            return False
+        raise UserFacingError(f"`{key}` takes on or off.")
+    if annotation in (int, int | None):
+        if annotation == int | None and text.lower() in {"none", "off", ""}:
+            return None
+        digits = text.strip("<#@&>")
+        if not digits.lstrip("-").isdigit():
+            raise UserFacingError(f"`{key}` takes a whole number.")
+        return int(digits)
+    return text
+
+
+class SettingsService:
+    def __init__(self, db: Database, clock: Clock, default_timezone: str = "UTC") -> None:
+        self._db = db
+        self._clock = clock
+        self._default_timezone = default_timezone
+        self._cache: dict[int, GuildSettings] = {}
+
+    async def get(self, guild_id: int) -> GuildSettings:
+        cached = self._cache.get(guild_id)
+        if cached is not None:
+            return cached
+        rows = await self._db.fetchall(
+            "SELECT key, value FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        )
+        values: dict[str, Any] = {"timezone": self._default_timezone}
+        values.update({row["key"]: json.loads(row["value"]) for row in rows})
+        settings = GuildSettings.model_validate(values)
+        self._cache[guild_id] = settings
+        return settings
+
+    async def update(self, guild_id: int, actor_id: int | None, **changes: Any) -> GuildSettings:
+        """Validate all changes together, then store them in one transaction."""
+        unknown = set(changes) - set(SETTING_KEYS)
+        if unknown:
+            raise UserFacingError(f"Unknown setting: {', '.join(sorted(unknown))}.")
+        current = await self.get(guild_id)
+        try:
+            updated = GuildSettings.model_validate({**current.model_dump(), **changes})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"`{'.'.join(map(str, err['loc'])) or 'value'}`: "
+                f"{err['msg'].removeprefix('Value error, ')}"
+                for err in exc.errors()
+            )
+            raise UserFacingError(f"That setting isn't valid: {problems}.") from None
+        now = to_ts(self._clock.now())
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO guild_settings (guild_id, key, value, updated_at, updated_by) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, key) DO UPDATE SET "
+                "value = excluded.value, updated_at = excluded.updated_at, "
+                "updated_by = excluded.updated_by",
+                [
+                    (guild_id, key, json.dumps(getattr(updated, key)), now, actor_id)
+                    for key in changes
+                ],
+            )
+        self._cache[guild_id] = updated
+        return updated
+
+    async def set_from_text(
+        self, guild_id: int, actor_id: int, key: str, raw: str
+    ) -> GuildSettings:
+        if key not in SETTING_KEYS:
+            raise UserFacingError(
+                f"There is no setting called `{key}`. `/admin settings` lists them all."
+            )
+        return await self.update(guild_id, actor_id, **{key: _parse_raw(key, raw)})
+
+    def forget(self, guild_id: int) -> None:
+        """Drop the cached copy after a purge, so a re-invited server starts from defaults."""
+        self._cache.pop(guild_id, None)

@@ -1,0 +1,106 @@
+"""One-shot timers kept in the database, so reminders and alerts survive restarts.
+
+A feature schedules a timer under a (kind, ref) key it can later cancel; the dispatcher claims due
+timers by deleting them in one statement and hands each to the handler registered for its kind.
+Deleting before handling means a timer fires at most once, even if the process dies mid-send.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.db import Database, from_ts, to_ts
+
+CLAIM_BATCH = 500
+
+
+class Timer(BaseModel):
+    id: int
+    guild_id: int
+    kind: str
+    ref: str
+    due_at: datetime
+    payload: dict[str, Any]
+
+
+def _timer(row: Any) -> Timer:
+    return Timer(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        kind=row["kind"],
+        ref=row["ref"],
+        due_at=from_ts(row["due_at"]),
+        payload=json.loads(row["payload"]),
+    )
+
+
+class TimerService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def schedule(
+        self,
+        guild_id: int,
+        kind: str,
+        ref: str,
+        due_at: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Create or move the timer for (kind, ref); scheduling twice never duplicates it."""
+        await self._db.execute(
+            "INSERT INTO timers (guild_id, kind, ref, due_at, payload) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, "
+            "payload = excluded.payload, guild_id = excluded.guild_id",
+            (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {})),
+        )
+
+    async def cancel(self, kind: str, ref: str) -> int:
+        return await self._db.execute("DELETE FROM timers WHERE kind = ? AND ref = ?", (kind, ref))
+
+    async def cancel_prefix(self, kind: str, ref_prefix: str) -> int:
+        """Cancel every timer of a kind whose ref starts with a prefix (e.g. all of one claim's)."""
+        escaped = ref_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return await self._db.execute(
+            "DELETE FROM timers WHERE kind = ? AND ref LIKE ? ESCAPE '\\'", (kind, escaped + "%")
+        )
+
+    async def pending(self, kind: str | None = None, guild_id: int | None = None) -> list[Timer]:
+        sql = "SELECT * FROM timers WHERE 1 = 1"
+        params: list[object] = []
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        if guild_id is not None:
+            sql += " AND guild_id = ?"
+            params.append(guild_id)
+        rows = await self._db.fetchall(sql + " ORDER BY due_at, id", params)
+        return [_timer(row) for row in rows]
+
+    async def next_due(self, kinds: Iterable[str]) -> datetime | None:
+        kinds = list(kinds)
+        if not kinds:
+            return None
+        marks = ",".join("?" * len(kinds))
+        value = await self._db.fetchval(
+            f"SELECT MIN(due_at) FROM timers WHERE kind IN ({marks})", kinds
+        )
+        return None if value is None else from_ts(value)
+
+    async def claim_due(self, now: datetime, kinds: Iterable[str]) -> list[Timer]:
+        """Atomically take up to a batch of due timers of the given kinds out of the store."""
+        kinds = list(kinds)
+        if not kinds:
+            return []
+        marks = ",".join("?" * len(kinds))
+        rows = await self._db.write_fetchall(
+            "DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE due_at <= ? "
+            f"AND kind IN ({marks}) ORDER BY due_at, id LIMIT ?) "
+            "RETURNING id, guild_id, kind, ref, due_at, payload",
+            [to_ts(now), *kinds, CLAIM_BATCH],
+        )
+        return sorted((_timer(row) for row in rows), key=lambda timer: (timer.due_at, timer.id))

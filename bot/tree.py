@@ -1,0 +1,110 @@
+"""The command tree and the one error handler every interaction goes through.
+
+Expected refusals (`UserFacingError`, failed checks, bad option values) show their message.
+Anything else shows a short, kind message with an error code; the traceback goes to the log only,
+tagged with the same code so a coordinator's report can be matched to it. Replies are ephemeral
+and mention no one.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+
+log = logging.getLogger("bot.errors")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def error_code() -> str:
+    return "E-" + secrets.token_hex(3).upper()
+
+
+def _unwrap(error: BaseException) -> BaseException:
+    """Find the error worth describing: the original of an invoke error, a transformer's refusal."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, app_commands.TransformerError) and isinstance(
+        error.__cause__, UserFacingError
+    ):
+        error = error.__cause__
+    return error
+
+
+def _describe_expected(error: BaseException) -> str | None:
+    """The message for a refusal the user can act on, or None for a real fault."""
+    if isinstance(error, UserFacingError):
+        return error.message
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command only works inside a server, not in DMs."
+    if isinstance(error, app_commands.MissingPermissions | app_commands.MissingAnyRole):
+        return "Only coordinators can use that command."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Please wait {error.retry_after:.0f} seconds before trying that again."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(perm.replace("_", " ") for perm in error.missing_permissions)
+        return (
+            f"I don't have the permissions I need for that ({missing}). A coordinator can fix this."
+        )
+    if isinstance(error, app_commands.TransformerError):
+        return f"“{error.value}” isn't a valid value for that option."
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or "You can't use that command here."
+    return None
+
+
+async def send_ephemeral(interaction: discord.Interaction, content: str, **kwargs: Any) -> None:
+    """Reply privately whether or not the interaction was already answered."""
+    kwargs.setdefault("allowed_mentions", NO_MENTIONS)
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True, **kwargs)
+    else:
+        await interaction.response.send_message(content, ephemeral=True, **kwargs)
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Answer the user for any failure in a command, button, select or modal."""
+    error = _unwrap(error)
+    message = _describe_expected(error)
+    if message is None:
+        code = error_code()
+        where = (
+            interaction.command.qualified_name if interaction.command else _component(interaction)
+        )
+        log.error(
+            "unexpected error %s in %s (guild %s)",
+            code,
+            where,
+            interaction.guild_id,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        message = (
+            "Sorry, something went wrong on my side and nothing was changed. "
+            f"If it keeps happening, please tell a coordinator the code **{code}**."
+        )
+    if interaction.type is discord.InteractionType.autocomplete:
+        return
+    try:
+        await send_ephemeral(interaction, message)
+    except discord.HTTPException as exc:
+        # The interaction expired or was answered by a modal; the user can't be told here.
+        log.warning("could not deliver an error reply (%s %s)", exc.status, exc.code)
+
+
+def _component(interaction: discord.Interaction) -> str:
+    data = interaction.data or {}
+    custom_id = str(data.get("custom_id", "?"))
+    return f"component {custom_id.split(':', 1)[0]}"
+
+
+class HearthTree(app_commands.CommandTree[Any]):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)

@@ -1,0 +1,154 @@
+"""Glue shared by the cogs: the coordinator check, error-routed views and modals, notices."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+from bot.tree import NO_MENTIONS, report_error, send_ephemeral
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def hearth(interaction: discord.Interaction) -> HearthBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+async def is_coordinator(interaction: discord.Interaction) -> bool:
+    """Manage Server, or the server's coordinator role, both re-checked at run time.
+
+    Discord's default permissions only hide commands, and only per top-level command; a member
+    with an old client or a changed role must still be refused, so every admin action checks.
+    """
+    member = interaction.user
+    if interaction.guild is None or not isinstance(member, discord.Member):
+        return False
+    if interaction.permissions.manage_guild or member.guild_permissions.manage_guild:
+        return True
+    settings = await hearth(interaction).settings.get(interaction.guild.id)
+    role_id = settings.coordinator_role_id
+    return role_id is not None and any(role.id == role_id for role in member.roles)
+
+
+class NotCoordinator(app_commands.CheckFailure):
+    def __init__(self) -> None:
+        super().__init__(
+            "Only coordinators can do that (the coordinator role or Manage Server). "
+            "Nothing was changed."
+        )
+
+
+async def _coordinator_predicate(interaction: discord.Interaction) -> bool:
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    if not await is_coordinator(interaction):
+        raise NotCoordinator()
+    return True
+
+
+def coordinator_only() -> Callable[[T], T]:
+    """Mark one subcommand as coordinators-only (runtime check).
+
+    Discord's default permissions apply per top-level command only, so a group that mixes
+    member and coordinator subcommands relies on this check; wholly administrative groups use
+    `CoordinatorGroup`, which is also hidden from members by default.
+    """
+    return app_commands.check(_coordinator_predicate)  # type: ignore[return-value]
+
+
+class CoordinatorGroup(app_commands.Group):
+    """A wholly administrative command group: hidden by default and re-checked at run time."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("default_permissions", discord.Permissions(manage_guild=True))
+        kwargs.setdefault("guild_only", True)
+        super().__init__(**kwargs)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return await _coordinator_predicate(interaction)
+
+
+def requires_coordinator(command: app_commands.Command[Any, ..., Any]) -> bool:
+    """Whether a command is coordinators-only, so tests can check every such command refuses."""
+    if _coordinator_predicate in command.checks:
+        return True
+    parent = command.parent
+    while parent is not None:
+        if isinstance(parent, CoordinatorGroup):
+            return True
+        parent = parent.parent
+    return False
+
+
+async def require_coordinator(interaction: discord.Interaction) -> None:
+    """The same check for buttons and modals, which have no decorator."""
+    await _coordinator_predicate(interaction)
+
+
+class HearthView(discord.ui.View):
+    """A view whose failures go through the one error handler instead of the log only."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await report_error(interaction, error)
+
+
+class HearthModal(discord.ui.Modal):
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report_error(interaction, error)
+
+
+async def deliver_notices(interaction: discord.Interaction) -> None:
+    """Show notices held while the member's DMs were closed, now that we can reach them."""
+    if interaction.response.type in {
+        discord.InteractionResponseType.modal,
+        discord.InteractionResponseType.autocomplete_result,
+        None,
+    }:
+        return
+    bot = hearth(interaction)
+    if not await bot.notices.has_pending(interaction.user.id):
+        return
+    notices = await bot.notices.take(interaction.user.id)
+    text = "\n\n".join(notices)
+    intro = "While I couldn't reach you by DM:\n\n"
+    try:
+        await interaction.followup.send(
+            (intro + text)[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+    except discord.HTTPException as exc:
+        log.warning("could not deliver held notices (%s); keeping them", exc.code)
+        for notice in notices:
+            await bot.notices.hold(interaction.guild_id or 0, interaction.user.id, notice)
+
+
+def guild_of(interaction: discord.Interaction) -> discord.Guild:
+    if interaction.guild is None:
+        raise UserFacingError("That only works inside a server, not in DMs.")
+    return interaction.guild
+
+
+__all__ = [
+    "CoordinatorGroup",
+    "HearthModal",
+    "HearthView",
+    "coordinator_only",
+    "deliver_notices",
+    "guild_of",
+    "hearth",
+    "is_coordinator",
+    "require_coordinator",
+    "requires_coordinator",
+    "send_ephemeral",
+]

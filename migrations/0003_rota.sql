@@ -1,0 +1,1 @@
+-- rota: tables are added by the feature that owns this file (placeholder until it lands).

@@ -1,0 +1,1 @@
+-- checkins: tables are added by the feature that owns this file (placeholder until it lands).

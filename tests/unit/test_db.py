@@ -1,0 +1,97 @@
+"""The store under concurrency: serialised transactions, one winner for a guarded claim."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = Database(tmp_path / "hearth.db")
+    await database.connect()
+    await database.execute("CREATE TABLE slot (id INTEGER PRIMARY KEY, claimed_by INTEGER)")
+    await database.execute("CREATE TABLE counter (n INTEGER NOT NULL)")
+    await database.execute("INSERT INTO counter VALUES (0)")
+    yield database
+    await database.close()
+
+
+async def test_concurrent_transactions_are_serialised(db: Database) -> None:
+    """100 read-modify-write transactions at once: none fails, none loses an update."""
+
+    async def bump() -> None:
+        async with db.transaction() as tx:
+            n = await tx.fetchval("SELECT n FROM counter")
+            await asyncio.sleep(0)  # give every other task the chance to interleave
+            await tx.execute("UPDATE counter SET n = ?", (n + 1,))
+
+    await asyncio.gather(*(bump() for _ in range(100)))
+    assert await db.fetchval("SELECT n FROM counter") == 100
+
+
+async def test_guarded_claim_has_exactly_one_winner(db: Database) -> None:
+    await db.execute("INSERT INTO slot (id) VALUES (1)")
+
+    async def claim(user: int) -> bool:
+        changed = await db.execute(
+            "UPDATE slot SET claimed_by = ? WHERE id = 1 AND claimed_by IS NULL", (user,)
+        )
+        return changed == 1
+
+    results = await asyncio.gather(*(claim(user) for user in range(100)))
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await db.fetchval("SELECT claimed_by FROM slot WHERE id = 1") == winner
+
+
+async def test_failed_transaction_rolls_back_and_releases_the_writer(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE counter SET n = 42")
+            raise RuntimeError("boom")
+    assert await db.fetchval("SELECT n FROM counter") == 0
+    assert await db.execute("UPDATE counter SET n = 1") == 1
+
+
+async def test_plain_writes_never_join_an_open_transaction(db: Database) -> None:
+    """A write issued while another task's transaction is open must not be rolled back with it."""
+    entered = asyncio.Event()
+
+    async def failing_transaction() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE counter SET n = 99")
+            entered.set()
+            await asyncio.sleep(0)
+            raise RuntimeError("abort")
+
+    task = asyncio.create_task(failing_transaction())
+    await entered.wait()
+    await db.execute("INSERT INTO slot (id, claimed_by) VALUES (7, 1)")
+    with pytest.raises(RuntimeError):
+        await task
+    assert await db.fetchval("SELECT claimed_by FROM slot WHERE id = 7") == 1
+    assert await db.fetchval("SELECT n FROM counter") == 0
+
+
+async def test_reads_see_only_committed_data(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE counter SET n = 5")
+        assert await db.fetchval("SELECT n FROM counter") == 0
+    assert await db.fetchval("SELECT n FROM counter") == 5
+
+
+async def test_backup_is_a_consistent_copy(db: Database, tmp_path: Path) -> None:
+    await db.execute("UPDATE counter SET n = 7")
+    target = tmp_path / "copy" / "backup.db"
+    await db.backup(target)
+    copy = Database(target)
+    await copy.connect()
+    try:
+        assert await copy.fetchval("SELECT n FROM counter") == 7
+    finally:
+        await copy.close()

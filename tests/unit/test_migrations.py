@@ -1,0 +1,76 @@
+"""The migration runner: fresh, up to date, newer database refused, failure rolled back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database, Migration, MigrationError, discover_migrations
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = Database(tmp_path / "hearth.db")
+    await database.connect()
+    yield database
+    await database.close()
+
+
+def _migrations(*sqls: str) -> list[Migration]:
+    return [Migration(n, f"{n:04d}_m{n}", sql) for n, sql in enumerate(sqls, start=1)]
+
+
+async def test_fresh_database_gets_every_migration(db: Database) -> None:
+    shipped = discover_migrations()
+    applied = await db.migrate()
+    assert applied == [migration.name for migration in shipped]
+    assert await db.schema_version() == shipped[-1].version
+    tables = {row["name"] for row in await db.fetchall("SELECT name FROM sqlite_master")}
+    assert {"guilds", "guild_settings", "audit_log", "timers", "bot_meta"} <= tables
+
+
+async def test_up_to_date_database_is_left_alone(db: Database) -> None:
+    await db.migrate()
+    assert await db.migrate() == []
+
+
+async def test_newer_database_is_refused_with_a_clear_message(db: Database) -> None:
+    await db.migrate(_migrations("CREATE TABLE a (x)", "CREATE TABLE b (x)"))
+    with pytest.raises(MigrationError, match="newer Hearth"):
+        await db.migrate(_migrations("CREATE TABLE a (x)"))
+    assert await db.schema_version() == 2
+
+
+async def test_failed_migration_is_rolled_back_whole(db: Database) -> None:
+    await db.migrate(_migrations("CREATE TABLE a (x)"))
+    broken = _migrations(
+        "CREATE TABLE a (x)",
+        "CREATE TABLE b (x); INSERT INTO a VALUES (1); INSERT INTO missing VALUES (1);",
+    )
+    with pytest.raises(MigrationError, match="0002_m2 failed and was rolled back"):
+        await db.migrate(broken)
+    assert await db.schema_version() == 1
+    names = {row["name"] for row in await db.fetchall("SELECT name FROM sqlite_master")}
+    assert "b" not in names
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 0
+    # the writer is usable again afterwards
+    assert await db.execute("INSERT INTO a VALUES (2)") == 1
+
+
+def test_migration_files_are_numbered_without_gaps(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("SELECT 1;")
+    (tmp_path / "0003_c.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match="without gaps"):
+        discover_migrations(tmp_path)
+
+
+def test_shipped_migrations_are_well_named() -> None:
+    migrations = discover_migrations()
+    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+
+
+async def test_pragmas_are_set(db: Database) -> None:
+    assert await db.fetchval("PRAGMA journal_mode") == "wal"
+    assert await db.fetchval("PRAGMA foreign_keys") == 1
+    assert await db.fetchval("PRAGMA busy_timeout") == 5000

@@ -1,0 +1,155 @@
+"""Local-time arithmetic across DST, and the dispatcher's exactly-once timers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.db import Database
+from bot.scheduling import Dispatcher, localize, next_weekly
+from bot.services.timers import Timer, TimerService
+
+LONDON = ZoneInfo("Europe/London")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_19_00_london_stays_19_00_across_the_spring_change() -> None:
+    before = localize(date(2026, 3, 28), time(19, 0), LONDON)  # GMT
+    after = localize(date(2026, 3, 29), time(19, 0), LONDON)  # BST from 01:00 that day
+    assert before == datetime(2026, 3, 28, 19, 0, tzinfo=UTC)
+    assert after == datetime(2026, 3, 29, 18, 0, tzinfo=UTC)
+    assert after.astimezone(LONDON).hour == 19
+
+
+def test_time_in_the_spring_gap_moves_forward() -> None:
+    moment = localize(date(2026, 3, 29), time(1, 30), LONDON)  # 01:30 does not exist
+    assert moment.astimezone(LONDON).time() == time(2, 30)
+
+
+def test_time_in_the_autumn_fold_uses_the_first_occurrence() -> None:
+    moment = localize(date(2026, 11, 1), time(1, 30), NEW_YORK)  # 01:30 happens twice
+    assert moment == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # EDT, the first one
+
+
+def test_next_weekly_walks_a_dst_week_at_the_same_local_time() -> None:
+    moment = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
+    seen = []
+    for _ in range(7):
+        moment = next_weekly(moment, {0, 1, 2, 3, 4, 5, 6}, time(19, 0), LONDON)
+        seen.append(moment)
+    assert all(m.astimezone(LONDON).time() == time(19, 0) for m in seen)
+    assert len({m.date() for m in seen}) == 7
+
+
+def test_next_weekly_is_strictly_after() -> None:
+    at = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # a Monday, 19:00 UTC
+    assert next_weekly(at, {0}, time(19, 0), ZoneInfo("UTC")) == at + timedelta(days=7)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    db = Database(tmp_path / "hearth.db")
+    await db.connect()
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+async def test_timers_fire_once_in_order_and_survive_a_new_dispatcher(store: Database) -> None:
+    clock = FakeClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    timers = TimerService(store)
+    fired: list[str] = []
+
+    async def handler(timer: Timer, now: datetime) -> None:
+        fired.append(timer.ref)
+
+    await timers.schedule(1, "remind", "b", clock.now() + timedelta(hours=2))
+    await timers.schedule(1, "remind", "a", clock.now() + timedelta(hours=1))
+    await timers.schedule(1, "remind", "c", clock.now() + timedelta(days=1))
+    await timers.schedule(1, "remind", "a", clock.now() + timedelta(hours=1))  # no duplicate
+
+    first = Dispatcher(clock, timers)
+    first.register_timer("remind", handler)
+    await first.run_due()
+    assert fired == []
+
+    clock.advance(timedelta(hours=3))
+    await first.run_due()
+    await first.run_due()  # a second wake-up finds nothing more
+    assert fired == ["a", "b"]
+
+    # a "restart": a fresh dispatcher over the same database only sees what is left
+    second = Dispatcher(clock, timers)
+    second.register_timer("remind", handler)
+    clock.advance(timedelta(days=1))
+    await second.run_due()
+    assert fired == ["a", "b", "c"]
+    assert await timers.pending() == []
+
+
+async def test_cancelled_and_unhandled_timers_do_not_fire(store: Database) -> None:
+    clock = FakeClock()
+    timers = TimerService(store)
+    fired: list[str] = []
+
+    async def handler(timer: Timer, now: datetime) -> None:
+        fired.append(timer.ref)
+
+    await timers.schedule(1, "remind", "claim:1:24", clock.now())
+    await timers.schedule(1, "remind", "claim:1:1", clock.now())
+    await timers.schedule(1, "remind", "claim:10:1", clock.now())
+    await timers.schedule(1, "other", "x", clock.now())
+    assert await timers.cancel_prefix("remind", "claim:1:") == 2
+
+    dispatcher = Dispatcher(clock, timers)
+    dispatcher.register_timer("remind", handler)
+    await dispatcher.run_due()
+    assert fired == ["claim:10:1"]
+    assert [t.kind for t in await timers.pending()] == ["other"]  # kept for its handler
+
+
+@pytest.mark.allow_errors("timer .* failed")
+async def test_a_failing_handler_does_not_stop_the_others(
+    store: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    timers = TimerService(store)
+    fired: list[str] = []
+
+    async def handler(timer: Timer, now: datetime) -> None:
+        if timer.ref == "bad":
+            raise RuntimeError("boom")
+        fired.append(timer.ref)
+
+    for ref in ("bad", "good"):
+        await timers.schedule(1, "k", ref, clock.now())
+    dispatcher = Dispatcher(clock, timers)
+    dispatcher.register_timer("k", handler)
+    await dispatcher.run_due()
+    assert fired == ["good"]
+    assert "timer" in caplog.text and "failed" in caplog.text
+
+
+async def test_dispatcher_arms_one_job_for_the_earliest_due_time(store: Database) -> None:
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    timers = TimerService(store)
+    dispatcher = Dispatcher(clock, timers)
+
+    async def handler(timer: Timer, now: datetime) -> None:
+        return None
+
+    dispatcher.register_timer("k", handler)
+    await timers.schedule(1, "k", "later", clock.now() + timedelta(minutes=3))
+    await dispatcher.start()
+    try:
+        assert dispatcher._aps is not None
+        jobs = dispatcher._aps.get_jobs()
+        assert len(jobs) == 1
+        assert jobs[0].misfire_grace_time is None
+        assert dispatcher._armed_for == clock.now() + timedelta(minutes=3)
+    finally:
+        await dispatcher.shutdown()
