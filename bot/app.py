@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
 
+# Routes a member's explicit "yes, please reach out" to people who can help; returns the text
+# to show the member. The safety feature installs the full support-request flow.
+SupportRouter = Callable[[int, int, str], Awaitable[str]]
+
 # A feature's count for `/about` ("groups", "rotas", …), given a server id.
 StatCounter = Callable[[int], Awaitable[int]]
 
@@ -104,6 +108,7 @@ class HearthBot(commands.Bot):
         self.about_stats: dict[str, StatCounter] = {}
         # Steps before a group join (cogs._gates.JoinGate); features append theirs in cog_load.
         self.join_gates: list[Any] = []
+        self.support_router: SupportRouter | None = None
 
     # --- start-up ----------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -222,6 +227,25 @@ class HearthBot(commands.Bot):
         except discord.NotFound:
             log.info("user %s no longer exists; a DM was dropped", user_id)
             return False
+
+    async def request_support(self, guild_id: int, user_id: int, source: str) -> str:
+        """Act on a member's explicit yes (never without it) and say honestly what happens next.
+
+        `source` says where the yes came from ("checkin", "debrief", "support"); until a fuller
+        router is installed, coordinators are alerted so a person follows up.
+        """
+        if self.support_router is not None:
+            return await self.support_router(guild_id, user_id, source)
+        guild = self.get_guild(guild_id)
+        reached = guild is not None and await self.alert(
+            guild, f"<@{user_id}> asked for someone to reach out to them (from {source})."
+        )
+        if reached:
+            return "Thank you for telling me. The coordinators know now; someone will reach out."
+        return (
+            "I'm sorry: I couldn't reach the coordinators just now. Please tell one directly, "
+            "and use `/crisis` if you need help urgently."
+        )
 
     # --- shutdown ----------------------------------------------------------------------------
     async def close(self) -> None:
