@@ -36,6 +36,7 @@ from bot.tree import NO_MENTIONS, HearthTree
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 # Routes a member's explicit "yes, please reach out" to people who can help; returns the text
 # to show the member. The safety feature installs the full support-request flow.
@@ -66,11 +67,18 @@ def extension_names() -> list[str]:
     )
 
 
-def intents() -> discord.Intents:
-    """Only what Hearth uses: guild structure and member joins/leaves (privileged: members)."""
+def intents(message_content: bool = False) -> discord.Intents:
+    """Only what Hearth uses: guild structure and member joins/leaves (privileged: members).
+
+    Server messages and their content (privileged) only when the operator opted in, for the
+    optional crisis keyword watch.
+    """
     chosen = discord.Intents.none()
     chosen.guilds = True
     chosen.members = True
+    if message_content:
+        chosen.guild_messages = True
+        chosen.message_content = True
     return chosen
 
 
@@ -81,16 +89,18 @@ class HearthBot(commands.Bot):
         *,
         clock: Clock | None = None,
         extensions: list[str] | None = None,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         point_at_endpoint(config)
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=intents(),
+            intents=intents(config.discord.message_content),
             tree_cls=HearthTree,
             help_command=None,
             allowed_mentions=NO_MENTIONS,
             chunk_guilds_at_startup=False,
             max_messages=None,
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.config = config
         self.clock: Clock = clock or SystemClock()
@@ -105,6 +115,7 @@ class HearthBot(commands.Bot):
         self.synced_commands = False
         self._extensions = extension_names() if extensions is None else extensions
         self._hearth_ready = asyncio.Event()
+        self._event_tasks: set[asyncio.Task[Any]] = set()
         self.about_stats: dict[str, StatCounter] = {}
         # Steps before a group join (cogs._gates.JoinGate); features append theirs in cog_load.
         self.join_gates: list[Any] = []
@@ -248,7 +259,22 @@ class HearthBot(commands.Bot):
         )
 
     # --- shutdown ----------------------------------------------------------------------------
+    def _schedule_event(self, coro: Any, event_name: str, *args: Any, **kwargs: Any) -> Any:
+        # Remember running event handlers, so shutdown can let them finish their Discord calls
+        # and writes instead of cutting them off mid-request.
+        task = super()._schedule_event(coro, event_name, *args, **kwargs)
+        self._event_tasks.add(task)
+        task.add_done_callback(self._event_tasks.discard)
+        return task
+
     async def close(self) -> None:
+        """Stop scheduling, let in-flight handlers finish (briefly), then disconnect and close."""
         await self.dispatcher.shutdown()
+        current = asyncio.current_task()
+        running = [task for task in self._event_tasks if task is not current]
+        if running:
+            _, late = await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
         await super().close()
         await self.db.close()

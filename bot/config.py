@@ -62,6 +62,10 @@ class DiscordSection(_Section):
     sync_commands: bool = Field(
         default=True, description="Sync slash commands at start-up when they changed"
     )
+    message_content: bool = Field(
+        default=False,
+        description="Request the privileged message-content intent (needed by the keyword watch)",
+    )
 
     @field_validator("api_base")
     @classmethod

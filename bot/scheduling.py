@@ -54,6 +54,7 @@ class Dispatcher:
         self._aps: AsyncIOScheduler | None = None
         self._run_lock = asyncio.Lock()
         self._armed_for: datetime | None = None
+        self._rearm_tasks: set[asyncio.Task[None]] = set()
 
     # --- registration ------------------------------------------------------------------------
     def register_timer(self, kind: str, handler: TimerHandler) -> None:
@@ -78,9 +79,12 @@ class Dispatcher:
         await self.rearm()
 
     async def shutdown(self) -> None:
-        if self._aps is not None and self._aps.running:
-            self._aps.shutdown(wait=False)
-        self._aps = None
+        """Stop waking up, and let work in flight finish before the database closes."""
+        aps, self._aps = self._aps, None
+        if aps is not None and aps.running:
+            aps.shutdown(wait=False)
+        if self._rearm_tasks:
+            await asyncio.gather(*self._rearm_tasks, return_exceptions=True)
         async with self._run_lock:  # let a dispatch in progress finish its claims
             pass
 
@@ -102,6 +106,8 @@ class Dispatcher:
             return
         now = self._clock.now()
         due = await self.next_due()
+        if self._aps is None:  # shut down while we were reading
+            return
         wake_in = MAX_SLEEP if due is None else max(timedelta(0), min(due - now, MAX_SLEEP))
         self._armed_for = now + wake_in
         self._aps.add_job(
@@ -122,12 +128,16 @@ class Dispatcher:
         if due_at is not None and self._armed_for is not None and due_at >= self._armed_for:
             return
         task = asyncio.get_running_loop().create_task(self.rearm())
+        self._rearm_tasks.add(task)
+        task.add_done_callback(self._rearm_tasks.discard)
         task.add_done_callback(_log_task_failure)
 
     async def _wake(self) -> None:
         try:
             await self.run_due()
         except Exception:
+            if self._aps is None:  # the database closed under us during shutdown
+                return
             log.exception("dispatcher run failed; re-arming")
             await self.rearm()
 

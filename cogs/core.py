@@ -65,9 +65,10 @@ class Core(commands.Cog):
         lines.append(NOT_A_CRISIS_SERVICE)
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
-    @app_commands.command(name="help", description="The commands you can use here")
-    async def help(self, interaction: discord.Interaction) -> None:
-        coordinator = interaction.guild is not None and await is_coordinator(interaction)
+    def usable_commands(
+        self, interaction: discord.Interaction, coordinator: bool
+    ) -> list[app_commands.Command[Any, ..., Any]]:
+        """Commands this person may run here: Discord's defaults plus Hearth's own check."""
         usable = []
         for command in _flatten(self.bot.tree.get_commands()):
             root = _root(command)
@@ -83,13 +84,50 @@ class Core(commands.Cog):
             if requires_coordinator(command) and not coordinator:
                 continue
             usable.append(command)
-        usable.sort(key=lambda command: command.qualified_name)
-        lines = [f"`/{command.qualified_name}` — {command.description}" for command in usable]
-        header = "**Commands you can use**" + (
-            " (including coordinator tools)" if coordinator else ""
+        return sorted(usable, key=lambda command: command.qualified_name)
+
+    @app_commands.command(name="help", description="The commands you can use here")
+    @app_commands.describe(command="Show the details of one command, e.g. group")
+    async def help(self, interaction: discord.Interaction, command: str | None = None) -> None:
+        coordinator = interaction.guild is not None and await is_coordinator(interaction)
+        by_root: dict[str, list[app_commands.Command[Any, ..., Any]]] = {}
+        for usable in self.usable_commands(interaction, coordinator):
+            by_root.setdefault(_root(usable).name, []).append(usable)
+
+        if command is not None:
+            name = command.strip().lstrip("/").split(" ")[0].lower()
+            if name not in by_root:
+                await interaction.response.send_message(
+                    f"There's no command `/{name}` that you can use here. `/help` lists them.",
+                    ephemeral=True,
+                )
+                return
+            lines = [f"`/{c.qualified_name}` — {c.description}" for c in by_root[name]]
+            embed = discord.Embed(title=f"/{name}", description="\n".join(lines)[:4096])
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
+
+        embed = discord.Embed(
+            title="Commands you can use"
+            + (" (including coordinator tools)" if coordinator else ""),
+            description="`/help command:<name>` shows what each one does.",
         )
-        body = "\n".join(lines)
-        await interaction.response.send_message(f"{header}\n{body}"[:2000], ephemeral=True)
+        for root_name, members in list(by_root.items())[:25]:
+            if len(members) == 1 and members[0].parent is None:
+                value = members[0].description
+            else:
+                value = " · ".join(c.qualified_name.removeprefix(root_name + " ") for c in members)
+            embed.add_field(name=f"/{root_name}", value=value[:1024], inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @help.autocomplete("command")
+    async def help_command_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        coordinator = interaction.guild is not None and await is_coordinator(interaction)
+        roots = sorted({_root(c).name for c in self.usable_commands(interaction, coordinator)})
+        typed = current.lower().lstrip("/")
+        return [app_commands.Choice(name=f"/{n}", value=n) for n in roots if typed in n][:25]
 
     @commands.Cog.listener()
     async def on_app_command_completion(

@@ -55,12 +55,25 @@ async def test_help_lists_only_what_this_member_may_use(hearth: Harness) -> None
 
     member_help = await hearth.slash(hearth.member, hearth.channel, "help")
     assert member_help.ephemeral
-    assert "`/about`" in member_help.content and "`/help`" in member_help.content
-    assert "/secret" not in member_help.content
+    assert "/about" in member_help.text and "/help" in member_help.text
+    assert "/secret" not in member_help.text
+    assert "/setup" not in member_help.text  # hidden by default and coordinator-only
 
     coordinator_help = await hearth.slash(hearth.coordinator, hearth.channel, "help")
-    assert "/secret" in coordinator_help.content
-    assert "coordinator tools" in coordinator_help.content
+    assert "/secret" in coordinator_help.text
+    assert "coordinator tools" in coordinator_help.text
+
+    # every command, however many features add, fits: one field per top-level command
+    assert len(coordinator_help.embeds[0]["fields"]) == len(
+        {c["name"] for c in hearth.fake.commands()}
+    )
+
+    details = await hearth.slash(hearth.member, hearth.channel, "help", command="about")
+    assert "What Hearth is" in details.text
+    refused = await hearth.slash(hearth.member, hearth.channel, "help", command="secret")
+    assert "no command `/secret` that you can use" in refused.content
+    choices = await hearth.autocomplete(hearth.member, hearth.channel, "help", "command", "ab")
+    assert [choice["value"] for choice in choices] == ["about"]
 
 
 async def test_unexpected_error_gives_a_kind_message_with_a_code_and_logs_the_traceback(

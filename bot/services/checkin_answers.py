@@ -1,0 +1,235 @@
+"""Check-in answers: private to their author; coordinators only ever see counts.
+
+A member answers an occurrence at most once (answering again updates it), so one row per
+(occurrence, member). Summaries show the spread of moods only from `SUMMARY_THRESHOLD` answers:
+with fewer, a distribution could reveal how a particular person is doing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.clock import Clock
+from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
+
+MAX_HISTORY_DAYS = 365
+MAX_SUMMARY_OCCURRENCES = 20
+
+
+class AnswerResult(BaseModel):
+    mood: int | None
+    previous_mood: int | None
+    updated: bool
+    has_note: bool
+
+    @property
+    def low(self) -> bool:
+        return self.mood == LOW_MOOD
+
+
+class OccurrenceSummary(BaseModel):
+    occurrence_id: int
+    due_at: datetime
+    is_test: bool
+    answered: int
+    # None when fewer than SUMMARY_THRESHOLD answered: too few to show without exposing anyone.
+    distribution: dict[int, int] | None
+
+
+class HistoryEntry(BaseModel):
+    answered_at: datetime
+    kind: str
+    mood: int | None
+    note: str | None
+
+
+def _occurrence(row: Any) -> Occurrence:
+    return Occurrence(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        schedule_id=row["schedule_id"],
+        kind=row["kind"],
+        user_id=row["user_id"],
+        due_at=from_ts(row["due_at"]),
+        is_test=bool(row["is_test"]),
+    )
+
+
+class CheckinAnswers:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def occurrence_for(
+        self, occurrence_id: int, guild_id: int | None, user_id: int
+    ) -> Occurrence:
+        """The occurrence this member may answer, or a kind refusal.
+
+        Group prompts are answered from inside their server; a personal check-in only by the
+        member it was sent to (its DM has no server, so the id is the proof).
+        """
+        row = await self._db.fetchone(
+            "SELECT * FROM checkin_occurrences WHERE id = ?", (occurrence_id,)
+        )
+        if row is None:
+            raise UserFacingError(
+                "This check-in has ended and its answers were cleared, so I can't record that. "
+                "Thank you for wanting to answer."
+            )
+        occurrence = _occurrence(row)
+        if occurrence.kind == "personal" and occurrence.user_id != user_id:
+            raise UserFacingError("This check-in belongs to someone else.")
+        if occurrence.kind == "group" and occurrence.guild_id != guild_id:
+            raise UserFacingError("This check-in belongs to a different server.")
+        return occurrence
+
+    async def record_mood(self, occurrence: Occurrence, user_id: int, mood: int) -> AnswerResult:
+        if mood not in MOODS:
+            raise UserFacingError("Moods go from 1 to 5.")
+        return await self._upsert(occurrence, user_id, mood=mood)
+
+    async def record_note(self, occurrence: Occurrence, user_id: int, note: str) -> AnswerResult:
+        text = note.strip()
+        if not text:
+            raise UserFacingError("The note was empty, so I didn't save anything.")
+        if len(text) > MAX_NOTE:
+            raise UserFacingError(f"Please keep the note to {MAX_NOTE} characters.")
+        return await self._upsert(occurrence, user_id, note=text)
+
+    async def _upsert(
+        self,
+        occurrence: Occurrence,
+        user_id: int,
+        *,
+        mood: int | None = None,
+        note: str | None = None,
+    ) -> AnswerResult:
+        now = to_ts(self._clock.now())
+        async with self._db.transaction() as tx:
+            before = await tx.fetchone(
+                "SELECT mood, note FROM checkin_answers WHERE occurrence_id = ? AND user_id = ?",
+                (occurrence.id, user_id),
+            )
+            after = await tx.fetchone(
+                "INSERT INTO checkin_answers (occurrence_id, user_id, guild_id, mood, note, "
+                "answered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (occurrence_id, user_id) DO UPDATE SET "
+                "mood = COALESCE(excluded.mood, mood), note = COALESCE(excluded.note, note), "
+                "updated_at = excluded.updated_at RETURNING mood, note",
+                (occurrence.id, user_id, occurrence.guild_id, mood, note, now, now),
+            )
+        assert after is not None
+        return AnswerResult(
+            mood=after["mood"],
+            previous_mood=None if before is None else before["mood"],
+            updated=before is not None
+            and (
+                (mood is not None and before["mood"] is not None)
+                or (note is not None and before["note"] is not None)
+            ),
+            has_note=after["note"] is not None,
+        )
+
+    async def note_of(self, occurrence_id: int, user_id: int) -> str | None:
+        return await self._db.fetchval(
+            "SELECT note FROM checkin_answers WHERE occurrence_id = ? AND user_id = ?",
+            (occurrence_id, user_id),
+        )
+
+    # --- what coordinators may see: counts only ------------------------------------------------
+    async def summary(
+        self, guild_id: int, schedule_id: int, occurrences: int
+    ) -> list[OccurrenceSummary]:
+        count = max(1, min(occurrences, MAX_SUMMARY_OCCURRENCES))
+        rows = await self._db.fetchall(
+            "SELECT o.id, o.due_at, o.is_test, a.mood, COUNT(a.user_id) AS n "
+            "FROM (SELECT id, due_at, is_test FROM checkin_occurrences "
+            "      WHERE schedule_id = ? AND guild_id = ? AND kind = 'group' "
+            "      ORDER BY due_at DESC, id DESC LIMIT ?) AS o "
+            "LEFT JOIN checkin_answers AS a ON a.occurrence_id = o.id AND a.mood IS NOT NULL "
+            "GROUP BY o.id, a.mood ORDER BY o.due_at DESC, o.id DESC",
+            (schedule_id, guild_id, count),
+        )
+        found: dict[int, OccurrenceSummary] = {}
+        moods: dict[int, dict[int, int]] = {}
+        for row in rows:
+            entry = found.setdefault(
+                row["id"],
+                OccurrenceSummary(
+                    occurrence_id=row["id"],
+                    due_at=from_ts(row["due_at"]),
+                    is_test=bool(row["is_test"]),
+                    answered=0,
+                    distribution=None,
+                ),
+            )
+            if row["mood"] is not None:
+                entry.answered += row["n"]
+                moods.setdefault(row["id"], {})[row["mood"]] = row["n"]
+        for occurrence_id, entry in found.items():
+            if entry.answered >= SUMMARY_THRESHOLD:
+                spread = moods.get(occurrence_id, {})
+                entry.distribution = {mood: spread.get(mood, 0) for mood in MOODS}
+        return list(found.values())
+
+    # --- a member's own data -------------------------------------------------------------------
+    async def history(self, guild_id: int, user_id: int, days: int) -> list[HistoryEntry]:
+        if not 1 <= days <= MAX_HISTORY_DAYS:
+            raise UserFacingError(f"History covers 1 to {MAX_HISTORY_DAYS} days.")
+        since = to_ts(self._clock.now() - timedelta(days=days))
+        rows = await self._db.fetchall(
+            "SELECT a.answered_at, a.mood, a.note, o.kind FROM checkin_answers AS a "
+            "JOIN checkin_occurrences AS o ON o.id = a.occurrence_id "
+            "WHERE a.guild_id = ? AND a.user_id = ? AND a.answered_at >= ? "
+            "ORDER BY a.answered_at, a.occurrence_id",
+            (guild_id, user_id, since),
+        )
+        return [
+            HistoryEntry(
+                answered_at=from_ts(row["answered_at"]),
+                kind=row["kind"],
+                mood=row["mood"],
+                note=row["note"],
+            )
+            for row in rows
+        ]
+
+    async def count_for(self, guild_id: int, user_id: int) -> int:
+        return int(
+            await self._db.fetchval(
+                "SELECT COUNT(*) FROM checkin_answers WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+        )
+
+    async def delete_all(self, guild_id: int, user_id: int) -> int:
+        return await self._db.execute(
+            "DELETE FROM checkin_answers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+
+    # --- retention -----------------------------------------------------------------------------
+    async def guilds_with_data(self) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT guild_id FROM checkin_occurrences "
+            "UNION SELECT DISTINCT guild_id FROM checkin_answers"
+        )
+        return [row[0] for row in rows]
+
+    async def purge_older_than(self, guild_id: int, cutoff: datetime) -> int:
+        """Delete answers (and the occurrences they hung off) older than the server keeps them."""
+        cutoff_ts = to_ts(cutoff)
+        async with self._db.transaction() as tx:
+            answers = await tx.execute(
+                "DELETE FROM checkin_answers WHERE guild_id = ? AND answered_at < ?",
+                (guild_id, cutoff_ts),
+            )
+            await tx.execute(
+                "DELETE FROM checkin_occurrences WHERE guild_id = ? AND due_at < ?",
+                (guild_id, cutoff_ts),
+            )
+        return answers

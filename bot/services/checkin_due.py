@@ -1,0 +1,186 @@
+"""Firing check-ins: the dispatcher's source for what is due, claimed exactly once.
+
+Every schedule keeps its own `next_due_at` (indexed over active rows), so the dispatcher wakes once
+for the earliest one and this module claims whatever is due in batches. A batch is claimed by ONE
+guarded UPDATE that moves each row's `next_due_at` forward only if it still holds the due time we
+read, together with inserting the occurrences to send, in one transaction: a second wake-up, a
+slow send or a restart therefore never sends an occurrence twice, and nothing claimed is lost
+between the claim and the record of what to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.db import from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.services.checkin_schedules import CheckinSchedules, next_after
+from bot.services.checkins import Occurrence
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 500
+SEND_CONCURRENCY = 20
+
+Deliver = Callable[[Occurrence], Awaitable[None]]
+
+
+def _occurrence_window(row: Any, now: datetime) -> tuple[datetime, datetime]:
+    """The latest occurrence at or before `now` (the one to send, if any) and the next after."""
+    latest = from_ts(row["next_due_at"])
+    while (candidate := next_after(latest, row["days"], row["local_time"], row["zone"])) <= now:
+        latest = candidate
+    return latest, next_after(now, row["days"], row["local_time"], row["zone"])
+
+
+class ClaimedBatch(BaseModel):
+    fetched: int
+    to_send: list[Occurrence]
+    skipped: int
+
+
+class CheckinSource:
+    """The dispatcher's view of check-ins: when is the next one, and fire what is due.
+
+    Sends run concurrently but bounded, so discord.py's rate limiter paces a big fan-out instead
+    of thousands of requests queueing at once; one failing target never stops the others.
+    """
+
+    name = "checkins"
+
+    def __init__(
+        self, schedules: CheckinSchedules, deliver: Deliver, concurrency: int = SEND_CONCURRENCY
+    ) -> None:
+        self._schedules = schedules
+        self._db = schedules.db
+        self._settings = schedules.settings
+        self._deliver = deliver
+        self._concurrency = concurrency
+
+    async def next_due(self) -> datetime | None:
+        value = await self._db.fetchval(
+            "SELECT MIN(next_due_at) FROM checkin_schedules WHERE paused = 0"
+        )
+        return None if value is None else from_ts(value)
+
+    async def _grace(self, guild_id: int, cache: dict[int, int]) -> int:
+        if guild_id not in cache:
+            cache[guild_id] = (await self._settings.get(guild_id)).checkin_grace_minutes * 60
+        return cache[guild_id]
+
+    async def claim_due(self, now: datetime, limit: int = CLAIM_BATCH) -> ClaimedBatch:
+        """Claim up to `limit` due schedules; return the occurrences that are ours to send.
+
+        An occurrence missed by more than the server's grace window is skipped (logged), and the
+        schedule moves to its next future occurrence — never a burst of stale prompts.
+        """
+        now_ts = to_ts(now)
+        rows = await self._db.fetchall(
+            "SELECT * FROM checkin_schedules WHERE paused = 0 AND next_due_at <= ? "
+            "ORDER BY next_due_at LIMIT ?",
+            (now_ts, limit),
+        )
+        if not rows:
+            return ClaimedBatch(fetched=0, to_send=[], skipped=0)
+        grace: dict[int, int] = {}
+        plans: dict[int, tuple[Any, int, int, bool]] = {}
+        for row in rows:
+            try:
+                latest, upcoming = _occurrence_window(row, now)
+            except (ValueError, KeyError, UserFacingError):
+                # A row no schedule could come from (say, a zone removed from tzdata): pause it
+                # rather than let it block every later wake-up.
+                log.warning("check-in schedule %s has an unusable time; paused", row["id"])
+                await self._schedules.pause_for_failure(row["id"], "its time or zone can't be used")
+                continue
+            send = now_ts - to_ts(latest) <= await self._grace(row["guild_id"], grace)
+            plans[row["id"]] = (row, to_ts(latest), to_ts(upcoming), send)
+        if not plans:
+            return ClaimedBatch(fetched=len(rows), to_send=[], skipped=0)
+        values = ",".join("(?, ?, ?, ?)" for _ in plans)
+        params: list[int] = []
+        for schedule_id, (row, latest_ts, upcoming_ts, _) in plans.items():
+            params += [schedule_id, row["next_due_at"], latest_ts, upcoming_ts]
+        async with self._db.transaction() as tx:
+            claimed = await tx.fetchall(
+                "UPDATE checkin_schedules SET last_occurrence_at = c.column3, "
+                f"next_due_at = c.column4 FROM (VALUES {values}) AS c "
+                "WHERE checkin_schedules.id = c.column1 AND checkin_schedules.next_due_at = "
+                "c.column2 AND checkin_schedules.paused = 0 RETURNING id",
+                params,
+            )
+            ours = [plans[r["id"]] for r in claimed]
+            sending = [plan for plan in ours if plan[3]]
+            inserted = []
+            if sending:
+                inserted = await tx.fetchall(
+                    "INSERT INTO checkin_occurrences (guild_id, schedule_id, kind, user_id, "
+                    "due_at) VALUES "
+                    + ",".join("(?, ?, ?, ?, ?)" for _ in sending)
+                    + " RETURNING id, schedule_id",
+                    [
+                        value
+                        for row, latest_ts, _, _ in sending
+                        for value in (
+                            row["guild_id"],
+                            row["id"],
+                            row["kind"],
+                            row["user_id"],
+                            latest_ts,
+                        )
+                    ],
+                )
+        skipped = [plan for plan in ours if not plan[3]]
+        for row, latest_ts, upcoming_ts, _ in skipped:
+            log.info(
+                "check-in schedule %s (guild %s) missed its %s occurrence by more than the grace "
+                "window; skipped, next at %s",
+                row["id"],
+                row["guild_id"],
+                from_ts(latest_ts).isoformat(),
+                from_ts(upcoming_ts).isoformat(),
+            )
+        occurrences = []
+        for item in inserted:
+            row, latest_ts, _, _ = plans[item["schedule_id"]]
+            occurrences.append(
+                Occurrence(
+                    id=item["id"],
+                    guild_id=row["guild_id"],
+                    schedule_id=row["id"],
+                    kind=row["kind"],
+                    user_id=row["user_id"],
+                    channel_id=row["channel_id"],
+                    prompt=row["prompt"],
+                    open_thread=bool(row["open_thread"]),
+                    due_at=from_ts(latest_ts),
+                )
+            )
+        occurrences.sort(key=lambda occurrence: (occurrence.due_at, occurrence.id))
+        return ClaimedBatch(fetched=len(rows), to_send=occurrences, skipped=len(skipped))
+
+    async def run_due(self, now: datetime) -> None:
+        limit = asyncio.Semaphore(self._concurrency)
+
+        async def send(occurrence: Occurrence) -> None:
+            async with limit:
+                try:
+                    await self._deliver(occurrence)
+                except Exception:
+                    log.exception(
+                        "check-in occurrence %s (schedule %s) could not be delivered",
+                        occurrence.id,
+                        occurrence.schedule_id,
+                    )
+
+        while True:
+            batch = await self.claim_due(now)
+            if batch.fetched == 0:
+                return
+            await asyncio.gather(*(send(occurrence) for occurrence in batch.to_send))

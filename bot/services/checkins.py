@@ -1,0 +1,160 @@
+"""Check-ins: the shared vocabulary (models, limits) and parsing of what coordinators type.
+
+Parsing lives here, not in the cog, so every refusal ("25:00 isn't a time") is one clear
+`UserFacingError` raised before anything is stored, and so the rules are testable without Discord.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel
+
+from bot.errors import UserFacingError
+
+Kind = Literal["group", "personal"]
+
+MAX_PROMPT = 1500
+MAX_GROUP_SCHEDULES = 100
+MAX_NOTE = 1000
+MOODS = (1, 2, 3, 4, 5)
+LOW_MOOD = 1
+# A summary shows the spread of moods only from this many answers, so nobody can be singled out.
+SUMMARY_THRESHOLD = 5
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_ALIASES: dict[str, int] = {
+    **{name: 1 << i for i, name in enumerate(DAY_NAMES)},
+    **{
+        full: 1 << i
+        for i, full in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
+    "tues": 1 << 1,
+    "weds": 1 << 2,
+    "thur": 1 << 3,
+    "thurs": 1 << 3,
+    "weekdays": 0b0011111,
+    "weekends": 0b1100000,
+    "weekend": 0b1100000,
+    "daily": 0b1111111,
+    "everyday": 0b1111111,
+}
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+
+
+class Schedule(BaseModel):
+    id: int
+    guild_id: int
+    kind: Kind
+    channel_id: int | None
+    user_id: int | None
+    prompt: str
+    open_thread: bool
+    days: int
+    local_time: str
+    zone: str
+    next_due_at: datetime
+    last_occurrence_at: datetime | None
+    paused: bool
+    paused_reason: str | None
+    snoozed_until: datetime | None
+
+    @property
+    def when(self) -> str:
+        """ "Mon, Wed, Fri at 19:00 (Europe/London)" — how a person would say it."""
+        return f"{describe_days(self.days)} at {self.local_time} ({self.zone})"
+
+
+class Occurrence(BaseModel):
+    """One prompt or DM that was (or is being) sent; its id is in the buttons."""
+
+    id: int
+    guild_id: int
+    schedule_id: int | None
+    kind: Kind
+    user_id: int | None
+    channel_id: int | None = None
+    prompt: str = ""
+    open_thread: bool = False
+    due_at: datetime
+    is_test: bool = False
+
+
+def parse_days(text: str) -> int:
+    """`mon,wed,fri`, `weekdays`, `daily`, `Monday Thursday` → a bitmask (bit 0 = Monday)."""
+    words = [word for word in re.split(r"[\s,;/+&]+", text.strip().lower()) if word]
+    words = [word for word in words if word not in {"and", "every"}]
+    if not words:
+        raise UserFacingError(
+            "Please say which days, e.g. `mon,wed,fri`, `weekdays`, `weekends` or `daily`. "
+            "Nothing was created."
+        )
+    mask = 0
+    for word in words:
+        bits = _DAY_ALIASES.get(word)
+        if bits is None:
+            raise UserFacingError(
+                f"I don't recognise the day “{word[:30]}”. Use mon, tue, wed, thu, fri, sat, "
+                "sun (comma-separated), or `weekdays`, `weekends`, `daily`. Nothing was created."
+            )
+        mask |= bits
+    return mask
+
+
+def weekdays_of(mask: int) -> set[int]:
+    return {day for day in range(7) if mask & (1 << day)}
+
+
+def describe_days(mask: int) -> str:
+    if mask == 0b1111111:
+        return "Every day"
+    if mask == 0b0011111:
+        return "Weekdays"
+    if mask == 0b1100000:
+        return "Weekends"
+    return ", ".join(DAY_NAMES[day].capitalize() for day in sorted(weekdays_of(mask)))
+
+
+def parse_time(text: str) -> time:
+    """`19:00` or `7:30` (24-hour). Anything else — `25:00`, `7pm` — is refused, kindly."""
+    match = _TIME.match(text.strip())
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise UserFacingError(
+            f"“{text.strip()[:20]}” isn't a time of day I can use: please give a 24-hour time "
+            "like `19:00` or `07:30`. Nothing was created."
+        )
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def format_time(at: time) -> str:
+    return f"{at.hour:02d}:{at.minute:02d}"
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    cleaned = name.strip()
+    try:
+        if not cleaned:
+            raise ValueError(cleaned)
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserFacingError(
+            f"“{cleaned[:40]}” isn't a time zone I know. Use an IANA name such as "
+            "`Europe/London`, `America/New_York` or `UTC`. Nothing was created."
+        ) from None
+
+
+def clean_prompt(text: str) -> str:
+    prompt = text.strip()
+    if not prompt:
+        raise UserFacingError("The prompt can't be empty: what should I ask the group?")
+    if len(prompt) > MAX_PROMPT:
+        raise UserFacingError(
+            f"That prompt is {len(prompt)} characters; please keep it to {MAX_PROMPT}. "
+            "Nothing was created."
+        )
+    return prompt

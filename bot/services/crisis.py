@@ -1,0 +1,240 @@
+"""Crisis signposting: the server's helplines, and the optional watch for worrying phrases.
+
+The watch never stores or logs a message: it only answers "does this text contain a watched
+phrase?" and remembers when a member was last signposted, so a member gets at most one private
+note an hour however much they write.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from bot.clock import Clock
+from bot.db import Database, to_ts
+from bot.errors import UserFacingError
+
+EMERGENCY_LINE = (
+    "**If you are in immediate danger, contact your local emergency services now** "
+    "(for example 999 in the UK, 911 in the US and Canada, 112 in the EU, 000 in Australia)."
+)
+NOT_A_CRISIS_SERVICE = (
+    "Hearth and its volunteers are peers, not a crisis service: they can listen, but they can't "
+    "respond to an emergency."
+)
+SIGNPOST_INTERVAL = timedelta(hours=1)
+MAX_RESOURCES = 25
+MAX_PHRASES = 100
+MAX_FIELD = {"name": 100, "contact": 200, "region": 60, "hours": 60}
+MIN_PHRASE = 3
+MAX_PHRASE = 100
+
+
+class Resource(BaseModel):
+    id: int
+    name: str
+    contact: str
+    region: str
+    hours: str
+
+    def line(self) -> str:
+        extras = ", ".join(part for part in (self.region, self.hours) if part)
+        return f"• **{self.name}** — {self.contact}" + (f" ({extras})" if extras else "")
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _clean(field: str, value: str, *, required: bool) -> str:
+    text = " ".join(value.split())
+    if required and not text:
+        raise UserFacingError(f"The {field} can't be empty. Nothing was added.")
+    if len(text) > MAX_FIELD[field]:
+        raise UserFacingError(
+            f"The {field} is {len(text)} characters; please keep it to {MAX_FIELD[field]}. "
+            "Nothing was added."
+        )
+    return text
+
+
+def crisis_text(resources: list[Resource], *, in_server: bool) -> str:
+    """What `/crisis` (and every signpost) shows: helplines, then the lines that always apply."""
+    lines: list[str] = []
+    if in_server:
+        if resources:
+            lines.append("**Helplines this server's coordinators have listed:**")
+            lines += [resource.line() for resource in resources]
+        else:
+            lines.append(
+                "This server hasn't listed any helplines yet (coordinators can add them with "
+                "`/admin crisis add`)."
+            )
+        lines.append("")
+    lines.append(EMERGENCY_LINE)
+    lines.append(NOT_A_CRISIS_SERVICE)
+    if in_server:
+        lines.append("If you'd like to talk to a peer supporter, use `/support`.")
+    return "\n".join(lines)
+
+
+class CrisisService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    # --- helplines ------------------------------------------------------------------------
+    async def resources(self, guild_id: int) -> list[Resource]:
+        rows = await self._db.fetchall(
+            "SELECT id, name, contact, region, hours FROM crisis_resources "
+            "WHERE guild_id = ? ORDER BY id",
+            (guild_id,),
+        )
+        return [Resource(**dict(row)) for row in rows]
+
+    async def add(
+        self, guild_id: int, actor_id: int, name: str, contact: str, region: str, hours: str
+    ) -> Resource:
+        clean_name = _clean("name", name, required=True)
+        values = (
+            clean_name,
+            _clean("contact", contact, required=True),
+            _clean("region", region, required=False),
+            _clean("hours", hours, required=False),
+        )
+        inserted = await self._db.execute(
+            "INSERT INTO crisis_resources "
+            "(guild_id, name, name_key, contact, region, hours, added_by, added_at) "
+            "SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM crisis_resources "
+            "WHERE guild_id = ?) < ? ON CONFLICT (guild_id, name_key) DO NOTHING",
+            (
+                guild_id,
+                values[0],
+                _key(clean_name),
+                *values[1:],
+                actor_id,
+                to_ts(self._clock.now()),
+                guild_id,
+                MAX_RESOURCES,
+            ),
+        )
+        if not inserted:
+            if any(
+                r.name.casefold() == clean_name.casefold() for r in await self.resources(guild_id)
+            ):
+                raise UserFacingError(
+                    f"There is already a helpline called “{clean_name}”. Remove it first to "
+                    "change it. Nothing was added."
+                )
+            raise UserFacingError(
+                f"This server already lists {MAX_RESOURCES} helplines, the most `/crisis` can "
+                "show. Remove one first. Nothing was added."
+            )
+        return next(r for r in await self.resources(guild_id) if r.name == clean_name)
+
+    async def remove(self, guild_id: int, name: str) -> str:
+        rows = await self._db.write_fetchall(
+            "DELETE FROM crisis_resources WHERE guild_id = ? AND name_key = ? RETURNING name",
+            (guild_id, _key(name)),
+        )
+        if not rows:
+            raise UserFacingError(
+                f"There is no helpline called “{name.strip()[:100]}”. "
+                "`/admin crisis list` shows them. Nothing was removed."
+            )
+        return str(rows[0]["name"])
+
+    # --- keyword watch --------------------------------------------------------------------
+    async def watched_channels(self, guild_id: int) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT channel_id FROM crisis_watch_channels WHERE guild_id = ? ORDER BY channel_id",
+            (guild_id,),
+        )
+        return [row["channel_id"] for row in rows]
+
+    async def is_watched(self, guild_id: int, channel_id: int) -> bool:
+        return bool(
+            await self._db.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM crisis_watch_channels "
+                "WHERE guild_id = ? AND channel_id = ?)",
+                (guild_id, channel_id),
+            )
+        )
+
+    async def watch_channel(self, guild_id: int, actor_id: int, channel_id: int) -> bool:
+        return bool(
+            await self._db.execute(
+                "INSERT INTO crisis_watch_channels (guild_id, channel_id, added_by, added_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (guild_id, channel_id, actor_id, to_ts(self._clock.now())),
+            )
+        )
+
+    async def unwatch_channel(self, guild_id: int, channel_id: int) -> bool:
+        return bool(
+            await self._db.execute(
+                "DELETE FROM crisis_watch_channels WHERE guild_id = ? AND channel_id = ?",
+                (guild_id, channel_id),
+            )
+        )
+
+    async def phrases(self, guild_id: int) -> list[str]:
+        rows = await self._db.fetchall(
+            "SELECT phrase FROM crisis_watch_phrases WHERE guild_id = ? ORDER BY phrase",
+            (guild_id,),
+        )
+        return [row["phrase"] for row in rows]
+
+    async def add_phrase(self, guild_id: int, actor_id: int, phrase: str) -> str:
+        key = _key(phrase)
+        if not MIN_PHRASE <= len(key) <= MAX_PHRASE:
+            raise UserFacingError(
+                f"A watched phrase needs {MIN_PHRASE} to {MAX_PHRASE} characters, so it doesn't "
+                "match ordinary words by accident. Nothing was added."
+            )
+        inserted = await self._db.execute(
+            "INSERT INTO crisis_watch_phrases (guild_id, phrase, added_by, added_at) "
+            "SELECT ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM crisis_watch_phrases "
+            "WHERE guild_id = ?) < ? ON CONFLICT DO NOTHING",
+            (guild_id, key, actor_id, to_ts(self._clock.now()), guild_id, MAX_PHRASES),
+        )
+        if not inserted:
+            if key in await self.phrases(guild_id):
+                raise UserFacingError(f"“{key}” is already watched.")
+            raise UserFacingError(
+                f"This server already watches {MAX_PHRASES} phrases. Remove one first."
+            )
+        return key
+
+    async def remove_phrase(self, guild_id: int, phrase: str) -> str:
+        key = _key(phrase)
+        if not await self._db.execute(
+            "DELETE FROM crisis_watch_phrases WHERE guild_id = ? AND phrase = ?", (guild_id, key)
+        ):
+            raise UserFacingError(f"“{key[:100]}” isn't a watched phrase. Nothing was removed.")
+        return key
+
+    async def matches(self, guild_id: int, text: str) -> bool:
+        """Whether the text contains a watched phrase as whole words (case-insensitive)."""
+        phrases = await self.phrases(guild_id)
+        if not phrases:
+            return False
+        folded = _key(text)
+        return any(
+            re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", folded) for phrase in phrases
+        )
+
+    async def claim_signpost(self, guild_id: int, user_id: int) -> bool:
+        """Record a signpost unless one went out within the hour; True if this one may go."""
+        now = to_ts(self._clock.now())
+        cutoff = now - int(SIGNPOST_INTERVAL.total_seconds())
+        return bool(
+            await self._db.execute(
+                "INSERT INTO crisis_watch_signposted (guild_id, user_id, last_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id, user_id) DO UPDATE SET last_at = excluded.last_at "
+                "WHERE crisis_watch_signposted.last_at <= ?",
+                (guild_id, user_id, now, cutoff),
+            )
+        )

@@ -1,0 +1,254 @@
+"""Joining, leaving and the waitlist of peer groups.
+
+Every change runs in one write transaction, and the place itself is taken by a single guarded
+INSERT that counts members and checks the waitlist in the same statement, so N members racing
+for the last place produce exactly one member and N-1 waitlist entries, in arrival order.
+Nobody jumps the queue: while anyone is waiting, newcomers wait behind them.
+
+Discord's role grant happens after the row is written (the caller's job); if it fails the caller
+undoes the row (`undo_join`, `revert_promotion`) so the store never says someone joined when they
+did not get the role.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from bot.clock import Clock
+from bot.db import Database, Transaction, from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.services.groups import Group, GroupSummary, to_group
+
+# Takes a place if the group is open, has room and nobody is queueing (params: user, now, group).
+_TAKE_PLACE = (
+    "INSERT INTO group_members (group_id, guild_id, user_id, joined_at) "
+    "SELECT g.id, g.guild_id, :user, :now FROM groups g "
+    "WHERE g.id = :group AND g.archived_at IS NULL "
+    "AND (g.capacity IS NULL "
+    "     OR (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) < g.capacity) "
+    "AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id = :user)"
+)
+
+
+class JoinResult(BaseModel):
+    status: Literal["joined", "waitlisted"]
+    group: Group
+    position: int | None = None  # 1 = next in line
+
+
+class LeaveResult(BaseModel):
+    status: Literal["left", "unqueued"]
+    group: Group
+
+
+class Promotion(BaseModel):
+    """A member moved from the waitlist into a place, pending their role."""
+
+    group: Group
+    user_id: int
+    position: int
+    queued_at: int
+
+
+class RosterEntry(BaseModel):
+    user_id: int
+    since: datetime
+
+
+class Roster(BaseModel):
+    members: list[RosterEntry]
+    waitlist: list[RosterEntry]
+
+
+async def _group(tx: Transaction, guild_id: int, group_id: int) -> Group:
+    row = await tx.fetchone(
+        "SELECT * FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
+    )
+    if row is None:
+        raise UserFacingError("That group no longer exists. `/group list` shows the groups.")
+    return to_group(row)
+
+
+async def _position(tx: Transaction, group_id: int, user_id: int) -> int | None:
+    value = await tx.fetchval(
+        "SELECT COUNT(*) FROM group_waitlist w WHERE w.group_id = ? AND w.position <= "
+        "(SELECT position FROM group_waitlist WHERE group_id = ? AND user_id = ?)",
+        (group_id, group_id, user_id),
+    )
+    return int(value) or None
+
+
+class MembershipService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def check_can_join(self, group: GroupSummary, user_id: int) -> None:
+        """Refuse early (before any guidelines are shown) when a join could not go ahead."""
+        if group.archived:
+            raise UserFacingError(
+                f"“{group.name}” is archived, so it isn't taking new members. Nothing was changed."
+            )
+        if await self.is_member(group.id, user_id):
+            raise UserFacingError(f"You're already in “{group.name}”. Nothing was changed.")
+        position = await self.position(group.id, user_id)
+        if position is not None:
+            raise UserFacingError(
+                f"You're already on the waitlist for “{group.name}” (number {position} in line). "
+                "I'll DM you when a place opens."
+            )
+
+    async def is_member(self, group_id: int, user_id: int) -> bool:
+        return bool(
+            await self._db.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?)",
+                (group_id, user_id),
+            )
+        )
+
+    async def position(self, group_id: int, user_id: int) -> int | None:
+        value = await self._db.fetchval(
+            "SELECT COUNT(*) FROM group_waitlist w WHERE w.group_id = ? AND w.position <= "
+            "(SELECT position FROM group_waitlist WHERE group_id = ? AND user_id = ?)",
+            (group_id, group_id, user_id),
+        )
+        return int(value) or None
+
+    async def join(self, guild_id: int, group_id: int, user_id: int) -> JoinResult:
+        """Take a place if there is one for this member, otherwise queue them."""
+        now = to_ts(self._clock.now())
+        async with self._db.transaction() as tx:
+            group = await _group(tx, guild_id, group_id)
+            if group.archived:
+                raise UserFacingError(
+                    f"“{group.name}” is archived, so it isn't taking new members. "
+                    "Nothing was changed."
+                )
+            if await tx.fetchval(
+                "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
+                (group_id, user_id),
+            ):
+                raise UserFacingError(f"You're already in “{group.name}”. Nothing was changed.")
+            waiting = await _position(tx, group_id, user_id)
+            if waiting is not None:
+                return JoinResult(status="waitlisted", group=group, position=waiting)
+            queue = await tx.fetchval(
+                "SELECT COUNT(*) FROM group_waitlist WHERE group_id = ?", (group_id,)
+            )
+            if not queue and await tx.execute(
+                _TAKE_PLACE, {"user": user_id, "now": now, "group": group_id}
+            ):
+                return JoinResult(status="joined", group=group)
+            await tx.execute(
+                "INSERT INTO group_waitlist (group_id, guild_id, user_id, queued_at) "
+                "VALUES (?, ?, ?, ?)",
+                (group_id, guild_id, user_id, now),
+            )
+            return JoinResult(
+                status="waitlisted", group=group, position=await _position(tx, group_id, user_id)
+            )
+
+    async def undo_join(self, guild_id: int, group_id: int, user_id: int) -> None:
+        """The role could not be given: the member did not join after all."""
+        await self._db.execute(
+            "DELETE FROM group_members WHERE guild_id = ? AND group_id = ? AND user_id = ?",
+            (guild_id, group_id, user_id),
+        )
+
+    async def leave(
+        self, guild_id: int, group_id: int, user_id: int, *, by_coordinator: bool = False
+    ) -> LeaveResult:
+        """Take a member out of a group, or off its waitlist."""
+        async with self._db.transaction() as tx:
+            group = await _group(tx, guild_id, group_id)
+            if await tx.execute(
+                "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+            ):
+                return LeaveResult(status="left", group=group)
+            if await tx.execute(
+                "DELETE FROM group_waitlist WHERE group_id = ? AND user_id = ?",
+                (group_id, user_id),
+            ):
+                return LeaveResult(status="unqueued", group=group)
+        if by_coordinator:
+            raise UserFacingError(
+                f"That member isn't in “{group.name}” or on its waitlist. Nothing was changed."
+            )
+        raise UserFacingError(
+            f"You aren't in “{group.name}” or on its waitlist, so there's nothing to leave. "
+            "Nothing was changed."
+        )
+
+    async def promote_next(self, guild_id: int, group_id: int) -> Promotion | None:
+        """Give a free place to the first in line; None when nobody waits or nothing is free."""
+        now = to_ts(self._clock.now())
+        async with self._db.transaction() as tx:
+            head = await tx.fetchone(
+                "SELECT position, user_id, queued_at FROM group_waitlist "
+                "WHERE group_id = ? AND guild_id = ? ORDER BY position LIMIT 1",
+                (group_id, guild_id),
+            )
+            if head is None:
+                return None
+            if not await tx.execute(
+                _TAKE_PLACE, {"user": head["user_id"], "now": now, "group": group_id}
+            ):
+                return None
+            await tx.execute("DELETE FROM group_waitlist WHERE position = ?", (head["position"],))
+            group = await _group(tx, guild_id, group_id)
+        return Promotion(group=group, **dict(head))
+
+    async def revert_promotion(self, promotion: Promotion) -> None:
+        """The role could not be given: back to the head of the queue, at their old place."""
+        group = promotion.group
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
+                (group.id, promotion.user_id),
+            )
+            await tx.execute(
+                "INSERT OR IGNORE INTO group_waitlist (position, group_id, guild_id, user_id, "
+                "queued_at) SELECT ?, id, guild_id, ?, ? FROM groups WHERE id = ?",
+                (promotion.position, promotion.user_id, promotion.queued_at, group.id),
+            )
+
+    async def drop_from_waitlist(self, guild_id: int, group_id: int, user_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM group_waitlist WHERE guild_id = ? AND group_id = ? AND user_id = ?",
+            (guild_id, group_id, user_id),
+        )
+
+    async def forget_member(self, guild_id: int, user_id: int) -> list[int]:
+        """A member left the server: out of every group and queue; returns groups now with room."""
+        async with self._db.transaction() as tx:
+            left = await tx.fetchall(
+                "DELETE FROM group_members WHERE guild_id = ? AND user_id = ? RETURNING group_id",
+                (guild_id, user_id),
+            )
+            await tx.execute(
+                "DELETE FROM group_waitlist WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
+        return sorted(row["group_id"] for row in left)
+
+    async def roster(self, guild_id: int, group_id: int) -> Roster:
+        members = await self._db.fetchall(
+            "SELECT user_id, joined_at FROM group_members WHERE guild_id = ? AND group_id = ? "
+            "ORDER BY joined_at, user_id",
+            (guild_id, group_id),
+        )
+        waiting = await self._db.fetchall(
+            "SELECT user_id, queued_at FROM group_waitlist WHERE guild_id = ? AND group_id = ? "
+            "ORDER BY position",
+            (guild_id, group_id),
+        )
+        return Roster(
+            members=[
+                RosterEntry(user_id=r["user_id"], since=from_ts(r["joined_at"])) for r in members
+            ],
+            waitlist=[
+                RosterEntry(user_id=r["user_id"], since=from_ts(r["queued_at"])) for r in waiting
+            ],
+        )

@@ -1,0 +1,361 @@
+"""Peer groups: the catalogue (create, edit, archive, look up) and the sign-up panels.
+
+Joining, leaving and the waitlist live in `group_membership.py`. A group's name is unique per
+server ignoring case and spacing, so "Carers Circle" and "carers  circle" cannot both exist and
+members can type either.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.clock import Clock
+from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+
+NAME_MAX = 80
+DESCRIPTION_MAX = 1000
+MEETS_MAX = 100
+CAPACITY_MAX = 1000
+
+_SUMMARY_SQL = (
+    "SELECT g.*, "
+    "(SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS member_count, "
+    "(SELECT COUNT(*) FROM group_waitlist w WHERE w.group_id = g.id) AS waitlist_count "
+    "FROM groups g"
+)
+
+
+class Group(BaseModel):
+    id: int
+    guild_id: int
+    name: str
+    description: str
+    capacity: int | None
+    meets: str | None
+    role_id: int
+    channel_id: int | None
+    archived_at: datetime | None
+    created_at: datetime
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class GroupSummary(Group):
+    """A group with its counts: what members see (never who is in it)."""
+
+    member_count: int
+    waitlist_count: int
+
+    @property
+    def spaces_left(self) -> int | None:
+        """Places free now; None when the group has no limit."""
+        if self.capacity is None:
+            return None
+        return max(0, self.capacity - self.member_count)
+
+    @property
+    def full(self) -> bool:
+        return self.spaces_left == 0 or self.waitlist_count > 0
+
+
+class Panel(BaseModel):
+    message_id: int
+    guild_id: int
+    channel_id: int
+
+
+class Unchanged:
+    """Marks an edit option the coordinator left out (None already means "no limit")."""
+
+
+UNCHANGED = Unchanged()
+
+
+def clean_name(name: str) -> str:
+    """Collapse spacing so names read well in roles, buttons and lists."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise UserFacingError("A group needs a name. Nothing was changed.")
+    if len(cleaned) > NAME_MAX:
+        raise UserFacingError(
+            f"Group names can be at most {NAME_MAX} characters. Nothing was changed."
+        )
+    return cleaned
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _text(value: str | None, limit: int, what: str) -> str | None:
+    if value is None:
+        return None
+    cleaned = value.strip()
+    if len(cleaned) > limit:
+        raise UserFacingError(f"The {what} can be at most {limit} characters. Nothing was changed.")
+    return cleaned or None
+
+
+def _capacity(value: int | None) -> int | None:
+    """0 or nothing means no limit."""
+    if value is None or value == 0:
+        return None
+    if not 1 <= value <= CAPACITY_MAX:
+        raise UserFacingError(
+            f"Capacity must be between 1 and {CAPACITY_MAX} (or 0 for no limit). "
+            "Nothing was changed."
+        )
+    return value
+
+
+def _group_fields(row: sqlite3.Row) -> dict[str, Any]:
+    data = dict(row)
+    data.pop("name_key", None)
+    data.pop("created_by", None)
+    data["created_at"] = from_ts(data["created_at"])
+    if data["archived_at"] is not None:
+        data["archived_at"] = from_ts(data["archived_at"])
+    return data
+
+
+def to_group(row: sqlite3.Row) -> Group:
+    fields = _group_fields(row)
+    fields.pop("member_count", None)
+    fields.pop("waitlist_count", None)
+    return Group(**fields)
+
+
+def to_summary(row: sqlite3.Row) -> GroupSummary:
+    return GroupSummary(**_group_fields(row))
+
+
+class GroupService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    # --- look-ups ------------------------------------------------------------------------------
+    async def find(self, guild_id: int, name: str) -> GroupSummary:
+        """The group a member typed, or a clear refusal naming what they typed."""
+        row = await self._db.fetchone(
+            f"{_SUMMARY_SQL} WHERE g.guild_id = ? AND g.name_key = ?", (guild_id, name_key(name))
+        )
+        if row is None:
+            shown = " ".join(name.split())[:NAME_MAX] or "that"
+            raise UserFacingError(
+                f"I couldn't find a group called “{shown}”. `/group list` shows the groups here."
+            )
+        return to_summary(row)
+
+    async def get(self, guild_id: int, group_id: int) -> GroupSummary:
+        row = await self._db.fetchone(
+            f"{_SUMMARY_SQL} WHERE g.guild_id = ? AND g.id = ?", (guild_id, group_id)
+        )
+        if row is None:
+            raise UserFacingError("That group no longer exists. `/group list` shows the groups.")
+        return to_summary(row)
+
+    async def summaries(
+        self, guild_id: int, *, include_archived: bool = False
+    ) -> list[GroupSummary]:
+        where = "" if include_archived else " AND g.archived_at IS NULL"
+        rows = await self._db.fetchall(
+            f"{_SUMMARY_SQL} WHERE g.guild_id = ?{where} ORDER BY g.name_key", (guild_id,)
+        )
+        return [to_summary(row) for row in rows]
+
+    async def names(
+        self, guild_id: int, typed: str, *, include_archived: bool = False, limit: int = 25
+    ) -> list[str]:
+        """Group names containing what was typed, for autocomplete."""
+        where = "" if include_archived else " AND archived_at IS NULL"
+        pattern = "%" + name_key(typed).replace("\\", "\\\\").replace("%", "\\%") + "%"
+        rows = await self._db.fetchall(
+            f"SELECT name FROM groups WHERE guild_id = ?{where} AND name_key LIKE ? ESCAPE '\\' "
+            "ORDER BY name_key LIMIT ?",
+            (guild_id, pattern, limit),
+        )
+        return [row["name"] for row in rows]
+
+    async def names_for_member(self, guild_id: int, user_id: int, typed: str) -> list[str]:
+        """Groups a member is in or waiting for: what `/group leave` can act on."""
+        pattern = "%" + name_key(typed).replace("\\", "\\\\").replace("%", "\\%") + "%"
+        rows = await self._db.fetchall(
+            "SELECT g.name FROM groups g WHERE g.guild_id = ? AND g.name_key LIKE ? ESCAPE '\\' "
+            "AND g.id IN (SELECT group_id FROM group_members WHERE guild_id = ? AND user_id = ? "
+            "UNION SELECT group_id FROM group_waitlist WHERE guild_id = ? AND user_id = ?) "
+            "ORDER BY g.name_key LIMIT 25",
+            (guild_id, pattern, guild_id, user_id, guild_id, user_id),
+        )
+        return [row["name"] for row in rows]
+
+    async def count_open(self, guild_id: int) -> int:
+        return int(
+            await self._db.fetchval(
+                "SELECT COUNT(*) FROM groups WHERE guild_id = ? AND archived_at IS NULL",
+                (guild_id,),
+            )
+        )
+
+    async def by_role(self, guild_id: int, role_id: int) -> Group | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM groups WHERE guild_id = ? AND role_id = ?", (guild_id, role_id)
+        )
+        return None if row is None else to_group(row)
+
+    # --- changes -------------------------------------------------------------------------------
+    async def check_name_free(self, guild_id: int, name: str, *, except_id: int = 0) -> str:
+        """Refuse a taken name before any role or channel is made for it; returns it cleaned."""
+        cleaned = clean_name(name)
+        taken = await self._db.fetchval(
+            "SELECT name FROM groups WHERE guild_id = ? AND name_key = ? AND id != ?",
+            (guild_id, name_key(cleaned), except_id),
+        )
+        if taken is not None:
+            raise UserFacingError(
+                f"There is already a group called “{taken}” (names ignore capitals). "
+                "Please pick another name. Nothing was changed."
+            )
+        return cleaned
+
+    async def check_role_free(self, guild_id: int, role_id: int) -> None:
+        owner = await self.by_role(guild_id, role_id)
+        if owner is not None:
+            raise UserFacingError(
+                f"That role already belongs to the group “{owner.name}”. Each group needs its own "
+                "role. Nothing was changed."
+            )
+
+    async def create(
+        self,
+        guild_id: int,
+        actor_id: int,
+        *,
+        name: str,
+        description: str,
+        capacity: int | None,
+        meets: str | None,
+        role_id: int,
+        channel_id: int | None,
+    ) -> Group:
+        cleaned = clean_name(name)
+        fields = (
+            guild_id,
+            cleaned,
+            name_key(cleaned),
+            _text(description, DESCRIPTION_MAX, "description") or "",
+            _capacity(capacity),
+            _text(meets, MEETS_MAX, "meeting time"),
+            role_id,
+            channel_id,
+            to_ts(self._clock.now()),
+            actor_id,
+        )
+        try:
+            rows = await self._db.write_fetchall(
+                "INSERT INTO groups (guild_id, name, name_key, description, capacity, meets, "
+                "role_id, channel_id, created_at, created_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                fields,
+            )
+        except sqlite3.IntegrityError:
+            # Another coordinator created the same name a moment ago.
+            await self.check_name_free(guild_id, cleaned)
+            raise
+        return to_group(rows[0])
+
+    async def edit(
+        self,
+        guild_id: int,
+        group_id: int,
+        *,
+        new_name: str | None = None,
+        description: str | None = None,
+        capacity: int | Unchanged | None = UNCHANGED,
+        meets: str | None = None,
+    ) -> tuple[Group, list[str]]:
+        """Apply the given changes; returns the group and a readable list of what changed."""
+        current = await self.get(guild_id, group_id)
+        sets: list[str] = []
+        params: list[Any] = []
+        changes: list[str] = []
+        if new_name is not None:
+            cleaned = await self.check_name_free(guild_id, new_name, except_id=group_id)
+            sets += ["name = ?", "name_key = ?"]
+            params += [cleaned, name_key(cleaned)]
+            changes.append(f"name “{current.name}” → “{cleaned}”")
+        if description is not None:
+            sets.append("description = ?")
+            params.append(_text(description, DESCRIPTION_MAX, "description") or "")
+            changes.append("description")
+        if not isinstance(capacity, Unchanged):
+            limit = _capacity(capacity)
+            sets.append("capacity = ?")
+            params.append(limit)
+            changes.append(f"capacity {current.capacity or 'no limit'} → {limit or 'no limit'}")
+        if meets is not None:
+            sets.append("meets = ?")
+            params.append(_text(meets, MEETS_MAX, "meeting time"))
+            changes.append("meeting time")
+        if not sets:
+            raise UserFacingError("Tell me at least one thing to change. Nothing was changed.")
+        try:
+            rows = await self._db.write_fetchall(
+                f"UPDATE groups SET {', '.join(sets)} WHERE guild_id = ? AND id = ? RETURNING *",
+                [*params, guild_id, group_id],
+            )
+        except sqlite3.IntegrityError:
+            await self.check_name_free(guild_id, new_name or "", except_id=group_id)
+            raise
+        if not rows:
+            raise UserFacingError("That group no longer exists. Nothing was changed.")
+        return to_group(rows[0]), changes
+
+    async def archive(self, guild_id: int, group_id: int) -> tuple[Group, list[int]]:
+        """Close a group to new joins and close its waitlist; returns who was waiting, in order."""
+        now = to_ts(self._clock.now())
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "UPDATE groups SET archived_at = ? WHERE guild_id = ? AND id = ? "
+                "AND archived_at IS NULL RETURNING *",
+                (now, guild_id, group_id),
+            )
+            if row is None:
+                raise UserFacingError("That group is already archived. Nothing was changed.")
+            waiting = await tx.fetchall(
+                "DELETE FROM group_waitlist WHERE group_id = ? RETURNING user_id, position",
+                (group_id,),
+            )
+        ordered = sorted(waiting, key=lambda item: item["position"])
+        return to_group(row), [item["user_id"] for item in ordered]
+
+    # --- panels ---------------------------------------------------------------------------------
+    async def add_panel(
+        self, guild_id: int, channel_id: int, message_id: int, actor_id: int
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO group_panels (message_id, guild_id, channel_id, created_at, created_by) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (message_id, guild_id, channel_id, to_ts(self._clock.now()), actor_id),
+        )
+
+    async def panels(self, guild_id: int) -> list[Panel]:
+        rows = await self._db.fetchall(
+            "SELECT message_id, guild_id, channel_id FROM group_panels WHERE guild_id = ? "
+            "ORDER BY message_id",
+            (guild_id,),
+        )
+        return [Panel(**dict(row)) for row in rows]
+
+    async def forget_panel(self, guild_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM group_panels WHERE guild_id = ? AND message_id = ?",
+            (guild_id, message_id),
+        )

@@ -1,0 +1,190 @@
+"""Where the guidelines are posted, and the schedules that post them again.
+
+Each posted copy is remembered so a new version can be edited into it in place; a re-post
+schedule keeps its next due time here and is claimed occurrence by occurrence, so a slow send,
+a second wake-up or a restart never posts twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from bot.clock import Clock
+from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.scheduling import localize
+from bot.services.guidelines import scope_of
+
+REPOST_BATCH = 50
+
+
+class PostedCopy(BaseModel):
+    id: int
+    guild_id: int
+    group_id: int | None
+    channel_id: int
+    message_id: int
+    version: int
+
+
+class RepostSchedule(BaseModel):
+    id: int
+    guild_id: int
+    group_id: int | None
+    channel_id: int
+    every_days: int
+    local_time: str
+    next_due_at: datetime
+    created_by: int
+
+
+def next_repost_after(
+    due: datetime, now: datetime, every_days: int, local_time: str, zone: ZoneInfo
+) -> datetime:
+    """The first occurrence after `now`, every N local days at the same wall-clock time.
+
+    Occurrences missed while the bot was offline are skipped, not posted in a burst.
+    """
+    at = time.fromisoformat(local_time)
+    day = due.astimezone(zone).date()
+    behind = (now.astimezone(zone).date() - day).days
+    steps = max(1, behind // every_days)
+    moment = localize(day + timedelta(days=steps * every_days), at, zone)
+    while moment <= now:
+        steps += 1
+        moment = localize(day + timedelta(days=steps * every_days), at, zone)
+    return moment
+
+
+def _post(row: object) -> PostedCopy:
+    data = dict(row)  # type: ignore[call-overload]
+    return PostedCopy(**{key: data[key] for key in PostedCopy.model_fields})
+
+
+def _repost(row: object) -> RepostSchedule:
+    data = dict(row)  # type: ignore[call-overload]
+    fields = {key: data[key] for key in RepostSchedule.model_fields if key != "next_due_at"}
+    return RepostSchedule(**fields, next_due_at=from_ts(data["next_due_at"]))
+
+
+class GuidelinePostsService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    # --- posted copies -----------------------------------------------------------------------
+    async def remember_post(
+        self,
+        guild_id: int,
+        group_id: int | None,
+        channel_id: int,
+        message_id: int,
+        version: int,
+        actor_id: int,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO guideline_posts "
+            "(guild_id, group_id, channel_id, message_id, version, posted_by, posted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                group_id,
+                channel_id,
+                message_id,
+                version,
+                actor_id,
+                to_ts(self._clock.now()),
+            ),
+        )
+
+    async def posts(
+        self, guild_id: int, group_id: int | None, channel_id: int | None = None
+    ) -> list[PostedCopy]:
+        sql = "SELECT * FROM guideline_posts WHERE guild_id = ? AND scope_id = ?"
+        params: list[object] = [guild_id, scope_of(group_id)]
+        if channel_id is not None:
+            sql += " AND channel_id = ?"
+            params.append(channel_id)
+        rows = await self._db.fetchall(sql + " ORDER BY id", params)
+        return [_post(row) for row in rows]
+
+    async def post_updated(self, guild_id: int, message_id: int, version: int) -> None:
+        await self._db.execute(
+            "UPDATE guideline_posts SET version = ? WHERE guild_id = ? AND message_id = ?",
+            (version, guild_id, message_id),
+        )
+
+    async def forget_post(self, guild_id: int, message_id: int) -> bool:
+        forgotten = await self._db.execute(
+            "DELETE FROM guideline_posts WHERE guild_id = ? AND message_id = ?",
+            (guild_id, message_id),
+        )
+        return forgotten == 1
+
+    # --- re-post schedules -------------------------------------------------------------------
+    async def set_repost(
+        self,
+        guild_id: int,
+        group_id: int | None,
+        channel_id: int,
+        every_days: int,
+        zone: ZoneInfo,
+        actor_id: int,
+    ) -> RepostSchedule:
+        """Create or change the schedule for this scope in this channel (one per pair)."""
+        if not 1 <= every_days <= 365:
+            raise UserFacingError("Choose a number of days between 1 and 365.")
+        now = self._clock.now()
+        local_time = now.astimezone(zone).strftime("%H:%M")
+        first = next_repost_after(now, now, every_days, local_time, zone)
+        rows = await self._db.write_fetchall(
+            "INSERT INTO guideline_reposts (guild_id, group_id, channel_id, every_days, "
+            "local_time, next_due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, channel_id, scope_id) DO UPDATE SET "
+            "every_days = excluded.every_days, local_time = excluded.local_time, "
+            "next_due_at = excluded.next_due_at, created_by = excluded.created_by "
+            "RETURNING *",
+            (
+                guild_id,
+                group_id,
+                channel_id,
+                every_days,
+                local_time,
+                to_ts(first),
+                actor_id,
+                to_ts(now),
+            ),
+        )
+        return _repost(rows[0])
+
+    async def stop_reposts(self, guild_id: int, channel_id: int) -> int:
+        return await self._db.execute(
+            "DELETE FROM guideline_reposts WHERE guild_id = ? AND channel_id = ?",
+            (guild_id, channel_id),
+        )
+
+    async def stop_repost(self, schedule_id: int) -> None:
+        await self._db.execute("DELETE FROM guideline_reposts WHERE id = ?", (schedule_id,))
+
+    async def next_repost_due(self) -> datetime | None:
+        value = await self._db.fetchval("SELECT MIN(next_due_at) FROM guideline_reposts")
+        return None if value is None else from_ts(value)
+
+    async def due_reposts(self, now: datetime) -> list[RepostSchedule]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM guideline_reposts WHERE next_due_at <= ? ORDER BY next_due_at, id "
+            "LIMIT ?",
+            (to_ts(now), REPOST_BATCH),
+        )
+        return [_repost(row) for row in rows]
+
+    async def claim_repost(self, schedule: RepostSchedule, next_due: datetime) -> bool:
+        """Move a due schedule on to its next occurrence; only one caller wins an occurrence."""
+        claimed = await self._db.execute(
+            "UPDATE guideline_reposts SET next_due_at = ? WHERE id = ? AND next_due_at = ?",
+            (to_ts(next_due), schedule.id, to_ts(schedule.next_due_at)),
+        )
+        return claimed == 1

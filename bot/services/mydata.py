@@ -1,0 +1,266 @@
+"""A member's data rights: see, export and delete what Hearth stores about them.
+
+Generic over the schema: `REGISTRY` names every column that holds a person's id and decides
+what deleting that person does to it: `delete` the rows (their answers, memberships, …),
+`anonymise` the column (the row is kept for the server, e.g. rota coverage counts, but no longer
+says who), or `none` with a reason. A unit test fails when a table in the migrated schema has a
+column that looks like a person's id and is not listed here, so every new table forces a decision.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from bot.clock import Clock
+from bot.db import Database, Transaction, to_ts
+from bot.services.export import discover_tables, quote
+
+Action = Literal["delete", "anonymise", "none"]
+# What an anonymised id becomes: never a real Discord id, so it reads as "a former member".
+ANONYMOUS_ID = 0
+# Column names that hold a person's id; the registry test scans the schema with this.
+PERSON_COLUMN = re.compile(
+    r"^(user|member|supporter|author|actor|editor|owner|requester|coordinator|creator|target)"
+    r"(_id|_ids)?$|_(user|member|supporter|author|actor|editor|owner)_id$|_by$"
+)
+
+
+class Rule(BaseModel):
+    """What one person-id column means and what happens to it when that person deletes."""
+
+    action: Action
+    kind: str  # how `/mydata show` names these rows
+    reason: str = ""  # why, for `none` and `anonymise`: shown nowhere, read by reviewers
+    export: bool = True
+
+
+def _rule(action: Action, kind: str, reason: str = "", *, export: bool = True) -> Rule:
+    return Rule(action=action, kind=kind, reason=reason, export=export)
+
+
+_ADMIN = "kept as 'a former coordinator' so the server's settings still make sense"
+
+REGISTRY: dict[tuple[str, str], Rule] = {
+    # core
+    ("guild_settings", "updated_by"): _rule("anonymise", "server settings you changed", _ADMIN),
+    ("audit_log", "actor_id"): _rule(
+        "none",
+        "admin actions you took",
+        "the audit trail is how a server holds its coordinators to account; it never holds "
+        "members' answers or notes",
+    ),
+    ("pending_notices", "user_id"): _rule("delete", "messages held while your DMs were closed"),
+    # groups
+    ("groups", "created_by"): _rule("anonymise", "groups you created", _ADMIN),
+    ("group_members", "user_id"): _rule("delete", "group memberships"),
+    ("group_waitlist", "user_id"): _rule("delete", "waitlist places"),
+    ("group_panels", "created_by"): _rule("anonymise", "sign-up panels you posted", _ADMIN),
+    # rota
+    ("rotas", "created_by"): _rule("anonymise", "rotas you created", _ADMIN),
+    ("rota_slots", "created_by"): _rule("anonymise", "rota shifts you created", _ADMIN),
+    ("rota_claims", "user_id"): _rule(
+        "anonymise", "rota shifts you took", "coverage counts stay right: 'a former supporter'"
+    ),
+    ("rota_training", "user_id"): _rule("delete", "supporter training records"),
+    ("rota_training", "granted_by"): _rule("anonymise", "training you recorded", _ADMIN),
+    # guidelines
+    ("guideline_versions", "edited_by"): _rule("anonymise", "guideline versions you wrote", _ADMIN),
+    ("guideline_acceptances", "user_id"): _rule("delete", "guideline acceptances"),
+    ("guideline_posts", "posted_by"): _rule("anonymise", "guideline copies you posted", _ADMIN),
+    ("guideline_reposts", "created_by"): _rule("anonymise", "guideline re-posts you set", _ADMIN),
+    ("guideline_gate_off", "turned_off_by"): _rule(
+        "anonymise", "guideline gates you turned off", _ADMIN
+    ),
+    # check-ins (personal schedules and their occurrences before answers: FKs cascade)
+    ("checkin_schedules", "user_id"): _rule("delete", "personal check-in schedules"),
+    ("checkin_schedules", "created_by"): _rule(
+        "anonymise", "check-in schedules you created", _ADMIN
+    ),
+    ("checkin_occurrences", "user_id"): _rule("delete", "personal check-ins sent to you"),
+    ("checkin_answers", "user_id"): _rule("delete", "check-in answers and notes"),
+    # safety
+    ("support_requests", "user_id"): _rule(
+        "anonymise", "support requests you made", "they hold no content; counts stay right"
+    ),
+    ("support_requests", "claimed_by"): _rule(
+        "anonymise", "support requests you took", "they hold no content; counts stay right"
+    ),
+    ("support_requests", "closed_by"): _rule(
+        "anonymise", "support requests you closed", "they hold no content; counts stay right"
+    ),
+    ("crisis_resources", "added_by"): _rule("anonymise", "helplines you added", _ADMIN),
+    ("crisis_watch_channels", "added_by"): _rule("anonymise", "channels you set watching", _ADMIN),
+    ("crisis_watch_phrases", "added_by"): _rule("anonymise", "phrases you set watching", _ADMIN),
+    ("crisis_watch_signposted", "user_id"): _rule("delete", "when you were last signposted"),
+}
+
+
+class KindCount(BaseModel):
+    kind: str
+    count: int
+    action: Action
+
+
+class DeleteReport(BaseModel):
+    removed: list[KindCount]
+    anonymised: list[KindCount]
+    kept: list[KindCount]
+    # Group roles to take away: (guild_id, role_id) pairs.
+    roles: list[tuple[int, int]]
+    # Groups where a place was freed, so the next person waiting can be moved up.
+    freed_groups: list[tuple[int, int]] = []
+
+    @property
+    def total(self) -> int:
+        return sum(item.count for item in self.removed + self.anonymised)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+async def _columns(db: Database) -> dict[str, set[str]]:
+    return {name: set(info.columns) for name, info in (await discover_tables(db)).items()}
+
+
+def _where(column: str, guild_id: int | None) -> str:
+    scope = " AND guild_id = :guild_id" if guild_id is not None else ""
+    return f"{quote(column)} = :user_id{scope}"
+
+
+class MyDataService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def _present(self) -> list[tuple[str, str, Rule]]:
+        """Registry entries whose table and column exist (features can be absent)."""
+        schema = await _columns(self._db)
+        return [
+            (table, column, rule)
+            for (table, column), rule in REGISTRY.items()
+            if column in schema.get(table, set())
+        ]
+
+    async def summary(self, guild_id: int | None, user_id: int) -> list[KindCount]:
+        """Rows about this person, by kind (only kinds with something stored)."""
+        params = {"user_id": user_id, "guild_id": guild_id}
+        counts: list[KindCount] = []
+        for table, column, rule in await self._present():
+            count = int(
+                await self._db.fetchval(
+                    f"SELECT COUNT(*) FROM {quote(table)} WHERE {_where(column, guild_id)}",
+                    params,
+                )
+            )
+            if count:
+                counts.append(KindCount(kind=rule.kind, count=count, action=rule.action))
+        return counts
+
+    async def export(self, guild_id: int | None, user_id: int) -> dict[str, Any]:
+        """Every row naming this person, by table and column, ready for `json.dumps`."""
+        params = {"user_id": user_id, "guild_id": guild_id}
+        tables: dict[str, dict[str, Any]] = {}
+        for table, column, rule in await self._present():
+            if not rule.export:
+                continue
+            rows = await self._db.fetchall(
+                f"SELECT * FROM {quote(table)} WHERE {_where(column, guild_id)}", params
+            )
+            if rows:
+                tables.setdefault(table, {})[column] = {
+                    "what": rule.kind,
+                    "rows": [
+                        {key: _json(value) for key, value in dict(row).items()} for row in rows
+                    ],
+                }
+        return {
+            "about": "Everything Hearth stores that names you, by table and column.",
+            "user_id": str(user_id),
+            "server_id": None if guild_id is None else str(guild_id),
+            "exported_at": to_ts(self._clock.now()),
+            "tables": tables,
+        }
+
+    async def export_json(self, guild_id: int | None, user_id: int) -> bytes:
+        return json.dumps(await self.export(guild_id, user_id), indent=2).encode()
+
+    async def delete(self, guild_id: int | None, user_id: int) -> DeleteReport:
+        """Apply every rule in one transaction: deletes first (children cascade), then anonymise."""
+        params = {"user_id": user_id, "guild_id": guild_id}
+        present = await self._present()
+        schema = await _columns(self._db)
+        removed: dict[str, int] = {}
+        anonymised: dict[str, int] = {}
+        kept: dict[str, int] = {}
+        async with self._db.transaction() as tx:
+            held = await _memberships(tx, schema, guild_id, user_id)
+            for table, column, rule in present:
+                if rule.action != "delete":
+                    continue
+                count = await tx.execute(
+                    f"DELETE FROM {quote(table)} WHERE {_where(column, guild_id)}", params
+                )
+                _add(removed, rule.kind, count)
+            for table, column, rule in present:
+                where = _where(column, guild_id)
+                if rule.action == "anonymise":
+                    count = await tx.execute(
+                        f"UPDATE OR IGNORE {quote(table)} SET {quote(column)} = {ANONYMOUS_ID} "
+                        f"WHERE {where}",
+                        params,
+                    )
+                    # A unique key can refuse two anonymous rows; the person's id must still go.
+                    leftover = await tx.execute(f"DELETE FROM {quote(table)} WHERE {where}", params)
+                    _add(anonymised, rule.kind, count)
+                    _add(removed, rule.kind, leftover)
+                elif rule.action == "none":
+                    count = int(
+                        await tx.fetchval(
+                            f"SELECT COUNT(*) FROM {quote(table)} WHERE {where}", params
+                        )
+                    )
+                    _add(kept, rule.kind, count)
+        return DeleteReport(
+            removed=_counts(removed, "delete"),
+            anonymised=_counts(anonymised, "anonymise"),
+            kept=_counts(kept, "none"),
+            roles=[(guild, role) for guild, _, role in held],
+            freed_groups=[(guild, group) for guild, group, _ in held],
+        )
+
+
+def _add(totals: dict[str, int], kind: str, count: int) -> None:
+    if count:
+        totals[kind] = totals.get(kind, 0) + count
+
+
+def _counts(totals: Mapping[str, int], action: Action) -> list[KindCount]:
+    return [KindCount(kind=kind, count=count, action=action) for kind, count in totals.items()]
+
+
+async def _memberships(
+    tx: Transaction, schema: dict[str, set[str]], guild_id: int | None, user_id: int
+) -> list[tuple[int, int, int]]:
+    """(guild, group, role) of the memberships about to be deleted: roles to take, places freed."""
+    if "group_members" not in schema or "groups" not in schema:
+        return []
+    scope = " AND m.guild_id = :guild_id" if guild_id is not None else ""
+    rows = await tx.fetchall(
+        "SELECT g.guild_id, g.id, g.role_id FROM group_members m "
+        f"JOIN groups g ON g.id = m.group_id WHERE m.user_id = :user_id{scope}",
+        {"user_id": user_id, "guild_id": guild_id},
+    )
+    return [(row["guild_id"], row["id"], row["role_id"]) for row in rows]
+
+
+def last_export_name(now: datetime) -> str:
+    return f"hearth-my-data-{now:%Y-%m-%d}.json"

@@ -1,0 +1,288 @@
+"""Claiming, releasing and swapping shifts, with every rule that protects supporters.
+
+Each change runs its checks and its write inside one `BEGIN IMMEDIATE` transaction, so two
+supporters pressing Claim for the last place at once are serialised: exactly one gets it. The
+insert itself is also guarded by the slot's current count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.db import Database, to_ts
+from bot.errors import UserFacingError
+from bot.services.rota.models import Released, Shift, Slot, SwapTaken
+from bot.services.rota.parsing import week_bounds
+from bot.services.rota.rotas import Reader, get_slot, load_slots
+from bot.services.settings import GuildSettings
+
+SHORT_NOTICE = timedelta(hours=24)
+
+NOT_SUPPORTER = (
+    "Only peer supporters can take shifts (members with the supporter role). If you'd like to "
+    "help, a coordinator can tell you about becoming one."
+)
+TRAINING_MISSING = (
+    "This rota needs supporter training first, and I don't have yours recorded yet. Once you've "
+    "done it, a coordinator can add you with `/rota training grant`."
+)
+LAST_PLACE_TAKEN = (
+    "Sorry — someone just took the last place on that shift. `/rota coverage` or `/rota view` "
+    "shows shifts that still need someone."
+)
+
+
+def _when(moment: datetime) -> str:
+    return f"<t:{to_ts(moment)}:F>"
+
+
+async def _check_training(q: Reader, slot: Slot, user_id: int, now: datetime) -> None:
+    required = await q.fetchval("SELECT requires_training FROM rotas WHERE id = ?", (slot.rota_id,))
+    if not required:
+        return
+    row = await q.fetchone(
+        "SELECT expires_at FROM rota_training WHERE guild_id = ? AND user_id = ?",
+        (slot.guild_id, user_id),
+    )
+    if row is None:
+        raise UserFacingError(TRAINING_MISSING)
+    expires_at = row["expires_at"]
+    if expires_at is not None and expires_at <= to_ts(now):
+        raise UserFacingError(
+            f"Your supporter training expired <t:{expires_at}:D>, so I can't give you shifts "
+            "until it's renewed. A coordinator can renew it with `/rota training grant`."
+        )
+    if expires_at is not None and expires_at <= to_ts(slot.starts_at):
+        raise UserFacingError(
+            f"Your supporter training runs out <t:{expires_at}:D>, before this shift starts. "
+            "Once it's renewed (`/rota training grant`) you can claim it."
+        )
+
+
+async def check_fit(
+    q: Reader, settings: GuildSettings, slot: Slot, user_id: int, now: datetime, *,
+    taking_swap: bool = False, was_open: bool = True,
+) -> None:  # fmt: skip
+    """Refuse, with the reason, a shift this supporter may not (or should not) take."""
+    await _check_training(q, slot, user_id, now)
+    if slot.starts_at <= now:
+        raise UserFacingError(
+            f"That shift started {_when(slot.starts_at)}, so it can't be taken any more."
+        )
+    if user_id in slot.claimers:
+        raise UserFacingError("You've already claimed that shift — it's in `/rota mine`.")
+    if not taking_swap and slot.open_places == 0:
+        if was_open:
+            raise UserFacingError(LAST_PLACE_TAKEN)
+        raise UserFacingError(
+            f"That shift already has all the supporters it needs ({slot.needed}/{slot.needed}). "
+            "Thank you for offering!"
+        )
+    zone = ZoneInfo(settings.timezone)
+    week_start, week_end = week_bounds(slot.starts_at, zone)
+    rest = timedelta(hours=settings.min_rest_hours)
+    others = await load_slots(
+        q,
+        "s.guild_id = ? AND s.id != ? AND s.starts_at < ? AND s.ends_at > ? AND EXISTS "
+        "(SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id AND c.user_id = ?)",
+        (slot.guild_id, slot.id, to_ts(max(week_end, slot.ends_at + rest)),
+         to_ts(min(week_start, slot.starts_at - rest)), user_id),
+    )  # fmt: skip
+    for other in others:
+        if other.starts_at < slot.ends_at and other.ends_at > slot.starts_at:
+            raise UserFacingError(
+                f"That shift overlaps another of yours: {other.rota_name}, "
+                f"{_when(other.starts_at)}."
+            )
+    in_week = [o for o in others if week_start <= o.starts_at < week_end]
+    if len(in_week) >= settings.max_shifts_per_week:
+        raise UserFacingError(
+            f"You already have {len(in_week)} shifts that week, the most this server allows "
+            f"({settings.max_shifts_per_week}) so that nobody burns out. Thank you for being "
+            "so willing — perhaps a week with fewer shifts?"
+        )
+    for other in others:
+        if other.starts_at < slot.ends_at + rest and other.ends_at > slot.starts_at - rest:
+            raise UserFacingError(
+                f"That would leave you less than {settings.min_rest_hours} hours' rest next to "
+                f"your shift {other.rota_name}, {_when(other.starts_at)}. Rest between shifts "
+                "matters; please pick another."
+            )
+
+
+async def claim_slot(
+    db: Database, settings: GuildSettings, guild_id: int, slot_id: int, user_id: int,
+    now: datetime, *, is_supporter: bool,
+) -> Shift:  # fmt: skip
+    if not is_supporter:
+        raise UserFacingError(NOT_SUPPORTER)
+    seen = await get_slot(db, guild_id, slot_id)
+    was_open = seen.open_places > 0
+    async with db.transaction() as tx:
+        slot = await get_slot(tx, guild_id, slot_id)
+        await check_fit(tx, settings, slot, user_id, now, was_open=was_open)
+        rows = await tx.fetchall(
+            "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) "
+            "SELECT ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?) < ? "
+            "RETURNING id",
+            (guild_id, slot_id, user_id, to_ts(now), slot_id, slot.needed),
+        )
+        if not rows:
+            raise UserFacingError(LAST_PLACE_TAKEN)
+    slot.claimers.append(user_id)
+    return Shift(claim_id=rows[0]["id"], user_id=user_id, slot=slot)
+
+
+async def _own_claim(q: Reader, guild_id: int, slot_id: int, user_id: int) -> int:
+    claim_id = await q.fetchval(
+        "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ? AND user_id = ?",
+        (guild_id, slot_id, user_id),
+    )
+    if claim_id is None:
+        raise UserFacingError(
+            "You haven't claimed that shift, so there's nothing to change. `/rota mine` lists "
+            "yours."
+        )
+    return int(claim_id)
+
+
+def _not_started(slot: Slot, now: datetime) -> None:
+    if slot.starts_at <= now:
+        raise UserFacingError(
+            "That shift has already started. If you can't finish it, please tell a coordinator "
+            "directly so they can help."
+        )
+
+
+async def release_claim(
+    db: Database, guild_id: int, slot_id: int, user_id: int, now: datetime
+) -> Released:
+    slot = await get_slot(db, guild_id, slot_id)
+    claim_id = await _own_claim(db, guild_id, slot_id, user_id)
+    _not_started(slot, now)
+    if not await db.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id,)):
+        raise UserFacingError("That shift was already released.")
+    slot.claimers.remove(user_id)
+    if user_id in slot.swap_offers:
+        slot.swap_offers.remove(user_id)
+    return Released(slot=slot, claim_id=claim_id, short_notice=slot.starts_at - now < SHORT_NOTICE)
+
+
+async def offer_swap(
+    db: Database, guild_id: int, slot_id: int, user_id: int, now: datetime
+) -> Shift:
+    slot = await get_slot(db, guild_id, slot_id)
+    claim_id = await _own_claim(db, guild_id, slot_id, user_id)
+    _not_started(slot, now)
+    offered = await db.execute(
+        "UPDATE rota_claims SET swap_offered_at = ? WHERE id = ? AND swap_offered_at IS NULL",
+        (to_ts(now), claim_id),
+    )
+    if not offered:
+        raise UserFacingError("You've already offered that shift for a swap.")
+    slot.swap_offers.append(user_id)
+    return Shift(claim_id=claim_id, user_id=user_id, slot=slot, swap_offered=True)
+
+
+async def withdraw_swap(db: Database, guild_id: int, slot_id: int, user_id: int) -> Shift:
+    slot = await get_slot(db, guild_id, slot_id)
+    claim_id = await _own_claim(db, guild_id, slot_id, user_id)
+    await db.execute("UPDATE rota_claims SET swap_offered_at = NULL WHERE id = ?", (claim_id,))
+    if user_id in slot.swap_offers:
+        slot.swap_offers.remove(user_id)
+    return Shift(claim_id=claim_id, user_id=user_id, slot=slot)
+
+
+async def take_swap(
+    db: Database, settings: GuildSettings, guild_id: int, slot_id: int, user_id: int,
+    now: datetime, *, is_supporter: bool,
+) -> SwapTaken:  # fmt: skip
+    """Move an offered claim to the taker in one guarded UPDATE; the cover never lapses."""
+    if not is_supporter:
+        raise UserFacingError(NOT_SUPPORTER)
+    async with db.transaction() as tx:
+        slot = await get_slot(tx, guild_id, slot_id)
+        offer = await tx.fetchone(
+            "SELECT id, user_id FROM rota_claims WHERE slot_id = ? AND swap_offered_at IS NOT NULL "
+            "AND user_id != ? ORDER BY swap_offered_at, id LIMIT 1",
+            (slot_id, user_id),
+        )
+        if offer is None:
+            raise UserFacingError(
+                "Nobody is offering that shift for a swap any more — someone may have just "
+                "taken it. `/rota view` shows shifts that still need cover."
+            )
+        await check_fit(tx, settings, slot, user_id, now, taking_swap=True)
+        moved = await tx.execute(
+            "UPDATE rota_claims SET user_id = ?, claimed_at = ?, swap_offered_at = NULL, "
+            "debrief_closed_at = NULL WHERE id = ? AND user_id = ? AND swap_offered_at IS NOT NULL",
+            (user_id, to_ts(now), offer["id"], offer["user_id"]),
+        )
+        if not moved:
+            raise UserFacingError("Someone just took that swap. Thank you for offering!")
+    slot.claimers[slot.claimers.index(offer["user_id"])] = user_id
+    slot.swap_offers.remove(offer["user_id"])
+    return SwapTaken(
+        shift=Shift(claim_id=offer["id"], user_id=user_id, slot=slot),
+        from_user_id=offer["user_id"],
+    )
+
+
+async def my_shifts(db: Database, guild_id: int, user_id: int, now: datetime) -> list[Shift]:
+    """A supporter's shifts not yet over (including one in progress), soonest first."""
+    rows = await db.fetchall(
+        "SELECT c.id, c.slot_id, c.swap_offered_at FROM rota_claims c "
+        "JOIN rota_slots s ON s.id = c.slot_id "
+        "WHERE c.guild_id = ? AND c.user_id = ? AND s.ends_at > ? ORDER BY s.starts_at LIMIT 100",
+        (guild_id, user_id, to_ts(now)),
+    )
+    if not rows:
+        return []
+    marks = ",".join("?" * len(rows))
+    slots = {
+        slot.id: slot
+        for slot in await load_slots(db, f"s.id IN ({marks})", [r["slot_id"] for r in rows])
+    }
+    return [
+        Shift(
+            claim_id=row["id"],
+            user_id=user_id,
+            slot=slots[row["slot_id"]],
+            swap_offered=row["swap_offered_at"] is not None,
+        )
+        for row in rows
+    ]
+
+
+async def shift_by_claim(db: Database, claim_id: int) -> Shift | None:
+    """The claim behind a timer, if it still exists (released or removed claims do not)."""
+    row = await db.fetchone(
+        "SELECT id, guild_id, slot_id, user_id, swap_offered_at FROM rota_claims WHERE id = ?",
+        (claim_id,),
+    )
+    if row is None:
+        return None
+    slot = await get_slot(db, row["guild_id"], row["slot_id"])
+    return Shift(
+        claim_id=row["id"],
+        user_id=row["user_id"],
+        slot=slot,
+        swap_offered=row["swap_offered_at"] is not None,
+    )
+
+
+async def close_debrief(db: Database, claim_id: int, user_id: int, now: datetime) -> bool:
+    """Whether to act on this answer to the after-shift question: only the first time.
+
+    Only the fact that it was answered is stored, never the answer. If the slot was removed
+    since (taking the claim with it) the answer is acted on: a "yes" must never be lost.
+    """
+    if await db.execute(
+        "UPDATE rota_claims SET debrief_closed_at = ? "
+        "WHERE id = ? AND user_id = ? AND debrief_closed_at IS NULL",
+        (to_ts(now), claim_id, user_id),
+    ):
+        return True
+    exists = await db.fetchval("SELECT 1 FROM rota_claims WHERE id = ?", (claim_id,))
+    return exists is None

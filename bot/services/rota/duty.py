@@ -1,0 +1,40 @@
+"""Who is on duty: for `/rota onduty` and for the safety feature's routing (no Discord here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.db import Database, from_ts, to_ts
+from bot.services.rota.models import OnDutyShift
+
+
+async def on_duty(db: Database, guild_id: int, now: datetime) -> list[OnDutyShift]:
+    """Supporters whose claimed shift is in progress at `now`, ending soonest first."""
+    rows = await db.fetchall(
+        "SELECT c.user_id, s.id AS slot_id, r.name, s.starts_at, s.ends_at "
+        "FROM rota_slots s JOIN rota_claims c ON c.slot_id = s.id "
+        "JOIN rotas r ON r.id = s.rota_id "
+        "WHERE s.guild_id = ? AND s.ends_at > ? AND s.starts_at <= ? "
+        "ORDER BY s.ends_at, s.id, c.claimed_at",
+        (guild_id, to_ts(now), to_ts(now)),
+    )
+    return [
+        OnDutyShift(
+            user_id=row["user_id"],
+            slot_id=row["slot_id"],
+            rota_name=row["name"],
+            starts_at=from_ts(row["starts_at"]),
+            ends_at=from_ts(row["ends_at"]),
+        )
+        for row in rows
+    ]
+
+
+async def next_shift_start(db: Database, guild_id: int, now: datetime) -> datetime | None:
+    """When the next claimed shift begins (someone will be on duty), if any is scheduled."""
+    value = await db.fetchval(
+        "SELECT MIN(s.starts_at) FROM rota_slots s WHERE s.guild_id = ? AND s.starts_at > ? "
+        "AND EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id)",
+        (guild_id, to_ts(now)),
+    )
+    return None if value is None else from_ts(value)

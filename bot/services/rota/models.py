@@ -1,0 +1,83 @@
+"""What the rota service hands to cogs and to other features (never Discord objects)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+
+class Rota(BaseModel):
+    id: int
+    guild_id: int
+    name: str
+    group_id: int | None
+    needed: int
+    requires_training: bool
+
+
+class Slot(BaseModel):
+    id: int
+    guild_id: int
+    rota_id: int
+    rota_name: str
+    needed: int
+    starts_at: datetime
+    ends_at: datetime
+    claimers: list[int] = []
+    swap_offers: list[int] = []
+
+    @property
+    def open_places(self) -> int:
+        return max(0, self.needed - len(self.claimers))
+
+    def label(self, zone: ZoneInfo) -> str:
+        """ "Tue 3 Mar 19:00–21:00 · Evening duty (1/2)" in the server's zone, for pickers."""
+        start = self.starts_at.astimezone(zone)
+        end = self.ends_at.astimezone(zone)
+        day = f"{start:%a} {start.day} {start:%b}"
+        return (
+            f"{day} {start:%H:%M}–{end:%H:%M} · {self.rota_name} "
+            f"({len(self.claimers)}/{self.needed})"
+        )
+
+
+class Shift(BaseModel):
+    """One supporter's claim on a slot."""
+
+    claim_id: int
+    user_id: int
+    slot: Slot
+    swap_offered: bool = False
+
+
+class Released(BaseModel):
+    slot: Slot
+    claim_id: int
+    short_notice: bool
+
+
+class SwapTaken(BaseModel):
+    shift: Shift
+    from_user_id: int
+
+
+class OnDutyShift(BaseModel):
+    """Who is on duty now and until when; the safety feature routes requests with this."""
+
+    user_id: int
+    slot_id: int
+    rota_name: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class Training(BaseModel):
+    user_id: int
+    granted_by: int
+    granted_at: datetime
+    expires_at: datetime | None
+
+    def valid_at(self, moment: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > moment

@@ -1,0 +1,110 @@
+"""Turning what coordinators type into times, with refusals that say what was expected."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import UserFacingError
+from bot.scheduling import localize, next_weekly
+
+MAX_DURATION = timedelta(hours=24)
+MAX_REPEAT_WEEKS = 52
+
+_DAYS = {
+    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4,
+    "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
+}  # fmt: skip
+_DATE_TIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})$")
+_DAY_TIME = re.compile(r"^([a-z]+)\.?\s+(\d{1,2}):(\d{2})$")
+_DURATION = re.compile(r"^(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:ute)?s?)?)?$")
+
+START_HELP = "Give the start as `YYYY-MM-DD HH:MM` (e.g. `2026-03-03 19:00`) or `mon 19:00`."
+DURATION_HELP = "Give the length like `2h`, `90m` or `1h30m` (at most 24 hours)."
+
+
+def name_key(name: str) -> str:
+    """Names compare case- and spacing-insensitively ("Evening  duty" is "evening duty")."""
+    return " ".join(name.split()).casefold()
+
+
+def _clock_time(hour: str, minute: str) -> time:
+    if int(hour) > 23 or int(minute) > 59:
+        raise UserFacingError(f"“{hour}:{minute}” isn't a time of day. {START_HELP}")
+    return time(int(hour), int(minute))
+
+
+def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
+    """The local day and time of a first slot, which must still be ahead."""
+    cleaned = " ".join(text.strip().lower().split())
+    if match := _DATE_TIME.match(cleaned):
+        year, month, day, hour, minute = match.groups()
+        at = _clock_time(hour, minute)
+        try:
+            local_day = date(int(year), int(month), int(day))
+        except ValueError:
+            raise UserFacingError(f"“{text}” isn't a real date. {START_HELP}") from None
+    elif match := _DAY_TIME.match(cleaned):
+        word, hour, minute = match.groups()
+        if word not in _DAYS:
+            raise UserFacingError(f"“{word}” isn't a day of the week. {START_HELP}")
+        at = _clock_time(hour, minute)
+        local_day = next_weekly(now, {_DAYS[word]}, at, zone).astimezone(zone).date()
+    else:
+        raise UserFacingError(f"I couldn't read “{text}” as a start time. {START_HELP}")
+    if localize(local_day, at, zone) <= now:
+        raise UserFacingError(
+            f"{local_day:%a %d %b %Y} {at:%H:%M} has already passed. Slots can only be added "
+            "for times still ahead."
+        )
+    return local_day, at
+
+
+def parse_duration(text: str) -> timedelta:
+    cleaned = text.strip().lower()
+    match = _DURATION.match(cleaned)
+    if not cleaned or match is None or not any(match.groups()):
+        raise UserFacingError(f"I couldn't read “{text}” as a length. {DURATION_HELP}")
+    hours, minutes = (int(part or 0) for part in match.groups())
+    length = timedelta(hours=hours, minutes=minutes)
+    if length <= timedelta(0):
+        raise UserFacingError(f"A shift needs to last longer than that. {DURATION_HELP}")
+    if length > MAX_DURATION:
+        raise UserFacingError(
+            "Shifts can be at most 24 hours long — long shifts wear supporters out. "
+            "Split it into several slots instead."
+        )
+    return length
+
+
+def weekly_starts(first_day: date, at: time, zone: ZoneInfo, weeks: int) -> list[datetime]:
+    """The same local wall-clock time each week, across daylight-saving changes."""
+    if not 1 <= weeks <= MAX_REPEAT_WEEKS:
+        raise UserFacingError(f"`repeat_weeks` can be 1 to {MAX_REPEAT_WEEKS}.")
+    return [localize(first_day + timedelta(weeks=week), at, zone) for week in range(weeks)]
+
+
+def parse_expiry(text: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """Training given "until 2026-12-31" is valid through the end of that local day."""
+    try:
+        last_day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserFacingError(
+            f"I couldn't read “{text}” as a date. Give it as `YYYY-MM-DD`, e.g. `2026-12-31`."
+        ) from None
+    expires_at = localize(last_day + timedelta(days=1), time(0, 0), zone)
+    if expires_at <= now:
+        raise UserFacingError("That expiry date has already passed; pick a later one.")
+    return expires_at
+
+
+def week_bounds(moment: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00, local time, of the week holding `moment`."""
+    local_day = moment.astimezone(zone).date()
+    monday = local_day - timedelta(days=local_day.weekday())
+    return (
+        localize(monday, time(0, 0), zone).astimezone(UTC),
+        localize(monday + timedelta(weeks=1), time(0, 0), zone).astimezone(UTC),
+    )

@@ -1,0 +1,80 @@
+"""The one-shot timers behind reminders, debriefs and coverage alerts.
+
+Refs are stable (`claim:<id>:<hours>`, `claim:<id>`, `slot:<id>`) so scheduling again never
+duplicates and a release, swap or removal can cancel exactly its own. A swap keeps the claim id,
+so the new supporter inherits the remaining reminders: handlers read the claim when they fire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.services.rota.models import Shift, Slot
+from bot.services.timers import TimerService
+
+REMINDER = "rota.reminder"
+DEBRIEF = "rota.debrief"
+COVERAGE = "rota.coverage"
+# A debrief this late (the bot was down for days) would feel odd rather than caring.
+DEBRIEF_STALE = timedelta(days=2)
+
+
+async def schedule_claim_timers(
+    timers: TimerService, shift: Shift, reminder_hours: list[int], now: datetime
+) -> list[datetime]:
+    """A reminder per configured hour still ahead, and the debrief at the shift's end.
+
+    Returns the due times, so the caller can wake the dispatcher for the earliest.
+    """
+    slot = shift.slot
+    hours = sorted(set(reminder_hours), reverse=True)
+    scheduled = []
+    for index, hour in enumerate(hours):
+        due = slot.starts_at - timedelta(hours=hour)
+        if due <= now:
+            continue
+        later = hours[index + 1] if index + 1 < len(hours) else None
+        await timers.schedule(
+            slot.guild_id,
+            REMINDER,
+            f"claim:{shift.claim_id}:{hour}",
+            due,
+            {"hours": hour, "next_hours": later},
+        )
+        scheduled.append(due)
+    await timers.schedule(slot.guild_id, DEBRIEF, f"claim:{shift.claim_id}", slot.ends_at)
+    return [*scheduled, slot.ends_at]
+
+
+async def cancel_claim_timers(timers: TimerService, claim_id: int) -> None:
+    await timers.cancel_prefix(REMINDER, f"claim:{claim_id}:")
+    await timers.cancel(DEBRIEF, f"claim:{claim_id}")
+
+
+async def schedule_coverage_check(
+    timers: TimerService, slot: Slot, alert_hours: int, now: datetime
+) -> datetime | None:
+    """Check the slot's cover `alert_hours` ahead; a slot added closer than that is not alerted."""
+    due = slot.starts_at - timedelta(hours=alert_hours)
+    if due <= now:
+        return None
+    await timers.schedule(slot.guild_id, COVERAGE, f"slot:{slot.id}", due)
+    return due
+
+
+async def cancel_slot_timers(timers: TimerService, slot: Slot, claim_ids: list[int]) -> None:
+    await timers.cancel(COVERAGE, f"slot:{slot.id}")
+    for claim_id in claim_ids:
+        await cancel_claim_timers(timers, claim_id)
+
+
+def reminder_is_stale(payload: dict[str, object], slot: Slot, now: datetime) -> bool:
+    """Skip a reminder once the shift started, or when a later one is due too (after downtime)."""
+    if now >= slot.starts_at:
+        return True
+    later = payload.get("next_hours")
+    return isinstance(later, int) and now >= slot.starts_at - timedelta(hours=later)
+
+
+def ref_id(ref: str) -> int:
+    return int(ref.split(":")[1])

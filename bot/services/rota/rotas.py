@@ -1,0 +1,242 @@
+"""Rotas and their slots: creating, finding, listing and removing them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.services.rota.models import Rota, Slot
+from bot.services.rota.parsing import name_key
+
+MAX_NAME = 80
+MAX_NEEDED = 20
+MAX_SLOT_LIST = 25
+
+
+class Reader(Protocol):
+    """A committed-data reader (`Database`) or the inside of a transaction."""
+
+    async def fetchall(self, sql: str, params: Any = ...) -> list[sqlite3.Row]: ...
+
+    async def fetchone(self, sql: str, params: Any = ...) -> sqlite3.Row | None: ...
+
+    async def fetchval(self, sql: str, params: Any = ...) -> Any: ...
+
+
+def _rota(row: sqlite3.Row) -> Rota:
+    return Rota(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        name=row["name"],
+        group_id=row["group_id"],
+        needed=row["needed"],
+        requires_training=bool(row["requires_training"]),
+    )
+
+
+SLOT_SELECT = (
+    "SELECT s.id, s.guild_id, s.rota_id, s.starts_at, s.ends_at, r.name AS rota_name, r.needed "
+    "FROM rota_slots s JOIN rotas r ON r.id = s.rota_id "
+)
+
+
+async def load_slots(
+    q: Reader, where: str, params: Sequence[Any], *, limit: int = 500
+) -> list[Slot]:
+    """Slots matching `where` (on alias `s`), ordered by start, with who has claimed each."""
+    rows = await q.fetchall(
+        f"{SLOT_SELECT} WHERE {where} ORDER BY s.starts_at, s.id LIMIT {int(limit)}", params
+    )
+    if not rows:
+        return []
+    slots = {
+        row["id"]: Slot(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            rota_id=row["rota_id"],
+            rota_name=row["rota_name"],
+            needed=row["needed"],
+            starts_at=from_ts(row["starts_at"]),
+            ends_at=from_ts(row["ends_at"]),
+        )
+        for row in rows
+    }
+    marks = ",".join("?" * len(slots))
+    claims = await q.fetchall(
+        f"SELECT slot_id, user_id, swap_offered_at FROM rota_claims WHERE slot_id IN ({marks}) "
+        "ORDER BY claimed_at, id",
+        list(slots),
+    )
+    for claim in claims:
+        slot = slots[claim["slot_id"]]
+        slot.claimers.append(claim["user_id"])
+        if claim["swap_offered_at"] is not None:
+            slot.swap_offers.append(claim["user_id"])
+    return list(slots.values())
+
+
+async def find_slot(q: Reader, guild_id: int, slot_id: int) -> Slot | None:
+    found = await load_slots(q, "s.guild_id = ? AND s.id = ?", (guild_id, slot_id))
+    return found[0] if found else None
+
+
+async def get_slot(q: Reader, guild_id: int, slot_id: int) -> Slot:
+    found = await find_slot(q, guild_id, slot_id)
+    if found is None:
+        raise UserFacingError(
+            f"There's no slot #{slot_id} on this server (it may have been removed). "
+            "`/rota view` shows the current slots."
+        )
+    return found
+
+
+async def find_group_id(db: Database, guild_id: int, name: str) -> int:
+    """The id of a group in this server, by name (the groups feature owns the table)."""
+    group_id = await db.fetchval(
+        "SELECT id FROM groups WHERE guild_id = ? AND (name_key = ? OR name = ? COLLATE NOCASE)",
+        (guild_id, name_key(name), name.strip()),
+    )
+    if group_id is None:
+        raise UserFacingError(f"There's no group called “{name}” on this server.")
+    return int(group_id)
+
+
+async def group_names(db: Database, guild_id: int, typed: str) -> list[str]:
+    rows = await db.fetchall(
+        "SELECT name FROM groups WHERE guild_id = ? AND name LIKE ? ORDER BY name LIMIT 25",
+        (guild_id, f"%{typed.strip()}%"),
+    )
+    return [row["name"] for row in rows]
+
+
+async def create_rota(
+    db: Database,
+    guild_id: int,
+    actor_id: int,
+    name: str,
+    now: datetime,
+    *,
+    needed: int = 1,
+    group_id: int | None = None,
+    requires_training: bool = True,
+) -> Rota:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise UserFacingError("A rota needs a name, such as “Evening duty”.")
+    if len(cleaned) > MAX_NAME:
+        raise UserFacingError(f"Please keep the rota name under {MAX_NAME} characters.")
+    if not 1 <= needed <= MAX_NEEDED:
+        raise UserFacingError(f"`needed` can be 1 to {MAX_NEEDED} supporters per slot.")
+    rows = await db.write_fetchall(
+        "INSERT INTO rotas (guild_id, name, name_key, group_id, needed, requires_training, "
+        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (guild_id, name_key) DO NOTHING RETURNING *",
+        (guild_id, cleaned, name_key(cleaned), group_id, needed, int(requires_training),
+         actor_id, to_ts(now)),
+    )  # fmt: skip
+    if not rows:
+        raise UserFacingError(f"There's already a rota called “{cleaned}”. Pick another name.")
+    return _rota(rows[0])
+
+
+async def find_rota(db: Database, guild_id: int, name: str) -> Rota:
+    row = await db.fetchone(
+        "SELECT * FROM rotas WHERE guild_id = ? AND name_key = ?", (guild_id, name_key(name))
+    )
+    if row is None:
+        raise UserFacingError(
+            f"There's no rota called “{name}” here. Pick one from the list as you type."
+        )
+    return _rota(row)
+
+
+async def rota_names(db: Database, guild_id: int, typed: str) -> list[str]:
+    rows = await db.fetchall(
+        "SELECT name FROM rotas WHERE guild_id = ? AND name_key LIKE ? ORDER BY name_key LIMIT 25",
+        (guild_id, f"%{name_key(typed)}%"),
+    )
+    return [row["name"] for row in rows]
+
+
+async def count_rotas(db: Database, guild_id: int) -> int:
+    return int(await db.fetchval("SELECT COUNT(*) FROM rotas WHERE guild_id = ?", (guild_id,)))
+
+
+async def add_slots(
+    db: Database, rota: Rota, actor_id: int, starts: list[datetime], length: timedelta,
+    now: datetime,
+) -> tuple[list[Slot], int]:  # fmt: skip
+    """Create the slots in one transaction; returns them and how many already existed."""
+    created: list[int] = []
+    async with db.transaction() as tx:
+        for start in starts:
+            rows = await tx.fetchall(
+                "INSERT INTO rota_slots (guild_id, rota_id, starts_at, ends_at, created_by, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (rota_id, starts_at) DO NOTHING RETURNING id",
+                (rota.guild_id, rota.id, to_ts(start), to_ts(start + length), actor_id,
+                 to_ts(now)),
+            )  # fmt: skip
+            created += [row["id"] for row in rows]
+    if not created:
+        return [], len(starts)
+    marks = ",".join("?" * len(created))
+    slots = await load_slots(db, f"s.id IN ({marks})", created)
+    return slots, len(starts) - len(created)
+
+
+async def remove_slot(db: Database, rota: Rota, slot_id: int) -> Slot:
+    """Delete a slot (and its claims); returns it as it was, so its supporters can be told."""
+    slot = await get_slot(db, rota.guild_id, slot_id)
+    if slot.rota_id != rota.id:
+        raise UserFacingError(f"Slot #{slot_id} belongs to “{slot.rota_name}”, not “{rota.name}”.")
+    removed = await db.execute(
+        "DELETE FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, rota.guild_id)
+    )
+    if not removed:
+        raise UserFacingError(f"Slot #{slot_id} was already removed.")
+    return slot
+
+
+async def slots_between(
+    db: Database, guild_id: int, start: datetime, end: datetime, rota_id: int | None = None
+) -> list[Slot]:
+    where = "s.guild_id = ? AND s.starts_at >= ? AND s.starts_at < ?"
+    params: list[Any] = [guild_id, to_ts(start), to_ts(end)]
+    if rota_id is not None:
+        where += " AND s.rota_id = ?"
+        params.append(rota_id)
+    return await load_slots(db, where, params)
+
+
+async def coverage_gaps(db: Database, rota: Rota, now: datetime, weeks: int) -> list[Slot]:
+    """Upcoming slots of a rota with fewer supporters than needed, soonest first."""
+    slots = await slots_between(db, rota.guild_id, now, now + timedelta(weeks=weeks), rota.id)
+    return [slot for slot in slots if slot.open_places > 0]
+
+
+async def upcoming_slots(
+    db: Database, guild_id: int, now: datetime, *, user_id: int | None = None,
+    swaps_only: bool = False, rota_id: int | None = None, limit: int = MAX_SLOT_LIST,
+) -> list[Slot]:  # fmt: skip
+    """Slots not yet started, for pickers: all, a member's own, or those offered for swap."""
+    where = "s.guild_id = ? AND s.starts_at > ?"
+    params: list[Any] = [guild_id, to_ts(now)]
+    if user_id is not None:
+        where += (
+            " AND EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id AND c.user_id = ?)"
+        )
+        params.append(user_id)
+    if swaps_only:
+        where += (
+            " AND EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id "
+            "AND c.swap_offered_at IS NOT NULL)"
+        )
+    if rota_id is not None:
+        where += " AND s.rota_id = ?"
+        params.append(rota_id)
+    return await load_slots(db, where, params, limit=limit)

@@ -1,0 +1,49 @@
+"""Who has done supporter training, and until when."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.services.rota.models import Training
+
+
+def training_of(row: sqlite3.Row) -> Training:
+    return Training(
+        user_id=row["user_id"],
+        granted_by=row["granted_by"],
+        granted_at=from_ts(row["granted_at"]),
+        expires_at=None if row["expires_at"] is None else from_ts(row["expires_at"]),
+    )
+
+
+async def grant_training(
+    db: Database, guild_id: int, user_id: int, actor_id: int, now: datetime,
+    expires_at: datetime | None,
+) -> Training:  # fmt: skip
+    """Record (or renew) training; granting again replaces the expiry."""
+    rows = await db.write_fetchall(
+        "INSERT INTO rota_training (guild_id, user_id, granted_by, granted_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+        "granted_by = excluded.granted_by, granted_at = excluded.granted_at, "
+        "expires_at = excluded.expires_at RETURNING *",
+        (guild_id, user_id, actor_id, to_ts(now), expires_at and to_ts(expires_at)),
+    )
+    return training_of(rows[0])
+
+
+async def revoke_training(db: Database, guild_id: int, user_id: int) -> None:
+    removed = await db.execute(
+        "DELETE FROM rota_training WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    )
+    if not removed:
+        raise UserFacingError("They aren't on the training list, so there was nothing to revoke.")
+
+
+async def list_training(db: Database, guild_id: int) -> list[Training]:
+    rows = await db.fetchall(
+        "SELECT * FROM rota_training WHERE guild_id = ? ORDER BY granted_at, user_id", (guild_id,)
+    )
+    return [training_of(row) for row in rows]

@@ -1,0 +1,164 @@
+"""Support requests: a member asks for a peer supporter; one supporter claims; someone closes.
+
+A request row holds ids, times and state only. What the member wrote lives in the Discord thread,
+never here, so a database backup can't leak it. Claiming and closing are single guarded UPDATEs:
+of two supporters pressing "I'll take this" together, exactly one row update succeeds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from bot.clock import Clock
+from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.services.rota.duty import next_shift_start, on_duty
+
+Source = Literal["support", "checkin"]
+State = Literal["open", "closed"]
+UNCLAIMED_TIMER = "support.unclaimed"
+
+
+class SupportRequest(BaseModel):
+    id: int
+    guild_id: int
+    user_id: int
+    source: Source
+    thread_id: int | None
+    state: State
+    claimed_by: int | None
+    claimed_at: datetime | None
+    closed_by: int | None
+    closed_at: datetime | None
+    created_at: datetime
+
+
+class OnDuty(BaseModel):
+    """A supporter on duty now, and when their shift ends."""
+
+    user_id: int
+    ends_at: datetime
+
+
+class AlreadyOpen(UserFacingError):
+    """The member already has an open request; the cog links its thread."""
+
+    def __init__(self, request: SupportRequest) -> None:
+        where = f" in <#{request.thread_id}>" if request.thread_id else ""
+        super().__init__(
+            f"You already have an open support request{where} (opened "
+            f"<t:{int(request.created_at.timestamp())}:R>). Someone will reply there; "
+            "you can close it with its Close button when you're ready."
+        )
+        self.request = request
+
+
+def _request(row: sqlite3.Row) -> SupportRequest:
+    def ts(key: str) -> datetime | None:
+        return None if row[key] is None else from_ts(row[key])
+
+    return SupportRequest(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        user_id=row["user_id"],
+        source=row["source"],
+        thread_id=row["thread_id"],
+        state=row["state"],
+        claimed_by=row["claimed_by"],
+        claimed_at=ts("claimed_at"),
+        closed_by=row["closed_by"],
+        closed_at=ts("closed_at"),
+        created_at=from_ts(row["created_at"]),
+    )
+
+
+async def supporters_on_duty(db: Database, guild_id: int, now: datetime) -> list[OnDuty]:
+    """Who is on a rota shift right now (one entry per supporter, latest shift end)."""
+    latest: dict[int, datetime] = {}
+    for shift in await on_duty(db, guild_id, now):
+        if shift.user_id and (shift.user_id not in latest or shift.ends_at > latest[shift.user_id]):
+            latest[shift.user_id] = shift.ends_at
+    return [OnDuty(user_id=uid, ends_at=end) for uid, end in latest.items()]
+
+
+async def next_shift(db: Database, guild_id: int, now: datetime) -> datetime | None:
+    return await next_shift_start(db, guild_id, now)
+
+
+class SupportService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def get(self, guild_id: int, request_id: int) -> SupportRequest:
+        row = await self._db.fetchone(
+            "SELECT * FROM support_requests WHERE guild_id = ? AND id = ?", (guild_id, request_id)
+        )
+        if row is None:
+            raise UserFacingError("I can't find that support request any more.")
+        return _request(row)
+
+    async def open_for(self, guild_id: int, user_id: int) -> SupportRequest | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM support_requests WHERE guild_id = ? AND user_id = ? AND state = 'open'",
+            (guild_id, user_id),
+        )
+        return None if row is None else _request(row)
+
+    async def open(self, guild_id: int, user_id: int, source: Source) -> SupportRequest:
+        """Open a request, or refuse with a link to the one already open (unique index)."""
+        try:
+            request_id = await self._db.insert(
+                "INSERT INTO support_requests (guild_id, user_id, source, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (guild_id, user_id, source, to_ts(self._clock.now())),
+            )
+        except sqlite3.IntegrityError:
+            existing = await self.open_for(guild_id, user_id)
+            if existing is None:  # closed in between: try once more
+                return await self.open(guild_id, user_id, source)
+            raise AlreadyOpen(existing) from None
+        return await self.get(guild_id, request_id)
+
+    async def set_thread(self, guild_id: int, request_id: int, thread_id: int) -> None:
+        await self._db.execute(
+            "UPDATE support_requests SET thread_id = ? WHERE guild_id = ? AND id = ?",
+            (thread_id, guild_id, request_id),
+        )
+
+    async def claim(self, guild_id: int, request_id: int, supporter_id: int) -> SupportRequest:
+        """Exactly one supporter wins; the others learn who took it."""
+        request = await self.get(guild_id, request_id)
+        if request.user_id == supporter_id:
+            raise UserFacingError("This is your own request: a supporter will take it.")
+        won = await self._db.execute(
+            "UPDATE support_requests SET claimed_by = ?, claimed_at = ? "
+            "WHERE guild_id = ? AND id = ? AND claimed_by IS NULL AND state = 'open'",
+            (supporter_id, to_ts(self._clock.now()), guild_id, request_id),
+        )
+        request = await self.get(guild_id, request_id)
+        if won:
+            return request
+        if request.state == "closed":
+            raise UserFacingError("This request has already been closed. Nothing was changed.")
+        if request.claimed_by == supporter_id:
+            raise UserFacingError("You've already taken this request.")
+        raise UserFacingError(
+            f"<@{request.claimed_by}> has already taken this request, so you don't need to. "
+            "Thank you for being ready."
+        )
+
+    async def close(self, guild_id: int, request_id: int, actor_id: int) -> SupportRequest:
+        closed = await self._db.execute(
+            "UPDATE support_requests SET state = 'closed', closed_by = ?, closed_at = ? "
+            "WHERE guild_id = ? AND id = ? AND state = 'open'",
+            (actor_id, to_ts(self._clock.now()), guild_id, request_id),
+        )
+        request = await self.get(guild_id, request_id)
+        if not closed:
+            raise UserFacingError("This request is already closed.")
+        return request

@@ -1,0 +1,210 @@
+"""`/admin …` for coordinators (settings, audit trail, export, permission check), and what
+happens to a server's data after Hearth is removed from it."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime, timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import HearthBot
+from bot.errors import UserFacingError
+from bot.services.export import ExportService
+from bot.services.retention import PURGE_TIMER, RetentionService
+from bot.services.settings import SETTING_KEYS, GuildSettings
+from bot.services.timers import Timer
+from bot.tree import NO_MENTIONS
+from cogs._ui import CoordinatorGroup, guild_of
+from cogs.admin._audit import AuditPageButton, render_page
+from cogs.admin._settings import key_choices, resolve_entity, settings_text, shown
+from cogs.setup._permissions import check_permissions, describe_problems
+from cogs.setup._timezones import label, suggest
+
+log = logging.getLogger(__name__)
+
+WITHHELD_NOTE = (
+    "Private member data is never included: check-in answers and notes, personal schedules, "
+    "messages held for members, and who asked for support."
+)
+
+
+class Admin(commands.Cog):
+    admin = CoordinatorGroup(name="admin", description="Coordinator tools for Hearth")
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.exports = ExportService(bot.db, bot.clock)
+        self.retention = RetentionService(bot.db, bot.clock)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AuditPageButton)
+        self.bot.dispatcher.register_timer(PURGE_TIMER, self._purge)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AuditPageButton)
+        self.bot.dispatcher.unregister_timer(PURGE_TIMER)
+
+    # --- settings ----------------------------------------------------------------------------
+    @admin.command(name="settings", description="Every Hearth setting for this server")
+    async def settings(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        current = await self.bot.settings.get(guild.id)
+        embed = discord.Embed(
+            title="Hearth settings",
+            description=settings_text(guild, current)[:4096],
+        )
+        embed.set_footer(text="Change one with /admin set, or roles and channels with /setup.")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @admin.command(name="set", description="Change one Hearth setting")
+    @app_commands.describe(
+        key="The setting (start typing to search)",
+        value="The new value, e.g. 4, on, 24,1, Europe/London, #channel, @role, or none",
+    )
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        key: str,
+        value: app_commands.Range[str, 1, 200],
+    ) -> None:
+        guild = guild_of(interaction)
+        if key not in SETTING_KEYS:
+            raise UserFacingError(
+                f"There is no setting called `{key[:60]}`. `/admin settings` lists them all."
+            )
+        raw = value
+        if key.endswith(("_role_id", "_channel_id")):
+            raw = resolve_entity(guild, key, value)
+        before = getattr(await self.bot.settings.get(guild.id), key)
+        updated = await self.bot.settings.set_from_text(guild.id, interaction.user.id, key, raw)
+        after = getattr(updated, key)
+        if before == after:
+            await interaction.response.send_message(
+                f"`{key}` is already {shown(guild, key, after)}; nothing changed.", ephemeral=True
+            )
+            return
+        change = f"{key}: {shown(guild, key, before)} → {shown(guild, key, after)}"
+        await self.bot.audit(guild, interaction.user.id, "settings.set", change)
+        await interaction.response.send_message(f"Changed {change}.", ephemeral=True)
+
+    @set_.autocomplete("key")
+    async def _key_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=key) for name, key in key_choices(current)]
+
+    @set_.autocomplete("value")
+    async def _value_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        key = str(getattr(interaction.namespace, "key", "") or "")
+        if key not in SETTING_KEYS or interaction.guild is None:
+            return []
+        field = GuildSettings.model_fields[key]
+        if field.annotation is bool:
+            options = [("on", "on"), ("off", "off")]
+        elif key == "timezone":
+            now = self.bot.clock.now()
+            options = [(label(name, now), name) for name in suggest(current)]
+        else:
+            value = getattr(await self.bot.settings.get(interaction.guild.id), key)
+            text = shown(interaction.guild, key, value)
+            raw = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            options = [(f"current: {text}"[:100], raw[:100])] if value is not None else []
+        return [app_commands.Choice(name=name, value=raw) for name, raw in options]
+
+    # --- audit trail -------------------------------------------------------------------------
+    @admin.command(name="audit", description="Who did which admin action, and when")
+    @app_commands.describe(member="Only this person's actions", days="How far back (default 30)")
+    async def audit(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User | None = None,
+        days: app_commands.Range[int, 1, 3650] = 30,
+    ) -> None:
+        guild = guild_of(interaction)
+        content, view = await render_page(
+            self.bot, guild.id, interaction.user.id, member.id if member else 0, days, 0
+        )
+        if view is None:
+            await interaction.response.send_message(content, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, view=view, ephemeral=True)
+
+    # --- export ------------------------------------------------------------------------------
+    @admin.command(name="export", description="Download this server's Hearth data (zip)")
+    async def export(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        archive = await self.exports.build(guild.id)
+        size_limit = interaction.filesize_limit
+        if len(archive.data) > size_limit:
+            await interaction.followup.send(
+                f"The export is {len(archive.data) / 1e6:.1f} MB, more than Discord lets me send "
+                f"here ({size_limit / 1e6:.0f} MB). Please ask whoever runs Hearth for a copy "
+                "from the database instead. Nothing was sent.",
+                ephemeral=True,
+            )
+            return
+        stamp = archive.created_at.strftime("%Y-%m-%d")
+        file = discord.File(io.BytesIO(archive.data), filename=f"hearth-export-{stamp}.zip")
+        summary = f"{len(archive.tables)} tables, {archive.row_count} rows"
+        await self.bot.audit(guild, interaction.user.id, "export", summary)
+        await interaction.followup.send(
+            f"Here is this server's Hearth data ({summary}): `hearth-export.json` and one CSV "
+            f"per table. Times are Unix seconds (UTC).\n{WITHHELD_NOTE}",
+            file=file,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    # --- permissions -------------------------------------------------------------------------
+    @admin.command(name="permissions", description="Check that Hearth has the permissions it needs")
+    async def permissions(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        settings = await self.bot.settings.get(guild.id)
+        await interaction.response.send_message(
+            describe_problems(check_permissions(guild, settings))[:2000], ephemeral=True
+        )
+
+    # --- removal and retention ---------------------------------------------------------------
+    def _window(self) -> timedelta:
+        return timedelta(days=self.bot.config.defaults.removed_server_retention_days)
+
+    @commands.Cog.listener()
+    async def on_hearth_guild_removed(self, guild_id: int) -> None:
+        due = self.bot.clock.now() + self._window()
+        await self._schedule_purge(guild_id, due)
+        log.info("removed from guild %s; its data will be deleted at %s", guild_id, due)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """A re-invite inside the window: keep everything (the purge also re-checks)."""
+        if await self.bot.timers.cancel(PURGE_TIMER, str(guild.id)):
+            log.info("re-invited to guild %s; its data is kept", guild.id)
+
+    async def _schedule_purge(self, guild_id: int, due: datetime) -> None:
+        await self.bot.timers.schedule(guild_id, PURGE_TIMER, str(guild_id), due)
+        self.bot.dispatcher.poke(due)
+
+    async def _purge(self, timer: Timer, now: datetime) -> None:
+        outcome = await self.retention.purge_if_due(timer.guild_id, self._window())
+        if outcome.status == "not_yet" and outcome.due_at is not None:
+            await self._schedule_purge(timer.guild_id, outcome.due_at)
+            return
+        if outcome.status == "purged":
+            self.bot.settings.forget(timer.guild_id)
+            log.info(
+                "deleted the data of guild %s, removed over %s ago (%d rows)",
+                timer.guild_id,
+                self._window(),
+                outcome.total,
+            )
+
+
+async def setup(bot: HearthBot) -> None:
+    await bot.add_cog(Admin(bot))

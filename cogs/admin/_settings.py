@@ -1,0 +1,77 @@
+"""Showing settings the way a coordinator reads them, and checking role/channel values exist."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.services.settings import SETTING_KEYS, GuildSettings, describe
+
+CLEARING_WORDS = {"none", "off", ""}
+
+
+def shown(guild: discord.Guild, key: str, value: Any) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    if key.endswith("_role_id"):
+        return f"<@&{value}>" if guild.get_role(value) else f"a deleted role ({value})"
+    if key.endswith("_channel_id"):
+        return f"<#{value}>" if guild.get_channel(value) else f"a deleted channel ({value})"
+    return str(value)
+
+
+def settings_text(guild: discord.Guild, settings: GuildSettings) -> str:
+    lines = [
+        f"**`{key}`**: {shown(guild, key, getattr(settings, key))} — {describe(key)}"
+        for key in SETTING_KEYS
+    ]
+    return "\n".join(lines)
+
+
+def key_choices(current: str, limit: int = 25) -> list[tuple[str, str]]:
+    """(label, key) pairs matching what was typed in the key or its description."""
+    typed = current.strip().lower()
+    ranked = sorted(
+        (0 if key.startswith(typed) else 1 if typed in key else 2, key)
+        for key in SETTING_KEYS
+        if typed in key or typed in describe(key).lower()
+    )
+    return [(f"{key} — {describe(key)}"[:100], key) for _, key in ranked[:limit]]
+
+
+def resolve_entity(guild: discord.Guild, key: str, raw: str) -> str:
+    """For role and channel settings: accept a mention, an id or a name; refuse unknown ones.
+
+    Returns the text to hand to the settings parser (an id, or a clearing word).
+    """
+    text = raw.strip()
+    if text.lower() in CLEARING_WORDS:
+        return text
+    is_role = key.endswith("_role_id")
+    digits = re.fullmatch(r"<[@#]&?(\d+)>|(\d+)", text)
+    if digits:
+        found_id = int(digits.group(1) or digits.group(2))
+        found: Any = guild.get_role(found_id) if is_role else guild.get_channel(found_id)
+    else:
+        names = {text.lower(), text.lstrip("@#").lower()}
+        pool: list[Any] = list(guild.roles) if is_role else list(guild.text_channels)
+        found = next((item for item in pool if item.name.lower() in names), None)
+    kind = "role" if is_role else "text channel"
+    if found is None or (not is_role and not isinstance(found, discord.TextChannel)):
+        raise UserFacingError(
+            f"I can't find a {kind} “{text[:60]}” in this server. Mention it, or give its exact "
+            "name. Nothing was changed."
+        )
+    if is_role and (found.is_default() or found.managed):
+        raise UserFacingError(
+            "That role can't be used: pick a role people are given, not @everyone or a bot's "
+            "own role. Nothing was changed."
+        )
+    return str(found.id)

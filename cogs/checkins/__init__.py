@@ -1,0 +1,316 @@
+"""`/checkin`: group check-in prompts (coordinators) and private personal check-ins (members).
+
+`/checkin` mixes member and coordinator subcommands, so each coordinator subcommand carries
+`@coordinator_only()` (Discord can only hide whole top-level commands).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import HearthBot
+from bot.errors import UserFacingError
+from bot.services.checkin_answers import CheckinAnswers
+from bot.services.checkin_due import CheckinSource
+from bot.services.checkin_schedules import MAX_SNOOZE_DAYS, CheckinSchedules
+from bot.services.checkins import Schedule, describe_days
+from bot.services.timers import Timer
+from bot.tree import send_ephemeral
+from cogs._ui import coordinator_only, guild_of
+from cogs.checkins import _member
+from cogs.checkins._delivery import RETENTION_KIND, Delivery
+from cogs.checkins._views import DYNAMIC_ITEMS, ForgetButton, preview
+
+log = logging.getLogger(__name__)
+
+
+def _ts(moment: Any, style: str = "F") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def _status(schedule: Schedule) -> str:
+    if schedule.paused:
+        return f"⏸ paused ({schedule.paused_reason or 'paused'})"
+    return f"next {_ts(schedule.next_due_at)}"
+
+
+class Checkins(commands.Cog):
+    checkin = app_commands.Group(
+        name="checkin", description="Check-ins: say how you're doing", guild_only=True
+    )
+    schedule = app_commands.Group(
+        name="schedule", description="Coordinators: group check-in prompts", parent=checkin
+    )
+    me = app_commands.Group(
+        name="me", description="Your own private check-ins by DM", parent=checkin
+    )
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.schedules = CheckinSchedules(bot.db, bot.clock, bot.settings)
+        self.answers = CheckinAnswers(bot.db, bot.clock)
+        self.delivery = Delivery(bot, self.schedules)
+        self.source = CheckinSource(self.schedules, self.delivery.deliver)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.dispatcher.add_source(self.source)
+        self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
+        if not await self.bot.timers.pending(RETENTION_KIND):
+            await self.delivery.schedule_retention(self.bot.clock.now())
+        self.bot.about_stats["check-in schedules"] = self.schedules.count_active_group
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.dispatcher.remove_source(self.source)
+        self.bot.dispatcher.unregister_timer(RETENTION_KIND)
+        self.bot.about_stats.pop("check-in schedules", None)
+
+    async def _retention(self, timer: Timer, now: Any) -> None:
+        await self.delivery.retention(self.answers, timer, now)
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        await self.delivery.member_left(payload.guild_id, payload.user.id)
+
+    # --- coordinators: group prompts -----------------------------------------------------------
+    @schedule.command(name="add", description="Post a check-in prompt on a weekly schedule")
+    @app_commands.describe(
+        channel="Where to post the prompt",
+        prompt="What to ask, e.g. “How has your week been?”",
+        days="e.g. mon,wed,fri — or weekdays, weekends, daily",
+        at="24-hour local time, e.g. 19:00",
+        timezone="IANA zone, e.g. Europe/London (default: the server's)",
+        thread="Open a thread under each prompt for replies",
+    )
+    @app_commands.rename(at="time")
+    @coordinator_only()
+    async def schedule_add(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        prompt: str,
+        days: str,
+        at: str,
+        timezone: str | None = None,
+        thread: bool = False,
+    ) -> None:
+        guild = guild_of(interaction)
+        needed = discord.Permissions(view_channel=True, send_messages=True)
+        if thread:
+            needed.create_public_threads = True
+        if not channel.permissions_for(guild.me) >= needed:
+            raise UserFacingError(
+                f"I can't post{' and open threads' if thread else ''} in {channel.mention}. "
+                "Give Hearth View Channel, Send Messages"
+                f"{' and Create Public Threads' if thread else ''} there, then try again. "
+                "Nothing was created."
+            )
+        created = await self.schedules.add_group(
+            guild.id, interaction.user.id, channel.id, prompt, days, at, timezone, thread
+        )
+        self.bot.dispatcher.poke(created.next_due_at)
+        await self.bot.audit(
+            guild,
+            interaction.user.id,
+            "check-in schedule added",
+            f"#{created.id} in <#{channel.id}>, {created.when}",
+        )
+        await send_ephemeral(
+            interaction,
+            f"Check-in **#{created.id}** is set: {channel.mention}, {created.when}"
+            f"{', with a thread for replies' if thread else ''}.\n"
+            f"First prompt: {_ts(created.next_due_at)} ({_ts(created.next_due_at, 'R')}).\n"
+            f"> {preview(created.prompt)}\n"
+            f"`/checkin schedule test {created.id}` posts it once now to check how it looks.",
+        )
+
+    @schedule.command(name="list", description="This server's check-in prompts")
+    @coordinator_only()
+    async def schedule_list(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        found = await self.schedules.list_group(guild.id)
+        personal = await self.schedules.count_personal(guild.id)
+        if not found:
+            text = "No check-in prompts yet. `/checkin schedule add` creates one."
+        else:
+            lines = [
+                f"**#{s.id}** <#{s.channel_id}> — {s.when}"
+                f"{' · thread' if s.open_thread else ''} — {_status(s)}\n"
+                f"> {preview(s.prompt, 80)}"
+                for s in found
+            ]
+            text = "**Check-in prompts**\n" + "\n".join(lines)
+        text += f"\n\n{personal} member(s) have personal check-ins switched on (they stay private)."
+        await send_ephemeral(interaction, text[:2000])
+
+    @schedule.command(name="pause", description="Stop posting a check-in until resumed")
+    @app_commands.describe(id="The check-in's number")
+    @coordinator_only()
+    async def schedule_pause(self, interaction: discord.Interaction, id: int) -> None:
+        guild = guild_of(interaction)
+        paused = await self.schedules.pause_group(guild.id, id)
+        await self.bot.audit(guild, interaction.user.id, "check-in schedule paused", f"#{id}")
+        await send_ephemeral(
+            interaction,
+            f"Check-in #{paused.id} is paused. `/checkin schedule resume {paused.id}` restarts it.",
+        )
+
+    @schedule.command(name="resume", description="Start posting a paused check-in again")
+    @app_commands.describe(id="The check-in's number")
+    @coordinator_only()
+    async def schedule_resume(self, interaction: discord.Interaction, id: int) -> None:
+        guild = guild_of(interaction)
+        resumed = await self.schedules.resume_group(guild.id, id)
+        self.bot.dispatcher.poke(resumed.next_due_at)
+        await self.bot.audit(guild, interaction.user.id, "check-in schedule resumed", f"#{id}")
+        await send_ephemeral(
+            interaction,
+            f"Check-in #{resumed.id} is running again; the next prompt is "
+            f"{_ts(resumed.next_due_at)}. Nothing missed while paused will be posted.",
+        )
+
+    @schedule.command(name="remove", description="Delete a check-in prompt schedule")
+    @app_commands.describe(id="The check-in's number")
+    @coordinator_only()
+    async def schedule_remove(self, interaction: discord.Interaction, id: int) -> None:
+        guild = guild_of(interaction)
+        removed = await self.schedules.remove_group(guild.id, id)
+        await self.bot.audit(
+            guild,
+            interaction.user.id,
+            "check-in schedule removed",
+            f"#{id} in <#{removed.channel_id}>",
+        )
+        await send_ephemeral(
+            interaction,
+            f"Check-in #{removed.id} is removed; no more prompts will be posted. Members keep "
+            "their own past answers until retention clears them.",
+        )
+
+    @schedule.command(
+        name="test", description="Post a check-in once now (the schedule is unchanged)"
+    )
+    @app_commands.describe(id="The check-in's number")
+    @coordinator_only()
+    async def schedule_test(self, interaction: discord.Interaction, id: int) -> None:
+        guild = guild_of(interaction)
+        found = await self.schedules.get_group(guild.id, id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        occurrence = await self.schedules.test_occurrence(found)
+        problem = await self.delivery.post_group(occurrence)
+        if problem is not None:
+            raise UserFacingError(f"I couldn't post check-in #{id}: {problem}.")
+        await self.bot.audit(guild, interaction.user.id, "check-in schedule tested", f"#{id}")
+        await send_ephemeral(
+            interaction,
+            f"Posted check-in #{id} once in <#{found.channel_id}>. Its schedule is unchanged "
+            f"(next: {_ts(found.next_due_at)}).",
+        )
+
+    @checkin.command(name="summary", description="Coordinators: how many answered (counts only)")
+    @app_commands.describe(id="The check-in's number", occurrences="How many recent prompts")
+    @coordinator_only()
+    async def summary(
+        self,
+        interaction: discord.Interaction,
+        id: int,
+        occurrences: app_commands.Range[int, 1, 20] = 5,
+    ) -> None:
+        guild = guild_of(interaction)
+        found = await self.schedules.get_group(guild.id, id)
+        rows = await self.answers.summary(guild.id, found.id, occurrences)
+        if not rows:
+            await send_ephemeral(interaction, f"Check-in #{id} hasn't been posted yet.")
+            return
+        lines = [f"**Check-in #{id}** — <#{found.channel_id}>, {found.when}"]
+        for row in rows:
+            head = (
+                f"{_ts(row.due_at, 'f')}{' (test)' if row.is_test else ''}: {row.answered} answered"
+            )
+            if row.distribution is None:
+                lines.append(f"{head} — too few answers to show")
+            else:
+                spread = " · ".join(f"{mood}: {n}" for mood, n in row.distribution.items())
+                lines.append(f"{head} — {spread}")
+        lines.append(
+            "\nMoods are shown only when at least 5 people answered. Who answered, and any "
+            "notes, stay private to each member."
+        )
+        await send_ephemeral(interaction, "\n".join(lines)[:2000])
+
+    @schedule_pause.autocomplete("id")
+    @schedule_resume.autocomplete("id")
+    @schedule_remove.autocomplete("id")
+    @schedule_test.autocomplete("id")
+    @summary.autocomplete("id")
+    async def _schedule_ids(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild is None:
+            return []
+        typed = current.strip().lstrip("#").lower()
+        choices = []
+        for s in await self.schedules.list_group(interaction.guild.id):
+            channel = interaction.guild.get_channel(s.channel_id or 0)
+            where = f"#{channel.name}" if channel else "deleted channel"
+            label = f"#{s.id} {where}, {describe_days(s.days)} {s.local_time}: {s.prompt}"
+            if typed and typed not in label.lower():
+                continue
+            choices.append(app_commands.Choice(name=label[:100], value=s.id))
+        return choices[:25]
+
+    # --- members: personal check-ins and their own data ----------------------------------------
+    @me.command(name="on", description="Get a private check-in by DM on the days you choose")
+    @app_commands.describe(
+        days="e.g. mon,wed,fri — or weekdays, weekends, daily",
+        at="24-hour local time, e.g. 19:00",
+        timezone="IANA zone, e.g. Europe/London (default: the server's)",
+    )
+    @app_commands.rename(at="time")
+    async def me_on(
+        self, interaction: discord.Interaction, days: str, at: str, timezone: str | None = None
+    ) -> None:
+        await _member.switch_on(self, interaction, days, at, timezone)
+
+    @me.command(name="off", description="Stop your personal check-ins")
+    async def me_off(self, interaction: discord.Interaction) -> None:
+        await _member.switch_off(self, interaction)
+
+    @me.command(name="pause", description="Take a break from your check-ins for a few days")
+    @app_commands.describe(days="How many days; they restart by themselves afterwards")
+    async def me_pause(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_SNOOZE_DAYS]
+    ) -> None:
+        await _member.snooze(self, interaction, days)
+
+    @checkin.command(name="history", description="Your own check-in answers, with a chart")
+    @app_commands.describe(days="How far back (default 30 days)")
+    async def history(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30
+    ) -> None:
+        await _member.history(self, interaction, days)
+
+    @checkin.command(name="delete", description="Delete all your check-in answers and notes")
+    async def delete(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        count = await self.answers.count_for(guild.id, interaction.user.id)
+        if count == 0:
+            await send_ephemeral(interaction, "You have no check-in answers here to delete.")
+            return
+        await send_ephemeral(
+            interaction,
+            f"This permanently deletes all {count} of your check-in answer"
+            f"{'s' if count != 1 else ''} and notes in this server. It can't be undone. "
+            "Are you sure?",
+            view=ForgetButton.view(interaction.user.id),
+        )
+
+
+async def setup(bot: HearthBot) -> None:
+    await bot.add_cog(Checkins(bot))

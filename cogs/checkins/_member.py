@@ -1,0 +1,137 @@
+"""What members do with their own check-ins: switch on by DM, off, pause, and see history.
+
+Switching on sends a welcome DM first and only stores the schedule if it arrived: a check-in that
+would silently never reach the member is worse than a clear "your DMs are closed".
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.services.charts import mood_chart
+from bot.services.checkins import describe_days
+from bot.tree import NO_MENTIONS, send_ephemeral
+from cogs._ui import guild_of
+
+if TYPE_CHECKING:
+    from cogs.checkins import Checkins
+
+CANNOT_DM = 50007
+HISTORY_LINES = 25
+
+
+def _ts(seconds: int, style: str = "F") -> str:
+    return f"<t:{seconds}:{style}>"
+
+
+async def switch_on(
+    cog: Checkins, interaction: discord.Interaction, days: str, at: str, zone: str | None
+) -> None:
+    guild = guild_of(interaction)
+    mask, local, zone_name = await cog.schedules.validate_personal(guild.id, days, at, zone)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    when = f"{describe_days(mask)} at {local} ({zone_name})"
+    try:
+        await interaction.user.send(
+            f"Hi! You switched on personal check-ins from **{guild.name}**: {when}, I'll ask "
+            "how you are. Your answers are private to you. `/checkin me pause` takes a break, "
+            "`/checkin me off` stops them.",
+            allowed_mentions=NO_MENTIONS,
+        )
+    except discord.Forbidden as exc:
+        why = (
+            "your direct messages are closed"
+            if exc.code == CANNOT_DM
+            else "Discord didn't let me message you"
+        )
+        raise UserFacingError(
+            f"I couldn't send you a DM — {why}. Personal check-ins are **not** switched on. "
+            "Allow direct messages from this server (server name → Privacy Settings → Direct "
+            "Messages), then run `/checkin me on` again."
+        ) from None
+    schedule = await cog.schedules.personal_on(
+        guild.id, interaction.user.id, mask, local, zone_name
+    )
+    cog.bot.dispatcher.poke(schedule.next_due_at)
+    first = int(schedule.next_due_at.timestamp())
+    await send_ephemeral(
+        interaction,
+        f"Personal check-ins are on: {when}. I've sent you a welcome DM; the first check-in "
+        f"comes {_ts(first)} ({_ts(first, 'R')}). Only you will see your answers.",
+    )
+
+
+async def switch_off(cog: Checkins, interaction: discord.Interaction) -> None:
+    guild = guild_of(interaction)
+    if not await cog.schedules.personal_off(guild.id, interaction.user.id):
+        await send_ephemeral(interaction, "Your personal check-ins weren't on, so nothing changed.")
+        return
+    await send_ephemeral(
+        interaction,
+        "Personal check-ins are off; I won't DM you any more. Your past answers stay private to "
+        "you — `/checkin history` shows them and `/checkin delete` removes them.",
+    )
+
+
+async def snooze(cog: Checkins, interaction: discord.Interaction, days: int) -> None:
+    guild = guild_of(interaction)
+    schedule = await cog.schedules.personal_snooze(guild.id, interaction.user.id, days)
+    cog.bot.dispatcher.poke(schedule.next_due_at)
+    assert schedule.snoozed_until is not None
+    until = _ts(int(schedule.snoozed_until.timestamp()))
+    upcoming = _ts(int(schedule.next_due_at.timestamp()))
+    await send_ephemeral(
+        interaction,
+        f"Taking a break: no check-ins until {until}. "
+        f"They restart by themselves; the next one is {upcoming}.",
+    )
+
+
+async def history(cog: Checkins, interaction: discord.Interaction, days: int) -> None:
+    guild = guild_of(interaction)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    entries = await cog.answers.history(guild.id, interaction.user.id, days)
+    if not entries:
+        await send_ephemeral(
+            interaction, f"You have no check-in answers from the last {days} days."
+        )
+        return
+    zone = ZoneInfo((await cog.bot.settings.get(guild.id)).timezone)
+    today = cog.bot.clock.now().astimezone(zone).date()
+    per_day: dict[date, list[int]] = defaultdict(list)
+    for entry in entries:
+        if entry.mood is not None:
+            per_day[entry.answered_at.astimezone(zone).date()].append(entry.mood)
+    span = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    chart = mood_chart(
+        [(day, sum(per_day[day]) / len(per_day[day]) if per_day[day] else None) for day in span]
+    )
+    moods = [mood for values in per_day.values() for mood in values]
+    lines = []
+    for entry in entries[-HISTORY_LINES:]:
+        mood = f"**{entry.mood}**/5" if entry.mood is not None else "no mood"
+        where = "personal" if entry.kind == "personal" else "group"
+        note = ""
+        if entry.note:
+            short = " ".join(entry.note.split())
+            note = f" — “{short[:120]}{'…' if len(short) > 120 else ''}”"
+        lines.append(f"{_ts(int(entry.answered_at.timestamp()), 'd')} {mood} ({where}){note}")
+    average = f"; average mood {sum(moods) / len(moods):.1f}" if moods else ""
+    header = (
+        f"**Your check-ins, last {days} days** — {len(entries)} answer"
+        f"{'s' if len(entries) != 1 else ''}{average}. Only you can see this."
+    )
+    if len(entries) > HISTORY_LINES:
+        header += f"\n(Showing the latest {HISTORY_LINES}.)"
+    await send_ephemeral(
+        interaction,
+        (header + "\n" + "\n".join(lines))[:2000],
+        file=discord.File(io.BytesIO(chart), filename="checkins.png"),
+    )

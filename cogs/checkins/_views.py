@@ -1,0 +1,314 @@
+"""Check-in buttons and the private-note form.
+
+Every button is a `DynamicItem` whose custom_id carries what it acts on, so prompts posted weeks
+ago (and before a restart) still work. discord.py builds a plain view around a dynamic item, so
+failures are routed to the one error handler here by `_guarded`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.services.checkin_answers import AnswerResult
+from bot.services.checkins import MAX_NOTE, MOODS, Occurrence
+from bot.tree import NO_MENTIONS, report_error, send_ephemeral
+from cogs._ui import HearthModal, hearth
+
+if TYPE_CHECKING:
+    from cogs.checkins import Checkins
+
+CRISIS_LINE = (
+    "If you're in immediate danger, contact your local emergency services; "
+    "`/crisis` lists helplines."
+)
+MOOD_SCALE = "1 = really struggling · 3 = getting by · 5 = doing well"
+PRIVACY = "Only you can see your answers; coordinators only ever see how many people answered."
+
+
+def preview(text: str, limit: int = 200) -> str:
+    """A one-line excerpt of a prompt for lists and confirmations."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def checkins(interaction: discord.Interaction) -> Checkins:
+    cog = hearth(interaction).get_cog("Checkins")
+    if cog is None:
+        raise UserFacingError("Check-ins aren't available right now; please try again later.")
+    return cog  # type: ignore[return-value]
+
+
+async def _guarded(
+    interaction: discord.Interaction, action: Callable[[discord.Interaction], Awaitable[None]]
+) -> None:
+    try:
+        await action(interaction)
+    except Exception as exc:
+        await report_error(interaction, exc)
+
+
+# --- answering ---------------------------------------------------------------------------------
+def answer_text(result: AnswerResult) -> str:
+    if result.low:
+        return (
+            "Thank you for telling me honestly. I'm sorry today is so hard — you don't have to "
+            "carry it alone.\n\n**Would you like a peer supporter to reach out?** Nothing is "
+            f"sent to anyone unless you choose “Yes”.\n\n{CRISIS_LINE}"
+        )
+    if result.updated and result.previous_mood is not None and result.previous_mood != result.mood:
+        return (
+            f"I've updated your answer from {result.previous_mood} to **{result.mood}**. {PRIVACY}"
+        )
+    if result.updated:
+        return f"Your answer is still **{result.mood}** — nothing else changed. {PRIVACY}"
+    return f"Thank you — I've recorded **{result.mood}** for this check-in. {PRIVACY}"
+
+
+async def _mood(interaction: discord.Interaction, occurrence_id: int, mood: int) -> None:
+    cog = checkins(interaction)
+    occurrence = await cog.answers.occurrence_for(
+        occurrence_id, interaction.guild_id, interaction.user.id
+    )
+    result = await cog.answers.record_mood(occurrence, interaction.user.id, mood)
+    view = SupportOffer.view(occurrence.guild_id) if result.low else discord.utils.MISSING
+    await send_ephemeral(interaction, answer_text(result), view=view)
+
+
+class MoodButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:ci:mood:(?P<occurrence>\d+):(?P<mood>[1-5])",
+):
+    def __init__(self, occurrence_id: int, mood: int) -> None:
+        self.occurrence_id = occurrence_id
+        self.mood = mood
+        super().__init__(
+            discord.ui.Button(
+                label=str(mood),
+                style=discord.ButtonStyle.primary,
+                custom_id=f"hearth:ci:mood:{occurrence_id}:{mood}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+    ) -> MoodButton:
+        return cls(int(match["occurrence"]), int(match["mood"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, lambda i: _mood(i, self.occurrence_id, self.mood))
+
+
+class NoteModal(HearthModal):
+    def __init__(self, occurrence: Occurrence, current: str | None) -> None:
+        super().__init__(title="A private note", custom_id=f"hearth:ci:notemodal:{occurrence.id}")
+        self.occurrence = occurrence
+        self.note: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Only you will ever see this",
+            style=discord.TextStyle.paragraph,
+            max_length=MAX_NOTE,
+            default=current,
+            placeholder="Anything you'd like to remember about today",
+        )
+        self.add_item(self.note)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        result = await checkins(interaction).answers.record_note(
+            self.occurrence, interaction.user.id, self.note.value
+        )
+        verb = "updated" if result.updated else "saved"
+        tail = "" if result.mood is not None else " You can still tap a number to add your mood."
+        await send_ephemeral(
+            interaction,
+            f"Your private note is {verb}. Only you can see it (`/checkin history`).{tail}",
+        )
+
+
+async def _open_note(interaction: discord.Interaction, occurrence_id: int) -> None:
+    cog = checkins(interaction)
+    occurrence = await cog.answers.occurrence_for(
+        occurrence_id, interaction.guild_id, interaction.user.id
+    )
+    current = await cog.answers.note_of(occurrence.id, interaction.user.id)
+    await interaction.response.send_modal(NoteModal(occurrence, current))
+
+
+class NoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:ci:note:(?P<occurrence>\d+)",
+):
+    def __init__(self, occurrence_id: int) -> None:
+        self.occurrence_id = occurrence_id
+        super().__init__(
+            discord.ui.Button(
+                label="Add a private note",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"hearth:ci:note:{occurrence_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+    ) -> NoteButton:
+        return cls(int(match["occurrence"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, lambda i: _open_note(i, self.occurrence_id))
+
+
+async def _skip(interaction: discord.Interaction, occurrence_id: int) -> None:
+    await checkins(interaction).answers.occurrence_for(
+        occurrence_id, interaction.guild_id, interaction.user.id
+    )
+    await send_ephemeral(
+        interaction, "No problem — nothing recorded for today. I'll ask again next time."
+    )
+
+
+class SkipButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:ci:skip:(?P<occurrence>\d+)",
+):
+    def __init__(self, occurrence_id: int) -> None:
+        self.occurrence_id = occurrence_id
+        super().__init__(
+            discord.ui.Button(
+                label="Skip",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"hearth:ci:skip:{occurrence_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+    ) -> SkipButton:
+        return cls(int(match["occurrence"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, lambda i: _skip(i, self.occurrence_id))
+
+
+def prompt_view(occurrence: Occurrence) -> discord.ui.View:
+    """1–5 and a private note for a group prompt; 1–5, skip and a note for a personal DM."""
+    view = discord.ui.View(timeout=None)
+    for mood in MOODS:
+        view.add_item(MoodButton(occurrence.id, mood))
+    if occurrence.kind == "personal":
+        view.add_item(SkipButton(occurrence.id))
+    view.add_item(NoteButton(occurrence.id))
+    return view
+
+
+# --- the offer after a low answer --------------------------------------------------------------
+async def _support(interaction: discord.Interaction, guild_id: int, yes: bool) -> None:
+    if not yes:
+        await interaction.response.edit_message(
+            content=(
+                "That's okay — nothing has been sent to anyone. Be gentle with yourself today; "
+                f"you can talk to a supporter whenever you want.\n\n{CRISIS_LINE}"
+            ),
+            view=None,
+        )
+        return
+    await interaction.response.defer()
+    text = await hearth(interaction).request_support(guild_id, interaction.user.id, "checkin")
+    await interaction.edit_original_response(content=f"{text}\n\n{CRISIS_LINE}", view=None)
+
+
+class SupportOffer(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:ci:support:(?P<guild>\d+):(?P<answer>yes|no)",
+):
+    def __init__(self, guild_id: int, yes: bool) -> None:
+        self.guild_id = guild_id
+        self.yes = yes
+        super().__init__(
+            discord.ui.Button(
+                label="Yes, please" if yes else "No, thank you",
+                style=discord.ButtonStyle.success if yes else discord.ButtonStyle.secondary,
+                custom_id=f"hearth:ci:support:{guild_id}:{'yes' if yes else 'no'}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+    ) -> SupportOffer:
+        return cls(int(match["guild"]), match["answer"] == "yes")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, lambda i: _support(i, self.guild_id, self.yes))
+
+    @staticmethod
+    def view(guild_id: int) -> discord.ui.View:
+        view = discord.ui.View(timeout=None)
+        view.add_item(SupportOffer(guild_id, True))
+        view.add_item(SupportOffer(guild_id, False))
+        return view
+
+
+# --- deleting one's own answers ----------------------------------------------------------------
+async def _forget(interaction: discord.Interaction, user_id: int, confirm: bool) -> None:
+    if interaction.user.id != user_id or interaction.guild_id is None:
+        raise UserFacingError("Only the person who asked can confirm this.")
+    if not confirm:
+        await interaction.response.edit_message(
+            content="Okay — nothing was deleted. Your answers stay private to you.", view=None
+        )
+        return
+    removed = await checkins(interaction).answers.delete_all(interaction.guild_id, user_id)
+    await interaction.response.edit_message(
+        content=(
+            f"Done: I deleted {removed} check-in answer{'s' if removed != 1 else ''} and their "
+            "notes. This can't be undone. Your personal check-in schedule (if any) is unchanged."
+        ),
+        view=None,
+        allowed_mentions=NO_MENTIONS,
+    )
+
+
+class ForgetButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:ci:forget:(?P<user>\d+):(?P<answer>yes|no)",
+):
+    def __init__(self, user_id: int, confirm: bool) -> None:
+        self.user_id = user_id
+        self.confirm = confirm
+        super().__init__(
+            discord.ui.Button(
+                label="Delete everything" if confirm else "Keep them",
+                style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
+                custom_id=f"hearth:ci:forget:{user_id}:{'yes' if confirm else 'no'}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+    ) -> ForgetButton:
+        return cls(int(match["user"]), match["answer"] == "yes")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _guarded(interaction, lambda i: _forget(i, self.user_id, self.confirm))
+
+    @staticmethod
+    def view(user_id: int) -> discord.ui.View:
+        view = discord.ui.View(timeout=None)
+        view.add_item(ForgetButton(user_id, True))
+        view.add_item(ForgetButton(user_id, False))
+        return view
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    MoodButton,
+    NoteButton,
+    SkipButton,
+    SupportOffer,
+    ForgetButton,
+)

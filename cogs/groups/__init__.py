@@ -1,0 +1,360 @@
+"""`/group`: peer groups members sign up for, with capacity, waitlists and a sign-up panel.
+
+Members: list, info, join, leave. Coordinators (runtime-checked): create, edit, archive, remove,
+members, panel. The join flow itself (gates, places, roles, promotion) is in `_flow.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.app import HearthBot
+from bot.errors import UserFacingError
+from bot.services.group_membership import MembershipService
+from bot.services.groups import UNCHANGED, GroupService, Unchanged
+from cogs._ui import coordinator_only, guild_of
+from cogs.groups._discord import (
+    change_role,
+    check_assignable,
+    create_group_role,
+    create_private_channel,
+)
+from cogs.groups._flow import GroupFlow
+from cogs.groups._views import (
+    PERSISTENT_ITEMS,
+    group_details,
+    info_embed,
+    panel_embed,
+    panel_view,
+    spaces_text,
+)
+
+log = logging.getLogger(__name__)
+
+Name = app_commands.Range[str, 1, 80]
+Capacity = app_commands.Range[int, 0, 1000]
+
+
+class Groups(GroupFlow):
+    group = app_commands.Group(
+        name="group", description="Peer groups: find one, join or leave", guild_only=True
+    )
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.groups = GroupService(bot.db, bot.clock)
+        self.members = MembershipService(bot.db, bot.clock)
+        self._init_flow()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*PERSISTENT_ITEMS)
+        self.bot.about_stats["groups"] = self.groups.count_open
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*PERSISTENT_ITEMS)
+        self.bot.about_stats.pop("groups", None)
+
+    # --- autocomplete --------------------------------------------------------------------------
+    async def _open_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.groups.names(interaction.guild_id, current)
+        return [app_commands.Choice(name=n, value=n) for n in names]
+
+    async def _all_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.groups.names(interaction.guild_id, current, include_archived=True)
+        return [app_commands.Choice(name=n, value=n) for n in names]
+
+    async def _my_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.groups.names_for_member(
+            interaction.guild_id, interaction.user.id, current
+        )
+        return [app_commands.Choice(name=n, value=n) for n in names]
+
+    # --- everyone ------------------------------------------------------------------------------
+    @group.command(name="list", description="The open groups, with places left")
+    async def list_groups(self, interaction: discord.Interaction) -> None:
+        groups = await self.groups.summaries(guild_of(interaction).id)
+        if not groups:
+            await interaction.response.send_message(
+                "There are no open groups here yet. Coordinators can add one with `/group create`.",
+                ephemeral=True,
+            )
+            return
+        lines = ["**Peer groups here**"]
+        for item in groups:
+            meets = f" · meets {item.meets}" if item.meets else ""
+            lines.append(f"• **{item.name}**{meets} — {spaces_text(item)}")
+        lines.append("\n`/group info` tells you more; `/group join` signs you up privately.")
+        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+
+    @group.command(name="info", description="About one group: what it is, when it meets, places")
+    @app_commands.describe(name="The group's name")
+    async def info(self, interaction: discord.Interaction, name: str) -> None:
+        found = await self.groups.find(guild_of(interaction).id, name)
+        await interaction.response.send_message(embed=info_embed(found), ephemeral=True)
+
+    @group.command(name="join", description="Join a group (or its waitlist if it is full)")
+    @app_commands.describe(name="The group's name")
+    async def join(self, interaction: discord.Interaction, name: str) -> None:
+        found = await self.groups.find(guild_of(interaction).id, name)
+        await self.continue_join(interaction, found.id)
+
+    @group.command(name="leave", description="Leave a group, or its waitlist")
+    @app_commands.describe(name="The group's name")
+    async def leave(self, interaction: discord.Interaction, name: str) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, name)
+        await self._defer(interaction)
+        await self._show(interaction, await self.leave_group(guild, found, interaction.user.id))
+
+    info.autocomplete("name")(_all_names)
+    join.autocomplete("name")(_open_names)
+    leave.autocomplete("name")(_my_names)
+
+    # --- coordinators --------------------------------------------------------------------------
+    @group.command(name="create", description="Coordinators: create a peer group")
+    @app_commands.describe(
+        name="Shown to members; unique in this server",
+        description="What the group is for",
+        capacity="Most members at once (leave out or 0 for no limit)",
+        meets="When it meets, shown to members, e.g. Tuesdays 19:00 UK time",
+        channel="An existing channel for the group",
+        role="An existing role for members (otherwise I create one)",
+        create_channel="Create a private channel for the group",
+    )
+    @coordinator_only()
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        name: Name,
+        description: app_commands.Range[str, 1, 1000],
+        capacity: Capacity | None = None,
+        meets: app_commands.Range[str, 1, 100] | None = None,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+        create_channel: bool = False,
+    ) -> None:
+        guild = guild_of(interaction)
+        if channel is not None and create_channel:
+            raise UserFacingError(
+                "Choose either an existing `channel` or `create_channel`, not both. "
+                "Nothing was changed."
+            )
+        cleaned = await self.groups.check_name_free(guild.id, name)
+        if role is not None:
+            check_assignable(guild, role)
+            await self.groups.check_role_free(guild.id, role.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        made: list[discord.abc.Snowflake] = []
+        try:
+            group_role = role or await create_group_role(guild, cleaned)
+            if role is None:
+                made.append(group_role)
+            if create_channel:
+                settings = await self.bot.settings.get(guild.id)
+                staff = [r for r in (settings.supporter_role_id, settings.coordinator_role_id) if r]
+                channel = await create_private_channel(guild, cleaned, group_role, staff)
+                made.append(channel)
+            created = await self.groups.create(
+                guild.id,
+                interaction.user.id,
+                name=cleaned,
+                description=description,
+                capacity=capacity,
+                meets=meets,
+                role_id=group_role.id,
+                channel_id=channel.id if channel else None,
+            )
+        except Exception:
+            await self._undo_created(made)
+            raise
+        detail = f"{created.name} (role {group_role.id}"
+        detail += f", channel {channel.id})" if channel else ")"
+        await self.bot.audit(guild, interaction.user.id, "group created", detail)
+        summary = await self.groups.get(guild.id, created.id)
+        where = f"\nChannel: {channel.mention}" if channel else ""
+        await self.refresh_panels(guild.id)
+        await interaction.edit_original_response(
+            content=f"Created “{created.name}” with role {group_role.mention}.{where}\n"
+            f"{group_details(summary)}"
+        )
+
+    async def _undo_created(self, made: list[Any]) -> None:
+        """A create that failed part-way leaves no stray role or channel behind."""
+        for thing in reversed(made):
+            try:
+                await thing.delete(reason="Hearth: group creation did not complete")
+            except discord.HTTPException as exc:
+                log.warning("could not clean up after a failed group create: %s", exc.code)
+
+    @group.command(name="edit", description="Coordinators: change a group's details or capacity")
+    @app_commands.describe(
+        name="The group to change",
+        new_name="A new name",
+        description="A new description",
+        capacity="New most members at once (0 for no limit); members already in stay",
+        meets="New meeting time text",
+    )
+    @coordinator_only()
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        new_name: Name | None = None,
+        description: app_commands.Range[str, 1, 1000] | None = None,
+        capacity: Capacity | None = None,
+        meets: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, name)
+        limit: int | Unchanged | None = UNCHANGED if capacity is None else capacity
+        updated, changes = await self.groups.edit(
+            guild.id,
+            found.id,
+            new_name=new_name,
+            description=description,
+            capacity=limit,
+            meets=meets,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.audit(
+            guild, interaction.user.id, "group edited", f"{updated.name}: {', '.join(changes)}"
+        )
+        await self.fill_places(guild, updated.id)
+        summary = await self.groups.get(guild.id, updated.id)
+        note = ""
+        if summary.capacity is not None and summary.member_count > summary.capacity:
+            note = (
+                f"\nIt has {summary.member_count} members, more than the new capacity: "
+                "everyone stays, and new joins wait until there is room."
+            )
+        await self.refresh_panels(guild.id)
+        await interaction.edit_original_response(
+            content=f"Updated “{updated.name}” ({', '.join(changes)}).{note}\n"
+            f"{group_details(summary)}"
+        )
+
+    @group.command(name="archive", description="Coordinators: stop new joins to a group")
+    @app_commands.describe(name="The group to archive")
+    @coordinator_only()
+    async def archive(self, interaction: discord.Interaction, name: str) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, name)
+        archived, waiting = await self.groups.archive(guild.id, found.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.audit(
+            guild,
+            interaction.user.id,
+            "group archived",
+            f"{archived.name} ({len(waiting)} waitlist entries closed)",
+        )
+        for user_id in waiting:
+            await self.bot.dm(
+                guild.id,
+                user_id,
+                f"The group “{archived.name}” on **{guild.name}** has been closed to new "
+                "members, so its waitlist has ended. `/group list` shows the groups that are "
+                "open; a coordinator can tell you more.",
+            )
+        await self.refresh_panels(guild.id)
+        await interaction.edit_original_response(
+            content=f"Archived “{archived.name}”: no new joins. Its {found.member_count} "
+            f"members keep their role until they leave or you use `/group remove`."
+            + (f" I told the {len(waiting)} people on its waitlist." if waiting else "")
+        )
+
+    @group.command(name="remove", description="Coordinators: take a member out of a group")
+    @app_commands.describe(name="The group", member="Who to remove (their group role goes too)")
+    @coordinator_only()
+    async def remove(
+        self, interaction: discord.Interaction, name: str, member: discord.Member
+    ) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, name)
+        result = await self.members.leave(guild.id, found.id, member.id, by_coordinator=True)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        where = "from the waitlist of" if result.status == "unqueued" else "from"
+        await self.bot.audit(
+            guild,
+            interaction.user.id,
+            "group member removed",
+            f"<@{member.id}> {where} {found.name}",
+        )
+        text = f"Removed {member.mention} {where} “{found.name}”."
+        if result.status == "left":
+            failure = await change_role(
+                self.bot, guild, member.id, found.role_id, add=False, reason="removed from group"
+            )
+            if failure is not None:
+                text += f" I couldn't take their group role away: {failure.fix}"
+            await self.fill_places(guild, found.id)
+        text += " I haven't messaged them; you may want to let them know personally."
+        await self.refresh_panels(guild.id)
+        await interaction.edit_original_response(content=text)
+
+    @group.command(name="members", description="Coordinators: who is in a group, and who waits")
+    @app_commands.describe(name="The group")
+    @coordinator_only()
+    async def members_of(self, interaction: discord.Interaction, name: str) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, name)
+        roster = await self.members.roster(guild.id, found.id)
+        lines = [f"**{found.name}** — {spaces_text(found)}", "", "**Members**"]
+        lines += [
+            f"{n}. <@{e.user_id}> (since <t:{int(e.since.timestamp())}:d>)"
+            for n, e in enumerate(roster.members, 1)
+        ] or ["Nobody yet."]
+        lines += ["", "**Waitlist** (first in line at the top)"]
+        lines += [
+            f"{n}. <@{e.user_id}> (waiting since <t:{int(e.since.timestamp())}:R>)"
+            for n, e in enumerate(roster.waitlist, 1)
+        ] or ["Nobody is waiting."]
+        text = "\n".join(lines)
+        if len(text) > 2000:
+            text = text[:1990] + "\n…"
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @group.command(name="panel", description="Coordinators: post a sign-up panel in a channel")
+    @app_commands.describe(channel="Where to post the panel")
+    @coordinator_only()
+    async def panel(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        guild = guild_of(interaction)
+        groups = await self.groups.summaries(guild.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            posted = await channel.send(embed=panel_embed(groups), view=panel_view(groups))
+        except discord.Forbidden:
+            raise UserFacingError(
+                f"I couldn't post in {channel.mention}: I need View Channel, Send Messages and "
+                "Embed Links there. Nothing was changed."
+            ) from None
+        await self.groups.add_panel(guild.id, channel.id, posted.id, interaction.user.id)
+        await self.bot.audit(guild, interaction.user.id, "group panel posted", channel.mention)
+        await interaction.edit_original_response(
+            content=f"Posted the sign-up panel in {channel.mention}: {posted.jump_url}\n"
+            "I'll keep it up to date as groups and places change."
+        )
+
+    edit.autocomplete("name")(_open_names)
+    archive.autocomplete("name")(_open_names)
+    remove.autocomplete("name")(_all_names)
+    members_of.autocomplete("name")(_all_names)
+
+
+async def setup(bot: HearthBot) -> None:
+    await bot.add_cog(Groups(bot))

@@ -1,0 +1,252 @@
+"""Joining, leaving, waitlist promotion and keeping the panels current.
+
+Order of a join: refuse early (archived, already in), then the join gates (guidelines), then the
+guarded insert, then the role. If Discord refuses the role the row is undone, so the store never
+says someone is in a group whose role they don't have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import discord
+from discord.ext import commands
+
+from bot.app import HearthBot
+from bot.services.group_membership import MembershipService
+from bot.services.groups import Group, GroupService
+from bot.tree import NO_MENTIONS
+from cogs._gates import GateStep
+from cogs._ui import guild_of
+from cogs.groups._discord import change_role, tell_coordinators
+from cogs.groups._views import choice_view, info_embed, panel_embed, panel_view
+
+log = logging.getLogger(__name__)
+
+ALERT_QUIET = timedelta(minutes=15)  # one "role failed" alert per group per quarter hour
+
+
+def _on_ephemeral(interaction: discord.Interaction) -> bool:
+    """Pressed on a private message, which we can then edit instead of adding another."""
+    message = interaction.message
+    return (
+        interaction.type is discord.InteractionType.component
+        and message is not None
+        and message.flags.ephemeral
+    )
+
+
+def _where(group: Group) -> str:
+    return f" and access to <#{group.channel_id}>" if group.channel_id else ""
+
+
+class GroupFlow(commands.Cog):
+    bot: HearthBot
+    groups: GroupService
+    members: MembershipService
+
+    def _init_flow(self) -> None:
+        self._panel_locks: dict[int, asyncio.Lock] = {}
+        self._panels_dirty: set[int] = set()
+        self._alerted: dict[tuple[int, int], float] = {}
+
+    # --- answering ---------------------------------------------------------------------------
+    async def _show(
+        self,
+        interaction: discord.Interaction,
+        content: str | None,
+        *,
+        embed: discord.Embed | None = None,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """Answer privately: edit the private message pressed on, or reply/replace 'thinking'."""
+        if not interaction.response.is_done():
+            if _on_ephemeral(interaction):
+                await interaction.response.edit_message(content=content, embed=embed, view=view)
+            else:
+                await interaction.response.send_message(
+                    content,
+                    embed=embed,
+                    view=view or discord.utils.MISSING,
+                    ephemeral=True,
+                    allowed_mentions=NO_MENTIONS,
+                )
+            return
+        await interaction.edit_original_response(
+            content=content, embed=embed, view=view, allowed_mentions=NO_MENTIONS
+        )
+
+    async def _defer(self, interaction: discord.Interaction) -> None:
+        if interaction.response.is_done():
+            return
+        if _on_ephemeral(interaction):
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+
+    # --- joining -----------------------------------------------------------------------------
+    async def continue_join(self, interaction: discord.Interaction, group_id: int) -> None:
+        """Show the next gate step if any is pending, otherwise join (or queue) the member."""
+        guild = guild_of(interaction)
+        user_id = interaction.user.id
+        group = await self.groups.get(guild.id, group_id)
+        await self.members.check_can_join(group, user_id)
+        for gate in self.bot.join_gates:
+            step: GateStep | None = await gate.next_step(guild.id, user_id, group_id)
+            if step is not None:
+                await self._show(interaction, step.content, embed=step.embed, view=step.view)
+                return
+        await self._defer(interaction)
+        result = await self.members.join(guild.id, group_id, user_id)
+        if result.status == "waitlisted":
+            await self._show(
+                interaction,
+                f"“{group.name}” is full right now, so I've put you on the waitlist: you're "
+                f"number **{result.position}** in line. I'll DM you as soon as a place opens; "
+                "you don't need to do anything. (`/group leave` takes you off the list.)",
+            )
+            await self.refresh_panels(guild.id)
+            return
+        failure = await change_role(
+            self.bot, guild, user_id, group.role_id, add=True, reason=f"joined group {group.id}"
+        )
+        if failure is not None:
+            await self.members.undo_join(guild.id, group_id, user_id)
+            await self._show(
+                interaction,
+                f"I'm sorry: I couldn't give you the role for “{group.name}”, so you haven't been "
+                "added yet. The coordinators have been told how to fix it; please try again "
+                "a little later.",
+            )
+            await self._role_alert(guild, group, user_id, failure.fix, "joining")
+            return
+        await self._show(
+            interaction,
+            f"You're in “{group.name}”. You now have the group's role{_where(group)}."
+            + (f"\nIt meets: {group.meets}." if group.meets else "")
+            + "\nYou can leave any time with `/group leave`; nobody is told either way.",
+        )
+        await self.refresh_panels(guild.id)
+
+    async def show_choice(self, interaction: discord.Interaction, group_id: int) -> None:
+        """A group picked from a panel's menu: its details with Join/Leave, privately."""
+        group = await self.groups.get(guild_of(interaction).id, group_id)
+        await interaction.response.send_message(
+            embed=info_embed(group), view=choice_view(group.id), ephemeral=True
+        )
+
+    # --- leaving -----------------------------------------------------------------------------
+    async def leave_from_button(self, interaction: discord.Interaction, group_id: int) -> None:
+        guild = guild_of(interaction)
+        group = await self.groups.get(guild.id, group_id)
+        await self._defer(interaction)
+        await self._show(interaction, await self.leave_group(guild, group, interaction.user.id))
+
+    async def leave_group(self, guild: discord.Guild, group: Group, user_id: int) -> str:
+        """A member's own leave; returns what to tell them."""
+        result = await self.members.leave(guild.id, group.id, user_id)
+        if result.status == "unqueued":
+            await self.refresh_panels(guild.id)
+            return f"I've taken you off the waitlist for “{group.name}”. Take care."
+        failure = await change_role(
+            self.bot, guild, user_id, group.role_id, add=False, reason=f"left group {group.id}"
+        )
+        await self.fill_places(guild, group.id)
+        await self.refresh_panels(guild.id)
+        if failure is not None and not failure.member_gone:
+            await self._role_alert(guild, group, user_id, failure.fix, "leaving")
+            return (
+                f"You've left “{group.name}”. I couldn't take the group role off you myself; "
+                "the coordinators have been told and will remove it."
+            )
+        return f"You've left “{group.name}”. You're welcome back any time."
+
+    # --- the waitlist ------------------------------------------------------------------------
+    async def fill_places(self, guild: discord.Guild, group_id: int) -> None:
+        """Give every free place to the next in line, with their role and a DM."""
+        while (promotion := await self.members.promote_next(guild.id, group_id)) is not None:
+            group = promotion.group
+            failure = await change_role(
+                self.bot,
+                guild,
+                promotion.user_id,
+                group.role_id,
+                add=True,
+                reason=f"promoted from the waitlist of group {group.id}",
+            )
+            if failure is not None and failure.member_gone:
+                await self.members.undo_join(guild.id, group.id, promotion.user_id)
+                continue
+            if failure is not None:
+                await self.members.revert_promotion(promotion)
+                await self._role_alert(
+                    guild, group, promotion.user_id, failure.fix, "moving up from the waitlist"
+                )
+                return
+            await self.bot.dm(
+                guild.id,
+                promotion.user_id,
+                f"Good news: a place opened in “{group.name}” on **{guild.name}**, and you've been "
+                f"added from the waitlist. You now have the group's role{_where(group)}."
+                + (f" It meets: {group.meets}." if group.meets else "")
+                + " If it's no longer right for you, `/group leave` frees the place.",
+            )
+            log.info("promoted a member from the waitlist of group %s", group.id)
+
+    async def _role_alert(
+        self, guild: discord.Guild, group: Group, user_id: int, fix: str, doing: str
+    ) -> None:
+        now = self.bot.clock.now().timestamp()
+        key = (guild.id, group.id)
+        if now - self._alerted.get(key, -1e12) < ALERT_QUIET.total_seconds():
+            return
+        self._alerted[key] = now
+        await tell_coordinators(
+            self.bot,
+            guild,
+            f"⚠️ Group **{group.name}**: <@{user_id}> was {doing} but I couldn't change their "
+            f"group role: {fix} Nobody was added without the role; they can try again once "
+            "it's fixed.",
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """Someone left the server: their places go to the next in line."""
+        freed = await self.members.forget_member(payload.guild_id, payload.user.id)
+        guild = self.bot.get_guild(payload.guild_id)
+        if guild is None:
+            return
+        for group_id in freed:
+            await self.fill_places(guild, group_id)
+        await self.refresh_panels(guild.id)
+
+    # --- panels ------------------------------------------------------------------------------
+    async def refresh_panels(self, guild_id: int) -> None:
+        """Edit every panel in place; calls during a refresh fold into one more pass after it."""
+        self._panels_dirty.add(guild_id)
+        lock = self._panel_locks.setdefault(guild_id, asyncio.Lock())
+        if lock.locked():
+            return
+        async with lock:
+            while guild_id in self._panels_dirty:
+                self._panels_dirty.discard(guild_id)
+                await self._refresh_once(guild_id)
+
+    async def _refresh_once(self, guild_id: int) -> None:
+        panels = await self.groups.panels(guild_id)
+        if not panels:
+            return
+        groups = await self.groups.summaries(guild_id)
+        embed, view = panel_embed(groups), panel_view(groups)
+        for panel in panels:
+            channel = self.bot.get_partial_messageable(panel.channel_id, guild_id=guild_id)
+            message = channel.get_partial_message(panel.message_id)
+            try:
+                await message.edit(embed=embed, view=view)
+            except discord.NotFound:
+                log.info("a group panel in guild %s was deleted; forgetting it", guild_id)
+                await self.groups.forget_panel(guild_id, panel.message_id)
+            except discord.HTTPException as exc:
+                log.warning("could not update a group panel in guild %s: %s", guild_id, exc.code)

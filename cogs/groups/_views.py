@@ -1,0 +1,207 @@
+"""How groups look to members: list lines, the sign-up panel and its persistent components.
+
+Panel components are `DynamicItem`s whose custom ids carry the group id, so they keep working
+after a restart without any per-message registration. Their callbacks hand over to the cog.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.services.groups import GroupSummary
+from bot.tree import report_error
+
+if TYPE_CHECKING:
+    from cogs.groups import Groups
+
+BUTTON_ROWS = 5  # up to this many groups get their own Join/Leave row; more use a select menu
+EMBED_FIELDS = 25
+PANEL_COLOUR = discord.Colour(0xE07A5F)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def spaces_text(group: GroupSummary) -> str:
+    """Spaces and queue length: what a member needs to decide, never who is in the group."""
+    if group.archived:
+        return "Archived: not taking new members"
+    if group.capacity is None:
+        text = "Open, no size limit"
+    elif group.spaces_left and not group.waitlist_count:
+        text = f"{plural(group.spaces_left, 'place')} left (of {group.capacity})"
+    else:
+        text = f"Full ({plural(group.capacity, 'place')})"
+    if group.waitlist_count:
+        text += f" · {group.waitlist_count} on the waitlist"
+    return text
+
+
+def group_details(group: GroupSummary) -> str:
+    lines = []
+    if group.description:
+        lines.append(group.description)
+    if group.meets:
+        lines.append(f"**Meets:** {group.meets}")
+    lines.append(f"**Places:** {spaces_text(group)}")
+    return "\n".join(lines)
+
+
+def info_embed(group: GroupSummary) -> discord.Embed:
+    return discord.Embed(title=group.name, description=group_details(group), colour=PANEL_COLOUR)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def panel_embed(groups: list[GroupSummary]) -> discord.Embed:
+    embed = discord.Embed(title="Peer groups", colour=PANEL_COLOUR)
+    if not groups:
+        embed.description = "There are no open groups right now. Please check back soon."
+        return embed
+    embed.description = (
+        "Choose a group to join or leave. Only you see the answer: joining and leaving are "
+        "never announced."
+    )
+    for group in groups[:EMBED_FIELDS]:
+        lines = [_short(group.description, 300)] if group.description else []
+        if group.meets:
+            lines.append(f"Meets: {group.meets}")
+        lines.append(spaces_text(group))
+        embed.add_field(name=group.name, value="\n".join(lines), inline=False)
+    if len(groups) > EMBED_FIELDS:
+        embed.set_footer(
+            text=f"{len(groups) - EMBED_FIELDS} more groups: see /group list and /group join."
+        )
+    return embed
+
+
+def panel_view(groups: list[GroupSummary]) -> discord.ui.View | None:
+    if not groups:
+        return None
+    view = discord.ui.View(timeout=None)
+    if len(groups) <= BUTTON_ROWS:
+        for row, group in enumerate(groups):
+            view.add_item(JoinButton(group.id, _short(f"Join {group.name}", 80), row=row))
+            view.add_item(LeaveButton(group.id, _short(f"Leave {group.name}", 80), row=row))
+        return view
+    options = [
+        discord.SelectOption(
+            label=_short(group.name, 100),
+            value=str(group.id),
+            description=_short(spaces_text(group), 100),
+        )
+        for group in groups[:EMBED_FIELDS]
+    ]
+    view.add_item(PickGroup(options))
+    return view
+
+
+def choice_view(group_id: int) -> discord.ui.View:
+    """Join/Leave for one group picked from a panel's menu (shown privately)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(JoinButton(group_id, "Join"))
+    view.add_item(LeaveButton(group_id, "Leave"))
+    return view
+
+
+def _cog(interaction: discord.Interaction) -> Groups:
+    cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]
+    if cog is None:
+        raise RuntimeError("the Groups cog is not loaded")
+    return cog  # type: ignore[no-any-return]
+
+
+async def _run(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:
+    """Dynamic items bypass the views' error hook, so route failures to the one handler here."""
+    try:
+        await action()
+    except Exception as exc:  # every failure gets a kind reply, never silence
+        await report_error(interaction, exc)
+
+
+class JoinButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:groups:join:(?P<id>\d+)"
+):
+    def __init__(self, group_id: int, label: str = "Join", row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.success,
+                custom_id=f"hearth:groups:join:{group_id}",
+                row=row,
+            )
+        )
+        self.group_id = group_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> JoinButton:
+        label = getattr(item, "label", None) or "Join"
+        return cls(int(match["id"]), label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _run(interaction, lambda: _cog(interaction).continue_join(interaction, self.group_id))
+
+
+class LeaveButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:groups:leave:(?P<id>\d+)"
+):
+    def __init__(self, group_id: int, label: str = "Leave", row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"hearth:groups:leave:{group_id}",
+                row=row,
+            )
+        )
+        self.group_id = group_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> LeaveButton:
+        label = getattr(item, "label", None) or "Leave"
+        return cls(int(match["id"]), label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _run(
+            interaction, lambda: _cog(interaction).leave_from_button(interaction, self.group_id)
+        )
+
+
+class PickGroup(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"hearth:groups:pick"):
+    def __init__(self, options: list[discord.SelectOption]) -> None:
+        super().__init__(
+            discord.ui.Select(
+                custom_id="hearth:groups:pick",
+                placeholder="Choose a group to join or leave…",
+                options=options,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PickGroup:
+        options = getattr(item, "options", None) or [discord.SelectOption(label="?", value="0")]
+        return cls(list(options))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        picked = int(self.item.values[0]) if self.item.values else 0
+        await _run(interaction, lambda: _cog(interaction).show_choice(interaction, picked))
+
+
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    JoinButton,
+    LeaveButton,
+    PickGroup,
+)

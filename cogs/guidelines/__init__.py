@@ -1,0 +1,377 @@
+"""`/guidelines`: boundary guidelines for the server and each group — edited in a form, versioned,
+posted and pinned where people meet, accepted with a button, and required before joining a group.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import HearthBot
+from bot.errors import UserFacingError
+from bot.services.guideline_posts import GuidelinePostsService
+from bot.services.guidelines import (
+    STARTER_TEMPLATE,
+    GroupRef,
+    GuidelinesService,
+    GuidelineVersion,
+)
+from bot.tree import send_ephemeral
+from cogs._ui import coordinator_only, guild_of
+from cogs.guidelines._publish import Publisher, RepostSource, agree_view, member_list_loaded
+from cogs.guidelines._views import (
+    AgreeButton,
+    EditModal,
+    GateAgreeButton,
+    GuidelinesGate,
+    guideline_embed,
+    scope_label,
+)
+
+GROUP_OPTION = "A group's own guidelines (leave empty for the server's)"
+
+
+class Guidelines(commands.Cog):
+    guidelines = app_commands.Group(
+        name="guidelines",
+        description="Boundary guidelines for this server and its groups",
+        guild_only=True,
+    )
+    repost = app_commands.Group(
+        name="repost", description="Post the guidelines again on a schedule", parent=guidelines
+    )
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.service = GuidelinesService(bot.db, bot.clock)
+        self.posts = GuidelinePostsService(bot.db, bot.clock)
+        self.publisher = Publisher(bot, self.service, self.posts)
+        self.gate = GuidelinesGate(self)
+        self.source = RepostSource(self.publisher)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AgreeButton, GateAgreeButton)
+        self.bot.join_gates.append(self.gate)
+        self.bot.dispatcher.add_source(self.source)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AgreeButton, GateAgreeButton)
+        if self.gate in self.bot.join_gates:
+            self.bot.join_gates.remove(self.gate)
+        self.bot.dispatcher.remove_source(self.source)
+        self.publisher.close()
+
+    # --- helpers -------------------------------------------------------------------------------
+    async def _group(self, guild_id: int, name: str | None) -> GroupRef | None:
+        return None if name is None else await self.service.find_group(guild_id, name)
+
+    async def group_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.service.search_groups(interaction.guild_id, current)
+        return [app_commands.Choice(name=name[:100], value=name[:100]) for name in names]
+
+    async def save_and_publish(
+        self,
+        interaction: discord.Interaction,
+        group_id: int | None,
+        group_name: str | None,
+        text: str,
+    ) -> None:
+        """Save a new version, then bring every posted copy (and the role) up to date."""
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        label = scope_label(group_name)
+        if group_id is not None and await self.service.group_name(guild.id, group_id) is None:
+            raise UserFacingError(
+                "That group was deleted while you were editing. Nothing was saved."
+            )
+        version = await self.service.save(guild.id, group_id, text, interaction.user.id)
+        if version is None:
+            current = await self.service.current(guild.id, group_id)
+            number = current.version if current else 0
+            await send_ephemeral(
+                interaction,
+                f"That's exactly the text of version {number} of {label}, so no new version "
+                "was saved.",
+            )
+            return
+        await self.bot.audit(
+            guild,
+            interaction.user.id,
+            "guidelines edited",
+            f"{group_name or 'server'}: version {version.version}",
+        )
+        report = await self.publisher.refresh_copies(guild, group_id, group_name, version)
+        lines = [f"Saved version {version.version} of {label}."]
+        if report.updated:
+            lines.append(
+                f"Updated {report.updated} posted cop{'y' if report.updated == 1 else 'ies'}."
+            )
+        if report.problems:
+            count = len(report.problems)
+            lines.append(f"{count} posted cop{'y' if count == 1 else 'ies'} couldn't be updated:")
+            lines += [f"- {problem}" for problem in report.problems]
+        settings = await self.bot.settings.get(guild.id)
+        if group_id is None and settings.guidelines_role_id and version.version > 1:
+            self.publisher.start_role_sweep(guild, version)
+            lines.append(
+                f"The <@&{settings.guidelines_role_id}> role is being taken from members until "
+                "they accept the new version."
+            )
+        await send_ephemeral(interaction, "\n".join(lines)[:2000])
+
+    # --- coordinators --------------------------------------------------------------------------
+    @guidelines.command(
+        name="edit", description="Write or change the guidelines (saves a new version)"
+    )
+    @app_commands.describe(group=GROUP_OPTION)
+    @coordinator_only()
+    async def edit(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        guild = guild_of(interaction)
+        ref = await self._group(guild.id, group)
+        current = await self.service.current(guild.id, ref.id if ref else None)
+        text = current.body if current else STARTER_TEMPLATE
+        await interaction.response.send_modal(
+            EditModal(ref.id if ref else None, ref.name if ref else None, text)
+        )
+
+    edit.autocomplete("group")(group_autocomplete)
+
+    @guidelines.command(name="template", description="Show the starter template for guidelines")
+    @coordinator_only()
+    async def template(self, interaction: discord.Interaction) -> None:
+        embed = discord.Embed(
+            title="Starter template",
+            description=STARTER_TEMPLATE,
+            colour=discord.Colour.light_grey(),
+        )
+        await interaction.response.send_message(
+            "This is the starting text `/guidelines edit` offers when there are no guidelines "
+            "yet. Change anything you like before saving.",
+            embed=embed,
+            ephemeral=True,
+        )
+
+    @guidelines.command(name="post", description="Post the guidelines in a channel and pin them")
+    @app_commands.describe(channel="Where to post them", group=GROUP_OPTION)
+    @coordinator_only()
+    async def post(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        group: str | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        ref = await self._group(guild.id, group)
+        group_id, group_name = (ref.id, ref.name) if ref else (None, None)
+        version = await self._require_current(guild.id, group_id, group_name)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.publisher.post_copy(
+            guild, channel, group_id, group_name, version, interaction.user.id
+        )
+        await self.bot.audit(
+            guild,
+            interaction.user.id,
+            "guidelines posted",
+            f"{group_name or 'server'} version {version.version} in #{channel.name}",
+        )
+        lines = [
+            f"Posted version {version.version} of {scope_label(group_name)} in {channel.mention}"
+        ]
+        lines[0] += " and pinned it." if outcome.pinned else "."
+        if outcome.replaced:
+            lines.append("The earlier copy there was unpinned and will no longer be updated.")
+        if outcome.pin_problem:
+            lines.append(outcome.pin_problem)
+        lines.append("It will be updated in place whenever you save a new version.")
+        await send_ephemeral(interaction, "\n".join(lines))
+
+    post.autocomplete("group")(group_autocomplete)
+
+    @repost.command(name="start", description="Post a fresh copy every few days (old one unpinned)")
+    @app_commands.describe(
+        channel="Where to post them", every_days="How many days between copies", group=GROUP_OPTION
+    )
+    @coordinator_only()
+    async def repost_start(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        every_days: app_commands.Range[int, 1, 365],
+        group: str | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        ref = await self._group(guild.id, group)
+        group_id, group_name = (ref.id, ref.name) if ref else (None, None)
+        await self._require_current(guild.id, group_id, group_name)
+        zone = ZoneInfo((await self.bot.settings.get(guild.id)).timezone)
+        schedule = await self.posts.set_repost(
+            guild.id, group_id, channel.id, every_days, zone, interaction.user.id
+        )
+        self.bot.dispatcher.poke(schedule.next_due_at)
+        await self.bot.audit(
+            guild,
+            interaction.user.id,
+            "guidelines repost scheduled",
+            f"{group_name or 'server'} every {every_days} day(s) in #{channel.name}",
+        )
+        stamp = int(schedule.next_due_at.timestamp())
+        days = "day" if every_days == 1 else f"{every_days} days"
+        await send_ephemeral(
+            interaction,
+            f"I'll post a fresh copy of {scope_label(group_name)} in {channel.mention} every "
+            f"{days}, unpinning the previous one. The next is <t:{stamp}:F> (<t:{stamp}:R>). "
+            "Use `/guidelines post` if you'd like one there right now.",
+        )
+
+    repost_start.autocomplete("group")(group_autocomplete)
+
+    @repost.command(name="stop", description="Stop re-posting the guidelines in a channel")
+    @app_commands.describe(channel="The channel to stop re-posting in")
+    @coordinator_only()
+    async def repost_stop(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        guild = guild_of(interaction)
+        stopped = await self.posts.stop_reposts(guild.id, channel.id)
+        if not stopped:
+            raise UserFacingError(f"Nothing is being re-posted in {channel.mention}.")
+        await self.bot.audit(
+            guild, interaction.user.id, "guidelines repost stopped", f"#{channel.name}"
+        )
+        await send_ephemeral(
+            interaction,
+            f"Stopped re-posting in {channel.mention}. The copy already there stays pinned and "
+            "is still updated when you save a new version.",
+        )
+
+    @guidelines.command(name="status", description="How many members accepted the guidelines")
+    @app_commands.describe(group=GROUP_OPTION)
+    @coordinator_only()
+    async def status(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        guild = guild_of(interaction)
+        ref = await self._group(guild.id, group)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if ref is not None:
+            members = await self.service.group_member_ids(guild.id, ref.id)
+            counts = await self.service.status(guild.id, ref.id, member_ids=members)
+            basis = f"Of the {counts.population} members of **{ref.name}**"
+        elif await member_list_loaded(guild):
+            people = [member.id for member in guild.members if not member.bot]
+            counts = await self.service.status(guild.id, None, member_ids=people)
+            basis = f"Of the {counts.population} people on this server (bots not counted)"
+        else:
+            counts = await self.service.status(guild.id, None, population=guild.member_count)
+            basis = (
+                f"Of about {counts.population} members (Discord's count: I couldn't load the "
+                "member list just now, so this includes bots and may include people who "
+                "accepted and later left)"
+            )
+        await send_ephemeral(
+            interaction,
+            f"{basis}:\n"
+            f"- **{counts.accepted_current}** accepted the current version ({counts.version})\n"
+            f"- **{counts.accepted_older}** accepted only an older version\n"
+            f"- **{counts.accepted_none}** haven't accepted any version",
+        )
+
+    status.autocomplete("group")(group_autocomplete)
+
+    @guidelines.command(name="history", description="Every version, with when and who edited it")
+    @app_commands.describe(group=GROUP_OPTION)
+    @coordinator_only()
+    async def history(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        guild = guild_of(interaction)
+        ref = await self._group(guild.id, group)
+        versions, total = await self.service.history(guild.id, ref.id if ref else None)
+        label = scope_label(ref.name if ref else None)
+        if not versions:
+            raise UserFacingError(f"There are no versions of {label} yet.")
+        lines = [f"**Versions of {label}** (newest first):"]
+        for entry in versions:
+            stamp = int(entry.created_at.timestamp())
+            current = " — current" if entry is versions[0] else ""
+            lines.append(
+                f"- **Version {entry.version}**{current}: <t:{stamp}:f> by <@{entry.edited_by}>"
+            )
+        if total > len(versions):
+            lines.append(f"…and {total - len(versions)} older versions.")
+        await send_ephemeral(interaction, "\n".join(lines))
+
+    history.autocomplete("group")(group_autocomplete)
+
+    @guidelines.command(
+        name="gate", description="Require accepting guidelines before joining a group"
+    )
+    @app_commands.describe(
+        group="The group", enabled="On: joining needs accepting; off: it doesn't"
+    )
+    @coordinator_only()
+    async def gate_command(
+        self, interaction: discord.Interaction, group: str, enabled: bool
+    ) -> None:
+        guild = guild_of(interaction)
+        ref = await self.service.find_group(guild.id, group)
+        changed = await self.service.set_gate(guild.id, ref.id, enabled, interaction.user.id)
+        if enabled:
+            text = f"Members joining **{ref.name}** need to accept the guidelines first."
+        else:
+            text = f"Members can join **{ref.name}** without accepting the guidelines."
+        if not changed:
+            await send_ephemeral(interaction, f"That was already so: {text[0].lower()}{text[1:]}")
+            return
+        await self.bot.audit(
+            guild,
+            interaction.user.id,
+            "guidelines gate " + ("on" if enabled else "off"),
+            ref.name,
+        )
+        await send_ephemeral(interaction, text)
+
+    gate_command.autocomplete("group")(group_autocomplete)
+
+    # --- everyone ------------------------------------------------------------------------------
+    @guidelines.command(name="show", description="Read the guidelines (only you see them)")
+    @app_commands.describe(group=GROUP_OPTION)
+    async def show(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        guild = guild_of(interaction)
+        ref = await self._group(guild.id, group)
+        group_id, group_name = (ref.id, ref.name) if ref else (None, None)
+        version = await self._require_current(guild.id, group_id, group_name)
+        accepted = await self.service.has_accepted(
+            guild.id, group_id, version.version, interaction.user.id
+        )
+        note = (
+            "You've accepted this version. Thank you!"
+            if accepted
+            else "Press **I have read and agree** once you've read them."
+        )
+        await interaction.response.send_message(
+            note,
+            embed=guideline_embed(version, group_name),
+            view=agree_view(group_id),
+            ephemeral=True,
+        )
+
+    show.autocomplete("group")(group_autocomplete)
+
+    async def _require_current(
+        self, guild_id: int, group_id: int | None, group_name: str | None
+    ) -> GuidelineVersion:
+        version = await self.service.current(guild_id, group_id)
+        if version is None:
+            what = "server guidelines" if group_name is None else f"guidelines for **{group_name}**"
+            raise UserFacingError(
+                f"There are no {what} yet. A coordinator can write them with `/guidelines edit`."
+            )
+        return version
+
+
+async def setup(bot: HearthBot) -> None:
+    await bot.add_cog(Guidelines(bot))

@@ -1,0 +1,337 @@
+"""Putting guidelines where people meet: posting and pinning copies, editing them in place when a
+new version is saved, scheduled re-posts, and the optional "guidelines accepted" role.
+
+Nothing here may crash on a server's own choices (a deleted channel or message, a permission
+taken away): those are told to coordinators with `bot.alert`, and the rest carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.services.guideline_posts import (
+    GuidelinePostsService,
+    RepostSchedule,
+    next_repost_after,
+)
+from bot.services.guidelines import GuidelinesService, GuidelineVersion
+from cogs.guidelines._views import AgreeButton, guideline_embed, scope_label
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+# Seconds between two role removals after a new version: one server's sweep must not eat the
+# rate limit every other feature shares.
+ROLE_PACE_SECONDS = 0.5
+# At most one "I couldn't give the role" alert per server in this window, however many accept.
+ROLE_ALERT_EVERY_SECONDS = 3600
+MAX_PINS = 30003
+UNKNOWN_CHANNEL = 10003
+CHUNK_TIMEOUT_SECONDS = 20
+
+PostChannel = discord.TextChannel | discord.Thread
+
+
+@dataclass
+class PostOutcome:
+    message: discord.Message
+    pinned: bool
+    pin_problem: str | None = None
+    replaced: int = 0
+
+
+@dataclass
+class RefreshReport:
+    updated: int = 0
+    forgotten: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def agree_view(group_id: int | None) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(AgreeButton(group_id or 0))
+    return view
+
+
+async def member_list_loaded(guild: discord.Guild) -> bool:
+    """Load the member list if it isn't cached yet (Discord sends it on request only)."""
+    if guild.chunked:
+        return True
+    try:
+        await asyncio.wait_for(guild.chunk(), timeout=CHUNK_TIMEOUT_SECONDS)
+    except (TimeoutError, discord.ClientException):
+        log.warning("could not load the member list of guild %s", guild.id)
+        return False
+    return guild.chunked
+
+
+class RepostSource:
+    """The dispatcher's view of re-post schedules (a `DueSource`)."""
+
+    name = "guideline reposts"
+
+    def __init__(self, publisher: Publisher) -> None:
+        self.publisher = publisher
+
+    async def next_due(self) -> datetime | None:
+        return await self.publisher.posts.next_repost_due()
+
+    async def run_due(self, now: datetime) -> None:
+        await self.publisher.run_due_reposts(now)
+
+
+class Publisher:
+    def __init__(
+        self, bot: HearthBot, service: GuidelinesService, posts: GuidelinePostsService
+    ) -> None:
+        self.bot = bot
+        self.service = service
+        self.posts = posts
+        self._role_alerted_at: dict[int, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- posting -------------------------------------------------------------------------------
+    async def post_copy(
+        self,
+        guild: discord.Guild,
+        channel: PostChannel,
+        group_id: int | None,
+        group_name: str | None,
+        version: GuidelineVersion,
+        actor_id: int,
+    ) -> PostOutcome:
+        """Post and pin a fresh copy; earlier copies of this scope in the channel are unpinned
+        and forgotten, so each channel has one live copy to keep up to date."""
+        try:
+            message = await channel.send(
+                embed=guideline_embed(version, group_name), view=agree_view(group_id)
+            )
+        except discord.Forbidden:
+            raise UserFacingError(
+                f"I can't post in {channel.mention}: I need View Channel, Send Messages and "
+                "Embed Links there. Nothing was posted."
+            ) from None
+        await self.posts.remember_post(
+            guild.id, group_id, channel.id, message.id, version.version, actor_id
+        )
+        outcome = PostOutcome(message=message, pinned=False)
+        try:
+            await message.pin(reason="Hearth: boundary guidelines")
+            outcome.pinned = True
+        except discord.Forbidden:
+            outcome.pin_problem = f"I couldn't pin it: I need Pin Messages in {channel.mention}."
+        except discord.HTTPException as exc:
+            if exc.code != MAX_PINS:
+                raise
+            outcome.pin_problem = f"I couldn't pin it: {channel.mention} already has 50 pins."
+        for old in await self.posts.posts(guild.id, group_id, channel.id):
+            if old.message_id == message.id:
+                continue
+            await self.posts.forget_post(guild.id, old.message_id)
+            outcome.replaced += 1
+            try:
+                await channel.get_partial_message(old.message_id).unpin(
+                    reason="Hearth: replaced by a fresh copy of the guidelines"
+                )
+            except discord.NotFound:
+                pass  # deleted by hand already: nothing left to unpin
+            except discord.Forbidden:
+                outcome.pin_problem = (
+                    f"I couldn't unpin the earlier copy: I need Pin Messages in {channel.mention}."
+                )
+        return outcome
+
+    # --- keeping posted copies current -------------------------------------------------------
+    async def refresh_copies(
+        self,
+        guild: discord.Guild,
+        group_id: int | None,
+        group_name: str | None,
+        version: GuidelineVersion,
+    ) -> RefreshReport:
+        """Edit every remembered copy to the new version, and tell coordinators what failed."""
+        report = RefreshReport()
+        embed = guideline_embed(version, group_name)
+        for post in await self.posts.posts(guild.id, group_id):
+            channel = guild.get_channel_or_thread(post.channel_id)
+            if not isinstance(channel, discord.TextChannel | discord.Thread):
+                await self.posts.forget_post(guild.id, post.message_id)
+                report.forgotten += 1
+                report.problems.append(f"<#{post.channel_id}>: the channel was deleted")
+                continue
+            try:
+                await channel.get_partial_message(post.message_id).edit(
+                    embed=embed, view=agree_view(group_id)
+                )
+            except discord.NotFound as exc:
+                await self.posts.forget_post(guild.id, post.message_id)
+                report.forgotten += 1
+                if exc.code == UNKNOWN_CHANNEL:
+                    report.problems.append(f"{channel.mention}: the channel was deleted")
+                else:
+                    log.info(
+                        "guidelines copy %s in guild %s was deleted; forgotten",
+                        post.message_id,
+                        guild.id,
+                    )
+                continue
+            except discord.Forbidden:
+                report.problems.append(
+                    f"{channel.mention}: I no longer have permission to see or edit my copy there"
+                )
+                continue
+            await self.posts.post_updated(guild.id, post.message_id, version.version)
+            report.updated += 1
+        if report.problems:
+            lines = "\n".join(f"- {problem}" for problem in report.problems)
+            await self.bot.alert(
+                guild,
+                f"I couldn't update every posted copy of {scope_label(group_name)} to version "
+                f"{version.version}:\n{lines}\nCopies in deleted channels are forgotten; for "
+                "permission problems, give me access again or post a fresh copy with "
+                "`/guidelines post`.",
+            )
+        return report
+
+    # --- scheduled re-posts ------------------------------------------------------------------
+    async def run_due_reposts(self, now: datetime) -> None:
+        while batch := await self.posts.due_reposts(now):
+            for schedule in batch:
+                settings = await self.bot.settings.get(schedule.guild_id)
+                following = next_repost_after(
+                    schedule.next_due_at,
+                    now,
+                    schedule.every_days,
+                    schedule.local_time,
+                    ZoneInfo(settings.timezone),
+                )
+                if not await self.posts.claim_repost(schedule, following):
+                    continue  # another wake-up took this occurrence
+                try:
+                    await self._repost(schedule)
+                except Exception:
+                    # Claimed already, so it won't repeat; the other schedules still run.
+                    log.exception("guidelines re-post %s failed", schedule.id)
+
+    async def _repost(self, schedule: RepostSchedule) -> None:
+        guild = self.bot.get_guild(schedule.guild_id)
+        if guild is None:
+            return  # the bot left the server; its data is purged after the retention window
+        group_name = None
+        if schedule.group_id is not None:
+            group_name = await self.service.group_name(guild.id, schedule.group_id)
+        label = scope_label(group_name)
+        channel = guild.get_channel_or_thread(schedule.channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            await self.posts.stop_repost(schedule.id)
+            await self.bot.alert(
+                guild,
+                f"I stopped re-posting {label} in <#{schedule.channel_id}>: "
+                "the channel was deleted.",
+            )
+            return
+        version = await self.service.current(guild.id, schedule.group_id)
+        if version is None:
+            return
+        try:
+            outcome = await self.post_copy(
+                guild, channel, schedule.group_id, group_name, version, schedule.created_by
+            )
+        except UserFacingError as refusal:
+            await self.bot.alert(guild, f"Scheduled re-post of {label}: {refusal.message}")
+            return
+        if outcome.pin_problem:
+            await self.bot.alert(
+                guild, f"I re-posted {label} in {channel.mention}. {outcome.pin_problem}"
+            )
+
+    # --- the optional "guidelines accepted" role ---------------------------------------------
+    async def grant_role(self, member: discord.Member) -> bool:
+        """Give the server's role to a member who accepted its current version; False if that
+        failed (coordinators are told, at most once an hour)."""
+        settings = await self.bot.settings.get(member.guild.id)
+        if settings.guidelines_role_id is None:
+            return True
+        role = member.guild.get_role(settings.guidelines_role_id)
+        if role is None:
+            await self._role_alert(
+                member.guild,
+                "The guidelines role set in `guidelines_role_id` no longer exists, so I couldn't "
+                "give it to members who accepted. Set another with `/admin set`.",
+            )
+            return False
+        if role in member.roles:
+            return True
+        try:
+            await member.add_roles(role, reason="Accepted the server guidelines")
+        except discord.Forbidden:
+            await self._role_alert(
+                member.guild,
+                f"I couldn't give {role.mention} to a member who accepted the guidelines: I need "
+                "Manage Roles, and my role must be above it.",
+            )
+            return False
+        except discord.NotFound:
+            return False  # the member left meanwhile
+        return True
+
+    def start_role_sweep(self, guild: discord.Guild, version: GuidelineVersion) -> None:
+        task = asyncio.get_running_loop().create_task(self._sweep_role(guild, version))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sweep_role(self, guild: discord.Guild, version: GuidelineVersion) -> None:
+        """Take the role from everyone who has not accepted the new version, one by one."""
+        settings = await self.bot.settings.get(guild.id)
+        role = guild.get_role(settings.guidelines_role_id) if settings.guidelines_role_id else None
+        if role is None:
+            return
+        if not await member_list_loaded(guild):
+            await self.bot.alert(
+                guild,
+                f"Version {version.version} of the server guidelines is out, but I couldn't load "
+                f"the member list to take {role.mention} from those who haven't accepted it yet.",
+            )
+            return
+        try:
+            for member in list(role.members):
+                if await self.service.has_accepted(guild.id, None, version.version, member.id):
+                    continue
+                try:
+                    await member.remove_roles(
+                        role, reason=f"Server guidelines version {version.version} not accepted yet"
+                    )
+                except discord.NotFound:
+                    continue  # left the server meanwhile
+                await asyncio.sleep(ROLE_PACE_SECONDS)
+        except discord.Forbidden:
+            await self.bot.alert(
+                guild,
+                f"Version {version.version} of the server guidelines is out, but I couldn't take "
+                f"{role.mention} from members who haven't accepted it yet: I need Manage Roles, "
+                "and my role must be above it.",
+            )
+        except Exception:
+            log.exception("guidelines role sweep failed in guild %s", guild.id)
+
+    async def _role_alert(self, guild: discord.Guild, text: str) -> None:
+        now = self.bot.clock.now().timestamp()
+        last = self._role_alerted_at.get(guild.id)
+        if last is not None and now - last < ROLE_ALERT_EVERY_SECONDS:
+            return
+        self._role_alerted_at[guild.id] = now
+        await self.bot.alert(guild, text)
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()

@@ -1,0 +1,211 @@
+"""The guidelines as members see them: the embed, the persistent Agree buttons, the edit form and
+the join gate's step.
+
+Agree buttons are DynamicItems, so copies posted months ago keep working after restarts. A
+DynamicItem's failures bypass `View.on_error`, so each callback routes its own errors to the one
+error handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.services.guidelines import MAX_LENGTH, GuidelineVersion, group_of
+from bot.tree import report_error, send_ephemeral
+from cogs._gates import GateStep
+from cogs._ui import HearthModal, guild_of, hearth, require_coordinator
+
+if TYPE_CHECKING:
+    from cogs.guidelines import Guidelines
+
+AGREE_LABEL = "I have read and agree"
+COLOUR = discord.Colour.from_rgb(214, 126, 64)
+
+
+def scope_label(group_name: str | None) -> str:
+    return "the server guidelines" if group_name is None else f"the guidelines for **{group_name}**"
+
+
+def guideline_embed(version: GuidelineVersion, group_name: str | None) -> discord.Embed:
+    title = "Server guidelines" if group_name is None else f"Guidelines for {group_name}"
+    embed = discord.Embed(title=title[:256], description=version.body, colour=COLOUR)
+    embed.set_footer(text=f"Version {version.version} · last updated")
+    embed.timestamp = version.created_at
+    return embed
+
+
+def cog_of(interaction: discord.Interaction) -> Guidelines:
+    cog = hearth(interaction).get_cog("Guidelines")
+    if cog is None:
+        raise UserFacingError("Guidelines aren't available right now. Please try again later.")
+    return cog  # type: ignore[return-value]
+
+
+async def guarded(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await action()
+    except Exception as exc:
+        await report_error(interaction, exc)
+
+
+async def group_name_for(interaction: discord.Interaction, group_id: int | None) -> str | None:
+    """The group's name, or a kind refusal when the group was deleted since the button was sent."""
+    if group_id is None:
+        return None
+    name = await cog_of(interaction).service.group_name(guild_of(interaction).id, group_id)
+    if name is None:
+        raise UserFacingError("That group no longer exists, so there is nothing to accept.")
+    return name
+
+
+class AgreeButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:gl:agree:(?P<scope>\d+)"
+):
+    """On posted and shown copies: always accepts the scope's CURRENT version, and says which."""
+
+    def __init__(self, scope_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=AGREE_LABEL,
+                style=discord.ButtonStyle.success,
+                custom_id=f"hearth:gl:agree:{scope_id}",
+            )
+        )
+        self.scope_id = scope_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Button[Any],
+        match: Any,
+    ) -> AgreeButton:
+        return cls(int(match["scope"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        await guarded(interaction, lambda: self._agree(interaction))
+
+    async def _agree(self, interaction: discord.Interaction) -> None:
+        cog = cog_of(interaction)
+        guild = guild_of(interaction)
+        group_id = group_of(self.scope_id)
+        label = scope_label(await group_name_for(interaction, group_id))
+        result = await cog.service.accept_current(guild.id, group_id, interaction.user.id)
+        if result.newly:
+            text = f"Thank you — you've accepted version {result.version} of {label}."
+        else:
+            text = f"You've already accepted version {result.version} of {label}. Thank you!"
+        await send_ephemeral(interaction, text)
+        member = interaction.user
+        if (
+            group_id is None
+            and isinstance(member, discord.Member)
+            and not await cog.publisher.grant_role(member)
+        ):
+            await interaction.followup.send(
+                "Your acceptance is saved, but I couldn't give you the guidelines role just "
+                "now. The coordinators have been told.",
+                ephemeral=True,
+            )
+
+
+class GateAgreeButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:gl:gate:(?P<scope>\d+):(?P<version>\d+):(?P<group>\d+)",
+):
+    """A join step: accepts the exact version shown, then hands back to the groups' join flow."""
+
+    def __init__(self, scope_id: int, version: int, joining_group_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=AGREE_LABEL,
+                style=discord.ButtonStyle.success,
+                custom_id=f"hearth:gl:gate:{scope_id}:{version}:{joining_group_id}",
+            )
+        )
+        self.scope_id = scope_id
+        self.version = version
+        self.joining_group_id = joining_group_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Button[Any],
+        match: Any,
+    ) -> GateAgreeButton:
+        return cls(int(match["scope"]), int(match["version"]), int(match["group"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        await guarded(interaction, lambda: self._agree(interaction))
+
+    async def _agree(self, interaction: discord.Interaction) -> None:
+        cog = cog_of(interaction)
+        guild = guild_of(interaction)
+        group_id = group_of(self.scope_id)
+        await group_name_for(interaction, group_id)
+        await cog.service.accept(guild.id, group_id, self.version, interaction.user.id)
+        groups = hearth(interaction).get_cog("Groups")
+        if groups is None:
+            raise UserFacingError(
+                "Your acceptance is saved, but joining groups isn't available right now. "
+                "Please try joining again in a little while."
+            )
+        await groups.continue_join(interaction, self.joining_group_id)  # type: ignore[attr-defined]
+        if group_id is None and isinstance(interaction.user, discord.Member):
+            current = await cog.service.current(guild.id, None)
+            if current is not None and current.version == self.version:
+                await cog.publisher.grant_role(interaction.user)
+
+
+class GuidelinesGate:
+    """The join gate: the server's current text first, then the group's, until both are accepted."""
+
+    def __init__(self, cog: Guidelines) -> None:
+        self.cog = cog
+
+    async def next_step(self, guild_id: int, user_id: int, group_id: int) -> GateStep | None:
+        service = self.cog.service
+        pending = await service.pending(guild_id, user_id, group_id)
+        if not pending:
+            return None
+        first = pending[0]
+        joining = await service.group_name(guild_id, group_id) or "this group"
+        shown_name = None if first.group_id is None else joining
+        view = discord.ui.View(timeout=None)
+        view.add_item(GateAgreeButton(first.group_id or 0, first.version, group_id))
+        more = " Then there is one more set to read." if len(pending) > 1 else ""
+        content = (
+            f"Before you join **{joining}**, please read {scope_label(shown_name)} and press "
+            f"**{AGREE_LABEL}**.{more}"
+        )
+        return GateStep(embed=guideline_embed(first, shown_name), view=view, content=content)
+
+
+class EditModal(HearthModal):
+    """The whole text in one field; saving it publishes a new version."""
+
+    def __init__(self, group_id: int | None, group_name: str | None, text: str) -> None:
+        title = "Server guidelines" if group_name is None else f"Guidelines: {group_name}"
+        super().__init__(title=title[:45])
+        self.group_id = group_id
+        self.group_name = group_name
+        self.text: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
+            label="Guidelines (Markdown works)",
+            style=discord.TextStyle.paragraph,
+            default=text[:MAX_LENGTH],
+            max_length=MAX_LENGTH,
+            required=True,
+            custom_id="hearth:gl:edit:text",
+        )
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        await require_coordinator(interaction)
+        await cog_of(interaction).save_and_publish(
+            interaction, self.group_id, self.group_name, self.text.value
+        )

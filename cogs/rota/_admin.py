@@ -1,0 +1,299 @@
+"""Coordinator commands: create rotas, add and remove slots, limits, training, coverage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.services import rota as service
+from bot.services.rota.parsing import parse_duration, parse_expiry, parse_start, weekly_starts
+from bot.services.rota.reminders import cancel_slot_timers, schedule_coverage_check
+from bot.tree import send_ephemeral
+from cogs._ui import coordinator_only, guild_of, hearth
+from cogs.rota._common import (
+    guild_id_of,
+    rota,
+    rota_choices,
+    rota_slot_choices,
+    slot_id_of,
+    slots,
+    training,
+    zone_of,
+)
+
+
+def _ts(moment: Any) -> int:
+    return int(moment.timestamp())
+
+
+async def _group_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    names = await service.group_names(hearth(interaction).db, interaction.guild_id, current)
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+@rota.command(name="create", description="Create a rota supporters can claim shifts on")
+@app_commands.describe(
+    name="What the rota is, e.g. “Evening duty”",
+    group="A group this rota looks after (optional)",
+    needed="Supporters wanted per slot (default 1)",
+    training_required="Whether supporters need recorded training to claim (default yes)",
+)
+@app_commands.autocomplete(group=_group_choices)
+@coordinator_only()
+async def create(
+    interaction: discord.Interaction,
+    name: app_commands.Range[str, 1, 80],
+    group: str | None = None,
+    needed: app_commands.Range[int, 1, 20] = 1,
+    training_required: bool = True,
+) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    group_id = await service.find_group_id(bot.db, guild.id, group) if group else None
+    created = await service.create_rota(
+        bot.db, guild.id, interaction.user.id, name, bot.clock.now(),
+        needed=needed, group_id=group_id, requires_training=training_required,
+    )  # fmt: skip
+    await bot.audit(
+        guild, interaction.user.id, "rota create",
+        f"{created.name} (needed {created.needed}, training "
+        f"{'required' if created.requires_training else 'not required'}"
+        f"{f', group {group}' if group else ''})",
+    )  # fmt: skip
+    await send_ephemeral(
+        interaction,
+        f"Created the rota **{created.name}** ({created.needed} supporter"
+        f"{'s' if created.needed > 1 else ''} per slot"
+        f"{', training required' if created.requires_training else ', no training needed'}). "
+        "Add shifts with `/rota slots add`.",
+    )
+
+
+@slots.command(name="add", description="Add a slot, or the same slot weekly for several weeks")
+@app_commands.describe(
+    rota="Which rota",
+    start="`YYYY-MM-DD HH:MM` or `mon 19:00`, in the server's time zone",
+    duration="How long, e.g. `2h`, `90m`, `1h30m`",
+    repeat_weeks="How many weeks in a row (1 = just this one)",
+)
+@app_commands.autocomplete(rota=rota_choices)
+@coordinator_only()
+async def slots_add(
+    interaction: discord.Interaction,
+    rota: str,
+    start: str,
+    duration: str,
+    repeat_weeks: app_commands.Range[int, 1, 52] = 1,
+) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    settings = await bot.settings.get(guild.id)
+    zone = await zone_of(bot, guild.id)
+    now = bot.clock.now()
+    chosen = await service.find_rota(bot.db, guild.id, rota)
+    day, at = parse_start(start, zone, now)
+    length = parse_duration(duration)
+    starts = weekly_starts(day, at, zone, repeat_weeks)
+    created, existing = await service.add_slots(
+        bot.db, chosen, interaction.user.id, starts, length, now
+    )
+    for slot in created:
+        due = await schedule_coverage_check(bot.timers, slot, settings.coverage_alert_hours, now)
+        if due is not None:
+            bot.dispatcher.poke(due)
+    if created:
+        first, last = created[0], created[-1]
+        await bot.audit(
+            guild, interaction.user.id, "rota slots add",
+            f"{chosen.name}: {len(created)} slot(s) #{first.id}–#{last.id}, "
+            f"<t:{_ts(first.starts_at)}:f> for {duration}",
+        )  # fmt: skip
+    lines = [
+        f"Added {len(created)} slot{'s' if len(created) != 1 else ''} to **{chosen.name}**:"
+        if created
+        else f"Nothing was added: **{chosen.name}** already has slots at those times."
+    ]
+    lines += [
+        f"#{slot.id} <t:{_ts(slot.starts_at)}:F> – <t:{_ts(slot.ends_at)}:t>"
+        for slot in created[:10]
+    ]
+    if len(created) > 10:
+        lines.append(f"…and {len(created) - 10} more.")
+    if created and existing:
+        lines.append(f"{existing} already existed and were left as they were.")
+    await send_ephemeral(interaction, "\n".join(lines))
+
+
+@slots.command(name="remove", description="Remove a slot; supporters on it are told")
+@app_commands.describe(rota="Which rota", slot="The slot to remove")
+@app_commands.autocomplete(rota=rota_choices, slot=rota_slot_choices)
+@coordinator_only()
+async def slots_remove(interaction: discord.Interaction, rota: str, slot: str) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    chosen = await service.find_rota(bot.db, guild.id, rota)
+    claim_ids = [
+        int(row["id"])
+        for row in await bot.db.fetchall(
+            "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ?",
+            (guild.id, slot_id_of(slot)),
+        )
+    ]
+    removed = await service.remove_slot(bot.db, chosen, slot_id_of(slot))
+    await cancel_slot_timers(bot.timers, removed, claim_ids)
+    when = f"<t:{_ts(removed.starts_at)}:F>"
+    for user_id in removed.claimers:
+        await bot.dm(
+            guild.id, user_id,
+            f"A coordinator removed the **{removed.rota_name}** shift on {when} in "
+            f"**{guild.name}**. You don't need to cover it any more — thank you for offering.",
+        )  # fmt: skip
+    await bot.audit(
+        guild, interaction.user.id, "rota slots remove",
+        f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
+    )  # fmt: skip
+    told = (
+        f" The {len(removed.claimers)} supporter(s) who had claimed it were told."
+        if removed.claimers
+        else ""
+    )
+    await send_ephemeral(interaction, f"Removed slot #{removed.id} ({when}).{told}")
+
+
+@rota.command(name="limits", description="Shift limits and reminders for all rotas here")
+@app_commands.describe(
+    max_per_week="Most shifts one supporter may hold in a week (Mon–Sun)",
+    min_rest_hours="Hours of rest required between two shifts",
+    reminder_hours="Hours before a shift to remind, e.g. `24,1`",
+)
+@coordinator_only()
+async def limits(
+    interaction: discord.Interaction,
+    max_per_week: app_commands.Range[int, 1, 21] | None = None,
+    min_rest_hours: app_commands.Range[int, 0, 72] | None = None,
+    reminder_hours: str | None = None,
+) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    changes: dict[str, Any] = {}
+    if max_per_week is not None:
+        changes["max_shifts_per_week"] = max_per_week
+    if min_rest_hours is not None:
+        changes["min_rest_hours"] = min_rest_hours
+    if reminder_hours is not None:
+        changes["reminder_hours"] = reminder_hours
+    if changes:
+        settings = await bot.settings.update(guild.id, interaction.user.id, **changes)
+    else:
+        settings = await bot.settings.get(guild.id)
+    summary = (
+        f"at most {settings.max_shifts_per_week} shifts a week per supporter, "
+        f"{settings.min_rest_hours} hours' rest between shifts, reminders "
+        f"{', '.join(f'{hour} h' for hour in settings.reminder_hours)} before each shift"
+    )
+    if changes:
+        await bot.audit(guild, interaction.user.id, "rota limits", summary)
+        text = f"Updated. Rotas here now use: {summary}. New reminders follow the new hours."
+    else:
+        text = f"Rotas here use: {summary}. Give an option to change it."
+    await send_ephemeral(interaction, text)
+
+
+@training.command(name="grant", description="Record that a member has done supporter training")
+@app_commands.describe(member="Who did the training", expires="Valid until (YYYY-MM-DD), optional")
+@coordinator_only()
+async def training_grant(
+    interaction: discord.Interaction, member: discord.Member, expires: str | None = None
+) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    now = bot.clock.now()
+    expires_at = parse_expiry(expires, await zone_of(bot, guild.id), now) if expires else None
+    await service.grant_training(bot.db, guild.id, member.id, interaction.user.id, now, expires_at)
+    until = f"until <t:{_ts(expires_at)}:D>" if expires_at else "with no expiry"
+    await bot.audit(guild, interaction.user.id, "rota training grant", f"<@{member.id}> {until}")
+    settings = await bot.settings.get(guild.id)
+    note = ""
+    if settings.supporter_role_id and not any(
+        role.id == settings.supporter_role_id for role in member.roles
+    ):
+        note = " They don't have the supporter role yet, which they also need to claim shifts."
+    await send_ephemeral(interaction, f"Recorded <@{member.id}>'s training {until}.{note}")
+
+
+@training.command(name="revoke", description="Remove a member's recorded training")
+@app_commands.describe(member="Whose training to remove")
+@coordinator_only()
+async def training_revoke(interaction: discord.Interaction, member: discord.Member) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    await service.revoke_training(bot.db, guild.id, member.id)
+    await bot.audit(guild, interaction.user.id, "rota training revoke", f"<@{member.id}>")
+    await send_ephemeral(
+        interaction,
+        f"Removed <@{member.id}>'s training record. Shifts they already hold are kept; they "
+        "can't claim new ones on rotas that need training.",
+    )
+
+
+@training.command(name="list", description="Everyone with recorded supporter training")
+@coordinator_only()
+async def training_list(interaction: discord.Interaction) -> None:
+    bot = hearth(interaction)
+    guild_id = guild_id_of(interaction)
+    now = bot.clock.now()
+    records = await service.list_training(bot.db, guild_id)
+    if not records:
+        await send_ephemeral(
+            interaction, "Nobody's training is recorded yet. Add it with `/rota training grant`."
+        )
+        return
+    lines = []
+    for record in records:
+        if record.expires_at is None:
+            status = "no expiry"
+        elif record.valid_at(now):
+            status = f"until <t:{_ts(record.expires_at)}:D>"
+        else:
+            status = f"**expired** <t:{_ts(record.expires_at)}:D>"
+        lines.append(f"<@{record.user_id}> — {status}")
+    text = f"**Supporter training** ({len(records)})\n" + "\n".join(lines)
+    await send_ephemeral(interaction, text[:2000])
+
+
+@rota.command(name="coverage", description="Upcoming slots with fewer supporters than needed")
+@app_commands.describe(rota="Which rota", weeks="How many weeks ahead to look (default 2)")
+@app_commands.autocomplete(rota=rota_choices)
+@coordinator_only()
+async def coverage(
+    interaction: discord.Interaction, rota: str, weeks: app_commands.Range[int, 1, 12] = 2
+) -> None:
+    bot = hearth(interaction)
+    guild_id = guild_id_of(interaction)
+    chosen = await service.find_rota(bot.db, guild_id, rota)
+    gaps = await service.coverage_gaps(bot.db, chosen, bot.clock.now(), weeks)
+    if not gaps:
+        await send_ephemeral(
+            interaction,
+            f"Every **{chosen.name}** slot in the next {weeks} week(s) has the supporters it "
+            "needs.",
+        )
+        return
+    lines = [
+        f"#{slot.id} <t:{_ts(slot.starts_at)}:F> (<t:{_ts(slot.starts_at)}:R>) — "
+        f"{len(slot.claimers)}/{slot.needed}, {slot.open_places} place"
+        f"{'s' if slot.open_places > 1 else ''} open"
+        for slot in gaps
+    ]
+    header = f"**{chosen.name}**: {len(gaps)} slot(s) in the next {weeks} week(s) need cover\n"
+    body = "\n".join(lines)
+    if len(header + body) > 2000:
+        body = body[: 1990 - len(header)].rsplit("\n", 1)[0] + "\n…"
+    await send_ephemeral(interaction, header + body)

@@ -1,0 +1,146 @@
+"""Shared glue for the rota commands: the command groups, pickers, and the claim flow."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+
+from bot.errors import NotSetUpError, UserFacingError
+from bot.services import rota as service
+from bot.services.rota.reminders import schedule_claim_timers
+from cogs._ui import hearth
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+rota = app_commands.Group(
+    name="rota", description="Peer-supporter rotas: shifts, cover and who is on duty",
+    guild_only=True,
+)  # fmt: skip
+slots = app_commands.Group(name="slots", description="Add or remove rota slots", parent=rota)
+training = app_commands.Group(
+    name="training", description="Who has done supporter training", parent=rota
+)
+swap = app_commands.Group(
+    name="swap", description="Swap a shift with another supporter", parent=rota
+)
+
+
+async def zone_of(bot: HearthBot, guild_id: int) -> ZoneInfo:
+    return ZoneInfo((await bot.settings.get(guild_id)).timezone)
+
+
+async def is_supporter(bot: HearthBot, member: discord.Member | discord.User) -> bool:
+    if not isinstance(member, discord.Member):
+        return False
+    settings = await bot.settings.get(member.guild.id)
+    if settings.supporter_role_id is None:
+        raise NotSetUpError("the supporter role")
+    return any(role.id == settings.supporter_role_id for role in member.roles)
+
+
+def slot_id_of(text: str) -> int:
+    """Slot options carry the id; people may also type "12" or "#12" themselves."""
+    cleaned = text.strip().lstrip("#").split(" ", 1)[0]
+    if not cleaned.isdigit():
+        raise UserFacingError(
+            f"“{text}” isn't a slot I know. Pick one from the list as you type, or give its "
+            "number (e.g. `12`)."
+        )
+    return int(cleaned)
+
+
+def guild_id_of(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise UserFacingError("That only works inside a server, not in DMs.")
+    return interaction.guild_id
+
+
+async def rota_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    names = await service.rota_names(hearth(interaction).db, interaction.guild_id, current)
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+async def _slot_choices(
+    interaction: discord.Interaction, current: str, **filters: object
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    bot = hearth(interaction)
+    zone = await zone_of(bot, interaction.guild_id)
+    found = await service.upcoming_slots(
+        bot.db,
+        interaction.guild_id,
+        bot.clock.now(),
+        limit=100,
+        **filters,  # type: ignore[arg-type]
+    )
+    typed = current.strip().lstrip("#").casefold()
+    choices = []
+    for slot in found:
+        label = f"#{slot.id} {slot.label(zone)}"
+        if typed and typed not in label.casefold():
+            continue
+        choices.append(app_commands.Choice(name=label[:100], value=str(slot.id)))
+    return choices[:25]
+
+
+async def open_slot_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return await _slot_choices(interaction, current)
+
+
+async def my_slot_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return await _slot_choices(interaction, current, user_id=interaction.user.id)
+
+
+async def swap_slot_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return await _slot_choices(interaction, current, swaps_only=True)
+
+
+async def rota_slot_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Slots of the rota already chosen in the same command."""
+    name = getattr(interaction.namespace, "rota", None)
+    if not name or interaction.guild_id is None:
+        return []
+    try:
+        chosen = await service.find_rota(hearth(interaction).db, interaction.guild_id, name)
+    except UserFacingError:
+        return []
+    return await _slot_choices(interaction, current, rota_id=chosen.id)
+
+
+async def claim_for(interaction: discord.Interaction, slot_id: int) -> str:
+    """Claim a slot for whoever pressed or typed, schedule their reminders, say what happens."""
+    bot = hearth(interaction)
+    guild_id = guild_id_of(interaction)
+    settings = await bot.settings.get(guild_id)
+    now = bot.clock.now()
+    shift = await service.claim_slot(
+        bot.db, settings, guild_id, slot_id, interaction.user.id, now,
+        is_supporter=await is_supporter(bot, interaction.user),
+    )  # fmt: skip
+    dues = await schedule_claim_timers(bot.timers, shift, settings.reminder_hours, now)
+    bot.dispatcher.poke(min(dues))
+    slot = shift.slot
+    hours = ", ".join(f"{hour} h" for hour in settings.reminder_hours)
+    return (
+        f"You're on **{slot.rota_name}** <t:{int(slot.starts_at.timestamp())}:F> until "
+        f"<t:{int(slot.ends_at.timestamp())}:t> (slot #{slot.id}, now "
+        f"{len(slot.claimers)}/{slot.needed}). I'll remind you by DM {hours} before. "
+        "Thank you for being there."
+    )

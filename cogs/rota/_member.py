@@ -1,0 +1,223 @@
+"""Supporter and member commands: view, claim, release, mine, swaps, and who is on duty."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+
+import discord
+from discord import app_commands
+
+from bot.services import rota as service
+from bot.services.rota.parsing import week_bounds
+from bot.services.rota.reminders import cancel_claim_timers, schedule_claim_timers
+from bot.tree import send_ephemeral
+from cogs._ui import guild_of, hearth
+from cogs.rota._common import (
+    claim_for,
+    guild_id_of,
+    is_supporter,
+    my_slot_choices,
+    open_slot_choices,
+    rota,
+    rota_choices,
+    slot_id_of,
+    swap,
+    swap_slot_choices,
+    zone_of,
+)
+from cogs.rota._views import claim_view
+
+
+def _t(moment: object, style: str = "F") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"  # type: ignore[attr-defined]
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+def _slot_line(slot: service.Slot) -> str:
+    people = ", ".join(
+        f"<@{user_id}>" + (" (offering a swap)" if user_id in slot.swap_offers else "")
+        for user_id in slot.claimers
+    )
+    gap = f" · ⚠️ **{slot.open_places} open**" if slot.open_places else ""
+    return (
+        f"**#{slot.id}** {_t(slot.starts_at)} – {_t(slot.ends_at, 't')} · "
+        f"{len(slot.claimers)}/{slot.needed}{gap}" + (f"\n  {people}" if people else "")
+    )
+
+
+@rota.command(name="view", description="A week of a rota: times, who is on, and gaps")
+@app_commands.describe(rota="Which rota", week="Weeks from now: 0 this week, 1 next week, …")
+@app_commands.autocomplete(rota=rota_choices)
+async def view(
+    interaction: discord.Interaction, rota: str, week: app_commands.Range[int, -52, 52] = 0
+) -> None:
+    bot = hearth(interaction)
+    guild_id = guild_id_of(interaction)
+    now = bot.clock.now()
+    chosen = await service.find_rota(bot.db, guild_id, rota)
+    zone = await zone_of(bot, guild_id)
+    start, end = week_bounds(now + timedelta(weeks=week), zone)
+    week_slots = await service.slots_between(bot.db, guild_id, start, end, chosen.id)
+    title = f"{chosen.name} — week of {_day(start.astimezone(zone))}"
+    if not week_slots:
+        await send_ephemeral(
+            interaction,
+            f"**{title}**\nNo slots this week. Try another `week`, or ask a coordinator.",
+        )
+        return
+    embed = discord.Embed(title=title, colour=discord.Colour.orange())
+    lines = [_slot_line(slot) for slot in week_slots]
+    description = "\n".join(lines)
+    if len(description) > 4000:
+        description = description[:3990].rsplit("\n", 1)[0] + "\n…"
+    embed.description = description
+    embed.set_footer(text="Times are shown in your own time zone.")
+    claimable = [slot for slot in week_slots if slot.open_places and slot.starts_at > now]
+    await send_ephemeral(interaction, "", embed=embed, view=claim_view(claimable))
+
+
+@rota.command(name="claim", description="Take a shift")
+@app_commands.describe(slot="The slot to claim")
+@app_commands.autocomplete(slot=open_slot_choices)
+async def claim(interaction: discord.Interaction, slot: str) -> None:
+    await send_ephemeral(interaction, await claim_for(interaction, slot_id_of(slot)))
+
+
+@rota.command(name="release", description="Give up a shift you claimed")
+@app_commands.describe(slot="Your shift to release")
+@app_commands.autocomplete(slot=my_slot_choices)
+async def release(interaction: discord.Interaction, slot: str) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    released = await service.release_claim(
+        bot.db, guild.id, slot_id_of(slot), interaction.user.id, bot.clock.now()
+    )
+    await cancel_claim_timers(bot.timers, released.claim_id)
+    freed = released.slot
+    text = (
+        f"You've released **{freed.rota_name}** {_t(freed.starts_at)}. Thanks for letting us know."
+    )
+    if released.short_notice:
+        await bot.alert(
+            guild,
+            f"🔔 <@{interaction.user.id}> can no longer cover **{freed.rota_name}** "
+            f"{_t(freed.starts_at)} ({_t(freed.starts_at, 'R')}); it now has "
+            f"{len(freed.claimers)}/{freed.needed}. Please help find cover (slot #{freed.id}).",
+        )
+        text += (
+            " As it's less than a day away, I've let the coordinators know so they can find cover."
+        )
+    await send_ephemeral(interaction, text)
+
+
+@rota.command(name="mine", description="Your upcoming shifts (optionally as a calendar file)")
+@app_commands.describe(ics="Attach a calendar (.ics) file you can import")
+async def mine(interaction: discord.Interaction, ics: bool = False) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    now = bot.clock.now()
+    shifts = await service.my_shifts(bot.db, guild.id, interaction.user.id, now)
+    if not shifts:
+        await send_ephemeral(
+            interaction, "You have no upcoming shifts. `/rota view` shows where cover is needed."
+        )
+        return
+    lines = [
+        f"#{shift.slot.id} **{shift.slot.rota_name}** {_t(shift.slot.starts_at)} – "
+        f"{_t(shift.slot.ends_at, 't')}"
+        + (" · offered for swap" if shift.swap_offered else "")
+        + (" · **on now**" if shift.slot.starts_at <= now else "")
+        for shift in shifts
+    ]
+    text = f"**Your shifts** ({len(shifts)})\n" + "\n".join(lines)
+    if len(text) > 1900:
+        text = text[:1890].rsplit("\n", 1)[0] + "\n…"
+    if not ics:
+        await send_ephemeral(interaction, text)
+        return
+    data = service.shifts_calendar(shifts, guild.name, now)
+    calendar = discord.File(io.BytesIO(data), filename="hearth-shifts.ics")
+    await send_ephemeral(interaction, text + "\nCalendar file attached.", file=calendar)
+
+
+@swap.command(name="offer", description="Offer your shift to another supporter (it stays yours)")
+@app_commands.describe(slot="Your shift to offer")
+@app_commands.autocomplete(slot=my_slot_choices)
+async def swap_offer(interaction: discord.Interaction, slot: str) -> None:
+    bot = hearth(interaction)
+    shift = await service.offer_swap(
+        bot.db, guild_id_of(interaction), slot_id_of(slot), interaction.user.id, bot.clock.now()
+    )
+    await send_ephemeral(
+        interaction,
+        f"**{shift.slot.rota_name}** {_t(shift.slot.starts_at)} is offered for a swap. It stays "
+        "yours — with its reminders — until another supporter takes it with `/rota swap take`; "
+        "I'll DM you when that happens. To keep it after all, use `/rota swap take` on it "
+        "yourself.",
+    )
+
+
+@swap.command(name="take", description="Take a shift another supporter offered")
+@app_commands.describe(slot="The offered shift")
+@app_commands.autocomplete(slot=swap_slot_choices)
+async def swap_take(interaction: discord.Interaction, slot: str) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    slot_id = slot_id_of(slot)
+    now = bot.clock.now()
+    current = await service.get_slot(bot.db, guild.id, slot_id)
+    if interaction.user.id in current.swap_offers:
+        await service.withdraw_swap(bot.db, guild.id, slot_id, interaction.user.id)
+        await send_ephemeral(
+            interaction, "You've withdrawn your swap offer; the shift stays yours."
+        )
+        return
+    settings = await bot.settings.get(guild.id)
+    taken = await service.take_swap(
+        bot.db, settings, guild.id, slot_id, interaction.user.id, now,
+        is_supporter=await is_supporter(bot, interaction.user),
+    )  # fmt: skip
+    dues = await schedule_claim_timers(bot.timers, taken.shift, settings.reminder_hours, now)
+    bot.dispatcher.poke(min(dues))
+    moved = taken.shift.slot
+    await bot.dm(
+        guild.id, taken.from_user_id,
+        f"<@{interaction.user.id}> took your **{moved.rota_name}** shift {_t(moved.starts_at)} "
+        f"in **{guild.name}**. It's theirs now — thank you for arranging cover.",
+    )  # fmt: skip
+    await send_ephemeral(
+        interaction,
+        f"The **{moved.rota_name}** shift {_t(moved.starts_at)} – {_t(moved.ends_at, 't')} is "
+        "yours now. I'll send you the reminders. Thank you!",
+    )
+
+
+@rota.command(name="onduty", description="Who is on duty right now")
+async def onduty(interaction: discord.Interaction) -> None:
+    bot = hearth(interaction)
+    guild_id = guild_id_of(interaction)
+    now = bot.clock.now()
+    shifts = await service.on_duty(bot.db, guild_id, now)
+    if shifts:
+        lines = [
+            f"<@{shift.user_id}> — {shift.rota_name}, until {_t(shift.ends_at, 't')}"
+            for shift in shifts
+        ]
+        await send_ephemeral(interaction, "**On duty now**\n" + "\n".join(lines))
+        return
+    upcoming = await service.next_shift_start(bot.db, guild_id, now)
+    if upcoming is None:
+        text = "No one is on duty right now, and no shifts are scheduled yet."
+    else:
+        text = (
+            f"No one is on duty right now. The next shift starts {_t(upcoming)} "
+            f"({_t(upcoming, 'R')})."
+        )
+    await send_ephemeral(
+        interaction,
+        text + " If you need help urgently, `/crisis` lists helplines.",
+    )

@@ -1,0 +1,167 @@
+"""Persistent buttons: Claim on rota views, and the after-shift debrief in a supporter's DMs.
+
+The debrief score is the supporter's own: it changes only the reply they see and is never
+stored or sent anywhere. Only "yes, check in with me" reaches coordinators, as a request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.services import rota as service
+from bot.tree import report_error
+from cogs._ui import HearthView, hearth
+from cogs.rota._common import claim_for
+
+MAX_CLAIM_BUTTONS = 25
+DEBRIEF_QUESTION = "How was that shift?"
+CHECKIN_QUESTION = "Would you like a coordinator to check in with you?"
+SCORE_REPLIES = {
+    1: "That sounds like a really hard one. Thank you for showing up anyway — please be gentle "
+    "with yourself tonight.",
+    2: "That sounds tough. Thank you for being there for people; it matters.",
+    3: "Thank you for your shift — it makes a real difference.",
+    4: "Glad it went well. Thank you for your shift!",
+    5: "Wonderful — thank you for your shift!",
+}
+
+
+class ClaimButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:rota:claim:(?P<slot>\d+)"
+):
+    def __init__(self, slot_id: int, label: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or f"Claim #{slot_id}",
+                style=discord.ButtonStyle.success,
+                custom_id=f"hearth:rota:claim:{slot_id}",
+            )
+        )
+        self.slot_id = slot_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> ClaimButton:
+        return cls(int(match["slot"]), item.label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_message(
+                await claim_for(interaction, self.slot_id), ephemeral=True
+            )
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+def claim_view(slots: list[service.Slot]) -> HearthView:
+    view = HearthView(timeout=None)
+    for slot in slots[:MAX_CLAIM_BUTTONS]:
+        view.add_item(ClaimButton(slot.id))
+    return view
+
+
+class ScoreButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:rota:debrief:(?P<guild>\d+):(?P<claim>\d+):(?P<score>[1-5])",
+):
+    def __init__(self, guild_id: int, claim_id: int, score: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=str(score),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"hearth:rota:debrief:{guild_id}:{claim_id}:{score}",
+                row=0,
+            )
+        )
+        self.guild_id, self.claim_id, self.score = guild_id, claim_id, score
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> ScoreButton:
+        return cls(int(match["guild"]), int(match["claim"]), int(match["score"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.edit_message(
+                content=f"{SCORE_REPLIES[self.score]}\n\n{CHECKIN_QUESTION}",
+                view=debrief_view(self.guild_id, self.claim_id, scores=False),
+            )
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+class CheckInButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:rota:checkin:(?P<guild>\d+):(?P<claim>\d+):(?P<answer>yes|no)",
+):
+    def __init__(self, guild_id: int, claim_id: int, answer: str) -> None:
+        yes = answer == "yes"
+        super().__init__(
+            discord.ui.Button(
+                label="Yes, please" if yes else "No, thanks",
+                style=discord.ButtonStyle.primary if yes else discord.ButtonStyle.secondary,
+                custom_id=f"hearth:rota:checkin:{guild_id}:{claim_id}:{answer}",
+                row=1,
+            )
+        )
+        self.guild_id, self.claim_id, self.yes = guild_id, claim_id, yes
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> CheckInButton:
+        return cls(int(match["guild"]), int(match["claim"]), match["answer"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self._answer(interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    async def _answer(self, interaction: discord.Interaction) -> None:
+        bot = hearth(interaction)
+        first = await service.close_debrief(
+            bot.db, self.claim_id, interaction.user.id, bot.clock.now()
+        )
+        if not first:
+            await interaction.response.edit_message(
+                content="You've already answered this one — thank you.", view=None
+            )
+            return
+        if not self.yes:
+            await interaction.response.edit_message(
+                content="Okay. Thank you for your shift — look after yourself. If you change "
+                "your mind, any coordinator is glad to hear from you.",
+                view=None,
+            )
+            return
+        await interaction.response.defer()
+        text = await bot.request_support(self.guild_id, interaction.user.id, "debrief")
+        await interaction.edit_original_response(content=text, view=None)
+
+
+def debrief_view(guild_id: int, claim_id: int, *, scores: bool = True) -> HearthView:
+    view = HearthView(timeout=None)
+    if scores:
+        for score in range(1, 6):
+            view.add_item(ScoreButton(guild_id, claim_id, score))
+    view.add_item(CheckInButton(guild_id, claim_id, "yes"))
+    view.add_item(CheckInButton(guild_id, claim_id, "no"))
+    return view
+
+
+def debrief_text(shift: service.Shift, server_name: str) -> str:
+    slot = shift.slot
+    return (
+        f"Your **{slot.rota_name}** shift in **{server_name}** has ended — thank you.\n\n"
+        f"{DEBRIEF_QUESTION} (1 = really hard, 5 = good; only you see this)\n"
+        f"{CHECKIN_QUESTION}"
+    )
+
+
+DYNAMIC_ITEMS = (ClaimButton, ScoreButton, CheckInButton)

@@ -1,0 +1,125 @@
+"""Safety: `/support` to reach the on-duty supporters, `/crisis`, and the optional keyword watch.
+
+Also installs the support router, so a member's "yes, please reach out" from a check-in opens a
+request exactly like `/support`, and a supporter's debrief "yes" asks a coordinator to check in.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import HearthBot
+from bot.errors import UserFacingError
+from bot.services.crisis import CrisisService, crisis_text
+from bot.services.support import UNCLAIMED_TIMER
+from bot.services.timers import Timer
+from cogs._ui import CoordinatorGroup, guild_of
+from cogs.safety._admin import CrisisAdmin
+from cogs.safety._support import ClaimButton, CloseButton, alert_unclaimed, open_request
+from cogs.safety._watch import watch_message
+
+log = logging.getLogger(__name__)
+
+
+class Safety(commands.Cog):
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.crisis_admin = CrisisAdmin()
+        self.own_admin: CoordinatorGroup | None = None
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ClaimButton, CloseButton)
+        self.bot.dispatcher.register_timer(UNCLAIMED_TIMER, self._unclaimed)
+        self.bot.support_router = self.route
+        admin = self.bot.tree.get_command("admin")
+        if isinstance(admin, app_commands.Group):
+            admin.add_command(self.crisis_admin)
+        else:  # the admin feature is absent: keep `/admin crisis` reachable anyway
+            self.own_admin = CoordinatorGroup(name="admin", description="Coordinator tools")
+            self.own_admin.add_command(self.crisis_admin)
+            self.bot.tree.add_command(self.own_admin)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ClaimButton, CloseButton)
+        self.bot.dispatcher.unregister_timer(UNCLAIMED_TIMER)
+        if self.bot.support_router == self.route:
+            self.bot.support_router = None
+        if self.own_admin is not None:
+            self.bot.tree.remove_command("admin")
+            self.own_admin = None
+        else:
+            admin = self.bot.tree.get_command("admin")
+            if isinstance(admin, app_commands.Group):
+                admin.remove_command("crisis")
+
+    async def _unclaimed(self, timer: Timer, now: Any) -> None:
+        await alert_unclaimed(self.bot, timer, now)
+
+    async def route(self, guild_id: int, user_id: int, source: str) -> str:
+        """A member's explicit yes from elsewhere in Hearth; returns what to tell them."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return "I couldn't reach this server just now. Please use `/crisis` if you need help."
+        if source == "debrief":
+            reached = await self.bot.alert(
+                guild,
+                f"<@{user_id}> finished a shift and asked for a coordinator to check in with "
+                "them. Please reach out to them.",
+            )
+            if reached:
+                return "Thank you for saying. I've asked the coordinators to check in with you."
+            return (
+                "I'm sorry: I couldn't reach the coordinators just now. Please message one "
+                "directly."
+            )
+        try:
+            text, _ = await open_request(
+                self.bot, guild, user_id, "checkin" if source == "checkin" else "support", None
+            )
+        except UserFacingError as exc:
+            return exc.message
+        return text
+
+    # --- commands ------------------------------------------------------------------------------
+    @app_commands.command(name="support", description="I'd like to talk to a peer supporter")
+    @app_commands.describe(note="Anything you'd like them to know first (only they will see it)")
+    @app_commands.guild_only()
+    async def support(
+        self, interaction: discord.Interaction, note: app_commands.Range[str, 0, 1500] = ""
+    ) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text, request = await open_request(
+            self.bot, guild, interaction.user.id, "support", note.strip() or None
+        )
+        view = None
+        if request.thread_id is None:
+            view = discord.ui.View(timeout=None)
+            view.add_item(CloseButton(request.guild_id, request.id))
+        await interaction.followup.send(
+            text[:2000], ephemeral=True, **({"view": view} if view else {})
+        )
+
+    @app_commands.command(name="crisis", description="Helplines and what to do in an emergency")
+    async def crisis(self, interaction: discord.Interaction) -> None:
+        resources = []
+        if interaction.guild_id is not None:
+            resources = await CrisisService(self.bot.db, self.bot.clock).resources(
+                interaction.guild_id
+            )
+        text = crisis_text(resources, in_server=interaction.guild_id is not None)
+        await interaction.response.send_message(text[:2000], ephemeral=True)
+
+    # --- the keyword watch -----------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        await watch_message(self.bot, message)
+
+
+async def setup(bot: HearthBot) -> None:
+    await bot.add_cog(Safety(bot))

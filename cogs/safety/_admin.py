@@ -1,0 +1,177 @@
+"""`/admin crisis …`: the helplines `/crisis` lists, and the optional keyword watch."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+
+from bot.services.crisis import CrisisService
+from cogs._ui import CoordinatorGroup, guild_of, hearth
+
+OnOff = Literal["on", "off"]
+AddRemove = Literal["add", "remove"]
+
+INTENT_MISSING = (
+    "⚠️ **It can't work yet:** the keyword watch needs Discord's message-content intent, which "
+    "this Hearth process does not request. The person who runs the bot has to switch on "
+    "*Message Content Intent* in the Discord developer portal, set `message_content = true` under "
+    "`[discord]` in the config file, and restart Hearth. Until then no message is read."
+)
+
+
+def _service(interaction: discord.Interaction) -> CrisisService:
+    bot = hearth(interaction)
+    return CrisisService(bot.db, bot.clock)
+
+
+class CrisisAdmin(CoordinatorGroup):
+    """Coordinators choose the helplines and what the watch looks for; members see `/crisis`."""
+
+    def __init__(self) -> None:
+        super().__init__(name="crisis", description="Helplines for /crisis and the keyword watch")
+
+    @app_commands.command(name="add", description="Add a helpline to /crisis")
+    @app_commands.describe(
+        name="e.g. Samaritans",
+        contact="How to reach it, e.g. call 116 123 or text SHOUT to 85258",
+        region="Where it serves, e.g. UK & Ireland",
+        hours="When it is open, e.g. 24/7",
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, 100],
+        contact: app_commands.Range[str, 1, 200],
+        region: app_commands.Range[str, 0, 60] = "",
+        hours: app_commands.Range[str, 0, 60] = "",
+    ) -> None:
+        guild = guild_of(interaction)
+        resource = await _service(interaction).add(
+            guild.id, interaction.user.id, name, contact, region, hours
+        )
+        await hearth(interaction).audit(guild, interaction.user.id, "crisis.add", resource.name)
+        await interaction.response.send_message(
+            f"Added to `/crisis`:\n{resource.line()}", ephemeral=True
+        )
+
+    @app_commands.command(name="remove", description="Remove a helpline from /crisis")
+    async def remove(self, interaction: discord.Interaction, name: str) -> None:
+        guild = guild_of(interaction)
+        removed = await _service(interaction).remove(guild.id, name)
+        await hearth(interaction).audit(guild, interaction.user.id, "crisis.remove", removed)
+        await interaction.response.send_message(
+            f"Removed “{removed}” from `/crisis`.", ephemeral=True
+        )
+
+    @remove.autocomplete("name")
+    async def _remove_names(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        resources = await _service(interaction).resources(interaction.guild_id)
+        return [
+            app_commands.Choice(name=r.name, value=r.name)
+            for r in resources
+            if typed.casefold() in r.name.casefold()
+        ][:25]
+
+    @app_commands.command(name="list", description="Helplines and keyword-watch settings")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        service = _service(interaction)
+        bot = hearth(interaction)
+        resources = await service.resources(guild.id)
+        lines = ["**Helplines in `/crisis`**"]
+        lines += [r.line() for r in resources] or ["None yet: add one with `/admin crisis add`."]
+        enabled = (await bot.settings.get(guild.id)).keyword_watch_enabled
+        channels = await service.watched_channels(guild.id)
+        phrases = await service.phrases(guild.id)
+        lines += [
+            "",
+            f"**Keyword watch:** {'on' if enabled else 'off'}",
+            "Channels: " + (", ".join(f"<#{c}>" for c in channels) or "none"),
+            "Phrases: " + (", ".join(f"“{p}”" for p in phrases) or "none"),
+        ]
+        if enabled and not bot.intents.message_content:
+            lines += ["", INTENT_MISSING]
+        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+
+    @app_commands.command(name="watch", description="Turn the keyword watch on or off")
+    async def watch(self, interaction: discord.Interaction, state: OnOff) -> None:
+        guild = guild_of(interaction)
+        bot = hearth(interaction)
+        await bot.settings.update(
+            guild.id, interaction.user.id, keyword_watch_enabled=state == "on"
+        )
+        await bot.audit(guild, interaction.user.id, "crisis.watch", state)
+        if state == "off":
+            text = "The keyword watch is off. No message is read."
+        else:
+            service = _service(interaction)
+            text = (
+                "The keyword watch is on. When a message in a watched channel contains a watched "
+                "phrase, its author gets a private note with the crisis resources and `/support`, "
+                "and the supporters on duty get a private link to it. Nothing is posted in the "
+                "channel and the message is not stored. Each member is signposted at most once "
+                "an hour."
+            )
+            if not await service.watched_channels(guild.id) or not await service.phrases(guild.id):
+                text += (
+                    "\nIt needs at least one channel (`/admin crisis watch-channel`) and one "
+                    "phrase (`/admin crisis watch-phrase`) to do anything."
+                )
+            if not bot.intents.message_content:
+                text += "\n\n" + INTENT_MISSING
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="watch-channel", description="Watch a channel, or stop watching it")
+    async def watch_channel(
+        self,
+        interaction: discord.Interaction,
+        action: AddRemove,
+        channel: discord.TextChannel,
+    ) -> None:
+        guild = guild_of(interaction)
+        service = _service(interaction)
+        if action == "add":
+            changed = await service.watch_channel(guild.id, interaction.user.id, channel.id)
+            text = (
+                f"Watching {channel.mention}."
+                if changed
+                else f"{channel.mention} is already watched."
+            )
+        else:
+            changed = await service.unwatch_channel(guild.id, channel.id)
+            text = (
+                f"No longer watching {channel.mention}."
+                if changed
+                else f"{channel.mention} wasn't watched. Nothing was changed."
+            )
+        if changed:
+            await hearth(interaction).audit(
+                guild, interaction.user.id, f"crisis.watch_channel.{action}", f"#{channel.name}"
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="watch-phrase", description="Add or remove a watched phrase")
+    @app_commands.describe(phrase="Matched as whole words, ignoring case")
+    async def watch_phrase(
+        self,
+        interaction: discord.Interaction,
+        action: AddRemove,
+        phrase: app_commands.Range[str, 1, 100],
+    ) -> None:
+        guild = guild_of(interaction)
+        service = _service(interaction)
+        if action == "add":
+            key = await service.add_phrase(guild.id, interaction.user.id, phrase)
+            text = f"Watching for “{key}”."
+        else:
+            key = await service.remove_phrase(guild.id, phrase)
+            text = f"No longer watching for “{key}”."
+        # The phrase itself stays out of the audit log: it may be sensitive wording.
+        await hearth(interaction).audit(guild, interaction.user.id, f"crisis.watch_phrase.{action}")
+        await interaction.response.send_message(text, ephemeral=True)

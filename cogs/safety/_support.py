@@ -1,0 +1,367 @@
+"""The support-request flow: a private thread with the on-duty supporters, claim and close.
+
+Who can see a request: the member, the supporters on duty when it was opened, and the
+coordinators, all added to a private, non-invitable thread. The note a member writes is posted
+in the thread only; Hearth's database keeps ids, times and state.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+import discord
+
+from bot.app import HearthBot
+from bot.errors import NotSetUpError, UserFacingError
+from bot.services.crisis import CrisisService, crisis_text
+from bot.services.support import (
+    UNCLAIMED_TIMER,
+    OnDuty,
+    Source,
+    SupportRequest,
+    SupportService,
+    next_shift,
+    supporters_on_duty,
+)
+from bot.services.timers import Timer
+from bot.tree import NO_MENTIONS, report_error, send_ephemeral
+from cogs._ui import hearth, is_coordinator
+
+log = logging.getLogger(__name__)
+
+MAX_NOTE = 1500
+MAX_ADDED_COORDINATORS = 25
+ARCHIVE_MINUTES = 10080  # a week: a quiet request should not vanish overnight
+
+
+def support_service(bot: HearthBot) -> SupportService:
+    return SupportService(bot.db, bot.clock)
+
+
+async def _thread(guild: discord.Guild, thread_id: int | None) -> discord.Thread | None:
+    if thread_id is None:
+        return None
+    thread = guild.get_thread(thread_id)
+    if thread is not None:
+        return thread
+    try:
+        fetched = await guild.fetch_channel(thread_id)
+    except discord.HTTPException:
+        return None
+    return fetched if isinstance(fetched, discord.Thread) else None
+
+
+def _names(on_duty: list[OnDuty]) -> str:
+    return ", ".join(f"<@{duty.user_id}>" for duty in on_duty)
+
+
+async def coordinator_ids(guild: discord.Guild, role_id: int | None) -> list[int]:
+    """Coordinators to add to a thread: the coordinator role, or members with Manage Server.
+
+    Hearth doesn't chunk servers at start-up, so the member list is fetched once when needed.
+    """
+    if not guild.chunked:
+        await guild.chunk()
+    role = guild.get_role(role_id) if role_id else None
+    people = (
+        role.members
+        if role is not None
+        else [m for m in guild.members if m.guild_permissions.manage_guild]
+    )
+    return [m.id for m in people if not m.bot][:MAX_ADDED_COORDINATORS]
+
+
+async def can_support(bot: HearthBot, guild: discord.Guild, user_id: int) -> bool:
+    """A supporter (role or on duty now) or a coordinator may take a request."""
+    member = guild.get_member(user_id)
+    if member is None:
+        try:
+            member = await guild.fetch_member(user_id)
+        except discord.HTTPException:
+            return False
+    settings = await bot.settings.get(guild.id)
+    if member.guild_permissions.manage_guild:
+        return True
+    role_ids = {role.id for role in member.roles}
+    if {settings.supporter_role_id, settings.coordinator_role_id} & role_ids:
+        return True
+    on_duty = await supporters_on_duty(bot.db, guild.id, bot.clock.now())
+    return any(duty.user_id == user_id for duty in on_duty)
+
+
+def request_view(request: SupportRequest, *, claim: bool = True) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if claim:
+        view.add_item(ClaimButton(request.guild_id, request.id))
+    view.add_item(CloseButton(request.guild_id, request.id))
+    return view
+
+
+async def open_request(
+    bot: HearthBot, guild: discord.Guild, user_id: int, source: Source, note: str | None
+) -> tuple[str, SupportRequest]:
+    """Open a request and tell the right people; returns the honest text for the member."""
+    settings = await bot.settings.get(guild.id)
+    channel = (
+        guild.get_channel(settings.support_channel_id) if settings.support_channel_id else None
+    )
+    if not isinstance(channel, discord.TextChannel):
+        await bot.alert(
+            guild,
+            f"<@{user_id}> asked to talk to a peer supporter, but no support channel is set "
+            "(or it is gone). Please reach out to them, and set one with `/setup`.",
+        )
+        raise NotSetUpError("the support channel")
+    request = await support_service(bot).open(guild.id, user_id, source)
+    now = bot.clock.now()
+    on_duty = await supporters_on_duty(bot.db, guild.id, now)
+    thread = await _open_thread(bot, guild, channel, request, on_duty, note, settings)
+    due = now + timedelta(minutes=settings.support_claim_alert_minutes)
+    await bot.timers.schedule(guild.id, UNCLAIMED_TIMER, str(request.id), due, {})
+    bot.dispatcher.poke(due)
+    where = f" in {thread.mention}" if thread else ""
+    if not on_duty:
+        await bot.alert(
+            guild,
+            f"<@{user_id}> asked to talk to a peer supporter and no one is on duty right now"
+            f"{where}. Could a coordinator reach out?",
+        )
+        starts = await next_shift(bot.db, guild.id, now)
+        stamp = int(starts.timestamp()) if starts else 0
+        when = (
+            f"The next shift starts <t:{stamp}:F> (<t:{stamp}:R>)."
+            if starts
+            else "No upcoming shift is scheduled yet."
+        )
+        resources = await CrisisService(bot.db, bot.clock).resources(guild.id)
+        return (
+            "Thank you for asking. I'm sorry: **no peer supporter is on duty right now.** "
+            f"{when} I've told the coordinators, and they can see your request{where}.\n\n"
+            + crisis_text(resources, in_server=True)
+        ), request
+    if thread is None:
+        return (
+            f"Thank you for asking. I couldn't open a private thread here, so I've messaged the "
+            f"supporters on duty ({_names(on_duty)}) directly; one of them will reach out to you "
+            "by DM soon. Only they and the coordinators know you asked."
+        ), request
+    return (
+        f"Thank you for asking. I've opened a private thread for you{where}. On duty now: "
+        f"{_names(on_duty)}. Someone will reply there soon. Only you, they and the "
+        "coordinators can see it."
+    ), request
+
+
+async def _open_thread(
+    bot: HearthBot,
+    guild: discord.Guild,
+    channel: discord.TextChannel,
+    request: SupportRequest,
+    on_duty: list[OnDuty],
+    note: str | None,
+    settings: Any,
+) -> discord.Thread | None:
+    """The private thread with everyone who should see it, or None (supporters DMed instead)."""
+    try:
+        thread = await channel.create_thread(
+            name=f"Support request {request.id}",
+            type=discord.ChannelType.private_thread,
+            invitable=False,
+            auto_archive_duration=ARCHIVE_MINUTES,
+        )
+    except discord.HTTPException as exc:
+        log.warning("could not open a support thread in guild %s: %s", guild.id, exc.code)
+        await _dm_supporters(bot, guild, request, on_duty, note)
+        await bot.alert(
+            guild,
+            f"I couldn't open a private thread in <#{channel.id}> for a support request "
+            f"(missing permission?). Run `/setup` to check my permissions.",
+        )
+        return None
+    await support_service(bot).set_thread(guild.id, request.id, thread.id)
+    wanted = [request.user_id, *(d.user_id for d in on_duty)]
+    wanted += await coordinator_ids(guild, settings.coordinator_role_id)
+    for user_id in dict.fromkeys(wanted):
+        try:
+            await thread.add_user(discord.Object(user_id))
+        except discord.HTTPException as exc:
+            log.warning("could not add a member to support thread %s: %s", thread.id, exc.code)
+    ping = (
+        f"{_names(on_duty)}: <@{request.user_id}> would like to talk to a peer supporter. "
+        "Press **I'll take this** so only one of you answers."
+        if on_duty
+        else f"<@{request.user_id}> would like to talk to a peer supporter. No one is on duty "
+        "right now; coordinators, could one of you reply?"
+    )
+    await thread.send(
+        ping,
+        view=request_view(request),
+        allowed_mentions=discord.AllowedMentions(
+            users=[discord.Object(d.user_id) for d in on_duty], roles=False, everyone=False
+        ),
+    )
+    if note:
+        await thread.send(f"**Their note:** {note[:MAX_NOTE]}", allowed_mentions=NO_MENTIONS)
+    return thread
+
+
+async def _dm_supporters(
+    bot: HearthBot,
+    guild: discord.Guild,
+    request: SupportRequest,
+    on_duty: list[OnDuty],
+    note: str | None,
+) -> None:
+    text = (
+        f"<@{request.user_id}> in **{guild.name}** would like to talk to a peer supporter. "
+        "Press **I'll take this**, then reach out to them by DM."
+    )
+    if note:
+        text += f"\n**Their note:** {note[:MAX_NOTE]}"
+    for duty in on_duty:
+        await bot.dm(guild.id, duty.user_id, text, view=request_view(request))
+
+
+async def alert_unclaimed(bot: HearthBot, timer: Timer, _now: Any) -> None:
+    """Tell coordinators once that a request is still waiting (unless claimed or closed)."""
+    request_id = int(timer.ref)
+    try:
+        request = await support_service(bot).get(timer.guild_id, request_id)
+    except UserFacingError:
+        return
+    guild = bot.get_guild(timer.guild_id)
+    # user_id 0: the member deleted their data since; there is no one left to reach out to.
+    if guild is None or request.state != "open" or request.claimed_by is not None:
+        return
+    if request.user_id == 0:
+        return
+    settings = await bot.settings.get(guild.id)
+    where = f" in <#{request.thread_id}>" if request.thread_id else ""
+    await bot.alert(
+        guild,
+        f"A support request from <@{request.user_id}>{where} has not been taken for "
+        f"{settings.support_claim_alert_minutes} minutes. Could someone reach out?",
+    )
+
+
+def _ids(match: re.Match[str]) -> tuple[int, int]:
+    return int(match["guild"]), int(match["id"])
+
+
+class ClaimButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:support:claim:(?P<guild>\d+):(?P<id>\d+)",
+):
+    def __init__(self, guild_id: int, request_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I'll take this",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"hearth:support:claim:{guild_id}:{request_id}",
+            )
+        )
+        self.guild_id = guild_id
+        self.request_id = request_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ClaimButton:
+        return cls(*_ids(match))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self._run(interaction)
+        except Exception as exc:  # dynamic items bypass HearthView: route to the one handler
+            await report_error(interaction, exc)
+
+    async def _run(self, interaction: discord.Interaction) -> None:
+        bot = hearth(interaction)
+        guild = bot.get_guild(self.guild_id)
+        if guild is None or not await can_support(bot, guild, interaction.user.id):
+            raise UserFacingError(
+                "Only peer supporters and coordinators can take a support request."
+            )
+        request = await support_service(bot).claim(
+            self.guild_id, self.request_id, interaction.user.id
+        )
+        await bot.timers.cancel(UNCLAIMED_TIMER, str(request.id))
+        await interaction.response.edit_message(view=request_view(request, claim=False))
+        await interaction.followup.send(
+            "It's yours. Thank you for taking it.", ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        thread = await _thread(guild, request.thread_id)
+        if thread is not None:
+            await thread.send(
+                f"<@{interaction.user.id}> is taking this and will be with you shortly.",
+                allowed_mentions=NO_MENTIONS,
+            )
+        else:
+            await bot.dm(
+                guild.id,
+                request.user_id,
+                f"<@{interaction.user.id}>, a peer supporter in **{guild.name}**, has taken your "
+                "request and will reach out to you by DM shortly.",
+            )
+
+
+class CloseButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:support:close:(?P<guild>\d+):(?P<id>\d+)",
+):
+    def __init__(self, guild_id: int, request_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Close",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"hearth:support:close:{guild_id}:{request_id}",
+            )
+        )
+        self.guild_id = guild_id
+        self.request_id = request_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> CloseButton:
+        return cls(*_ids(match))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self._run(interaction)
+        except Exception as exc:  # dynamic items bypass HearthView: route to the one handler
+            await report_error(interaction, exc)
+
+    async def _run(self, interaction: discord.Interaction) -> None:
+        bot = hearth(interaction)
+        guild = bot.get_guild(self.guild_id)
+        request = await support_service(bot).get(self.guild_id, self.request_id)
+        allowed = guild is not None and (
+            interaction.user.id == request.user_id
+            or await can_support(bot, guild, interaction.user.id)
+            or (interaction.guild is not None and await is_coordinator(interaction))
+        )
+        if not allowed or guild is None:
+            raise UserFacingError(
+                "Only the member who asked, a supporter or a coordinator can close this request."
+            )
+        request = await support_service(bot).close(
+            self.guild_id, self.request_id, interaction.user.id
+        )
+        await bot.timers.cancel(UNCLAIMED_TIMER, str(request.id))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        thread = await _thread(guild, request.thread_id)
+        if thread is not None:
+            try:
+                await thread.send(
+                    f"This request was closed by <@{interaction.user.id}>. Anyone can use "
+                    "`/support` again at any time.",
+                    allowed_mentions=NO_MENTIONS,
+                )
+                await thread.edit(archived=True, locked=True)
+            except discord.HTTPException as exc:
+                log.warning("could not archive support thread %s: %s", thread.id, exc.code)
+        await send_ephemeral(interaction, "Closed. Thank you.")

@@ -1,0 +1,57 @@
+"""The optional keyword watch: a private signpost for a worrying message, nothing in public.
+
+The message is read in memory only: never stored, never logged, never quoted to anyone. The
+supporters on duty get a link to it (Discord shows it only to people who can see the channel).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.app import HearthBot
+from bot.services.crisis import CrisisService, crisis_text
+from bot.services.support import supporters_on_duty
+
+log = logging.getLogger(__name__)
+
+
+async def watch_message(bot: HearthBot, message: discord.Message) -> bool:
+    """Signpost the author if the message matches; True when a signpost went out."""
+    guild = message.guild
+    if guild is None or message.author.bot or not message.content:
+        return False
+    if not (await bot.settings.get(guild.id)).keyword_watch_enabled:
+        return False
+    service = CrisisService(bot.db, bot.clock)
+    channel_id = message.channel.id
+    parent_id = getattr(message.channel, "parent_id", None)
+    watched = await service.is_watched(guild.id, channel_id) or (
+        parent_id is not None and await service.is_watched(guild.id, parent_id)
+    )
+    if not watched or not await service.matches(guild.id, message.content):
+        return False
+    if not await service.claim_signpost(guild.id, message.author.id):
+        return False
+    resources = await service.resources(guild.id)
+    await bot.dm(
+        guild.id,
+        message.author.id,
+        f"Hi — this is Hearth in **{guild.name}**. Something you wrote made me want to check "
+        "you have these, just in case. Only you can see this note.\n\n"
+        + crisis_text(resources, in_server=True),
+    )
+    alert = (
+        f"A message by <@{message.author.id}> in <#{channel_id}> matched a phrase the "
+        f"coordinators asked me to watch for: {message.jump_url}\n"
+        "They have been sent the crisis resources privately. Please check in gently if it "
+        "feels right."
+    )
+    on_duty = await supporters_on_duty(bot.db, guild.id, bot.clock.now())
+    for duty in on_duty:
+        await bot.dm(guild.id, duty.user_id, alert)
+    if not on_duty:
+        await bot.alert(guild, alert + " (No supporter is on duty right now.)")
+    log.info("keyword watch signposted a member in guild %s", guild.id)
+    return True

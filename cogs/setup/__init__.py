@@ -1,0 +1,134 @@
+"""`/setup` (the guided setup panel) and the private greeting when Hearth joins a server."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import HearthBot
+from bot.db import to_ts
+from bot.tree import NO_MENTIONS
+from cogs._ui import coordinator_only, guild_of
+from cogs.setup._timezones import label, suggest
+from cogs.setup._views import register, render, resolve_timezone
+
+log = logging.getLogger(__name__)
+
+GREETING = (
+    "Hello! Thanks for adding **Hearth** to **{guild}**. I haven't posted anything in the "
+    "server.\n\n"
+    "To get started, run `/setup` in any channel there (it needs Manage Server; only you will "
+    "see it). It walks you through the server's time zone, the coordinator and peer supporter "
+    "roles, and private log and alerts channels, and checks that I have the permissions I need. "
+    "It takes about two minutes and you can change everything later.\n\n"
+    "`/help` lists the commands. Hearth is a peer-support tool, not a crisis service."
+)
+CHANNEL_GREETING = (
+    "Hello! I'm **Hearth**, just added to this server. I couldn't reach the server owner by DM, "
+    "so I'm leaving this here once: a server admin (Manage Server) can run `/setup` to set me "
+    "up. Until then I stay quiet."
+)
+
+
+class Setup(commands.Cog):
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        register(self.bot)
+
+    @app_commands.command(name="setup", description="Set Hearth up for this server (coordinators)")
+    @app_commands.describe(timezone="The server's time zone, e.g. Europe/London (start typing)")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @coordinator_only()
+    async def setup(self, interaction: discord.Interaction, timezone: str | None = None) -> None:
+        guild = guild_of(interaction)
+        note = None
+        changed_zone = None
+        if timezone is not None:
+            zone = resolve_timezone(timezone)
+            before = (await self.bot.settings.get(guild.id)).timezone
+            if zone != before:
+                await self.bot.settings.update(guild.id, interaction.user.id, timezone=zone)
+                changed_zone = zone
+            note = f"Saved: Time zone is now {zone}."
+        if changed_zone is not None:
+            await self.bot.audit(
+                guild, interaction.user.id, "setup.timezone", f"set to {changed_zone}"
+            )
+        settings = await self.bot.settings.get(guild.id)
+        content, view = render(guild, settings, 1, note)
+        await interaction.response.send_message(
+            content, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @setup.autocomplete("timezone")
+    async def timezone_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        now = self.bot.clock.now()
+        return [app_commands.Choice(name=label(name, now), value=name) for name in suggest(current)]
+
+    @commands.Cog.listener()
+    async def on_hearth_guild_added(self, guild: discord.Guild) -> None:
+        await self.greet(guild)
+
+    async def greet(self, guild: discord.Guild) -> None:
+        """Tell the owner privately how to start; a channel only if their DMs are closed.
+
+        The greeting is claimed in the store before sending, so it is never repeated, even if
+        the join event arrives twice.
+        """
+        try:
+            claimed = await self.bot.db.execute(
+                "UPDATE guilds SET greeted_at = ? WHERE guild_id = ? AND greeted_at IS NULL",
+                (to_ts(self.bot.clock.now()), guild.id),
+            )
+            if not claimed:
+                return
+            delivered = await self._dm_owner(guild) or await self._post_greeting(guild)
+        except Exception:
+            if self.bot.is_closed():  # shutting down mid-send: nothing to tell anyone
+                log.info("shut down while greeting guild %s", guild.id)
+                return
+            raise
+        if not delivered:
+            log.warning(
+                "could not greet guild %s: owner DMs closed and no writable channel", guild.id
+            )
+
+    async def _post_greeting(self, guild: discord.Guild) -> bool:
+        for channel in self._writable_channels(guild):
+            try:
+                await channel.send(CHANNEL_GREETING, allowed_mentions=NO_MENTIONS)
+                return True
+            except discord.HTTPException as exc:
+                log.info("could not greet in channel %s of guild %s: %s", channel.id, guild.id, exc)
+        return False
+
+    async def _dm_owner(self, guild: discord.Guild) -> bool:
+        if guild.owner_id is None:
+            return False
+        try:
+            owner = self.bot.get_user(guild.owner_id) or await self.bot.fetch_user(guild.owner_id)
+            await owner.send(GREETING.format(guild=guild.name), allowed_mentions=NO_MENTIONS)
+            return True
+        except discord.HTTPException as exc:
+            log.info("could not DM the owner of guild %s (%s)", guild.id, exc.status)
+            return False
+
+    @staticmethod
+    def _writable_channels(guild: discord.Guild) -> list[discord.TextChannel]:
+        me = guild.me
+        candidates = sorted(guild.text_channels, key=lambda c: (c.position, c.id))
+        if guild.system_channel is not None:
+            candidates.insert(0, guild.system_channel)
+        return [c for c in candidates if c.permissions_for(me).send_messages]
+
+
+async def setup(bot: HearthBot) -> None:
+    await bot.add_cog(Setup(bot))

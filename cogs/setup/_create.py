@@ -1,0 +1,96 @@
+"""Creating the roles and private channels a server does not have yet, from the setup panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.app import HearthBot
+from bot.services.settings import GuildSettings
+
+COORDINATOR_ROLE_NAME = "Coordinators"
+SUPPORTER_ROLE_NAME = "Peer supporters"
+LOG_CHANNEL_NAME = "hearth-log"
+ALERTS_CHANNEL_NAME = "hearth-alerts"
+
+
+def _role(guild: discord.Guild, role_id: int | None) -> discord.Role | None:
+    return guild.get_role(role_id) if role_id else None
+
+
+def _text_channel(guild: discord.Guild, channel_id: int | None) -> discord.TextChannel | None:
+    channel = guild.get_channel(channel_id) if channel_id else None
+    return channel if isinstance(channel, discord.TextChannel) else None
+
+
+def _private_overwrites(
+    guild: discord.Guild, coordinators: discord.Role | None
+) -> dict[Any, discord.PermissionOverwrite]:
+    """Hidden from everyone but coordinators and the bot: the log and alerts name members."""
+    overwrites: dict[Any, discord.PermissionOverwrite] = {
+        guild.default_role: discord.PermissionOverwrite(view_channel=False),
+        guild.me: discord.PermissionOverwrite(
+            view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+        ),
+    }
+    if coordinators is not None:
+        overwrites[coordinators] = discord.PermissionOverwrite(
+            view_channel=True, read_message_history=True
+        )
+    return overwrites
+
+
+async def create_missing(
+    bot: HearthBot, guild: discord.Guild, actor: discord.abc.User, settings: GuildSettings
+) -> tuple[list[str], list[str]]:
+    """Create what is not set (or was deleted); returns (what was created, what failed and why).
+
+    Each thing created is saved and audited at once, so a failure half-way loses nothing done.
+    """
+    created: list[str] = []
+    failed: list[str] = []
+    reason = f"Hearth /setup by {actor} ({actor.id})"
+
+    async def save(key: str, value: int, what: str) -> None:
+        await bot.settings.update(guild.id, actor.id, **{key: value})
+        created.append(what)
+        await bot.audit(guild, actor.id, "setup.created", what)
+
+    coordinators = _role(guild, settings.coordinator_role_id)
+    for key, name, existing in (
+        ("coordinator_role_id", COORDINATOR_ROLE_NAME, coordinators),
+        ("supporter_role_id", SUPPORTER_ROLE_NAME, _role(guild, settings.supporter_role_id)),
+    ):
+        if existing is not None:
+            continue
+        try:
+            role = await guild.create_role(name=name, reason=reason)
+        except discord.Forbidden:
+            failed.append(f"the {name} role: I need the Manage Roles permission")
+            continue
+        await save(key, role.id, f"role {role.mention}")
+        if key == "coordinator_role_id":
+            coordinators = role
+    for key, name, existing in (
+        ("log_channel_id", LOG_CHANNEL_NAME, _text_channel(guild, settings.log_channel_id)),
+        (
+            "alerts_channel_id",
+            ALERTS_CHANNEL_NAME,
+            _text_channel(guild, settings.alerts_channel_id),
+        ),
+    ):
+        if existing is not None:
+            continue
+        try:
+            channel = await guild.create_text_channel(
+                name, overwrites=_private_overwrites(guild, coordinators), reason=reason
+            )
+        except discord.Forbidden:
+            failed.append(
+                f"#{name}: I need the Manage Channels and Manage Roles permissions "
+                "(to keep it private)"
+            )
+            continue
+        await save(key, channel.id, f"private channel {channel.mention}")
+    return created, failed

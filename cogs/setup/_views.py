@@ -1,0 +1,311 @@
+"""The guided `/setup` panel: two steps (roles and time zone, then channels) on one message.
+
+Every control is a `DynamicItem` whose custom_id says what it sets, and every change re-reads the
+stored settings and re-draws the panel, so the panel keeps working after a restart and two
+coordinators editing at once each see the latest values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot.app import HearthBot
+from bot.errors import UserFacingError
+from bot.services.settings import GuildSettings
+from bot.tree import report_error
+from cogs._ui import HearthModal, HearthView, guild_of, hearth, require_coordinator
+from cogs.setup._create import create_missing
+from cogs.setup._permissions import check_permissions, describe_problems
+from cogs.setup._timezones import resolve, suggest
+
+ROLE_KEYS = {"coordinator": "coordinator_role_id", "supporter": "supporter_role_id"}
+CHANNEL_KEYS = {
+    "log": "log_channel_id",
+    "alerts": "alerts_channel_id",
+    "support": "support_channel_id",
+}
+LABELS = {
+    "coordinator_role_id": "Coordinator role",
+    "supporter_role_id": "Peer supporter role",
+    "log_channel_id": "Log channel",
+    "alerts_channel_id": "Alerts channel",
+    "support_channel_id": "Support channel",
+}
+NAMES = {"timezone": "Time zone", **LABELS}
+HINTS = {
+    "coordinator_role_id": "its members can use the coordinator commands, as can Manage Server",
+    "log_channel_id": "the audit trail of admin actions goes here",
+    "alerts_channel_id": "uncovered shifts and support requests; the log channel until set",
+    "support_channel_id": "private support threads are opened here",
+}
+# One create at a time per server, so two clicks never make two "Coordinators" roles.
+_create_locks: dict[int, asyncio.Lock] = {}
+
+
+def _value(guild: discord.Guild, key: str, value: int | None) -> str:
+    if value is None:
+        return "not set"
+    if key.endswith("_role_id"):
+        return f"<@&{value}>" if guild.get_role(value) else f"a deleted role ({value})"
+    return f"<#{value}>" if guild.get_channel(value) else f"a deleted channel ({value})"
+
+
+def render(
+    guild: discord.Guild, settings: GuildSettings, page: int, note: str | None = None
+) -> tuple[str, HearthView]:
+    """The panel's text (current values + the permission check) and its controls for a step."""
+    step = "roles and time zone" if page == 1 else "channels"
+    lines = [f"**Set up Hearth** — step {page} of 2: {step}"]
+    if note:
+        lines += ["", note]
+    lines += ["", f"**Time zone:** {settings.timezone}"]
+    for key, name in LABELS.items():
+        hint = f" — {HINTS[key]}" if key in HINTS else ""
+        lines.append(f"**{name}:** {_value(guild, key, getattr(settings, key))}{hint}")
+    status = (
+        "Setup is finished; you can change anything here at any time."
+        if settings.setup_completed
+        else "Pick the values below; nothing else is needed until you press Finish."
+    )
+    lines += ["", status, "", describe_problems(check_permissions(guild, settings))]
+    view = HearthView(timeout=None)
+    if page == 1:
+        for kind, key in ROLE_KEYS.items():
+            view.add_item(RoleChoice(kind, getattr(settings, key), guild))
+        view.add_item(SetupButton("tz", page))
+        view.add_item(SetupButton("create", page))
+        view.add_item(SetupButton("page2", page))
+    else:
+        for kind, key in CHANNEL_KEYS.items():
+            view.add_item(ChannelChoice(kind, getattr(settings, key), guild))
+        view.add_item(SetupButton("page1", page))
+        view.add_item(SetupButton("create", page))
+        view.add_item(SetupButton("finish", page))
+    return "\n".join(lines)[:2000], view
+
+
+async def redraw(interaction: discord.Interaction, page: int, note: str | None = None) -> None:
+    guild = guild_of(interaction)
+    settings = await hearth(interaction).settings.get(guild.id)
+    content, view = render(guild, settings, page, note)
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=content, view=view)
+    else:
+        await interaction.response.edit_message(content=content, view=view)
+
+
+async def change(
+    interaction: discord.Interaction, page: int, key: str, value: Any, shown: str
+) -> None:
+    """Store one setting, audit it, and re-draw the panel with the stored values."""
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    before = getattr(await bot.settings.get(guild.id), key)
+    if before == value:
+        await redraw(interaction, page, f"{NAMES[key]} was already {shown}.")
+        return
+    await bot.settings.update(guild.id, interaction.user.id, **{key: value})
+    await bot.audit(guild, interaction.user.id, f"setup.{key}", f"set to {shown}")
+    await redraw(interaction, page, f"Saved: {NAMES[key]} is now {shown}.")
+
+
+async def guarded(
+    interaction: discord.Interaction,
+    action: Callable[[discord.Interaction], Awaitable[None]],
+) -> None:
+    """Run a control's action behind the coordinator check, reporting any failure to the user.
+
+    discord.py only logs exceptions raised in a DynamicItem's callback, so the user would be
+    left with "This interaction failed"; this routes them through the one error handler.
+    """
+    try:
+        await require_coordinator(interaction)
+        await action(interaction)
+    except Exception as exc:
+        await report_error(interaction, exc)
+
+
+class RoleChoice(
+    discord.ui.DynamicItem[discord.ui.RoleSelect[Any]],
+    template=r"hearth:setup:role:(?P<kind>coordinator|supporter)",
+):
+    def __init__(
+        self, kind: str, current: int | None = None, guild: discord.Guild | None = None
+    ) -> None:
+        role = guild.get_role(current) if guild is not None and current else None
+        super().__init__(
+            discord.ui.RoleSelect(
+                custom_id=f"hearth:setup:role:{kind}",
+                placeholder=f"{LABELS[ROLE_KEYS[kind]]}…",
+                default_values=[role] if role is not None else [],
+            )
+        )
+        self.kind = kind
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> RoleChoice:
+        return cls(match["kind"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, self.act)
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        role = self.item.values[0]
+        if role.is_default() or role.managed:
+            raise UserFacingError(
+                f"{role.mention} can't be used: pick a role people are given, not @everyone "
+                "or a bot's own role. Nothing was changed."
+            )
+        await change(interaction, 1, ROLE_KEYS[self.kind], role.id, role.mention)
+
+
+class ChannelChoice(
+    discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]],
+    template=r"hearth:setup:channel:(?P<kind>log|alerts|support)",
+):
+    def __init__(
+        self, kind: str, current: int | None = None, guild: discord.Guild | None = None
+    ) -> None:
+        channel = guild.get_channel(current) if guild is not None and current else None
+        super().__init__(
+            discord.ui.ChannelSelect(
+                custom_id=f"hearth:setup:channel:{kind}",
+                placeholder=f"{LABELS[CHANNEL_KEYS[kind]]}…",
+                channel_types=[discord.ChannelType.text],
+                default_values=[channel] if channel is not None else [],
+            )
+        )
+        self.kind = kind
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ChannelChoice:
+        return cls(match["kind"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, self.act)
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        channel = self.item.values[0]
+        await change(interaction, 2, CHANNEL_KEYS[self.kind], channel.id, f"<#{channel.id}>")
+
+
+BUTTONS: dict[str, tuple[str, discord.ButtonStyle]] = {
+    "tz": ("Set time zone", discord.ButtonStyle.secondary),
+    "create": ("Create missing roles and channels", discord.ButtonStyle.secondary),
+    "page1": ("← Back: roles and time zone", discord.ButtonStyle.secondary),
+    "page2": ("Next: channels →", discord.ButtonStyle.primary),
+    "finish": ("Finish setup", discord.ButtonStyle.success),
+}
+
+
+class SetupButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:setup:(?P<action>tz|create|page1|page2|finish):(?P<page>[12])",
+):
+    def __init__(self, action: str, page: int) -> None:
+        text, style = BUTTONS[action]
+        super().__init__(
+            discord.ui.Button(label=text, style=style, custom_id=f"hearth:setup:{action}:{page}"),
+            row=4,
+        )
+        self.action = action
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> SetupButton:
+        return cls(match["action"], int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, self.act)
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        if self.action == "tz":
+            current = (await hearth(interaction).settings.get(guild_of(interaction).id)).timezone
+            await interaction.response.send_modal(TimezoneModal(current))
+        elif self.action in ("page1", "page2"):
+            await redraw(interaction, int(self.action[-1]))
+        elif self.action == "create":
+            await self._create(interaction)
+        else:
+            await self._finish(interaction)
+
+    async def _create(self, interaction: discord.Interaction) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        await interaction.response.defer()
+        lock = _create_locks.setdefault(guild.id, asyncio.Lock())
+        async with lock:
+            settings = await bot.settings.get(guild.id)
+            created, failed = await create_missing(bot, guild, interaction.user, settings)
+        parts = []
+        if created:
+            parts.append("Created " + ", ".join(created) + ".")
+        if failed:
+            parts.append("I couldn't create " + "; ".join(failed) + ".")
+        if not parts:
+            parts.append("Nothing was missing: every role and channel is already set.")
+        await redraw(interaction, self.page, " ".join(parts))
+
+    async def _finish(self, interaction: discord.Interaction) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        settings = await bot.settings.get(guild.id)
+        unset = [name for key, name in LABELS.items() if getattr(settings, key) is None]
+        first_time = not settings.setup_completed
+        if first_time:
+            settings = await bot.settings.update(
+                guild.id, interaction.user.id, setup_completed=True
+            )
+        lines = ["**Hearth is set up.** Run `/setup` again at any time to change these."]
+        if unset:
+            lines.append("Still not set (optional, but features that need them will say so): ")
+            lines[-1] += ", ".join(unset) + "."
+        lines += ["", describe_problems(check_permissions(guild, settings))]
+        lines.append("`/admin settings` shows every other setting; `/help` lists the commands.")
+        if first_time:
+            await bot.audit(guild, interaction.user.id, "setup.completed")
+        await interaction.response.edit_message(content="\n".join(lines)[:2000], view=None)
+
+
+class TimezoneModal(HearthModal, title="Server time zone"):
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.zone: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Time zone (IANA name, e.g. Europe/London)",
+            default=current,
+            max_length=64,
+        )
+        self.add_item(self.zone)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await require_coordinator(interaction)
+        name = resolve_timezone(self.zone.value)
+        await change(interaction, 1, "timezone", name, name)
+
+
+def resolve_timezone(typed: str) -> str:
+    """The IANA name someone meant, or a refusal that suggests the closest names."""
+    found = resolve(typed)
+    if found is not None:
+        return found
+    matches = suggest(typed, limit=3)
+    hint = f" Did you mean {', '.join(f'`{m}`' for m in matches)}?" if matches else ""
+    raise UserFacingError(
+        f"“{typed.strip()[:64]}” isn't a time zone I know.{hint} Use a name like "
+        "`Europe/London` or `America/New_York`. Nothing was changed."
+    )
+
+
+def register(bot: HearthBot) -> None:
+    bot.add_dynamic_items(RoleChoice, ChannelChoice, SetupButton)

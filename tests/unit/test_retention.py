@@ -1,0 +1,118 @@
+"""Purging a removed server: only after the window, only that server, generic over the schema."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.db import Database, to_ts
+from bot.services.export import children_first, discover_tables
+from bot.services.guilds import GuildRegistry
+from bot.services.retention import RetentionService
+
+GUILD, OTHER = 111, 222
+WINDOW = timedelta(days=30)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    db = Database(tmp_path / "hearth.db")
+    await db.connect()
+    await db.migrate()
+    clock = FakeClock()
+    async with db.transaction() as tx:
+        # A table no migration knows, hanging off a per-server one without a guild_id of its own
+        # and without ON DELETE CASCADE: the purge must delete it first.
+        await tx.execute("CREATE TABLE gadgets (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL)")
+        await tx.execute(
+            "CREATE TABLE gadget_notes (id INTEGER PRIMARY KEY, "
+            "gadget_id INTEGER NOT NULL REFERENCES gadgets(id), text TEXT)"
+        )
+        for guild in (GUILD, OTHER):
+            now = to_ts(clock.now())
+            await tx.execute("INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?)", (guild, now))
+            await tx.execute(
+                "INSERT INTO guild_settings VALUES (?, 'timezone', '\"Europe/London\"', ?, 1)",
+                (guild, now),
+            )
+            await tx.execute(
+                "INSERT INTO audit_log (guild_id, actor_id, action, created_at) "
+                "VALUES (?, 1, 'x', ?)",
+                (guild, now),
+            )
+            group_id = await tx.insert(
+                "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) "
+                "VALUES (?, 'Carers', 'carers', 5, ?)",
+                (guild, now),
+            )
+            await tx.execute(
+                "INSERT INTO group_members VALUES (?, ?, 7, ?)", (group_id, guild, now)
+            )
+            gadget = await tx.insert("INSERT INTO gadgets (guild_id) VALUES (?)", (guild,))
+            await tx.execute(
+                "INSERT INTO gadget_notes (gadget_id, text) VALUES (?, 'n')", (gadget,)
+            )
+    yield db, clock, RetentionService(db, clock), GuildRegistry(db, clock)
+    await db.close()
+
+
+async def _count(db: Database, guild: int) -> int:
+    total = 0
+    for table in ("guilds", "guild_settings", "audit_log", "groups", "group_members", "gadgets"):
+        total += await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (guild,))
+    total += await db.fetchval(
+        "SELECT COUNT(*) FROM gadget_notes WHERE gadget_id IN "
+        "(SELECT id FROM gadgets WHERE guild_id = ?)",
+        (guild,),
+    )
+    return total
+
+
+async def test_nothing_is_deleted_before_the_window_or_after_a_return(store) -> None:
+    db, clock, retention, registry = store
+    await registry.left(GUILD)
+    clock.advance(WINDOW - timedelta(minutes=1))
+    outcome = await retention.purge_if_due(GUILD, WINDOW)
+    assert outcome.status == "not_yet"
+    assert outcome.due_at == clock.now() + timedelta(minutes=1)
+    await registry.joined(GUILD)
+    clock.advance(timedelta(days=1))
+    assert (await retention.purge_if_due(GUILD, WINDOW)).status == "returned"
+    assert await _count(db, GUILD) == 7
+
+
+async def test_after_the_window_everything_of_that_server_goes(store) -> None:
+    db, clock, retention, registry = store
+    await registry.left(GUILD)
+    clock.advance(WINDOW)
+    outcome = await retention.purge_if_due(GUILD, WINDOW)
+    assert outcome.status == "purged"
+    assert outcome.deleted["gadget_notes"] == 1
+    assert await _count(db, GUILD) == 0
+    assert await _count(db, OTHER) == 7
+    assert (await retention.purge_if_due(GUILD, WINDOW)).status == "unknown"
+
+
+async def test_children_come_before_their_parents(store) -> None:
+    db, *_ = store
+    tables = await discover_tables(db)
+    order = children_first(tables, list(tables))
+    assert order.index("gadget_notes") < order.index("gadgets")
+    assert order.index("group_members") < order.index("groups")
+
+
+async def test_a_purge_racing_a_reinvite_either_purges_fully_or_keeps_everything(store) -> None:
+    db, clock, retention, registry = store
+    await registry.left(GUILD)
+    clock.advance(WINDOW)
+    outcome, _ = await asyncio.gather(retention.purge_if_due(GUILD, WINDOW), registry.joined(GUILD))
+    remaining = await _count(db, GUILD)
+    if outcome.status == "purged":
+        assert remaining == 1  # the re-invite's fresh guilds row, nothing old
+    else:
+        assert outcome.status == "returned"
+        assert remaining == 7

@@ -1,0 +1,254 @@
+"""The rota service without Discord: parsing, claim rules, races, on-duty, timers, .ics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.db import Database
+from bot.errors import UserFacingError
+from bot.services import rota
+from bot.services.rota.ics import fold, shifts_calendar
+from bot.services.rota.parsing import (
+    parse_duration,
+    parse_expiry,
+    parse_start,
+    week_bounds,
+    weekly_starts,
+)
+from bot.services.rota.reminders import (
+    REMINDER,
+    cancel_claim_timers,
+    reminder_is_stale,
+    schedule_claim_timers,
+)
+from bot.services.settings import GuildSettings
+from bot.services.timers import TimerService
+
+LONDON = ZoneInfo("Europe/London")
+GUILD = 1
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday
+SETTINGS = GuildSettings(timezone="Europe/London")
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    store = Database(tmp_path / "hearth.db")
+    await store.connect()
+    await store.migrate()
+    yield store
+    await store.close()
+
+
+async def new_slots(
+    db: Database, starts: list[datetime], *, needed: int = 1, length: timedelta = timedelta(hours=2)
+) -> list[rota.Slot]:
+    created = await rota.create_rota(
+        db, GUILD, 99, f"Rota {len(starts)} {needed}", NOW, needed=needed
+    )
+    slots, _ = await rota.add_slots(db, created, 99, starts, length, NOW)
+    return slots
+
+
+async def trained(db: Database, *users: int) -> None:
+    for user in users:
+        await rota.grant_training(db, GUILD, user, 99, NOW, None)
+
+
+def test_durations() -> None:
+    assert parse_duration("2h") == timedelta(hours=2)
+    assert parse_duration("90m") == timedelta(minutes=90)
+    assert parse_duration("1h30m") == parse_duration("1h 30m") == timedelta(minutes=90)
+    assert parse_duration("24h") == timedelta(hours=24)
+    for bad in ("", "0h", "0m", "25h", "1441m", "2 hours please", "-1h", "h"):
+        with pytest.raises(UserFacingError):
+            parse_duration(bad)
+
+
+def test_start_forms_and_refusals() -> None:
+    assert parse_start("2026-03-03 19:00", LONDON, NOW) == (date(2026, 3, 3), time(19, 0))
+    assert parse_start("mon 19:00", LONDON, NOW) == (date(2026, 3, 2), time(19, 0))  # tonight
+    assert parse_start("Monday 09:00", LONDON, NOW) == (date(2026, 3, 9), time(9, 0))  # next week
+    assert parse_start("fri 7:30", LONDON, NOW) == (date(2026, 3, 6), time(7, 30))
+    for bad in ("2026-03-02 11:00", "2026-13-01 10:00", "someday 10:00", "tue 24:00", "19:00"):
+        with pytest.raises(UserFacingError):
+            parse_start(bad, LONDON, NOW)
+
+
+def test_weekly_starts_keep_local_time_across_dst_and_bounds() -> None:
+    starts = weekly_starts(date(2026, 3, 24), time(19, 0), LONDON, 3)
+    assert [s.astimezone(LONDON).time() for s in starts] == [time(19, 0)] * 3
+    assert [s.hour for s in starts] == [19, 18, 18]  # UTC hour moves with BST from 29 March
+    for weeks in (0, 53):
+        with pytest.raises(UserFacingError):
+            weekly_starts(date(2026, 3, 24), time(19, 0), LONDON, weeks)
+
+
+def test_week_bounds_are_local_monday_to_monday() -> None:
+    start, end = week_bounds(datetime(2026, 3, 29, 18, 0, tzinfo=UTC), LONDON)
+    assert start == datetime(2026, 3, 23, 0, 0, tzinfo=UTC)
+    assert end == datetime(2026, 3, 29, 23, 0, tzinfo=UTC)  # Monday 30 March 00:00 BST
+
+
+def test_expiry_is_the_end_of_the_local_day() -> None:
+    assert parse_expiry("2026-07-01", LONDON, NOW) == datetime(2026, 7, 1, 23, 0, tzinfo=UTC)
+    with pytest.raises(UserFacingError):
+        parse_expiry("2026-03-01", LONDON, NOW)
+    with pytest.raises(UserFacingError):
+        parse_expiry("tomorrow", LONDON, NOW)
+
+
+async def test_thirty_concurrent_claims_for_the_last_place_have_one_winner(db: Database) -> None:
+    (slot,) = await new_slots(db, [NOW + timedelta(days=1)], needed=3)
+    users = list(range(100, 132))
+    await trained(db, *users)
+    for user in users[:2]:
+        await rota.claim_slot(db, SETTINGS, GUILD, slot.id, user, NOW, is_supporter=True)
+
+    async def attempt(user: int) -> str:
+        try:
+            await rota.claim_slot(db, SETTINGS, GUILD, slot.id, user, NOW, is_supporter=True)
+        except UserFacingError as exc:
+            return exc.message
+        return "won"
+
+    results = await asyncio.gather(*(attempt(user) for user in users[2:]))
+    assert results.count("won") == 1
+    # A loser hears "just taken" if it saw a free place before trying, "already full" if the
+    # winner had committed before it looked; either way, never a second winner.
+    assert all(
+        r == rota.LAST_PLACE_TAKEN or r.startswith("That shift already has all the supporters")
+        for r in results
+        if r != "won"
+    )
+    assert await db.fetchval("SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?", (slot.id,)) == 3
+
+
+async def test_concurrent_swap_takers_only_one_gets_the_shift(db: Database) -> None:
+    (slot,) = await new_slots(db, [NOW + timedelta(days=2)])
+    await trained(db, 1, *range(10, 30))
+    await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 1, NOW, is_supporter=True)
+    await rota.offer_swap(db, GUILD, slot.id, 1, NOW)
+
+    async def take(user: int) -> bool:
+        try:
+            await rota.take_swap(db, SETTINGS, GUILD, slot.id, user, NOW, is_supporter=True)
+        except UserFacingError:
+            return False
+        return True
+
+    results = await asyncio.gather(*(take(user) for user in range(10, 30)))
+    assert results.count(True) == 1
+    rows = await db.fetchall("SELECT user_id, swap_offered_at FROM rota_claims")
+    assert len(rows) == 1 and rows[0]["user_id"] != 1 and rows[0]["swap_offered_at"] is None
+
+
+async def test_rest_and_weekly_limits_count_across_rotas(db: Database) -> None:
+    base = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    first, near = await new_slots(db, [base, base + timedelta(hours=9)])
+    (other_rota_near,) = await new_slots(db, [base + timedelta(hours=3)], needed=2)
+    await trained(db, 5)
+    await rota.claim_slot(db, SETTINGS, GUILD, first.id, 5, NOW, is_supporter=True)
+    with pytest.raises(UserFacingError, match="8 hours' rest"):
+        await rota.claim_slot(db, SETTINGS, GUILD, near.id, 5, NOW, is_supporter=True)
+    relaxed = SETTINGS.model_copy(update={"min_rest_hours": 0, "max_shifts_per_week": 2})
+    await rota.claim_slot(db, relaxed, GUILD, other_rota_near.id, 5, NOW, is_supporter=True)
+    with pytest.raises(UserFacingError, match="2 shifts that week"):
+        await rota.claim_slot(db, relaxed, GUILD, near.id, 5, NOW, is_supporter=True)
+
+
+async def test_on_duty_and_next_shift_start(db: Database) -> None:
+    start = NOW + timedelta(hours=1)
+    now_slot, later_slot, empty_slot = await new_slots(
+        db, [start, start + timedelta(days=1), start + timedelta(hours=12)], needed=2
+    )
+    await trained(db, 7, 8)
+    for user in (7, 8):
+        await rota.claim_slot(db, SETTINGS, GUILD, now_slot.id, user, NOW, is_supporter=True)
+    await rota.claim_slot(db, SETTINGS, GUILD, later_slot.id, 7, NOW, is_supporter=True)
+
+    assert await rota.on_duty(db, GUILD, NOW) == []
+    assert await rota.next_shift_start(db, GUILD, NOW) == start
+    during = start + timedelta(minutes=30)
+    duty = await rota.on_duty(db, GUILD, during)
+    end = start + timedelta(hours=2)
+    assert [(d.user_id, d.ends_at) for d in duty] == [(7, end), (8, end)]
+    assert (
+        await rota.next_shift_start(db, GUILD, during) == later_slot.starts_at
+    )  # not the empty one
+    assert await rota.on_duty(db, 2, during) == []  # other servers see nothing
+    assert await rota.next_shift_start(db, GUILD, later_slot.ends_at) is None
+    assert empty_slot.claimers == []
+
+
+async def test_timers_per_claim_are_cancelled_on_release(db: Database) -> None:
+    timers = TimerService(db)
+    (slot,) = await new_slots(db, [NOW + timedelta(hours=30)])
+    await trained(db, 3)
+    shift = await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 3, NOW, is_supporter=True)
+    dues = await schedule_claim_timers(timers, shift, [24, 1], NOW)
+    assert dues == [
+        slot.starts_at - timedelta(hours=24),
+        slot.starts_at - timedelta(hours=1),
+        slot.ends_at,
+    ]
+    assert {t.ref for t in await timers.pending(REMINDER)} == {
+        f"claim:{shift.claim_id}:24",
+        f"claim:{shift.claim_id}:1",
+    }
+    await schedule_claim_timers(timers, shift, [24, 1], NOW)  # idempotent
+    assert len(await timers.pending()) == 3
+    released = await rota.release_claim(db, GUILD, slot.id, 3, NOW)
+    assert not released.short_notice
+    await cancel_claim_timers(timers, released.claim_id)
+    assert await timers.pending() == []
+
+
+def test_a_reminder_is_stale_once_started_or_when_a_later_one_is_due() -> None:
+    slot = rota.Slot(
+        id=1, guild_id=GUILD, rota_id=1, rota_name="x", needed=1,
+        starts_at=NOW, ends_at=NOW + timedelta(hours=2),
+    )  # fmt: skip
+    payload = {"hours": 24, "next_hours": 1}
+    assert not reminder_is_stale(payload, slot, NOW - timedelta(hours=24))
+    assert reminder_is_stale(payload, slot, NOW - timedelta(minutes=30))
+    assert not reminder_is_stale(
+        {"hours": 1, "next_hours": None}, slot, NOW - timedelta(minutes=30)
+    )
+    assert reminder_is_stale({"hours": 1, "next_hours": None}, slot, NOW)
+
+
+async def test_debrief_answer_is_acted_on_once_and_never_lost(db: Database) -> None:
+    (slot,) = await new_slots(db, [NOW + timedelta(hours=3)])
+    await trained(db, 4)
+    shift = await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 4, NOW, is_supporter=True)
+    assert not await rota.close_debrief(db, shift.claim_id, 5, NOW)  # someone else's
+    assert await rota.close_debrief(db, shift.claim_id, 4, NOW)
+    assert not await rota.close_debrief(db, shift.claim_id, 4, NOW)
+    assert await rota.close_debrief(db, 12345, 4, NOW)  # claim gone with its slot: still act
+
+
+def test_ics_folding_never_splits_a_character_and_stays_within_75_octets() -> None:
+    line = "SUMMARY:" + "é✨a" * 40
+    folded = fold(line).split("\r\n")
+    assert all(len(part.encode()) <= 75 for part in folded)
+    assert folded[0] + "".join(part[1:] for part in folded[1:]) == line
+    assert fold("SHORT:x") == "SHORT:x"
+
+
+async def test_calendar_has_one_event_per_shift(db: Database) -> None:
+    clock = FakeClock(NOW)
+    (slot,) = await new_slots(db, [NOW + timedelta(days=1)])
+    await trained(db, 6)
+    await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 6, NOW, is_supporter=True)
+    shifts = await rota.my_shifts(db, GUILD, 6, clock.now())
+    data = shifts_calendar(shifts, "Server, with; specials", clock.now()).decode()
+    assert data.count("BEGIN:VEVENT") == 1 and data.endswith("END:VCALENDAR\r\n")
+    assert "DTSTART:20260303T120000Z\r\n" in data and "DTEND:20260303T140000Z\r\n" in data
+    assert "Server\\, with\\; specials" in data.replace("\r\n ", "")
