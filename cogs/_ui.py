@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -95,6 +96,26 @@ async def require_coordinator(interaction: discord.Interaction) -> None:
     await _coordinator_predicate(interaction)
 
 
+InteractionCallback = Callable[[Any, discord.Interaction], Awaitable[None]]
+
+
+def routed_errors(callback: InteractionCallback) -> InteractionCallback:
+    """Send a persistent item's failures through the one error handler.
+
+    discord.py only logs exceptions raised by a `DynamicItem`'s callback, so the person who
+    pressed the button would see "This interaction failed". Decorate `callback` with this.
+    """
+
+    @functools.wraps(callback)
+    async def wrapper(self: Any, interaction: discord.Interaction) -> None:
+        try:
+            await callback(self, interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    return wrapper
+
+
 class HearthView(discord.ui.View):
     """A view whose failures go through the one error handler instead of the log only."""
 
@@ -150,5 +171,6 @@ __all__ = [
     "is_coordinator",
     "require_coordinator",
     "requires_coordinator",
+    "routed_errors",
     "send_ephemeral",
 ]

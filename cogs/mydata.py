@@ -18,8 +18,8 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.mydata import DeleteReport, KindCount, MyDataService, last_export_name
-from bot.tree import NO_MENTIONS, report_error
-from cogs._ui import hearth
+from bot.tree import NO_MENTIONS
+from cogs._ui import hearth, routed_errors
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +111,8 @@ class ConfirmDelete(
     ) -> ConfirmDelete:
         return cls(int(match["user"]), int(match["guild"]))
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._run(interaction)
-        except Exception as exc:  # dynamic items bypass HearthView: route to the one handler
-            await report_error(interaction, exc)
-
-    async def _run(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id:
             raise UserFacingError("Only the person who asked can confirm deleting their data.")
         bot = hearth(interaction)

@@ -14,8 +14,7 @@ import discord
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
-from bot.tree import report_error
-from cogs._ui import HearthView, guild_of, hearth, require_coordinator
+from cogs._ui import HearthView, guild_of, hearth, require_coordinator, routed_errors
 
 PAGE_SIZE = 10
 DETAIL_LIMIT = 140
@@ -80,13 +79,8 @@ class AuditPageButton(
     ) -> AuditPageButton:
         return cls(match.string)
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._turn(interaction)
-        except Exception as exc:
-            await report_error(interaction, exc)
-
-    async def _turn(self, interaction: discord.Interaction) -> None:
         if int(self.match["viewer"]) != interaction.user.id:
             raise UserFacingError(
                 "These buttons belong to whoever ran `/admin audit`; run it yourself to browse."

@@ -7,13 +7,12 @@ after a restart without any per-message registration. Their callbacks hand over 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.services.groups import GroupSummary
-from bot.tree import report_error
+from cogs._ui import routed_errors
 
 if TYPE_CHECKING:
     from cogs.groups import Groups
@@ -118,14 +117,6 @@ def _cog(interaction: discord.Interaction) -> Groups:
     return cog  # type: ignore[no-any-return]
 
 
-async def _run(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:
-    """Dynamic items bypass the views' error hook, so route failures to the one handler here."""
-    try:
-        await action()
-    except Exception as exc:  # every failure gets a kind reply, never silence
-        await report_error(interaction, exc)
-
-
 class JoinButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:groups:join:(?P<id>\d+)"
 ):
@@ -147,8 +138,9 @@ class JoinButton(
         label = getattr(item, "label", None) or "Join"
         return cls(int(match["id"]), label)
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _run(interaction, lambda: _cog(interaction).continue_join(interaction, self.group_id))
+        await _cog(interaction).continue_join(interaction, self.group_id)
 
 
 class LeaveButton(
@@ -172,10 +164,9 @@ class LeaveButton(
         label = getattr(item, "label", None) or "Leave"
         return cls(int(match["id"]), label)
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _run(
-            interaction, lambda: _cog(interaction).leave_from_button(interaction, self.group_id)
-        )
+        await _cog(interaction).leave_from_button(interaction, self.group_id)
 
 
 class PickGroup(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"hearth:groups:pick"):
@@ -195,9 +186,10 @@ class PickGroup(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"heart
         options = getattr(item, "options", None) or [discord.SelectOption(label="?", value="0")]
         return cls(list(options))
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         picked = int(self.item.values[0]) if self.item.values else 0
-        await _run(interaction, lambda: _cog(interaction).show_choice(interaction, picked))
+        await _cog(interaction).show_choice(interaction, picked)
 
 
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

@@ -8,16 +8,15 @@ error handler.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.errors import UserFacingError
 from bot.services.guidelines import MAX_LENGTH, GuidelineVersion, group_of
-from bot.tree import report_error, send_ephemeral
+from bot.tree import send_ephemeral
 from cogs._gates import GateStep
-from cogs._ui import HearthModal, guild_of, hearth, require_coordinator
+from cogs._ui import HearthModal, guild_of, hearth, require_coordinator, routed_errors
 
 if TYPE_CHECKING:
     from cogs.guidelines import Guidelines
@@ -43,13 +42,6 @@ def cog_of(interaction: discord.Interaction) -> Guidelines:
     if cog is None:
         raise UserFacingError("Guidelines aren't available right now. Please try again later.")
     return cog  # type: ignore[return-value]
-
-
-async def guarded(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:
-    try:
-        await action()
-    except Exception as exc:
-        await report_error(interaction, exc)
 
 
 async def group_name_for(interaction: discord.Interaction, group_id: int | None) -> str | None:
@@ -86,8 +78,9 @@ class AgreeButton(
     ) -> AgreeButton:
         return cls(int(match["scope"]))
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await guarded(interaction, lambda: self._agree(interaction))
+        await self._agree(interaction)
 
     async def _agree(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
@@ -140,8 +133,9 @@ class GateAgreeButton(
     ) -> GateAgreeButton:
         return cls(int(match["scope"]), int(match["version"]), int(match["group"]))
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await guarded(interaction, lambda: self._agree(interaction))
+        await self._agree(interaction)
 
     async def _agree(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)

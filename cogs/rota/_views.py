@@ -12,8 +12,7 @@ from typing import Any
 import discord
 
 from bot.services import rota as service
-from bot.tree import report_error
-from cogs._ui import HearthView, hearth
+from cogs._ui import HearthView, hearth, routed_errors
 from cogs.rota._common import claim_for
 
 MAX_CLAIM_BUTTONS = 25
@@ -48,13 +47,11 @@ class ClaimButton(
     ) -> ClaimButton:
         return cls(int(match["slot"]), item.label)
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await interaction.response.send_message(
-                await claim_for(interaction, self.slot_id), ephemeral=True
-            )
-        except Exception as exc:
-            await report_error(interaction, exc)
+        await interaction.response.send_message(
+            await claim_for(interaction, self.slot_id), ephemeral=True
+        )
 
 
 def claim_view(slots: list[service.Slot]) -> HearthView:
@@ -85,14 +82,12 @@ class ScoreButton(
     ) -> ScoreButton:
         return cls(int(match["guild"]), int(match["claim"]), int(match["score"]))
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await interaction.response.edit_message(
-                content=f"{SCORE_REPLIES[self.score]}\n\n{CHECKIN_QUESTION}",
-                view=debrief_view(self.guild_id, self.claim_id, scores=False),
-            )
-        except Exception as exc:
-            await report_error(interaction, exc)
+        await interaction.response.edit_message(
+            content=f"{SCORE_REPLIES[self.score]}\n\n{CHECKIN_QUESTION}",
+            view=debrief_view(self.guild_id, self.claim_id, scores=False),
+        )
 
 
 class CheckInButton(
@@ -117,13 +112,8 @@ class CheckInButton(
     ) -> CheckInButton:
         return cls(int(match["guild"]), int(match["claim"]), match["answer"])
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._answer(interaction)
-        except Exception as exc:
-            await report_error(interaction, exc)
-
-    async def _answer(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
         first = await service.close_debrief(
             bot.db, self.claim_id, interaction.user.id, bot.clock.now()

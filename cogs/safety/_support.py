@@ -27,8 +27,8 @@ from bot.services.support import (
     supporters_on_duty,
 )
 from bot.services.timers import Timer
-from bot.tree import NO_MENTIONS, report_error, send_ephemeral
-from cogs._ui import hearth, is_coordinator
+from bot.tree import NO_MENTIONS, send_ephemeral
+from cogs._ui import hearth, is_coordinator, routed_errors
 
 log = logging.getLogger(__name__)
 
@@ -272,13 +272,8 @@ class ClaimButton(
     ) -> ClaimButton:
         return cls(*_ids(match))
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._run(interaction)
-        except Exception as exc:  # dynamic items bypass HearthView: route to the one handler
-            await report_error(interaction, exc)
-
-    async def _run(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
         guild = bot.get_guild(self.guild_id)
         if guild is None or not await can_support(bot, guild, interaction.user.id):
@@ -329,13 +324,8 @@ class CloseButton(
     ) -> CloseButton:
         return cls(*_ids(match))
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._run(interaction)
-        except Exception as exc:  # dynamic items bypass HearthView: route to the one handler
-            await report_error(interaction, exc)
-
-    async def _run(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
         guild = bot.get_guild(self.guild_id)
         request = await support_service(bot).get(self.guild_id, self.request_id)

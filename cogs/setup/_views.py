@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -17,8 +16,7 @@ import discord
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.settings import GuildSettings
-from bot.tree import report_error
-from cogs._ui import HearthModal, HearthView, guild_of, hearth, require_coordinator
+from cogs._ui import HearthModal, HearthView, guild_of, hearth, require_coordinator, routed_errors
 from cogs.setup._create import create_missing
 from cogs.setup._permissions import check_permissions, describe_problems
 from cogs.setup._timezones import resolve, suggest
@@ -114,22 +112,6 @@ async def change(
     await redraw(interaction, page, f"Saved: {NAMES[key]} is now {shown}.")
 
 
-async def guarded(
-    interaction: discord.Interaction,
-    action: Callable[[discord.Interaction], Awaitable[None]],
-) -> None:
-    """Run a control's action behind the coordinator check, reporting any failure to the user.
-
-    discord.py only logs exceptions raised in a DynamicItem's callback, so the user would be
-    left with "This interaction failed"; this routes them through the one error handler.
-    """
-    try:
-        await require_coordinator(interaction)
-        await action(interaction)
-    except Exception as exc:
-        await report_error(interaction, exc)
-
-
 class RoleChoice(
     discord.ui.DynamicItem[discord.ui.RoleSelect[Any]],
     template=r"hearth:setup:role:(?P<kind>coordinator|supporter)",
@@ -153,8 +135,10 @@ class RoleChoice(
     ) -> RoleChoice:
         return cls(match["kind"])
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        await guarded(interaction, self.act)
+        await require_coordinator(interaction)
+        await self.act(interaction)
 
     async def act(self, interaction: discord.Interaction) -> None:
         role = self.item.values[0]
@@ -190,8 +174,10 @@ class ChannelChoice(
     ) -> ChannelChoice:
         return cls(match["kind"])
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        await guarded(interaction, self.act)
+        await require_coordinator(interaction)
+        await self.act(interaction)
 
     async def act(self, interaction: discord.Interaction) -> None:
         channel = self.item.values[0]
@@ -226,8 +212,10 @@ class SetupButton(
     ) -> SetupButton:
         return cls(match["action"], int(match["page"]))
 
+    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        await guarded(interaction, self.act)
+        await require_coordinator(interaction)
+        await self.act(interaction)
 
     async def act(self, interaction: discord.Interaction) -> None:
         if self.action == "tz":
