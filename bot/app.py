@@ -25,6 +25,7 @@ from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import HearthConfig
 from bot.db import Database
+from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
 from bot.services.audit import AuditService
 from bot.services.guilds import GuildRegistry
@@ -37,6 +38,14 @@ log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
 SHUTDOWN_GRACE_SECONDS = 5.0
+# Names discord.py gives the tasks running event handlers, commands, buttons, selects and modals.
+IN_FLIGHT_TASK_PREFIXES = (
+    "discord.py: ",
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-dynamic-item-",
+    "discord-ui-modal-dispatch-",
+)
 
 # Routes a member's explicit "yes, please reach out" to people who can help; returns the text
 # to show the member. The safety feature installs the full support-request flow.
@@ -102,6 +111,7 @@ class HearthBot(commands.Bot):
             max_messages=None,
             guild_ready_timeout=guild_ready_timeout,
         )
+        RequestPacer().install(self.http)  # fan-outs wait their turn instead of 429s
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.db = Database(config.database.path)
@@ -115,7 +125,6 @@ class HearthBot(commands.Bot):
         self.synced_commands = False
         self._extensions = extension_names() if extensions is None else extensions
         self._hearth_ready = asyncio.Event()
-        self._event_tasks: set[asyncio.Task[Any]] = set()
         self.about_stats: dict[str, StatCounter] = {}
         # Steps before a group join (cogs._gates.JoinGate); features append theirs in cog_load.
         self.join_gates: list[Any] = []
@@ -259,19 +268,19 @@ class HearthBot(commands.Bot):
         )
 
     # --- shutdown ----------------------------------------------------------------------------
-    def _schedule_event(self, coro: Any, event_name: str, *args: Any, **kwargs: Any) -> Any:
-        # Remember running event handlers, so shutdown can let them finish their Discord calls
-        # and writes instead of cutting them off mid-request.
-        task = super()._schedule_event(coro, event_name, *args, **kwargs)
-        self._event_tasks.add(task)
-        task.add_done_callback(self._event_tasks.discard)
-        return task
-
     async def close(self) -> None:
-        """Stop scheduling, let in-flight handlers finish (briefly), then disconnect and close."""
+        """Stop scheduling, let in-flight work finish (briefly), then disconnect and close.
+
+        A member who pressed a button just before a restart should get their answer, and a
+        handler cut off mid-request would log errors against a closed session.
+        """
         await self.dispatcher.shutdown()
         current = asyncio.current_task()
-        running = [task for task in self._event_tasks if task is not current]
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not current and task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES)
+        ]
         if running:
             _, late = await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
             for task in late:

@@ -95,6 +95,8 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     except discord.HTTPException as exc:
         # The interaction expired or was answered by a modal; the user can't be told here.
         log.warning("could not deliver an error reply (%s %s)", exc.status, exc.code)
+    except Exception as exc:  # the last line of defence must never raise (e.g. shutting down)
+        log.warning("could not deliver an error reply (%s)", type(exc).__name__)
 
 
 def _component(interaction: discord.Interaction) -> str:

@@ -426,6 +426,7 @@ class FakeInteraction:
     choices: list[dict[str, Any]] | None = None
     ephemeral: bool = False
     rejected_callbacks: list[tuple[int, int]] = field(default_factory=list)  # (type, error code)
+    acknowledged_at: float | None = None  # fake monotonic seconds, when the callback was accepted
 
     @property
     def acknowledged(self) -> bool:

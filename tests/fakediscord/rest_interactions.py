@@ -305,6 +305,7 @@ async def callback(request: web.Request) -> web.Response:
         validate_modal(data)
         inter.modal = data
     inter.response_type = ctype
+    inter.acknowledged_at = fake.monotonic()
     fake.notify()
     if request.query.get("with_response") in ("1", "true", "True"):
         return web.json_response(_callback_response(fake, inter, ctype))

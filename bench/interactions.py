@@ -1,0 +1,285 @@
+"""Sections 1 and 2: per-interaction overhead against a bare discord.py bot, and contention.
+
+Both bots run, one after the other, on the same fake server in the same process. Each stream is
+open-loop at a steady rate (an interaction is dispatched every 1/rate s whether or not earlier
+ones were answered), so a bot slower than the offered load shows up as queueing in p99 rather
+than as a politely reduced rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import Table, median, percentile, verdict
+from bench.world import (
+    BareBotDriver,
+    add_people,
+    hearth_driver,
+    latencies_ms,
+    paced,
+    running,
+    started_fake,
+    throughput,
+)
+from bot.clock import FakeClock
+from tests.fakediscord import FakeMember
+from tests.fakediscord.models import FakeInteraction
+from tests.harness import ErrorWatch, Harness
+
+RATE = 200.0
+PEOPLE = 200  # distinct members per stream, so nobody's interactions overlap
+CLAIM_SLOTS = 10  # far-future weekly slots, 20 places each: 200 claims per round
+CONTENDERS = 100
+CHECKIN_TIME = datetime(2026, 3, 2, 19, 0, 2, tzinfo=UTC)
+
+
+@dataclass
+class Stream:
+    name: str
+    sent: list[FakeInteraction]
+
+    @property
+    def median(self) -> float:
+        return median(latencies_ms(self.sent))
+
+    @property
+    def p99(self) -> float:
+        return percentile(latencies_ms(self.sent), 99)
+
+
+async def _expect(harness: Harness, person: Any, path: str, text: str, **options: Any) -> Any:
+    reply = await harness.slash(person, harness.general, path, **options)
+    if text not in reply.content:
+        raise RuntimeError(f"/{path}: expected {text!r}, the bot said {reply.content!r}")
+    return reply
+
+
+async def _rounds(
+    harness: Harness,
+    count: int,
+    people: list[FakeMember],
+    act: Any,
+    reset: Any | None = None,
+) -> Stream:
+    """`count` interactions of `act(person, index)` in rounds over `people`; `reset` (also paced,
+    not measured) undoes each round so the next one does the same work."""
+    fake = harness.fake
+    sent: list[FakeInteraction] = []
+    while len(sent) < count:
+        batch = people[: min(len(people), count - len(sent))]
+        sent += await paced(fake, [lambda p=p, i=i: act(p, i) for i, p in enumerate(batch)], RATE)
+        if reset is not None:
+            await paced(fake, [lambda p=p, i=i: reset(p, i) for i, p in enumerate(batch)], RATE)
+    return Stream("", sent)
+
+
+async def _prepare_hearth(harness: Harness, people: list[FakeMember]) -> tuple[list[int], Any]:
+    """Roles, one big group, a rota (far-future slots to claim, a full week to view), and a
+    posted check-in prompt to answer — set up through the services and slash commands."""
+    bot: Any = harness.bot
+    await bot.settings.update(
+        harness.guild.id,
+        None,
+        coordinator_role_id=harness.coordinator_role.id,
+        supporter_role_id=harness.supporter_role.id,
+        alerts_channel_id=harness.alerts.id,
+    )
+    coordinator = harness.coordinator
+    await _expect(harness, coordinator, "group create", "Created", name="Bench circle",
+                  description="Benchmark group", capacity=1000)  # fmt: skip
+    await _expect(harness, coordinator, "rota create", "Created the rota", name="Bench duty",
+                  needed=20, training_required=False)  # fmt: skip
+    await _expect(harness, coordinator, "rota slots add", "Added", rota="Bench duty",
+                  start="2026-04-06 19:00", duration="2h", repeat_weeks=CLAIM_SLOTS)  # fmt: skip
+    claim_ids = await bot.db.fetchall(
+        "SELECT id FROM rota_slots WHERE starts_at >= ? ORDER BY starts_at",
+        (int(datetime(2026, 4, 1, tzinfo=UTC).timestamp()),),
+    )
+    for day in range(3, 9):  # the week being viewed: three shifts a day, 1–3 people on each
+        for hour in ("08:00", "14:00", "20:00"):
+            await _expect(harness, coordinator, "rota slots add", "Added", rota="Bench duty",
+                          start=f"2026-03-0{day} {hour}", duration="4h")  # fmt: skip
+    week = await bot.db.fetchall(
+        "SELECT id FROM rota_slots WHERE starts_at < ? ORDER BY starts_at",
+        (int(datetime(2026, 4, 1, tzinfo=UTC).timestamp()),),
+    )
+    for index, row in enumerate(week):
+        for person in people[index * 3 : index * 3 + 1 + index % 3]:  # rest rules: 1 each
+            await _expect(harness, person, "rota claim", "You're on", slot=str(row["id"]))
+    await _expect(harness, coordinator, "checkin schedule add", "is set", channel=harness.general,
+                  prompt="How has your week been?", days="mon", time="19:00",
+                  timezone="UTC")  # fmt: skip
+    harness.clock.set(CHECKIN_TIME)
+    await bot.dispatcher.run_due()
+    prompts = [m for m in harness.fake.channel_messages(harness.general) if "Check-in" in m.content]
+    if len(prompts) != 1:
+        raise RuntimeError(f"expected one check-in prompt, found {len(prompts)}")
+    return [row["id"] for row in claim_ids], prompts[0]
+
+
+async def _hearth_streams(harness: Harness, people: list[FakeMember], count: int) -> list[Stream]:
+    slot_ids, prompt = await _prepare_hearth(harness, people)
+    actions, general = harness.fake.actions, harness.general
+    per_slot = len(people) // len(slot_ids)
+
+    def slot_of(index: int) -> dict[str, Any]:
+        return {"slot": str(slot_ids[index // per_slot])}
+
+    streams = [
+        await _rounds(
+            harness, count, people,
+            lambda p, i: actions.slash(p, general, "group join", {"name": "Bench circle"}),
+            lambda p, i: actions.slash(p, general, "group leave", {"name": "Bench circle"}),
+        ),
+        await _rounds(
+            harness, count, people,
+            lambda p, i: actions.slash(p, general, "rota claim", slot_of(i)),
+            lambda p, i: actions.slash(p, general, "rota release", slot_of(i)),
+        ),
+        await _rounds(
+            harness, count, people,
+            lambda p, i: actions.click(p, prompt, label=str(3 + i % 2)),
+        ),
+        await _rounds(
+            harness, count, people,
+            lambda p, i: actions.slash(p, general, "rota view", {"rota": "Bench duty"}),
+        ),
+    ]  # fmt: skip
+    for stream, name in zip(
+        streams,
+        ("/group join", "/rota claim", "check-in mood button", "/rota view"),
+        strict=True,
+    ):
+        stream.name = name
+    await _check_answers(harness, streams)
+    return streams
+
+
+async def _check_answers(harness: Harness, streams: list[Stream]) -> None:
+    """Every measured interaction got a real answer, not an error code."""
+    for stream in streams:
+        for inter in stream.sent:
+            original = harness.fake.message(inter.original_id or 0)
+            text = original.content if original is not None else ""
+            if "went wrong" in text or "error code" in text.lower():
+                raise RuntimeError(f"{stream.name} answered with an error: {text!r}")
+
+
+async def _contention(harness: Harness, table: Table) -> None:
+    """100 people at the same instant for the last place on a slot, and in a group."""
+    coordinator, fake = harness.coordinator, harness.fake
+    bot: Any = harness.bot
+    await _expect(harness, coordinator, "rota create", "Created the rota", name="Race duty",
+                  needed=1, training_required=False)  # fmt: skip
+    await _expect(harness, coordinator, "rota slots add", "Added", rota="Race duty",
+                  start="2026-05-04 19:00", duration="2h")  # fmt: skip
+    slot_id = await bot.db.fetchval(
+        "SELECT s.id FROM rota_slots s JOIN rotas r ON r.id = s.rota_id WHERE r.name = 'Race duty'"
+    )
+    await _expect(harness, coordinator, "group create", "Created", name="Race circle",
+                  description="Contention group", capacity=2)  # fmt: skip
+    first = add_people(harness.guild, "first", 1, [])[0]
+    await _expect(harness, first, "group join", "You're in", name="Race circle")
+    racers = add_people(harness.guild, "racer", CONTENDERS, [harness.supporter_role])
+
+    async def race(path: str, **options: Any) -> tuple[list[str], list[float]]:
+        async def one(person: FakeMember) -> tuple[str, float]:
+            reply = await harness.slash(person, harness.general, path, **options)
+            return reply.content, (fake.monotonic() - reply.interaction.dispatched_at) * 1000
+
+        results = await asyncio.gather(*(one(person) for person in racers))
+        return [text for text, _ in results], [ms for _, ms in results]
+
+    claim_texts, claim_ms = await race("rota claim", slot=str(slot_id))
+    join_texts, join_ms = await race("group join", name="Race circle")
+    claimed = await bot.db.fetchval(
+        "SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?", (slot_id,)
+    )
+    members = await bot.db.fetchval(
+        "SELECT COUNT(*) FROM group_members m JOIN groups g ON g.id = m.group_id "
+        "WHERE g.name = 'Race circle'"
+    )
+    for label, texts, ms, won_text, told, stored in (
+        ("rota claim", claim_texts, claim_ms, "You're on",
+         ("someone just took the last place", "all the supporters it needs"), claimed),
+        ("group join", join_texts, join_ms, "You're in", ("is full right now",), members - 1),
+    ):  # fmt: skip
+        winners = sum(won_text in text for text in texts)
+        explained = sum(any(reason in text for reason in told) for text in texts)
+        ok = winners == 1 and explained == CONTENDERS - 1 and stored == 1
+        table.add(
+            "2 contention",
+            f"{CONTENDERS} × {label}, one place: winners / told why / stored",
+            f"{winners} / {explained} / {stored}",
+            target=f"1 / {CONTENDERS - 1} / 1",
+            verdict=verdict(ok),
+        )
+        p99 = percentile(ms, 99)
+        table.add(
+            "2 contention",
+            f"{label} reply latency p99 (median)",
+            f"{p99:.1f} ms ({median(ms):.1f} ms)",
+            target="p99 < 100 ms",
+            verdict=verdict(p99 < 100),
+        )
+
+
+async def run(table: Table, quick: bool, sections: set[str]) -> None:
+    count = 200 if quick else 2000
+    clock = FakeClock()
+    errors = ErrorWatch()
+    errors.install()
+    try:
+        async with started_fake(clock) as fake:
+            harness = Harness(fake, BareBotDriver(), errors)
+            harness.build_standard_server()
+            guild = harness.guild
+            people = add_people(guild, "p", PEOPLE, [harness.supporter_role])
+            bare: Stream | None = None
+            if "interactions" in sections:
+                async with running(fake, BareBotDriver(), errors, clock, guild) as bare_harness:
+                    bare = await _rounds(
+                        bare_harness, count, people,
+                        lambda p, i: fake.actions.slash(p, guild.channel("general"), "ping", {}),
+                    )  # fmt: skip
+            with tempfile.TemporaryDirectory() as tmp:
+                driver = hearth_driver(Path(tmp) / "hearth.db", clock)
+                async with running(fake, driver, errors, clock, guild) as hearth:
+                    _copy_server(harness, hearth)
+                    if bare is not None:
+                        _report(table, bare, await _hearth_streams(hearth, people, count))
+                    if "contention" in sections:
+                        await _contention(hearth, table)
+    finally:
+        errors.uninstall()
+
+
+def _copy_server(source: Harness, target: Harness) -> None:
+    for name in ("coordinator_role", "supporter_role", "general", "channel", "alerts", "log",
+                 "owner", "coordinator", "supporter", "member"):  # fmt: skip
+        setattr(target, name, getattr(source, name))
+
+
+def _report(table: Table, bare: Stream, streams: list[Stream]) -> None:
+    table.add(
+        "1 interactions",
+        f"bare bot /ping at {RATE:.0f}/s: median / p99 ({len(bare.sent)} sent)",
+        "",
+        f"{bare.median:.2f} / {bare.p99:.2f} ms",
+    )
+    for stream in streams:
+        ratio = stream.median / bare.median
+        table.add(
+            "1 interactions",
+            f"{stream.name}: median / p99 · throughput",
+            f"{stream.median:.2f} / {stream.p99:.2f} ms · {throughput(stream.sent):.0f}/s",
+            f"{bare.median:.2f} / {bare.p99:.2f} ms",
+            f"{ratio:.2f}",
+            "ratio ≤ 1.5, p99 < 20 ms",
+            verdict(ratio <= 1.5 and stream.p99 < 20),
+        )

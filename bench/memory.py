@@ -1,0 +1,117 @@
+"""Section 5: resident memory of the bot serving many servers, beside a bare discord.py bot.
+
+The fake (with its 200,000 members) runs in this process; each bot runs in a child process
+(`python -m bench.memory hearth|bare API GATEWAY TOKEN DB`) that reports its own RSS once ready,
+so neither the fake's memory nor the other bot's is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.common import Table, rss_mb, verdict
+from bench.world import add_people, started_fake
+from bot.db import Database
+
+MEMBERS = 200
+
+
+async def _child(kind: str, api: str, gateway: str, token: str, db: str) -> dict[str, float]:
+    """Start one bot against the fake, wait until it is ready, report its RSS."""
+    import discord
+
+    from tests.harness import HearthDriver, point_discord_py_at
+
+    class Endpoint:
+        api_base, gateway_url = api, gateway
+
+    point_discord_py_at(Endpoint)  # type: ignore[arg-type]
+    before = rss_mb()
+    if kind == "hearth":
+        from bot.clock import SystemClock
+
+        driver: Any = HearthDriver(Path(db), SystemClock())
+        bot = driver.build(Endpoint)
+        ready = bot.wait_until_hearth_ready
+    else:
+        from bench.world import BareBot
+
+        bot = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]
+        ready = bot.ready.wait
+    task = asyncio.create_task(bot.start(token))
+    await asyncio.wait_for(ready(), 300)
+    await asyncio.sleep(1)  # let start-up work (greetings already recorded) settle
+    after = rss_mb()
+    guilds = len(bot.guilds)
+    await bot.close()
+    await task
+    return {"before": before, "after": after, "guilds": guilds}
+
+
+async def _measure(kind: str, fake: Any, db: Path) -> dict[str, float]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.memory", kind, fake.api_base, fake.gateway_url, fake.token,
+        str(db), stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"the {kind} bot failed to start (exit {process.returncode})")
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
+async def run(table: Table, quick: bool) -> None:
+    servers = 100 if quick else 1000
+    with tempfile.TemporaryDirectory() as name:
+        path = Path(name) / "memory.db"
+        db = Database(path)
+        await db.connect()
+        await db.migrate()
+        await db.close()
+        async with started_fake() as fake:
+            fake.notify = lambda: None  # type: ignore[method-assign]  # nobody waits here
+            guilds = []
+            for number in range(servers):
+                guild = fake.add_guild(f"Server {number}", owner=f"owner{number}")
+                for channel in ("general", "alerts", "log"):
+                    guild.add_text_channel(channel)
+                add_people(guild, f"s{number}-", MEMBERS - 2, [])
+                guilds.append(guild)
+            with sqlite3.connect(path) as conn:  # already greeted: no 1,000 welcome DMs
+                conn.executemany(
+                    "INSERT INTO guilds (guild_id, joined_at, greeted_at) VALUES (?, 0, 0)",
+                    [(g.id,) for g in guilds],
+                )
+            bare = await _measure("bare", fake, path)
+            ours = await _measure("hearth", fake, path)
+    section = "5 memory"
+    per = (ours["after"] - ours["before"]) / servers * 1024
+    bare_per = (bare["after"] - bare["before"]) / servers * 1024
+    table.add(
+        section,
+        f"RSS serving {servers:,} servers × {MEMBERS} members (ready, {ours['guilds']:.0f} seen)",
+        f"{ours['after']:.0f} MiB",
+        f"{bare['after']:.0f} MiB (bare discord.py)",
+        f"{ours['after'] / bare['after']:.2f}",
+        "reported",
+        verdict(ours["guilds"] == servers),
+    )
+    table.add(
+        section,
+        "growth from start to ready ÷ servers (includes loading the cogs)",
+        f"{per:.0f} KiB",
+        f"{bare_per:.0f} KiB",
+        f"{per / max(bare_per, 1):.2f}",
+    )
+
+
+if __name__ == "__main__":
+    from bench.world import quiet_logs
+
+    quiet_logs()
+    sys.stdout.write(json.dumps(asyncio.run(_child(*sys.argv[1:6]))) + "\n")
