@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import discord
 from discord.ext import commands
 
 from bot.app import HearthBot
+from bot.errors import UserFacingError
 from bot.services import rota as service
-from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER
+from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER, cancel_claim_timers
 from cogs.rota import _admin, _member  # noqa: F401  (registers the subcommands on the group)
 from cogs.rota._common import rota
 from cogs.rota._timers import RotaTimers
@@ -35,6 +37,37 @@ class Rota(commands.Cog):
 
     async def _count(self, guild_id: int) -> int:
         return await service.count_rotas(self.bot.db, guild_id)
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """A supporter who left the server can't cover their shifts: open them and say so."""
+        now = self.bot.clock.now()
+        shifts = await service.my_shifts(self.bot.db, payload.guild_id, payload.user.id, now)
+        freed = []
+        for shift in shifts:
+            if shift.slot.starts_at <= now:
+                continue  # in progress: nothing to hand over now
+            try:
+                released = await service.release_claim(
+                    self.bot.db, payload.guild_id, shift.slot.id, payload.user.id, now
+                )
+            except UserFacingError:
+                continue  # released meanwhile
+            await cancel_claim_timers(self.bot.timers, released.claim_id)
+            freed.append(released.slot)
+        guild = self.bot.get_guild(payload.guild_id)
+        if not freed or guild is None:
+            return
+        lines = [
+            f"• **{slot.rota_name}** <t:{int(slot.starts_at.timestamp())}:F> "
+            f"(now {len(slot.claimers)}/{slot.needed}, slot #{slot.id})"
+            for slot in freed
+        ]
+        await self.bot.alert(
+            guild,
+            f"🔔 <@{payload.user.id}> left the server, so these shifts they had claimed are "
+            "open again:\n" + "\n".join(lines)[:1800],
+        )
 
 
 async def setup(bot: HearthBot) -> None:

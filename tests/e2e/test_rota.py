@@ -580,3 +580,30 @@ async def test_mine_lists_upcoming_shifts_and_attaches_a_valid_calendar(hearth: 
     assert events[0]["DTSTAMP"] == "20260302T120000Z"
     assert events[0]["SUMMARY"].startswith("Evening duty\\, listening\\; and a very long")
     assert "✨" in events[0]["SUMMARY"]
+
+
+async def test_a_supporter_who_leaves_the_server_frees_their_future_shifts(
+    hearth: Harness,
+) -> None:
+    bot = await set_up_rotas(hearth)
+    await make_rota(hearth)
+    ids = await add_slots(hearth, "Evening duty", "2026-03-03 19:00", repeat_weeks=2)
+    await train(hearth, hearth.supporter)
+    for slot_id in ids:
+        reply = await hearth.slash(
+            hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id)
+        )
+        assert "You're on" in reply.content, reply.content
+    assert await bot.timers.pending("rota.reminder")
+
+    hearth.guild.remove_member(hearth.supporter)
+
+    await hearth.wait_for(
+        lambda: any("left the server" in m.content for m in hearth.messages(hearth.alerts)),
+        what="an alert that their shifts are open again",
+    )
+    alert = next(m for m in hearth.messages(hearth.alerts) if "left the server" in m.content)
+    assert all(f"slot #{slot_id}" in alert.content for slot_id in ids)
+    for slot_id in ids:
+        assert await claims_of(hearth, slot_id) == []
+    assert await bot.timers.pending("rota.reminder") == []
