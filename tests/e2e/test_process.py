@@ -7,10 +7,29 @@ import os
 import re
 import signal
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+@dataclass
+class Endpoint:
+    api: str
+    gateway: str
+    token: str
+
+    def write_config(self, folder: Path) -> None:
+        (folder / "config.toml").write_text(
+            f'[database]\npath = "hearth.db"\n[discord]\napi_base = "{self.api}"\n'
+            f'gateway_url = "{self.gateway}"\n',
+            encoding="utf-8",
+        )
 
 
 async def _read_until(stream: asyncio.StreamReader, pattern: str, seen: list[str]) -> re.Match[str]:
@@ -23,33 +42,41 @@ async def _read_until(stream: asyncio.StreamReader, pattern: str, seen: list[str
             return match
 
 
-async def test_bot_process_starts_against_the_standalone_fake_and_stops_cleanly_on_sigterm(
-    tmp_path: Path,
-) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+async def _stop(process: asyncio.subprocess.Process | None) -> None:
+    if process is not None and process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+@pytest.fixture
+async def standalone_fake() -> AsyncIterator[Endpoint]:
+    """`python -m tests.fakediscord` in its own process, as an operator would try Hearth."""
     fake = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.fakediscord", "--port", "0",
-        cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+        cwd=ROOT, env=ENV, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    bot = None
     try:
         assert fake.stdout is not None
-        fake_out: list[str] = []
-        api = (await _read_until(fake.stdout, r'api_base = "(.+)"', fake_out)).group(1)
-        gateway = (await _read_until(fake.stdout, r'gateway_url = "(.+)"', fake_out)).group(1)
-        token = (await _read_until(fake.stdout, r"DISCORD_TOKEN='(.+)'", fake_out)).group(1)
+        out: list[str] = []
+        api = (await _read_until(fake.stdout, r'api_base = "(.+)"', out)).group(1)
+        gateway = (await _read_until(fake.stdout, r'gateway_url = "(.+)"', out)).group(1)
+        token = (await _read_until(fake.stdout, r"DISCORD_TOKEN='(.+)'", out)).group(1)
+        yield Endpoint(api, gateway, token)
+    finally:
+        await _stop(fake)
 
-        (tmp_path / "config.toml").write_text(
-            f'[database]\npath = "hearth.db"\n[discord]\napi_base = "{api}"\n'
-            f'gateway_url = "{gateway}"\n',
-            encoding="utf-8",
-        )
-        bot = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot",
-            cwd=tmp_path, env={**env, "DISCORD_TOKEN": token},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+
+async def test_bot_process_starts_against_the_standalone_fake_and_stops_cleanly_on_sigterm(
+    standalone_fake: Endpoint, tmp_path: Path
+) -> None:
+    standalone_fake.write_config(tmp_path)
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot",
+        cwd=tmp_path, env={**ENV, "DISCORD_TOKEN": standalone_fake.token},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
         assert bot.stderr is not None
         log: list[str] = []
         await _read_until(bot.stderr, r"ready in 1 servers", log)
@@ -57,14 +84,27 @@ async def test_bot_process_starts_against_the_standalone_fake_and_stops_cleanly_
 
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), START_TIMEOUT) == 0
-        rest = (await bot.stderr.read()).decode()
-        output = "".join(log) + rest
+        output = "".join(log) + (await bot.stderr.read()).decode()
         assert "shutting down" in output
         assert "Traceback" not in output
-        assert token not in output
+        assert standalone_fake.token not in output
         assert (tmp_path / "hearth.db").exists()
     finally:
-        for process in (bot, fake):
-            if process is not None and process.returncode is None:
-                process.kill()
-                await process.wait()
+        await _stop(bot)
+
+
+async def test_sync_command_syncs_without_starting_the_gateway(
+    standalone_fake: Endpoint, tmp_path: Path
+) -> None:
+    standalone_fake.write_config(tmp_path)
+    result = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sync",
+        cwd=tmp_path, env={**ENV, "DISCORD_TOKEN": standalone_fake.token},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(result.communicate(), START_TIMEOUT)
+    output = err.decode()
+    assert result.returncode == 0, output
+    assert re.search(r"synced \d+ slash commands", output)
+    assert "ready in" not in output  # it never connected to the gateway
+    assert "Traceback" not in output
