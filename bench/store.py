@@ -155,10 +155,11 @@ async def run(table: Table, quick: bool) -> None:
         counts = _generate(path, servers, scale)
         generated = time.perf_counter() - started
         size = _size_mb(Path(name))
-        timed = Timed(db)
         guild = 10**12 + servers // 2
+        commands = await _commands(db, guild)
+        timed = Timed(db)  # after the benchmark's own look-ups, so only Hearth's reads count
         per_command: dict[str, float] = {}
-        for label, call in (await _commands(db, guild)).items():
+        for label, call in commands.items():
             samples = []
             for _ in range(REPEATS):
                 began = time.perf_counter()

@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.app import HearthBot
 from bot.services.guidelines import STARTER_TEMPLATE
-from tests.fakediscord import FakeDiscord
 from tests.fakediscord.views import Reply
-from tests.harness import ErrorWatch, Harness, HearthDriver
+from tests.harness import Harness
 
 # Only the features these tests exercise, so another feature's start-up work (greeting DMs,
 # set-up checks) can't interleave with what is asserted here.
-EXTENSIONS = ["cogs.core", "cogs.groups", "cogs.guidelines"]
-
 AGREE = "I have read and agree"
 FIELD = "hearth:gl:edit:text"
-
-
-@pytest.fixture
-async def hearth(
-    fake: FakeDiscord, clock: Any, tmp_path: Path, error_watch: ErrorWatch
-) -> AsyncIterator[Harness]:
-    driver = HearthDriver(tmp_path / "hearth.db", clock)
-    driver.extensions = EXTENSIONS
-    harness = Harness(fake, driver, error_watch)
-    harness.clock = clock
-    harness.build_standard_server()
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
 
 
 def bot_of(hearth: Harness) -> HearthBot:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cogs.guidelines import _publish
-from tests.e2e.test_guidelines import AGREE, bot_of, hearth, rows, save, use_alerts_channel
+from tests.e2e.test_guidelines import AGREE, bot_of, rows, save, use_alerts_channel
 from tests.fakediscord.views import Reply
 from tests.harness import Harness
-
-__all__ = ["hearth"]
 
 
 async def create_group(hearth: Harness, name: str) -> int:

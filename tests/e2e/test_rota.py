@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.app import HearthBot
-from tests.fakediscord import FakeDiscord, FakeMember
-from tests.harness import ErrorWatch, Harness, HearthDriver
+from tests.fakediscord import FakeMember
+from tests.harness import Harness
 
 # The harness clock starts Monday 2 March 2026, 12:00 UTC (= 12:00 in London, GMT).
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def hearth(
-    fake: FakeDiscord, clock: Any, tmp_path: Path, error_watch: ErrorWatch
-) -> AsyncIterator[Harness]:
-    """The standard server with only the core and rota features loaded, so these tests prove
-    the rota on its own (the debrief "yes" then takes the core route: an alert)."""
-    driver = HearthDriver(tmp_path / "hearth.db", clock)
-    driver.extensions = ["cogs.core", "cogs.rota"]
-    harness = Harness(fake, driver, error_watch)
-    harness.clock = clock
-    harness.build_standard_server()
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
 
 
 def bot_of(hearth: Harness) -> HearthBot:

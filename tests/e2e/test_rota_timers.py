@@ -1,7 +1,6 @@
 """Reminders, coverage alerts and debriefs: exactly once, restart-safe, DST-correct."""
 
 # The `hearth` fixture is imported from test_rota (core + rota only) and used as a parameter.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from tests.e2e.test_rota import (
     add_slots,
     bot_of,
     claims_of,
-    hearth,  # noqa: F401  (the fixture)
     make_rota,
     set_up_rotas,
     supporter,
