@@ -86,7 +86,8 @@ async def sync(config: HearthConfig, token: str) -> None:
     bot = HearthBot(
         config.model_copy(
             update={"discord": config.discord.model_copy(update={"sync_commands": False})}
-        )
+        ),
+        run_scheduler=False,
     )
     try:
         await bot.login(token)

@@ -99,6 +99,7 @@ class HearthBot(commands.Bot):
         clock: Clock | None = None,
         extensions: list[str] | None = None,
         guild_ready_timeout: float = 2.0,
+        run_scheduler: bool = True,
     ) -> None:
         point_at_endpoint(config)
         super().__init__(
@@ -124,6 +125,7 @@ class HearthBot(commands.Bot):
         self.started_monotonic = time.monotonic()
         self.synced_commands = False
         self._extensions = extension_names() if extensions is None else extensions
+        self._run_scheduler = run_scheduler
         self._hearth_ready = asyncio.Event()
         self.about_stats: dict[str, StatCounter] = {}
         # Steps before a group join (cogs._gates.JoinGate); features append theirs in cog_load.
@@ -136,7 +138,8 @@ class HearthBot(commands.Bot):
         applied = await self.db.migrate()
         if applied:
             log.info("database migrated: %s", ", ".join(applied))
-        await self.dispatcher.start()
+        if self._run_scheduler:  # `python -m bot sync` only needs the command tree
+            await self.dispatcher.start()
         for name in self._extensions:
             await self.load_extension(name)
         if self.config.discord.sync_commands:

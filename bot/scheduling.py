@@ -55,6 +55,7 @@ class Dispatcher:
         self._run_lock = asyncio.Lock()
         self._armed_for: datetime | None = None
         self._rearm_tasks: set[asyncio.Task[None]] = set()
+        self._waking: set[asyncio.Task[object]] = set()
 
     # --- registration ------------------------------------------------------------------------
     def register_timer(self, kind: str, handler: TimerHandler) -> None:
@@ -83,8 +84,12 @@ class Dispatcher:
         aps, self._aps = self._aps, None
         if aps is not None and aps.running:
             aps.shutdown(wait=False)
-        if self._rearm_tasks:
-            await asyncio.gather(*self._rearm_tasks, return_exceptions=True)
+        # A wake-up APScheduler already handed to the loop starts, sees we are stopping and
+        # returns; one cancelled before starting would be logged by APScheduler as a failure.
+        await asyncio.sleep(0)
+        pending = self._rearm_tasks | self._waking
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         async with self._run_lock:  # let a dispatch in progress finish its claims
             pass
 
@@ -133,6 +138,11 @@ class Dispatcher:
         task.add_done_callback(_log_task_failure)
 
     async def _wake(self) -> None:
+        if self._aps is None:  # shutting down
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._waking.add(task)
         try:
             await self.run_due()
         except Exception:
@@ -140,6 +150,9 @@ class Dispatcher:
                 return
             log.exception("dispatcher run failed; re-arming")
             await self.rearm()
+        finally:
+            if task is not None:
+                self._waking.discard(task)
 
     # --- running -----------------------------------------------------------------------------
     async def run_due(self) -> None:
