@@ -7,6 +7,7 @@ with fewer, a distribution could reveal how a particular person is doing.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -110,20 +111,23 @@ class CheckinAnswers:
         note: str | None = None,
     ) -> AnswerResult:
         now = to_ts(self._clock.now())
-        async with self._db.transaction() as tx:
-            before = await tx.fetchone(
+
+        def upsert(conn: sqlite3.Connection) -> tuple[sqlite3.Row | None, sqlite3.Row]:
+            before = conn.execute(
                 "SELECT mood, note FROM checkin_answers WHERE occurrence_id = ? AND user_id = ?",
                 (occurrence.id, user_id),
-            )
-            after = await tx.fetchone(
+            ).fetchone()
+            after = conn.execute(
                 "INSERT INTO checkin_answers (occurrence_id, user_id, guild_id, mood, note, "
                 "answered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (occurrence_id, user_id) DO UPDATE SET "
                 "mood = COALESCE(excluded.mood, mood), note = COALESCE(excluded.note, note), "
                 "updated_at = excluded.updated_at RETURNING mood, note",
                 (occurrence.id, user_id, occurrence.guild_id, mood, note, now, now),
-            )
-        assert after is not None
+            ).fetchall()  # read RETURNING to the end before COMMIT
+            return before, after[0]
+
+        before, after = await self._db.run_transaction(upsert)
         return AnswerResult(
             mood=after["mood"],
             previous_mood=None if before is None else before["mood"],

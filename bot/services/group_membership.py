@@ -12,6 +12,7 @@ did not get the role.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from typing import Literal
 
@@ -31,6 +32,9 @@ _TAKE_PLACE = (
     "     OR (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) < g.capacity) "
     "AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id = :user)"
 )
+
+
+GROUP_GONE = "That group no longer exists. `/group list` shows the groups."
 
 
 class JoinResult(BaseModel):
@@ -68,17 +72,18 @@ async def _group(tx: Transaction, guild_id: int, group_id: int) -> Group:
         "SELECT * FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
     )
     if row is None:
-        raise UserFacingError("That group no longer exists. `/group list` shows the groups.")
+        raise UserFacingError(GROUP_GONE)
     return to_group(row)
 
 
-async def _position(tx: Transaction, group_id: int, user_id: int) -> int | None:
-    value = await tx.fetchval(
-        "SELECT COUNT(*) FROM group_waitlist w WHERE w.group_id = ? AND w.position <= "
-        "(SELECT position FROM group_waitlist WHERE group_id = ? AND user_id = ?)",
-        (group_id, group_id, user_id),
-    )
-    return int(value) or None
+_POSITION = (
+    "SELECT COUNT(*) FROM group_waitlist w WHERE w.group_id = ? AND w.position <= "
+    "(SELECT position FROM group_waitlist WHERE group_id = ? AND user_id = ?)"
+)
+
+
+def _position_sync(conn: sqlite3.Connection, group_id: int, user_id: int) -> int | None:
+    return int(conn.execute(_POSITION, (group_id, group_id, user_id)).fetchone()[0]) or None
 
 
 class MembershipService:
@@ -92,9 +97,15 @@ class MembershipService:
             raise UserFacingError(
                 f"“{group.name}” is archived, so it isn't taking new members. Nothing was changed."
             )
-        if await self.is_member(group.id, user_id):
+        row = await self._db.fetchone(
+            "SELECT EXISTS (SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?) "
+            f"AS member, ({_POSITION}) AS position",
+            (group.id, user_id, group.id, group.id, user_id),
+        )
+        assert row is not None
+        if row["member"]:
             raise UserFacingError(f"You're already in “{group.name}”. Nothing was changed.")
-        position = await self.position(group.id, user_id)
+        position = int(row["position"]) or None
         if position is not None:
             raise UserFacingError(
                 f"You're already on the waitlist for “{group.name}” (number {position} in line). "
@@ -110,46 +121,53 @@ class MembershipService:
         )
 
     async def position(self, group_id: int, user_id: int) -> int | None:
-        value = await self._db.fetchval(
-            "SELECT COUNT(*) FROM group_waitlist w WHERE w.group_id = ? AND w.position <= "
-            "(SELECT position FROM group_waitlist WHERE group_id = ? AND user_id = ?)",
-            (group_id, group_id, user_id),
-        )
+        value = await self._db.fetchval(_POSITION, (group_id, group_id, user_id))
         return int(value) or None
 
     async def join(self, guild_id: int, group_id: int, user_id: int) -> JoinResult:
         """Take a place if there is one for this member, otherwise queue them."""
         now = to_ts(self._clock.now())
-        async with self._db.transaction() as tx:
-            group = await _group(tx, guild_id, group_id)
+
+        def join(conn: sqlite3.Connection) -> JoinResult:
+            row = conn.execute(
+                "SELECT * FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
+            ).fetchone()
+            if row is None:
+                raise UserFacingError(GROUP_GONE)
+            group = to_group(row)
             if group.archived:
                 raise UserFacingError(
                     f"“{group.name}” is archived, so it isn't taking new members. "
                     "Nothing was changed."
                 )
-            if await tx.fetchval(
+            if conn.execute(
                 "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
                 (group_id, user_id),
-            ):
+            ).fetchone():
                 raise UserFacingError(f"You're already in “{group.name}”. Nothing was changed.")
-            waiting = await _position(tx, group_id, user_id)
+            waiting = _position_sync(conn, group_id, user_id)
             if waiting is not None:
                 return JoinResult(status="waitlisted", group=group, position=waiting)
-            queue = await tx.fetchval(
+            queue = conn.execute(
                 "SELECT COUNT(*) FROM group_waitlist WHERE group_id = ?", (group_id,)
-            )
-            if not queue and await tx.execute(
-                _TAKE_PLACE, {"user": user_id, "now": now, "group": group_id}
+            ).fetchone()[0]
+            if (
+                not queue
+                and conn.execute(
+                    _TAKE_PLACE, {"user": user_id, "now": now, "group": group_id}
+                ).rowcount
             ):
                 return JoinResult(status="joined", group=group)
-            await tx.execute(
+            conn.execute(
                 "INSERT INTO group_waitlist (group_id, guild_id, user_id, queued_at) "
                 "VALUES (?, ?, ?, ?)",
                 (group_id, guild_id, user_id, now),
             )
             return JoinResult(
-                status="waitlisted", group=group, position=await _position(tx, group_id, user_id)
+                status="waitlisted", group=group, position=_position_sync(conn, group_id, user_id)
             )
+
+        return await self._db.run_transaction(join)
 
     async def undo_join(self, guild_id: int, group_id: int, user_id: int) -> None:
         """The role could not be given: the member did not join after all."""

@@ -244,16 +244,23 @@ class GuidelinesService:
 
     async def pending(self, guild_id: int, user_id: int, group_id: int) -> list[GuidelineVersion]:
         """What this member must accept before joining: the server's text, then the group's."""
-        if not await self.gate_enabled(guild_id, group_id):
-            return []
-        waiting = []
-        for scope in (None, group_id):
-            current = await self.current(guild_id, scope)
-            if current is not None and not await self.has_accepted(
-                guild_id, scope, current.version, user_id
-            ):
-                waiting.append(current)
-        return waiting
+        # One read: each scope's current version this member has not accepted, unless the
+        # group's gate is off (`gate_enabled`, `current`, `has_accepted` in one statement).
+        rows = await self._db.fetchall(
+            "SELECT v.* FROM guideline_versions v "
+            "WHERE v.guild_id = :guild AND v.scope_id IN (:server, :group) "
+            "AND NOT EXISTS (SELECT 1 FROM guideline_gate_off o "
+            "                WHERE o.group_id = :group AND o.guild_id = :guild) "
+            "AND v.version = (SELECT MAX(c.version) FROM guideline_versions c "
+            "                 WHERE c.guild_id = :guild AND c.scope_id = v.scope_id) "
+            "AND NOT EXISTS (SELECT 1 FROM guideline_acceptances a WHERE a.guild_id = :guild "
+            "                AND a.scope_id = v.scope_id AND a.user_id = :user "
+            "                AND a.version = v.version) "
+            "ORDER BY v.scope_id != :server",
+            {"guild": guild_id, "server": scope_of(None), "group": scope_of(group_id),
+             "user": user_id},
+        )  # fmt: skip
+        return [_version(row) for row in rows]
 
     async def status(
         self,

@@ -17,6 +17,11 @@ from pydantic import BaseModel
 from bot.db import Database, from_ts, to_ts
 
 CLAIM_BATCH = 500
+_UPSERT = (
+    "INSERT INTO timers (guild_id, kind, ref, due_at, payload) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, "
+    "payload = excluded.payload, guild_id = excluded.guild_id"
+)
 
 
 class Timer(BaseModel):
@@ -53,11 +58,18 @@ class TimerService:
     ) -> None:
         """Create or move the timer for (kind, ref); scheduling twice never duplicates it."""
         await self._db.execute(
-            "INSERT INTO timers (guild_id, kind, ref, due_at, payload) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, "
-            "payload = excluded.payload, guild_id = excluded.guild_id",
-            (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {})),
+            _UPSERT, (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {}))
         )
+
+    async def schedule_many(
+        self, guild_id: int, timers: Iterable[tuple[str, str, datetime, dict[str, Any] | None]]
+    ) -> None:
+        """`schedule` for several (kind, ref, due_at, payload) at once, in one write."""
+        rows = [
+            (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {}))
+            for kind, ref, due_at, payload in timers
+        ]
+        await self._db.run_transaction(lambda conn: conn.executemany(_UPSERT, rows).rowcount)
 
     async def cancel(self, kind: str, ref: str) -> int:
         return await self._db.execute("DELETE FROM timers WHERE kind = ? AND ref = ?", (kind, ref))

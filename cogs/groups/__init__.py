@@ -112,7 +112,7 @@ class Groups(GroupFlow):
     @app_commands.describe(name="The group's name")
     async def join(self, interaction: discord.Interaction, name: str) -> None:
         found = await self.groups.find(guild_of(interaction).id, name)
-        await self.continue_join(interaction, found.id)
+        await self.continue_join(interaction, found.id, found)
 
     @group.command(name="leave", description="Leave a group, or its waitlist")
     @app_commands.describe(name="The group's name")

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.services.group_membership import MembershipService
-from bot.services.groups import Group, GroupService
+from bot.services.groups import Group, GroupService, GroupSummary
 from bot.tree import NO_MENTIONS
 from cogs._gates import GateStep
 from cogs._ui import guild_of
@@ -87,11 +87,16 @@ class GroupFlow(commands.Cog):
             await interaction.response.defer(ephemeral=True, thinking=True)
 
     # --- joining -----------------------------------------------------------------------------
-    async def continue_join(self, interaction: discord.Interaction, group_id: int) -> None:
-        """Show the next gate step if any is pending, otherwise join (or queue) the member."""
+    async def continue_join(
+        self, interaction: discord.Interaction, group_id: int, found: GroupSummary | None = None
+    ) -> None:
+        """Show the next gate step if any is pending, otherwise join (or queue) the member.
+
+        `found`: the group just read by the caller, to save reading it again.
+        """
         guild = guild_of(interaction)
         user_id = interaction.user.id
-        group = await self.groups.get(guild.id, group_id)
+        group = found if found is not None else await self.groups.get(guild.id, group_id)
         await self.members.check_can_join(group, user_id)
         for gate in self.bot.join_gates:
             step: GateStep | None = await gate.next_step(guild.id, user_id, group_id)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from bot.db import Database
+from bot.errors import UserFacingError
 
 
 @pytest.fixture
@@ -95,3 +97,69 @@ async def test_backup_is_a_consistent_copy(db: Database, tmp_path: Path) -> None
         assert await copy.fetchval("SELECT n FROM counter") == 7
     finally:
         await copy.close()
+
+
+async def test_run_transaction_commits_in_one_call(db: Database) -> None:
+    def bump(conn: sqlite3.Connection) -> int:
+        n = conn.execute("SELECT n FROM counter").fetchone()[0]
+        conn.execute("UPDATE counter SET n = ?", (n + 1,))
+        return n + 1
+
+    assert await db.run_transaction(bump) == 1
+    assert await db.fetchval("SELECT n FROM counter") == 1
+
+
+async def test_run_transaction_rolls_back_and_reraises(db: Database) -> None:
+    refusal = UserFacingError("Sorry, no.")
+
+    def refuse(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE counter SET n = 42")
+        raise refusal
+
+    with pytest.raises(UserFacingError) as caught:
+        await db.run_transaction(refuse)
+    assert caught.value is refusal
+    assert await db.fetchval("SELECT n FROM counter") == 0
+    assert not db.writer.in_transaction
+    assert await db.execute("UPDATE counter SET n = 1") == 1
+
+
+async def test_run_transaction_is_serialised_with_other_writes(db: Database) -> None:
+    """100 one-hop read-modify-writes mixed with 100 `transaction()` ones: no lost update."""
+
+    def bump_sync(conn: sqlite3.Connection) -> None:
+        n = conn.execute("SELECT n FROM counter").fetchone()[0]
+        conn.execute("UPDATE counter SET n = ?", (n + 1,))
+
+    async def bump_async() -> None:
+        async with db.transaction() as tx:
+            n = await tx.fetchval("SELECT n FROM counter")
+            await asyncio.sleep(0)
+            await tx.execute("UPDATE counter SET n = ?", (n + 1,))
+
+    jobs = [db.run_transaction(bump_sync) for _ in range(100)]
+    jobs += [bump_async() for _ in range(100)]
+    jobs += [db.execute("INSERT INTO slot (claimed_by) VALUES (?)", (i,)) for i in range(50)]
+    await asyncio.gather(*jobs)
+    assert await db.fetchval("SELECT n FROM counter") == 200
+    assert await db.fetchval("SELECT COUNT(*) FROM slot") == 50
+
+
+async def test_run_transaction_guarded_claim_has_exactly_one_winner(db: Database) -> None:
+    await db.execute("INSERT INTO slot (id) VALUES (1)")
+
+    def claim(user: int):
+        def run(conn: sqlite3.Connection) -> bool:
+            if conn.execute("SELECT claimed_by FROM slot WHERE id = 1").fetchone()[0] is not None:
+                raise UserFacingError("taken")
+            conn.execute("UPDATE slot SET claimed_by = ? WHERE id = 1", (user,))
+            return True
+
+        return run
+
+    results = await asyncio.gather(
+        *(db.run_transaction(claim(user)) for user in range(100)), return_exceptions=True
+    )
+    assert results.count(True) == 1
+    assert all(isinstance(r, UserFacingError) for r in results if r is not True)
+    assert await db.fetchval("SELECT claimed_by FROM slot WHERE id = 1") == results.index(True)

@@ -153,3 +153,15 @@ async def test_dispatcher_arms_one_job_for_the_earliest_due_time(store: Database
         assert dispatcher._armed_for == clock.now() + timedelta(minutes=3)
     finally:
         await dispatcher.shutdown()
+
+
+async def test_schedule_many_upserts_like_schedule_in_one_write(store: Database) -> None:
+    clock = FakeClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    timers = TimerService(store)
+    soon, later = clock.now() + timedelta(hours=1), clock.now() + timedelta(hours=2)
+    await timers.schedule(1, "remind", "a", later, {"old": True})
+    await timers.schedule_many(1, [("remind", "a", soon, {"n": 1}), ("debrief", "b", later, None)])
+    found = {(t.kind, t.ref): t for t in await timers.pending()}
+    assert set(found) == {("remind", "a"), ("debrief", "b")}
+    assert found["remind", "a"].due_at == soon and found["remind", "a"].payload == {"n": 1}
+    assert found["debrief", "b"].payload == {}

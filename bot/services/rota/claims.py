@@ -7,14 +7,21 @@ insert itself is also guarded by the slot's current count.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.db import Database, to_ts
+from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.rota.models import Released, Shift, Slot, SwapTaken
 from bot.services.rota.parsing import week_bounds
-from bot.services.rota.rotas import Reader, get_slot, load_slots
+from bot.services.rota.rotas import (
+    Reader,
+    get_slot,
+    load_slots,
+    load_slots_sync,
+    no_slot,
+)
 from bot.services.settings import GuildSettings
 
 SHORT_NOTICE = timedelta(hours=24)
@@ -45,15 +52,21 @@ async def _check_training(q: Reader, slot: Slot, user_id: int, now: datetime) ->
         "SELECT expires_at FROM rota_training WHERE guild_id = ? AND user_id = ?",
         (slot.guild_id, user_id),
     )
-    if row is None:
+    expires_at = None if row is None else row["expires_at"]
+    _judge_training(row is not None, expires_at, slot.starts_at, now)
+
+
+def _judge_training(
+    trained: bool, expires_at: int | None, starts_at: datetime, now: datetime
+) -> None:
+    if not trained:
         raise UserFacingError(TRAINING_MISSING)
-    expires_at = row["expires_at"]
     if expires_at is not None and expires_at <= to_ts(now):
         raise UserFacingError(
             f"Your supporter training expired <t:{expires_at}:D>, so I can't give you shifts "
             "until it's renewed. A coordinator can renew it with `/rota training grant`."
         )
-    if expires_at is not None and expires_at <= to_ts(slot.starts_at):
+    if expires_at is not None and expires_at <= to_ts(starts_at):
         raise UserFacingError(
             f"Your supporter training runs out <t:{expires_at}:D>, before this shift starts. "
             "Once it's renewed (`/rota training grant`) you can claim it."
@@ -66,29 +79,50 @@ async def check_fit(
 ) -> None:  # fmt: skip
     """Refuse, with the reason, a shift this supporter may not (or should not) take."""
     await _check_training(q, slot, user_id, now)
-    if slot.starts_at <= now:
+    _judge_place(
+        slot.starts_at, slot.needed, len(slot.claimers), user_id in slot.claimers, now,
+        taking_swap=taking_swap, was_open=was_open,
+    )  # fmt: skip
+    others = await load_slots(q, *_others_filter(settings, slot, user_id))
+    _judge_others(settings, slot, others)
+
+
+def _judge_place(
+    starts_at: datetime, needed: int, taken: int, mine: bool, now: datetime, *,
+    taking_swap: bool, was_open: bool,
+) -> None:  # fmt: skip
+    if starts_at <= now:
         raise UserFacingError(
-            f"That shift started {_when(slot.starts_at)}, so it can't be taken any more."
+            f"That shift started {_when(starts_at)}, so it can't be taken any more."
         )
-    if user_id in slot.claimers:
+    if mine:
         raise UserFacingError("You've already claimed that shift — it's in `/rota mine`.")
-    if not taking_swap and slot.open_places == 0:
+    if not taking_swap and taken >= needed:
         if was_open:
             raise UserFacingError(LAST_PLACE_TAKEN)
         raise UserFacingError(
-            f"That shift already has all the supporters it needs ({slot.needed}/{slot.needed}). "
+            f"That shift already has all the supporters it needs ({needed}/{needed}). "
             "Thank you for offering!"
         )
-    zone = ZoneInfo(settings.timezone)
-    week_start, week_end = week_bounds(slot.starts_at, zone)
+
+
+def _others_filter(
+    settings: GuildSettings, slot: Slot, user_id: int
+) -> tuple[str, tuple[int, ...]]:
+    """This supporter's other shifts near `slot`: its week, and the rest time either side."""
+    week_start, week_end = week_bounds(slot.starts_at, ZoneInfo(settings.timezone))
     rest = timedelta(hours=settings.min_rest_hours)
-    others = await load_slots(
-        q,
+    return (
         "s.guild_id = ? AND s.id != ? AND s.starts_at < ? AND s.ends_at > ? AND EXISTS "
         "(SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id AND c.user_id = ?)",
         (slot.guild_id, slot.id, to_ts(max(week_end, slot.ends_at + rest)),
          to_ts(min(week_start, slot.starts_at - rest)), user_id),
     )  # fmt: skip
+
+
+def _judge_others(settings: GuildSettings, slot: Slot, others: list[Slot]) -> None:
+    week_start, week_end = week_bounds(slot.starts_at, ZoneInfo(settings.timezone))
+    rest = timedelta(hours=settings.min_rest_hours)
     for other in others:
         if other.starts_at < slot.ends_at and other.ends_at > slot.starts_at:
             raise UserFacingError(
@@ -111,27 +145,64 @@ async def check_fit(
             )
 
 
+# Inside the claim transaction, one query answers every check before "is it full" (so a race
+# loser costs one query): the slot, its count, whether this supporter holds it, their training.
+_CLAIM_FIRST = (
+    "SELECT s.starts_at, r.needed, r.requires_training, "
+    "(SELECT COUNT(*) FROM rota_claims c WHERE c.slot_id = s.id) AS taken, "
+    "EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id AND c.user_id = :user) AS mine, "
+    "t.user_id IS NOT NULL AS trained, t.expires_at "
+    "FROM rota_slots s JOIN rotas r ON r.id = s.rota_id "
+    "LEFT JOIN rota_training t ON t.guild_id = s.guild_id AND t.user_id = :user "
+    "WHERE s.guild_id = :guild AND s.id = :slot"
+)
+_CLAIM_INSERT = (
+    "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) "
+    "SELECT ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?) < ? "
+    "RETURNING id"
+)
+
+
 async def claim_slot(
     db: Database, settings: GuildSettings, guild_id: int, slot_id: int, user_id: int,
     now: datetime, *, is_supporter: bool,
 ) -> Shift:  # fmt: skip
     if not is_supporter:
         raise UserFacingError(NOT_SUPPORTER)
-    seen = await get_slot(db, guild_id, slot_id)
-    was_open = seen.open_places > 0
-    async with db.transaction() as tx:
-        slot = await get_slot(tx, guild_id, slot_id)
-        await check_fit(tx, settings, slot, user_id, now, was_open=was_open)
-        rows = await tx.fetchall(
-            "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) "
-            "SELECT ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?) < ? "
-            "RETURNING id",
-            (guild_id, slot_id, user_id, to_ts(now), slot_id, slot.needed),
-        )
+    # Whether the member saw a free place before queueing for the writer: losing the race then
+    # reads "someone just took it", not "already full". One committed read, off the write lock.
+    seen_open = await db.fetchval(
+        "SELECT r.needed > (SELECT COUNT(*) FROM rota_claims c WHERE c.slot_id = s.id) "
+        "FROM rota_slots s JOIN rotas r ON r.id = s.rota_id WHERE s.guild_id = ? AND s.id = ?",
+        (guild_id, slot_id),
+    )
+    if seen_open is None:
+        raise no_slot(slot_id)
+
+    def claim(conn: sqlite3.Connection) -> Shift:
+        key = {"guild": guild_id, "slot": slot_id, "user": user_id}
+        first = conn.execute(_CLAIM_FIRST, key).fetchone()
+        if first is None:
+            raise no_slot(slot_id)
+        starts_at = from_ts(first["starts_at"])
+        if first["requires_training"]:
+            _judge_training(bool(first["trained"]), first["expires_at"], starts_at, now)
+        _judge_place(
+            starts_at, first["needed"], first["taken"], bool(first["mine"]), now,
+            taking_swap=False, was_open=bool(seen_open),
+        )  # fmt: skip
+        (slot,) = load_slots_sync(conn, "s.id = ?", (slot_id,))
+        others = load_slots_sync(conn, *_others_filter(settings, slot, user_id))
+        _judge_others(settings, slot, others)
+        rows = conn.execute(
+            _CLAIM_INSERT, (guild_id, slot_id, user_id, to_ts(now), slot_id, slot.needed)
+        ).fetchall()  # read RETURNING to the end before COMMIT
         if not rows:
             raise UserFacingError(LAST_PLACE_TAKEN)
-    slot.claimers.append(user_id)
-    return Shift(claim_id=rows[0]["id"], user_id=user_id, slot=slot)
+        slot.claimers.append(user_id)
+        return Shift(claim_id=rows[0]["id"], user_id=user_id, slot=slot)
+
+    return await db.run_transaction(claim)
 
 
 async def _own_claim(q: Reader, guild_id: int, slot_id: int, user_id: int) -> int:

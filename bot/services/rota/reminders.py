@@ -34,16 +34,11 @@ async def schedule_claim_timers(
         if due <= now:
             continue
         later = hours[index + 1] if index + 1 < len(hours) else None
-        await timers.schedule(
-            slot.guild_id,
-            REMINDER,
-            f"claim:{shift.claim_id}:{hour}",
-            due,
-            {"hours": hour, "next_hours": later},
-        )
-        scheduled.append(due)
-    await timers.schedule(slot.guild_id, DEBRIEF, f"claim:{shift.claim_id}", slot.ends_at)
-    return [*scheduled, slot.ends_at]
+        payload = {"hours": hour, "next_hours": later}
+        scheduled.append((REMINDER, f"claim:{shift.claim_id}:{hour}", due, payload))
+    scheduled.append((DEBRIEF, f"claim:{shift.claim_id}", slot.ends_at, None))
+    await timers.schedule_many(slot.guild_id, scheduled)
+    return [due for _, _, due, _ in scheduled]
 
 
 async def cancel_claim_timers(timers: TimerService, claim_id: int) -> None:

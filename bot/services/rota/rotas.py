@@ -48,12 +48,39 @@ async def load_slots(
     q: Reader, where: str, params: Sequence[Any], *, limit: int = 500
 ) -> list[Slot]:
     """Slots matching `where` (on alias `s`), ordered by start, with who has claimed each."""
-    rows = await q.fetchall(
-        f"{SLOT_SELECT} WHERE {where} ORDER BY s.starts_at, s.id LIMIT {int(limit)}", params
-    )
+    rows = await q.fetchall(_slots_sql(where, limit), params)
     if not rows:
         return []
-    slots = {
+    slots = _slots_from(rows)
+    claims = await q.fetchall(_claims_sql(slots), list(slots))
+    return _with_claims(slots, claims)
+
+
+def load_slots_sync(
+    conn: sqlite3.Connection, where: str, params: Sequence[Any], *, limit: int = 500
+) -> list[Slot]:
+    """`load_slots` inside a one-hop transaction (`Database.run_transaction`)."""
+    rows = conn.execute(_slots_sql(where, limit), params).fetchall()
+    if not rows:
+        return []
+    slots = _slots_from(rows)
+    return _with_claims(slots, conn.execute(_claims_sql(slots), list(slots)).fetchall())
+
+
+def _slots_sql(where: str, limit: int) -> str:
+    return f"{SLOT_SELECT} WHERE {where} ORDER BY s.starts_at, s.id LIMIT {int(limit)}"
+
+
+def _claims_sql(slots: dict[int, Slot]) -> str:
+    marks = ",".join("?" * len(slots))
+    return (
+        f"SELECT slot_id, user_id, swap_offered_at FROM rota_claims WHERE slot_id IN ({marks}) "
+        "ORDER BY claimed_at, id"
+    )
+
+
+def _slots_from(rows: list[sqlite3.Row]) -> dict[int, Slot]:
+    return {
         row["id"]: Slot(
             id=row["id"],
             guild_id=row["guild_id"],
@@ -65,12 +92,9 @@ async def load_slots(
         )
         for row in rows
     }
-    marks = ",".join("?" * len(slots))
-    claims = await q.fetchall(
-        f"SELECT slot_id, user_id, swap_offered_at FROM rota_claims WHERE slot_id IN ({marks}) "
-        "ORDER BY claimed_at, id",
-        list(slots),
-    )
+
+
+def _with_claims(slots: dict[int, Slot], claims: list[sqlite3.Row]) -> list[Slot]:
     for claim in claims:
         slot = slots[claim["slot_id"]]
         slot.claimers.append(claim["user_id"])
@@ -87,11 +111,15 @@ async def find_slot(q: Reader, guild_id: int, slot_id: int) -> Slot | None:
 async def get_slot(q: Reader, guild_id: int, slot_id: int) -> Slot:
     found = await find_slot(q, guild_id, slot_id)
     if found is None:
-        raise UserFacingError(
-            f"There's no slot #{slot_id} on this server (it may have been removed). "
-            "`/rota view` shows the current slots."
-        )
+        raise no_slot(slot_id)
     return found
+
+
+def no_slot(slot_id: int) -> UserFacingError:
+    return UserFacingError(
+        f"There's no slot #{slot_id} on this server (it may have been removed). "
+        "`/rota view` shows the current slots."
+    )
 
 
 async def find_group_id(db: Database, guild_id: int, name: str) -> int:
