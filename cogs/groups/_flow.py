@@ -103,8 +103,7 @@ class GroupFlow(commands.Cog):
             if step is not None:
                 await self._show(interaction, step.content, embed=step.embed, view=step.view)
                 return
-        await self._defer(interaction)
-        result = await self.members.join(guild.id, group_id, user_id)
+        result = await self.members.join(guild.id, group_id, user_id)  # one fast write
         if result.status == "waitlisted":
             await self._show(
                 interaction,
@@ -114,6 +113,9 @@ class GroupFlow(commands.Cog):
             )
             await self.refresh_panels(guild.id)
             return
+        # Only the role grant calls Discord before the answer: acknowledge first, so a slow
+        # response there never costs the member their interaction.
+        await self._defer(interaction)
         failure = await change_role(
             self.bot, guild, user_id, group.role_id, add=True, reason=f"joined group {group.id}"
         )
