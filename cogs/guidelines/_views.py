@@ -80,9 +80,6 @@ class AgreeButton(
 
     @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await self._agree(interaction)
-
-    async def _agree(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
         guild = guild_of(interaction)
         group_id = group_of(self.scope_id)
@@ -135,9 +132,6 @@ class GateAgreeButton(
 
     @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await self._agree(interaction)
-
-    async def _agree(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
         guild = guild_of(interaction)
         group_id = group_of(self.scope_id)

@@ -138,9 +138,6 @@ class RoleChoice(
     @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
-        await self.act(interaction)
-
-    async def act(self, interaction: discord.Interaction) -> None:
         role = self.item.values[0]
         if role.is_default() or role.managed:
             raise UserFacingError(
@@ -177,9 +174,6 @@ class ChannelChoice(
     @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
-        await self.act(interaction)
-
-    async def act(self, interaction: discord.Interaction) -> None:
         channel = self.item.values[0]
         await change(interaction, 2, CHANNEL_KEYS[self.kind], channel.id, f"<#{channel.id}>")
 
@@ -215,9 +209,6 @@ class SetupButton(
     @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
-        await self.act(interaction)
-
-    async def act(self, interaction: discord.Interaction) -> None:
         if self.action == "tz":
             current = (await hearth(interaction).settings.get(guild_of(interaction).id)).timezone
             await interaction.response.send_modal(TimezoneModal(current))
