@@ -55,7 +55,8 @@ class Dispatcher:
         self._run_lock = asyncio.Lock()
         self._armed_for: datetime | None = None
         self._rearm_tasks: set[asyncio.Task[None]] = set()
-        self._waking: set[asyncio.Task[object]] = set()
+        self._runner: asyncio.Task[None] | None = None
+        self._wake_again = False
 
     # --- registration ------------------------------------------------------------------------
     def register_timer(self, kind: str, handler: TimerHandler) -> None:
@@ -87,7 +88,9 @@ class Dispatcher:
         # A wake-up APScheduler already handed to the loop starts, sees we are stopping and
         # returns; one cancelled before starting would be logged by APScheduler as a failure.
         await asyncio.sleep(0)
-        pending = self._rearm_tasks | self._waking
+        pending: set[asyncio.Task[None]] = set(self._rearm_tasks)
+        if self._runner is not None and not self._runner.done():
+            pending.add(self._runner)
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         async with self._run_lock:  # let a dispatch in progress finish its claims
@@ -138,21 +141,27 @@ class Dispatcher:
         task.add_done_callback(_log_task_failure)
 
     async def _wake(self) -> None:
+        """APScheduler's job: hand the work to one runner task and return at once.
+
+        A wake-up that arrives while a run is still going would otherwise be skipped by
+        APScheduler as an overlapping instance, and with it the only armed job: lost work.
+        """
         if self._aps is None:  # shutting down
             return
-        task = asyncio.current_task()
-        if task is not None:
-            self._waking.add(task)
-        try:
-            await self.run_due()
-        except Exception:
-            if self._aps is None:  # the database closed under us during shutdown
-                return
-            log.exception("dispatcher run failed; re-arming")
-            await self.rearm()
-        finally:
-            if task is not None:
-                self._waking.discard(task)
+        self._wake_again = True
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.get_running_loop().create_task(self._run_until_idle())
+
+    async def _run_until_idle(self) -> None:
+        while self._wake_again and self._aps is not None:
+            self._wake_again = False
+            try:
+                await self.run_due()
+            except Exception:
+                if self._aps is None:  # the database closed under us during shutdown
+                    return
+                log.exception("dispatcher run failed; re-arming")
+                await self.rearm()
 
     # --- running -----------------------------------------------------------------------------
     async def run_due(self) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 
 from bot.clock import FakeClock
 from bot.db import Database
@@ -165,3 +168,45 @@ async def test_schedule_many_upserts_like_schedule_in_one_write(store: Database)
     assert set(found) == {("remind", "a"), ("debrief", "b")}
     assert found["remind", "a"].due_at == soon and found["remind", "a"].payload == {"n": 1}
     assert found["debrief", "b"].payload == {}
+
+
+async def test_a_wake_up_during_a_run_is_not_skipped_or_lost(
+    store: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """New work poked while a run is in progress still fires, without APScheduler skipping it."""
+    clock = FakeClock(datetime.now(UTC))
+    timers = TimerService(store)
+    dispatcher = Dispatcher(clock, timers)
+    started, release, all_fired = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    fired: list[str] = []
+
+    async def handler(timer: Timer, now: datetime) -> None:
+        if timer.ref == "slow":
+            started.set()
+            await release.wait()
+        fired.append(timer.ref)
+        if len(fired) == 6:
+            all_fired.set()
+
+    dispatcher.register_timer("k", handler)
+    await timers.schedule(1, "k", "slow", clock.now())
+    await dispatcher.start()
+    assert dispatcher._aps is not None
+    handled = asyncio.Event()
+    dispatcher._aps.add_listener(
+        lambda event: handled.set(), EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="apscheduler"):
+            await asyncio.wait_for(started.wait(), timeout=5)
+            for n in range(5):  # each new timer re-arms the wake job while the run is busy
+                await timers.schedule(1, "k", f"new{n}", clock.now())
+                handled.clear()
+                dispatcher.poke()
+                await asyncio.wait_for(handled.wait(), timeout=5)
+            release.set()
+            await asyncio.wait_for(all_fired.wait(), timeout=5)
+        assert sorted(fired) == ["new0", "new1", "new2", "new3", "new4", "slow"]
+        assert "maximum number of running instances" not in caplog.text
+    finally:
+        await dispatcher.shutdown()
