@@ -126,7 +126,9 @@ class Dispatcher:
             # A late wake-up must still run: APScheduler's default 1 s grace silently drops it.
             misfire_grace_time=None,
             coalesce=True,
-            max_instances=1,
+            # `_wake` only sets a flag for the one runner, so overlapping fires are harmless; two
+            # can land in one loop turn at start-up, before the first has begun.
+            max_instances=8,
         )
 
     def poke(self, due_at: datetime | None = None) -> None:
