@@ -1,6 +1,7 @@
 """Sections 1 and 2: per-interaction overhead against a bare discord.py bot, and contention.
 
-Both bots run, one after the other, on the same fake server in the same process. Each stream is
+Both bots run, one after the other, on the same fake server, each in its own process as in
+production (`bench.botproc`); the fake and the traffic stay in this one. Each stream is
 open-loop at a steady rate (an interaction is dispatched every 1/rate s whether or not earlier
 ones were answered), so a bot slower than the offered load shows up as queueing in p99 rather
 than as a politely reduced rate.
@@ -15,14 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.botproc import BotProcess, bot_process
 from bench.common import Table, median, percentile, verdict
 from bench.world import (
     BareBotDriver,
     add_people,
-    hearth_driver,
     latencies_ms,
     paced,
-    running,
     started_fake,
     throughput,
 )
@@ -78,13 +78,14 @@ async def _rounds(
     return Stream("", sent)
 
 
-async def _prepare_hearth(harness: Harness, people: list[FakeMember]) -> tuple[list[int], Any]:
+async def _prepare_hearth(
+    harness: Harness, bot: BotProcess, people: list[FakeMember]
+) -> tuple[list[int], Any]:
     """Roles, one big group, a rota (far-future slots to claim, a full week to view), and a
-    posted check-in prompt to answer — set up through the services and slash commands."""
-    bot: Any = harness.bot
-    await bot.settings.update(
-        harness.guild.id,
-        None,
+    posted check-in prompt to answer — set up through the settings and slash commands."""
+    await bot.call(
+        "configure",
+        guild_id=harness.guild.id,
         coordinator_role_id=harness.coordinator_role.id,
         supporter_role_id=harness.supporter_role.id,
         alerts_channel_id=harness.alerts.id,
@@ -96,34 +97,38 @@ async def _prepare_hearth(harness: Harness, people: list[FakeMember]) -> tuple[l
                   needed=20, training_required=False)  # fmt: skip
     await _expect(harness, coordinator, "rota slots add", "Added", rota="Bench duty",
                   start="2026-04-06 19:00", duration="2h", repeat_weeks=CLAIM_SLOTS)  # fmt: skip
-    claim_ids = await bot.db.fetchall(
-        "SELECT id FROM rota_slots WHERE starts_at >= ? ORDER BY starts_at",
-        (int(datetime(2026, 4, 1, tzinfo=UTC).timestamp()),),
+    april = int(datetime(2026, 4, 1, tzinfo=UTC).timestamp())
+    claim_ids = await bot.query(
+        "SELECT id FROM rota_slots WHERE starts_at >= ? ORDER BY starts_at", april
     )
     for day in range(3, 9):  # the week being viewed: three shifts a day, 1–3 people on each
         for hour in ("08:00", "14:00", "20:00"):
             await _expect(harness, coordinator, "rota slots add", "Added", rota="Bench duty",
                           start=f"2026-03-0{day} {hour}", duration="4h")  # fmt: skip
-    week = await bot.db.fetchall(
-        "SELECT id FROM rota_slots WHERE starts_at < ? ORDER BY starts_at",
-        (int(datetime(2026, 4, 1, tzinfo=UTC).timestamp()),),
+    week = await bot.query(
+        "SELECT id FROM rota_slots WHERE starts_at < ? ORDER BY starts_at", april
     )
-    for index, row in enumerate(week):
+    for index, (slot_id,) in enumerate(week):
         for person in people[index * 3 : index * 3 + 1 + index % 3]:  # rest rules: 1 each
-            await _expect(harness, person, "rota claim", "You're on", slot=str(row["id"]))
+            await _expect(harness, person, "rota claim", "You're on", slot=str(slot_id))
     await _expect(harness, coordinator, "checkin schedule add", "is set", channel=harness.general,
                   prompt="How has your week been?", days="mon", time="19:00",
                   timezone="UTC")  # fmt: skip
-    harness.clock.set(CHECKIN_TIME)
-    await bot.dispatcher.run_due()
+    await bot.call("run_due", at=CHECKIN_TIME.isoformat())
     prompts = [m for m in harness.fake.channel_messages(harness.general) if "Check-in" in m.content]
     if len(prompts) != 1:
         raise RuntimeError(f"expected one check-in prompt, found {len(prompts)}")
-    return [row["id"] for row in claim_ids], prompts[0]
+    return [slot_id for (slot_id,) in claim_ids], prompts[0]
 
 
-async def _hearth_streams(harness: Harness, people: list[FakeMember], count: int) -> list[Stream]:
-    slot_ids, prompt = await _prepare_hearth(harness, people)
+STREAM_NAMES = ("/group join", "/rota claim", "check-in mood button", "/rota view")
+
+
+async def _hearth_block(
+    harness: Harness, bot: BotProcess, people: list[FakeMember], count: int,
+    slot_ids: list[int], prompt: Any,
+) -> list[list[FakeInteraction]]:  # fmt: skip
+    """`count` of each measured interaction, in the order of `STREAM_NAMES`."""
     actions, general = harness.fake.actions, harness.general
     per_slot = len(people) // len(slot_ids)
 
@@ -150,14 +155,7 @@ async def _hearth_streams(harness: Harness, people: list[FakeMember], count: int
             lambda p, i: actions.slash(p, general, "rota view", {"rota": "Bench duty"}),
         ),
     ]  # fmt: skip
-    for stream, name in zip(
-        streams,
-        ("/group join", "/rota claim", "check-in mood button", "/rota view"),
-        strict=True,
-    ):
-        stream.name = name
-    await _check_answers(harness, streams)
-    return streams
+    return [stream.sent for stream in streams]
 
 
 async def _check_answers(harness: Harness, streams: list[Stream]) -> None:
@@ -170,15 +168,14 @@ async def _check_answers(harness: Harness, streams: list[Stream]) -> None:
                 raise RuntimeError(f"{stream.name} answered with an error: {text!r}")
 
 
-async def _contention(harness: Harness, table: Table) -> None:
+async def _contention(harness: Harness, bot: BotProcess, table: Table) -> None:
     """100 people at the same instant for the last place on a slot, and in a group."""
     coordinator, fake = harness.coordinator, harness.fake
-    bot: Any = harness.bot
     await _expect(harness, coordinator, "rota create", "Created the rota", name="Race duty",
                   needed=1, training_required=False)  # fmt: skip
     await _expect(harness, coordinator, "rota slots add", "Added", rota="Race duty",
                   start="2026-05-04 19:00", duration="2h")  # fmt: skip
-    slot_id = await bot.db.fetchval(
+    ((slot_id,),) = await bot.query(
         "SELECT s.id FROM rota_slots s JOIN rotas r ON r.id = s.rota_id WHERE r.name = 'Race duty'"
     )
     await _expect(harness, coordinator, "group create", "Created", name="Race circle",
@@ -197,10 +194,8 @@ async def _contention(harness: Harness, table: Table) -> None:
 
     claim_texts, claim_ms = await race("rota claim", slot=str(slot_id))
     join_texts, join_ms = await race("group join", name="Race circle")
-    claimed = await bot.db.fetchval(
-        "SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?", (slot_id,)
-    )
-    members = await bot.db.fetchval(
+    ((claimed,),) = await bot.query("SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?", slot_id)
+    ((members,),) = await bot.query(
         "SELECT COUNT(*) FROM group_members m JOIN groups g ON g.id = m.group_id "
         "WHERE g.name = 'Race circle'"
     )
@@ -230,45 +225,52 @@ async def _contention(harness: Harness, table: Table) -> None:
 
 
 async def run(table: Table, quick: bool, sections: set[str]) -> None:
-    count = 200 if quick else 2000
-    clock = FakeClock()
+    """The bare bot and Hearth take turns, block by block (a fresh process each turn), so a
+    noisy neighbour slowing the machine for a while slows both sides of the ratio alike."""
+    blocks, per_block = (1, 200) if quick else (5, 400)
     errors = ErrorWatch()
     errors.install()
     try:
-        async with started_fake(clock) as fake:
-            harness = Harness(fake, BareBotDriver(), errors)
+        async with started_fake(FakeClock()) as fake:
+            harness = Harness(fake, BareBotDriver(), errors)  # acts as people; bots run apart
             harness.build_standard_server()
             guild = harness.guild
             people = add_people(guild, "p", PEOPLE, [harness.supporter_role])
-            bare: Stream | None = None
-            if "interactions" in sections:
-                async with running(fake, BareBotDriver(), errors, clock, guild) as bare_harness:
-                    bare = await _rounds(
-                        bare_harness, count, people,
-                        lambda p, i: fake.actions.slash(p, guild.channel("general"), "ping", {}),
-                    )  # fmt: skip
+            bare = Stream(f"bare bot /ping at {RATE:.0f}/s", [])
+            streams = [Stream(name, []) for name in STREAM_NAMES]
             with tempfile.TemporaryDirectory() as tmp:
-                driver = hearth_driver(Path(tmp) / "hearth.db", clock)
-                async with running(fake, driver, errors, clock, guild) as hearth:
-                    _copy_server(harness, hearth)
-                    if bare is not None:
-                        _report(table, bare, await _hearth_streams(hearth, people, count))
-                    if "contention" in sections:
-                        await _contention(hearth, table)
+                db = Path(tmp) / "hearth.db"
+                prepared: tuple[list[int], Any] | None = None
+                for _ in range(blocks if "interactions" in sections else 0):
+                    async with bot_process("bare", fake):
+                        ping = await _rounds(
+                            harness, per_block, people,
+                            lambda p, i: fake.actions.slash(p, harness.general, "ping", {}),
+                        )  # fmt: skip
+                        bare.sent += ping.sent
+                    async with bot_process("hearth", fake, db) as hearth:
+                        if prepared is None:
+                            prepared = await _prepare_hearth(harness, hearth, people)
+                        sent = await _hearth_block(harness, hearth, people, per_block, *prepared)
+                        for stream, more in zip(streams, sent, strict=True):
+                            stream.sent += more
+                if "interactions" in sections:
+                    await _check_answers(harness, streams)
+                    _report(table, bare, streams)
+                if "contention" in sections:
+                    async with bot_process("hearth", fake, db) as hearth:
+                        await _contention(harness, hearth, table)
+        problems = errors.problems()
+        if problems:
+            raise RuntimeError("the benchmark run was not clean:\n" + "\n".join(problems[:5]))
     finally:
         errors.uninstall()
-
-
-def _copy_server(source: Harness, target: Harness) -> None:
-    for name in ("coordinator_role", "supporter_role", "general", "channel", "alerts", "log",
-                 "owner", "coordinator", "supporter", "member"):  # fmt: skip
-        setattr(target, name, getattr(source, name))
 
 
 def _report(table: Table, bare: Stream, streams: list[Stream]) -> None:
     table.add(
         "1 interactions",
-        f"bare bot /ping at {RATE:.0f}/s: median / p99 ({len(bare.sent)} sent)",
+        f"{bare.name}: median / p99 ({len(bare.sent)} sent, in turns with Hearth)",
         "",
         f"{bare.median:.2f} / {bare.p99:.2f} ms",
     )

@@ -138,6 +138,7 @@ class HearthBot(commands.Bot):
         applied = await self.db.migrate()
         if applied:
             log.info("database migrated: %s", ", ".join(applied))
+        await self.notices.load()
         if self._run_scheduler:  # `python -m bot sync` only needs the command tree
             await self.dispatcher.start()
         for name in self._extensions:

@@ -139,9 +139,11 @@ async def deliver_notices(interaction: discord.Interaction) -> None:
     }:
         return
     bot = hearth(interaction)
-    if not await bot.notices.has_pending(interaction.user.id):
+    if not bot.notices.may_have_pending(interaction.user.id):
         return
     notices = await bot.notices.take(interaction.user.id)
+    if not notices:
+        return
     text = "\n\n".join(notices)
     intro = "While I couldn't reach you by DM:\n\n"
     try:

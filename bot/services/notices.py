@@ -7,25 +7,34 @@ from bot.db import Database, to_ts
 
 
 class NoticeService:
+    """Every interaction asks whether its member has held notices, and almost nobody has: the
+    answer comes from an in-memory set of who *may* have some, loaded once at start-up, so the
+    common case costs no database round trip. Rows are only ever added through `hold`; anything
+    that deletes rows elsewhere (a member erasing their data) leaves at most a stale entry,
+    which the next `take` clears."""
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._maybe_pending: set[int] = set()
+
+    async def load(self) -> None:
+        rows = await self._db.fetchall("SELECT DISTINCT user_id FROM pending_notices")
+        self._maybe_pending = {row["user_id"] for row in rows}
 
     async def hold(self, guild_id: int, user_id: int, text: str) -> None:
         await self._db.execute(
             "INSERT INTO pending_notices (guild_id, user_id, text, created_at) VALUES (?, ?, ?, ?)",
             (guild_id, user_id, text, to_ts(self._clock.now())),
         )
+        self._maybe_pending.add(user_id)
 
-    async def has_pending(self, user_id: int) -> bool:
-        return bool(
-            await self._db.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM pending_notices WHERE user_id = ?)", (user_id,)
-            )
-        )
+    def may_have_pending(self, user_id: int) -> bool:
+        return user_id in self._maybe_pending
 
     async def take(self, user_id: int) -> list[str]:
         """Remove and return a member's held notices, oldest first, so each is shown once."""
+        self._maybe_pending.discard(user_id)
         rows = await self._db.write_fetchall(
             "DELETE FROM pending_notices WHERE user_id = ? RETURNING id, text", (user_id,)
         )

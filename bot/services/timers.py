@@ -8,6 +8,7 @@ Deleting before handling means a timer fires at most once, even if the process d
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -17,11 +18,37 @@ from pydantic import BaseModel
 from bot.db import Database, from_ts, to_ts
 
 CLAIM_BATCH = 500
+_DELETE_PREFIX = "DELETE FROM timers WHERE kind = ? AND ref LIKE ? ESCAPE '\\'"
 _UPSERT = (
     "INSERT INTO timers (guild_id, kind, ref, due_at, payload) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, "
     "payload = excluded.payload, guild_id = excluded.guild_id"
 )
+
+
+TimerSpec = tuple[str, str, datetime, dict[str, Any] | None]  # kind, ref, due_at, payload
+
+
+def schedule_in(conn: sqlite3.Connection, guild_id: int, timers: Iterable[TimerSpec]) -> None:
+    """`TimerService.schedule_many` inside a caller's transaction, so a change and the timers
+    that follow from it are committed together or not at all."""
+    rows = [
+        (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {}))
+        for kind, ref, due_at, payload in timers
+    ]
+    conn.executemany(_UPSERT, rows)
+
+
+def cancel_in(conn: sqlite3.Connection, kind: str, ref: str) -> None:
+    conn.execute("DELETE FROM timers WHERE kind = ? AND ref = ?", (kind, ref))
+
+
+def cancel_prefix_in(conn: sqlite3.Connection, kind: str, ref_prefix: str) -> None:
+    conn.execute(_DELETE_PREFIX, (kind, _like_prefix(ref_prefix)))
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class Timer(BaseModel):
@@ -61,25 +88,17 @@ class TimerService:
             _UPSERT, (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {}))
         )
 
-    async def schedule_many(
-        self, guild_id: int, timers: Iterable[tuple[str, str, datetime, dict[str, Any] | None]]
-    ) -> None:
+    async def schedule_many(self, guild_id: int, timers: Iterable[TimerSpec]) -> None:
         """`schedule` for several (kind, ref, due_at, payload) at once, in one write."""
-        rows = [
-            (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {}))
-            for kind, ref, due_at, payload in timers
-        ]
-        await self._db.run_transaction(lambda conn: conn.executemany(_UPSERT, rows).rowcount)
+        specs = list(timers)
+        await self._db.run_transaction(lambda conn: schedule_in(conn, guild_id, specs))
 
     async def cancel(self, kind: str, ref: str) -> int:
         return await self._db.execute("DELETE FROM timers WHERE kind = ? AND ref = ?", (kind, ref))
 
     async def cancel_prefix(self, kind: str, ref_prefix: str) -> int:
         """Cancel every timer of a kind whose ref starts with a prefix (e.g. all of one claim's)."""
-        escaped = ref_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return await self._db.execute(
-            "DELETE FROM timers WHERE kind = ? AND ref LIKE ? ESCAPE '\\'", (kind, escaped + "%")
-        )
+        return await self._db.execute(_DELETE_PREFIX, (kind, _like_prefix(ref_prefix)))
 
     async def pending(self, kind: str | None = None, guild_id: int | None = None) -> list[Timer]:
         sql = "SELECT * FROM timers WHERE 1 = 1"

@@ -8,7 +8,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services import rota as service
-from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER, cancel_claim_timers
+from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER
 from cogs.rota import _admin, _member  # noqa: F401  (registers the subcommands on the group)
 from cogs.rota._common import rota
 from cogs.rota._timers import RotaTimers
@@ -53,7 +53,6 @@ class Rota(commands.Cog):
                 )
             except UserFacingError:
                 continue  # released meanwhile
-            await cancel_claim_timers(self.bot.timers, released.claim_id)
             freed.append(released.slot)
         guild = self.bot.get_guild(payload.guild_id)
         if not freed or guild is None:

@@ -10,7 +10,6 @@ from discord import app_commands
 
 from bot.errors import NotSetUpError, UserFacingError
 from bot.services import rota as service
-from bot.services.rota.reminders import schedule_claim_timers
 from cogs._ui import hearth
 
 if TYPE_CHECKING:
@@ -134,8 +133,8 @@ async def claim_for(interaction: discord.Interaction, slot_id: int) -> str:
         bot.db, settings, guild_id, slot_id, interaction.user.id, now,
         is_supporter=await is_supporter(bot, interaction.user),
     )  # fmt: skip
-    dues = await schedule_claim_timers(bot.timers, shift, settings.reminder_hours, now)
-    bot.dispatcher.poke(min(dues))
+    if shift.first_timer_due is not None:
+        bot.dispatcher.poke(shift.first_timer_due)
     slot = shift.slot
     hours = ", ".join(f"{hour} h" for hour in settings.reminder_hours)
     return (

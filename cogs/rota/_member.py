@@ -10,7 +10,7 @@ from discord import app_commands
 
 from bot.services import rota as service
 from bot.services.rota.parsing import week_bounds
-from bot.services.rota.reminders import cancel_claim_timers, schedule_claim_timers
+from bot.services.rota.reminders import schedule_claim_timers
 from bot.tree import send_ephemeral
 from cogs._ui import guild_of, hearth
 from cogs.rota._common import (
@@ -96,7 +96,6 @@ async def release(interaction: discord.Interaction, slot: str) -> None:
     released = await service.release_claim(
         bot.db, guild.id, slot_id_of(slot), interaction.user.id, bot.clock.now()
     )
-    await cancel_claim_timers(bot.timers, released.claim_id)
     freed = released.slot
     text = (
         f"You've released **{freed.rota_name}** {_t(freed.starts_at)}. Thanks for letting us know."

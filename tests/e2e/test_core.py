@@ -162,3 +162,15 @@ async def test_guilds_are_registered_and_notices_held_for_closed_dms_are_shown_l
     notice = await reply.followup(0)
     assert notice.ephemeral and "You have a place now." in notice.content
     assert await hearth.bot.notices.take(hearth.member.id) == []  # shown once only
+
+
+async def test_notices_held_before_a_restart_are_still_shown(hearth: Harness) -> None:
+    """Whether anyone has held notices is answered from memory (no query per interaction), so
+    the set must be rebuilt from the database at start-up."""
+    assert hearth.bot is not None
+    await hearth.bot.notices.hold(hearth.guild.id, hearth.member.id, "Your group has a place.")
+    await hearth.restart()
+    assert hearth.bot is not None and hearth.bot.notices.may_have_pending(hearth.member.id)
+    assert not hearth.bot.notices.may_have_pending(hearth.supporter.id)
+    reply = await hearth.slash(hearth.member, hearth.channel, "about")
+    assert "Your group has a place." in (await reply.followup(0)).content

@@ -23,8 +23,8 @@ from bot.services.rota.parsing import (
     weekly_starts,
 )
 from bot.services.rota.reminders import (
+    DEBRIEF,
     REMINDER,
-    cancel_claim_timers,
     reminder_is_stale,
     schedule_claim_timers,
 )
@@ -187,27 +187,41 @@ async def test_on_duty_and_next_shift_start(db: Database) -> None:
     assert empty_slot.claimers == []
 
 
-async def test_timers_per_claim_are_cancelled_on_release(db: Database) -> None:
+async def test_a_claim_and_its_reminders_are_committed_and_ended_together(db: Database) -> None:
+    """The reminders and debrief are written in the claim's own transaction (a crash between
+    the two can't leave a shift nobody is reminded of) and deleted in the release's."""
     timers = TimerService(db)
     (slot,) = await new_slots(db, [NOW + timedelta(hours=30)])
     await trained(db, 3)
     shift = await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 3, NOW, is_supporter=True)
-    dues = await schedule_claim_timers(timers, shift, [24, 1], NOW)
+    assert shift.first_timer_due == slot.starts_at - timedelta(hours=24)
+    assert {(t.kind, t.ref, t.due_at) for t in await timers.pending()} == {
+        (REMINDER, f"claim:{shift.claim_id}:24", slot.starts_at - timedelta(hours=24)),
+        (REMINDER, f"claim:{shift.claim_id}:1", slot.starts_at - timedelta(hours=1)),
+        (DEBRIEF, f"claim:{shift.claim_id}", slot.ends_at),
+    }
+    dues = await schedule_claim_timers(timers, shift, [24, 1], NOW)  # idempotent
     assert dues == [
         slot.starts_at - timedelta(hours=24),
         slot.starts_at - timedelta(hours=1),
         slot.ends_at,
     ]
-    assert {t.ref for t in await timers.pending(REMINDER)} == {
-        f"claim:{shift.claim_id}:24",
-        f"claim:{shift.claim_id}:1",
-    }
-    await schedule_claim_timers(timers, shift, [24, 1], NOW)  # idempotent
     assert len(await timers.pending()) == 3
     released = await rota.release_claim(db, GUILD, slot.id, 3, NOW)
     assert not released.short_notice
-    await cancel_claim_timers(timers, released.claim_id)
     assert await timers.pending() == []
+    with pytest.raises(UserFacingError, match="haven't claimed"):
+        await rota.release_claim(db, GUILD, slot.id, 3, NOW)
+
+
+async def test_a_refused_claim_schedules_nothing(db: Database) -> None:
+    (slot,) = await new_slots(db, [NOW + timedelta(hours=30)], needed=1)
+    await trained(db, 3)
+    await trained(db, 4)
+    await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 3, NOW, is_supporter=True)
+    with pytest.raises(UserFacingError):
+        await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 4, NOW, is_supporter=True)
+    assert len(await TimerService(db).pending()) == 3  # only the first supporter's
 
 
 def test_a_reminder_is_stale_once_started_or_when_a_later_one_is_due() -> None:

@@ -15,6 +15,7 @@ from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.rota.models import Released, Shift, Slot, SwapTaken
 from bot.services.rota.parsing import week_bounds
+from bot.services.rota.reminders import cancel_claim_timers_in, claim_timers
 from bot.services.rota.rotas import (
     Reader,
     get_slot,
@@ -23,6 +24,7 @@ from bot.services.rota.rotas import (
     no_slot,
 )
 from bot.services.settings import GuildSettings
+from bot.services.timers import schedule_in
 
 SHORT_NOTICE = timedelta(hours=24)
 
@@ -200,21 +202,25 @@ async def claim_slot(
         if not rows:
             raise UserFacingError(LAST_PLACE_TAKEN)
         slot.claimers.append(user_id)
-        return Shift(claim_id=rows[0]["id"], user_id=user_id, slot=slot)
+        shift = Shift(claim_id=rows[0]["id"], user_id=user_id, slot=slot)
+        timers = claim_timers(shift, settings.reminder_hours, now)
+        schedule_in(conn, guild_id, timers)
+        shift.first_timer_due = min(due for _, _, due, _ in timers)
+        return shift
 
     return await db.run_transaction(claim)
 
 
+_OWN_CLAIM = "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ? AND user_id = ?"
+NOT_YOURS = (
+    "You haven't claimed that shift, so there's nothing to change. `/rota mine` lists yours."
+)
+
+
 async def _own_claim(q: Reader, guild_id: int, slot_id: int, user_id: int) -> int:
-    claim_id = await q.fetchval(
-        "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ? AND user_id = ?",
-        (guild_id, slot_id, user_id),
-    )
+    claim_id = await q.fetchval(_OWN_CLAIM, (guild_id, slot_id, user_id))
     if claim_id is None:
-        raise UserFacingError(
-            "You haven't claimed that shift, so there's nothing to change. `/rota mine` lists "
-            "yours."
-        )
+        raise UserFacingError(NOT_YOURS)
     return int(claim_id)
 
 
@@ -229,15 +235,26 @@ def _not_started(slot: Slot, now: datetime) -> None:
 async def release_claim(
     db: Database, guild_id: int, slot_id: int, user_id: int, now: datetime
 ) -> Released:
-    slot = await get_slot(db, guild_id, slot_id)
-    claim_id = await _own_claim(db, guild_id, slot_id, user_id)
-    _not_started(slot, now)
-    if not await db.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id,)):
-        raise UserFacingError("That shift was already released.")
-    slot.claimers.remove(user_id)
-    if user_id in slot.swap_offers:
-        slot.swap_offers.remove(user_id)
-    return Released(slot=slot, claim_id=claim_id, short_notice=slot.starts_at - now < SHORT_NOTICE)
+    """End the claim and its reminders and debrief together, in one transaction."""
+
+    def release(conn: sqlite3.Connection) -> Released:
+        found = load_slots_sync(conn, "s.guild_id = ? AND s.id = ?", (guild_id, slot_id))
+        if not found:
+            raise no_slot(slot_id)
+        (slot,) = found
+        claim_id = conn.execute(_OWN_CLAIM, (guild_id, slot_id, user_id)).fetchone()
+        if claim_id is None:
+            raise UserFacingError(NOT_YOURS)
+        _not_started(slot, now)
+        conn.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id[0],))
+        cancel_claim_timers_in(conn, claim_id[0])
+        slot.claimers.remove(user_id)
+        if user_id in slot.swap_offers:
+            slot.swap_offers.remove(user_id)
+        short_notice = slot.starts_at - now < SHORT_NOTICE
+        return Released(slot=slot, claim_id=claim_id[0], short_notice=short_notice)
+
+    return await db.run_transaction(release)
 
 
 async def offer_swap(

@@ -50,6 +50,9 @@ class Shift(BaseModel):
     user_id: int
     slot: Slot
     swap_offered: bool = False
+    # Set when the claim was just made: the earliest of the reminders scheduled with it, so the
+    # caller can wake the dispatcher without another read.
+    first_timer_due: datetime | None = None
 
 
 class Released(BaseModel):

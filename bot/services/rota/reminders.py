@@ -7,10 +7,11 @@ so the new supporter inherits the remaining reminders: handlers read the claim w
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 
 from bot.services.rota.models import Shift, Slot
-from bot.services.timers import TimerService
+from bot.services.timers import TimerService, TimerSpec, cancel_in, cancel_prefix_in
 
 REMINDER = "rota.reminder"
 DEBRIEF = "rota.debrief"
@@ -19,31 +20,40 @@ COVERAGE = "rota.coverage"
 DEBRIEF_STALE = timedelta(days=2)
 
 
-async def schedule_claim_timers(
-    timers: TimerService, shift: Shift, reminder_hours: list[int], now: datetime
-) -> list[datetime]:
-    """A reminder per configured hour still ahead, and the debrief at the shift's end.
-
-    Returns the due times, so the caller can wake the dispatcher for the earliest.
-    """
+def claim_timers(shift: Shift, reminder_hours: list[int], now: datetime) -> list[TimerSpec]:
+    """A reminder per configured hour still ahead, and the debrief at the shift's end."""
     slot = shift.slot
     hours = sorted(set(reminder_hours), reverse=True)
-    scheduled = []
+    specs: list[TimerSpec] = []
     for index, hour in enumerate(hours):
         due = slot.starts_at - timedelta(hours=hour)
         if due <= now:
             continue
         later = hours[index + 1] if index + 1 < len(hours) else None
         payload = {"hours": hour, "next_hours": later}
-        scheduled.append((REMINDER, f"claim:{shift.claim_id}:{hour}", due, payload))
-    scheduled.append((DEBRIEF, f"claim:{shift.claim_id}", slot.ends_at, None))
-    await timers.schedule_many(slot.guild_id, scheduled)
-    return [due for _, _, due, _ in scheduled]
+        specs.append((REMINDER, f"claim:{shift.claim_id}:{hour}", due, payload))
+    specs.append((DEBRIEF, f"claim:{shift.claim_id}", slot.ends_at, None))
+    return specs
+
+
+async def schedule_claim_timers(
+    timers: TimerService, shift: Shift, reminder_hours: list[int], now: datetime
+) -> list[datetime]:
+    """Schedule `claim_timers`; returns the due times, so the caller can wake the dispatcher."""
+    specs = claim_timers(shift, reminder_hours, now)
+    await timers.schedule_many(shift.slot.guild_id, specs)
+    return [due for _, _, due, _ in specs]
 
 
 async def cancel_claim_timers(timers: TimerService, claim_id: int) -> None:
     await timers.cancel_prefix(REMINDER, f"claim:{claim_id}:")
     await timers.cancel(DEBRIEF, f"claim:{claim_id}")
+
+
+def cancel_claim_timers_in(conn: sqlite3.Connection, claim_id: int) -> None:
+    """`cancel_claim_timers` inside the transaction that ends the claim."""
+    cancel_prefix_in(conn, REMINDER, f"claim:{claim_id}:")
+    cancel_in(conn, DEBRIEF, f"claim:{claim_id}")
 
 
 async def schedule_coverage_check(

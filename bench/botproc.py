@@ -1,0 +1,151 @@
+"""A bot under measurement in its own process, driven over stdin/stdout by the benchmark.
+
+In production Discord is another machine: its work never competes with the bot's for a CPU or
+for the interpreter lock. Running the bot (Hearth, or the bare baseline) in a child process
+against the fake in the benchmark's process keeps that true here, so a latency figure is the
+bot's, not the bot's plus the fake's. Both bots are measured the same way.
+
+    python -m bench.botproc hearth|bare API GATEWAY TOKEN DB
+
+The child prints one JSON line when ready, then answers one JSON line per request line:
+`configure` (Hearth's server settings), `query` (read its database), `run_due` (move its clock
+and fire what is due), `stop` (close cleanly, reporting any unexpected error it logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+STOP_TIMEOUT = 60.0
+
+
+async def _serve(kind: str, api: str, gateway: str, token: str, db: str) -> None:
+    import discord
+
+    from bot.clock import FakeClock
+    from tests.harness import ErrorWatch, HearthDriver, point_discord_py_at
+
+    class Endpoint:
+        api_base, gateway_url = api, gateway
+
+    errors = ErrorWatch()
+    errors.install()
+    point_discord_py_at(Endpoint)  # type: ignore[arg-type]
+    clock = FakeClock()
+    bot: Any
+    if kind == "hearth":
+        bot = HearthDriver(Path(db), clock).build(Endpoint)  # type: ignore[arg-type]
+        ready = bot.wait_until_hearth_ready
+    else:
+        from bench.world import BareBot
+
+        bot = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]
+        ready = bot.ready.wait
+    task = asyncio.create_task(bot.start(token))
+    await asyncio.wait_for(ready(), 120)
+    _say({"ready": True})
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while line := await reader.readline():
+        request = json.loads(line)
+        op = request.pop("op")
+        if op == "stop":
+            break
+        try:
+            _say({"result": await _handle(bot, clock, op, request)})
+        except Exception as exc:  # the parent raises it with this text
+            _say({"error": f"{op}: {type(exc).__name__}: {exc}"})
+    await bot.close()
+    await task
+    _say({"problems": errors.problems()})
+
+
+async def _handle(bot: Any, clock: Any, op: str, request: dict[str, Any]) -> Any:
+    if op == "configure":
+        await bot.settings.update(request.pop("guild_id"), None, **request)
+        return None
+    if op == "query":
+        rows = await bot.db.fetchall(request["sql"], request.get("params", ()))
+        return [list(row) for row in rows]
+    if op == "run_due":
+        clock.set(datetime.fromisoformat(request["at"]))
+        await bot.dispatcher.run_due()
+        return None
+    raise ValueError(f"unknown request {op!r}")
+
+
+def _say(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+class BotProcess:
+    """The parent's handle on one child bot."""
+
+    def __init__(self, process: asyncio.subprocess.Process, kind: str) -> None:
+        self._process = process
+        self.kind = kind
+
+    async def _read(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        line = await self._process.stdout.readline()
+        if not line:
+            code = await self._process.wait()
+            raise RuntimeError(f"the {self.kind} bot process exited (code {code})")
+        return json.loads(line)
+
+    async def call(self, op: str, **arguments: Any) -> Any:
+        assert self._process.stdin is not None
+        self._process.stdin.write((json.dumps({"op": op, **arguments}) + "\n").encode())
+        answer = await self._read()
+        if "error" in answer:
+            raise RuntimeError(f"the {self.kind} bot refused {answer['error']}")
+        return answer["result"]
+
+    async def query(self, sql: str, *params: Any) -> list[list[Any]]:
+        return await self.call("query", sql=sql, params=list(params))
+
+    async def stop(self) -> list[str]:
+        assert self._process.stdin is not None
+        self._process.stdin.write(b'{"op": "stop"}\n')
+        answer = await asyncio.wait_for(self._read(), STOP_TIMEOUT)
+        await self._process.wait()
+        return list(answer.get("problems", []))
+
+
+@asynccontextmanager
+async def bot_process(kind: str, fake: Any, db: Path | None = None) -> AsyncIterator[BotProcess]:
+    """A started child bot; fails loudly if it logged an unexpected error meanwhile."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.botproc", kind, fake.api_base, fake.gateway_url,
+        fake.token, str(db or ""), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    handle = BotProcess(process, kind)
+    try:
+        if not (await asyncio.wait_for(handle._read(), 180)).get("ready"):
+            raise RuntimeError(f"the {kind} bot did not start")
+        yield handle
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise
+    problems = await handle.stop()
+    if problems:
+        raise RuntimeError(f"the {kind} bot's run was not clean:\n" + "\n".join(problems[:5]))
+
+
+if __name__ == "__main__":
+    from bench.world import quiet_logs
+
+    quiet_logs()
+    asyncio.run(_serve(*sys.argv[1:6]))
