@@ -50,6 +50,10 @@ async def _serve(kind: str, api: str, gateway: str, token: str, db: str) -> None
         ready = bot.ready.wait
     task = asyncio.create_task(bot.start(token))
     await asyncio.wait_for(ready(), 120)
+    if kind == "hearth":
+        # In production the bare bot would be another application; here both share the fake's
+        # one, and the bare bot's turn replaced Hearth's commands with its own.
+        await bot.sync_commands_if_changed(force=True)
     _say({"ready": True})
 
     loop = asyncio.get_running_loop()

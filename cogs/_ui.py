@@ -116,13 +116,25 @@ def routed_errors(callback: InteractionCallback) -> InteractionCallback:
     return wrapper
 
 
-class HearthView(discord.ui.View):
-    """A view whose failures go through the one error handler instead of the log only."""
+class DynamicView(discord.ui.View):
+    """A message's components, every one a `DynamicItem`.
 
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
-    ) -> None:
-        await report_error(interaction, error)
+    Presses are routed by custom_id to the item classes registered at start-up (so they work
+    after a restart), never to this object, and errors by `routed_errors`. It is therefore
+    finished from birth, and discord.py does not keep it: an unfinished view on a private reply
+    is held with a 15-minute timer task, one per reply, which at a busy server's rate is
+    hundreds of thousands of objects for the garbage collector to walk while members wait.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+        self.stop()
+
+    def add_item(self, item: discord.ui.Item[Any]) -> DynamicView:
+        if not isinstance(item, discord.ui.DynamicItem):
+            raise TypeError(f"{type(item).__name__} is not a DynamicItem; it would never fire")
+        super().add_item(item)
+        return self
 
 
 class HearthModal(discord.ui.Modal):
@@ -164,8 +176,8 @@ def guild_of(interaction: discord.Interaction) -> discord.Guild:
 
 __all__ = [
     "CoordinatorGroup",
+    "DynamicView",
     "HearthModal",
-    "HearthView",
     "coordinator_only",
     "deliver_notices",
     "guild_of",

@@ -19,7 +19,7 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.mydata import DeleteReport, KindCount, MyDataService, last_export_name
 from bot.tree import NO_MENTIONS
-from cogs._ui import hearth, routed_errors
+from cogs._ui import DynamicView, hearth, routed_errors
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class MyData(commands.Cog):
     @mydata.command(name="delete", description="Delete your data (asks you first)")
     async def delete(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id
-        view = discord.ui.View(timeout=None)
+        view = DynamicView()
         view.add_item(ConfirmDelete(interaction.user.id, guild_id or 0))
         await interaction.response.send_message(
             f"This deletes what Hearth stores about you {_scope(guild_id)}: your check-in answers "

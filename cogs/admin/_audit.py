@@ -14,7 +14,7 @@ import discord
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
-from cogs._ui import HearthView, guild_of, hearth, require_coordinator, routed_errors
+from cogs._ui import DynamicView, guild_of, hearth, require_coordinator, routed_errors
 
 PAGE_SIZE = 10
 DETAIL_LIMIT = 140
@@ -22,7 +22,7 @@ DETAIL_LIMIT = 140
 
 async def render_page(
     bot: HearthBot, guild_id: int, viewer_id: int, actor_id: int, days: int, page: int
-) -> tuple[str, HearthView | None]:
+) -> tuple[str, DynamicView | None]:
     """One page of the trail, newest first; `actor_id` 0 means everyone."""
     entries, total = await bot.audit_log.list(
         guild_id,
@@ -48,7 +48,7 @@ async def render_page(
         )
     if pages == 1:
         return "\n".join(lines)[:2000], None
-    view = HearthView(timeout=None)
+    view = DynamicView()
     base = f"hearth:admin:audit:{viewer_id}:{actor_id}:{days}"
     view.add_item(AuditPageButton(f"{base}:{max(page - 1, 0)}:p", "← Newer", page == 0))
     view.add_item(AuditPageButton(f"{base}:{page + 1}:n", "Older →", page + 1 >= pages))

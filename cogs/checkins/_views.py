@@ -16,7 +16,7 @@ from bot.errors import UserFacingError
 from bot.services.checkin_answers import AnswerResult
 from bot.services.checkins import MAX_NOTE, MOODS, Occurrence
 from bot.tree import NO_MENTIONS, report_error, send_ephemeral
-from cogs._ui import HearthModal, hearth
+from cogs._ui import DynamicView, HearthModal, hearth
 
 if TYPE_CHECKING:
     from cogs.checkins import Checkins
@@ -196,7 +196,7 @@ class SkipButton(
 
 def prompt_view(occurrence: Occurrence) -> discord.ui.View:
     """1–5 and a private note for a group prompt; 1–5, skip and a note for a personal DM."""
-    view = discord.ui.View(timeout=None)
+    view = DynamicView()
     for mood in MOODS:
         view.add_item(MoodButton(occurrence.id, mood))
     if occurrence.kind == "personal":
@@ -247,7 +247,7 @@ class SupportOffer(
 
     @staticmethod
     def view(guild_id: int) -> discord.ui.View:
-        view = discord.ui.View(timeout=None)
+        view = DynamicView()
         view.add_item(SupportOffer(guild_id, True))
         view.add_item(SupportOffer(guild_id, False))
         return view
@@ -299,7 +299,7 @@ class ForgetButton(
 
     @staticmethod
     def view(user_id: int) -> discord.ui.View:
-        view = discord.ui.View(timeout=None)
+        view = DynamicView()
         view.add_item(ForgetButton(user_id, True))
         view.add_item(ForgetButton(user_id, False))
         return view

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.services.groups import GroupSummary
-from cogs._ui import routed_errors
+from cogs._ui import DynamicView, routed_errors
 
 if TYPE_CHECKING:
     from cogs.groups import Groups
@@ -84,7 +84,7 @@ def panel_embed(groups: list[GroupSummary]) -> discord.Embed:
 def panel_view(groups: list[GroupSummary]) -> discord.ui.View | None:
     if not groups:
         return None
-    view = discord.ui.View(timeout=None)
+    view = DynamicView()
     if len(groups) <= BUTTON_ROWS:
         for row, group in enumerate(groups):
             view.add_item(JoinButton(group.id, _short(f"Join {group.name}", 80), row=row))
@@ -104,7 +104,7 @@ def panel_view(groups: list[GroupSummary]) -> discord.ui.View | None:
 
 def choice_view(group_id: int) -> discord.ui.View:
     """Join/Leave for one group picked from a panel's menu (shown privately)."""
-    view = discord.ui.View(timeout=None)
+    view = DynamicView()
     view.add_item(JoinButton(group_id, "Join"))
     view.add_item(LeaveButton(group_id, "Leave"))
     return view

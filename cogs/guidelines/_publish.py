@@ -23,6 +23,7 @@ from bot.services.guideline_posts import (
     next_repost_after,
 )
 from bot.services.guidelines import GuidelinesService, GuidelineVersion
+from cogs._ui import DynamicView
 from cogs.guidelines._views import AgreeButton, guideline_embed, scope_label
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class RefreshReport:
 
 
 def agree_view(group_id: int | None) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = DynamicView()
     view.add_item(AgreeButton(group_id or 0))
     return view
 

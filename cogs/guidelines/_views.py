@@ -16,7 +16,7 @@ from bot.errors import UserFacingError
 from bot.services.guidelines import MAX_LENGTH, GuidelineVersion, group_of
 from bot.tree import send_ephemeral
 from cogs._gates import GateStep
-from cogs._ui import HearthModal, guild_of, hearth, require_coordinator, routed_errors
+from cogs._ui import DynamicView, HearthModal, guild_of, hearth, require_coordinator, routed_errors
 
 if TYPE_CHECKING:
     from cogs.guidelines import Guidelines
@@ -164,7 +164,7 @@ class GuidelinesGate:
         first = pending[0]
         joining = await service.group_name(guild_id, group_id) or "this group"
         shown_name = None if first.group_id is None else joining
-        view = discord.ui.View(timeout=None)
+        view = DynamicView()
         view.add_item(GateAgreeButton(first.group_id or 0, first.version, group_id))
         more = " Then there is one more set to read." if len(pending) > 1 else ""
         content = (

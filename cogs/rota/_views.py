@@ -12,7 +12,7 @@ from typing import Any
 import discord
 
 from bot.services import rota as service
-from cogs._ui import HearthView, hearth, routed_errors
+from cogs._ui import DynamicView, hearth, routed_errors
 from cogs.rota._common import claim_for
 
 MAX_CLAIM_BUTTONS = 25
@@ -54,8 +54,8 @@ class ClaimButton(
         )
 
 
-def claim_view(slots: list[service.Slot]) -> HearthView:
-    view = HearthView(timeout=None)
+def claim_view(slots: list[service.Slot]) -> DynamicView:
+    view = DynamicView()
     for slot in slots[:MAX_CLAIM_BUTTONS]:
         view.add_item(ClaimButton(slot.id))
     return view
@@ -135,8 +135,8 @@ class CheckInButton(
         await interaction.edit_original_response(content=text, view=None)
 
 
-def debrief_view(guild_id: int, claim_id: int, *, scores: bool = True) -> HearthView:
-    view = HearthView(timeout=None)
+def debrief_view(guild_id: int, claim_id: int, *, scores: bool = True) -> DynamicView:
+    view = DynamicView()
     if scores:
         for score in range(1, 6):
             view.add_item(ScoreButton(guild_id, claim_id, score))

@@ -18,7 +18,7 @@ from bot.errors import UserFacingError
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import UNCLAIMED_TIMER
 from bot.services.timers import Timer
-from cogs._ui import CoordinatorGroup, guild_of
+from cogs._ui import CoordinatorGroup, DynamicView, guild_of
 from cogs.safety._admin import CrisisAdmin
 from cogs.safety._support import ClaimButton, CloseButton, alert_unclaimed, open_request
 from cogs.safety._watch import watch_message
@@ -99,7 +99,7 @@ class Safety(commands.Cog):
         )
         view = None
         if request.thread_id is None:
-            view = discord.ui.View(timeout=None)
+            view = DynamicView()
             view.add_item(CloseButton(request.guild_id, request.id))
         await interaction.followup.send(
             text[:2000], ephemeral=True, **({"view": view} if view else {})

@@ -28,7 +28,7 @@ from bot.services.support import (
 )
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, send_ephemeral
-from cogs._ui import hearth, is_coordinator, routed_errors
+from cogs._ui import DynamicView, hearth, is_coordinator, routed_errors
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ async def can_support(bot: HearthBot, guild: discord.Guild, user_id: int) -> boo
 
 
 def request_view(request: SupportRequest, *, claim: bool = True) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = DynamicView()
     if claim:
         view.add_item(ClaimButton(request.guild_id, request.id))
     view.add_item(CloseButton(request.guild_id, request.id))

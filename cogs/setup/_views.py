@@ -16,7 +16,7 @@ import discord
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.settings import GuildSettings
-from cogs._ui import HearthModal, HearthView, guild_of, hearth, require_coordinator, routed_errors
+from cogs._ui import DynamicView, HearthModal, guild_of, hearth, require_coordinator, routed_errors
 from cogs.setup._create import create_missing
 from cogs.setup._permissions import check_permissions, describe_problems
 from cogs.setup._timezones import resolve, suggest
@@ -55,7 +55,7 @@ def _value(guild: discord.Guild, key: str, value: int | None) -> str:
 
 def render(
     guild: discord.Guild, settings: GuildSettings, page: int, note: str | None = None
-) -> tuple[str, HearthView]:
+) -> tuple[str, DynamicView]:
     """The panel's text (current values + the permission check) and its controls for a step."""
     step = "roles and time zone" if page == 1 else "channels"
     lines = [f"**Set up Hearth** — step {page} of 2: {step}"]
@@ -71,7 +71,7 @@ def render(
         else "Pick the values below; nothing else is needed until you press Finish."
     )
     lines += ["", status, "", describe_problems(check_permissions(guild, settings))]
-    view = HearthView(timeout=None)
+    view = DynamicView()
     if page == 1:
         for kind, key in ROLE_KEYS.items():
             view.add_item(RoleChoice(kind, getattr(settings, key), guild))
