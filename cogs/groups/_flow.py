@@ -97,12 +97,16 @@ class GroupFlow(commands.Cog):
         guild = guild_of(interaction)
         user_id = interaction.user.id
         group = found if found is not None else await self.groups.get(guild.id, group_id)
-        await self.members.check_can_join(group, user_id)
-        for gate in self.bot.join_gates:
-            step: GateStep | None = await gate.next_step(guild.id, user_id, group_id)
-            if step is not None:
-                await self._show(interaction, step.content, embed=step.embed, view=step.view)
-                return
+        # The checks only read, so they go to the database together (one wait, not one each);
+        # a refusal from `check_can_join` still wins over any gate's step.
+        _, *steps = await asyncio.gather(
+            self.members.check_can_join(group, user_id),
+            *(gate.next_step(guild.id, user_id, group_id) for gate in self.bot.join_gates),
+        )
+        step: GateStep | None = next((s for s in steps if s is not None), None)
+        if step is not None:
+            await self._show(interaction, step.content, embed=step.embed, view=step.view)
+            return
         result = await self.members.join(guild.id, group_id, user_id)  # one fast write
         if result.status == "waitlisted":
             await self._show(
