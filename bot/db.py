@@ -158,6 +158,25 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def run_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(conn)`, several reads, in a single hop to the reader thread and on one snapshot.
+
+        A read needing two statements (slots, then who claimed them) otherwise waits for the
+        reader thread twice and may see a write land between them. `fn` runs on the reader
+        connection's own thread: synchronous, no event loop, no writes.
+        """
+
+        def run() -> T:
+            conn = self.reader._conn
+            conn.execute("BEGIN")
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("COMMIT")
+
+        # Private aiosqlite API, as in `run_transaction` (pinned <0.23).
+        return await self.reader._execute(run)
+
     # --- writes ----------------------------------------------------------------------------
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one self-contained write statement atomically; returns the affected row count.

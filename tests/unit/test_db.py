@@ -124,6 +124,31 @@ async def test_run_transaction_rolls_back_and_reraises(db: Database) -> None:
     assert await db.execute("UPDATE counter SET n = 1") == 1
 
 
+async def test_run_read_sees_one_snapshot_and_always_ends_it(db: Database) -> None:
+    """Both reads in a `run_read` see the same data, even if a write commits between them; a
+    failure inside still ends the read, so the next reads see new data."""
+
+    def two_reads(conn: sqlite3.Connection) -> tuple[int, int]:
+        first = conn.execute("SELECT n FROM counter").fetchone()[0]
+        writer = sqlite3.connect(db.path, isolation_level=None)  # another connection commits
+        writer.execute("UPDATE counter SET n = n + 5")
+        writer.close()
+        return first, conn.execute("SELECT n FROM counter").fetchone()[0]
+
+    assert await db.run_read(two_reads) == (0, 0)
+    assert await db.fetchval("SELECT n FROM counter") == 5
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("SELECT n FROM counter").fetchone()
+        raise UserFacingError("stop")
+
+    with pytest.raises(UserFacingError):
+        await db.run_read(broken)
+    assert not db.reader.in_transaction
+    await db.execute("UPDATE counter SET n = 9")
+    assert await db.fetchval("SELECT n FROM counter") == 9
+
+
 async def test_run_transaction_is_serialised_with_other_writes(db: Database) -> None:
     """100 one-hop read-modify-writes mixed with 100 `transaction()` ones: no lost update."""
 

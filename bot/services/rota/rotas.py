@@ -48,6 +48,8 @@ async def load_slots(
     q: Reader, where: str, params: Sequence[Any], *, limit: int = 500
 ) -> list[Slot]:
     """Slots matching `where` (on alias `s`), ordered by start, with who has claimed each."""
+    if isinstance(q, Database):
+        return await q.run_read(lambda conn: load_slots_sync(conn, where, params, limit=limit))
     rows = await q.fetchall(_slots_sql(where, limit), params)
     if not rows:
         return []
