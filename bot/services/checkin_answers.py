@@ -61,6 +61,65 @@ def _occurrence(row: Any) -> Occurrence:
     )
 
 
+def _check_mood(mood: int) -> None:
+    if mood not in MOODS:
+        raise UserFacingError("Moods go from 1 to 5.")
+
+
+def _answerable(
+    conn: sqlite3.Connection, occurrence_id: int, guild_id: int | None, user_id: int
+) -> Occurrence:
+    """The occurrence this member may answer, or a kind refusal.
+
+    Group prompts are answered from inside their server; a personal check-in only by the
+    member it was sent to (its DM has no server, so the id is the proof).
+    """
+    row = conn.execute(
+        "SELECT * FROM checkin_occurrences WHERE id = ?", (occurrence_id,)
+    ).fetchone()
+    if row is None:
+        raise UserFacingError(
+            "This check-in has ended and its answers were cleared, so I can't record that. "
+            "Thank you for wanting to answer."
+        )
+    occurrence = _occurrence(row)
+    if occurrence.kind == "personal" and occurrence.user_id != user_id:
+        raise UserFacingError("This check-in belongs to someone else.")
+    if occurrence.kind == "group" and occurrence.guild_id != guild_id:
+        raise UserFacingError("This check-in belongs to a different server.")
+    return occurrence
+
+
+def _upsert(
+    conn: sqlite3.Connection, occurrence: Occurrence, user_id: int, now: datetime, *,
+    mood: int | None = None, note: str | None = None,
+) -> AnswerResult:  # fmt: skip
+    """Record a mood or a note (or both), keeping whichever part is not given."""
+    stamp = to_ts(now)
+    before = conn.execute(
+        "SELECT mood, note FROM checkin_answers WHERE occurrence_id = ? AND user_id = ?",
+        (occurrence.id, user_id),
+    ).fetchone()
+    after = conn.execute(
+        "INSERT INTO checkin_answers (occurrence_id, user_id, guild_id, mood, note, "
+        "answered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (occurrence_id, user_id) DO UPDATE SET "
+        "mood = COALESCE(excluded.mood, mood), note = COALESCE(excluded.note, note), "
+        "updated_at = excluded.updated_at RETURNING mood, note",
+        (occurrence.id, user_id, occurrence.guild_id, mood, note, stamp, stamp),
+    ).fetchall()[0]  # read RETURNING to the end before COMMIT
+    return AnswerResult(
+        mood=after["mood"],
+        previous_mood=None if before is None else before["mood"],
+        updated=before is not None
+        and (
+            (mood is not None and before["mood"] is not None)
+            or (note is not None and before["note"] is not None)
+        ),
+        has_note=after["note"] is not None,
+    )
+
+
 class CheckinAnswers:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -69,30 +128,24 @@ class CheckinAnswers:
     async def occurrence_for(
         self, occurrence_id: int, guild_id: int | None, user_id: int
     ) -> Occurrence:
-        """The occurrence this member may answer, or a kind refusal.
-
-        Group prompts are answered from inside their server; a personal check-in only by the
-        member it was sent to (its DM has no server, so the id is the proof).
-        """
-        row = await self._db.fetchone(
-            "SELECT * FROM checkin_occurrences WHERE id = ?", (occurrence_id,)
+        """The occurrence this member may answer, or a kind refusal."""
+        return await self._db.run_read(
+            lambda conn: _answerable(conn, occurrence_id, guild_id, user_id)
         )
-        if row is None:
-            raise UserFacingError(
-                "This check-in has ended and its answers were cleared, so I can't record that. "
-                "Thank you for wanting to answer."
-            )
-        occurrence = _occurrence(row)
-        if occurrence.kind == "personal" and occurrence.user_id != user_id:
-            raise UserFacingError("This check-in belongs to someone else.")
-        if occurrence.kind == "group" and occurrence.guild_id != guild_id:
-            raise UserFacingError("This check-in belongs to a different server.")
-        return occurrence
 
-    async def record_mood(self, occurrence: Occurrence, user_id: int, mood: int) -> AnswerResult:
-        if mood not in MOODS:
-            raise UserFacingError("Moods go from 1 to 5.")
-        return await self._upsert(occurrence, user_id, mood=mood)
+    async def answer_mood(
+        self, occurrence_id: int, guild_id: int | None, user_id: int, mood: int
+    ) -> tuple[Occurrence, AnswerResult]:
+        """Check the member may answer, and record their mood, in one trip to the database: a
+        mood button is the most pressed button Hearth has, often by many people at once."""
+        _check_mood(mood)
+        now = self._clock.now()
+
+        def answer(conn: sqlite3.Connection) -> tuple[Occurrence, AnswerResult]:
+            occurrence = _answerable(conn, occurrence_id, guild_id, user_id)
+            return occurrence, _upsert(conn, occurrence, user_id, now, mood=mood)
+
+        return await self._db.run_transaction(answer)
 
     async def record_note(self, occurrence: Occurrence, user_id: int, note: str) -> AnswerResult:
         text = note.strip()
@@ -100,43 +153,9 @@ class CheckinAnswers:
             raise UserFacingError("The note was empty, so I didn't save anything.")
         if len(text) > MAX_NOTE:
             raise UserFacingError(f"Please keep the note to {MAX_NOTE} characters.")
-        return await self._upsert(occurrence, user_id, note=text)
-
-    async def _upsert(
-        self,
-        occurrence: Occurrence,
-        user_id: int,
-        *,
-        mood: int | None = None,
-        note: str | None = None,
-    ) -> AnswerResult:
-        now = to_ts(self._clock.now())
-
-        def upsert(conn: sqlite3.Connection) -> tuple[sqlite3.Row | None, sqlite3.Row]:
-            before = conn.execute(
-                "SELECT mood, note FROM checkin_answers WHERE occurrence_id = ? AND user_id = ?",
-                (occurrence.id, user_id),
-            ).fetchone()
-            after = conn.execute(
-                "INSERT INTO checkin_answers (occurrence_id, user_id, guild_id, mood, note, "
-                "answered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (occurrence_id, user_id) DO UPDATE SET "
-                "mood = COALESCE(excluded.mood, mood), note = COALESCE(excluded.note, note), "
-                "updated_at = excluded.updated_at RETURNING mood, note",
-                (occurrence.id, user_id, occurrence.guild_id, mood, note, now, now),
-            ).fetchall()  # read RETURNING to the end before COMMIT
-            return before, after[0]
-
-        before, after = await self._db.run_transaction(upsert)
-        return AnswerResult(
-            mood=after["mood"],
-            previous_mood=None if before is None else before["mood"],
-            updated=before is not None
-            and (
-                (mood is not None and before["mood"] is not None)
-                or (note is not None and before["note"] is not None)
-            ),
-            has_note=after["note"] is not None,
+        now = self._clock.now()
+        return await self._db.run_transaction(
+            lambda conn: _upsert(conn, occurrence, user_id, now, note=text)
         )
 
     async def note_of(self, occurrence_id: int, user_id: int) -> str | None:

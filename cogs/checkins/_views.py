@@ -70,10 +70,9 @@ def answer_text(result: AnswerResult) -> str:
 
 async def _mood(interaction: discord.Interaction, occurrence_id: int, mood: int) -> None:
     cog = checkins(interaction)
-    occurrence = await cog.answers.occurrence_for(
-        occurrence_id, interaction.guild_id, interaction.user.id
+    occurrence, result = await cog.answers.answer_mood(
+        occurrence_id, interaction.guild_id, interaction.user.id, mood
     )
-    result = await cog.answers.record_mood(occurrence, interaction.user.id, mood)
     view = SupportOffer.view(occurrence.guild_id) if result.low else discord.utils.MISSING
     await send_ephemeral(interaction, answer_text(result), view=view)
 

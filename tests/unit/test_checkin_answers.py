@@ -8,6 +8,7 @@ import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,25 +61,32 @@ async def _occurrence(schedules: CheckinSchedules, clock: FakeClock) -> Occurren
     return sent[0]
 
 
+async def press_mood(answers: CheckinAnswers, occurrence: Occurrence, user: int, value: int) -> Any:
+    """A member pressing a mood button on `occurrence` from inside its server."""
+    found, result = await answers.answer_mood(occurrence.id, GUILD, user, value)
+    assert found.id == occurrence.id
+    return result
+
+
 async def test_answering_again_updates_and_says_so(
     schedules: CheckinSchedules, answers: CheckinAnswers, clock: FakeClock
 ) -> None:
     occurrence = await _occurrence(schedules, clock)
-    first = await answers.record_mood(occurrence, 5, 3)
+    first = await press_mood(answers, occurrence, 5, 3)
     assert not first.updated and first.mood == 3
-    second = await answers.record_mood(occurrence, 5, 4)
+    second = await press_mood(answers, occurrence, 5, 4)
     assert second.updated and second.previous_mood == 3 and second.mood == 4
     noted = await answers.record_note(occurrence, 5, "  a quiet day  ")
     assert not noted.updated and noted.mood == 4
     assert await answers.note_of(occurrence.id, 5) == "a quiet day"
-    assert (await answers.record_mood(occurrence, 5, 1)).low
+    assert (await press_mood(answers, occurrence, 5, 1)).low
 
 
 async def test_concurrent_answers_keep_one_row_per_member(
     db: Database, schedules: CheckinSchedules, answers: CheckinAnswers, clock: FakeClock
 ) -> None:
     occurrence = await _occurrence(schedules, clock)
-    await asyncio.gather(*(answers.record_mood(occurrence, 5, mood) for mood in (1, 2, 3, 4, 5)))
+    await asyncio.gather(*(press_mood(answers, occurrence, 5, mood) for mood in (1, 2, 3, 4, 5)))
     assert await db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 1
 
 
@@ -91,6 +99,11 @@ async def test_who_may_answer(
         await answers.occurrence_for(occurrence.id, GUILD + 1, 5)
     with pytest.raises(UserFacingError, match="ended"):
         await answers.occurrence_for(occurrence.id + 99, GUILD, 5)
+    with pytest.raises(UserFacingError, match="different server"):
+        await answers.answer_mood(occurrence.id, GUILD + 1, 5, 3)
+    with pytest.raises(UserFacingError, match="1 to 5"):
+        await answers.answer_mood(occurrence.id, GUILD, 5, 6)
+    assert await answers.history(GUILD, 5, 30) == []  # refusals record nothing
 
 
 async def test_summary_shows_moods_only_from_five_answers(
@@ -99,10 +112,10 @@ async def test_summary_shows_moods_only_from_five_answers(
     occurrence = await _occurrence(schedules, clock)
     assert occurrence.schedule_id is not None
     for user, mood in zip(range(10, 14), (1, 2, 2, 5), strict=True):
-        await answers.record_mood(occurrence, user, mood)
+        await press_mood(answers, occurrence, user, mood)
     [row] = await answers.summary(GUILD, occurrence.schedule_id, 5)
     assert row.answered == 4 and row.distribution is None
-    await answers.record_mood(occurrence, 14, 4)
+    await press_mood(answers, occurrence, 14, 4)
     await answers.record_note(occurrence, 15, "note only: not an answered mood")
     [row] = await answers.summary(GUILD, occurrence.schedule_id, 5)
     assert row.answered == 5
@@ -114,8 +127,8 @@ async def test_history_delete_and_retention(
     schedules: CheckinSchedules, answers: CheckinAnswers, clock: FakeClock
 ) -> None:
     occurrence = await _occurrence(schedules, clock)
-    await answers.record_mood(occurrence, 5, 2)
-    await answers.record_mood(occurrence, 6, 4)
+    await press_mood(answers, occurrence, 5, 2)
+    await press_mood(answers, occurrence, 6, 4)
     [entry] = await answers.history(GUILD, 5, 30)
     assert entry.mood == 2 and entry.kind == "group"
     clock.advance(timedelta(days=40))
