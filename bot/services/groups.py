@@ -172,10 +172,13 @@ class GroupService:
         return [to_summary(row) for row in rows]
 
     async def names(
-        self, guild_id: int, typed: str, *, include_archived: bool = False, limit: int = 25
-    ) -> list[str]:
+        self, guild_id: int, typed: str, *, include_archived: bool = False,
+        archived_only: bool = False, limit: int = 25,
+    ) -> list[str]:  # fmt: skip
         """Group names containing what was typed, for autocomplete."""
         where = "" if include_archived else " AND archived_at IS NULL"
+        if archived_only:
+            where = " AND archived_at IS NOT NULL"
         pattern = "%" + name_key(typed).replace("\\", "\\\\").replace("%", "\\%") + "%"
         rows = await self._db.fetchall(
             f"SELECT name FROM groups WHERE guild_id = ?{where} AND name_key LIKE ? ESCAPE '\\' "
@@ -335,6 +338,19 @@ class GroupService:
             )
         ordered = sorted(waiting, key=lambda item: item["position"])
         return to_group(row), [item["user_id"] for item in ordered]
+
+    async def reopen(self, guild_id: int, group_id: int) -> Group:
+        """Undo `archive`: the group takes joins again (its old waitlist stays closed)."""
+        rows = await self._db.write_fetchall(
+            "UPDATE groups SET archived_at = NULL WHERE guild_id = ? AND id = ? "
+            "AND archived_at IS NOT NULL RETURNING *",
+            (guild_id, group_id),
+        )
+        if not rows:
+            raise UserFacingError(
+                "That group isn't archived: it is already open to joins. Nothing was changed."
+            )
+        return to_group(rows[0])
 
     # --- panels ---------------------------------------------------------------------------------
     async def add_panel(

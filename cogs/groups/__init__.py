@@ -75,6 +75,14 @@ class Groups(GroupFlow):
         names = await self.groups.names(interaction.guild_id, current, include_archived=True)
         return [app_commands.Choice(name=n, value=n) for n in names]
 
+    async def _archived_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.groups.names(interaction.guild_id, current, archived_only=True)
+        return [app_commands.Choice(name=n, value=n) for n in names]
+
     async def _my_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -278,6 +286,23 @@ class Groups(GroupFlow):
             + (f" I told the {len(waiting)} people on its waitlist." if waiting else "")
         )
 
+    @group.command(name="reopen", description="Coordinators: let an archived group take joins")
+    @app_commands.describe(name="The archived group")
+    @coordinator_only()
+    async def reopen(self, interaction: discord.Interaction, name: str) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, name)
+        reopened = await self.groups.reopen(guild.id, found.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.audit(guild, interaction.user.id, "group reopened", reopened.name)
+        await self.refresh_panels(guild.id)
+        now_open = await self.groups.get(guild.id, reopened.id)
+        await interaction.edit_original_response(
+            content=f"Reopened “{reopened.name}”: members can join again, and it is back in "
+            f"`/group list` and the panels ({spaces_text(now_open)}). Its old waitlist was "
+            "closed when it was archived, so nobody is added automatically."
+        )
+
     @group.command(name="remove", description="Coordinators: take a member out of a group")
     @app_commands.describe(name="The group", member="Who to remove (their group role goes too)")
     @coordinator_only()
@@ -352,6 +377,7 @@ class Groups(GroupFlow):
 
     edit.autocomplete("name")(_open_names)
     archive.autocomplete("name")(_open_names)
+    reopen.autocomplete("name")(_archived_names)
     remove.autocomplete("name")(_all_names)
     members_of.autocomplete("name")(_all_names)
 

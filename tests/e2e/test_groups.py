@@ -242,6 +242,40 @@ async def test_archive_stops_joins_members_keep_their_role_waitlist_is_told(
     assert "You've left" in left.content and "Carers circle" not in hearth.role_names(hearth.member)
 
 
+async def test_reopen_undoes_an_archive_and_is_audited(hearth: Harness) -> None:
+    await create_group(hearth, capacity=2)
+    await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")
+    await hearth.slash(hearth.coordinator, hearth.channel, "group archive", name="Carers circle")
+    choices = await hearth.autocomplete(
+        hearth.coordinator, hearth.channel, "group reopen", "name", "car"
+    )
+    assert [c["value"] for c in choices] == ["Carers circle"]
+
+    reply = await hearth.slash(
+        hearth.coordinator, hearth.channel, "group reopen", name="carers CIRCLE"
+    )
+    assert reply.ephemeral and "Reopened “Carers circle”" in reply.content
+    assert "1 place left (of 2)" in reply.content
+    assert await rows(hearth, "SELECT archived_at FROM groups") == [(None,)]
+    assert "Carers circle" in hearth.role_names(hearth.member)  # members were never touched
+    joined = await hearth.slash(hearth.owner, hearth.channel, "group join", name="Carers circle")
+    assert "You're in" in joined.content
+    listing = await hearth.slash(hearth.member, hearth.channel, "group list")
+    assert "Carers circle" in listing.content
+    assert await rows(
+        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'group re%'"
+    ) == [("group reopened", "Carers circle")]
+
+    again = await hearth.slash(
+        hearth.coordinator, hearth.channel, "group reopen", name="Carers circle"
+    )
+    assert "isn't archived" in again.content and "Nothing was changed" in again.content
+    assert (
+        await hearth.autocomplete(hearth.coordinator, hearth.channel, "group reopen", "name", "car")
+        == []
+    )
+
+
 async def test_remove_takes_the_role_promotes_and_is_audited(hearth: Harness) -> None:
     await configure(hearth)
     await create_group(hearth, capacity=1)
