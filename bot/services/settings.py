@@ -7,6 +7,7 @@ which `/admin settings`, `/admin set` (with autocomplete) and `/setup` all use.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -105,12 +106,24 @@ def _parse_raw(key: str, raw: str) -> Any:
     return text
 
 
+SettingsListener = Callable[[int, GuildSettings, GuildSettings], Awaitable[None]]
+
+
 class SettingsService:
     def __init__(self, db: Database, clock: Clock, default_timezone: str = "UTC") -> None:
         self._db = db
         self._clock = clock
         self._default_timezone = default_timezone
         self._cache: dict[int, GuildSettings] = {}
+        self._listeners: list[SettingsListener] = []
+
+    def on_change(self, listener: SettingsListener) -> None:
+        """Call `listener(guild_id, before, after)` after every stored change, so a feature can
+        bring what it already scheduled in line (e.g. reminders of claims made earlier)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: SettingsListener) -> None:
+        self._listeners.remove(listener)
 
     async def get(self, guild_id: int) -> GuildSettings:
         cached = self._cache.get(guild_id)
@@ -153,6 +166,8 @@ class SettingsService:
                 ],
             )
         self._cache[guild_id] = updated
+        for listener in self._listeners:
+            await listener(guild_id, current, updated)
         return updated
 
     async def set_from_text(

@@ -18,7 +18,9 @@ from pydantic import BaseModel
 from bot.db import Database, from_ts, to_ts
 
 CLAIM_BATCH = 500
-_DELETE_PREFIX = "DELETE FROM timers WHERE kind = ? AND ref LIKE ? ESCAPE '\\'"
+# A prefix as a key range, so it is a seek on the (kind, ref) index: `LIKE 'claim:7:%'` would
+# read every timer of the kind (SQLite only turns LIKE into a range for case-insensitive keys).
+_DELETE_PREFIX = "DELETE FROM timers WHERE kind = ? AND ref >= ? AND ref < ?"
 _UPSERT = (
     "INSERT INTO timers (guild_id, kind, ref, due_at, payload) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, "
@@ -44,11 +46,14 @@ def cancel_in(conn: sqlite3.Connection, kind: str, ref: str) -> None:
 
 
 def cancel_prefix_in(conn: sqlite3.Connection, kind: str, ref_prefix: str) -> None:
-    conn.execute(_DELETE_PREFIX, (kind, _like_prefix(ref_prefix)))
+    conn.execute(_DELETE_PREFIX, (kind, *_prefix_range(ref_prefix)))
 
 
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """[prefix, the next string after every one starting with prefix)."""
+    if not prefix:
+        raise ValueError("an empty prefix would cancel every timer of the kind")
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 class Timer(BaseModel):
@@ -98,7 +103,7 @@ class TimerService:
 
     async def cancel_prefix(self, kind: str, ref_prefix: str) -> int:
         """Cancel every timer of a kind whose ref starts with a prefix (e.g. all of one claim's)."""
-        return await self._db.execute(_DELETE_PREFIX, (kind, _like_prefix(ref_prefix)))
+        return await self._db.execute(_DELETE_PREFIX, (kind, *_prefix_range(ref_prefix)))
 
     async def pending(self, kind: str | None = None, guild_id: int | None = None) -> list[Timer]:
         sql = "SELECT * FROM timers WHERE 1 = 1"

@@ -8,7 +8,8 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services import rota as service
-from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER
+from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER, reschedule_reminders
+from bot.services.settings import GuildSettings
 from cogs.rota import _admin, _member  # noqa: F401  (registers the subcommands on the group)
 from cogs.rota._common import rota
 from cogs.rota._timers import RotaTimers
@@ -27,13 +28,25 @@ class Rota(commands.Cog):
         self.bot.dispatcher.register_timer(DEBRIEF, self.timers.debrief)
         self.bot.dispatcher.register_timer(COVERAGE, self.timers.coverage)
         self.bot.about_stats["rotas"] = self._count
+        self.bot.settings.on_change(self._settings_changed)
 
     async def cog_unload(self) -> None:
+        self.bot.settings.remove_listener(self._settings_changed)
         self.bot.tree.remove_command(rota.name)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         for kind in (REMINDER, DEBRIEF, COVERAGE):
             self.bot.dispatcher.unregister_timer(kind)
         self.bot.about_stats.pop("rotas", None)
+
+    async def _settings_changed(
+        self, guild_id: int, before: GuildSettings, after: GuildSettings
+    ) -> None:
+        if before.reminder_hours == after.reminder_hours:
+            return
+        now = self.bot.clock.now()
+        first = await reschedule_reminders(self.bot.db, guild_id, after.reminder_hours, now)
+        if first is not None:
+            self.bot.dispatcher.poke(first)
 
     async def _count(self, guild_id: int) -> int:
         return await service.count_rotas(self.bot.db, guild_id)

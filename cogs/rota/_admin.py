@@ -200,7 +200,9 @@ async def limits(
     )
     if changes:
         await bot.audit(guild, interaction.user.id, "rota limits", summary)
-        text = f"Updated. Rotas here now use: {summary}. New reminders follow the new hours."
+        text = f"Updated. Rotas here now use: {summary}."
+        if "reminder_hours" in changes:
+            text += " Shifts already claimed are reminded at the new hours too."
     else:
         text = f"Rotas here use: {summary}. Give an option to change it."
     await send_ephemeral(interaction, text)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import HearthBot
+from bot.services.rota.reminders import REMINDER
 from tests.fakediscord import FakeMember
 from tests.harness import Harness
 
@@ -211,12 +212,38 @@ async def test_limits_show_update_and_refuse_bad_reminder_hours(hearth: Harness)
     assert (settings.max_shifts_per_week, settings.min_rest_hours, settings.reminder_hours) == (
         2, 12, [48, 2],
     )  # fmt: skip
+    assert "already claimed are reminded at the new hours" in updated.content
     bad = await hearth.slash(
         hearth.coordinator, hearth.channel, "rota limits", reminder_hours="soon"
     )
     assert "isn't valid" in bad.content
     assert (await bot.settings.get(hearth.guild.id)).reminder_hours == [48, 2]
     assert await audit_actions(hearth) == ["rota limits"]
+
+
+async def test_changing_reminder_hours_moves_reminders_of_shifts_already_claimed(
+    hearth: Harness,
+) -> None:
+    bot = await set_up_rotas(hearth)
+    await make_rota(hearth)
+    (slot_id,) = await add_slots(hearth, "Evening duty", "2026-03-06 19:00")
+    await train(hearth, hearth.supporter)
+    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id))
+
+    async def reminder_refs() -> list[str]:
+        return sorted(t.ref.rsplit(":", 1)[1] for t in await bot.timers.pending(REMINDER))
+
+    assert await reminder_refs() == ["1", "24"]
+    await hearth.slash(hearth.coordinator, hearth.channel, "admin set",
+                       key="reminder_hours", value="72,3")  # fmt: skip
+    assert await reminder_refs() == ["3", "72"]
+
+    bot.clock.set(datetime(2026, 3, 3, 19, 0, 5, tzinfo=UTC))  # 72 h before the shift
+    await bot.dispatcher.run_due()
+    await hearth.wait_for(
+        lambda: any("Reminder: you're on" in m.content for m in hearth.dms(hearth.supporter))
+    )
+    assert await reminder_refs() == ["3"]
 
 
 async def test_training_grant_list_revoke(hearth: Harness) -> None:

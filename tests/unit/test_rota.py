@@ -26,6 +26,7 @@ from bot.services.rota.reminders import (
     DEBRIEF,
     REMINDER,
     reminder_is_stale,
+    reschedule_reminders,
     schedule_claim_timers,
 )
 from bot.services.settings import GuildSettings
@@ -212,6 +213,35 @@ async def test_a_claim_and_its_reminders_are_committed_and_ended_together(db: Da
     assert await timers.pending() == []
     with pytest.raises(UserFacingError, match="haven't claimed"):
         await rota.release_claim(db, GUILD, slot.id, 3, NOW)
+
+
+async def test_new_reminder_hours_move_every_upcoming_claims_reminders(db: Database) -> None:
+    timers = TimerService(db)
+    soon, later = await new_slots(db, [NOW + timedelta(hours=30), NOW + timedelta(days=5)])
+    started, *_ = await new_slots(db, [NOW - timedelta(hours=1)], needed=2)
+    await trained(db, 3)
+    first = await rota.claim_slot(db, SETTINGS, GUILD, soon.id, 3, NOW, is_supporter=True)
+    second = await rota.claim_slot(db, SETTINGS, GUILD, later.id, 3, NOW, is_supporter=True)
+    await db.execute(  # a shift under way keeps whatever it has (its debrief)
+        "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) VALUES (?, ?, 4, 0)",
+        (GUILD, started.id),
+    )
+    await timers.schedule(GUILD + 1, REMINDER, "claim:999:24", NOW + timedelta(days=1))
+
+    earliest = await reschedule_reminders(db, GUILD, [48, 2], NOW)
+
+    reminders = {
+        (t.ref, t.due_at, t.payload.get("next_hours")) for t in await timers.pending(REMINDER)
+    }
+    assert reminders == {
+        # 48 h before the first shift has already passed: only its 2-hour reminder is left
+        (f"claim:{first.claim_id}:2", soon.starts_at - timedelta(hours=2), None),
+        (f"claim:{second.claim_id}:48", later.starts_at - timedelta(hours=48), 2),
+        (f"claim:{second.claim_id}:2", later.starts_at - timedelta(hours=2), None),
+        ("claim:999:24", NOW + timedelta(days=1), None),  # another server's, untouched
+    }
+    assert earliest == soon.starts_at - timedelta(hours=2)
+    assert len(await timers.pending(DEBRIEF)) == 2  # debriefs don't depend on the hours
 
 
 async def test_a_refused_claim_schedules_nothing(db: Database) -> None:

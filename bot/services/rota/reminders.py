@@ -10,8 +10,15 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
+from bot.db import Database, from_ts, to_ts
 from bot.services.rota.models import Shift, Slot
-from bot.services.timers import TimerService, TimerSpec, cancel_in, cancel_prefix_in
+from bot.services.timers import (
+    TimerService,
+    TimerSpec,
+    cancel_in,
+    cancel_prefix_in,
+    schedule_in,
+)
 
 REMINDER = "rota.reminder"
 DEBRIEF = "rota.debrief"
@@ -20,20 +27,50 @@ COVERAGE = "rota.coverage"
 DEBRIEF_STALE = timedelta(days=2)
 
 
-def claim_timers(shift: Shift, reminder_hours: list[int], now: datetime) -> list[TimerSpec]:
-    """A reminder per configured hour still ahead, and the debrief at the shift's end."""
-    slot = shift.slot
+def reminder_timers(
+    claim_id: int, starts_at: datetime, reminder_hours: list[int], now: datetime
+) -> list[TimerSpec]:
+    """A reminder per configured hour still ahead of the shift's start."""
     hours = sorted(set(reminder_hours), reverse=True)
     specs: list[TimerSpec] = []
     for index, hour in enumerate(hours):
-        due = slot.starts_at - timedelta(hours=hour)
+        due = starts_at - timedelta(hours=hour)
         if due <= now:
             continue
         later = hours[index + 1] if index + 1 < len(hours) else None
         payload = {"hours": hour, "next_hours": later}
-        specs.append((REMINDER, f"claim:{shift.claim_id}:{hour}", due, payload))
+        specs.append((REMINDER, f"claim:{claim_id}:{hour}", due, payload))
+    return specs
+
+
+def claim_timers(shift: Shift, reminder_hours: list[int], now: datetime) -> list[TimerSpec]:
+    """The claim's reminders, and the debrief at the shift's end."""
+    slot = shift.slot
+    specs = reminder_timers(shift.claim_id, slot.starts_at, reminder_hours, now)
     specs.append((DEBRIEF, f"claim:{shift.claim_id}", slot.ends_at, None))
     return specs
+
+
+async def reschedule_reminders(
+    db: Database, guild_id: int, reminder_hours: list[int], now: datetime
+) -> datetime | None:
+    """Move the reminders of every shift not yet started to the server's new hours, so a
+    supporter is reminded when the coordinators now say, whenever they claimed. Returns the
+    earliest new reminder, to wake the dispatcher for."""
+    claims_sql = (
+        "SELECT c.id, s.starts_at FROM rota_slots s JOIN rota_claims c ON c.slot_id = s.id "
+        "WHERE s.guild_id = ? AND s.starts_at > ?"
+    )
+
+    def move(conn: sqlite3.Connection) -> datetime | None:
+        specs: list[TimerSpec] = []
+        for claim_id, starts_at in conn.execute(claims_sql, (guild_id, to_ts(now))).fetchall():
+            cancel_prefix_in(conn, REMINDER, f"claim:{claim_id}:")
+            specs += reminder_timers(claim_id, from_ts(starts_at), reminder_hours, now)
+        schedule_in(conn, guild_id, specs)
+        return min((due for _, _, due, _ in specs), default=None)
+
+    return await db.run_transaction(move)
 
 
 async def schedule_claim_timers(
