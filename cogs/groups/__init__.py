@@ -240,6 +240,9 @@ class Groups(GroupFlow):
             meets=meets,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
+        role_note = ""
+        if updated.name != found.name:
+            role_note = await self._rename_role(guild, found.role_id, found.name, updated.name)
         await self.bot.audit(
             guild, interaction.user.id, "group edited", f"{updated.name}: {', '.join(changes)}"
         )
@@ -253,9 +256,26 @@ class Groups(GroupFlow):
             )
         await self.refresh_panels(guild.id)
         await interaction.edit_original_response(
-            content=f"Updated “{updated.name}” ({', '.join(changes)}).{note}\n"
+            content=f"Updated “{updated.name}” ({', '.join(changes)}).{role_note}{note}\n"
             f"{group_details(summary)}"
         )
+
+    async def _rename_role(
+        self, guild: discord.Guild, role_id: int, old_name: str, new_name: str
+    ) -> str:
+        """Rename the group's role along with the group when it carries the group's name (as
+        the role Hearth creates does); a role the coordinators named themselves is theirs."""
+        role = guild.get_role(role_id)
+        if role is None or role.name != old_name:
+            return ""
+        try:
+            await role.edit(name=new_name[:100], reason="Hearth: the group was renamed")
+        except discord.HTTPException:
+            return (
+                f" I couldn't rename its role {role.mention} (it must be below my own role); "
+                "you can rename it in Server Settings → Roles."
+            )
+        return f" Its role is now called “{new_name[:100]}” too."
 
     @group.command(name="archive", description="Coordinators: stop new joins to a group")
     @app_commands.describe(name="The group to archive")

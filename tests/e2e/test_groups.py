@@ -121,6 +121,10 @@ async def test_create_with_an_existing_role_and_channel(hearth: Harness) -> None
     reply = await hearth.slash(hearth.member, hearth.channel, "group join", name="walking group")
     assert "walkers" in hearth.role_names(hearth.member)
     assert f"<#{hearth.general.id}>" in reply.content
+    renamed = await hearth.slash(hearth.coordinator, hearth.channel, "group edit",
+                                 name="Walking group", new_name="Rambling group")  # fmt: skip
+    assert "Updated “Rambling group”" in renamed.content and "Its role" not in renamed.content
+    assert role.name == "walkers"  # a role the coordinators named themselves stays theirs
 
 
 async def test_members_cannot_use_coordinator_commands(hearth: Harness) -> None:
@@ -204,7 +208,8 @@ async def test_edit_lowering_capacity_keeps_members_and_raising_it_promotes(
         meets="Wednesdays",
     )
     assert "Updated “Carers' circle”" in raised.content
-    assert "Carers circle" in hearth.role_names(hearth.owner)
+    assert "Its role is now called “Carers' circle” too" in raised.content
+    assert "Carers' circle" in hearth.role_names(hearth.owner)  # the role Hearth made, renamed
     await hearth.wait_for(
         lambda: dms_saying(hearth, hearth.owner, "a place opened in “Carers' circle”")
     )
