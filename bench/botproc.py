@@ -26,28 +26,34 @@ from typing import Any
 STOP_TIMEOUT = 60.0
 
 
-async def _serve(kind: str, api: str, gateway: str, token: str, db: str) -> None:
+def build_bot(kind: str, api: str, gateway: str, db: str, clock: Any) -> tuple[Any, Any]:
+    """Hearth (on database `db`) or the bare baseline, pointed at the fake's endpoints; and
+    the coroutine function that waits until it is ready to serve."""
     import discord
 
-    from bot.clock import FakeClock
-    from tests.harness import ErrorWatch, HearthDriver, point_discord_py_at
+    from tests.harness import HearthDriver, point_discord_py_at
 
     class Endpoint:
         api_base, gateway_url = api, gateway
 
-    errors = ErrorWatch()
-    errors.install()
     point_discord_py_at(Endpoint)  # type: ignore[arg-type]
-    clock = FakeClock()
-    bot: Any
     if kind == "hearth":
         bot = HearthDriver(Path(db), clock).build(Endpoint)  # type: ignore[arg-type]
-        ready = bot.wait_until_hearth_ready
-    else:
-        from bench.world import BareBot
+        return bot, bot.wait_until_hearth_ready
+    from bench.world import BareBot
 
-        bot = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]
-        ready = bot.ready.wait
+    bare = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]
+    return bare, bare.ready.wait
+
+
+async def _serve(kind: str, api: str, gateway: str, token: str, db: str) -> None:
+    from bot.clock import FakeClock
+    from tests.harness import ErrorWatch
+
+    errors = ErrorWatch()
+    errors.install()
+    clock = FakeClock()
+    bot, ready = build_bot(kind, api, gateway, db, clock)
     task = asyncio.create_task(bot.start(token))
     await asyncio.wait_for(ready(), 120)
     if kind == "hearth":

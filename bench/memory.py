@@ -26,26 +26,14 @@ MEMBERS = 200
 
 async def _child(kind: str, api: str, gateway: str, token: str, db: str) -> dict[str, float]:
     """Start one bot against the fake, wait until it is ready, report its RSS."""
-    import discord
+    import discord  # noqa: F401  (discord.py and the harness load before the baseline reading)
 
-    from tests.harness import HearthDriver, point_discord_py_at
+    import tests.harness  # noqa: F401
+    from bench.botproc import build_bot
+    from bot.clock import SystemClock
 
-    class Endpoint:
-        api_base, gateway_url = api, gateway
-
-    point_discord_py_at(Endpoint)  # type: ignore[arg-type]
     before = rss_mb()
-    if kind == "hearth":
-        from bot.clock import SystemClock
-
-        driver: Any = HearthDriver(Path(db), SystemClock())
-        bot = driver.build(Endpoint)
-        ready = bot.wait_until_hearth_ready
-    else:
-        from bench.world import BareBot
-
-        bot = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]
-        ready = bot.ready.wait
+    bot, ready = build_bot(kind, api, gateway, db, SystemClock())
     task = asyncio.create_task(bot.start(token))
     await asyncio.wait_for(ready(), 300)
     await asyncio.sleep(1)  # let start-up work (greetings already recorded) settle
