@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -136,6 +136,9 @@ def to_summary(row: sqlite3.Row) -> GroupSummary:
     return GroupSummary(**_group_fields(row))
 
 
+GroupState = Literal["open", "archived", "all"]
+
+
 class GroupService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -172,13 +175,14 @@ class GroupService:
         return [to_summary(row) for row in rows]
 
     async def names(
-        self, guild_id: int, typed: str, *, include_archived: bool = False,
-        archived_only: bool = False, limit: int = 25,
-    ) -> list[str]:  # fmt: skip
+        self, guild_id: int, typed: str, *, which: GroupState = "open", limit: int = 25
+    ) -> list[str]:
         """Group names containing what was typed, for autocomplete."""
-        where = "" if include_archived else " AND archived_at IS NULL"
-        if archived_only:
-            where = " AND archived_at IS NOT NULL"
+        where = {
+            "open": " AND archived_at IS NULL",
+            "archived": " AND archived_at IS NOT NULL",
+            "all": "",
+        }[which]
         pattern = "%" + name_key(typed).replace("\\", "\\\\").replace("%", "\\%") + "%"
         rows = await self._db.fetchall(
             f"SELECT name FROM groups WHERE guild_id = ?{where} AND name_key LIKE ? ESCAPE '\\' "

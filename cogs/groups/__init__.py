@@ -15,7 +15,7 @@ from discord import app_commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.group_membership import MembershipService
-from bot.services.groups import UNCHANGED, GroupService, Unchanged
+from bot.services.groups import UNCHANGED, GroupService, GroupState, Unchanged
 from cogs._ui import coordinator_only, guild_of
 from cogs.groups._discord import (
     change_role,
@@ -59,29 +59,28 @@ class Groups(GroupFlow):
         self.bot.about_stats.pop("groups", None)
 
     # --- autocomplete --------------------------------------------------------------------------
-    async def _open_names(
-        self, interaction: discord.Interaction, current: str
+    async def _names(
+        self, interaction: discord.Interaction, current: str, which: GroupState
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        names = await self.groups.names(interaction.guild_id, current)
+        names = await self.groups.names(interaction.guild_id, current, which=which)
         return [app_commands.Choice(name=n, value=n) for n in names]
+
+    async def _open_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._names(interaction, current, "open")
 
     async def _all_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.groups.names(interaction.guild_id, current, include_archived=True)
-        return [app_commands.Choice(name=n, value=n) for n in names]
+        return await self._names(interaction, current, "all")
 
     async def _archived_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.groups.names(interaction.guild_id, current, archived_only=True)
-        return [app_commands.Choice(name=n, value=n) for n in names]
+        return await self._names(interaction, current, "archived")
 
     async def _my_names(
         self, interaction: discord.Interaction, current: str
