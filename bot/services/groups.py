@@ -66,9 +66,12 @@ class GroupSummary(Group):
 
 
 class Panel(BaseModel):
+    """A sign-up panel: `message_id` is its first message, `parts` all of them in order."""
+
     message_id: int
     guild_id: int
     channel_id: int
+    parts: list[int]
 
 
 class Unchanged:
@@ -358,24 +361,68 @@ class GroupService:
 
     # --- panels ---------------------------------------------------------------------------------
     async def add_panel(
-        self, guild_id: int, channel_id: int, message_id: int, actor_id: int
+        self, guild_id: int, channel_id: int, message_ids: int | list[int], actor_id: int
     ) -> None:
-        await self._db.execute(
-            "INSERT INTO group_panels (message_id, guild_id, channel_id, created_at, created_by) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (message_id, guild_id, channel_id, to_ts(self._clock.now()), actor_id),
-        )
+        """Record a panel posted as one message or several (first message first)."""
+        ids = [message_ids] if isinstance(message_ids, int) else message_ids
+        now = to_ts(self._clock.now())
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO group_panels "
+                "(message_id, guild_id, channel_id, created_at, created_by, panel_id, part) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (message_id, guild_id, channel_id, now, actor_id, ids[0], part)
+                    for part, message_id in enumerate(ids)
+                ],
+            )
 
     async def panels(self, guild_id: int) -> list[Panel]:
         rows = await self._db.fetchall(
-            "SELECT message_id, guild_id, channel_id FROM group_panels WHERE guild_id = ? "
-            "ORDER BY message_id",
+            "SELECT message_id, channel_id, panel_id FROM group_panels WHERE guild_id = ? "
+            "ORDER BY panel_id, part",
             (guild_id,),
         )
-        return [Panel(**dict(row)) for row in rows]
+        found: dict[int, Panel] = {}
+        for row in rows:
+            panel = found.setdefault(
+                row["panel_id"],
+                Panel(
+                    message_id=row["panel_id"],
+                    guild_id=guild_id,
+                    channel_id=row["channel_id"],
+                    parts=[],
+                ),
+            )
+            panel.parts.append(row["message_id"])
+        return list(found.values())
+
+    async def set_panel_parts(self, panel: Panel, message_ids: list[int]) -> None:
+        """After a refresh added, replaced or removed messages: the panel's messages now.
+
+        The first message never changes here (a panel whose first message is gone is
+        forgotten instead), so the panel keeps its identity.
+        """
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM group_panels WHERE guild_id = ? AND panel_id = ? AND part > 0",
+                (panel.guild_id, panel.message_id),
+            )
+            await tx.executemany(
+                "INSERT INTO group_panels "
+                "(message_id, guild_id, channel_id, created_at, created_by, panel_id, part) "
+                "SELECT ?, guild_id, channel_id, created_at, created_by, panel_id, ? "
+                "FROM group_panels WHERE guild_id = ? AND message_id = ?",
+                [
+                    (message_id, part, panel.guild_id, panel.message_id)
+                    for part, message_id in enumerate(message_ids)
+                    if part > 0
+                ],
+            )
 
     async def forget_panel(self, guild_id: int, message_id: int) -> None:
+        """Forget a whole panel, by its first message."""
         await self._db.execute(
-            "DELETE FROM group_panels WHERE guild_id = ? AND message_id = ?",
+            "DELETE FROM group_panels WHERE guild_id = ? AND panel_id = ?",
             (guild_id, message_id),
         )

@@ -18,8 +18,9 @@ from bot.services.retention import PURGE_TIMER, RetentionService
 from bot.services.settings import SETTING_KEYS, GuildSettings
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
+from cogs._pages import install_pages, send_paged
 from cogs._ui import CoordinatorGroup, guild_of
-from cogs.admin._audit import AuditPageButton, render_page
+from cogs.admin._audit import audit_arg
 from cogs.admin._settings import key_choices, resolve_entity, settings_text, shown
 from cogs.setup._permissions import check_permissions, describe_problems
 from cogs.setup._timezones import label, suggest
@@ -41,11 +42,10 @@ class Admin(commands.Cog):
         self.retention = RetentionService(bot.db, bot.clock)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AuditPageButton)
+        install_pages(self.bot)
         self.bot.dispatcher.register_timer(PURGE_TIMER, self._purge)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AuditPageButton)
         self.bot.dispatcher.unregister_timer(PURGE_TIMER)
 
     # --- settings ----------------------------------------------------------------------------
@@ -126,14 +126,7 @@ class Admin(commands.Cog):
         member: discord.User | None = None,
         days: app_commands.Range[int, 1, 3650] = 30,
     ) -> None:
-        guild = guild_of(interaction)
-        content, view = await render_page(
-            self.bot, guild.id, interaction.user.id, member.id if member else 0, days, 0
-        )
-        if view is None:
-            await interaction.response.send_message(content, ephemeral=True)
-        else:
-            await interaction.response.send_message(content, view=view, ephemeral=True)
+        await send_paged(interaction, "audit", audit_arg(member.id if member else 0, days))
 
     # --- export ------------------------------------------------------------------------------
     @admin.command(name="export", description="Download this server's Hearth data (zip)")

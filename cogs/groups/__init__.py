@@ -28,8 +28,7 @@ from cogs.groups._views import (
     PERSISTENT_ITEMS,
     group_details,
     info_embed,
-    panel_embed,
-    panel_view,
+    panel_messages,
     spaces_text,
 )
 
@@ -380,17 +379,25 @@ class Groups(GroupFlow):
         guild = guild_of(interaction)
         groups = await self.groups.summaries(guild.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        posted: list[discord.Message] = []
         try:
-            posted = await channel.send(embed=panel_embed(groups), view=panel_view(groups))
+            for embed, view in panel_messages(groups):
+                posted.append(await channel.send(embed=embed, view=view or discord.utils.MISSING))
         except discord.Forbidden:
+            await self.delete_panel_messages(posted)
             raise UserFacingError(
                 f"I couldn't post in {channel.mention}: I need View Channel, Send Messages and "
                 "Embed Links there. Nothing was changed."
             ) from None
-        await self.groups.add_panel(guild.id, channel.id, posted.id, interaction.user.id)
+        await self.groups.add_panel(
+            guild.id, channel.id, [message.id for message in posted], interaction.user.id
+        )
         await self.bot.audit(guild, interaction.user.id, "group panel posted", channel.mention)
+        spans = (
+            f" ({len(posted)} messages, as the groups don't fit in one)" if len(posted) > 1 else ""
+        )
         await interaction.edit_original_response(
-            content=f"Posted the sign-up panel in {channel.mention}: {posted.jump_url}\n"
+            content=f"Posted the sign-up panel in {channel.mention}{spans}: {posted[0].jump_url}\n"
             "I'll keep it up to date as groups and places change."
         )
 

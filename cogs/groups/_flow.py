@@ -16,12 +16,12 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.services.group_membership import MembershipService
-from bot.services.groups import Group, GroupService, GroupSummary
+from bot.services.groups import Group, GroupService, GroupSummary, Panel
 from bot.tree import NO_MENTIONS
 from cogs._gates import GateStep
 from cogs._ui import guild_of
 from cogs.groups._discord import change_role, tell_coordinators
-from cogs.groups._views import choice_view, info_embed, panel_embed, panel_view
+from cogs.groups._views import choice_view, info_embed, panel_messages
 
 log = logging.getLogger(__name__)
 
@@ -249,15 +249,60 @@ class GroupFlow(commands.Cog):
         panels = await self.groups.panels(guild_id)
         if not panels:
             return
-        groups = await self.groups.summaries(guild_id)
-        embed, view = panel_embed(groups), panel_view(groups)
+        messages = panel_messages(await self.groups.summaries(guild_id))
         for panel in panels:
-            channel = self.bot.get_partial_messageable(panel.channel_id, guild_id=guild_id)
-            message = channel.get_partial_message(panel.message_id)
+            await self._refresh_panel(panel, messages)
+
+    async def _refresh_panel(
+        self, panel: Panel, messages: list[tuple[discord.Embed, discord.ui.View | None]]
+    ) -> None:
+        """Edit a panel's messages in place, posting more when the groups outgrew them and
+        deleting the ones no longer needed. A missing first message means the coordinators
+        deleted the panel: it is forgotten, with the rest of its messages."""
+        guild_id = panel.guild_id
+        channel = self.bot.get_partial_messageable(panel.channel_id, guild_id=guild_id)
+        kept: list[int] = []
+        for index, (embed, view) in enumerate(messages):
+            if index < len(panel.parts):
+                try:
+                    await channel.get_partial_message(panel.parts[index]).edit(
+                        embed=embed, view=view
+                    )
+                    kept.append(panel.parts[index])
+                    continue
+                except discord.NotFound:
+                    if index == 0:
+                        log.info("a group panel in guild %s was deleted; forgetting it", guild_id)
+                        await self.groups.forget_panel(guild_id, panel.message_id)
+                        await self.delete_panel_messages(
+                            [channel.get_partial_message(i) for i in panel.parts[1:]]
+                        )
+                        return
+                except discord.HTTPException as exc:
+                    log.warning(
+                        "could not update a group panel in guild %s: %s", guild_id, exc.code
+                    )
+                    kept.append(panel.parts[index])
+                    continue
             try:
-                await message.edit(embed=embed, view=view)
-            except discord.NotFound:
-                log.info("a group panel in guild %s was deleted; forgetting it", guild_id)
-                await self.groups.forget_panel(guild_id, panel.message_id)
+                posted = await channel.send(embed=embed, view=view or discord.utils.MISSING)
             except discord.HTTPException as exc:
-                log.warning("could not update a group panel in guild %s: %s", guild_id, exc.code)
+                log.warning("could not extend a group panel in guild %s: %s", guild_id, exc.code)
+                break
+            kept.append(posted.id)
+        extra = [i for i in panel.parts[len(messages) :] if i not in kept]
+        await self.delete_panel_messages([channel.get_partial_message(i) for i in extra])
+        if kept != panel.parts:
+            await self.groups.set_panel_parts(panel, kept)
+
+    async def delete_panel_messages(
+        self, messages: list[discord.Message] | list[discord.PartialMessage]
+    ) -> None:
+        """Messages a panel no longer needs; one already deleted by hand is fine."""
+        for message in messages:
+            try:
+                await message.delete()
+            except discord.NotFound:
+                continue
+            except discord.HTTPException as exc:
+                log.warning("could not delete a group panel message: %s", exc.code)

@@ -59,33 +59,69 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def panel_embed(groups: list[GroupSummary]) -> discord.Embed:
-    embed = discord.Embed(title="Peer groups", colour=PANEL_COLOUR)
+PANEL_EMBED_BUDGET = 5500  # of Discord's 6,000 characters per message; the title and intro fit
+PANEL_DESCRIPTION = 300  # shown per group on the panel; the menu and /group info show it all
+PANEL_INTRO = (
+    "Choose a group to join or leave. Only you see the answer: joining and leaving are never "
+    "announced."
+)
+
+
+def _panel_field(group: GroupSummary) -> tuple[str, str]:
+    lines = [_short(group.description, PANEL_DESCRIPTION)] if group.description else []
+    if group.meets:
+        lines.append(f"Meets: {group.meets}")
+    lines.append(spaces_text(group))
+    return group.name, "\n".join(lines)
+
+
+def _panel_chunks(groups: list[GroupSummary]) -> list[list[GroupSummary]]:
+    """Consecutive groups per message, within Discord's embed size and 25 fields/options."""
+    chunks: list[list[GroupSummary]] = [[]]
+    size = 0
+    for group in groups:
+        name, value = _panel_field(group)
+        if chunks[-1] and (
+            len(chunks[-1]) >= EMBED_FIELDS or size + len(name) + len(value) > PANEL_EMBED_BUDGET
+        ):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(group)
+        size += len(name) + len(value)
+    return chunks
+
+
+def panel_messages(
+    groups: list[GroupSummary],
+) -> list[tuple[discord.Embed, discord.ui.View | None]]:
+    """The panel's messages in order: every open group appears in exactly one of them.
+
+    Up to `BUTTON_ROWS` groups get Join/Leave buttons; more get a menu in each message listing
+    that message's groups, which answers privately with the group's details and buttons.
+    """
     if not groups:
+        embed = discord.Embed(title="Peer groups", colour=PANEL_COLOUR)
         embed.description = "There are no open groups right now. Please check back soon."
-        return embed
-    embed.description = (
-        "Choose a group to join or leave. Only you see the answer: joining and leaving are "
-        "never announced."
-    )
-    for group in groups[:EMBED_FIELDS]:
-        lines = [_short(group.description, 300)] if group.description else []
-        if group.meets:
-            lines.append(f"Meets: {group.meets}")
-        lines.append(spaces_text(group))
-        embed.add_field(name=group.name, value="\n".join(lines), inline=False)
-    if len(groups) > EMBED_FIELDS:
-        embed.set_footer(
-            text=f"{len(groups) - EMBED_FIELDS} more groups: see /group list and /group join."
-        )
-    return embed
+        return [(embed, None)]
+    chunks = _panel_chunks(groups)
+    messages: list[tuple[discord.Embed, discord.ui.View | None]] = []
+    for number, chunk in enumerate(chunks, 1):
+        title = "Peer groups" if len(chunks) == 1 else f"Peer groups ({number} of {len(chunks)})"
+        embed = discord.Embed(title=title, colour=PANEL_COLOUR)
+        if number == 1:
+            embed.description = PANEL_INTRO
+        for group in chunk:
+            name, value = _panel_field(group)
+            embed.add_field(name=name, value=value, inline=False)
+        if number < len(chunks):
+            embed.set_footer(text="More groups in the next message.")
+        messages.append((embed, _panel_view(chunk, buttons=len(groups) <= BUTTON_ROWS)))
+    return messages
 
 
-def panel_view(groups: list[GroupSummary]) -> discord.ui.View | None:
-    if not groups:
-        return None
+def _panel_view(groups: list[GroupSummary], *, buttons: bool) -> discord.ui.View:
     view = DynamicView()
-    if len(groups) <= BUTTON_ROWS:
+    if buttons:
         for row, group in enumerate(groups):
             view.add_item(JoinButton(group.id, _short(f"Join {group.name}", 80), row=row))
             view.add_item(LeaveButton(group.id, _short(f"Leave {group.name}", 80), row=row))
@@ -96,7 +132,7 @@ def panel_view(groups: list[GroupSummary]) -> discord.ui.View | None:
             value=str(group.id),
             description=_short(spaces_text(group), 100),
         )
-        for group in groups[:EMBED_FIELDS]
+        for group in groups
     ]
     view.add_item(PickGroup(options))
     return view
