@@ -142,8 +142,17 @@ def page_view(kind: str, viewer_id: int, arg: str, page: Page) -> DynamicView | 
     return view
 
 
-async def send_paged(interaction: discord.Interaction, kind: str, arg: str = "") -> None:
-    """Answer a command privately with the first page of a registered list."""
+async def send_paged(
+    interaction: discord.Interaction,
+    kind: str,
+    arg: str = "",
+    *,
+    file: discord.File | None = None,
+) -> None:
+    """Answer a command privately with the first page of a registered list.
+
+    A `file` goes with the first page and stays on the message while it is paged.
+    """
     if not _ARG.fullmatch(arg):
         raise ValueError(f"bad page argument: {arg!r}")
     page = await _RENDERERS[kind](interaction, arg, 0)
@@ -153,6 +162,8 @@ async def send_paged(interaction: discord.Interaction, kind: str, arg: str = "")
         kwargs["embed"] = page.embed
     if view is not None:
         kwargs["view"] = view
+    if file is not None:
+        kwargs["file"] = file
     if interaction.response.is_done():
         await interaction.followup.send(page.content or None, **kwargs)  # type: ignore[arg-type]
     else:

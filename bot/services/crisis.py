@@ -25,7 +25,8 @@ NOT_A_CRISIS_SERVICE = (
     "respond to an emergency."
 )
 SIGNPOST_INTERVAL = timedelta(hours=1)
-MAX_RESOURCES = 25
+# Enough for a region's lines; `/crisis` shows them all, in as many messages as they need.
+MAX_RESOURCES = 50
 MAX_PHRASES = 100
 MAX_FIELD = {"name": 100, "contact": 200, "region": 60, "hours": 60}
 MIN_PHRASE = 3
@@ -129,8 +130,8 @@ class CrisisService:
                     "change it. Nothing was added."
                 )
             raise UserFacingError(
-                f"This server already lists {MAX_RESOURCES} helplines, the most `/crisis` can "
-                "show. Remove one first. Nothing was added."
+                f"This server already lists {MAX_RESOURCES} helplines, the most `/crisis` "
+                "keeps. Remove one first. Nothing was added."
             )
         return next(r for r in await self.resources(guild_id) if r.name == clean_name)
 

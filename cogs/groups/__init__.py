@@ -16,7 +16,8 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.group_membership import MembershipService
 from bot.services.groups import UNCHANGED, GroupService, GroupState, Unchanged
-from cogs._ui import coordinator_only, guild_of
+from cogs._pages import Page, install_pages, line_page, pager, send_paged
+from cogs._ui import coordinator_only, guild_of, hearth
 from cogs.groups._discord import (
     change_role,
     check_assignable,
@@ -50,6 +51,7 @@ class Groups(GroupFlow):
         self._init_flow()
 
     async def cog_load(self) -> None:
+        install_pages(self.bot)
         self.bot.add_dynamic_items(*PERSISTENT_ITEMS)
         self.bot.about_stats["groups"] = self.groups.count_open
 
@@ -94,19 +96,7 @@ class Groups(GroupFlow):
     # --- everyone ------------------------------------------------------------------------------
     @group.command(name="list", description="The open groups, with places left")
     async def list_groups(self, interaction: discord.Interaction) -> None:
-        groups = await self.groups.summaries(guild_of(interaction).id)
-        if not groups:
-            await interaction.response.send_message(
-                "There are no open groups here yet. Coordinators can add one with `/group create`.",
-                ephemeral=True,
-            )
-            return
-        lines = ["**Peer groups here**"]
-        for item in groups:
-            meets = f" · meets {item.meets}" if item.meets else ""
-            lines.append(f"• **{item.name}**{meets} — {spaces_text(item)}")
-        lines.append("\n`/group info` tells you more; `/group join` signs you up privately.")
-        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+        await send_paged(interaction, "groups")
 
     @group.command(name="info", description="About one group: what it is, when it meets, places")
     @app_commands.describe(name="The group's name")
@@ -354,23 +344,8 @@ class Groups(GroupFlow):
     @app_commands.describe(name="The group")
     @coordinator_only()
     async def members_of(self, interaction: discord.Interaction, name: str) -> None:
-        guild = guild_of(interaction)
-        found = await self.groups.find(guild.id, name)
-        roster = await self.members.roster(guild.id, found.id)
-        lines = [f"**{found.name}** — {spaces_text(found)}", "", "**Members**"]
-        lines += [
-            f"{n}. <@{e.user_id}> (since <t:{int(e.since.timestamp())}:d>)"
-            for n, e in enumerate(roster.members, 1)
-        ] or ["Nobody yet."]
-        lines += ["", "**Waitlist** (first in line at the top)"]
-        lines += [
-            f"{n}. <@{e.user_id}> (waiting since <t:{int(e.since.timestamp())}:R>)"
-            for n, e in enumerate(roster.waitlist, 1)
-        ] or ["Nobody is waiting."]
-        text = "\n".join(lines)
-        if len(text) > 2000:
-            text = text[:1990] + "\n…"
-        await interaction.response.send_message(text, ephemeral=True)
+        found = await self.groups.find(guild_of(interaction).id, name)
+        await send_paged(interaction, "group_members", str(found.id))
 
     @group.command(name="panel", description="Coordinators: post a sign-up panel in a channel")
     @app_commands.describe(channel="Where to post the panel")
@@ -406,6 +381,50 @@ class Groups(GroupFlow):
     reopen.autocomplete("name")(_archived_names)
     remove.autocomplete("name")(_all_names)
     members_of.autocomplete("name")(_all_names)
+
+
+@pager("groups")
+async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    groups = await GroupService(bot.db, bot.clock).summaries(guild_of(interaction).id)
+    if not groups:
+        return Page(
+            content="There are no open groups here yet. Coordinators can add one with "
+            "`/group create`."
+        )
+    lines = [
+        f"• **{item.name}**"
+        + (f" · meets {item.meets}" if item.meets else "")
+        + f" — {spaces_text(item)}"
+        for item in groups
+    ]
+    shown, _ = line_page(
+        f"**Peer groups here** ({len(groups)})",
+        lines,
+        page,
+        footer="\n`/group info` tells you more; `/group join` signs you up privately.",
+    )
+    return shown
+
+
+@pager("group_members", coordinators_only=True)
+async def _members_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    guild_id = guild_of(interaction).id
+    found = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
+    roster = await MembershipService(bot.db, bot.clock).roster(guild_id, found.id)
+    lines = ["**Members**"]
+    lines += [
+        f"{n}. <@{e.user_id}> (since <t:{int(e.since.timestamp())}:d>)"
+        for n, e in enumerate(roster.members, 1)
+    ] or ["Nobody yet."]
+    lines += ["", "**Waitlist** (first in line at the top)"]
+    lines += [
+        f"{n}. <@{e.user_id}> (waiting since <t:{int(e.since.timestamp())}:R>)"
+        for n, e in enumerate(roster.waitlist, 1)
+    ] or ["Nobody is waiting."]
+    shown, _ = line_page(f"**{found.name}** — {spaces_text(found)}\n", lines, page)
+    return shown
 
 
 async def setup(bot: HearthBot) -> None:

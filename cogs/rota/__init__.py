@@ -10,6 +10,7 @@ from bot.errors import UserFacingError
 from bot.services import rota as service
 from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER, reschedule_reminders
 from bot.services.settings import GuildSettings
+from cogs._pages import install_pages, split_text
 from cogs.rota import _admin, _member  # noqa: F401  (registers the subcommands on the group)
 from cogs.rota._common import rota
 from cogs.rota._timers import RotaTimers
@@ -23,6 +24,7 @@ class Rota(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(rota)
+        install_pages(self.bot)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.dispatcher.register_timer(REMINDER, self.timers.reminder)
         self.bot.dispatcher.register_timer(DEBRIEF, self.timers.debrief)
@@ -75,11 +77,12 @@ class Rota(commands.Cog):
             f"(now {len(slot.claimers)}/{slot.needed}, slot #{slot.id})"
             for slot in freed
         ]
-        await self.bot.alert(
-            guild,
+        text = (
             f"🔔 <@{payload.user.id}> left the server, so these shifts they had claimed are "
-            "open again:\n" + "\n".join(lines)[:1800],
+            "open again:\n" + "\n".join(lines)
         )
+        for part in split_text(text):
+            await self.bot.alert(guild, part)
 
 
 async def setup(bot: HearthBot) -> None:

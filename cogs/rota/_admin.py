@@ -11,6 +11,7 @@ from bot.services import rota as service
 from bot.services.rota.parsing import parse_duration, parse_expiry, parse_start, weekly_starts
 from bot.services.rota.reminders import cancel_slot_timers, schedule_coverage_check
 from bot.tree import send_ephemeral
+from cogs._pages import Page, line_page, pager, send_paged
 from cogs._ui import coordinator_only, guild_of, hearth
 from cogs.rota._common import (
     guild_id_of,
@@ -248,15 +249,18 @@ async def training_revoke(interaction: discord.Interaction, member: discord.Memb
 @training.command(name="list", description="Everyone with recorded supporter training")
 @coordinator_only()
 async def training_list(interaction: discord.Interaction) -> None:
+    await send_paged(interaction, "rota_training")
+
+
+@pager("rota_training", coordinators_only=True)
+async def _training_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
-    guild_id = guild_id_of(interaction)
     now = bot.clock.now()
-    records = await service.list_training(bot.db, guild_id)
+    records = await service.list_training(bot.db, guild_id_of(interaction))
     if not records:
-        await send_ephemeral(
-            interaction, "Nobody's training is recorded yet. Add it with `/rota training grant`."
+        return Page(
+            content="Nobody's training is recorded yet. Add it with `/rota training grant`."
         )
-        return
     lines = []
     for record in records:
         if record.expires_at is None:
@@ -266,8 +270,8 @@ async def training_list(interaction: discord.Interaction) -> None:
         else:
             status = f"**expired** <t:{_ts(record.expires_at)}:D>"
         lines.append(f"<@{record.user_id}> — {status}")
-    text = f"**Supporter training** ({len(records)})\n" + "\n".join(lines)
-    await send_ephemeral(interaction, text[:2000])
+    shown, _ = line_page(f"**Supporter training** ({len(records)})", lines, page)
+    return shown
 
 
 @rota.command(name="coverage", description="Upcoming slots with fewer supporters than needed")
@@ -278,24 +282,27 @@ async def coverage(
     interaction: discord.Interaction, rota: str, weeks: app_commands.Range[int, 1, 12] = 2
 ) -> None:
     bot = hearth(interaction)
-    guild_id = guild_id_of(interaction)
-    chosen = await service.find_rota(bot.db, guild_id, rota)
+    chosen = await service.find_rota(bot.db, guild_id_of(interaction), rota)
+    await send_paged(interaction, "rota_coverage", f"{chosen.id}.{weeks}")
+
+
+@pager("rota_coverage", coordinators_only=True)
+async def _coverage_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    rota_id, weeks = (int(part) for part in arg.split(".", 1))
+    chosen = await service.get_rota(bot.db, guild_id_of(interaction), rota_id)
     gaps = await service.coverage_gaps(bot.db, chosen, bot.clock.now(), weeks)
     if not gaps:
-        await send_ephemeral(
-            interaction,
-            f"Every **{chosen.name}** slot in the next {weeks} week(s) has the supporters it "
-            "needs.",
+        return Page(
+            content=f"Every **{chosen.name}** slot in the next {weeks} week(s) has the "
+            "supporters it needs."
         )
-        return
     lines = [
         f"#{slot.id} <t:{_ts(slot.starts_at)}:F> (<t:{_ts(slot.starts_at)}:R>) — "
         f"{len(slot.claimers)}/{slot.needed}, {slot.open_places} place"
         f"{'s' if slot.open_places > 1 else ''} open"
         for slot in gaps
     ]
-    header = f"**{chosen.name}**: {len(gaps)} slot(s) in the next {weeks} week(s) need cover\n"
-    body = "\n".join(lines)
-    if len(header + body) > 2000:
-        body = body[: 1990 - len(header)].rsplit("\n", 1)[0] + "\n…"
-    await send_ephemeral(interaction, header + body)
+    header = f"**{chosen.name}**: {len(gaps)} slot(s) in the next {weeks} week(s) need cover"
+    shown, _ = line_page(header, lines, page)
+    return shown

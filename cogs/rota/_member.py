@@ -12,6 +12,14 @@ from bot.services import rota as service
 from bot.services.rota.parsing import week_bounds
 from bot.services.rota.reminders import schedule_claim_timers
 from bot.tree import send_ephemeral
+from cogs._pages import (
+    DESCRIPTION_LIMIT,
+    MAX_ITEMS_PER_PAGE,
+    Page,
+    line_page,
+    pager,
+    send_paged,
+)
 from cogs._ui import guild_of, hearth
 from cogs.rota._common import (
     claim_for,
@@ -26,7 +34,7 @@ from cogs.rota._common import (
     swap_slot_choices,
     zone_of,
 )
-from cogs.rota._views import claim_view
+from cogs.rota._views import claim_buttons
 
 
 def _t(moment: object, style: str = "F") -> str:
@@ -56,28 +64,39 @@ async def view(
     interaction: discord.Interaction, rota: str, week: app_commands.Range[int, -52, 52] = 0
 ) -> None:
     bot = hearth(interaction)
+    chosen = await service.find_rota(bot.db, guild_id_of(interaction), rota)
+    await send_paged(interaction, "rota_week", f"{chosen.id}.{week}")
+
+
+@pager("rota_week")
+async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    """A week of one rota, a page of slots at a time with Claim buttons for the open ones."""
+    bot = hearth(interaction)
     guild_id = guild_id_of(interaction)
+    rota_id, week = (int(part) for part in arg.split(".", 1))
     now = bot.clock.now()
-    chosen = await service.find_rota(bot.db, guild_id, rota)
+    chosen = await service.get_rota(bot.db, guild_id, rota_id)
     zone = await zone_of(bot, guild_id)
     start, end = week_bounds(now + timedelta(weeks=week), zone)
     week_slots = await service.slots_between(bot.db, guild_id, start, end, chosen.id)
     title = f"{chosen.name} — week of {_day(start.astimezone(zone))}"
     if not week_slots:
-        await send_ephemeral(
-            interaction,
-            f"**{title}**\nNo slots this week. Try another `week`, or ask a coordinator.",
+        return Page(
+            content=f"**{title}**\nNo slots this week. Try another `week`, or ask a coordinator."
         )
-        return
-    embed = discord.Embed(title=title, colour=discord.Colour.orange())
-    lines = [_slot_line(slot) for slot in week_slots]
-    description = "\n".join(lines)
-    if len(description) > 4000:
-        description = description[:3990].rsplit("\n", 1)[0] + "\n…"
-    embed.description = description
+    shown, indexes = line_page(
+        f"{len(week_slots)} slot{'s' if len(week_slots) != 1 else ''}",
+        [_slot_line(slot) for slot in week_slots],
+        page,
+        budget=DESCRIPTION_LIMIT - 100,
+        max_lines=MAX_ITEMS_PER_PAGE,
+    )
+    embed = discord.Embed(title=title, description=shown.content, colour=discord.Colour.orange())
     embed.set_footer(text="Times are shown in your own time zone.")
-    claimable = [slot for slot in week_slots if slot.open_places and slot.starts_at > now]
-    await send_ephemeral(interaction, "", embed=embed, view=claim_view(claimable))
+    on_page = [week_slots[i] for i in indexes]
+    shown.content, shown.embed = "", embed
+    shown.items = claim_buttons([s for s in on_page if s.open_places and s.starts_at > now])
+    return shown
 
 
 @rota.command(name="claim", description="Take a shift")
@@ -125,6 +144,23 @@ async def mine(interaction: discord.Interaction, ics: bool = False) -> None:
             interaction, "You have no upcoming shifts. `/rota view` shows where cover is needed."
         )
         return
+    if not ics:
+        await send_paged(interaction, "rota_mine")
+        return
+    data = service.shifts_calendar(shifts, guild.name, now)
+    calendar = discord.File(io.BytesIO(data), filename="hearth-shifts.ics")
+    await send_paged(interaction, "rota_mine", file=calendar)
+
+
+@pager("rota_mine")
+async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    now = bot.clock.now()
+    shifts = await service.my_shifts(bot.db, guild_id_of(interaction), interaction.user.id, now)
+    if not shifts:
+        return Page(
+            content="You have no upcoming shifts. `/rota view` shows where cover is needed."
+        )
     lines = [
         f"#{shift.slot.id} **{shift.slot.rota_name}** {_t(shift.slot.starts_at)} – "
         f"{_t(shift.slot.ends_at, 't')}"
@@ -132,15 +168,8 @@ async def mine(interaction: discord.Interaction, ics: bool = False) -> None:
         + (" · **on now**" if shift.slot.starts_at <= now else "")
         for shift in shifts
     ]
-    text = f"**Your shifts** ({len(shifts)})\n" + "\n".join(lines)
-    if len(text) > 1900:
-        text = text[:1890].rsplit("\n", 1)[0] + "\n…"
-    if not ics:
-        await send_ephemeral(interaction, text)
-        return
-    data = service.shifts_calendar(shifts, guild.name, now)
-    calendar = discord.File(io.BytesIO(data), filename="hearth-shifts.ics")
-    await send_ephemeral(interaction, text + "\nCalendar file attached.", file=calendar)
+    shown, _ = line_page(f"**Your shifts** ({len(shifts)})", lines, page)
+    return shown
 
 
 @swap.command(name="offer", description="Offer your shift to another supporter (it stays yours)")
@@ -200,13 +229,8 @@ async def onduty(interaction: discord.Interaction) -> None:
     bot = hearth(interaction)
     guild_id = guild_id_of(interaction)
     now = bot.clock.now()
-    shifts = await service.on_duty(bot.db, guild_id, now)
-    if shifts:
-        lines = [
-            f"<@{shift.user_id}> — {shift.rota_name}, until {_t(shift.ends_at, 't')}"
-            for shift in shifts
-        ]
-        await send_ephemeral(interaction, "**On duty now**\n" + "\n".join(lines))
+    if await service.on_duty(bot.db, guild_id, now):
+        await send_paged(interaction, "rota_onduty")
         return
     upcoming = await service.next_shift_start(bot.db, guild_id, now)
     if upcoming is None:
@@ -220,3 +244,17 @@ async def onduty(interaction: discord.Interaction) -> None:
         interaction,
         text + " If you need help urgently, `/crisis` lists helplines.",
     )
+
+
+@pager("rota_onduty")
+async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    shifts = await service.on_duty(bot.db, guild_id_of(interaction), bot.clock.now())
+    if not shifts:
+        return Page(content="No one is on duty right now. `/crisis` lists helplines.")
+    lines = [
+        f"<@{shift.user_id}> — {shift.rota_name}, until {_t(shift.ends_at, 't')}"
+        for shift in shifts
+    ]
+    shown, _ = line_page("**On duty now**", lines, page)
+    return shown

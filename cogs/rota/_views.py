@@ -15,7 +15,6 @@ from bot.services import rota as service
 from cogs._ui import DynamicView, hearth, routed_errors
 from cogs.rota._common import claim_for
 
-MAX_CLAIM_BUTTONS = 25
 DEBRIEF_QUESTION = "How was that shift?"
 CHECKIN_QUESTION = "Would you like a coordinator to check in with you?"
 SCORE_REPLIES = {
@@ -54,11 +53,9 @@ class ClaimButton(
         )
 
 
-def claim_view(slots: list[service.Slot]) -> DynamicView:
-    view = DynamicView()
-    for slot in slots[:MAX_CLAIM_BUTTONS]:
-        view.add_item(ClaimButton(slot.id))
-    return view
+def claim_buttons(slots: list[service.Slot]) -> list[discord.ui.DynamicItem[Any]]:
+    """Claim buttons for one page of a rota week (the pager keeps a page within 20)."""
+    return [ClaimButton(slot.id) for slot in slots]
 
 
 class ScoreButton(

@@ -184,6 +184,16 @@ async def find_rota(db: Database, guild_id: int, name: str) -> Rota:
     return _rota(row)
 
 
+async def get_rota(db: Database, guild_id: int, rota_id: int) -> Rota:
+    """By id, for pages that carry the rota in their buttons; it may be gone since."""
+    row = await db.fetchone(
+        "SELECT * FROM rotas WHERE guild_id = ? AND id = ?", (guild_id, rota_id)
+    )
+    if row is None:
+        raise UserFacingError("That rota no longer exists. `/rota view` shows the ones here.")
+    return _rota(row)
+
+
 async def rota_names(db: Database, guild_id: int, typed: str) -> list[str]:
     rows = await db.fetchall(
         "SELECT name FROM rotas WHERE guild_id = ? AND name_key LIKE ? ORDER BY name_key LIMIT 25",
