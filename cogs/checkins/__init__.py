@@ -21,7 +21,8 @@ from bot.services.checkin_schedules import MAX_SNOOZE_DAYS, CheckinSchedules
 from bot.services.checkins import Schedule, describe_days
 from bot.services.timers import Timer
 from bot.tree import send_ephemeral
-from cogs._ui import coordinator_only, guild_of
+from cogs._pages import Page, install_pages, line_page, pager, send_all, send_paged
+from cogs._ui import coordinator_only, guild_of, hearth
 from cogs.checkins import _member
 from cogs.checkins._delivery import RETENTION_KIND, Delivery
 from cogs.checkins._views import DYNAMIC_ITEMS, ForgetButton, preview
@@ -58,6 +59,7 @@ class Checkins(commands.Cog):
         self.source = CheckinSource(self.schedules, self.delivery.deliver)
 
     async def cog_load(self) -> None:
+        install_pages(self.bot)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.dispatcher.add_source(self.source)
         self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
@@ -133,21 +135,7 @@ class Checkins(commands.Cog):
     @schedule.command(name="list", description="This server's check-in prompts")
     @coordinator_only()
     async def schedule_list(self, interaction: discord.Interaction) -> None:
-        guild = guild_of(interaction)
-        found = await self.schedules.list_group(guild.id)
-        personal = await self.schedules.count_personal(guild.id)
-        if not found:
-            text = "No check-in prompts yet. `/checkin schedule add` creates one."
-        else:
-            lines = [
-                f"**#{s.id}** <#{s.channel_id}> — {s.when}"
-                f"{' · thread' if s.open_thread else ''} — {_status(s)}\n"
-                f"> {preview(s.prompt, 80)}"
-                for s in found
-            ]
-            text = "**Check-in prompts**\n" + "\n".join(lines)
-        text += f"\n\n{personal} member(s) have personal check-ins switched on (they stay private)."
-        await send_ephemeral(interaction, text[:2000])
+        await send_paged(interaction, "checkin_list")
 
     @schedule.command(name="pause", description="Stop posting a check-in until resumed")
     @app_commands.describe(id="The check-in's number")
@@ -242,7 +230,7 @@ class Checkins(commands.Cog):
             "\nMoods are shown only when at least 5 people answered. Who answered, and any "
             "notes, stay private to each member."
         )
-        await send_ephemeral(interaction, "\n".join(lines)[:2000])
+        await send_all(interaction, "\n".join(lines))
 
     @schedule_pause.autocomplete("id")
     @schedule_resume.autocomplete("id")
@@ -310,6 +298,29 @@ class Checkins(commands.Cog):
             "Are you sure?",
             view=ForgetButton.view(interaction.user.id),
         )
+
+
+@pager("checkin_list", coordinators_only=True)
+async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    """Every check-in prompt (a preview each: `/checkin schedule test` posts one in full)."""
+    guild = guild_of(interaction)
+    cog = hearth(interaction).get_cog("Checkins")
+    assert isinstance(cog, Checkins)
+    found = await cog.schedules.list_group(guild.id)
+    personal = await cog.schedules.count_personal(guild.id)
+    footer = f"\n{personal} member(s) have personal check-ins switched on (they stay private)."
+    if not found:
+        return Page(
+            content="No check-in prompts yet. `/checkin schedule add` creates one." + footer
+        )
+    lines = [
+        f"**#{s.id}** <#{s.channel_id}> — {s.when}"
+        f"{' · thread' if s.open_thread else ''} — {_status(s)}\n"
+        f"> {preview(s.prompt, 80)}"
+        for s in found
+    ]
+    shown, _ = line_page(f"**Check-in prompts** ({len(found)})", lines, page, footer=footer)
+    return shown
 
 
 async def setup(bot: HearthBot) -> None:

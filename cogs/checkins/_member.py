@@ -18,13 +18,14 @@ from bot.errors import UserFacingError
 from bot.services.charts import mood_chart
 from bot.services.checkins import describe_days
 from bot.tree import NO_MENTIONS, send_ephemeral
+from cogs._pages import Page, line_page, pager, send_paged
 from cogs._ui import guild_of
+from cogs.checkins._views import checkins
 
 if TYPE_CHECKING:
     from cogs.checkins import Checkins
 
 CANNOT_DM = 50007
-HISTORY_LINES = 25
 
 
 def _ts(seconds: int, style: str = "F") -> str:
@@ -113,9 +114,27 @@ async def history(cog: Checkins, interaction: discord.Interaction, days: int) ->
     chart = mood_chart(
         [(day, sum(per_day[day]) / len(per_day[day]) if per_day[day] else None) for day in span]
     )
-    moods = [mood for values in per_day.values() for mood in values]
+    await send_paged(
+        interaction,
+        "checkin_history",
+        str(days),
+        file=discord.File(io.BytesIO(chart), filename="checkins.png"),
+    )
+
+
+@pager("checkin_history")
+async def _history_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    """Every answer in the period, newest first; notes are excerpted (`/mydata export` has
+    them in full)."""
+    cog = checkins(interaction)
+    days = int(arg)
+    guild = guild_of(interaction)
+    entries = await cog.answers.history(guild.id, interaction.user.id, days)
+    if not entries:
+        return Page(content=f"You have no check-in answers from the last {days} days.")
+    moods = [entry.mood for entry in entries if entry.mood is not None]
     lines = []
-    for entry in entries[-HISTORY_LINES:]:
+    for entry in reversed(entries):
         mood = f"**{entry.mood}**/5" if entry.mood is not None else "no mood"
         where = "personal" if entry.kind == "personal" else "group"
         note = ""
@@ -128,10 +147,5 @@ async def history(cog: Checkins, interaction: discord.Interaction, days: int) ->
         f"**Your check-ins, last {days} days** — {len(entries)} answer"
         f"{'s' if len(entries) != 1 else ''}{average}. Only you can see this."
     )
-    if len(entries) > HISTORY_LINES:
-        header += f"\n(Showing the latest {HISTORY_LINES}.)"
-    await send_ephemeral(
-        interaction,
-        (header + "\n" + "\n".join(lines))[:2000],
-        file=discord.File(io.BytesIO(chart), filename="checkins.png"),
-    )
+    shown, _ = line_page(header, lines, page)
+    return shown

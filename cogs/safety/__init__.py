@@ -18,6 +18,8 @@ from bot.errors import UserFacingError
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import UNCLAIMED_TIMER
 from bot.services.timers import Timer
+from bot.tree import NO_MENTIONS
+from cogs._pages import install_pages, send_all, split_text
 from cogs._ui import CoordinatorGroup, DynamicView, guild_of
 from cogs.safety._admin import CrisisAdmin
 from cogs.safety._support import ClaimButton, CloseButton, alert_unclaimed, open_request
@@ -33,6 +35,7 @@ class Safety(commands.Cog):
         self.own_admin: CoordinatorGroup | None = None
 
     async def cog_load(self) -> None:
+        install_pages(self.bot)
         self.bot.add_dynamic_items(ClaimButton, CloseButton)
         self.bot.dispatcher.register_timer(UNCLAIMED_TIMER, self._unclaimed)
         self.bot.support_router = self.route
@@ -101,8 +104,11 @@ class Safety(commands.Cog):
         if request.thread_id is None:
             view = DynamicView()
             view.add_item(CloseButton(request.guild_id, request.id))
+        *first, last = split_text(text)
+        for part in first:
+            await interaction.followup.send(part, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await interaction.followup.send(
-            text[:2000], ephemeral=True, **({"view": view} if view else {})
+            last, ephemeral=True, allowed_mentions=NO_MENTIONS, **({"view": view} if view else {})
         )
 
     @app_commands.command(name="crisis", description="Helplines and what to do in an emergency")
@@ -112,8 +118,9 @@ class Safety(commands.Cog):
             resources = await CrisisService(self.bot.db, self.bot.clock).resources(
                 interaction.guild_id
             )
-        text = crisis_text(resources, in_server=interaction.guild_id is not None)
-        await interaction.response.send_message(text[:2000], ephemeral=True)
+        await send_all(
+            interaction, crisis_text(resources, in_server=interaction.guild_id is not None)
+        )
 
     # --- the keyword watch -----------------------------------------------------------------------
     @commands.Cog.listener()

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.services.crisis import CrisisService
+from cogs._pages import Page, line_page, pager, send_paged
 from cogs._ui import CoordinatorGroup, guild_of, hearth
 
 OnOff = Literal["on", "off"]
@@ -24,6 +25,26 @@ INTENT_MISSING = (
 def _service(interaction: discord.Interaction) -> CrisisService:
     bot = hearth(interaction)
     return CrisisService(bot.db, bot.clock)
+
+
+@pager("crisis_list", coordinators_only=True)
+async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    """Every helpline, then the watch: one line per channel and per phrase, so it pages."""
+    guild = guild_of(interaction)
+    service = _service(interaction)
+    bot = hearth(interaction)
+    resources = await service.resources(guild.id)
+    lines = [r.line() for r in resources] or ["None yet: add one with `/admin crisis add`."]
+    enabled = (await bot.settings.get(guild.id)).keyword_watch_enabled
+    channels = await service.watched_channels(guild.id)
+    phrases = await service.phrases(guild.id)
+    lines += ["", f"**Keyword watch:** {'on' if enabled else 'off'}"]
+    lines += ["Channels:"] + ([f"- <#{c}>" for c in channels] or ["- none"])
+    lines += ["Phrases:"] + ([f"- “{p}”" for p in phrases] or ["- none"])
+    if enabled and not bot.intents.message_content:
+        lines += ["", INTENT_MISSING]
+    shown, _ = line_page(f"**Helplines in `/crisis`** ({len(resources)})", lines, page)
+    return shown
 
 
 class CrisisAdmin(CoordinatorGroup):
@@ -80,24 +101,7 @@ class CrisisAdmin(CoordinatorGroup):
 
     @app_commands.command(name="list", description="Helplines and keyword-watch settings")
     async def list_(self, interaction: discord.Interaction) -> None:
-        guild = guild_of(interaction)
-        service = _service(interaction)
-        bot = hearth(interaction)
-        resources = await service.resources(guild.id)
-        lines = ["**Helplines in `/crisis`**"]
-        lines += [r.line() for r in resources] or ["None yet: add one with `/admin crisis add`."]
-        enabled = (await bot.settings.get(guild.id)).keyword_watch_enabled
-        channels = await service.watched_channels(guild.id)
-        phrases = await service.phrases(guild.id)
-        lines += [
-            "",
-            f"**Keyword watch:** {'on' if enabled else 'off'}",
-            "Channels: " + (", ".join(f"<#{c}>" for c in channels) or "none"),
-            "Phrases: " + (", ".join(f"“{p}”" for p in phrases) or "none"),
-        ]
-        if enabled and not bot.intents.message_content:
-            lines += ["", INTENT_MISSING]
-        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+        await send_paged(interaction, "crisis_list")
 
     @app_commands.command(name="watch", description="Turn the keyword watch on or off")
     async def watch(self, interaction: discord.Interaction, state: OnOff) -> None:

@@ -13,6 +13,7 @@ import discord
 from bot.app import HearthBot
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import supporters_on_duty
+from cogs._pages import split_text
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,13 @@ async def watch_message(bot: HearthBot, message: discord.Message) -> bool:
     if not await service.claim_signpost(guild.id, message.author.id):
         return False
     resources = await service.resources(guild.id)
-    await bot.dm(
-        guild.id,
-        message.author.id,
+    signpost = (
         f"Hi — this is Hearth in **{guild.name}**. Something you wrote made me want to check "
         "you have these, just in case. Only you can see this note.\n\n"
-        + crisis_text(resources, in_server=True),
+        + crisis_text(resources, in_server=True)
     )
+    for part in split_text(signpost):
+        await bot.dm(guild.id, message.author.id, part)
     alert = (
         f"A message by <@{message.author.id}> in <#{channel_id}> matched a phrase the "
         f"coordinators asked me to watch for: {message.jump_url}\n"
