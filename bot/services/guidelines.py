@@ -189,9 +189,9 @@ class GuidelinesService:
         )
 
     async def history(
-        self, guild_id: int, group_id: int | None, limit: int = HISTORY_PAGE
+        self, guild_id: int, group_id: int | None, limit: int = HISTORY_PAGE, offset: int = 0
     ) -> tuple[list[GuidelineVersion], int]:
-        """The newest versions first, and how many there are in all."""
+        """A page of versions, newest first, and how many there are in all."""
         scope = scope_of(group_id)
         total = await self._db.fetchval(
             "SELECT COUNT(*) FROM guideline_versions WHERE guild_id = ? AND scope_id = ?",
@@ -199,8 +199,8 @@ class GuidelinesService:
         )
         rows = await self._db.fetchall(
             "SELECT * FROM guideline_versions WHERE guild_id = ? AND scope_id = ? "
-            "ORDER BY version DESC LIMIT ?",
-            (guild_id, scope, limit),
+            "ORDER BY version DESC LIMIT ? OFFSET ?",
+            (guild_id, scope, limit, offset),
         )
         return [_version(row) for row in rows], int(total)
 

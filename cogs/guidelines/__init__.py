@@ -4,6 +4,7 @@ posted and pinned where people meet, accepted with a button, and required before
 
 from __future__ import annotations
 
+import math
 from zoneinfo import ZoneInfo
 
 import discord
@@ -12,15 +13,18 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.services.groups import GroupService
 from bot.services.guideline_posts import GuidelinePostsService
 from bot.services.guidelines import (
+    HISTORY_PAGE,
     STARTER_TEMPLATE,
     GroupRef,
     GuidelinesService,
     GuidelineVersion,
 )
 from bot.tree import send_ephemeral
-from cogs._ui import coordinator_only, guild_of
+from cogs._pages import Page, install_pages, pager, send_all, send_paged
+from cogs._ui import coordinator_only, guild_of, hearth
 from cogs.guidelines._publish import Publisher, RepostSource, agree_view, member_list_loaded
 from cogs.guidelines._views import (
     AgreeButton,
@@ -53,6 +57,7 @@ class Guidelines(commands.Cog):
         self.source = RepostSource(self.publisher)
 
     async def cog_load(self) -> None:
+        install_pages(self.bot)
         self.bot.add_dynamic_items(AgreeButton, GateAgreeButton)
         self.bot.join_gates.append(self.gate)
         self.bot.dispatcher.add_source(self.source)
@@ -124,7 +129,7 @@ class Guidelines(commands.Cog):
                 f"The <@&{settings.guidelines_role_id}> role is being taken from members until "
                 "they accept the new version."
             )
-        await send_ephemeral(interaction, "\n".join(lines)[:2000])
+        await send_all(interaction, "\n".join(lines))
 
     # --- coordinators --------------------------------------------------------------------------
     @guidelines.command(
@@ -289,20 +294,12 @@ class Guidelines(commands.Cog):
     async def history(self, interaction: discord.Interaction, group: str | None = None) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
-        versions, total = await self.service.history(guild.id, ref.id if ref else None)
-        label = scope_label(ref.name if ref else None)
+        versions, _ = await self.service.history(guild.id, ref.id if ref else None, limit=1)
         if not versions:
-            raise UserFacingError(f"There are no versions of {label} yet.")
-        lines = [f"**Versions of {label}** (newest first):"]
-        for entry in versions:
-            stamp = int(entry.created_at.timestamp())
-            current = " — current" if entry is versions[0] else ""
-            lines.append(
-                f"- **Version {entry.version}**{current}: <t:{stamp}:f> by <@{entry.edited_by}>"
+            raise UserFacingError(
+                f"There are no versions of {scope_label(ref.name if ref else None)} yet."
             )
-        if total > len(versions):
-            lines.append(f"…and {total - len(versions)} older versions.")
-        await send_ephemeral(interaction, "\n".join(lines))
+        await send_paged(interaction, "guide_history", str(ref.id if ref else 0))
 
     history.autocomplete("group")(group_autocomplete)
 
@@ -371,6 +368,34 @@ class Guidelines(commands.Cog):
                 f"There are no {what} yet. A coordinator can write them with `/guidelines edit`."
             )
         return version
+
+
+@pager("guide_history", coordinators_only=True)
+async def _history_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    """Versions newest first, `HISTORY_PAGE` a page (paged in SQL: there may be hundreds)."""
+    bot = hearth(interaction)
+    guild_id = guild_of(interaction).id
+    group_id = int(arg) or None
+    name = (
+        (await GroupService(bot.db, bot.clock).get(guild_id, group_id)).name if group_id else None
+    )
+    service = GuidelinesService(bot.db, bot.clock)
+    versions, total = await service.history(
+        guild_id, group_id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
+    )
+    pages = max(1, math.ceil(total / HISTORY_PAGE))
+    if not versions and page > 0:
+        return await _history_page(interaction, arg, pages - 1)
+    header = f"**Versions of {scope_label(name)}** (newest first"
+    header += f", page {page + 1} of {pages}):" if pages > 1 else "):"
+    lines = [header]
+    for entry in versions:
+        stamp = int(entry.created_at.timestamp())
+        current = " — current" if page == 0 and entry is versions[0] else ""
+        lines.append(
+            f"- **Version {entry.version}**{current}: <t:{stamp}:f> by <@{entry.edited_by}>"
+        )
+    return Page(content="\n".join(lines), page=page, pages=pages)
 
 
 async def setup(bot: HearthBot) -> None:
