@@ -21,7 +21,7 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.tree import NO_MENTIONS
-from cogs._ui import DynamicView, require_coordinator, routed_errors
+from cogs._ui import DynamicView, require_coordinator, routed_errors, split_text
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -95,12 +95,6 @@ def split_lines(lines: Sequence[str], budget: int, max_lines: int | None = None)
         size += len(line) + (1 if len(chunks[-1]) else 0)
         chunks[-1].append(line)
     return chunks
-
-
-def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
-    """A long text as consecutive messages, split at line ends: for what must all be seen at
-    once (helplines, held notices) rather than paged."""
-    return ["\n".join(chunk) for chunk in split_lines(text.split("\n"), limit)]
 
 
 def line_page(

@@ -156,16 +156,39 @@ async def deliver_notices(interaction: discord.Interaction) -> None:
     notices = await bot.notices.take(interaction.user.id)
     if not notices:
         return
-    text = "\n\n".join(notices)
-    intro = "While I couldn't reach you by DM:\n\n"
+    text = "While I couldn't reach you by DM:\n\n" + "\n\n".join(notices)
     try:
-        await interaction.followup.send(
-            (intro + text)[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        for part in split_text(text):
+            await interaction.followup.send(part, ephemeral=True, allowed_mentions=NO_MENTIONS)
     except discord.HTTPException as exc:
         log.warning("could not deliver held notices (%s); keeping them", exc.code)
         for notice in notices:
             await bot.notices.hold(interaction.guild_id or 0, interaction.user.id, notice)
+
+
+def split_text(text: str, limit: int = 2000) -> list[str]:
+    """A long text as consecutive messages of at most `limit` characters, split at line ends
+    (a single longer line at spaces): for what must all be seen at once, never paged."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit) if " " in line[:limit] else limit
+            cut = cut if cut > 0 else limit
+            head, line = line[:cut], line[cut:].lstrip(" ")
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if current and len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
 
 
 def guild_of(interaction: discord.Interaction) -> discord.Guild:
@@ -187,4 +210,5 @@ __all__ = [
     "requires_coordinator",
     "routed_errors",
     "send_ephemeral",
+    "split_text",
 ]

@@ -12,6 +12,7 @@ from bot import __version__
 from bot.app import HearthBot
 from cogs._ui import deliver_notices, is_coordinator, requires_coordinator
 
+EMBED_FIELDS = 25  # Discord's most per embed; more top-level commands go on to another embed
 NOT_A_CRISIS_SERVICE = (
     "Hearth is a peer-support tool, not a crisis service, and its volunteers are peers, not "
     "professionals. If you are in immediate danger, contact your local emergency services; "
@@ -103,22 +104,25 @@ class Core(commands.Cog):
                 )
                 return
             lines = [f"`/{c.qualified_name}` — {c.description}" for c in by_root[name]]
-            embed = discord.Embed(title=f"/{name}", description="\n".join(lines)[:4096])
+            embed = discord.Embed(title=f"/{name}", description="\n".join(lines))
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
 
-        embed = discord.Embed(
-            title="Commands you can use"
-            + (" (including coordinator tools)" if coordinator else ""),
-            description="`/help command:<name>` shows what each one does.",
-        )
-        for root_name, members in list(by_root.items())[:25]:
+        title = "Commands you can use" + (" (including coordinator tools)" if coordinator else "")
+        embeds = [
+            discord.Embed(
+                title=title, description="`/help command:<name>` shows what each one does."
+            )
+        ]
+        for root_name, members in by_root.items():
             if len(members) == 1 and members[0].parent is None:
                 value = members[0].description
             else:
                 value = " · ".join(c.qualified_name.removeprefix(root_name + " ") for c in members)
-            embed.add_field(name=f"/{root_name}", value=value[:1024], inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+            if len(embeds[-1].fields) >= EMBED_FIELDS:
+                embeds.append(discord.Embed())
+            embeds[-1].add_field(name=f"/{root_name}", value=value, inline=False)
+        await interaction.response.send_message(embeds=embeds, ephemeral=True)
 
     @help.autocomplete("command")
     async def help_command_names(
