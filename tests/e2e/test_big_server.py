@@ -252,6 +252,23 @@ async def test_helplines_check_ins_and_guidelines_reach_everything(
     )
     assert typed and typed[0]["value"] == world.schedule_ids[-1]
 
+    # The longest prompt, posted with its thread; the longest guidelines, posted and pinned.
+    before = len(hearth.messages(hearth.general))
+    tested = await hearth.slash(
+        hearth.coordinator, hearth.general, "checkin schedule test", id=world.schedule_ids[0]
+    )
+    assert tested.ephemeral
+    await hearth.wait_for(lambda: len(hearth.messages(hearth.general)) > before)
+    prompt = hearth.messages(hearth.general)[before]
+    assert prompt.text.count("how are you doing today?") >= 1 and len(prompt.text) >= 1500
+    posted = await hearth.slash(
+        hearth.coordinator, hearth.general, "guidelines post", channel=hearth.alerts
+    )
+    assert posted.ephemeral
+    await hearth.wait_for(
+        lambda: any(world.guidelines in m.text for m in hearth.messages(hearth.alerts))
+    )
+
     shown = await hearth.slash(hearth.member, hearth.general, "guidelines show")
     assert shown.embeds[0]["description"] == world.guidelines
     history = await hearth.slash(hearth.coordinator, hearth.general, "guidelines history")
