@@ -8,8 +8,11 @@ so a refused request that the bot swallowed quietly fails too.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import time
+import zipfile
 from datetime import timedelta
 from typing import Any
 
@@ -293,7 +296,13 @@ async def test_admin_help_about_exports_and_my_data(hearth: Harness, world: BigW
     assert f"{len(world.group_names)} groups" in about.text
 
     exported = await hearth.slash(cora, hearth.general, "admin export")
-    assert exported.files
+    [attachment] = exported.files
+    with zipfile.ZipFile(io.BytesIO(attachment.data)) as archive:
+        tables = json.loads(archive.read("hearth-export.json"))["tables"]
+    assert [g["name"] for g in tables["groups"]["rows"]] == world.group_names
+    assert len(tables["rota_slots"]["rows"]) == len(world.slot_ids)
+    assert len(tables["crisis_resources"]["rows"]) == len(world.helplines)
+    assert {row["detail"] for row in tables["audit_log"]["rows"]} >= set(world.audit_details)
     mine = await hearth.slash(hearth.supporter, hearth.general, "mydata show")
     assert "What Hearth stores about you" in mine.text
     no_rejections(hearth)

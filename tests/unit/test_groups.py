@@ -245,3 +245,17 @@ async def test_deleting_a_group_row_cascades(world: World) -> None:
     await world.db.execute("DELETE FROM groups WHERE id = ?", (group.id,))
     assert await world.db.fetchval("SELECT COUNT(*) FROM group_members") == 0
     assert await world.db.fetchval("SELECT COUNT(*) FROM group_waitlist") == 0
+
+
+async def test_a_panel_of_several_messages_keeps_its_first_and_changes_the_rest(
+    world: World,
+) -> None:
+    await world.groups.add_panel(GUILD, 50, [500, 501, 502], 99)
+    (panel,) = await world.groups.panels(GUILD)
+    assert (panel.message_id, panel.parts) == (500, [500, 501, 502])
+    await world.groups.set_panel_parts(panel, [500, 510])
+    (panel,) = await world.groups.panels(GUILD)
+    assert panel.parts == [500, 510] and panel.channel_id == 50
+    await world.groups.forget_panel(GUILD, 500)
+    assert await world.groups.panels(GUILD) == []
+    assert await world.db.fetchval("SELECT COUNT(*) FROM group_panels") == 0
