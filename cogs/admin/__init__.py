@@ -55,7 +55,7 @@ class Admin(commands.Cog):
         current = await self.bot.settings.get(guild.id)
         embed = discord.Embed(
             title="Hearth settings",
-            description=settings_text(guild, current)[:4096],
+            description=settings_text(guild, current),
         )
         embed.set_footer(text="Change one with /admin set, or roles and channels with /setup.")
         await interaction.response.send_message(embed=embed, ephemeral=True)

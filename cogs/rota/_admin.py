@@ -11,7 +11,7 @@ from bot.services import rota as service
 from bot.services.rota.parsing import parse_duration, parse_expiry, parse_start, weekly_starts
 from bot.services.rota.reminders import cancel_slot_timers, schedule_coverage_check
 from bot.tree import send_ephemeral
-from cogs._pages import Page, line_page, pager, send_paged
+from cogs._pages import Page, line_page, pager, send_all, send_paged
 from cogs._ui import coordinator_only, guild_of, hearth
 from cogs.rota._common import (
     guild_id_of,
@@ -121,14 +121,11 @@ async def slots_add(
         else f"Nothing was added: **{chosen.name}** already has slots at those times."
     ]
     lines += [
-        f"#{slot.id} <t:{_ts(slot.starts_at)}:F> – <t:{_ts(slot.ends_at)}:t>"
-        for slot in created[:10]
+        f"#{slot.id} <t:{_ts(slot.starts_at)}:F> – <t:{_ts(slot.ends_at)}:t>" for slot in created
     ]
-    if len(created) > 10:
-        lines.append(f"…and {len(created) - 10} more.")
     if created and existing:
         lines.append(f"{existing} already existed and were left as they were.")
-    await send_ephemeral(interaction, "\n".join(lines))
+    await send_all(interaction, "\n".join(lines))
 
 
 @slots.command(name="remove", description="Remove a slot; supporters on it are told")

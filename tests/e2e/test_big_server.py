@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.services.groups import GroupService
+from bot.services.settings import SETTING_KEYS
 from tests.bigworld import BigWorld, bot_of, build_big_world
 from tests.fakediscord.views import MessageView, Reply
 from tests.harness import Harness, Person
@@ -212,6 +213,16 @@ async def test_rota_lists_reach_every_slot_and_shift(hearth: Harness, world: Big
     seen = "\n".join(await every_page(hearth, hearth.coordinator, trained))
     assert all(f"<@{p.id}>" in seen for p in [sam, *world.supporters])
 
+    # A year of weekly slots at once: the confirmation lists every one, over several messages.
+    added = await hearth.slash(
+        hearth.coordinator, hearth.general, "rota slots add", rota=world.rota_name,
+        start="sun 23:00", duration="30m", repeat_weeks=52,
+    )  # fmt: skip
+    await hearth.wait_for(
+        lambda: len(ids_in([added.text, *(m.text for m in added.followups)])) == 52,
+        what="all 52 new slots in the confirmation",
+    )
+
     hearth.clock.advance(timedelta(weeks=1, hours=1))
     onduty = await hearth.slash(hearth.member, hearth.general, "rota onduty")
     assert "On duty now" in onduty.text
@@ -288,7 +299,7 @@ async def test_admin_help_about_exports_and_my_data(hearth: Harness, world: BigW
     assert all(detail[:12] in text for detail in world.audit_details)
 
     settings = await hearth.slash(cora, hearth.general, "admin settings")
-    assert "max_shifts_per_week" in settings.text and "min_rest_hours" in settings.text
+    assert all(f"`{key}`" in settings.text for key in SETTING_KEYS)
     for person in (cora, hearth.member):
         helped = await hearth.slash(person, hearth.general, "help")
         assert "/group" in helped.text and "/crisis" in helped.text
@@ -338,6 +349,21 @@ class TestSignpostsWithTheIntent:
         await bot_of(hearth).settings.update(
             hearth.guild.id, None, support_channel_id=hearth.general.id
         )
+        # Someone whose DMs are closed gets the same signpost, all of it, at their next command.
+        closed = hearth.guild.add_member("quiet", dms_closed=True)
+        await hearth.say(closed, hearth.general, "some days i want to disappear")
+        await hearth.wait_for(
+            lambda: any(f"<@{closed.id}>" in m.text for m in hearth.messages(hearth.alerts)),
+            what="the coordinators' alert, sent after the signpost was held",
+        )
+        later = await hearth.slash(closed, hearth.general, "about")
+        await hearth.wait_for(
+            lambda: all(
+                name in "\n".join(m.text for m in later.followups) for name in world.helplines
+            ),
+            what="the held signpost, in full, after their next command",
+        )
+
         asked = await hearth.slash(hearth.member, hearth.general, "support")
         await hearth.wait_for(
             lambda: all(
