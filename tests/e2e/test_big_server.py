@@ -146,17 +146,17 @@ async def test_group_lists_and_menus_reach_every_group_and_member(
     assert [c["value"] for c in typed] == [world.group_names[31]]
 
     # A group with 41 members and a long waitlist: every one on some page.
-    gid = bot_of(hearth).get_cog("Groups").members  # type: ignore[union-attr]
+    membership = bot_of(hearth).get_cog("Groups").members  # type: ignore[union-attr]
     target = world.group_ids[1]
     for person in world.supporters:
-        await gid.join(hearth.guild.id, target, person.id)
+        await membership.join(hearth.guild.id, target, person.id)
     await GroupService(bot_of(hearth).db, bot_of(hearth).clock).edit(
         hearth.guild.id, target, capacity=10
     )
     for person in world.supporters:
-        await gid.leave(hearth.guild.id, target, person.id)
+        await membership.leave(hearth.guild.id, target, person.id)
     for person in world.supporters:
-        await gid.join(hearth.guild.id, target, person.id)
+        await membership.join(hearth.guild.id, target, person.id)
     roster = await hearth.slash(
         hearth.coordinator, hearth.general, "group members", name=world.group_names[1]
     )
@@ -210,7 +210,9 @@ async def test_rota_lists_reach_every_slot_and_shift(hearth: Harness, world: Big
     assert sorted(set(ids_in(gaps))) == world.slot_ids
 
     trained = await hearth.slash(hearth.coordinator, hearth.general, "rota training list")
-    seen = "\n".join(await every_page(hearth, hearth.coordinator, trained))
+    training_pages = await every_page(hearth, hearth.coordinator, trained)
+    assert len(training_pages) > 1
+    seen = "\n".join(training_pages)
     assert all(f"<@{p.id}>" in seen for p in [sam, *world.supporters])
 
     # A year of weekly slots at once: the confirmation lists every one, over several messages.
@@ -229,6 +231,11 @@ async def test_rota_lists_reach_every_slot_and_shift(hearth: Harness, world: Big
 
     choices = await hearth.autocomplete(sam, hearth.general, "rota release", "slot", "")
     assert len(choices) == 25
+
+    # A coordinator's pages re-check the role on every press, as the command did.
+    hearth.guild.set_member_roles(hearth.coordinator, [])
+    refused = await hearth.click(hearth.coordinator, trained, label="← Previous")
+    assert refused.ephemeral and "Only coordinators" in refused.content
     no_rejections(hearth)
 
 
