@@ -413,7 +413,7 @@ async def _members_page(interaction: discord.Interaction, arg: str, page: int) -
     guild_id = guild_of(interaction).id
     found = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
     roster = await MembershipService(bot.db, bot.clock).roster(guild_id, found.id)
-    lines = ["**Members**"]
+    lines = ["", "**Members**"]
     lines += [
         f"{n}. <@{e.user_id}> (since <t:{int(e.since.timestamp())}:d>)"
         for n, e in enumerate(roster.members, 1)
@@ -423,7 +423,7 @@ async def _members_page(interaction: discord.Interaction, arg: str, page: int) -
         f"{n}. <@{e.user_id}> (waiting since <t:{int(e.since.timestamp())}:R>)"
         for n, e in enumerate(roster.waitlist, 1)
     ] or ["Nobody is waiting."]
-    shown, _ = line_page(f"**{found.name}** — {spaces_text(found)}\n", lines, page)
+    shown, _ = line_page(f"**{found.name}** — {spaces_text(found)}", lines, page)
     return shown
 
 
