@@ -16,8 +16,8 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.group_membership import MembershipService
 from bot.services.groups import UNCHANGED, GroupService, GroupState, Unchanged
-from cogs._pages import Page, install_pages, line_page, pager, send_paged
-from cogs._ui import coordinator_only, guild_of, hearth
+from cogs._pages import install_pages, send_paged
+from cogs._ui import coordinator_only, guild_of
 from cogs.groups._discord import (
     change_role,
     check_assignable,
@@ -381,50 +381,6 @@ class Groups(GroupFlow):
     reopen.autocomplete("name")(_archived_names)
     remove.autocomplete("name")(_all_names)
     members_of.autocomplete("name")(_all_names)
-
-
-@pager("groups")
-async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
-    bot = hearth(interaction)
-    groups = await GroupService(bot.db, bot.clock).summaries(guild_of(interaction).id)
-    if not groups:
-        return Page(
-            content="There are no open groups here yet. Coordinators can add one with "
-            "`/group create`."
-        )
-    lines = [
-        f"• **{item.name}**"
-        + (f" · meets {item.meets}" if item.meets else "")
-        + f" — {spaces_text(item)}"
-        for item in groups
-    ]
-    shown, _ = line_page(
-        f"**Peer groups here** ({len(groups)})",
-        lines,
-        page,
-        footer="\n`/group info` tells you more; `/group join` signs you up privately.",
-    )
-    return shown
-
-
-@pager("group_members", coordinators_only=True)
-async def _members_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
-    bot = hearth(interaction)
-    guild_id = guild_of(interaction).id
-    found = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
-    roster = await MembershipService(bot.db, bot.clock).roster(guild_id, found.id)
-    lines = ["", "**Members**"]
-    lines += [
-        f"{n}. <@{e.user_id}> (since <t:{int(e.since.timestamp())}:d>)"
-        for n, e in enumerate(roster.members, 1)
-    ] or ["Nobody yet."]
-    lines += ["", "**Waitlist** (first in line at the top)"]
-    lines += [
-        f"{n}. <@{e.user_id}> (waiting since <t:{int(e.since.timestamp())}:R>)"
-        for n, e in enumerate(roster.waitlist, 1)
-    ] or ["Nobody is waiting."]
-    shown, _ = line_page(f"**{found.name}** — {spaces_text(found)}", lines, page)
-    return shown
 
 
 async def setup(bot: HearthBot) -> None:

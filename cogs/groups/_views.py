@@ -1,4 +1,4 @@
-"""How groups look to members: list lines, the sign-up panel and its persistent components.
+"""How groups look: the paged lists, the sign-up panel and its persistent components.
 
 Panel components are `DynamicItem`s whose custom ids carry the group id, so they keep working
 after a restart without any per-message registration. Their callbacks hand over to the cog.
@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.services.groups import GroupSummary
-from cogs._ui import DynamicView, routed_errors
+from bot.services.group_membership import MembershipService
+from bot.services.groups import GroupService, GroupSummary
+from cogs._pages import Page, line_page, pager
+from cogs._ui import DynamicView, guild_of, hearth, routed_errors
 
 if TYPE_CHECKING:
     from cogs.groups import Groups
@@ -226,6 +228,50 @@ class PickGroup(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"heart
     async def callback(self, interaction: discord.Interaction) -> None:
         picked = int(self.item.values[0]) if self.item.values else 0
         await _cog(interaction).show_choice(interaction, picked)
+
+
+@pager("groups")
+async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    groups = await GroupService(bot.db, bot.clock).summaries(guild_of(interaction).id)
+    if not groups:
+        return Page(
+            content="There are no open groups here yet. Coordinators can add one with "
+            "`/group create`."
+        )
+    lines = [
+        f"• **{item.name}**"
+        + (f" · meets {item.meets}" if item.meets else "")
+        + f" — {spaces_text(item)}"
+        for item in groups
+    ]
+    shown, _ = line_page(
+        f"**Peer groups here** ({len(groups)})",
+        lines,
+        page,
+        footer="\n`/group info` tells you more; `/group join` signs you up privately.",
+    )
+    return shown
+
+
+@pager("group_members", coordinators_only=True)
+async def _members_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    guild_id = guild_of(interaction).id
+    found = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
+    roster = await MembershipService(bot.db, bot.clock).roster(guild_id, found.id)
+    lines = ["", "**Members**"]
+    lines += [
+        f"{n}. <@{e.user_id}> (since <t:{int(e.since.timestamp())}:d>)"
+        for n, e in enumerate(roster.members, 1)
+    ] or ["Nobody yet."]
+    lines += ["", "**Waitlist** (first in line at the top)"]
+    lines += [
+        f"{n}. <@{e.user_id}> (waiting since <t:{int(e.since.timestamp())}:R>)"
+        for n, e in enumerate(roster.waitlist, 1)
+    ] or ["Nobody is waiting."]
+    shown, _ = line_page(f"**{found.name}** — {spaces_text(found)}", lines, page)
+    return shown
 
 
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
