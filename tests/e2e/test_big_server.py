@@ -380,3 +380,42 @@ class TestSignpostsWithTheIntent:
             what="every helpline in the answer to /support (nobody is on duty yet)",
         )
         no_rejections(hearth)
+
+
+AUTOCOMPLETES = [
+    ("group info", "name", {}),
+    ("group join", "name", {}),
+    ("group members", "name", {}),
+    ("guidelines show", "group", {}),
+    ("guidelines gate", "group", {}),
+    ("checkin schedule pause", "id", {}),
+    ("checkin summary", "id", {}),
+    ("admin crisis remove", "name", {}),
+    ("admin set", "key", {}),
+    ("help", "command", {}),
+    ("rota view", "rota", {}),
+    ("rota claim", "slot", {}),
+    ("rota release", "slot", {}),
+    ("rota swap offer", "slot", {}),
+    ("rota create", "group", {}),
+]
+
+
+async def test_every_autocomplete_stays_within_25_and_typing_reaches_the_rest(
+    hearth: Harness, world: BigWorld
+) -> None:
+    for path, option, others in AUTOCOMPLETES:
+        for typed in ("", "1", "Group 3", "#9"):
+            choices = await hearth.autocomplete(
+                hearth.coordinator, hearth.general, path, option, typed, **others
+            )
+            assert len(choices) <= 25, (path, typed)
+    slots = await hearth.autocomplete(
+        hearth.supporter, hearth.general, "rota release", "slot", f"#{world.sam_slot_ids[-1]}"
+    )
+    assert [c["value"] for c in slots] == [str(world.sam_slot_ids[-1])]
+    helplines = await hearth.autocomplete(
+        hearth.coordinator, hearth.general, "admin crisis remove", "name", "Helpline 29"
+    )
+    assert [c["value"] for c in helplines] == [world.helplines[29]]
+    no_rejections(hearth)
