@@ -361,10 +361,9 @@ class GroupService:
 
     # --- panels ---------------------------------------------------------------------------------
     async def add_panel(
-        self, guild_id: int, channel_id: int, message_ids: int | list[int], actor_id: int
+        self, guild_id: int, channel_id: int, message_ids: list[int], actor_id: int
     ) -> None:
         """Record a panel posted as one message or several (first message first)."""
-        ids = [message_ids] if isinstance(message_ids, int) else message_ids
         now = to_ts(self._clock.now())
         async with self._db.transaction() as tx:
             await tx.executemany(
@@ -372,8 +371,8 @@ class GroupService:
                 "(message_id, guild_id, channel_id, created_at, created_by, panel_id, part) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (message_id, guild_id, channel_id, now, actor_id, ids[0], part)
-                    for part, message_id in enumerate(ids)
+                    (message_id, guild_id, channel_id, now, actor_id, message_ids[0], part)
+                    for part, message_id in enumerate(message_ids)
                 ],
             )
 

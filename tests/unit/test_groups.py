@@ -230,8 +230,8 @@ async def test_check_can_join_refuses_before_any_gate(world: World) -> None:
 
 
 async def test_panels_are_remembered_per_server(world: World) -> None:
-    await world.groups.add_panel(GUILD, 50, 500, 99)
-    await world.groups.add_panel(2, 60, 600, 99)
+    await world.groups.add_panel(GUILD, 50, [500], 99)
+    await world.groups.add_panel(2, 60, [600], 99)
     assert [p.message_id for p in await world.groups.panels(GUILD)] == [500]
     await world.groups.forget_panel(GUILD, 500)
     assert await world.groups.panels(GUILD) == []
