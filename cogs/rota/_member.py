@@ -138,13 +138,8 @@ async def mine(interaction: discord.Interaction, ics: bool = False) -> None:
     bot = hearth(interaction)
     guild = guild_of(interaction)
     now = bot.clock.now()
-    shifts = await service.my_shifts(bot.db, guild.id, interaction.user.id, now)
+    shifts = await service.my_shifts(bot.db, guild.id, interaction.user.id, now) if ics else []
     if not shifts:
-        await send_ephemeral(
-            interaction, "You have no upcoming shifts. `/rota view` shows where cover is needed."
-        )
-        return
-    if not ics:
         await send_paged(interaction, "rota_mine")
         return
     data = service.shifts_calendar(shifts, guild.name, now)
@@ -226,12 +221,22 @@ async def swap_take(interaction: discord.Interaction, slot: str) -> None:
 
 @rota.command(name="onduty", description="Who is on duty right now")
 async def onduty(interaction: discord.Interaction) -> None:
+    await send_paged(interaction, "rota_onduty")
+
+
+@pager("rota_onduty")
+async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     guild_id = guild_id_of(interaction)
     now = bot.clock.now()
-    if await service.on_duty(bot.db, guild_id, now):
-        await send_paged(interaction, "rota_onduty")
-        return
+    shifts = await service.on_duty(bot.db, guild_id, now)
+    if shifts:
+        lines = [
+            f"<@{shift.user_id}> — {shift.rota_name}, until {_t(shift.ends_at, 't')}"
+            for shift in shifts
+        ]
+        shown, _ = line_page("**On duty now**", lines, page)
+        return shown
     upcoming = await service.next_shift_start(bot.db, guild_id, now)
     if upcoming is None:
         text = "No one is on duty right now, and no shifts are scheduled yet."
@@ -240,21 +245,4 @@ async def onduty(interaction: discord.Interaction) -> None:
             f"No one is on duty right now. The next shift starts {_t(upcoming)} "
             f"({_t(upcoming, 'R')})."
         )
-    await send_ephemeral(
-        interaction,
-        text + " If you need help urgently, `/crisis` lists helplines.",
-    )
-
-
-@pager("rota_onduty")
-async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
-    bot = hearth(interaction)
-    shifts = await service.on_duty(bot.db, guild_id_of(interaction), bot.clock.now())
-    if not shifts:
-        return Page(content="No one is on duty right now. `/crisis` lists helplines.")
-    lines = [
-        f"<@{shift.user_id}> — {shift.rota_name}, until {_t(shift.ends_at, 't')}"
-        for shift in shifts
-    ]
-    shown, _ = line_page("**On duty now**", lines, page)
-    return shown
+    return Page(content=text + " If you need help urgently, `/crisis` lists helplines.")
