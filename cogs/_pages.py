@@ -231,5 +231,4 @@ __all__ = [
     "send_all",
     "send_paged",
     "split_lines",
-    "split_text",
 ]

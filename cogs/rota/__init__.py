@@ -10,7 +10,8 @@ from bot.errors import UserFacingError
 from bot.services import rota as service
 from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER, reschedule_reminders
 from bot.services.settings import GuildSettings
-from cogs._pages import install_pages, split_text
+from cogs._pages import install_pages
+from cogs._ui import split_text
 from cogs.rota import _admin, _member  # noqa: F401  (registers the subcommands on the group)
 from cogs.rota._common import rota
 from cogs.rota._timers import RotaTimers

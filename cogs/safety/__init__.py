@@ -19,8 +19,8 @@ from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import UNCLAIMED_TIMER
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
-from cogs._pages import install_pages, send_all, split_text
-from cogs._ui import CoordinatorGroup, DynamicView, guild_of
+from cogs._pages import install_pages, send_all
+from cogs._ui import CoordinatorGroup, DynamicView, guild_of, split_text
 from cogs.safety._admin import CrisisAdmin
 from cogs.safety._support import ClaimButton, CloseButton, alert_unclaimed, open_request
 from cogs.safety._watch import watch_message
