@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.mydata import DeleteReport, KindCount, MyDataService, last_export_name
-from bot.tree import NO_MENTIONS
+from cogs._pages import send_all
 from cogs._ui import DynamicView, hearth, routed_errors
 
 log = logging.getLogger(__name__)
@@ -124,9 +124,7 @@ class ConfirmDelete(
         for guild in bot.guilds if guild_id is None else [bot.get_guild(guild_id)]:
             if guild is not None and report.total:
                 await bot.audit(guild, 0, "mydata.delete", f"{report.total} records")
-        await interaction.followup.send(
-            describe_report(report, guild_id)[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await send_all(interaction, describe_report(report, guild_id))
 
 
 class MyData(commands.Cog):
@@ -157,7 +155,7 @@ class MyData(commands.Cog):
                     "Coordinators see counts, never your check-in answers or notes.",
                 ]
             )
-        await interaction.response.send_message(text[:2000], ephemeral=True)
+        await send_all(interaction, text)
 
     @mydata.command(name="export", description="Everything Hearth stores about you, as a file")
     async def export(self, interaction: discord.Interaction) -> None:
