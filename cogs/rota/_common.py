@@ -74,14 +74,15 @@ async def _slot_choices(
         return []
     bot = hearth(interaction)
     zone = await zone_of(bot, interaction.guild_id)
+    typed = current.strip().lstrip("#").casefold()
     found = await service.upcoming_slots(
         bot.db,
         interaction.guild_id,
         bot.clock.now(),
         limit=100,
+        number=typed if typed.isdigit() else None,
         **filters,  # type: ignore[arg-type]
     )
-    typed = current.strip().lstrip("#").casefold()
     choices = []
     for slot in found:
         label = f"#{slot.id} {slot.label(zone)}"

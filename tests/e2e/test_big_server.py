@@ -230,6 +230,10 @@ async def test_rota_lists_reach_every_slot_and_shift(hearth: Harness, world: Big
         lambda: len(ids_in([added.text, *(m.text for m in added.followups)])) == 52,
         what="all 52 new slots in the confirmation",
     )
+    # 136 upcoming slots now: typing a number still finds one far down the list.
+    newest = max(ids_in([added.text, *(m.text for m in added.followups)]))
+    found = await hearth.autocomplete(sam, hearth.general, "rota claim", "slot", f"#{newest}")
+    assert [c["value"] for c in found] == [str(newest)]
 
     hearth.clock.advance(timedelta(weeks=1, hours=1))
     onduty = await hearth.slash(hearth.member, hearth.general, "rota onduty")

@@ -262,10 +262,18 @@ async def coverage_gaps(db: Database, rota: Rota, now: datetime, weeks: int) -> 
 async def upcoming_slots(
     db: Database, guild_id: int, now: datetime, *, user_id: int | None = None,
     swaps_only: bool = False, rota_id: int | None = None, limit: int = MAX_SLOT_LIST,
+    number: str | None = None,
 ) -> list[Slot]:  # fmt: skip
-    """Slots not yet started, for pickers: all, a member's own, or those offered for swap."""
+    """Slots not yet started, for pickers: all, a member's own, or those offered for swap.
+
+    `number` (digits someone typed) keeps the slots whose number contains them, so a picker
+    reaches any slot however many come before it.
+    """
     where = "s.guild_id = ? AND s.starts_at > ?"
     params: list[Any] = [guild_id, to_ts(now)]
+    if number is not None and number.isdigit():
+        where += " AND CAST(s.id AS TEXT) LIKE ?"
+        params.append(f"%{number}%")
     if user_id is not None:
         where += (
             " AND EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id AND c.user_id = ?)"
