@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import next_weekly
 from bot.services.checkins import (
@@ -129,10 +129,12 @@ class CheckinSchedules:
         return [_schedule(row) for row in rows]
 
     async def get_group(self, guild_id: int, schedule_id: int) -> Schedule:
-        row = await self._db.fetchone(
-            "SELECT * FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group'",
-            (schedule_id, guild_id),
-        )
+        row = None
+        if is_row_id(schedule_id):
+            row = await self._db.fetchone(
+                "SELECT * FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group'",
+                (schedule_id, guild_id),
+            )
         if row is None:
             raise UserFacingError(
                 f"There is no check-in schedule #{schedule_id} on this server. "
@@ -165,6 +167,7 @@ class CheckinSchedules:
         return _schedule(rows[0])
 
     async def remove_group(self, guild_id: int, schedule_id: int) -> Schedule:
+        await self.get_group(guild_id, schedule_id)
         rows = await self._db.write_fetchall(
             "DELETE FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group' "
             "RETURNING *",

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
-from bot.services.guideline_posts import GuidelinePostsService
+from bot.services.guideline_posts import MAX_REPOST_DAYS, GuidelinePostsService
 from bot.services.guidelines import (
     STARTER_TEMPLATE,
     GroupRef,
@@ -20,7 +20,7 @@ from bot.services.guidelines import (
     GuidelineVersion,
 )
 from bot.tree import send_ephemeral
-from cogs._ui import coordinator_only, guild_of
+from cogs._ui import GroupName, coordinator_only, guild_of
 from cogs.guidelines._publish import Publisher, RepostSource, agree_view, member_list_loaded
 from cogs.guidelines._views import (
     AgreeButton,
@@ -132,7 +132,7 @@ class Guidelines(commands.Cog):
     )
     @app_commands.describe(group=GROUP_OPTION)
     @coordinator_only()
-    async def edit(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def edit(self, interaction: discord.Interaction, group: GroupName | None = None) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         current = await self.service.current(guild.id, ref.id if ref else None)
@@ -165,7 +165,7 @@ class Guidelines(commands.Cog):
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
-        group: str | None = None,
+        group: GroupName | None = None,
     ) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
@@ -203,8 +203,8 @@ class Guidelines(commands.Cog):
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
-        every_days: app_commands.Range[int, 1, 365],
-        group: str | None = None,
+        every_days: app_commands.Range[int, 1, MAX_REPOST_DAYS],
+        group: GroupName | None = None,
     ) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
@@ -254,7 +254,9 @@ class Guidelines(commands.Cog):
     @guidelines.command(name="status", description="How many members accepted the guidelines")
     @app_commands.describe(group=GROUP_OPTION)
     @coordinator_only()
-    async def status(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def status(
+        self, interaction: discord.Interaction, group: GroupName | None = None
+    ) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -286,7 +288,9 @@ class Guidelines(commands.Cog):
     @guidelines.command(name="history", description="Every version, with when and who edited it")
     @app_commands.describe(group=GROUP_OPTION)
     @coordinator_only()
-    async def history(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def history(
+        self, interaction: discord.Interaction, group: GroupName | None = None
+    ) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         versions, total = await self.service.history(guild.id, ref.id if ref else None)
@@ -314,7 +318,7 @@ class Guidelines(commands.Cog):
     )
     @coordinator_only()
     async def gate_command(
-        self, interaction: discord.Interaction, group: str, enabled: bool
+        self, interaction: discord.Interaction, group: GroupName, enabled: bool
     ) -> None:
         guild = guild_of(interaction)
         ref = await self.service.find_group(guild.id, group)
@@ -339,7 +343,7 @@ class Guidelines(commands.Cog):
     # --- everyone ------------------------------------------------------------------------------
     @guidelines.command(name="show", description="Read the guidelines (only you see them)")
     @app_commands.describe(group=GROUP_OPTION)
-    async def show(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def show(self, interaction: discord.Interaction, group: GroupName | None = None) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         group_id, group_name = (ref.id, ref.name) if ref else (None, None)
