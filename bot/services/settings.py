@@ -74,6 +74,8 @@ class GuildSettings(BaseModel):
     def _hours(cls, value: Any) -> Any:
         if isinstance(value, str):
             parts = [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+            if not parts:
+                raise ValueError("give at least one hour, e.g. 24,1")
             if len(value) > MAX_REMINDER_HOURS_TEXT or not all(_is_number(p) for p in parts):
                 raise ValueError("give whole hours separated by commas, e.g. 24,1")
             value = [int(part) for part in parts]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UserFacingError
 from bot.scheduling import localize, next_weekly
+from bot.services.text import one_line
 
 MAX_DURATION = timedelta(hours=24)
 MAX_REPEAT_WEEKS = 52
@@ -35,7 +36,7 @@ DURATION_HELP = "Give the length like `2h`, `90m` or `1h30m` (at most 24 hours).
 
 def name_key(name: str) -> str:
     """Names compare case- and spacing-insensitively ("Evening  duty" is "evening duty")."""
-    return " ".join(name.split()).casefold()
+    return one_line(name).casefold()
 
 
 def _clock_time(hour: str, minute: str) -> time:

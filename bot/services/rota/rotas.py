@@ -11,6 +11,7 @@ from bot.db import Database, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
+from bot.services.text import one_line
 
 MAX_NAME = 80
 MAX_NEEDED = 20
@@ -180,7 +181,7 @@ async def create_rota(
     group_id: int | None = None,
     requires_training: bool = True,
 ) -> Rota:
-    cleaned = " ".join(name.split())
+    cleaned = one_line(name)
     if not cleaned:
         raise UserFacingError("A rota needs a name, such as “Evening duty”.")
     if len(cleaned) > MAX_NAME:
