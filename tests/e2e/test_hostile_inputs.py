@@ -21,7 +21,7 @@ from typing import Any
 
 import discord
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.app import HearthBot
@@ -41,6 +41,7 @@ from tests.fakediscord.options import (
     USER,
     ignore_declared_limits,
 )
+from tests.fakediscord.permissions import DEFAULT_BOT
 from tests.harness import Harness
 
 ERROR_CODE = re.compile(r"\bE-[0-9A-F]{6}\b")
@@ -137,6 +138,8 @@ async def build_world(hearth: Harness) -> World:
         support_channel_id=hearth.general.id,
         timezone="Europe/London",
     )
+    # Many servers give bots Administrator: Hearth could ping everyone, so it must choose not to.
+    guild.set_role_permissions(guild.bot_role, DEFAULT_BOT | Perm.MENTION_EVERYONE)
     pingable = guild.add_role("Carers", mentionable=True)
     top = guild.add_role("Above Hearth", position=guild.bot_role.position + 1)
     secret = guild.add_text_channel("secret", {guild.bot_member: (0, Perm.VIEW_CHANNEL)})
@@ -333,6 +336,7 @@ def coordinator_only_paths(bot: HearthBot) -> set[str]:
     deadline=None,
     derandomize=True,
     database=None,
+    phases=[Phase.explicit, Phase.generate],  # every draw is printed; shrinking takes minutes
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
@@ -364,7 +368,42 @@ async def test_every_command_answers_odd_values_kindly(
         if refused_member and dump(db_path) != before:
             problems.append("a member's refused attempt changed the database")
         failures += [f"/{path} {values!r}: {problem}" for problem in problems]
+        failures += await autocomplete_problems(hearth, person, path, options, values, data, world)
     assert not failures, "\n".join(failures)
+
+
+async def autocomplete_problems(
+    hearth: Harness,
+    person: FakeMember,
+    path: str,
+    options: list[dict[str, Any]],
+    values: dict[str, Any],
+    data: st.DataObject,
+    world: World,
+) -> list[str]:
+    """What a person sees while typing odd text into each option that suggests values."""
+    problems = []
+    for option in options:
+        if not option.get("autocomplete"):
+            continue
+        name = option["name"]
+        if option["type"] == STRING:
+            typing = text_values(world, name, 0, option["max_length"])
+        else:
+            typing = number_values(world, option).map(str) | st.sampled_from(["", "-", "#1"])
+        typed = data.draw(typing, label=f"/{path} {name} (typing)")
+        others = {key: value for key, value in values.items() if key != name}
+        errors_before = len(hearth.errors.unexpected())
+        where = f"/{path} {name} typing {typed!r} with {others!r}"
+        try:
+            choices = await hearth.autocomplete(person, hearth.general, path, name, typed, **others)
+        except AssertionError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if len(choices) > 25 or any(not 1 <= len(c["name"]) <= 100 for c in choices):
+            problems.append(f"{where}: suggestions Discord would refuse: {choices!r}")
+        problems += [f"{where}: {e}" for e in hearth.errors.unexpected()[errors_before:]]
+    return problems
 
 
 HUGE = "9999999999999999999999"  # more than SQLite's INTEGER holds (2**63-1)
@@ -412,3 +451,15 @@ async def test_a_person_from_another_server_is_named_not_a_member(
     assert "“outsider” isn't a member of this server" in reply.text, reply.text
     rows = await bot_of(hearth).db.fetchall("SELECT user_id FROM rota_training")
     assert outsider.id not in [row["user_id"] for row in rows]
+
+
+async def test_the_ping_check_sees_a_public_ping(hearth: Harness) -> None:
+    """`public_pings` is what keeps the hostile runs honest; prove it notices a crowd ping."""
+    hearth.guild.set_role_permissions(hearth.guild.bot_role, DEFAULT_BOT | Perm.MENTION_EVERYONE)
+    await hearth.fake.flush()
+    seen = {m.id: (m.content, m.edited_timestamp) for m in hearth.fake.messages.values()}
+    channel = bot_of(hearth).get_channel(hearth.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    await channel.send("@everyone hello", allowed_mentions=discord.AllowedMentions(everyone=True))
+    await channel.send("@everyone quiet")  # Hearth's default: no mentions at all
+    assert len(public_pings(hearth, seen)) == 1
