@@ -27,6 +27,7 @@ from bot.services.checkins import (
     weekdays_of,
 )
 from bot.services.settings import SettingsService
+from bot.services.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class CheckinSchedules:
         text = clean_prompt(prompt)
         mask = parse_days(days)
         local = format_time(parse_time(at))
-        zone_name = zone.strip() if zone and zone.strip() else None
+        zone_name = one_line(zone or "") or None
         zone_name = zone_name or (await self._settings.get(guild_id)).timezone
         parse_zone(zone_name)
         now = self._clock.now()
@@ -233,7 +234,7 @@ class CheckinSchedules:
         """Check what a member typed before the welcome DM is even tried."""
         mask = parse_days(days)
         local = format_time(parse_time(at))
-        zone_name = zone.strip() if zone and zone.strip() else None
+        zone_name = one_line(zone or "") or None
         zone_name = zone_name or (await self._settings.get(guild_id)).timezone
         parse_zone(zone_name)
         return mask, local, zone_name

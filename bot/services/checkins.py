@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.config import validate_timezone_name
 from bot.errors import UserFacingError
+from bot.services.text import one_line
 
 Kind = Literal["group", "personal"]
 
@@ -96,7 +97,7 @@ def parse_days(text: str) -> int:
             f"Please list the days in at most {MAX_DAYS_TEXT} characters, e.g. `mon,wed,fri` or "
             "`weekdays`. Nothing was created."
         )
-    words = [word for word in re.split(r"[\s,;/+&]+", text.strip().lower()) if word]
+    words = [word for word in re.split(r"[\s,;/+&]+", one_line(text).lower()) if word]
     words = [word for word in words if word not in {"and", "every"}]
     if not words:
         raise UserFacingError(
@@ -131,10 +132,11 @@ def describe_days(mask: int) -> str:
 
 def parse_time(text: str) -> time:
     """`19:00` or `7:30` (24-hour). Anything else — `25:00`, `7pm` — is refused, kindly."""
-    match = _TIME.match(text.strip()) if len(text) <= MAX_TIME_TEXT else None
+    text = one_line(text)
+    match = _TIME.match(text) if len(text) <= MAX_TIME_TEXT else None
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise UserFacingError(
-            f"“{text.strip()[:20]}” isn't a time of day I can use: please give a 24-hour time "
+            f"“{text[:20]}” isn't a time of day I can use: please give a 24-hour time "
             "like `19:00` or `07:30`. Nothing was created."
         )
     return time(int(match.group(1)), int(match.group(2)))
@@ -145,7 +147,7 @@ def format_time(at: time) -> str:
 
 
 def parse_zone(name: str) -> ZoneInfo:
-    cleaned = name.strip()
+    cleaned = one_line(name)
     try:
         return ZoneInfo(validate_timezone_name(cleaned))
     except ValueError:

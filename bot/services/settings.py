@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.config import validate_timezone_name
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
+from bot.services.text import one_line
 
 # "24,1" up to five reminders of up to 168 hours, with spaces: what `reminder_hours` can hold.
 MAX_REMINDER_HOURS_TEXT = 40
@@ -73,7 +74,7 @@ class GuildSettings(BaseModel):
     @classmethod
     def _hours(cls, value: Any) -> Any:
         if isinstance(value, str):
-            parts = [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+            parts = [part for part in one_line(value).replace(" ", ",").split(",") if part]
             if not parts:
                 raise ValueError("give at least one hour, e.g. 24,1")
             if len(value) > MAX_REMINDER_HOURS_TEXT or not all(_is_number(p) for p in parts):
@@ -116,12 +117,12 @@ def describe(key: str) -> str:
 def _parse_raw(key: str, raw: str) -> Any:
     """Turn what a coordinator typed into the setting's type, or explain what is expected."""
     annotation = GuildSettings.model_fields[key].annotation
-    text = raw.strip()
-    if len(text) > MAX_SETTING_VALUE:
+    if len(raw) > MAX_SETTING_VALUE:
         raise UserFacingError(
-            f"That value is {len(text)} characters; a setting takes at most {MAX_SETTING_VALUE}. "
+            f"That value is {len(raw)} characters; a setting takes at most {MAX_SETTING_VALUE}. "
             "Nothing was changed."
         )
+    text = one_line(raw)
     if annotation is bool:
         lowered = text.lower()
         if lowered in {"on", "yes", "true", "1"}:

@@ -7,9 +7,7 @@ read, a date at the end of the calendar.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,15 +27,6 @@ from bot.services.text import one_line, paragraphs
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
 HUGE = 9999999999999999999999  # larger than SQLite's INTEGER (2**63-1)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    store = Database(tmp_path / "hearth.db")
-    await store.connect()
-    await store.migrate()
-    yield store
-    await store.close()
 
 
 @pytest.mark.parametrize("typed", [str(HUGE), f"#{HUGE}", f"{HUGE} Evening duty", "0"])
@@ -137,3 +126,11 @@ def test_names_lose_what_cannot_be_seen() -> None:
     assert paragraphs("  one \x07\n\n\n  two\u200b ") == "one\n\ntwo"
     with pytest.raises(UserFacingError, match="needs a name"):
         clean_name("\u200b\u200f \t")
+
+
+def test_what_was_pasted_with_invisible_characters_still_reads() -> None:
+    assert rota.parse_slot_id("\u200b#12\u200f") == 12
+    assert parse_time("19:00\u200b") == parse_time("19:00")
+    assert parse_zone("\u200fEurope/London ") == LONDON
+    assert parse_duration("1h\u200b30m") == parse_duration("1h30m")
+    assert parse_expiry("\u200e2026-12-31", LONDON, NOW) == parse_expiry("2026-12-31", LONDON, NOW)

@@ -47,7 +47,7 @@ def _clock_time(hour: str, minute: str) -> time:
 
 def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
     """The local day and time of a first slot, which must still be ahead."""
-    cleaned = " ".join(text.strip().lower().split())
+    cleaned = one_line(text).lower()
     if len(cleaned) > MAX_START_TEXT:
         raise UserFacingError(f"That start time is too long to read. {START_HELP}")
     if match := _DATE_TIME.match(cleaned):
@@ -79,7 +79,7 @@ def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
 
 
 def parse_duration(text: str) -> timedelta:
-    cleaned = text.strip().lower()
+    cleaned = one_line(text).lower()
     if len(cleaned) > MAX_DURATION_TEXT:
         raise UserFacingError(f"That length is too long to read. {DURATION_HELP}")
     match = _DURATION.match(cleaned)
@@ -107,7 +107,7 @@ def weekly_starts(first_day: date, at: time, zone: ZoneInfo, weeks: int) -> list
 def parse_expiry(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     """Training given "until 2026-12-31" is valid through the end of that local day."""
     try:
-        last_day = date.fromisoformat(text.strip())
+        last_day = date.fromisoformat(one_line(text))
         expires_at = localize(last_day + timedelta(days=1), time(0, 0), zone)
     except (ValueError, OverflowError):
         raise UserFacingError(

@@ -135,10 +135,11 @@ def known_slot_id(slot_id: int) -> int:
 
 def parse_slot_id(text: str) -> int:
     """The slot a member picked or typed: the number at the start, as `#12 …` labels show it."""
-    cleaned = text.strip().lstrip("#").split(" ", 1)[0]
+    shown = one_line(text)
+    cleaned = shown.lstrip("#").split(" ", 1)[0]
     if not cleaned.isascii() or not cleaned.isdecimal():
         raise UserFacingError(
-            f"“{text.strip()[:MAX_SLOT_TEXT]}” isn't a slot I know. Pick one from the list as you "
+            f"“{shown}” isn't a slot I know. Pick one from the list as you "
             "type, or give its number (e.g. `12`)."
         )
     return known_slot_id(int(cleaned))
