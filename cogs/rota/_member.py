@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import discord
 from discord import app_commands
 
 from bot.services import rota as service
-from bot.services.rota.parsing import week_bounds
+from bot.services.rota.parsing import MAX_VIEW_WEEKS, weeks_from
 from bot.services.rota.reminders import schedule_claim_timers
-from bot.services.rota.rotas import MAX_VIEW_WEEKS
 from bot.tree import send_ephemeral
 from cogs._ui import guild_of, hearth
 from cogs.rota._common import (
@@ -64,7 +63,7 @@ async def view(
     now = bot.clock.now()
     chosen = await service.find_rota(bot.db, guild_id, rota)
     zone = await zone_of(bot, guild_id)
-    start, end = week_bounds(now + timedelta(weeks=week), zone)
+    start, end = weeks_from(now, week, zone)
     week_slots = await service.slots_between(bot.db, guild_id, start, end, chosen.id)
     title = f"{chosen.name} — week of {_day(start.astimezone(zone))}"
     if not week_slots:

@@ -5,7 +5,8 @@ run too), and each option's values are drawn by hypothesis from its declared sch
 and whitespace-only text within the declared lengths, the declared extremes of every number, ids
 and mentions from another server, `@everyone`/`@here`/role mentions, markdown, right-to-left and
 zero-width characters, 1,500-character texts, people who are not in the server, channels Hearth
-cannot see, roles it cannot give. Each run, as a member and as a coordinator, must:
+cannot see, roles it cannot give. Each run, as a member, as a coordinator, and as a member in DMs
+(the commands Discord offers there), must:
 
 - get an answer that exists, is private, and shows no error code and no traceback;
 - log no ERROR;
@@ -330,7 +331,13 @@ def coordinator_only_paths(bot: HearthBot) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("who", ["member", "coordinator"])
+def usable_in_dms(hearth: Harness, path: str) -> bool:
+    root = next(c for c in hearth.fake.global_commands if c["name"] == path.split()[0])
+    contexts = root.get("contexts")
+    return 1 in contexts if contexts is not None else root.get("dm_permission") is not False
+
+
+@pytest.mark.parametrize("who", ["member", "coordinator", "member in DMs"])
 @settings(
     max_examples=6,
     deadline=None,
@@ -343,21 +350,25 @@ def coordinator_only_paths(bot: HearthBot) -> set[str]:
 async def test_every_command_answers_odd_values_kindly(
     hearth: Harness, world: World, who: str, data: st.DataObject
 ) -> None:
-    person = hearth.member if who == "member" else hearth.coordinator
+    person = hearth.coordinator if who == "coordinator" else hearth.member
+    channel = None if who.endswith("DMs") else hearth.general
     bot = bot_of(hearth)
     leaves = synced_leaves(hearth)
     guarded = coordinator_only_paths(bot)
     assert guarded and guarded <= set(leaves), guarded - set(leaves)
+    if channel is None:
+        leaves = {path: options for path, options in leaves.items() if usable_in_dms(hearth, path)}
+        assert {"about", "help", "crisis", "mydata show"} <= set(leaves), sorted(leaves)
     db_path = bot.config.database.path
     failures: list[str] = []
     for path, options in sorted(leaves.items()):
         values = data.draw(command_values(world, options), label=f"/{path}")
-        refused_member = who == "member" and path in guarded
+        refused_member = who != "coordinator" and path in guarded
         before = dump(db_path) if refused_member else ""
         seen = {m.id: (m.content, m.edited_timestamp) for m in hearth.fake.messages.values()}
         errors_before = len(hearth.errors.unexpected())
         try:
-            reply = await hearth.slash(person, hearth.general, path, **values)
+            reply = await hearth.slash(person, channel, path, **values)
             await hearth.fake.flush()
         except AssertionError as exc:
             failures.append(f"/{path} {values!r}: {exc}")
@@ -368,13 +379,16 @@ async def test_every_command_answers_odd_values_kindly(
         if refused_member and dump(db_path) != before:
             problems.append("a member's refused attempt changed the database")
         failures += [f"/{path} {values!r}: {problem}" for problem in problems]
-        failures += await autocomplete_problems(hearth, person, path, options, values, data, world)
+        failures += await autocomplete_problems(
+            hearth, person, channel, path, options, values, data, world
+        )
     assert not failures, "\n".join(failures)
 
 
 async def autocomplete_problems(
     hearth: Harness,
     person: FakeMember,
+    channel: FakeChannel | None,
     path: str,
     options: list[dict[str, Any]],
     values: dict[str, Any],
@@ -396,7 +410,7 @@ async def autocomplete_problems(
         errors_before = len(hearth.errors.unexpected())
         where = f"/{path} {name} typing {typed!r} with {others!r}"
         try:
-            choices = await hearth.autocomplete(person, hearth.general, path, name, typed, **others)
+            choices = await hearth.autocomplete(person, channel, path, name, typed, **others)
         except AssertionError as exc:
             problems.append(f"{where}: {exc}")
             continue
@@ -439,6 +453,11 @@ async def test_numbers_beyond_the_declared_bounds_are_refused_kindly(
     assert f"There is no check-in schedule #{2**53}" in paused.text, paused.text
     audit = await hearth.slash(hearth.coordinator, hearth.general, "admin audit", days=2**53)
     assert "looks back 1 to 3650 days" in audit.text, audit.text
+    ignore_declared_limits(hearth.fake, "rota view", "week")
+    view = await hearth.slash(
+        hearth.supporter, hearth.general, "rota view", rota="Evening duty", week=-(2**53)
+    )
+    assert "`week` can be -52 to 52 weeks away" in view.text, view.text
 
 
 async def test_a_person_from_another_server_is_named_not_a_member(

@@ -12,6 +12,7 @@ from bot.services.text import one_line
 
 MAX_DURATION = timedelta(hours=24)
 MAX_REPEAT_WEEKS = 52
+MAX_VIEW_WEEKS = 52
 # Room for every form the parsers below read ("2026-03-03 19:00", "wednesday 19:00", "1h30m",
 # "2026-12-31"), with spaces; Discord is told the same, so longer text cannot be typed at all.
 MAX_START_TEXT = 40
@@ -116,6 +117,14 @@ def parse_expiry(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     if expires_at <= now:
         raise UserFacingError("That expiry date has already passed; pick a later one.")
     return expires_at
+
+
+def weeks_from(now: datetime, weeks: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The bounds of the week `weeks` from this one (negative: past weeks), as `/rota view`
+    pages through them."""
+    if not -MAX_VIEW_WEEKS <= weeks <= MAX_VIEW_WEEKS:
+        raise UserFacingError(f"`week` can be {-MAX_VIEW_WEEKS} to {MAX_VIEW_WEEKS} weeks away.")
+    return week_bounds(now + timedelta(weeks=weeks), zone)
 
 
 def week_bounds(moment: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -17,7 +17,6 @@ MAX_NAME = 80
 MAX_NEEDED = 20
 MAX_SLOT_LIST = 25
 MAX_COVERAGE_WEEKS = 12
-MAX_VIEW_WEEKS = 52
 # A slot option carries the id from its autocomplete, or what the member typed: "12", "#12", or
 # a picker label ("#12 Evening duty …", at most 100 characters as Discord shows choices).
 MAX_SLOT_TEXT = 100
