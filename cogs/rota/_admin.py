@@ -19,7 +19,7 @@ from bot.services.rota.parsing import (
     weekly_starts,
 )
 from bot.services.rota.reminders import cancel_slot_timers, schedule_coverage_check
-from bot.services.rota.rotas import MAX_COVERAGE_WEEKS, MAX_NAME, MAX_NEEDED
+from bot.services.rota.rotas import MAX_COVERAGE_WEEKS, MAX_NEEDED
 from bot.services.settings import MAX_REMINDER_HOURS_TEXT, field_bounds
 from bot.tree import send_ephemeral
 from cogs._ui import GroupName, coordinator_only, guild_of, hearth
@@ -60,7 +60,7 @@ async def _group_choices(
 @coordinator_only()
 async def create(
     interaction: discord.Interaction,
-    name: app_commands.Range[str, 1, MAX_NAME],
+    name: RotaName,
     group: GroupName | None = None,
     needed: app_commands.Range[int, 1, MAX_NEEDED] = 1,
     training_required: bool = True,
