@@ -10,13 +10,15 @@ cannot see, roles it cannot give. Each run, as a member, as a coordinator, and a
 
 - get an answer that exists, is private, and shows no error code and no traceback;
 - log no ERROR;
-- change nothing when a member tries a coordinator command (the database is compared);
+- change nothing when a member tries a coordinator command, or when the answer says nothing was
+  changed (the database is compared);
 - never ping `@everyone`, `@here` or a role in anything posted publicly.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,10 @@ from tests.fakediscord.permissions import DEFAULT_BOT
 from tests.harness import Harness
 
 ERROR_CODE = re.compile(r"\bE-[0-9A-F]{6}\b")
+# A refusal that says so: what it claims must hold in the database.
+CLAIMS_NOTHING = re.compile(
+    r"nothing (was )?(changed|created|added|removed|saved|posted|deleted)|nothing changed", re.I
+)
 TRACEBACK = re.compile(r"Traceback|File \"|Error:|Exception")
 
 # Odd but client-valid text, each also tried decorated (padded, zero-width, RTL, markdown).
@@ -316,6 +322,26 @@ async def world(hearth: Harness) -> World:
     return built
 
 
+class Snapshots:
+    """Every row of the bot's database, re-read only when SQLite says another connection
+    committed a change (`PRAGMA data_version`), so hundreds of runs stay fast."""
+
+    def __init__(self, path: Any) -> None:
+        self.path = path
+        self.watch = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.version = -1
+        self.rows = ""
+
+    def now(self) -> str:
+        version = self.watch.execute("PRAGMA data_version").fetchone()[0]
+        if version != self.version:
+            self.version, self.rows = version, dump(self.path)
+        return self.rows
+
+    def close(self) -> None:
+        self.watch.close()
+
+
 def coordinator_only_paths(bot: HearthBot) -> set[str]:
     found: set[str] = set()
 
@@ -359,12 +385,12 @@ async def test_every_command_answers_odd_values_kindly(
     if channel is None:
         leaves = {path: options for path, options in leaves.items() if usable_in_dms(hearth, path)}
         assert {"about", "help", "crisis", "mydata show"} <= set(leaves), sorted(leaves)
-    db_path = bot.config.database.path
+    snapshots = Snapshots(bot.config.database.path)
     failures: list[str] = []
     for path, options in sorted(leaves.items()):
         values = data.draw(command_values(world, options), label=f"/{path}")
         refused_member = who != "coordinator" and path in guarded
-        before = dump(db_path) if refused_member else ""
+        before = snapshots.now()
         seen = {m.id: (m.content, m.edited_timestamp) for m in hearth.fake.messages.values()}
         errors_before = len(hearth.errors.unexpected())
         try:
@@ -376,12 +402,15 @@ async def test_every_command_answers_odd_values_kindly(
         problems = answer_problems(reply)
         problems += public_pings(hearth, seen)
         problems += hearth.errors.unexpected()[errors_before:]
-        if refused_member and dump(db_path) != before:
+        if refused_member and snapshots.now() != before:
             problems.append("a member's refused attempt changed the database")
+        elif CLAIMS_NOTHING.search(reply.text) and snapshots.now() != before:
+            problems.append(f"it says {reply.text[:150]!r} but the database changed")
         failures += [f"/{path} {values!r}: {problem}" for problem in problems]
         failures += await autocomplete_problems(
             hearth, person, channel, path, options, values, data, world
         )
+    snapshots.close()
     assert not failures, "\n".join(failures)
 
 
@@ -472,8 +501,15 @@ async def test_a_person_from_another_server_is_named_not_a_member(
     assert outsider.id not in [row["user_id"] for row in rows]
 
 
-async def test_the_ping_check_sees_a_public_ping(hearth: Harness) -> None:
-    """`public_pings` is what keeps the hostile runs honest; prove it notices a crowd ping."""
+async def test_the_checks_see_what_they_look_for(hearth: Harness) -> None:
+    """`public_pings` and `Snapshots` keep the hostile runs honest: prove they notice."""
+    snapshots = Snapshots(bot_of(hearth).config.database.path)
+    before = snapshots.now()
+    assert snapshots.now() == before
+    await bot_of(hearth).settings.update(hearth.guild.id, None, min_rest_hours=9)
+    assert snapshots.now() != before
+    snapshots.close()
+
     hearth.guild.set_role_permissions(hearth.guild.bot_role, DEFAULT_BOT | Perm.MENTION_EVERYONE)
     await hearth.fake.flush()
     seen = {m.id: (m.content, m.edited_timestamp) for m in hearth.fake.messages.values()}
