@@ -31,11 +31,22 @@ class ConfigError(Exception):
     """A config problem explained for a human; the CLI prints it and exits with status 2."""
 
 
+# The longest IANA name is 32 characters ("America/Argentina/ComodRivadavia"); a name longer than
+# this is refused before zoneinfo tries to open it as a file.
+MAX_ZONE_NAME = 64
+
+
 def validate_timezone_name(name: str) -> str:
-    """Reject names zoneinfo cannot load, so a typo fails at start-up, not at the first schedule."""
+    """Reject names zoneinfo cannot load, so a typo fails at start-up, not at the first schedule.
+
+    zoneinfo looks names up as files: a long name raises "File name too long" and a folder
+    ("Europe") "Is a directory", both OSErrors, so those are refused as unknown names too.
+    """
     try:
+        if len(name) > MAX_ZONE_NAME:
+            raise ValueError(name)
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(
             f"'{name}' is not an IANA time zone name (examples: 'Europe/London', "
             "'America/New_York', 'UTC')"

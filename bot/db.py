@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
+# The largest row id anyone may type (a slot or check-in number). SQLite holds 2**63-1, but a
+# Hearth database never gets near 2**31 rows of one kind, and a bound this size reads well where
+# Discord shows it; anything larger is simply "no such slot", never an OverflowError.
+ROW_ID_MAX = 2**31 - 1
 
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
@@ -47,6 +51,11 @@ def to_ts(moment: datetime) -> int:
 
 def from_ts(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def is_row_id(value: int) -> bool:
+    """Whether a typed number can name a row at all (ids start at 1 and fit `ROW_ID_MAX`)."""
+    return 1 <= value <= ROW_ID_MAX
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,14 @@ def _describe_expected(error: BaseException) -> str | None:
             f"I don't have the permissions I need for that ({missing}). A coordinator can fix this."
         )
     if isinstance(error, app_commands.TransformerError):
+        if error.type is discord.AppCommandOptionType.user and isinstance(
+            error.value, discord.User
+        ):
+            # Discord lets a person pick anyone by id; a command about members needs a member.
+            return (
+                f"“{error.value.display_name}” isn't a member of this server, so I can't do "
+                "that for them. Nothing was changed."
+            )
         return f"“{error.value}” isn't a valid value for that option."
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use that command here."

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.services.groups import NAME_MAX as GROUP_NAME_MAX
 from bot.tree import NO_MENTIONS, report_error, send_ephemeral
 
 if TYPE_CHECKING:
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# A group's name as members type or pick it; every command taking one declares the limit that
+# `bot.services.groups` stores.
+GroupName = app_commands.Range[str, 1, GROUP_NAME_MAX]
 
 
 def hearth(interaction: discord.Interaction) -> HearthBot:
@@ -200,6 +205,7 @@ def guild_of(interaction: discord.Interaction) -> discord.Guild:
 __all__ = [
     "CoordinatorGroup",
     "DynamicView",
+    "GroupName",
     "HearthModal",
     "coordinator_only",
     "deliver_notices",

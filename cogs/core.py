@@ -20,6 +20,11 @@ NOT_A_CRISIS_SERVICE = (
 )
 
 
+# What `/help command:` may hold: a command path as typed, "/" and up to three names of
+# Discord's 32 characters.
+MAX_COMMAND_PATH = 1 + 3 * 32 + 2
+
+
 def _duration(seconds: float) -> str:
     minutes, _ = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -89,7 +94,11 @@ class Core(commands.Cog):
 
     @app_commands.command(name="help", description="The commands you can use here")
     @app_commands.describe(command="Show the details of one command, e.g. group")
-    async def help(self, interaction: discord.Interaction, command: str | None = None) -> None:
+    async def help(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Range[str, 1, MAX_COMMAND_PATH] | None = None,
+    ) -> None:
         coordinator = interaction.guild is not None and await is_coordinator(interaction)
         by_root: dict[str, list[app_commands.Command[Any, ..., Any]]] = {}
         for usable in self.usable_commands(interaction, coordinator):

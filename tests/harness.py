@@ -300,6 +300,7 @@ class Harness:
         path: str,
         option: str,
         typed: str,
+        /,
         **options: Any,
     ) -> list[dict[str, Any]]:
         """The choices the user sees while typing `typed` into `option`."""

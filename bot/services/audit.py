@@ -8,6 +8,9 @@ from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+
+MAX_AUDIT_DAYS = 3650
 
 
 class AuditEntry(BaseModel):
@@ -52,6 +55,8 @@ class AuditService:
         offset: int = 0,
     ) -> tuple[list[AuditEntry], int]:
         """A page of entries, newest first, and the total count for paging."""
+        if not 1 <= days <= MAX_AUDIT_DAYS:
+            raise UserFacingError(f"The audit trail looks back 1 to {MAX_AUDIT_DAYS} days.")
         since = to_ts(self._clock.now() - timedelta(days=days))
         where = "guild_id = ? AND created_at >= ?"
         params: list[object] = [guild_id, since]

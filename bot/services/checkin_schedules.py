@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import next_weekly
 from bot.services.checkins import (
@@ -27,6 +27,7 @@ from bot.services.checkins import (
     weekdays_of,
 )
 from bot.services.settings import SettingsService
+from bot.services.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class CheckinSchedules:
         text = clean_prompt(prompt)
         mask = parse_days(days)
         local = format_time(parse_time(at))
-        zone_name = zone.strip() if zone and zone.strip() else None
+        zone_name = one_line(zone or "") or None
         zone_name = zone_name or (await self._settings.get(guild_id)).timezone
         parse_zone(zone_name)
         now = self._clock.now()
@@ -129,10 +130,12 @@ class CheckinSchedules:
         return [_schedule(row) for row in rows]
 
     async def get_group(self, guild_id: int, schedule_id: int) -> Schedule:
-        row = await self._db.fetchone(
-            "SELECT * FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group'",
-            (schedule_id, guild_id),
-        )
+        row = None
+        if is_row_id(schedule_id):
+            row = await self._db.fetchone(
+                "SELECT * FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group'",
+                (schedule_id, guild_id),
+            )
         if row is None:
             raise UserFacingError(
                 f"There is no check-in schedule #{schedule_id} on this server. "
@@ -165,6 +168,7 @@ class CheckinSchedules:
         return _schedule(rows[0])
 
     async def remove_group(self, guild_id: int, schedule_id: int) -> Schedule:
+        await self.get_group(guild_id, schedule_id)
         rows = await self._db.write_fetchall(
             "DELETE FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group' "
             "RETURNING *",
@@ -230,7 +234,7 @@ class CheckinSchedules:
         """Check what a member typed before the welcome DM is even tried."""
         mask = parse_days(days)
         local = format_time(parse_time(at))
-        zone_name = zone.strip() if zone and zone.strip() else None
+        zone_name = one_line(zone or "") or None
         zone_name = zone_name or (await self._settings.get(guild_id)).timezone
         parse_zone(zone_name)
         return mask, local, zone_name

@@ -9,17 +9,22 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from bot.config import validate_timezone_name
 from bot.errors import UserFacingError
+from bot.services.text import one_line
 
 Kind = Literal["group", "personal"]
 
 MAX_PROMPT = 1500
 MAX_GROUP_SCHEDULES = 100
 MAX_NOTE = 1000
+# Room for "monday, wednesday and friday"-style lists and a padded "19:00".
+MAX_DAYS_TEXT = 100
+MAX_TIME_TEXT = 10
 MOODS = (1, 2, 3, 4, 5)
 LOW_MOOD = 1
 # A summary shows the spread of moods only from this many answers, so nobody can be singled out.
@@ -87,7 +92,12 @@ class Occurrence(BaseModel):
 
 def parse_days(text: str) -> int:
     """`mon,wed,fri`, `weekdays`, `daily`, `Monday Thursday` → a bitmask (bit 0 = Monday)."""
-    words = [word for word in re.split(r"[\s,;/+&]+", text.strip().lower()) if word]
+    if len(text) > MAX_DAYS_TEXT:
+        raise UserFacingError(
+            f"Please list the days in at most {MAX_DAYS_TEXT} characters, e.g. `mon,wed,fri` or "
+            "`weekdays`. Nothing was created."
+        )
+    words = [word for word in re.split(r"[\s,;/+&]+", one_line(text).lower()) if word]
     words = [word for word in words if word not in {"and", "every"}]
     if not words:
         raise UserFacingError(
@@ -122,10 +132,11 @@ def describe_days(mask: int) -> str:
 
 def parse_time(text: str) -> time:
     """`19:00` or `7:30` (24-hour). Anything else — `25:00`, `7pm` — is refused, kindly."""
-    match = _TIME.match(text.strip())
+    text = one_line(text)
+    match = _TIME.match(text) if len(text) <= MAX_TIME_TEXT else None
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise UserFacingError(
-            f"“{text.strip()[:20]}” isn't a time of day I can use: please give a 24-hour time "
+            f"“{text[:20]}” isn't a time of day I can use: please give a 24-hour time "
             "like `19:00` or `07:30`. Nothing was created."
         )
     return time(int(match.group(1)), int(match.group(2)))
@@ -136,12 +147,10 @@ def format_time(at: time) -> str:
 
 
 def parse_zone(name: str) -> ZoneInfo:
-    cleaned = name.strip()
+    cleaned = one_line(name)
     try:
-        if not cleaned:
-            raise ValueError(cleaned)
-        return ZoneInfo(cleaned)
-    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(validate_timezone_name(cleaned))
+    except ValueError:
         raise UserFacingError(
             f"“{cleaned[:40]}” isn't a time zone I know. Use an IANA name such as "
             "`Europe/London`, `America/New_York` or `UTC`. Nothing was created."

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
+from bot.services.text import one_line
 
 EMERGENCY_LINE = (
     "**If you are in immediate danger, contact your local emergency services now** "
@@ -46,11 +47,11 @@ class Resource(BaseModel):
 
 
 def _key(text: str) -> str:
-    return " ".join(text.casefold().split())
+    return one_line(text).casefold()
 
 
 def _clean(field: str, value: str, *, required: bool) -> str:
-    text = " ".join(value.split())
+    text = one_line(value)
     if required and not text:
         raise UserFacingError(f"The {field} can't be empty. Nothing was added.")
     if len(text) > MAX_FIELD[field]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.text import one_line, paragraphs
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 1000
@@ -83,7 +84,7 @@ UNCHANGED = Unchanged()
 
 def clean_name(name: str) -> str:
     """Collapse spacing so names read well in roles, buttons and lists."""
-    cleaned = " ".join(name.split())
+    cleaned = one_line(name)
     if not cleaned:
         raise UserFacingError("A group needs a name. Nothing was changed.")
     if len(cleaned) > NAME_MAX:
@@ -94,13 +95,13 @@ def clean_name(name: str) -> str:
 
 
 def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return one_line(name).casefold()
 
 
 def _text(value: str | None, limit: int, what: str) -> str | None:
     if value is None:
         return None
-    cleaned = value.strip()
+    cleaned = paragraphs(value)
     if len(cleaned) > limit:
         raise UserFacingError(f"The {what} can be at most {limit} characters. Nothing was changed.")
     return cleaned or None

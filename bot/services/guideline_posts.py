@@ -19,6 +19,7 @@ from bot.scheduling import localize
 from bot.services.guidelines import scope_of
 
 REPOST_BATCH = 50
+MAX_REPOST_DAYS = 365
 
 
 class PostedCopy(BaseModel):
@@ -135,8 +136,8 @@ class GuidelinePostsService:
         actor_id: int,
     ) -> RepostSchedule:
         """Create or change the schedule for this scope in this channel (one per pair)."""
-        if not 1 <= every_days <= 365:
-            raise UserFacingError("Choose a number of days between 1 and 365.")
+        if not 1 <= every_days <= MAX_REPOST_DAYS:
+            raise UserFacingError(f"Choose a number of days between 1 and {MAX_REPOST_DAYS}.")
         now = self._clock.now()
         local_time = now.astimezone(zone).strftime("%H:%M")
         first = next_repost_after(now, now, every_days, local_time, zone)

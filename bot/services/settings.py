@@ -10,12 +10,19 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.clock import Clock
 from bot.config import validate_timezone_name
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
+from bot.services.text import one_line
+
+# "24,1" up to five reminders of up to 168 hours, with spaces: what `reminder_hours` can hold.
+MAX_REMINDER_HOURS_TEXT = 40
+MAX_REMINDERS = 5
+MAX_REMINDER_HOUR = 168
 
 
 class GuildSettings(BaseModel):
@@ -67,18 +74,40 @@ class GuildSettings(BaseModel):
     @classmethod
     def _hours(cls, value: Any) -> Any:
         if isinstance(value, str):
-            parts = [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
-            if not all(part.isdigit() for part in parts):
+            parts = [part for part in one_line(value).replace(" ", ",").split(",") if part]
+            if not parts:
+                raise ValueError("give at least one hour, e.g. 24,1")
+            if len(value) > MAX_REMINDER_HOURS_TEXT or not all(_is_number(p) for p in parts):
                 raise ValueError("give whole hours separated by commas, e.g. 24,1")
             value = [int(part) for part in parts]
         if isinstance(value, list):
-            if len(value) > 5 or any(not 0 < int(hour) <= 168 for hour in value):
-                raise ValueError("up to 5 reminders, each between 1 and 168 hours")
+            if len(value) > MAX_REMINDERS or any(
+                not 0 < int(hour) <= MAX_REMINDER_HOUR for hour in value
+            ):
+                raise ValueError(
+                    f"up to {MAX_REMINDERS} reminders, each between 1 and {MAX_REMINDER_HOUR} hours"
+                )
             return sorted({int(hour) for hour in value}, reverse=True)
         return value
 
 
 SETTING_KEYS: tuple[str, ...] = tuple(GuildSettings.model_fields)
+MAX_SETTING_KEY = max(len(key) for key in SETTING_KEYS)
+MAX_SETTING_VALUE = 200
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: `int()` also reads "٣" and refuses "²", which `isdigit()` accepts."""
+    return text.isascii() and text.isdecimal()
+
+
+def field_bounds(key: str) -> tuple[int, int]:
+    """The (lowest, highest) a whole-number setting accepts, so a command offering the same
+    number can declare exactly these bounds to Discord."""
+    metadata = GuildSettings.model_fields[key].metadata
+    low = next(m.ge for m in metadata if isinstance(m, Ge))
+    high = next(m.le for m in metadata if isinstance(m, Le))
+    return int(low), int(high)
 
 
 def describe(key: str) -> str:
@@ -88,7 +117,12 @@ def describe(key: str) -> str:
 def _parse_raw(key: str, raw: str) -> Any:
     """Turn what a coordinator typed into the setting's type, or explain what is expected."""
     annotation = GuildSettings.model_fields[key].annotation
-    text = raw.strip()
+    if len(raw) > MAX_SETTING_VALUE:
+        raise UserFacingError(
+            f"That value is {len(raw)} characters; a setting takes at most {MAX_SETTING_VALUE}. "
+            "Nothing was changed."
+        )
+    text = one_line(raw)
     if annotation is bool:
         lowered = text.lower()
         if lowered in {"on", "yes", "true", "1"}:
@@ -100,7 +134,7 @@ def _parse_raw(key: str, raw: str) -> Any:
         if annotation == int | None and text.lower() in {"none", "off", ""}:
             return None
         digits = text.strip("<#@&>")
-        if not digits.lstrip("-").isdigit():
+        if not _is_number(digits.removeprefix("-")):
             raise UserFacingError(f"`{key}` takes a whole number.")
         return int(digits)
     return text

@@ -21,6 +21,8 @@ from bot.services.rota.duty import next_shift_start, on_duty
 Source = Literal["support", "checkin"]
 State = Literal["open", "closed"]
 UNCLAIMED_TIMER = "support.unclaimed"
+# The note a member may leave for the supporters (posted in the thread, never stored).
+MAX_NOTE = 1500
 
 
 class SupportRequest(BaseModel):

@@ -13,9 +13,15 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.services.audit import MAX_AUDIT_DAYS
 from bot.services.export import ExportService
 from bot.services.retention import PURGE_TIMER, RetentionService
-from bot.services.settings import SETTING_KEYS, GuildSettings
+from bot.services.settings import (
+    MAX_SETTING_KEY,
+    MAX_SETTING_VALUE,
+    SETTING_KEYS,
+    GuildSettings,
+)
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
 from cogs._pages import install_pages, send_paged
@@ -68,8 +74,8 @@ class Admin(commands.Cog):
     async def set_(
         self,
         interaction: discord.Interaction,
-        key: str,
-        value: app_commands.Range[str, 1, 200],
+        key: app_commands.Range[str, 1, MAX_SETTING_KEY],
+        value: app_commands.Range[str, 1, MAX_SETTING_VALUE],
     ) -> None:
         guild = guild_of(interaction)
         if key not in SETTING_KEYS:
@@ -124,7 +130,7 @@ class Admin(commands.Cog):
         self,
         interaction: discord.Interaction,
         member: discord.User | None = None,
-        days: app_commands.Range[int, 1, 3650] = 30,
+        days: app_commands.Range[int, 1, MAX_AUDIT_DAYS] = 30,
     ) -> None:
         await send_paged(interaction, "audit", audit_arg(member.id if member else 0, days))
 

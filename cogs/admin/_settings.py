@@ -9,6 +9,7 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.services.settings import SETTING_KEYS, GuildSettings, describe
+from bot.services.text import one_line
 
 CLEARING_WORDS = {"none", "off", ""}
 
@@ -51,7 +52,7 @@ def resolve_entity(guild: discord.Guild, key: str, raw: str) -> str:
 
     Returns the text to hand to the settings parser (an id, or a clearing word).
     """
-    text = raw.strip()
+    text = one_line(raw)
     if text.lower() in CLEARING_WORDS:
         return text
     is_role = key.endswith("_role_id")

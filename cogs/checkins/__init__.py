@@ -14,11 +14,23 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import HearthBot
+from bot.config import MAX_ZONE_NAME
+from bot.db import ROW_ID_MAX
 from bot.errors import UserFacingError
-from bot.services.checkin_answers import CheckinAnswers
+from bot.services.checkin_answers import (
+    MAX_HISTORY_DAYS,
+    MAX_SUMMARY_OCCURRENCES,
+    CheckinAnswers,
+)
 from bot.services.checkin_due import CheckinSource
 from bot.services.checkin_schedules import MAX_SNOOZE_DAYS, CheckinSchedules
-from bot.services.checkins import Schedule, describe_days
+from bot.services.checkins import (
+    MAX_DAYS_TEXT,
+    MAX_PROMPT,
+    MAX_TIME_TEXT,
+    Schedule,
+    describe_days,
+)
 from bot.services.timers import Timer
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, line_page, pager, send_all, send_paged
@@ -28,6 +40,11 @@ from cogs.checkins._delivery import RETENTION_KIND, Delivery
 from cogs.checkins._views import DYNAMIC_ITEMS, ForgetButton, preview
 
 log = logging.getLogger(__name__)
+
+ScheduleId = app_commands.Range[int, 1, ROW_ID_MAX]
+Days = app_commands.Range[str, 1, MAX_DAYS_TEXT]
+Time = app_commands.Range[str, 1, MAX_TIME_TEXT]
+Zone = app_commands.Range[str, 1, MAX_ZONE_NAME]
 
 
 def _ts(moment: Any, style: str = "F") -> str:
@@ -96,10 +113,10 @@ class Checkins(commands.Cog):
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
-        prompt: str,
-        days: str,
-        at: str,
-        timezone: str | None = None,
+        prompt: app_commands.Range[str, 1, MAX_PROMPT],
+        days: Days,
+        at: Time,
+        timezone: Zone | None = None,
         thread: bool = False,
     ) -> None:
         guild = guild_of(interaction)
@@ -140,7 +157,7 @@ class Checkins(commands.Cog):
     @schedule.command(name="pause", description="Stop posting a check-in until resumed")
     @app_commands.describe(id="The check-in's number")
     @coordinator_only()
-    async def schedule_pause(self, interaction: discord.Interaction, id: int) -> None:
+    async def schedule_pause(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         guild = guild_of(interaction)
         paused = await self.schedules.pause_group(guild.id, id)
         await self.bot.audit(guild, interaction.user.id, "check-in schedule paused", f"#{id}")
@@ -152,7 +169,7 @@ class Checkins(commands.Cog):
     @schedule.command(name="resume", description="Start posting a paused check-in again")
     @app_commands.describe(id="The check-in's number")
     @coordinator_only()
-    async def schedule_resume(self, interaction: discord.Interaction, id: int) -> None:
+    async def schedule_resume(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         guild = guild_of(interaction)
         resumed = await self.schedules.resume_group(guild.id, id)
         self.bot.dispatcher.poke(resumed.next_due_at)
@@ -166,7 +183,7 @@ class Checkins(commands.Cog):
     @schedule.command(name="remove", description="Delete a check-in prompt schedule")
     @app_commands.describe(id="The check-in's number")
     @coordinator_only()
-    async def schedule_remove(self, interaction: discord.Interaction, id: int) -> None:
+    async def schedule_remove(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         guild = guild_of(interaction)
         removed = await self.schedules.remove_group(guild.id, id)
         await self.bot.audit(
@@ -186,7 +203,7 @@ class Checkins(commands.Cog):
     )
     @app_commands.describe(id="The check-in's number")
     @coordinator_only()
-    async def schedule_test(self, interaction: discord.Interaction, id: int) -> None:
+    async def schedule_test(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         guild = guild_of(interaction)
         found = await self.schedules.get_group(guild.id, id)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -207,8 +224,8 @@ class Checkins(commands.Cog):
     async def summary(
         self,
         interaction: discord.Interaction,
-        id: int,
-        occurrences: app_commands.Range[int, 1, 20] = 5,
+        id: ScheduleId,
+        occurrences: app_commands.Range[int, 1, MAX_SUMMARY_OCCURRENCES] = 5,
     ) -> None:
         guild = guild_of(interaction)
         found = await self.schedules.get_group(guild.id, id)
@@ -262,7 +279,11 @@ class Checkins(commands.Cog):
     )
     @app_commands.rename(at="time")
     async def me_on(
-        self, interaction: discord.Interaction, days: str, at: str, timezone: str | None = None
+        self,
+        interaction: discord.Interaction,
+        days: Days,
+        at: Time,
+        timezone: Zone | None = None,
     ) -> None:
         await _member.switch_on(self, interaction, days, at, timezone)
 
@@ -280,7 +301,9 @@ class Checkins(commands.Cog):
     @checkin.command(name="history", description="Your own check-in answers, with a chart")
     @app_commands.describe(days="How far back (default 30 days)")
     async def history(
-        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30
+        self,
+        interaction: discord.Interaction,
+        days: app_commands.Range[int, 1, MAX_HISTORY_DAYS] = 30,
     ) -> None:
         await _member.history(self, interaction, days)
 

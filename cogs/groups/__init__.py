@@ -15,9 +15,17 @@ from discord import app_commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.group_membership import MembershipService
-from bot.services.groups import UNCHANGED, GroupService, GroupState, Unchanged
+from bot.services.groups import (
+    CAPACITY_MAX,
+    DESCRIPTION_MAX,
+    MEETS_MAX,
+    UNCHANGED,
+    GroupService,
+    GroupState,
+    Unchanged,
+)
 from cogs._pages import install_pages, send_paged
-from cogs._ui import coordinator_only, guild_of
+from cogs._ui import GroupName, coordinator_only, guild_of
 from cogs.groups._discord import (
     change_role,
     check_assignable,
@@ -35,8 +43,9 @@ from cogs.groups._views import (
 
 log = logging.getLogger(__name__)
 
-Name = app_commands.Range[str, 1, 80]
-Capacity = app_commands.Range[int, 0, 1000]
+Capacity = app_commands.Range[int, 0, CAPACITY_MAX]
+Description = app_commands.Range[str, 1, DESCRIPTION_MAX]
+Meets = app_commands.Range[str, 1, MEETS_MAX]
 
 
 class Groups(GroupFlow):
@@ -100,19 +109,19 @@ class Groups(GroupFlow):
 
     @group.command(name="info", description="About one group: what it is, when it meets, places")
     @app_commands.describe(name="The group's name")
-    async def info(self, interaction: discord.Interaction, name: str) -> None:
+    async def info(self, interaction: discord.Interaction, name: GroupName) -> None:
         found = await self.groups.find(guild_of(interaction).id, name)
         await interaction.response.send_message(embed=info_embed(found), ephemeral=True)
 
     @group.command(name="join", description="Join a group (or its waitlist if it is full)")
     @app_commands.describe(name="The group's name")
-    async def join(self, interaction: discord.Interaction, name: str) -> None:
+    async def join(self, interaction: discord.Interaction, name: GroupName) -> None:
         found = await self.groups.find(guild_of(interaction).id, name)
         await self.continue_join(interaction, found.id, found)
 
     @group.command(name="leave", description="Leave a group, or its waitlist")
     @app_commands.describe(name="The group's name")
-    async def leave(self, interaction: discord.Interaction, name: str) -> None:
+    async def leave(self, interaction: discord.Interaction, name: GroupName) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, name)
         await self._defer(interaction)
@@ -137,10 +146,10 @@ class Groups(GroupFlow):
     async def create(
         self,
         interaction: discord.Interaction,
-        name: Name,
-        description: app_commands.Range[str, 1, 1000],
+        name: GroupName,
+        description: Description,
         capacity: Capacity | None = None,
-        meets: app_commands.Range[str, 1, 100] | None = None,
+        meets: Meets | None = None,
         channel: discord.TextChannel | None = None,
         role: discord.Role | None = None,
         create_channel: bool = False,
@@ -210,11 +219,11 @@ class Groups(GroupFlow):
     async def edit(
         self,
         interaction: discord.Interaction,
-        name: str,
-        new_name: Name | None = None,
-        description: app_commands.Range[str, 1, 1000] | None = None,
+        name: GroupName,
+        new_name: GroupName | None = None,
+        description: Description | None = None,
         capacity: Capacity | None = None,
-        meets: app_commands.Range[str, 1, 100] | None = None,
+        meets: Meets | None = None,
     ) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, name)
@@ -268,7 +277,7 @@ class Groups(GroupFlow):
     @group.command(name="archive", description="Coordinators: stop new joins to a group")
     @app_commands.describe(name="The group to archive")
     @coordinator_only()
-    async def archive(self, interaction: discord.Interaction, name: str) -> None:
+    async def archive(self, interaction: discord.Interaction, name: GroupName) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, name)
         archived, waiting = await self.groups.archive(guild.id, found.id)
@@ -297,7 +306,7 @@ class Groups(GroupFlow):
     @group.command(name="reopen", description="Coordinators: let an archived group take joins")
     @app_commands.describe(name="The archived group")
     @coordinator_only()
-    async def reopen(self, interaction: discord.Interaction, name: str) -> None:
+    async def reopen(self, interaction: discord.Interaction, name: GroupName) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, name)
         reopened = await self.groups.reopen(guild.id, found.id)
@@ -315,7 +324,7 @@ class Groups(GroupFlow):
     @app_commands.describe(name="The group", member="Who to remove (their group role goes too)")
     @coordinator_only()
     async def remove(
-        self, interaction: discord.Interaction, name: str, member: discord.Member
+        self, interaction: discord.Interaction, name: GroupName, member: discord.Member
     ) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, name)
@@ -343,7 +352,7 @@ class Groups(GroupFlow):
     @group.command(name="members", description="Coordinators: who is in a group, and who waits")
     @app_commands.describe(name="The group")
     @coordinator_only()
-    async def members_of(self, interaction: discord.Interaction, name: str) -> None:
+    async def members_of(self, interaction: discord.Interaction, name: GroupName) -> None:
         found = await self.groups.find(guild_of(interaction).id, name)
         await send_paged(interaction, "group_members", str(found.id))
 

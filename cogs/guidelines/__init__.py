@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.groups import GroupService
-from bot.services.guideline_posts import GuidelinePostsService
+from bot.services.guideline_posts import MAX_REPOST_DAYS, GuidelinePostsService
 from bot.services.guidelines import (
     HISTORY_PAGE,
     STARTER_TEMPLATE,
@@ -24,7 +24,7 @@ from bot.services.guidelines import (
 )
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, pager, send_all, send_paged
-from cogs._ui import coordinator_only, guild_of, hearth
+from cogs._ui import GroupName, coordinator_only, guild_of, hearth
 from cogs.guidelines._publish import Publisher, RepostSource, agree_view, member_list_loaded
 from cogs.guidelines._views import (
     AgreeButton,
@@ -137,7 +137,7 @@ class Guidelines(commands.Cog):
     )
     @app_commands.describe(group=GROUP_OPTION)
     @coordinator_only()
-    async def edit(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def edit(self, interaction: discord.Interaction, group: GroupName | None = None) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         current = await self.service.current(guild.id, ref.id if ref else None)
@@ -170,7 +170,7 @@ class Guidelines(commands.Cog):
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
-        group: str | None = None,
+        group: GroupName | None = None,
     ) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
@@ -208,8 +208,8 @@ class Guidelines(commands.Cog):
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
-        every_days: app_commands.Range[int, 1, 365],
-        group: str | None = None,
+        every_days: app_commands.Range[int, 1, MAX_REPOST_DAYS],
+        group: GroupName | None = None,
     ) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
@@ -259,7 +259,9 @@ class Guidelines(commands.Cog):
     @guidelines.command(name="status", description="How many members accepted the guidelines")
     @app_commands.describe(group=GROUP_OPTION)
     @coordinator_only()
-    async def status(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def status(
+        self, interaction: discord.Interaction, group: GroupName | None = None
+    ) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -291,7 +293,9 @@ class Guidelines(commands.Cog):
     @guidelines.command(name="history", description="Every version, with when and who edited it")
     @app_commands.describe(group=GROUP_OPTION)
     @coordinator_only()
-    async def history(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def history(
+        self, interaction: discord.Interaction, group: GroupName | None = None
+    ) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         versions, _ = await self.service.history(guild.id, ref.id if ref else None, limit=1)
@@ -311,7 +315,7 @@ class Guidelines(commands.Cog):
     )
     @coordinator_only()
     async def gate_command(
-        self, interaction: discord.Interaction, group: str, enabled: bool
+        self, interaction: discord.Interaction, group: GroupName, enabled: bool
     ) -> None:
         guild = guild_of(interaction)
         ref = await self.service.find_group(guild.id, group)
@@ -336,7 +340,7 @@ class Guidelines(commands.Cog):
     # --- everyone ------------------------------------------------------------------------------
     @guidelines.command(name="show", description="Read the guidelines (only you see them)")
     @app_commands.describe(group=GROUP_OPTION)
-    async def show(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def show(self, interaction: discord.Interaction, group: GroupName | None = None) -> None:
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         group_id, group_name = (ref.id, ref.name) if ref else (None, None)

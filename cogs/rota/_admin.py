@@ -8,17 +8,29 @@ import discord
 from discord import app_commands
 
 from bot.services import rota as service
-from bot.services.rota.parsing import parse_duration, parse_expiry, parse_start, weekly_starts
+from bot.services.rota.parsing import (
+    MAX_DURATION_TEXT,
+    MAX_EXPIRY_TEXT,
+    MAX_REPEAT_WEEKS,
+    MAX_START_TEXT,
+    parse_duration,
+    parse_expiry,
+    parse_start,
+    weekly_starts,
+)
 from bot.services.rota.reminders import cancel_slot_timers, schedule_coverage_check
+from bot.services.rota.rotas import MAX_COVERAGE_WEEKS, MAX_NEEDED
+from bot.services.settings import MAX_REMINDER_HOURS_TEXT, field_bounds
 from bot.tree import send_ephemeral
 from cogs._pages import Page, line_page, pager, send_all, send_paged
-from cogs._ui import coordinator_only, guild_of, hearth
+from cogs._ui import GroupName, coordinator_only, guild_of, hearth
 from cogs.rota._common import (
+    RotaName,
+    SlotText,
     guild_id_of,
     rota,
     rota_choices,
     rota_slot_choices,
-    slot_id_of,
     slots,
     training,
     zone_of,
@@ -49,9 +61,9 @@ async def _group_choices(
 @coordinator_only()
 async def create(
     interaction: discord.Interaction,
-    name: app_commands.Range[str, 1, 80],
-    group: str | None = None,
-    needed: app_commands.Range[int, 1, 20] = 1,
+    name: RotaName,
+    group: GroupName | None = None,
+    needed: app_commands.Range[int, 1, MAX_NEEDED] = 1,
     training_required: bool = True,
 ) -> None:
     bot = hearth(interaction)
@@ -87,10 +99,10 @@ async def create(
 @coordinator_only()
 async def slots_add(
     interaction: discord.Interaction,
-    rota: str,
-    start: str,
-    duration: str,
-    repeat_weeks: app_commands.Range[int, 1, 52] = 1,
+    rota: RotaName,
+    start: app_commands.Range[str, 1, MAX_START_TEXT],
+    duration: app_commands.Range[str, 1, MAX_DURATION_TEXT],
+    repeat_weeks: app_commands.Range[int, 1, MAX_REPEAT_WEEKS] = 1,
 ) -> None:
     bot = hearth(interaction)
     guild = guild_of(interaction)
@@ -132,19 +144,20 @@ async def slots_add(
 @app_commands.describe(rota="Which rota", slot="The slot to remove")
 @app_commands.autocomplete(rota=rota_choices, slot=rota_slot_choices)
 @coordinator_only()
-async def slots_remove(interaction: discord.Interaction, rota: str, slot: str) -> None:
+async def slots_remove(interaction: discord.Interaction, rota: RotaName, slot: SlotText) -> None:
     bot = hearth(interaction)
     guild = guild_of(interaction)
+    slot_id = service.parse_slot_id(slot)
     await interaction.response.defer(ephemeral=True, thinking=True)
     chosen = await service.find_rota(bot.db, guild.id, rota)
     claim_ids = [
         int(row["id"])
         for row in await bot.db.fetchall(
             "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ?",
-            (guild.id, slot_id_of(slot)),
+            (guild.id, slot_id),
         )
     ]
-    removed = await service.remove_slot(bot.db, chosen, slot_id_of(slot))
+    removed = await service.remove_slot(bot.db, chosen, slot_id)
     await cancel_slot_timers(bot.timers, removed, claim_ids)
     when = f"<t:{_ts(removed.starts_at)}:F>"
     for user_id in removed.claimers:
@@ -174,9 +187,9 @@ async def slots_remove(interaction: discord.Interaction, rota: str, slot: str) -
 @coordinator_only()
 async def limits(
     interaction: discord.Interaction,
-    max_per_week: app_commands.Range[int, 1, 21] | None = None,
-    min_rest_hours: app_commands.Range[int, 0, 72] | None = None,
-    reminder_hours: str | None = None,
+    max_per_week: app_commands.Range[int, *field_bounds("max_shifts_per_week")] | None = None,
+    min_rest_hours: app_commands.Range[int, *field_bounds("min_rest_hours")] | None = None,
+    reminder_hours: app_commands.Range[str, 1, MAX_REMINDER_HOURS_TEXT] | None = None,
 ) -> None:
     bot = hearth(interaction)
     guild = guild_of(interaction)
@@ -210,7 +223,9 @@ async def limits(
 @app_commands.describe(member="Who did the training", expires="Valid until (YYYY-MM-DD), optional")
 @coordinator_only()
 async def training_grant(
-    interaction: discord.Interaction, member: discord.Member, expires: str | None = None
+    interaction: discord.Interaction,
+    member: discord.Member,
+    expires: app_commands.Range[str, 1, MAX_EXPIRY_TEXT] | None = None,
 ) -> None:
     bot = hearth(interaction)
     guild = guild_of(interaction)
@@ -276,7 +291,9 @@ async def _training_page(interaction: discord.Interaction, arg: str, page: int) 
 @app_commands.autocomplete(rota=rota_choices)
 @coordinator_only()
 async def coverage(
-    interaction: discord.Interaction, rota: str, weeks: app_commands.Range[int, 1, 12] = 2
+    interaction: discord.Interaction,
+    rota: RotaName,
+    weeks: app_commands.Range[int, 1, MAX_COVERAGE_WEEKS] = 2,
 ) -> None:
     bot = hearth(interaction)
     chosen = await service.find_rota(bot.db, guild_id_of(interaction), rota)

@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.errors import NotSetUpError, UserFacingError
 from bot.services import rota as service
+from bot.services.rota.rotas import MAX_NAME, MAX_SLOT_TEXT
 from cogs._ui import hearth
 
 if TYPE_CHECKING:
@@ -28,6 +29,11 @@ swap = app_commands.Group(
 )
 
 
+# What members type into the rota options, declared to Discord with the limits the service keeps.
+RotaName = app_commands.Range[str, 1, MAX_NAME]
+SlotText = app_commands.Range[str, 1, MAX_SLOT_TEXT]
+
+
 async def zone_of(bot: HearthBot, guild_id: int) -> ZoneInfo:
     return ZoneInfo((await bot.settings.get(guild_id)).timezone)
 
@@ -39,17 +45,6 @@ async def is_supporter(bot: HearthBot, member: discord.Member | discord.User) ->
     if settings.supporter_role_id is None:
         raise NotSetUpError("the supporter role")
     return any(role.id == settings.supporter_role_id for role in member.roles)
-
-
-def slot_id_of(text: str) -> int:
-    """Slot options carry the id; people may also type "12" or "#12" themselves."""
-    cleaned = text.strip().lstrip("#").split(" ", 1)[0]
-    if not cleaned.isdigit():
-        raise UserFacingError(
-            f"“{text}” isn't a slot I know. Pick one from the list as you type, or give its "
-            "number (e.g. `12`)."
-        )
-    return int(cleaned)
 
 
 def guild_id_of(interaction: discord.Interaction) -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import discord
 from discord import app_commands
 
 from bot.services import rota as service
-from bot.services.rota.parsing import week_bounds
+from bot.services.rota.parsing import MAX_VIEW_WEEKS, weeks_from
 from bot.services.rota.reminders import schedule_claim_timers
 from bot.tree import send_ephemeral
 from cogs._pages import (
@@ -22,6 +22,8 @@ from cogs._pages import (
 )
 from cogs._ui import guild_of, hearth
 from cogs.rota._common import (
+    RotaName,
+    SlotText,
     claim_for,
     guild_id_of,
     is_supporter,
@@ -29,7 +31,6 @@ from cogs.rota._common import (
     open_slot_choices,
     rota,
     rota_choices,
-    slot_id_of,
     swap,
     swap_slot_choices,
     zone_of,
@@ -61,7 +62,9 @@ def _slot_line(slot: service.Slot) -> str:
 @app_commands.describe(rota="Which rota", week="Weeks from now: 0 this week, 1 next week, …")
 @app_commands.autocomplete(rota=rota_choices)
 async def view(
-    interaction: discord.Interaction, rota: str, week: app_commands.Range[int, -52, 52] = 0
+    interaction: discord.Interaction,
+    rota: RotaName,
+    week: app_commands.Range[int, -MAX_VIEW_WEEKS, MAX_VIEW_WEEKS] = 0,
 ) -> None:
     bot = hearth(interaction)
     chosen = await service.find_rota(bot.db, guild_id_of(interaction), rota)
@@ -77,7 +80,7 @@ async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> P
     now = bot.clock.now()
     chosen = await service.get_rota(bot.db, guild_id, rota_id)
     zone = await zone_of(bot, guild_id)
-    start, end = week_bounds(now + timedelta(weeks=week), zone)
+    start, end = weeks_from(now, week, zone)
     week_slots = await service.slots_between(bot.db, guild_id, start, end, chosen.id)
     title = f"{chosen.name} — week of {_day(start.astimezone(zone))}"
     if not week_slots:
@@ -102,18 +105,18 @@ async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> P
 @rota.command(name="claim", description="Take a shift")
 @app_commands.describe(slot="The slot to claim")
 @app_commands.autocomplete(slot=open_slot_choices)
-async def claim(interaction: discord.Interaction, slot: str) -> None:
-    await send_ephemeral(interaction, await claim_for(interaction, slot_id_of(slot)))
+async def claim(interaction: discord.Interaction, slot: SlotText) -> None:
+    await send_ephemeral(interaction, await claim_for(interaction, service.parse_slot_id(slot)))
 
 
 @rota.command(name="release", description="Give up a shift you claimed")
 @app_commands.describe(slot="Your shift to release")
 @app_commands.autocomplete(slot=my_slot_choices)
-async def release(interaction: discord.Interaction, slot: str) -> None:
+async def release(interaction: discord.Interaction, slot: SlotText) -> None:
     bot = hearth(interaction)
     guild = guild_of(interaction)
     released = await service.release_claim(
-        bot.db, guild.id, slot_id_of(slot), interaction.user.id, bot.clock.now()
+        bot.db, guild.id, service.parse_slot_id(slot), interaction.user.id, bot.clock.now()
     )
     freed = released.slot
     text = (
@@ -170,10 +173,14 @@ async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> P
 @swap.command(name="offer", description="Offer your shift to another supporter (it stays yours)")
 @app_commands.describe(slot="Your shift to offer")
 @app_commands.autocomplete(slot=my_slot_choices)
-async def swap_offer(interaction: discord.Interaction, slot: str) -> None:
+async def swap_offer(interaction: discord.Interaction, slot: SlotText) -> None:
     bot = hearth(interaction)
     shift = await service.offer_swap(
-        bot.db, guild_id_of(interaction), slot_id_of(slot), interaction.user.id, bot.clock.now()
+        bot.db,
+        guild_id_of(interaction),
+        service.parse_slot_id(slot),
+        interaction.user.id,
+        bot.clock.now(),
     )
     await send_ephemeral(
         interaction,
@@ -187,10 +194,10 @@ async def swap_offer(interaction: discord.Interaction, slot: str) -> None:
 @swap.command(name="take", description="Take a shift another supporter offered")
 @app_commands.describe(slot="The offered shift")
 @app_commands.autocomplete(slot=swap_slot_choices)
-async def swap_take(interaction: discord.Interaction, slot: str) -> None:
+async def swap_take(interaction: discord.Interaction, slot: SlotText) -> None:
     bot = hearth(interaction)
     guild = guild_of(interaction)
-    slot_id = slot_id_of(slot)
+    slot_id = service.parse_slot_id(slot)
     now = bot.clock.now()
     current = await service.get_slot(bot.db, guild.id, slot_id)
     if interaction.user.id in current.swap_offers:

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.crisis import CrisisService, crisis_text
-from bot.services.support import UNCLAIMED_TIMER
+from bot.services.support import MAX_NOTE, UNCLAIMED_TIMER
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
 from cogs._pages import install_pages, send_all
@@ -93,7 +93,7 @@ class Safety(commands.Cog):
     @app_commands.describe(note="Anything you'd like them to know first (only they will see it)")
     @app_commands.guild_only()
     async def support(
-        self, interaction: discord.Interaction, note: app_commands.Range[str, 0, 1500] = ""
+        self, interaction: discord.Interaction, note: app_commands.Range[str, 0, MAX_NOTE] = ""
     ) -> None:
         guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -7,11 +7,15 @@ from typing import Literal
 import discord
 from discord import app_commands
 
-from bot.services.crisis import CrisisService
+from bot.services.crisis import MAX_FIELD, MAX_PHRASE, MIN_PHRASE, CrisisService
 from cogs._pages import Page, line_page, pager, send_paged
 from cogs._ui import CoordinatorGroup, guild_of, hearth
 
 OnOff = Literal["on", "off"]
+HelplineName = app_commands.Range[str, 1, MAX_FIELD["name"]]
+Contact = app_commands.Range[str, 1, MAX_FIELD["contact"]]
+Region = app_commands.Range[str, 0, MAX_FIELD["region"]]
+Hours = app_commands.Range[str, 0, MAX_FIELD["hours"]]
 AddRemove = Literal["add", "remove"]
 
 INTENT_MISSING = (
@@ -63,10 +67,10 @@ class CrisisAdmin(CoordinatorGroup):
     async def add(
         self,
         interaction: discord.Interaction,
-        name: app_commands.Range[str, 1, 100],
-        contact: app_commands.Range[str, 1, 200],
-        region: app_commands.Range[str, 0, 60] = "",
-        hours: app_commands.Range[str, 0, 60] = "",
+        name: HelplineName,
+        contact: Contact,
+        region: Region = "",
+        hours: Hours = "",
     ) -> None:
         guild = guild_of(interaction)
         resource = await _service(interaction).add(
@@ -78,7 +82,7 @@ class CrisisAdmin(CoordinatorGroup):
         )
 
     @app_commands.command(name="remove", description="Remove a helpline from /crisis")
-    async def remove(self, interaction: discord.Interaction, name: str) -> None:
+    async def remove(self, interaction: discord.Interaction, name: HelplineName) -> None:
         guild = guild_of(interaction)
         removed = await _service(interaction).remove(guild.id, name)
         await hearth(interaction).audit(guild, interaction.user.id, "crisis.remove", removed)
@@ -166,7 +170,7 @@ class CrisisAdmin(CoordinatorGroup):
         self,
         interaction: discord.Interaction,
         action: AddRemove,
-        phrase: app_commands.Range[str, 1, 100],
+        phrase: app_commands.Range[str, MIN_PHRASE, MAX_PHRASE],
     ) -> None:
         guild = guild_of(interaction)
         service = _service(interaction)

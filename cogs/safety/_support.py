@@ -18,6 +18,7 @@ from bot.app import HearthBot
 from bot.errors import NotSetUpError, UserFacingError
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import (
+    MAX_NOTE,
     UNCLAIMED_TIMER,
     OnDuty,
     Source,
@@ -32,7 +33,6 @@ from cogs._ui import DynamicView, hearth, is_coordinator, routed_errors
 
 log = logging.getLogger(__name__)
 
-MAX_NOTE = 1500
 MAX_ADDED_COORDINATORS = 25
 ARCHIVE_MINUTES = 10080  # a week: a quiet request should not vanish overnight
 

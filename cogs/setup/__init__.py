@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import HearthBot
+from bot.config import MAX_ZONE_NAME
 from bot.db import to_ts
 from bot.tree import NO_MENTIONS
 from cogs._ui import coordinator_only, guild_of
@@ -45,7 +46,11 @@ class Setup(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @coordinator_only()
-    async def setup(self, interaction: discord.Interaction, timezone: str | None = None) -> None:
+    async def setup(
+        self,
+        interaction: discord.Interaction,
+        timezone: app_commands.Range[str, 1, MAX_ZONE_NAME] | None = None,
+    ) -> None:
         guild = guild_of(interaction)
         note = None
         changed_zone = None

@@ -14,6 +14,7 @@ from typing import Any
 import discord
 
 from bot.app import HearthBot
+from bot.config import MAX_ZONE_NAME
 from bot.errors import UserFacingError
 from bot.services.settings import GuildSettings
 from cogs._ui import DynamicView, HearthModal, guild_of, hearth, require_coordinator, routed_errors
@@ -263,7 +264,7 @@ class TimezoneModal(HearthModal, title="Server time zone"):
         self.zone: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label="Time zone (IANA name, e.g. Europe/London)",
             default=current,
-            max_length=64,
+            max_length=MAX_ZONE_NAME,
         )
         self.add_item(self.zone)
 
@@ -281,7 +282,7 @@ def resolve_timezone(typed: str) -> str:
     matches = suggest(typed, limit=3)
     hint = f" Did you mean {', '.join(f'`{m}`' for m in matches)}?" if matches else ""
     raise UserFacingError(
-        f"“{typed.strip()[:64]}” isn't a time zone I know.{hint} Use a name like "
+        f"“{typed.strip()[:MAX_ZONE_NAME]}” isn't a time zone I know.{hint} Use a name like "
         "`Europe/London` or `America/New_York`. Nothing was changed."
     )
 

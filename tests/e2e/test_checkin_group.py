@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakediscord.options import ignore_declared_limits
 from tests.harness import Harness
 
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # the harness clock starts Monday 12:00 UTC
@@ -129,6 +130,9 @@ async def test_bad_input_explains_and_creates_nothing(hearth: Harness) -> None:
         ({"prompt": "   "}, "can't be empty"),
         ({"prompt": "x" * 1501}, "keep it to 1500"),
     ]
+    # Discord's client stops a 1,501-character prompt (the option declares the limit); a client
+    # that ignores the declaration still gets the service's refusal.
+    ignore_declared_limits(hearth.fake, "checkin schedule add", "prompt")
     for options, message in cases:
         reply = await _add(hearth, **options)
         assert reply.ephemeral and message in reply.text, reply.text

@@ -186,3 +186,18 @@ def build_options(
     if not data["options"]:
         del data["options"]
     return data
+
+
+def ignore_declared_limits(fake: FakeDiscord, path: str, option: str) -> None:
+    """Play a client that ignores an option's declared lengths and bounds (an old app, or a raw
+    API call), so a test can prove the service still refuses what the client would have."""
+    name, *subpath = path.split()
+    for command in fake.global_commands + [c for cs in fake.guild_commands.values() for c in cs]:
+        if command["name"] != name or command.get("type", 1) != 1:
+            continue
+        schema: list[dict[str, Any]] = list(command.get("options") or [])
+        for part in subpath:
+            schema = next(o for o in schema if o["name"] == part).get("options") or []
+        found = next(o for o in schema if o["name"] == option)
+        for key in ("min_length", "max_length", "min_value", "max_value"):
+            found.pop(key, None)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import zlib
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,15 +21,6 @@ from bot.services.checkins import Occurrence
 from bot.services.settings import SettingsService
 
 GUILD = 1
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    store = Database(tmp_path / "hearth.db")
-    await store.connect()
-    await store.migrate()
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,15 +20,6 @@ from tests.harness import ErrorWatch
 
 GUILD = 1
 LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    store = Database(tmp_path / "hearth.db")
-    await store.connect()
-    await store.migrate()
-    yield store
-    await store.close()
 
 
 @pytest.fixture

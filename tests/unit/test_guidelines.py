@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,15 +17,6 @@ OTHER_GUILD = 222
 CORA = 7
 MAX = 8
 SAM = 9
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "hearth.db")
-    await database.connect()
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,15 +16,6 @@ from bot.services.guideline_posts import GuidelinePostsService, next_repost_afte
 GUILD = 111
 CORA = 7
 LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "hearth.db")
-    await database.connect()
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,15 +34,6 @@ LONDON = ZoneInfo("Europe/London")
 GUILD = 1
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday
 SETTINGS = GuildSettings(timezone="Europe/London")
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    store = Database(tmp_path / "hearth.db")
-    await store.connect()
-    await store.migrate()
-    yield store
-    await store.close()
 
 
 async def new_slots(

@@ -19,6 +19,7 @@ from bot.services.rota.reminders import cancel_claim_timers_in, claim_timers
 from bot.services.rota.rotas import (
     Reader,
     get_slot,
+    known_slot_id,
     load_slots,
     load_slots_sync,
     no_slot,
@@ -171,6 +172,7 @@ async def claim_slot(
 ) -> Shift:  # fmt: skip
     if not is_supporter:
         raise UserFacingError(NOT_SUPPORTER)
+    known_slot_id(slot_id)
     # Whether the member saw a free place before queueing for the writer: losing the race then
     # reads "someone just took it", not "already full". One committed read, off the write lock.
     seen_open = await db.fetchval(
@@ -236,6 +238,7 @@ async def release_claim(
     db: Database, guild_id: int, slot_id: int, user_id: int, now: datetime
 ) -> Released:
     """End the claim and its reminders and debrief together, in one transaction."""
+    known_slot_id(slot_id)
 
     def release(conn: sqlite3.Connection) -> Released:
         found = load_slots_sync(conn, "s.guild_id = ? AND s.id = ?", (guild_id, slot_id))

@@ -8,9 +8,19 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UserFacingError
 from bot.scheduling import localize, next_weekly
+from bot.services.text import one_line
 
 MAX_DURATION = timedelta(hours=24)
 MAX_REPEAT_WEEKS = 52
+MAX_VIEW_WEEKS = 52
+# Room for every form the parsers below read ("2026-03-03 19:00", "wednesday 19:00", "1h30m",
+# "2026-12-31"), with spaces; Discord is told the same, so longer text cannot be typed at all.
+MAX_START_TEXT = 40
+MAX_DURATION_TEXT = 20
+MAX_EXPIRY_TEXT = 20
+# Rotas are planned weeks or months ahead; a date further out is a typo (and near the year 9999
+# the weekly repeats would run off the calendar).
+MAX_AHEAD = timedelta(days=5 * 366)
 
 _DAYS = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2,
@@ -27,7 +37,7 @@ DURATION_HELP = "Give the length like `2h`, `90m` or `1h30m` (at most 24 hours).
 
 def name_key(name: str) -> str:
     """Names compare case- and spacing-insensitively ("Evening  duty" is "evening duty")."""
-    return " ".join(name.split()).casefold()
+    return one_line(name).casefold()
 
 
 def _clock_time(hour: str, minute: str) -> time:
@@ -38,7 +48,9 @@ def _clock_time(hour: str, minute: str) -> time:
 
 def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
     """The local day and time of a first slot, which must still be ahead."""
-    cleaned = " ".join(text.strip().lower().split())
+    cleaned = one_line(text).lower()
+    if len(cleaned) > MAX_START_TEXT:
+        raise UserFacingError(f"That start time is too long to read. {START_HELP}")
     if match := _DATE_TIME.match(cleaned):
         year, month, day, hour, minute = match.groups()
         at = _clock_time(hour, minute)
@@ -54,6 +66,11 @@ def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
         local_day = next_weekly(now, {_DAYS[word]}, at, zone).astimezone(zone).date()
     else:
         raise UserFacingError(f"I couldn't read “{text}” as a start time. {START_HELP}")
+    if local_day > now.date() + MAX_AHEAD:
+        raise UserFacingError(
+            f"{local_day:%d %b %Y} is more than five years ahead; slots can be added up to five "
+            "years ahead. Is the year right?"
+        )
     if localize(local_day, at, zone) <= now:
         raise UserFacingError(
             f"{local_day:%a %d %b %Y} {at:%H:%M} has already passed. Slots can only be added "
@@ -63,7 +80,9 @@ def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
 
 
 def parse_duration(text: str) -> timedelta:
-    cleaned = text.strip().lower()
+    cleaned = one_line(text).lower()
+    if len(cleaned) > MAX_DURATION_TEXT:
+        raise UserFacingError(f"That length is too long to read. {DURATION_HELP}")
     match = _DURATION.match(cleaned)
     if not cleaned or match is None or not any(match.groups()):
         raise UserFacingError(f"I couldn't read “{text}” as a length. {DURATION_HELP}")
@@ -89,15 +108,23 @@ def weekly_starts(first_day: date, at: time, zone: ZoneInfo, weeks: int) -> list
 def parse_expiry(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     """Training given "until 2026-12-31" is valid through the end of that local day."""
     try:
-        last_day = date.fromisoformat(text.strip())
-    except ValueError:
+        last_day = date.fromisoformat(one_line(text))
+        expires_at = localize(last_day + timedelta(days=1), time(0, 0), zone)
+    except (ValueError, OverflowError):
         raise UserFacingError(
             f"I couldn't read “{text}” as a date. Give it as `YYYY-MM-DD`, e.g. `2026-12-31`."
         ) from None
-    expires_at = localize(last_day + timedelta(days=1), time(0, 0), zone)
     if expires_at <= now:
         raise UserFacingError("That expiry date has already passed; pick a later one.")
     return expires_at
+
+
+def weeks_from(now: datetime, weeks: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The bounds of the week `weeks` from this one (negative: past weeks), as `/rota view`
+    pages through them."""
+    if not -MAX_VIEW_WEEKS <= weeks <= MAX_VIEW_WEEKS:
+        raise UserFacingError(f"`week` can be {-MAX_VIEW_WEEKS} to {MAX_VIEW_WEEKS} weeks away.")
+    return week_bounds(now + timedelta(weeks=weeks), zone)
 
 
 def week_bounds(moment: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -7,14 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
+from bot.services.text import one_line
 
 MAX_NAME = 80
 MAX_NEEDED = 20
 MAX_SLOT_LIST = 25
+MAX_COVERAGE_WEEKS = 12
+# A slot option carries the id from its autocomplete, or what the member typed: "12", "#12", or
+# a picker label ("#12 Evening duty …", at most 100 characters as Discord shows choices).
+MAX_SLOT_TEXT = 100
 
 
 class Reader(Protocol):
@@ -106,6 +111,8 @@ def _with_claims(slots: dict[int, Slot], claims: list[sqlite3.Row]) -> list[Slot
 
 
 async def find_slot(q: Reader, guild_id: int, slot_id: int) -> Slot | None:
+    if not is_row_id(slot_id):
+        return None
     found = await load_slots(q, "s.guild_id = ? AND s.id = ?", (guild_id, slot_id))
     return found[0] if found else None
 
@@ -115,6 +122,26 @@ async def get_slot(q: Reader, guild_id: int, slot_id: int) -> Slot:
     if found is None:
         raise no_slot(slot_id)
     return found
+
+
+def known_slot_id(slot_id: int) -> int:
+    """A number that can name a slot, or the kind "no such slot": a member can type any number,
+    and SQLite cannot even hold some of them."""
+    if not is_row_id(slot_id):
+        raise no_slot(slot_id)
+    return slot_id
+
+
+def parse_slot_id(text: str) -> int:
+    """The slot a member picked or typed: the number at the start, as `#12 …` labels show it."""
+    shown = one_line(text)
+    cleaned = shown.lstrip("#").split(" ", 1)[0]
+    if not cleaned.isascii() or not cleaned.isdecimal():
+        raise UserFacingError(
+            f"“{shown}” isn't a slot I know. Pick one from the list as you "
+            "type, or give its number (e.g. `12`)."
+        )
+    return known_slot_id(int(cleaned))
 
 
 def no_slot(slot_id: int) -> UserFacingError:
@@ -154,7 +181,7 @@ async def create_rota(
     group_id: int | None = None,
     requires_training: bool = True,
 ) -> Rota:
-    cleaned = " ".join(name.split())
+    cleaned = one_line(name)
     if not cleaned:
         raise UserFacingError("A rota needs a name, such as “Evening duty”.")
     if len(cleaned) > MAX_NAME:
@@ -255,6 +282,8 @@ async def slots_between(
 
 async def coverage_gaps(db: Database, rota: Rota, now: datetime, weeks: int) -> list[Slot]:
     """Upcoming slots of a rota with fewer supporters than needed, soonest first."""
+    if not 1 <= weeks <= MAX_COVERAGE_WEEKS:
+        raise UserFacingError(f"`weeks` can be 1 to {MAX_COVERAGE_WEEKS}.")
     slots = await slots_between(db, rota.guild_id, now, now + timedelta(weeks=weeks), rota.id)
     return [slot for slot in slots if slot.open_places > 0]
 
