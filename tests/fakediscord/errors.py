@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
@@ -107,3 +109,15 @@ def invalid(
     """One refused field, named by its dotted path (`embeds.0.title`; "" for the whole body)."""
     path = tuple(field.split(".")) if field else ()
     return form_errors([(path, code, message)], violation=violation)
+
+
+@contextmanager
+def fields_under(key: str) -> Iterator[None]:
+    """Name refused fields of a nested body (an interaction response's `data`) by full path."""
+    try:
+        yield
+    except ApiError as exc:
+        if exc.errors is None:
+            raise
+        nested = {key: exc.errors}
+        raise ApiError(exc.status, exc.code, exc.message, nested, violation=exc.violation) from None

@@ -21,6 +21,7 @@ from .errors import (
     UNKNOWN_MESSAGE,
     UNKNOWN_WEBHOOK,
     ApiError,
+    fields_under,
     invalid,
     not_found,
 )
@@ -280,7 +281,8 @@ async def callback(request: web.Request) -> web.Response:
         )
     data = body.get("data") or {}
     if ctype == 4:
-        message = _interaction_message(fake, inter, data, uploads)
+        with fields_under("data"):
+            message = _interaction_message(fake, inter, data, uploads)
         inter.original_id = message.id
         inter.ephemeral = message.ephemeral
     elif ctype == 5:
@@ -293,8 +295,9 @@ async def callback(request: web.Request) -> web.Response:
         inter.original_id = _component_message(fake, inter).id
     elif ctype == 7:
         message = _component_message(fake, inter)
-        validate_message(data, len(uploads), creating=False)
-        edit_message(fake, message, data, uploads)
+        with fields_under("data"):
+            validate_message(data, len(uploads), creating=False)
+            edit_message(fake, message, data, uploads)
         inter.original_id = message.id
     elif ctype == 8:
         validate_choices(data.get("choices") or [])
