@@ -590,3 +590,14 @@ async def test_the_4000_characters_count_each_locale(bot: Bot) -> None:
     assert (await bot.commands([cmd])).status == 200
     cmd["description_localizations"] = {"de": "G" * 17}
     assert (await bot.commands([cmd])).refused_at(0) == ["APPLICATION_COMMAND_TOO_LARGE"]
+
+
+@refusing
+async def test_a_101st_command_created_alone_is_refused(bot: Bot) -> None:
+    assert (await bot.commands([command(name=f"c{i}") for i in range(100)])).status == 200
+    one = "/applications/{application_id}/commands"
+    replaced = await bot.send("POST", one, command(name="c0", description="Renamed"))
+    assert replaced.status == 200  # same name: replaces, the count stays 100
+    answer = await bot.send("POST", one, command(name="c100"))
+    assert answer.status == 400 and answer.body["code"] == 30032
+    assert len(bot.fake.commands()) == 100 and len(bot.fake.violations) == 1

@@ -34,7 +34,13 @@ from .messages import (
     read_body,
 )
 from .models import FLAG_EPHEMERAL, FakeInteraction, FakeMessage
-from .validation import validate_choices, validate_commands, validate_message, validate_modal
+from .validation import (
+    validate_added_command,
+    validate_choices,
+    validate_commands,
+    validate_message,
+    validate_modal,
+)
 
 routes = web.RouteTableDef()
 API = "/api/v10"
@@ -139,6 +145,7 @@ async def upsert_command(request: web.Request) -> web.Response:
     if existing is not None:
         current[current.index(existing)] = command
     else:
+        validate_added_command(current, command)
         current.append(command)
     return web.json_response(command, status=200 if existing else 201)
 

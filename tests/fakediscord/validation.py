@@ -5,8 +5,9 @@ over 256, a 26th select option, a modal title over 45...). What is checked here 
 spec omits or states more loosely than Discord enforces: message content 2,000 (the spec says
 4,000), 6,000 characters across a message's embeds, non-empty embed fields, five action rows,
 five modal rows, 100-character autocomplete values, command naming rules and the 4,000-character
-size of a command, 100 global commands. Each raises the 50035/50006 error Discord returns, naming
-the field path, and is marked as a violation so the test that sent it fails.
+size of a command, 100 commands (by bulk overwrite or one at a time). Each raises the error
+Discord returns (50035 naming the field path, 50006, 30032) and is marked as a violation, so the
+test that sent it fails.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import CANNOT_SEND_EMPTY, ApiError, invalid
+from .errors import CANNOT_SEND_EMPTY, MAX_COMMANDS_REACHED, ApiError, invalid
 
 COMPONENTS_V2 = 1 << 15
 _COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 _CHAT_INPUT = 1
 _SUBCOMMANDS = (1, 2)
 _COMMAND_SIZE = 4000
+MAX_COMMANDS = 100
 
 
 def _refuse(field: str, message: str, code: str = "BASE_TYPE_INVALID") -> ApiError:
@@ -214,5 +216,20 @@ def validate_commands(commands: list[dict[str, Any]]) -> None:
                 f"Command exceeds maximum size ({_COMMAND_SIZE})",
                 "APPLICATION_COMMAND_TOO_LARGE",
             )
-    if sum(1 for c in commands if (c.get("type") or _CHAT_INPUT) == _CHAT_INPUT) > 100:
-        raise _refuse("", "Maximum number of application commands reached (100)")
+    if _chat_inputs(commands) > MAX_COMMANDS:
+        raise _refuse("", f"Maximum number of application commands reached ({MAX_COMMANDS})")
+
+
+def _chat_inputs(commands: list[dict[str, Any]]) -> int:
+    return sum(1 for c in commands if (c.get("type") or _CHAT_INPUT) == _CHAT_INPUT)
+
+
+def validate_added_command(current: list[dict[str, Any]], new: dict[str, Any]) -> None:
+    """Creating one more command (not replacing one of the same name) past the 100."""
+    if _chat_inputs([*current, new]) > MAX_COMMANDS:
+        raise ApiError(
+            400,
+            MAX_COMMANDS_REACHED,
+            f"Maximum number of application commands reached ({MAX_COMMANDS})",
+            violation=True,
+        )
