@@ -1,9 +1,11 @@
 """Shared fixtures: the fake Discord, the Hearth bot on it, and the no-silent-errors rule.
 
-Every test fails at teardown if discord.*, bot.* or cogs.* logged an ERROR it did not expect, or
-if the bot used a route the fake does not implement. Opt out per test with
-`@pytest.mark.allow_errors` (anything) or `@pytest.mark.allow_errors("regex", ...)`, or call
-`hearth.expect_errors("regex")` / `error_watch.expect(...)` where the error is provoked on purpose.
+Every test fails at teardown if discord.*, bot.* or cogs.* logged an ERROR it did not expect, if
+the bot used a route the fake does not implement (or one Discord's spec cannot check), or if it
+sent a request Discord would refuse for its shape or size (`fake.violations`). Opt out per test
+with `@pytest.mark.allow_errors` (anything) or `@pytest.mark.allow_errors("regex", ...)`, or call
+`hearth.expect_errors("regex")` / `error_watch.expect(...)` where the error is provoked on purpose;
+`@pytest.mark.allow_invalid_requests` where a refused request is sent on purpose.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "allow_errors(*patterns): let this test log ERRORs (all, or those matching the regexes)",
     )
     config.addinivalue_line(
-        "markers", "allow_unimplemented: let the bot call routes the fake does not implement"
+        "markers",
+        "allow_unimplemented: let the bot call routes the fake does not implement, or that "
+        "Discord's spec has no request schema for",
+    )
+    config.addinivalue_line(
+        "markers",
+        "allow_invalid_requests: let requests Discord would refuse (400 / 50035) pass the test",
     )
 
 
@@ -40,6 +48,9 @@ def error_watch(request: pytest.FixtureRequest) -> Iterator[ErrorWatch]:
         else:
             watch.allow_all = True
     watch.allow_unimplemented = request.node.get_closest_marker("allow_unimplemented") is not None
+    watch.allow_invalid_requests = (
+        request.node.get_closest_marker("allow_invalid_requests") is not None
+    )
     watch.install()
     try:
         yield watch

@@ -55,6 +55,7 @@ class ErrorWatch(logging.Handler):
         self.allowed: list[re.Pattern[str]] = []  # may occur
         self.allow_all = False
         self.allow_unimplemented = False
+        self.allow_invalid_requests = False
         self.fakes: list[FakeDiscord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -109,6 +110,9 @@ class ErrorWatch(logging.Handler):
                 found += [
                     f"bot used a route the fake does not implement: {u}" for u in fake.unimplemented
                 ]
+                found += [f"Discord's spec cannot check a request: {u}" for u in fake.unchecked]
+            if not self.allow_invalid_requests:
+                found += [f"Discord would refuse a request: {v}" for v in fake.violations]
             found += [f"fake Discord crashed: {e}" for e in fake.internal_errors]
         return found
 

@@ -46,6 +46,8 @@ Inspection (sync): fake.channel_messages(c, include_ephemeral=False), fake.dm_me
   g.member_role_ids(m), fake.requests and
   fake.request_count("PUT", "/applications/{application_id}/commands"),
   fake.request_log, fake.denials (why a 403 was given), fake.unimplemented, fake.internal_errors,
+  fake.violations (requests Discord would refuse: spec or limits), fake.unchecked (bodies the
+  spec has no schema for),
   fake.gateway.sessions[...].events, fake.gateway.identify_count / resume_count.
 
 Waiting and time: `await fake.wait_for(predicate, timeout) -> bool` wakes on every state change
@@ -57,7 +59,8 @@ Faults: fake.rate_limit_next(method, path_regex, retry_after=0.05, global_=False
   fake.request_reconnect() (op 7), fake.gateway.invalidate_sessions().
 
 Modules: state (world + inspection), guild (server building), models (payload shapes),
-  permissions, validation (Discord's limits), gateway, server (HTTP plumbing), rest_* (routes),
+  permissions, schema (bodies against Discord's OpenAPI spec in spec/), validation (the limits
+  the spec leaves out), gateway, server (HTTP plumbing), rest_* (routes),
   messages, actions/options (people), views (what people see: Reply, MessageView, Modal),
   probe (a bare discord.py bot for testing the fake), __main__ (standalone).
 Run standalone with a sample server: `python -m tests.fakediscord --port 8765`.

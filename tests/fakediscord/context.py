@@ -16,6 +16,7 @@ from .errors import (
     UNKNOWN_ROLE,
     ApiError,
     forbidden,
+    invalid,
     not_found,
 )
 
@@ -38,21 +39,7 @@ def snowflake(request: web.Request, name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ApiError(
-            400,
-            50035,
-            "Invalid Form Body",
-            {
-                name: {
-                    "_errors": [
-                        {
-                            "code": "NUMBER_TYPE_COERCE",
-                            "message": f'Value "{raw}" is not snowflake.',
-                        }
-                    ]
-                }
-            },
-        ) from None
+        raise invalid(name, f'Value "{raw}" is not snowflake.', "NUMBER_TYPE_COERCE") from None
 
 
 def guild_from(request: web.Request) -> FakeGuild:
@@ -142,7 +129,7 @@ def deny(fake: FakeDiscord, reason: str) -> ApiError:
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
+    if not request.body_exists:
         return {}
     data = await request.json()
     return data if isinstance(data, dict) else {"_list": data}

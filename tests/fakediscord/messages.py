@@ -45,8 +45,21 @@ class Upload:
     content_type: str | None = None
 
 
+_PARSED_BODY: web.RequestKey[tuple[dict[str, Any], list[Upload]]] = web.RequestKey("body")
+
+
 async def read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]:
-    """JSON body or multipart (payload_json + files[n]), as discord.py sends messages with files."""
+    """JSON body or multipart (payload_json + files[n]), as discord.py sends messages with files.
+
+    Parsed once per request: the spec check in the server reads it before the route handler.
+    """
+    parsed: tuple[dict[str, Any], list[Upload]] | None = request.get(_PARSED_BODY)
+    if parsed is None:
+        parsed = request[_PARSED_BODY] = await _parse_body(request)
+    return parsed
+
+
+async def _parse_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]:
     if request.content_type.startswith("multipart/"):
         body: dict[str, Any] = {}
         uploads: list[Upload] = []
@@ -61,7 +74,7 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]
                 data = bytes(await part.read(decode=False))
                 uploads.append(Upload(int(name[6:-1]), part.filename or "file", data))
         return body, uploads
-    if not request.can_read_body:
+    if not request.body_exists:
         return {}, []
     return await request.json(), []
 

@@ -21,6 +21,7 @@ from .errors import (
     UNKNOWN_MESSAGE,
     UNKNOWN_WEBHOOK,
     ApiError,
+    fields_under,
     invalid,
     not_found,
 )
@@ -33,7 +34,13 @@ from .messages import (
     read_body,
 )
 from .models import FLAG_EPHEMERAL, FakeInteraction, FakeMessage
-from .validation import validate_choices, validate_commands, validate_message, validate_modal
+from .validation import (
+    validate_added_command,
+    validate_choices,
+    validate_commands,
+    validate_message,
+    validate_modal,
+)
 
 routes = web.RouteTableDef()
 API = "/api/v10"
@@ -115,9 +122,7 @@ async def list_commands(request: web.Request) -> web.Response:
 async def bulk_overwrite(request: web.Request) -> web.Response:
     fake = ctx.fake_of(request)
     current, guild_id = _command_list(request)
-    incoming = await request.json()
-    if not isinstance(incoming, list):
-        raise invalid("_root", "Must be an array")
+    incoming = await request.json()  # a list of commands: the spec check refused anything else
     validate_commands(incoming)
     by_key = {(c.get("type", 1), c["name"]): c for c in current}
     result = [
@@ -140,6 +145,7 @@ async def upsert_command(request: web.Request) -> web.Response:
     if existing is not None:
         current[current.index(existing)] = command
     else:
+        validate_added_command(current, command)
         current.append(command)
     return web.json_response(command, status=200 if existing else 201)
 
@@ -282,7 +288,8 @@ async def callback(request: web.Request) -> web.Response:
         )
     data = body.get("data") or {}
     if ctype == 4:
-        message = _interaction_message(fake, inter, data, uploads)
+        with fields_under("data"):
+            message = _interaction_message(fake, inter, data, uploads)
         inter.original_id = message.id
         inter.ephemeral = message.ephemeral
     elif ctype == 5:
@@ -295,8 +302,9 @@ async def callback(request: web.Request) -> web.Response:
         inter.original_id = _component_message(fake, inter).id
     elif ctype == 7:
         message = _component_message(fake, inter)
-        validate_message(data, len(uploads), creating=False)
-        edit_message(fake, message, data, uploads)
+        with fields_under("data"):
+            validate_message(data, len(uploads), creating=False)
+            edit_message(fake, message, data, uploads)
         inter.original_id = message.id
     elif ctype == 8:
         validate_choices(data.get("choices") or [])

@@ -2,7 +2,11 @@
 
 A request to a route the fake does not implement gets Discord's 404 shape and is recorded in
 `fake.unimplemented`, and a crash inside a handler is answered with a 400 (so discord.py does not
-retry it for seconds) and recorded in `fake.internal_errors`; the test fixtures fail on either.
+retry it for seconds) and recorded in `fake.internal_errors`. Every body is checked against the
+route's request schema in Discord's spec (`schema`) and the documented limits (`validation`)
+before and while it is handled: a refusal gets Discord's 400 / 50035 and is recorded in
+`fake.violations`, and a body the spec cannot check in `fake.unchecked`. The test fixtures fail on
+any of these.
 """
 
 from __future__ import annotations
@@ -13,16 +17,18 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import rest_channels, rest_events, rest_guilds, rest_interactions, rest_threads
+from . import rest_channels, rest_events, rest_guilds, rest_interactions, rest_threads, schema
 from .actions import UserActions
 from .context import FAKE_KEY
-from .errors import ApiError
+from .errors import INVALID_JSON, ApiError
+from .messages import read_body
 from .models import FakeAttachment, FakeInteraction
 from .ratelimit import RateLimiter, success_headers
 from .state import ClockLike, FakeState
 
 log = logging.getLogger("tests.fakediscord")
 API = "/api/v10"
+_CATCH_ALL = "/{tail}"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -143,8 +149,12 @@ class FakeDiscord(FakeState):
             return limited
         self.requests[f"{request.method} {template}"] += 1
         try:
+            if template != _CATCH_ALL:
+                await self._check_shape(request, template)
             response = await handler(request)
         except ApiError as exc:
+            if exc.violation:
+                self.violations.append(f"{request.method} {template}: {exc.summary()}")
             response = exc.response()
         except Exception as exc:
             text = f"{request.method} {path}: {exc!r}\n{traceback.format_exc()}"
@@ -158,6 +168,21 @@ class FakeDiscord(FakeState):
             response.headers.update(success_headers(request.method, template))
         self.notify()
         return response
+
+    async def _check_shape(self, request: web.Request, template: str) -> None:
+        """Refuse, as Discord would, a body its route's schema in Discord's spec refuses."""
+        sent = request.body_exists
+        try:
+            body = (await read_body(request))[0] if sent else None
+        except ValueError:
+            raise ApiError(
+                400, INVALID_JSON, "The request body contains invalid JSON.", violation=True
+            ) from None
+        try:
+            schema.check(request.method, template, body, sent=sent)
+        except schema.NoSchema as gap:
+            self.unchecked.append(f"{request.method} {template}: {gap}")
+            log.warning("fake Discord cannot check %s %s: %s", request.method, template, gap)
 
     async def _unimplemented(self, request: web.Request) -> web.Response:
         entry = f"{request.method} {request.path[len(API) :]}"

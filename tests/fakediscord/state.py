@@ -57,6 +57,8 @@ class FakeState:
         self.request_log: list[tuple[str, str, int]] = []
         self.unimplemented: list[str] = []
         self.internal_errors: list[str] = []
+        self.violations: list[str] = []  # requests Discord would refuse (spec or documented limit)
+        self.unchecked: list[str] = []  # request bodies the spec has no schema for
         self._time_offset = 0.0
         self._changed = asyncio.Event()
         self.gateway = Gateway(self)  # type: ignore[arg-type]

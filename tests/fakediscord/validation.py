@@ -1,7 +1,13 @@
-"""Discord's documented payload limits, so an oversized embed or a bad command fails in tests.
+"""Discord's documented limits that its OpenAPI spec leaves out, so such a request fails in tests.
 
-Only limits a bot can realistically trip are checked; each raises the same 50035/50006 errors that
-Discord returns, naming the offending field path.
+The spec check (`schema`) runs first and already refuses what the spec states (an embed title
+over 256, a 26th select option, a modal title over 45...). What is checked here is only what the
+spec omits or states more loosely than Discord enforces: message content 2,000 (the spec says
+4,000), 6,000 characters across a message's embeds, non-empty embed fields, five action rows,
+five modal rows, 100-character autocomplete values, command naming rules and the 4,000-character
+size of a command, 100 commands (by bulk overwrite or one at a time). Each raises the error
+Discord returns (50035 naming the field path, 50006, 30032) and is marked as a violation, so the
+test that sent it fails.
 """
 
 from __future__ import annotations
@@ -9,51 +15,48 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import CANNOT_SEND_EMPTY, ApiError, invalid
+from .errors import CANNOT_SEND_EMPTY, MAX_COMMANDS_REACHED, ApiError, invalid
 
 COMPONENTS_V2 = 1 << 15
 _COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
+_CHAT_INPUT = 1
+_SUBCOMMANDS = (1, 2)
+_COMMAND_SIZE = 4000
+MAX_COMMANDS = 100
+
+
+def _refuse(field: str, message: str, code: str = "BASE_TYPE_INVALID") -> ApiError:
+    return invalid(field, message, code, violation=True)
 
 
 def _length(value: Any, limit: int, field: str, minimum: int = 0) -> None:
     if value is None:
         return
     if not isinstance(value, str):
-        raise invalid(field, "Must be a string.")
+        raise _refuse(field, "Must be a string.")
     if not minimum <= len(value) <= limit:
-        raise invalid(
+        raise _refuse(
             field, f"Must be between {minimum} and {limit} in length.", "BASE_TYPE_BAD_LENGTH"
         )
 
 
 def validate_embeds(embeds: list[dict[str, Any]]) -> None:
-    if len(embeds) > 10:
-        raise invalid("embeds", "Must be 10 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
     total = 0
     for i, embed in enumerate(embeds):
-        where = f"embeds.{i}"
-        _length(embed.get("title"), 256, f"{where}.title")
-        _length(embed.get("description"), 4096, f"{where}.description")
         fields = embed.get("fields") or []
-        if len(fields) > 25:
-            raise invalid(f"{where}.fields", "Must be 25 or fewer in length.")
         for j, item in enumerate(fields):
-            _length(item.get("name"), 256, f"{where}.fields.{j}.name", 1)
-            _length(item.get("value"), 1024, f"{where}.fields.{j}.value", 1)
-        footer = embed.get("footer") or {}
-        author = embed.get("author") or {}
-        _length(footer.get("text"), 2048, f"{where}.footer.text")
-        _length(author.get("name"), 256, f"{where}.author.name")
+            _length(item.get("name"), 256, f"embeds.{i}.fields.{j}.name", 1)
+            _length(item.get("value"), 1024, f"embeds.{i}.fields.{j}.value", 1)
         parts = [
             embed.get("title"),
             embed.get("description"),
-            footer.get("text"),
-            author.get("name"),
+            (embed.get("footer") or {}).get("text"),
+            (embed.get("author") or {}).get("name"),
         ]
         parts += [f.get(k) for f in fields for k in ("name", "value")]
         total += sum(len(p) for p in parts if isinstance(p, str))
     if total > 6000:
-        raise invalid(
+        raise _refuse(
             "embeds", "Embed size exceeds maximum size of 6000", "MAX_EMBED_SIZE_EXCEEDED"
         )
 
@@ -63,42 +66,23 @@ def _walk(components: list[dict[str, Any]], where: str, seen: set[str]) -> int:
     for i, comp in enumerate(components):
         path = f"{where}.{i}"
         count += 1
-        kind = comp.get("type")
         custom_id = comp.get("custom_id")
         if custom_id is not None:
-            _length(custom_id, 100, f"{path}.custom_id", 1)
             if custom_id in seen:
-                raise invalid(
+                raise _refuse(
                     f"{path}.custom_id",
                     "Component custom id cannot be duplicated",
                     "COMPONENT_CUSTOM_ID_DUPLICATED",
                 )
             seen.add(custom_id)
-        if kind == 2:
-            _length(comp.get("label"), 80, f"{path}.label")
+        if comp.get("type") == 2:
             if comp.get("style") == 5:
                 if not comp.get("url"):
-                    raise invalid(f"{path}.url", "This field is required")
+                    raise _refuse(f"{path}.url", "This field is required", "BASE_TYPE_REQUIRED")
             elif comp.get("style") != 6 and custom_id is None:
-                raise invalid(f"{path}.custom_id", "This field is required")
-        elif kind in (3, 5, 6, 7, 8):
-            if custom_id is None:
-                raise invalid(f"{path}.custom_id", "This field is required")
-            _length(comp.get("placeholder"), 150, f"{path}.placeholder")
-            options = comp.get("options") or []
-            if kind == 3 and not 1 <= len(options) <= 25:
-                raise invalid(f"{path}.options", "Must be between 1 and 25 in length.")
-            for j, opt in enumerate(options):
-                _length(opt.get("label"), 100, f"{path}.options.{j}.label", 1)
-                _length(opt.get("value"), 100, f"{path}.options.{j}.value", 1)
-                _length(opt.get("description"), 100, f"{path}.options.{j}.description")
-        elif kind == 1:
-            children = comp.get("components") or []
-            if not 1 <= len(children) <= 5:
-                raise invalid(f"{path}.components", "Must be between 1 and 5 in length.")
-        for key in ("components",):
-            if isinstance(comp.get(key), list):
-                count += _walk(comp[key], f"{path}.{key}", seen)
+                raise _refuse(f"{path}.custom_id", "This field is required", "BASE_TYPE_REQUIRED")
+        if isinstance(comp.get("components"), list):
+            count += _walk(comp["components"], f"{path}.components", seen)
         for key in ("accessory", "component"):
             if isinstance(comp.get(key), dict):
                 count += _walk([comp[key]], f"{path}.{key}", seen)
@@ -108,13 +92,13 @@ def _walk(components: list[dict[str, Any]], where: str, seen: set[str]) -> int:
 def validate_components(components: list[dict[str, Any]], flags: int) -> None:
     if flags & COMPONENTS_V2:
         if _walk(components, "components", set()) > 40:
-            raise invalid("components", "Must be 40 or fewer in total.")
+            raise _refuse("components", "Must be 40 or fewer in total.")
         return
     if len(components) > 5:
-        raise invalid("components", "Must be 5 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
+        raise _refuse("components", "Must be 5 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
     for i, row in enumerate(components):
         if row.get("type") != 1:
-            raise invalid(f"components.{i}.type", "Top-level components must be action rows")
+            raise _refuse(f"components.{i}.type", "Top-level components must be action rows")
     _walk(components, "components", set())
 
 
@@ -122,7 +106,7 @@ def validate_message(body: dict[str, Any], n_files: int, *, creating: bool) -> N
     flags = int(body.get("flags") or 0)
     _length(body.get("content"), 2000, "content")
     if flags & COMPONENTS_V2 and (body.get("content") or body.get("embeds")):
-        raise invalid("content", "Cannot send content or embeds with components v2 flag")
+        raise _refuse("content", "Cannot send content or embeds with components v2 flag")
     validate_embeds(body.get("embeds") or [])
     validate_components(body.get("components") or [], flags)
     if creating and not (
@@ -134,59 +118,50 @@ def validate_message(body: dict[str, Any], n_files: int, *, creating: bool) -> N
         or body.get("sticker_ids")
         or body.get("poll")
     ):
-        raise ApiError(400, CANNOT_SEND_EMPTY, "Cannot send an empty message")
+        raise ApiError(400, CANNOT_SEND_EMPTY, "Cannot send an empty message", violation=True)
 
 
 def validate_modal(data: dict[str, Any]) -> None:
-    _length(data.get("title"), 45, "data.title", 1)
-    _length(data.get("custom_id"), 100, "data.custom_id", 1)
     rows = data.get("components") or []
-    if not 1 <= len(rows) <= 5:
-        raise invalid("data.components", "Must be between 1 and 5 in length.")
+    if len(rows) > 5:
+        raise _refuse(
+            "data.components", "Must be between 1 and 5 in length.", "BASE_TYPE_BAD_LENGTH"
+        )
     _walk(rows, "data.components", set())
-    for i, row in enumerate(rows):
-        inner = row.get("components") or ([row["component"]] if "component" in row else [])
-        if row.get("type") == 18:
-            _length(row.get("label"), 45, f"data.components.{i}.label", 1)
-        for comp in inner:
-            if comp.get("type") == 4:
-                _length(comp.get("label"), 45, f"data.components.{i}.label")
-                _length(comp.get("value"), 4000, f"data.components.{i}.value")
-                _length(comp.get("placeholder"), 100, f"data.components.{i}.placeholder")
 
 
 def validate_choices(choices: list[dict[str, Any]]) -> None:
-    if len(choices) > 25:
-        raise invalid("data.choices", "Must be 25 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
     for i, choice in enumerate(choices):
-        _length(choice.get("name"), 100, f"data.choices.{i}.name", 1)
         if isinstance(choice.get("value"), str):
             _length(choice["value"], 100, f"data.choices.{i}.value")
 
 
+def _check_name(name: Any, field: str) -> None:
+    if not isinstance(name, str) or not _COMMAND_NAME.match(name) or name != name.lower():
+        raise _refuse(field, "Command name is invalid", "APPLICATION_COMMAND_INVALID_NAME")
+
+
+def _check_names(item: dict[str, Any], path: str) -> None:
+    """A chat-input name and each of its translations: lowercase, 1-32 word characters."""
+    _check_name(item.get("name"), f"{path}.name")
+    for locale, name in (item.get("name_localizations") or {}).items():
+        _check_name(name, f"{path}.name_localizations.{locale}")
+
+
 def _validate_options(options: list[dict[str, Any]], where: str) -> None:
-    if len(options) > 25:
-        raise invalid(where, "Must be 25 or fewer in length.")
     names: set[str] = set()
     seen_optional = False
     for i, opt in enumerate(options):
         path = f"{where}.{i}"
-        name = opt.get("name", "")
-        if not _COMMAND_NAME.match(name) or name != name.lower():
-            raise invalid(
-                f"{path}.name", "Command name is invalid", "APPLICATION_COMMAND_INVALID_NAME"
-            )
-        if name in names:
-            raise invalid(f"{path}.name", "Option names must be unique", "DUPLICATE")
-        names.add(name)
-        _length(opt.get("description"), 100, f"{path}.description", 1)
-        if len(opt.get("choices") or []) > 25:
-            raise invalid(f"{path}.choices", "Must be 25 or fewer in length.")
-        if opt.get("type") in (1, 2):
+        _check_names(opt, path)
+        if opt["name"] in names:
+            raise _refuse(f"{path}.name", "Option names must be unique", "DUPLICATE")
+        names.add(opt["name"])
+        if opt.get("type") in _SUBCOMMANDS:
             _validate_options(opt.get("options") or [], f"{path}.options")
         elif opt.get("required"):
             if seen_optional:
-                raise invalid(
+                raise _refuse(
                     f"{path}.required",
                     "Required options must be placed before non-required options",
                 )
@@ -194,27 +169,67 @@ def _validate_options(options: list[dict[str, Any]], where: str) -> None:
             seen_optional = True
 
 
+def _locales(item: dict[str, Any]) -> set[str]:
+    found = set(item.get("name_localizations") or {}) | set(
+        item.get("description_localizations") or {}
+    )
+    for child in [*(item.get("options") or []), *(item.get("choices") or [])]:
+        found |= _locales(child)
+    return found
+
+
+def _size(item: dict[str, Any], locale: str | None) -> int:
+    """Characters Discord counts toward a command's 4,000 in one locale: every name,
+    description and choice value, of the command and of all its options, recursively."""
+    total = 0
+    for key in ("name", "description"):
+        text = (item.get(f"{key}_localizations") or {}).get(locale) if locale else None
+        text = text if text is not None else item.get(key)
+        total += len(text) if isinstance(text, str) else 0
+    if "value" in item:
+        total += len(str(item["value"]))
+    for child in [*(item.get("options") or []), *(item.get("choices") or [])]:
+        total += _size(child, locale)
+    return total
+
+
 def validate_commands(commands: list[dict[str, Any]]) -> None:
     seen: set[tuple[int, str]] = set()
     for i, cmd in enumerate(commands):
-        kind = cmd.get("type", 1)
-        name = cmd.get("name", "")
-        key = (kind, name)
+        kind = cmd.get("type") or _CHAT_INPUT
+        key = (kind, cmd["name"])
         if key in seen:
-            raise invalid(
+            raise _refuse(
                 f"{i}.name",
                 "Application command names must be unique",
                 "APPLICATION_COMMANDS_DUPLICATE_NAME",
             )
         seen.add(key)
-        if kind == 1:
-            if not _COMMAND_NAME.match(name) or name != name.lower():
-                raise invalid(
-                    f"{i}.name", "Command name is invalid", "APPLICATION_COMMAND_INVALID_NAME"
-                )
-            _length(cmd.get("description"), 100, f"{i}.description", 1)
-            _validate_options(cmd.get("options") or [], f"{i}.options")
-        else:
-            _length(name, 32, f"{i}.name", 1)
-    if sum(1 for c in commands if c.get("type", 1) == 1) > 100:
-        raise invalid("_errors", "Maximum number of application commands reached (100)")
+        if kind != _CHAT_INPUT:
+            continue
+        _check_names(cmd, str(i))
+        _length(cmd.get("description") or "", 100, f"{i}.description", 1)
+        _validate_options(cmd.get("options") or [], f"{i}.options")
+        if max(_size(cmd, locale) for locale in [None, *_locales(cmd)]) > _COMMAND_SIZE:
+            raise _refuse(
+                str(i),
+                f"Command exceeds maximum size ({_COMMAND_SIZE})",
+                "APPLICATION_COMMAND_TOO_LARGE",
+            )
+    if _chat_inputs(commands) > MAX_COMMANDS:
+        raise _refuse("", f"Maximum number of application commands reached ({MAX_COMMANDS})")
+
+
+def _chat_inputs(commands: list[dict[str, Any]]) -> int:
+    return sum(1 for c in commands if (c.get("type") or _CHAT_INPUT) == _CHAT_INPUT)
+
+
+def validate_added_command(current: list[dict[str, Any]], new: dict[str, Any]) -> None:
+    """Creating one more command (not replacing one of the same name) past the 100."""
+    if _chat_inputs([*current, new]) > MAX_COMMANDS:
+        raise ApiError(
+            400,
+            MAX_COMMANDS_REACHED,
+            f"Maximum number of application commands reached ({MAX_COMMANDS})",
+            violation=True,
+        )
