@@ -3,6 +3,11 @@
 Refs are stable (`claim:<id>:<hours>`, `claim:<id>`, `slot:<id>`) so scheduling again never
 duplicates and a release, swap or removal can cancel exactly its own. A swap keeps the claim id,
 so the new supporter inherits the remaining reminders: handlers read the claim when they fire.
+
+When one of these timers comes due it becomes an outbox row in the transaction that consumes it
+(`TIMER_OUTBOX`), with the staleness rule as its expiry: a reminder is not worth sending once the
+shift has started (or a later reminder is due), a debrief two days after the shift, a coverage
+alert once the slot has started.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from bot.db import Database, from_ts, to_ts
+from bot.services.outbox import OutboxSpec
 from bot.services.rota.models import Shift, Slot
 from bot.services.timers import (
+    Timer,
+    TimerConverter,
     TimerService,
     TimerSpec,
     cancel_in,
@@ -120,3 +128,77 @@ def reminder_is_stale(payload: dict[str, object], slot: Slot, now: datetime) -> 
 
 def ref_id(ref: str) -> int:
     return int(ref.split(":")[1])
+
+
+_CLAIM = (
+    "SELECT c.user_id, s.starts_at, s.ends_at FROM rota_claims c "
+    "JOIN rota_slots s ON s.id = c.slot_id WHERE c.id = ?"
+)
+
+
+def reminder_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    claim_id = ref_id(timer.ref)
+    row = conn.execute(_CLAIM, (claim_id,)).fetchone()
+    if row is None:  # released or removed meanwhile
+        return []
+    expires = from_ts(row["starts_at"])
+    later = timer.payload.get("next_hours")
+    if isinstance(later, int):  # after downtime, only the latest due reminder is sent
+        expires -= timedelta(hours=later)
+    if now >= expires:
+        return []
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=REMINDER,
+            due_at=timer.due_at,
+            user_id=row["user_id"],
+            payload={"claim_id": claim_id, **timer.payload},
+            expires_at=expires,
+        )
+    ]
+
+
+def debrief_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    claim_id = ref_id(timer.ref)
+    row = conn.execute(_CLAIM, (claim_id,)).fetchone()
+    if row is None:
+        return []
+    expires = from_ts(row["ends_at"]) + DEBRIEF_STALE
+    if now >= expires:
+        return []
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=DEBRIEF,
+            due_at=timer.due_at,
+            user_id=row["user_id"],
+            payload={"claim_id": claim_id},
+            expires_at=expires,
+        )
+    ]
+
+
+def coverage_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    slot_id = ref_id(timer.ref)
+    starts = conn.execute(
+        "SELECT starts_at FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, timer.guild_id)
+    ).fetchone()
+    if starts is None or now >= from_ts(starts[0]):
+        return []
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=COVERAGE,
+            due_at=timer.due_at,
+            payload={"slot_id": slot_id},
+            expires_at=from_ts(starts[0]),
+        )
+    ]
+
+
+TIMER_OUTBOX: dict[str, TimerConverter] = {
+    REMINDER: reminder_outbox,
+    DEBRIEF: debrief_outbox,
+    COVERAGE: coverage_outbox,
+}
