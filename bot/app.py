@@ -198,6 +198,7 @@ class HearthBot(commands.Bot):
         await self.reconcile_guilds()
         settle_heap()
         self._hearth_ready.set()
+        self.dispatcher.poke()  # the outbox waits for the guild cache (see `hearth_ready`)
         log.info("Hearth %s ready in %d servers", __version__, len(self.guilds))
 
     async def reconcile_guilds(self) -> None:
@@ -221,6 +222,11 @@ class HearthBot(commands.Bot):
 
     async def wait_until_hearth_ready(self) -> None:
         await self._hearth_ready.wait()
+
+    @property
+    def hearth_ready(self) -> bool:
+        """Whether the first READY was handled: before it, every server looks absent."""
+        return self._hearth_ready.is_set()
 
     @property
     def uptime_seconds(self) -> float:

@@ -157,9 +157,15 @@ class Outbox:
 
     # --- the dispatcher's view ---------------------------------------------------------------
     async def next_due(self) -> datetime | None:
-        return None if self._stopping else await self.service.next_due()
+        if self._stopping or not self.bot.hearth_ready:  # READY pokes the dispatcher
+            return None
+        return await self.service.next_due()
 
     async def run_due(self, now: datetime) -> None:
+        # Until the guild cache is filled every server looks gone, and what resumes at start-up
+        # would be dropped as unwanted.
+        if not self.bot.hearth_ready:
+            return
         await self._purge(now)
         while not self._stopping:
             batch = await self.service.claim(self.owner, self.clock.now(), self._batch)
