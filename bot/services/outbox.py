@@ -42,7 +42,7 @@ _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 INSERT = (
     "INSERT INTO outbox (guild_id, kind, channel_id, user_id, payload, created_at, due_at, "
-    "expires_at, ready_at, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "expires_at, ready_at, lease_owner, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COLUMNS = (
     "id, guild_id, kind, channel_id, user_id, payload, due_at, expires_at, attempts, lease_owner"
@@ -121,6 +121,7 @@ def rows_for(
             None if spec.expires_at is None else to_ts(spec.expires_at),
             to_ts(lease[1]) if lease else to_ts(spec.due_at),
             lease[0] if lease else None,
+            1 if lease else 0,  # born leased: its sender is trying it now
         )
         for spec in specs
     ]

@@ -148,7 +148,7 @@ class FakeDiscord(FakeState):
             return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         limited = self.ratelimits.check(request.method, path, exempt=exempt)
         if limited is not None:
-            self.request_log.append((request.method, path, 429))
+            self.request_log.append((request.method, path, limited.status))
             return limited
         self.requests[f"{request.method} {template}"] += 1
         try:
