@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
 DM_KIND, ALERT_KIND, LOG_POST_KIND = "dm", "alert", "audit.log"
+COORDINATOR_KIND = "coordinators"  # a fix for coordinators: the log channel, else the alerts
 # Names discord.py gives the tasks running event handlers, commands, buttons, selects and modals.
 IN_FLIGHT_TASK_PREFIXES = (
     "discord.py: ",
@@ -144,6 +145,7 @@ class HearthBot(commands.Bot):
         self.dispatcher.attach_outbox(self.outbox)
         self.outbox.register(DM_KIND, DirectMessage(self))
         self.outbox.register(ALERT_KIND, AlertPost(self))
+        self.outbox.register(COORDINATOR_KIND, AlertPost(self, log_first=True))
         self.outbox.register(LOG_POST_KIND, LogPost())
         self.started_monotonic = time.monotonic()
         self.synced_commands = False

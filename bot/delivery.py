@@ -370,10 +370,12 @@ class DirectMessage(OutboxKind):
 
 
 class AlertPost(OutboxKind):
-    """An alert for coordinators: the alerts channel, else the log channel, as set at send time."""
+    """An alert for coordinators: the alerts channel, else the log channel, as set at send time
+    (or the other way round with `log_first`, for problems that belong beside the audit log)."""
 
-    def __init__(self, bot: HearthBot) -> None:
+    def __init__(self, bot: HearthBot, *, log_first: bool = False) -> None:
         self.bot = bot
+        self.log_first = log_first
 
     async def text(self, item: OutboxItem) -> str | None:
         """The alert's text now, or None if it no longer applies."""
@@ -387,9 +389,10 @@ class AlertPost(OutboxKind):
         if text is None:
             return None
         settings = await self.bot.settings.get(guild.id)
+        order = [settings.alerts_channel_id, settings.log_channel_id]
         usable = tuple(
             channel_id
-            for channel_id in (settings.alerts_channel_id, settings.log_channel_id)
+            for channel_id in (order[::-1] if self.log_first else order)
             if channel_id and isinstance(guild.get_channel(channel_id), discord.TextChannel)
         )
         if not usable:
