@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import re
 import signal
 import sqlite3
@@ -218,3 +219,41 @@ async def crash_world(folder: Path, size: int) -> AsyncIterator[tuple[FakeDiscor
         yield fake, burst
     finally:
         await fake.stop()
+
+
+def delivered(fake: FakeDiscord, burst: Burst) -> int:
+    return sum(burst.received(fake).values())
+
+
+async def kill_mid_burst(
+    folder: Path, fake: FakeDiscord, burst: Burst, *, seed: int | None, fault_after: int | None
+) -> int:
+    """Run the bot on the burst and kill it: with SIGKILL once a random share (by `seed`) has
+    arrived, or by its own fault hook after the `fault_after`-th accepted send. Its exit code."""
+    env = {} if fault_after is None else {"HEARTH_FAULT_KILL_AFTER_SEND": str(fault_after)}
+    first = BotProcess(folder, fake, 1, env)
+    await first.start()
+    try:
+        if fault_after is not None:
+            return await first.wait_exit(START_TIMEOUT * 2)
+        await first.wait_ready()
+        total = len(burst.expected)
+        target = random.Random(seed).randrange(1, max(2, total * 3 // 4))
+        await fake.wait_for(lambda: delivered(fake, burst) >= target, START_TIMEOUT * 2)
+    finally:
+        await first.kill()
+    assert first.process is not None and first.process.returncode is not None
+    return first.process.returncode
+
+
+async def resume(folder: Path, fake: FakeDiscord, burst: Burst, limit: float) -> BotProcess:
+    """Start the bot again, wait until every item is finished, stop it with SIGTERM."""
+    again = BotProcess(folder, fake, 2, {})
+    await again.start()
+    try:
+        await wait_delivered(folder / "hearth.db", burst, fake, limit)
+        code, _ = await again.terminate(30)
+        assert code == 0, again.log
+    finally:
+        await again.kill()
+    return again

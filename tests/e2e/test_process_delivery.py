@@ -9,14 +9,20 @@ The suite runs a small burst; `python -m bench --only crash` runs 20 seeds of 1,
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.crash import BotProcess, Burst, crash_world, wait_delivered
+from tests.e2e.crash import (
+    BotProcess,
+    Burst,
+    crash_world,
+    delivered,
+    kill_mid_burst,
+    resume,
+)
 from tests.fakediscord import FakeDiscord
 
 SEEDS = int(os.environ.get("HEARTH_CRASH_SEEDS", "1"))
@@ -35,35 +41,20 @@ def assert_exactly_once(fake: FakeDiscord, burst: Burst) -> Counter[str]:
     return received
 
 
-async def _resume_and_check(folder: Path, fake: FakeDiscord, burst: Burst, number: int) -> None:
-    again = BotProcess(folder, fake, number, {})
-    await again.start()
-    try:
-        await wait_delivered(folder / "hearth.db", burst, fake, DELIVER_TIMEOUT)
-        assert_exactly_once(fake, burst)
-        code, _ = await again.terminate(30)
-        assert code == 0, again.log
-        assert "Traceback" not in again.log, again.log
-    finally:
-        await again.kill()
+async def _resume_and_check(folder: Path, fake: FakeDiscord, burst: Burst) -> None:
+    again = await resume(folder, fake, burst, DELIVER_TIMEOUT)
+    assert_exactly_once(fake, burst)
+    assert "Traceback" not in again.log, again.log
 
 
 @pytest.mark.parametrize("seed", range(SEEDS))
 async def test_sigkill_at_a_random_moment_loses_and_doubles_nothing(
     tmp_path: Path, seed: int
 ) -> None:
-    rng = random.Random(seed)
     async with crash_world(tmp_path, ITEMS) as (fake, burst):
-        first = BotProcess(tmp_path, fake, 1, {})
-        await first.start()
-        try:
-            await first.wait_ready()
-            # Anywhere from the first claims to near the end of the burst (~47 sends a second).
-            target = rng.randrange(1, max(2, ITEMS * 3 // 4))
-            await fake.wait_for(lambda: _delivered(fake, burst) >= target, 60)
-        finally:
-            await first.kill()
-        await _resume_and_check(tmp_path, fake, burst, 2)
+        code = await kill_mid_burst(tmp_path, fake, burst, seed=seed, fault_after=None)
+        assert code == -9
+        await _resume_and_check(tmp_path, fake, burst)
 
 
 async def test_a_kill_after_discord_accepted_but_before_marked_sent_is_not_doubled(
@@ -71,12 +62,10 @@ async def test_a_kill_after_discord_accepted_but_before_marked_sent_is_not_doubl
 ) -> None:
     async with crash_world(tmp_path, ITEMS) as (fake, burst):
         after = ITEMS // 3
-        first = BotProcess(tmp_path, fake, 1, {"HEARTH_FAULT_KILL_AFTER_SEND": str(after)})
-        await first.start()
-        code = await first.wait_exit(60)
+        code = await kill_mid_burst(tmp_path, fake, burst, seed=None, fault_after=after)
         assert code == -9  # the fault hook: SIGKILL right after Discord accepted the Nth send
-        assert _delivered(fake, burst) >= after
-        await _resume_and_check(tmp_path, fake, burst, 2)
+        assert delivered(fake, burst) >= after
+        await _resume_and_check(tmp_path, fake, burst)
         assert fake.nonce_repeats >= 1  # the unmarked send came again, and Discord deduplicated
 
 
@@ -88,21 +77,17 @@ async def test_sigterm_mid_burst_exits_0_within_10_s_and_the_rest_follows_on_res
         await first.start()
         try:
             await first.wait_ready()
-            await fake.wait_for(lambda: _delivered(fake, burst) >= ITEMS // 4, 60)
+            await fake.wait_for(lambda: delivered(fake, burst) >= ITEMS // 4, 60)
             code, took = await first.terminate(30)
         finally:
             await first.kill()
         assert code == 0, first.log
         assert took < 10
         assert "Traceback" not in first.log
-        assert 0 < _delivered(fake, burst) < ITEMS  # really stopped mid-burst
+        assert 0 < delivered(fake, burst) < ITEMS  # really stopped mid-burst
         with sqlite3.connect(tmp_path / "hearth.db") as conn:  # the rest given back, unleased
             left = conn.execute(
                 "SELECT COUNT(*), COUNT(lease_owner) FROM outbox WHERE status = 'pending'"
             ).fetchone()
         assert left[0] > 0 and left[1] == 0
-        await _resume_and_check(tmp_path, fake, burst, 2)
-
-
-def _delivered(fake: FakeDiscord, burst: Burst) -> int:
-    return sum(burst.received(fake).values())
+        await _resume_and_check(tmp_path, fake, burst)
