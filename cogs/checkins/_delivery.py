@@ -184,11 +184,13 @@ class Delivery:
         self.bot.dispatcher.poke(due_at)
 
 
-class GroupPrompt(OutboxKind):
-    """A group prompt from the outbox: posted with its mood buttons (and a replies thread)."""
-
+class _CheckinKind(OutboxKind):
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
+
+
+class GroupPrompt(_CheckinKind):
+    """A group prompt from the outbox: posted with its mood buttons (and a replies thread)."""
 
     async def render(self, item: OutboxItem) -> Outgoing | None:
         occurrence = occurrence_of(item)
@@ -239,11 +241,8 @@ class GroupPrompt(OutboxKind):
             await self.delivery.pause_group(occurrence, problem)
 
 
-class PersonalCheckin(OutboxKind):
+class PersonalCheckin(_CheckinKind):
     """A personal check-in from the outbox, by DM; refusals pause the member's schedule."""
-
-    def __init__(self, delivery: Delivery) -> None:
-        self.delivery = delivery
 
     async def render(self, item: OutboxItem) -> Outgoing | None:
         occurrence = occurrence_of(item)

@@ -13,6 +13,7 @@ alert once the slot has started.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.db import Database, from_ts, to_ts
@@ -136,47 +137,48 @@ _CLAIM = (
 )
 
 
-def reminder_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
-    claim_id = ref_id(timer.ref)
-    row = conn.execute(_CLAIM, (claim_id,)).fetchone()
-    if row is None:  # released or removed meanwhile
-        return []
-    expires = from_ts(row["starts_at"])
-    later = timer.payload.get("next_hours")
-    if isinstance(later, int):  # after downtime, only the latest due reminder is sent
-        expires -= timedelta(hours=later)
-    if now >= expires:
-        return []
-    return [
-        OutboxSpec(
-            guild_id=timer.guild_id,
-            kind=REMINDER,
-            due_at=timer.due_at,
-            user_id=row["user_id"],
-            payload={"claim_id": claim_id, **timer.payload},
-            expires_at=expires,
-        )
-    ]
-
-
-def debrief_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def _shift_message(
+    conn: sqlite3.Connection,
+    timer: Timer,
+    now: datetime,
+    expires_of: Callable[[sqlite3.Row], datetime],
+    payload: dict[str, object],
+) -> list[OutboxSpec]:
+    """The DM a claim's timer stands for, to whoever holds the claim now; none once the claim is
+    gone (released, removed) or the message is already stale."""
     claim_id = ref_id(timer.ref)
     row = conn.execute(_CLAIM, (claim_id,)).fetchone()
     if row is None:
         return []
-    expires = from_ts(row["ends_at"]) + DEBRIEF_STALE
+    expires = expires_of(row)
     if now >= expires:
         return []
     return [
         OutboxSpec(
             guild_id=timer.guild_id,
-            kind=DEBRIEF,
+            kind=timer.kind,
             due_at=timer.due_at,
             user_id=row["user_id"],
-            payload={"claim_id": claim_id},
+            payload={"claim_id": claim_id, **payload},
             expires_at=expires,
         )
     ]
+
+
+def reminder_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    later = timer.payload.get("next_hours")
+
+    def expires(row: sqlite3.Row) -> datetime:
+        # After downtime only the latest due reminder is sent: this one is stale once the
+        # next one is due, as `reminder_is_stale` says.
+        starts = from_ts(row["starts_at"])
+        return starts - timedelta(hours=later) if isinstance(later, int) else starts
+
+    return _shift_message(conn, timer, now, expires, timer.payload)
+
+
+def debrief_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    return _shift_message(conn, timer, now, lambda row: from_ts(row["ends_at"]) + DEBRIEF_STALE, {})
 
 
 def coverage_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
