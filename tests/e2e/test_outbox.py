@@ -4,11 +4,14 @@ each kind's staleness rule."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
 
+from bot.delivery import DirectMessage, Outbox, message_spec
 from bot.services.outbox import LEASE, MAX_ATTEMPTS, OutboxSpec, backoff
 from tests.harness import Harness
 
@@ -140,3 +143,28 @@ async def test_start_up_resumes_a_dead_processs_items_and_drops_the_stale_ones(
         ("rota.reminder", "dropped", "expired"),
         ("checkin.group", "dropped", "expired"),
     ]
+
+
+async def test_concurrent_dispatch_runs_and_a_second_sender_send_each_item_once(
+    hearth: Harness,
+) -> None:
+    """Exactly once comes from the database: three runs in this process and a second sender
+    with its own lease owner (as another process sharing the database) drain one outbox."""
+    bot, now = hearth.bot, hearth.clock.now()
+    specs = [
+        message_spec(hearth.guild.id, "dm", now, f"note {i}", user_id=hearth.member.id)
+        for i in range(60)
+    ]
+    await bot.outbox_store.enqueue(specs, now)
+    second = Outbox(bot, bot.outbox_store, bot.clock, owner="another-process", batch=5)
+    second.register("dm", DirectMessage(bot))
+    await asyncio.gather(
+        second.run_due(now), bot.dispatcher.run_due(), bot.outbox.run_due(now),
+        bot.outbox.run_due(now),
+    )  # fmt: skip
+    await hearth.fake.flush()
+    received = Counter(m.content for m in hearth.dms(hearth.member))
+    assert received == Counter({f"note {i}": 1 for i in range(60)})
+    assert second.accepted > 0 and bot.outbox.accepted > 0  # both really sent some
+    owners = await bot.db.fetchall("SELECT DISTINCT status FROM outbox")
+    assert [row["status"] for row in owners] == ["sent"]
