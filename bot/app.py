@@ -283,7 +283,7 @@ class HearthBot(commands.Bot):
     async def request_support(self, guild_id: int, user_id: int, source: str) -> str:
         """Act on a member's explicit yes (never without it) and say honestly what happens next.
 
-        `source` says where the yes came from ("checkin", "debrief", "support"); until a fuller
+        `source` says where the yes came from ("checkin", "support"); until a fuller
         router is installed, coordinators are alerted so a person follows up.
         """
         if self.support_router is not None:

@@ -54,6 +54,9 @@ EXPORT_POLICIES: dict[str, Policy] = {
     "rota_slots": "rows",
     "rota_claims": "rows",
     "rota_training": "rows",
+    # 0010_wellbeing
+    "rota_away": "rows",  # who is away and until when (operational); no reason is stored
+    "rota_followups": "never",  # who asked for a check-in after a shift
     # 0004_guidelines
     "guideline_versions": "rows",
     "guideline_acceptances": "counts",  # how many accepted each version, not who

@@ -70,6 +70,11 @@ REGISTRY: dict[tuple[str, str], Rule] = {
     ),
     ("rota_training", "user_id"): _rule("delete", "supporter training records"),
     ("rota_training", "granted_by"): _rule("anonymise", "training you recorded", _ADMIN),
+    ("rota_away", "user_id"): _rule("delete", "breaks from the rota (dates only, never why)"),
+    ("rota_followups", "user_id"): _rule("delete", "check-ins you asked for after a shift"),
+    ("rota_followups", "taken_by"): _rule(
+        "anonymise", "check-ins you took on as a coordinator", _ADMIN
+    ),
     # guidelines
     ("guideline_versions", "edited_by"): _rule("anonymise", "guideline versions you wrote", _ADMIN),
     ("guideline_acceptances", "user_id"): _rule("delete", "guideline acceptances"),

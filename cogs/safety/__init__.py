@@ -1,7 +1,8 @@
 """Safety: `/support` to reach the on-duty supporters, `/crisis`, and the optional keyword watch.
 
 Also installs the support router, so a member's "yes, please reach out" from a check-in opens a
-request exactly like `/support`, and a supporter's debrief "yes" asks a coordinator to check in.
+request exactly like `/support`. (A supporter's debrief "yes" is the rota's own follow-up, taken
+by one coordinator: cogs.rota._wellbeing.)
 """
 
 from __future__ import annotations
@@ -65,18 +66,6 @@ class Safety(commands.Cog):
         guild = self.bot.get_guild(guild_id)
         if guild is None:
             return "I couldn't reach this server just now. Please use `/crisis` if you need help."
-        if source == "debrief":
-            reached = await self.bot.alert(
-                guild,
-                f"<@{user_id}> finished a shift and asked for a coordinator to check in with "
-                "them. Please reach out to them.",
-            )
-            if reached:
-                return "Thank you for saying. I've asked the coordinators to check in with you."
-            return (
-                "I'm sorry: I couldn't reach the coordinators just now. Please message one "
-                "directly."
-            )
         try:
             text, _ = await open_request(
                 self.bot, guild, user_id, "checkin" if source == "checkin" else "support", None
