@@ -1,10 +1,13 @@
-"""Supporters' wellbeing: stepping back (`/rota away`, `/rota back`, `/rota breaks`) and the
-debrief follow-up's I'll reach out button, with the outbox kinds that send their messages."""
+"""Supporters' wellbeing: stepping back (`/rota away`, `/rota back`, `/rota breaks`), the
+debrief follow-up's I'll reach out button, training renewal DMs and the weekly digest, with the
+outbox kinds that send their messages. The digest's timer converter lives here, not in the
+service, because it renders (and splits) the digest's text while consuming its timer."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+import sqlite3
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -13,9 +16,10 @@ from discord import app_commands
 
 from bot.delivery import AlertPost, DirectMessage, Outgoing
 from bot.errors import UserFacingError
-from bot.services.outbox import OutboxItem
-from bot.services.rota import breaks, followups
+from bot.services.outbox import OutboxItem, OutboxSpec
+from bot.services.rota import breaks, followups, renewals
 from bot.services.rota.models import Slot
+from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, send_ephemeral
 from cogs._pages import Page, line_page, pager, send_paged
 from cogs._ui import (
@@ -246,6 +250,70 @@ class FollowupButton(
         )
 
 
+# --- training renewals -------------------------------------------------------------------------
+class RenewalReminder(DirectMessage):
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        expires = int(item.payload["expires_at"])
+        assert item.user_id is not None
+        if not await renewals.renewal_still_due(self.bot.db, item.guild_id, item.user_id, expires):
+            return None  # renewed or revoked since
+        return Outgoing(
+            user_id=item.user_id,
+            content=f"🌱 Your supporter training in **{_server_name(self.bot, item.guild_id)}** "
+            f"runs out <t:{expires}:D> (<t:{expires}:R>). Thank you for all you give. When "
+            "you've renewed it, a coordinator can record it with `/rota training grant`; until "
+            "then shifts after that date can't be claimed.",
+        )
+
+
+DIGEST_PART = 1950  # leaves room for "(part 2/3)" within a message's 2,000 characters
+
+
+def digest_texts(digest: renewals.Digest, now: datetime) -> list[str]:
+    """The weekly digest's messages (none when there is nothing to renew), split to fit."""
+    if not digest.expiring and not digest.past_expiry:
+        return []
+    lines = ["📋 **Weekly training digest**"]
+    if digest.expiring:
+        lines.append("Training expired or running out within 30 days:")
+        for record in digest.expiring:
+            assert record.expires_at is not None
+            when = _t(record.expires_at, "D")
+            state = f"**expired** {when}" if record.expires_at <= now else f"runs out {when}"
+            lines.append(f"• <@{record.user_id}> — {state}")
+    if digest.past_expiry:
+        lines.append("Shifts already claimed past an expiry (they need renewing or cover):")
+        lines += [
+            f"• <@{shift.user_id}> — **{shift.rota_name}** {_t(shift.starts_at)} (slot "
+            f"#{shift.slot_id}); training runs out {_t(shift.expires_at, 'D')}"
+            for shift in digest.past_expiry
+        ]
+        more = digest.past_expiry_total - len(digest.past_expiry)
+        if more > 0:
+            lines.append(f"…and {more} more; `/rota coverage` helps plan cover.")
+    lines.append("Renew with `/rota training grant`; `/rota training list` shows everyone.")
+    parts = split_text("\n".join(lines), DIGEST_PART)
+    if len(parts) == 1:
+        return parts
+    return [f"(part {i}/{len(parts)}) {part}" for i, part in enumerate(parts, start=1)]
+
+
+def digest_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    """The due digest becomes its alert rows and next week's timer, in one transaction."""
+    renewals.schedule_next_digest_in(conn, timer, now)
+    texts = digest_texts(renewals.digest_sync(conn, timer.guild_id, now), now)
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=renewals.DIGEST,
+            due_at=timer.due_at,
+            payload={"content": text},
+            expires_at=timer.due_at + timedelta(days=7),  # next week's replaces it
+        )
+        for text in texts
+    ]
+
+
 WELLBEING_ITEMS = (FollowupButton,)
 
 
@@ -253,14 +321,20 @@ def register(bot: HearthBot) -> None:
     bot.outbox.register(breaks.FREED_ALERT, AlertPost(bot))
     bot.outbox.register(breaks.AWAY_END, WelcomeBack(bot))
     bot.outbox.register(followups.FOLLOWUP, FollowupAlert(bot))
+    bot.outbox.register(renewals.RENEWAL, RenewalReminder(bot))
+    bot.outbox.register(renewals.DIGEST, AlertPost(bot))
+    bot.dispatcher.register_timer_outbox(renewals.RENEWAL, renewals.renewal_outbox)
+    bot.dispatcher.register_timer_outbox(renewals.DIGEST, digest_outbox)
     bot.dispatcher.register_timer_outbox(breaks.AWAY_END, breaks.away_end_outbox)
     bot.dispatcher.register_timer_outbox(followups.FOLLOWUP_DUE, followups.followup_due_outbox)
 
 
 def unregister(bot: HearthBot) -> None:
-    for kind in (breaks.FREED_ALERT, breaks.AWAY_END, followups.FOLLOWUP):
+    for kind in (
+        breaks.FREED_ALERT, breaks.AWAY_END, followups.FOLLOWUP, renewals.RENEWAL, renewals.DIGEST
+    ):  # fmt: skip
         bot.outbox.unregister(kind)
-    for kind in (breaks.AWAY_END, followups.FOLLOWUP_DUE):
+    for kind in (breaks.AWAY_END, followups.FOLLOWUP_DUE, renewals.RENEWAL, renewals.DIGEST):
         bot.dispatcher.unregister_timer(kind)
 
 

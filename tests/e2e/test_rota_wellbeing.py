@@ -238,3 +238,114 @@ async def test_a_follow_up_nobody_takes_is_alerted_once_more_a_day_later(hearth:
     row = await bot_of(hearth).db.fetchone("SELECT taken_by, taken_at FROM rota_followups")
     assert row is not None and row["taken_by"] == hearth.coordinator.id
     assert row["taken_at"] == to_ts(hearth.clock.now())
+
+
+# --- 2. training renewals -------------------------------------------------------------------------
+# Training "until 2026-04-20" in London runs out at the local midnight after it (BST by then).
+EXPIRES = datetime(2026, 4, 20, 23, 0, tzinfo=UTC)
+MONDAY_9 = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # the first digest: Monday 09:00 London
+
+
+def renewal_dms(hearth: Harness, person: object) -> list[str]:
+    return [m.content for m in hearth.dms(person) if "training" in m.content]  # type: ignore[arg-type]
+
+
+def digests(hearth: Harness) -> list[str]:
+    return [m.content for m in hearth.messages(hearth.alerts) if "training digest" in m.content]
+
+
+async def test_renewal_dms_30_and_7_days_ahead_exactly_once_across_restarts(
+    hearth: Harness,
+) -> None:
+    await set_up_rotas(hearth)
+    await train(hearth, hearth.supporter, expires="2026-04-20")
+    alex = await supporter(hearth, "alex", trained=False)
+    await train(hearth, alex, expires="2026-04-20")
+    await train(hearth, alex, expires="2026-12-31")  # renewed: the April DMs are not sent
+    bea = await supporter(hearth, "bea", trained=False)
+    await train(hearth, bea, expires="2026-04-20")
+    await hearth.slash(hearth.coordinator, hearth.channel, "rota training revoke", member=bea)
+
+    await run_at(hearth, EXPIRES - timedelta(days=30, minutes=1))
+    assert renewal_dms(hearth, hearth.supporter) == []
+    await run_at(hearth, EXPIRES - timedelta(days=30))
+    await hearth.wait_for(lambda: len(renewal_dms(hearth, hearth.supporter)) == 1)
+    assert f"runs out <t:{to_ts(EXPIRES)}:D>" in renewal_dms(hearth, hearth.supporter)[0]
+    await hearth.restart()
+    await run_at(hearth, EXPIRES - timedelta(days=20))
+    assert len(renewal_dms(hearth, hearth.supporter)) == 1
+    await run_at(hearth, EXPIRES - timedelta(days=7))
+    await hearth.wait_for(lambda: len(renewal_dms(hearth, hearth.supporter)) == 2)
+    await hearth.restart()
+    await run_at(hearth, EXPIRES - timedelta(days=1))
+    assert len(renewal_dms(hearth, hearth.supporter)) == 2
+    assert renewal_dms(hearth, alex) == renewal_dms(hearth, bea) == []
+    rows = await bot_of(hearth).db.fetchall(
+        "SELECT status FROM outbox WHERE kind = 'rota.renewal' ORDER BY id"
+    )
+    assert {row["status"] for row in rows} == {"sent"}  # (finished rows are purged after 7 days)
+
+
+async def test_weekly_digest_lists_expiring_training_and_shifts_past_an_expiry_once(
+    hearth: Harness,
+) -> None:
+    await set_up_rotas(hearth)
+    await make_rota(hearth)
+    [late] = await add_slots(hearth, "Evening duty", "2026-03-24 19:00")
+    await train(hearth, hearth.supporter)
+    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(late))
+    await train(hearth, hearth.supporter, expires="2026-03-20")  # now runs out before the shift
+    alex = await supporter(hearth, "alex", trained=False)
+    await train(hearth, alex, expires="2026-06-30")  # months away: not listed
+    cy = await supporter(hearth, "cy", trained=False)
+    await train(hearth, cy, expires="2026-03-05")
+
+    await run_at(hearth, MONDAY_9 - timedelta(minutes=1))
+    assert digests(hearth) == []
+    await run_at(hearth, MONDAY_9)
+    await hearth.wait_for(lambda: len(digests(hearth)) == 1)
+    [digest] = digests(hearth)
+    assert f"<@{hearth.supporter.id}> — runs out" in digest
+    assert f"<@{cy.id}> — **expired**" in digest
+    assert f"<@{alex.id}>" not in digest
+    assert f"slot #{late}" in digest and "past an expiry" in digest
+    await hearth.restart()
+    await run_at(hearth, MONDAY_9 + timedelta(hours=1))
+    assert len(digests(hearth)) == 1  # a restart does not resend it
+
+    await run_at(hearth, MONDAY_9 + timedelta(days=7))
+    await hearth.wait_for(lambda: len(digests(hearth)) == 2)
+    second = digests(hearth)[1]
+    assert f"<@{cy.id}> — **expired**" in second and f"slot #{late}" in second
+    timers = await bot_of(hearth).timers.pending("rota.training_digest")
+    assert [t.due_at for t in timers] == [MONDAY_9 + timedelta(days=14)]
+
+
+async def test_a_long_digest_is_split_into_messages_that_fit(hearth: Harness) -> None:
+    await set_up_rotas(hearth)
+    await train(hearth, hearth.supporter, expires="2026-03-20")
+    db = bot_of(hearth).db
+    people = [10**17 + n for n in range(150)]
+    for person in people:
+        await db.execute(
+            "INSERT INTO rota_training (guild_id, user_id, granted_by, granted_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (hearth.guild.id, person, hearth.coordinator.id, 0, to_ts(MONDAY_9) + 86400),
+        )
+    await run_at(hearth, MONDAY_9)
+    await hearth.wait_for(lambda: len(digests(hearth)) >= 1)
+    await hearth.wait_for(
+        lambda: (
+            sum(f"(part {n}/" in m.content for m in hearth.messages(hearth.alerts) for n in (1,))
+            == 1
+        )
+    )
+    parts = [m.content for m in hearth.messages(hearth.alerts) if "(part " in m.content]
+    total = int(parts[0].split("/", 1)[1].split(")", 1)[0])
+    await hearth.wait_for(
+        lambda: len([m for m in hearth.messages(hearth.alerts) if "(part " in m.content]) == total
+    )
+    parts = [m.content for m in hearth.messages(hearth.alerts) if "(part " in m.content]
+    assert total > 1 and all(len(part) <= 2000 for part in parts)
+    joined = "\n".join(parts)
+    assert all(joined.count(f"<@{person}>") == 1 for person in [*people, hearth.supporter.id])
