@@ -18,6 +18,13 @@ from bot.delivery import AlertPost, DirectMessage, Outgoing
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxItem, OutboxSpec
 from bot.services.rota import breaks, followups, renewals
+from bot.services.rota.load import (
+    DEFAULT_LOAD_WEEKS,
+    MAX_LOAD_WEEKS,
+    Load,
+    LoadReport,
+    supporter_load,
+)
 from bot.services.rota.models import Slot
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, send_ephemeral
@@ -136,6 +143,73 @@ async def _breaks_page(interaction: discord.Interaction, arg: str, page: int) ->
     shown, _ = line_page(
         f"**On a break** ({len(found)}) — dates only; no reason is ever asked", lines, page
     )
+    return shown
+
+
+# --- a fair share -------------------------------------------------------------------------------
+def _hours(hours: float) -> str:
+    return f"{hours:.1f}".removesuffix(".0") + " h"
+
+
+def load_figures(load: Load, weeks: int) -> str:
+    """One supporter's figures, the same words for coordinators and in their own `/rota mine`."""
+    late = f", {load.late_covers} late cover{'s' if load.late_covers != 1 else ''}"
+    return (
+        f"last {weeks} wk: {load.past_shifts} shift{'s' if load.past_shifts != 1 else ''} "
+        f"({_hours(load.past_hours)}){late} · ahead: {load.ahead_shifts} "
+        f"({_hours(load.ahead_hours)})"
+    )
+
+
+@rota.command(name="load", description="Each supporter's share of shifts and late cover")
+@app_commands.describe(weeks=f"Weeks back and ahead to look at (default {DEFAULT_LOAD_WEEKS})")
+@coordinator_only()
+async def load(
+    interaction: discord.Interaction,
+    weeks: app_commands.Range[int, 1, MAX_LOAD_WEEKS] = DEFAULT_LOAD_WEEKS,
+) -> None:
+    await send_paged(interaction, "rota_load", str(weeks))
+
+
+async def load_report(
+    bot: HearthBot, guild_id: int, weeks: int, user_id: int | None = None
+) -> LoadReport:
+    settings = await bot.settings.get(guild_id)
+    return await supporter_load(
+        bot.db, guild_id, bot.clock.now(), weeks, ZoneInfo(settings.timezone),
+        settings.max_shifts_per_week, user_id,
+    )  # fmt: skip
+
+
+@pager("rota_load", coordinators_only=True)
+async def _load_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    weeks = int(arg)
+    report = await load_report(bot, guild_id_of(interaction), weeks)
+    if not report.loads:
+        return Page(content=f"No shifts were claimed in the last {weeks} week(s) or ahead yet.")
+    settings = await bot.settings.get(guild_id_of(interaction))
+    lines = []
+    for one in report.loads:
+        flags = []
+        if one.at_cap_for_long:
+            flags.append(
+                f"⚠️ at the weekly cap ({settings.max_shifts_per_week}) {one.cap_streak} weeks "
+                "running"
+            )
+        if report.most_late_cover == one.user_id:
+            flags.append(
+                f"⚠️ took most of the late cover ({one.late_covers} of {report.late_total})"
+            )
+        lines.append(
+            f"<@{one.user_id}> — {load_figures(one, weeks)}" + "".join(f"\n  {f}" for f in flags)
+        )
+    header = (
+        f"**Supporters' load**, {_local_day(report.since, ZoneInfo(settings.timezone))} to "
+        f"{_local_day(report.until - timedelta(days=1), ZoneInfo(settings.timezone))}"
+    )
+    footer = "A late cover is a shift taken less than a day before it started."
+    shown, _ = line_page(header, lines, page, footer=footer)
     return shown
 
 
@@ -338,4 +412,7 @@ def unregister(bot: HearthBot) -> None:
         bot.dispatcher.unregister_timer(kind)
 
 
-__all__ = ["WELLBEING_ITEMS", "ask_for_followup", "freed_alerts", "register", "unregister"]
+__all__ = [
+    "WELLBEING_ITEMS", "ask_for_followup", "freed_alerts", "load_figures", "load_report",
+    "register", "unregister",
+]  # fmt: skip

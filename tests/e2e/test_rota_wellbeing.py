@@ -349,3 +349,55 @@ async def test_a_long_digest_is_split_into_messages_that_fit(hearth: Harness) ->
     assert total > 1 and all(len(part) <= 2000 for part in parts)
     joined = "\n".join(parts)
     assert all(joined.count(f"<@{person}>") == 1 for person in [*people, hearth.supporter.id])
+
+
+# --- 3. a fair share ------------------------------------------------------------------------------
+async def test_load_shows_shares_flags_long_runs_at_the_cap_and_most_late_cover(
+    hearth: Harness,
+) -> None:
+    bot = await set_up_rotas(hearth)
+    await bot.settings.update(hearth.guild.id, None, max_shifts_per_week=2)
+    await make_rota(hearth)
+    await make_rota(hearth, "Day duty")
+    tuesdays = await add_slots(hearth, "Evening duty", "2026-03-03 19:00", repeat_weeks=3)
+    fridays = await add_slots(hearth, "Evening duty", "2026-03-06 19:00", repeat_weeks=3)
+    days = [
+        (await add_slots(hearth, "Day duty", start))[0]
+        for start in ("2026-03-04 10:00", "2026-03-05 10:00", "2026-03-11 10:00")
+    ]
+    await train(hearth, hearth.supporter)
+    for slot_id in tuesdays + fridays:
+        reply = await hearth.slash(
+            hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id)
+        )
+        assert "You're on" in reply.content, reply.content
+    alex, bea = await supporter(hearth, "alex"), await supporter(hearth, "bea")
+    for who, slot_id, at in (
+        (alex, days[0], datetime(2026, 3, 3, 11, 0, tzinfo=UTC)),
+        (alex, days[1], datetime(2026, 3, 4, 11, 0, tzinfo=UTC)),
+        (bea, days[2], datetime(2026, 3, 10, 12, 0, tzinfo=UTC)),
+    ):  # each less than a day ahead: late cover
+        hearth.clock.set(at)
+        reply = await hearth.slash(who, hearth.channel, "rota claim", slot=str(slot_id))
+        assert "You're on" in reply.content, reply.content
+    hearth.clock.set(datetime(2026, 3, 12, 12, 0, tzinfo=UTC))
+
+    shown = await hearth.slash(hearth.coordinator, hearth.channel, "rota load", weeks=2)
+    assert shown.ephemeral
+    lines = shown.content.split("\n")
+    sam = next(i for i, line in enumerate(lines) if line.startswith(f"<@{hearth.supporter.id}>"))
+    assert "3 shifts (6 h), 0 late covers · ahead: 3 (6 h)" in lines[sam]
+    assert "at the weekly cap (2) 3 weeks running" in lines[sam + 1]
+    alex_line = next(i for i, line in enumerate(lines) if line.startswith(f"<@{alex.id}>"))
+    assert "2 shifts (4 h), 2 late covers" in lines[alex_line]
+    assert "took most of the late cover (2 of 3)" in lines[alex_line + 1]
+    bea_line = next(line for line in lines if line.startswith(f"<@{bea.id}>"))
+    assert "1 late cover ·" in bea_line and "⚠️" not in shown.content.split(bea_line)[1][:5]
+
+    member = await hearth.slash(hearth.supporter, hearth.channel, "rota load")
+    assert "Only coordinators" in member.content
+
+    mine = await hearth.slash(hearth.supporter, hearth.channel, "rota mine")
+    assert "Your share — last 4 wk: 3 shifts (6 h), 0 late covers · ahead: 3 (6 h)" in mine.content
+    theirs = await hearth.slash(bea, hearth.channel, "rota mine")
+    assert "1 late cover" in theirs.content and f"<@{hearth.supporter.id}>" not in theirs.content
