@@ -191,6 +191,14 @@ class Outbox:
             await self.service.enqueue([spec], self.clock.now())
             return False
         [item_id] = await self.service.enqueue([spec], self.clock.now(), lease_owner=self.owner)
+        return await self.send_recorded(item_id)
+
+    async def send_recorded(self, item_id: int) -> bool:
+        """Send a row a caller wrote leased to us (`owner`) in its own transaction; whether it
+        went out. During a stop it is handed back for the next start instead."""
+        if self._stopping:
+            await self.service.release(self.owner, self.clock.now(), [item_id])
+            return False
         item = await self.service.get(item_id)
         assert item is not None
         # Not under the batch's concurrency limit: a kind's outcome may itself send (an alert
