@@ -10,8 +10,7 @@ from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database, from_ts, to_ts
-from bot.services import outbox
-from bot.services.outbox import OutboxSpec
+from bot.services.outbox import OutboxSpec, insert_in
 
 LOG_POST_KIND = "audit.log"
 
@@ -73,8 +72,7 @@ class AuditService:
                 channel_id=post.channel_id,
                 payload={"content": log_line(now, actor_id, action, detail)},
             )
-            [row] = outbox.rows_for([spec], now, (post.owner, now + post.lease))
-            return entry_id, conn.execute(outbox.INSERT + " RETURNING id", row).fetchone()[0]
+            return entry_id, insert_in(conn, spec, now, (post.owner, now + post.lease))
 
         entry_id, post_id = await self._db.run_transaction(write)
         return AuditEntry(
