@@ -30,7 +30,7 @@ from bot.db import Database
 from bot.delivery import AlertPost, DirectMessage, LogPost, Outbox, message_spec
 from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
-from bot.services.audit import AuditService
+from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
 from bot.services.guilds import GuildRegistry
 from bot.services.notices import NoticeService
 from bot.services.outbox import OutboxService
@@ -41,7 +41,7 @@ from bot.tree import NO_MENTIONS, HearthTree
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
-DM_KIND, ALERT_KIND, LOG_POST_KIND = "dm", "alert", "audit.log"
+DM_KIND, ALERT_KIND = "dm", "alert"
 COORDINATOR_KIND = "coordinators"  # a fix for coordinators: the log channel, else the alerts
 # Names discord.py gives the tasks running event handlers, commands, buttons, selects and modals.
 IN_FLIGHT_TASK_PREFIXES = (
@@ -243,17 +243,13 @@ class HearthBot(commands.Bot):
         """Record an admin action and post it to the server's log channel if one is set."""
         if guild is None:
             return
-        entry = await self.audit_log.record(guild.id, actor_id, action, detail)
         settings = await self.settings.get(guild.id)
-        if settings.log_channel_id is None:
-            return
-        stamp = int(entry.created_at.timestamp())
-        text = f"<t:{stamp}:f> <@{actor_id}> **{action}**" + (f" — {detail}" if detail else "")
-        await self.outbox.send_now(
-            message_spec(
-                guild.id, LOG_POST_KIND, self.clock.now(), text, channel_id=settings.log_channel_id
-            )
-        )
+        post = None
+        if settings.log_channel_id is not None:  # the entry and its post, in one transaction
+            post = PostTo(settings.log_channel_id, self.outbox.owner, self.outbox_store.lease)
+        entry = await self.audit_log.record(guild.id, actor_id, action, detail, post=post)
+        if entry.post_id is not None:
+            await self.outbox.send_recorded(entry.post_id)
 
     async def alert(self, guild: discord.Guild, text: str) -> bool:
         """Tell coordinators in the alerts channel (or the log channel as a fallback)."""

@@ -142,6 +142,7 @@ class Outbox:
         self._kinds: dict[str, OutboxKind] = {}
         self._in_flight: set[asyncio.Task[Outcome]] = set()
         self._stopping = False
+        self._leased_any = False  # so a stop before the database opened touches nothing
         self._last_purge: datetime | None = None
         self.accepted = 0
         fault = os.environ.get(FAULT_KILL_AFTER_SEND, "")
@@ -166,6 +167,7 @@ class Outbox:
         # would be dropped as unwanted.
         if not self.bot.hearth_ready:
             return
+        self._leased_any = True
         await self._purge(now)
         while not self._stopping:
             batch = await self.service.claim(self.owner, self.clock.now(), self._batch)
@@ -191,6 +193,15 @@ class Outbox:
             await self.service.enqueue([spec], self.clock.now())
             return False
         [item_id] = await self.service.enqueue([spec], self.clock.now(), lease_owner=self.owner)
+        return await self.send_recorded(item_id)
+
+    async def send_recorded(self, item_id: int) -> bool:
+        """Send a row a caller wrote leased to us (`owner`) in its own transaction; whether it
+        went out. During a stop it is handed back for the next start instead."""
+        self._leased_any = True
+        if self._stopping:
+            await self.service.release(self.owner, self.clock.now(), [item_id])
+            return False
         item = await self.service.get(item_id)
         assert item is not None
         # Not under the batch's concurrency limit: a kind's outcome may itself send (an alert
@@ -312,6 +323,8 @@ class Outbox:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=1.0)
+        if not self._leased_any:
+            return
         released = await self.service.release(self.owner, self.clock.now())
         if released:
             log.info("outbox: %d unsent items left for the next start", released)

@@ -132,6 +132,17 @@ def enqueue_in(conn: sqlite3.Connection, specs: Iterable[OutboxSpec], now: datet
     conn.executemany(INSERT, rows_for(specs, now))
 
 
+def insert_in(
+    conn: sqlite3.Connection,
+    spec: OutboxSpec,
+    now: datetime,
+    lease: tuple[str, datetime] | None = None,
+) -> int:
+    """One row inside a caller's transaction (born leased with `lease`); its id."""
+    [row] = rows_for([spec], now, lease)
+    return int(conn.execute(INSERT + " RETURNING id", row).fetchone()[0])
+
+
 def _item(row: Any) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
@@ -158,14 +169,10 @@ class OutboxService:
     ) -> list[int]:
         """Write rows on their own (when no other change goes with them); returns their ids."""
         lease = None if lease_owner is None else (lease_owner, now + self.lease)
-        rows = rows_for(specs, now, lease)
+        chosen = list(specs)
 
         def insert(conn: sqlite3.Connection) -> list[int]:
-            ids = []
-            for row in rows:
-                cursor = conn.execute(INSERT + " RETURNING id", row)
-                ids.append(cursor.fetchone()[0])
-            return ids
+            return [insert_in(conn, spec, now, lease) for spec in chosen]
 
         return await self._db.run_transaction(insert)
 

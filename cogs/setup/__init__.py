@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.db import to_ts
 from bot.delivery import OutboxKind, Outgoing
-from bot.services.outbox import OutboxItem, OutboxSpec, enqueue_in
+from bot.services.outbox import OutboxItem, OutboxSpec, insert_in
 from bot.tree import NO_MENTIONS
 from cogs._ui import coordinator_only, guild_of
 from cogs.setup._timezones import label, suggest
@@ -96,18 +96,20 @@ class Setup(commands.Cog):
         """
         now = self.bot.clock.now()
         spec = OutboxSpec(guild_id=guild.id, kind=GREETING_KIND, due_at=now, user_id=guild.owner_id)
+        lease = (self.bot.outbox.owner, now + self.bot.outbox_store.lease)
 
-        def claim(conn: sqlite3.Connection) -> bool:
+        def claim(conn: sqlite3.Connection) -> int | None:
             claimed = conn.execute(
                 "UPDATE guilds SET greeted_at = ? WHERE guild_id = ? AND greeted_at IS NULL",
                 (to_ts(now), guild.id),
             ).rowcount
-            if claimed:
-                enqueue_in(conn, [spec], now)
-            return bool(claimed)
+            if not claimed:
+                return None
+            return insert_in(conn, spec, now, lease)
 
-        if await self.bot.db.run_transaction(claim):
-            self.bot.dispatcher.poke(now)
+        item_id = await self.bot.db.run_transaction(claim)
+        if item_id is not None:  # born leased to us: sent now, or after a crash by the next start
+            await self.bot.outbox.send_recorded(item_id)
 
 
 class OwnerGreeting(OutboxKind):

@@ -2,7 +2,7 @@
 a real process (`python -m bot`) against a fake Discord in this process, so a test can kill it
 however it likes and then count, per item, what Discord received.
 
-Used by `tests/e2e/test_process_delivery.py` (small, in every run) and `bench/crash.py` (20 seeds
+Used by `tests/e2e/test_process_delivery.py` (small, in every run) and `bench/outbox.py` (20 seeds
 of 1,000 items).
 """
 

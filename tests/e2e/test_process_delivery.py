@@ -2,7 +2,7 @@
 killed between "Discord accepted" and "marked sent", or stopped with SIGTERM mid-burst, then
 restarted — and every item of the burst is in Discord exactly once.
 
-The suite runs a small burst; `python -m bench --only crash` runs 20 seeds of 1,000 items.
+The suite runs a small burst; `python -m bench --only outbox` runs 20 seeds of 1,000 items.
 `HEARTH_CRASH_SEEDS` / `HEARTH_CRASH_ITEMS` size the random-kill test here too.
 """
 
@@ -26,7 +26,7 @@ from tests.e2e.crash import (
 from tests.fakediscord import FakeDiscord
 
 SEEDS = int(os.environ.get("HEARTH_CRASH_SEEDS", "1"))
-ITEMS = int(os.environ.get("HEARTH_CRASH_ITEMS", "150"))
+ITEMS = int(os.environ.get("HEARTH_CRASH_ITEMS", "100"))
 DELIVER_TIMEOUT = 120.0
 
 

@@ -4,6 +4,7 @@ timer → outbox conversion in one transaction, on the injectable clock."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.db import Database
+from bot.services.audit import AuditService, PostTo
 from bot.services.outbox import (
     BACKOFF_MAX,
     LEASE,
@@ -178,3 +180,23 @@ async def test_a_converted_timer_and_its_outbox_row_commit_together(
     with pytest.raises(RuntimeError):
         await timers.claim_due(clock.now(), [], {"remind": broken})
     assert [timer.ref for timer in await timers.pending()] == ["c"]  # rolled back: not lost
+
+
+async def test_an_audit_entry_and_its_log_post_are_one_write(
+    db: Database, clock: FakeClock
+) -> None:
+    audit, outbox = AuditService(db, clock), OutboxService(db)
+    entry = await audit.record(
+        GUILD, 5, "settings.update", "max_shifts_per_week", post=PostTo(99, "me", LEASE)
+    )
+    assert entry.post_id is not None
+    row = await db.fetchone("SELECT * FROM outbox WHERE id = ?", (entry.post_id,))
+    assert row is not None
+    assert (row["kind"], row["channel_id"], row["lease_owner"]) == ("audit.log", 99, "me")
+    assert json.loads(row["payload"])["content"].endswith(
+        "<@5> **settings.update** — max_shifts_per_week"
+    )
+    assert await outbox.claim("other", clock.now()) == []  # born leased to its sender
+    quiet = await audit.record(GUILD, 5, "no log channel")
+    assert quiet.post_id is None
+    assert await db.fetchval("SELECT COUNT(*) FROM outbox") == 1
