@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,10 +17,8 @@ from bot.services.rota import breaks, followups, renewals
 from bot.services.rota.load import supporter_load
 from bot.services.settings import GuildSettings
 from bot.services.timers import TimerService
+from tests.unit.test_rota import GUILD, LONDON, NOW
 
-LONDON = ZoneInfo("Europe/London")
-GUILD = 1
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday
 SAM, ALEX = 10, 11
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from bot.db import Database, from_ts, to_ts
 from bot.scheduling import next_weekly
 from bot.services.outbox import OutboxSpec
-from bot.services.rota.models import Training
+from bot.services.rota.models import Training, training_of
 from bot.services.timers import Timer, TimerSpec, cancel_in, cancel_prefix_in, schedule_in
 
 RENEWAL = "rota.renewal"  # the timer 30 or 7 days before an expiry, and the DM it becomes
@@ -122,12 +122,7 @@ async def renewal_still_due(db: Database, guild_id: int, user_id: int, expires: 
 def digest_sync(conn: sqlite3.Connection, guild_id: int, now: datetime) -> Digest:
     """What the weekly digest lists, read inside the transaction that consumes its timer."""
     expiring = [
-        Training(
-            user_id=row["user_id"],
-            granted_by=row["granted_by"],
-            granted_at=from_ts(row["granted_at"]),
-            expires_at=from_ts(row["expires_at"]),
-        )
+        training_of(row)
         for row in conn.execute(
             "SELECT * FROM rota_training WHERE guild_id = ? AND expires_at IS NOT NULL "
             "AND expires_at <= ? ORDER BY expires_at, user_id",

@@ -6,21 +6,12 @@ import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, to_ts
 from bot.errors import UserFacingError
-from bot.services.rota.models import Training
+from bot.services.rota.models import Training, training_of
 from bot.services.rota.renewals import cancel_renewals_in, renewal_timers_in
 
 UTC_ZONE = ZoneInfo("UTC")
-
-
-def training_of(row: sqlite3.Row) -> Training:
-    return Training(
-        user_id=row["user_id"],
-        granted_by=row["granted_by"],
-        granted_at=from_ts(row["granted_at"]),
-        expires_at=None if row["expires_at"] is None else from_ts(row["expires_at"]),
-    )
 
 
 async def grant_training(
