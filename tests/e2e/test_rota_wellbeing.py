@@ -113,6 +113,11 @@ async def test_on_a_break_no_reminders_no_support_requests_no_swaps_until_rota_b
     onduty = await hearth.slash(hearth.member, hearth.channel, "rota onduty")
     assert f"<@{hearth.supporter.id}>" not in onduty.text  # so /support is not routed to them
     assert await bot.timers.pending("rota.away_end") == []  # "until I say" has no end timer
+    offers = await hearth.autocomplete(
+        hearth.supporter, hearth.channel, "rota swap take", "slot", ""
+    )
+    assert offers == []  # not offered swaps
+    assert await hearth.autocomplete(hearth.member, hearth.channel, "rota swap take", "slot", "")
     swap = await hearth.slash(
         hearth.supporter, hearth.channel, "rota swap take", slot=str(thursday)
     )
