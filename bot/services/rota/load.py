@@ -8,13 +8,14 @@ same 24 hours after which a release alerts coordinators.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, to_ts
 from bot.services.rota.claims import SHORT_NOTICE
 from bot.services.rota.parsing import week_bounds
 
@@ -73,29 +74,32 @@ async def supporter_load(
     if user_id is not None:
         sql += " AND c.user_id = ?"
         params.append(user_id)
+    week_starts: list[int] = []  # Unix seconds: the loop below stays in plain integers
+    moment = since
+    while moment < until:
+        week_starts.append(to_ts(moment))
+        moment = week_bounds(moment, zone)[1]
+    now_ts, notice = to_ts(now), SHORT_NOTICE.total_seconds()
     loads: dict[int, Load] = {}
-    per_week: dict[int, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    per_week: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for row in await db.fetchall(sql, params):
         load = loads.setdefault(row["user_id"], Load(user_id=row["user_id"]))
-        starts, ends = from_ts(row["starts_at"]), from_ts(row["ends_at"])
-        hours = (ends - starts).total_seconds() / 3600
-        if starts < now:
+        starts = row["starts_at"]
+        hours = (row["ends_at"] - starts) / 3600
+        if starts < now_ts:
             load.past_shifts += 1
             load.past_hours += hours
         else:
             load.ahead_shifts += 1
             load.ahead_hours += hours
-        if starts - from_ts(row["claimed_at"]) < SHORT_NOTICE:
+        if starts - row["claimed_at"] < notice:
             load.late_covers += 1
-        per_week[row["user_id"]][week_bounds(starts, zone)[0]] += 1
-    week_starts: list[datetime] = []
-    moment = since
-    while moment < until:
-        week_starts.append(moment)
-        moment = week_bounds(moment, zone)[1]
+        per_week[row["user_id"]][bisect_right(week_starts, starts) - 1] += 1
     for uid, load in loads.items():
         counts = per_week[uid]
-        load.cap_streak = _streak([counts.get(start, 0) >= max_per_week for start in week_starts])
+        load.cap_streak = _streak(
+            [counts.get(week, 0) >= max_per_week for week in range(len(week_starts))]
+        )
     late_total = sum(load.late_covers for load in loads.values())
     most = max(loads.values(), key=lambda load: load.late_covers, default=None)
     most_late = (
