@@ -28,7 +28,7 @@ from bot.services.rota.load import (
 from bot.services.rota.models import Slot
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, send_ephemeral
-from cogs._pages import Page, line_page, pager, send_paged
+from cogs._pages import Page, line_page, pager, send_all, send_paged
 from cogs._ui import (
     DynamicView,
     coordinator_only,
@@ -96,21 +96,20 @@ async def away(
         bot.dispatcher.poke(ends_at)
     bot.dispatcher.poke()  # the coordinators' alert
     window = _window(stepped.away, zone).replace("until they say", "until you say")
-    text = f"Your break is set: {window}. Thank you for looking after yourself."
-    if stepped.freed:
-        shifts = ", ".join(f"**{slot.rota_name}** {_t(slot.starts_at)}" for slot in stepped.freed)
-        text += (
-            f" I've handed back {len(stepped.freed)} shift"
-            f"{'s' if len(stepped.freed) != 1 else ''} ({shifts}) and told the coordinators "
-            "which need cover — never why."
-        )
-    text += (
-        " During the break you won't get reminders or support requests, and shifts in it "
-        "stay off your plate. `/rota back` ends it whenever you like."
+    lines = [f"Your break is set: {window}. Thank you for looking after yourself."]
+    lines.append(
+        "During the break you won't get reminders or support requests, and shifts in it stay "
+        "off your plate. `/rota back` ends it whenever you like."
+        + (" I'll send you a note when it ends." if ends_at is not None else "")
     )
-    if ends_at is not None:
-        text += " I'll send you a note when it ends."
-    await send_ephemeral(interaction, text)
+    if stepped.freed:
+        count = len(stepped.freed)
+        lines.append(
+            f"I've handed back {count} shift{'s' if count != 1 else ''} and told the "
+            "coordinators which need cover — never why:"
+        )
+        lines += [f"• **{slot.rota_name}** {_t(slot.starts_at)}" for slot in stepped.freed]
+    await send_all(interaction, "\n".join(lines))
 
 
 @rota.command(name="back", description="End your break from the rota")

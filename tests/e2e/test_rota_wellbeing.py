@@ -135,6 +135,36 @@ async def test_on_a_break_no_reminders_no_support_requests_no_swaps_until_rota_b
     assert "not on a break" in twice.content
 
 
+async def test_a_long_break_lists_every_handed_back_shift_in_messages_that_fit(
+    hearth: Harness,
+) -> None:
+    await set_up_rotas(hearth)
+    await make_rota(hearth, "A rota with a rather long name, to make the lists longer")
+    ids = await add_slots(
+        hearth, "A rota with a rather long name, to make the lists longer", "2026-03-03 19:00",
+        repeat_weeks=40,
+    )  # fmt: skip
+    await train(hearth, hearth.supporter)
+    for slot_id in ids:
+        claimed = await hearth.slash(
+            hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id)
+        )
+        assert "You're on" in claimed.content, claimed.content
+    reply = await hearth.slash(hearth.supporter, hearth.channel, "rota away")
+    await hearth.wait_for(lambda: len(reply.followups) >= 1)
+    told = [reply.content, *(m.content for m in reply.followups)]
+    assert all(len(part) <= 2000 for part in told), [len(p) for p in told]
+    assert "handed back 40 shifts" in told[0], told
+
+    def listed() -> list[str]:
+        return [m.content for m in hearth.messages(hearth.alerts) if "slot #" in m.content]
+
+    await hearth.wait_for(lambda: all(f"slot #{i})" in "".join(listed()) for i in ids))
+    alerts = listed()
+    assert len(alerts) > 1 and all(len(alert) <= 2000 for alert in alerts)
+    assert all(sum(f"slot #{i})" in alert for alert in alerts) == 1 for i in ids)  # each once
+
+
 async def test_bad_break_dates_are_refused_kindly_and_change_nothing(hearth: Harness) -> None:
     ids = await three_tuesdays(hearth)
     cases = {
