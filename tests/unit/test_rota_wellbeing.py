@@ -47,6 +47,9 @@ def test_break_dates_are_local_days_and_bad_ones_are_refused() -> None:
         ("2027-03-04", None, "more than a year away"),
         ("tomorrow", None, "couldn't read"),
         ("2026-13-01", None, "couldn't read"),
+        ("2026-03-02", "9999-12-31", "more than a year"),
+        ("9999-12-31", None, "more than a year away"),
+        ("0001-01-01", None, "already passed"),
     ):
         with pytest.raises(UserFacingError, match=reason):
             breaks.parse_break(start_text, end_text, LONDON, NOW)

@@ -90,7 +90,7 @@ def parse_break(
             f"The end ({last:%a %d %b %Y}) is before the start ({first:%a %d %b %Y}). "
             "The end is the last day you're away."
         )
-    if last + timedelta(days=1) - first > MAX_BREAK:
+    if (last - first) + timedelta(days=1) > MAX_BREAK:  # (never date arithmetic near 9999)
         raise UserFacingError(
             "That's a break of more than a year. Pick an end within a year, or leave `end` "
             "out to be away until you say — you can come back any time with `/rota back`."
