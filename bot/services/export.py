@@ -42,6 +42,8 @@ EXPORT_POLICIES: dict[str, Policy] = {
     "timers": "never",  # the internal job queue; payloads may name members
     "pending_notices": "never",  # DMs held for a member: their private messages
     "bot_meta": "never",  # process-level facts, not any server's
+    # 0009_outbox
+    "outbox": "never",  # the delivery queue; payloads may hold DMs and alerts naming members
     # 0002_groups
     "groups": "rows",
     "group_members": "rows",
@@ -52,6 +54,9 @@ EXPORT_POLICIES: dict[str, Policy] = {
     "rota_slots": "rows",
     "rota_claims": "rows",
     "rota_training": "rows",
+    # 0010_wellbeing
+    "rota_away": "rows",  # who is away and until when (operational); no reason is stored
+    "rota_followups": "never",  # who asked for a check-in after a shift
     # 0004_guidelines
     "guideline_versions": "rows",
     "guideline_acceptances": "counts",  # how many accepted each version, not who

@@ -56,6 +56,7 @@ REGISTRY: dict[tuple[str, str], Rule] = {
         "members' answers or notes",
     ),
     ("pending_notices", "user_id"): _rule("delete", "messages held while your DMs were closed"),
+    ("outbox", "user_id"): _rule("delete", "messages waiting to be sent to you, or about you"),
     # groups
     ("groups", "created_by"): _rule("anonymise", "groups you created", _ADMIN),
     ("group_members", "user_id"): _rule("delete", "group memberships"),
@@ -69,6 +70,11 @@ REGISTRY: dict[tuple[str, str], Rule] = {
     ),
     ("rota_training", "user_id"): _rule("delete", "supporter training records"),
     ("rota_training", "granted_by"): _rule("anonymise", "training you recorded", _ADMIN),
+    ("rota_away", "user_id"): _rule("delete", "breaks from the rota (dates only, never why)"),
+    ("rota_followups", "user_id"): _rule("delete", "check-ins you asked for after a shift"),
+    ("rota_followups", "taken_by"): _rule(
+        "anonymise", "check-ins you took on as a coordinator", _ADMIN
+    ),
     # guidelines
     ("guideline_versions", "edited_by"): _rule("anonymise", "guideline versions you wrote", _ADMIN),
     ("guideline_acceptances", "user_id"): _rule("delete", "guideline acceptances"),

@@ -230,8 +230,12 @@ async def training_grant(
     bot = hearth(interaction)
     guild = guild_of(interaction)
     now = bot.clock.now()
-    expires_at = parse_expiry(expires, await zone_of(bot, guild.id), now) if expires else None
-    await service.grant_training(bot.db, guild.id, member.id, interaction.user.id, now, expires_at)
+    zone = await zone_of(bot, guild.id)
+    expires_at = parse_expiry(expires, zone, now) if expires else None
+    await service.grant_training(
+        bot.db, guild.id, member.id, interaction.user.id, now, expires_at, zone
+    )
+    bot.dispatcher.poke()  # its renewal DMs, and the weekly digest
     until = f"until <t:{_ts(expires_at)}:D>" if expires_at else "with no expiry"
     await bot.audit(guild, interaction.user.id, "rota training grant", f"<@{member.id}> {until}")
     settings = await bot.settings.get(guild.id)

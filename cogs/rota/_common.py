@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.errors import NotSetUpError, UserFacingError
 from bot.services import rota as service
+from bot.services.rota.breaks import break_of
 from bot.services.rota.rotas import MAX_NAME, MAX_SLOT_TEXT
 from cogs._ui import hearth
 
@@ -102,6 +103,13 @@ async def my_slot_choices(
 async def swap_slot_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
+    """Offered swaps; none for a supporter on a break, who is not offered any."""
+    if interaction.guild_id is None:
+        return []
+    bot = hearth(interaction)
+    away = await break_of(bot.db, interaction.guild_id, interaction.user.id)
+    if away is not None and away.covers(bot.clock.now()):
+        return []
     return await _slot_choices(interaction, current, swaps_only=True)
 
 

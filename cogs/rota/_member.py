@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.services import rota as service
+from bot.services.rota.load import DEFAULT_LOAD_WEEKS
 from bot.services.rota.parsing import MAX_VIEW_WEEKS, weeks_from
 from bot.services.rota.reminders import schedule_claim_timers
 from bot.tree import send_ephemeral
@@ -36,6 +37,7 @@ from cogs.rota._common import (
     zone_of,
 )
 from cogs.rota._views import claim_buttons
+from cogs.rota._wellbeing import load_figures, load_report
 
 
 def _t(moment: object, style: str = "F") -> str:
@@ -154,10 +156,18 @@ async def mine(interaction: discord.Interaction, ics: bool = False) -> None:
 async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     now = bot.clock.now()
-    shifts = await service.my_shifts(bot.db, guild_id_of(interaction), interaction.user.id, now)
+    guild_id = guild_id_of(interaction)
+    shifts = await service.my_shifts(bot.db, guild_id, interaction.user.id, now)
+    report = await load_report(bot, guild_id, DEFAULT_LOAD_WEEKS, interaction.user.id)
+    figures = (
+        f"Your share — {load_figures(report.loads[0], DEFAULT_LOAD_WEEKS)}. Thank you."
+        if report.loads
+        else ""
+    )
     if not shifts:
         return Page(
             content="You have no upcoming shifts. `/rota view` shows where cover is needed."
+            + (f"\n{figures}" if figures else "")
         )
     lines = [
         f"#{shift.slot.id} **{shift.slot.rota_name}** {_t(shift.slot.starts_at)} – "
@@ -166,7 +176,7 @@ async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> P
         + (" · **on now**" if shift.slot.starts_at <= now else "")
         for shift in shifts
     ]
-    shown, _ = line_page(f"**Your shifts** ({len(shifts)})", lines, page)
+    shown, _ = line_page(f"**Your shifts** ({len(shifts)})", lines, page, footer=figures)
     return shown
 
 

@@ -1,7 +1,8 @@
 """Persistent buttons: Claim on rota views, and the after-shift debrief in a supporter's DMs.
 
 The debrief score is the supporter's own: it changes only the reply they see and is never
-stored or sent anywhere. Only "yes, check in with me" reaches coordinators, as a request.
+stored or sent anywhere. Only "yes, check in with me" reaches coordinators, as a follow-up one
+of them takes (cogs.rota._wellbeing).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import discord
 from bot.services import rota as service
 from cogs._ui import DynamicView, hearth, routed_errors
 from cogs.rota._common import claim_for
+from cogs.rota._wellbeing import WELLBEING_ITEMS, ask_for_followup
 
 DEBRIEF_QUESTION = "How was that shift?"
 CHECKIN_QUESTION = "Would you like a coordinator to check in with you?"
@@ -128,7 +130,7 @@ class CheckInButton(
             )
             return
         await interaction.response.defer()
-        text = await bot.request_support(self.guild_id, interaction.user.id, "debrief")
+        text = await ask_for_followup(bot, self.guild_id, interaction.user.id)
         await interaction.edit_original_response(content=text, view=None)
 
 
@@ -151,4 +153,4 @@ def debrief_text(shift: service.Shift, server_name: str) -> str:
     )
 
 
-DYNAMIC_ITEMS = (ClaimButton, ScoreButton, CheckInButton)
+DYNAMIC_ITEMS = (ClaimButton, ScoreButton, CheckInButton, *WELLBEING_ITEMS)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.rota.breaks import break_of, break_of_sync, judge_break
 from bot.services.rota.models import Released, Shift, Slot, SwapTaken
 from bot.services.rota.parsing import week_bounds
 from bot.services.rota.reminders import cancel_claim_timers_in, claim_timers
@@ -82,6 +83,7 @@ async def check_fit(
 ) -> None:  # fmt: skip
     """Refuse, with the reason, a shift this supporter may not (or should not) take."""
     await _check_training(q, slot, user_id, now)
+    judge_break(await break_of(q, slot.guild_id, user_id), slot.starts_at, now)
     _judge_place(
         slot.starts_at, slot.needed, len(slot.claimers), user_id in slot.claimers, now,
         taking_swap=taking_swap, was_open=was_open,
@@ -189,6 +191,7 @@ async def claim_slot(
         if first is None:
             raise no_slot(slot_id)
         starts_at = from_ts(first["starts_at"])
+        judge_break(break_of_sync(conn, guild_id, user_id), starts_at, now)
         if first["requires_training"]:
             _judge_training(bool(first["trained"]), first["expires_at"], starts_at, now)
         _judge_place(

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.db import Database, from_ts, to_ts
+from bot.services.rota.breaks import AWAY_NOW
 from bot.services.rota.models import OnDutyShift
 
 
 async def on_duty(db: Database, guild_id: int, now: datetime) -> list[OnDutyShift]:
-    """Supporters whose claimed shift is in progress at `now`, ending soonest first."""
+    """Supporters whose claimed shift is in progress at `now`, ending soonest first; a supporter
+    on a break is not on duty, even in a shift that began before it."""
     rows = await db.fetchall(
         "SELECT c.user_id, s.id AS slot_id, r.name, s.starts_at, s.ends_at "
         "FROM rota_slots s JOIN rota_claims c ON c.slot_id = s.id "
         "JOIN rotas r ON r.id = s.rota_id "
-        "WHERE s.guild_id = ? AND s.ends_at > ? AND s.starts_at <= ? "
+        f"WHERE s.guild_id = :guild AND s.ends_at > :now AND s.starts_at <= :now AND {AWAY_NOW} "
         "ORDER BY s.ends_at, s.id, c.claimed_at",
-        (guild_id, to_ts(now), to_ts(now)),
+        {"guild": guild_id, "now": to_ts(now)},
     )
     return [
         OnDutyShift(

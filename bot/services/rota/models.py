@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+
+from bot.db import from_ts
 
 
 class Rota(BaseModel):
@@ -84,3 +87,12 @@ class Training(BaseModel):
 
     def valid_at(self, moment: datetime) -> bool:
         return self.expires_at is None or self.expires_at > moment
+
+
+def training_of(row: sqlite3.Row) -> Training:
+    return Training(
+        user_id=row["user_id"],
+        granted_by=row["granted_by"],
+        granted_at=from_ts(row["granted_at"]),
+        expires_at=None if row["expires_at"] is None else from_ts(row["expires_at"]),
+    )

@@ -4,41 +4,46 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, to_ts
 from bot.errors import UserFacingError
-from bot.services.rota.models import Training
+from bot.services.rota.models import Training, training_of
+from bot.services.rota.renewals import cancel_renewals_in, renewal_timers_in
 
-
-def training_of(row: sqlite3.Row) -> Training:
-    return Training(
-        user_id=row["user_id"],
-        granted_by=row["granted_by"],
-        granted_at=from_ts(row["granted_at"]),
-        expires_at=None if row["expires_at"] is None else from_ts(row["expires_at"]),
-    )
+UTC_ZONE = ZoneInfo("UTC")
 
 
 async def grant_training(
     db: Database, guild_id: int, user_id: int, actor_id: int, now: datetime,
-    expires_at: datetime | None,
+    expires_at: datetime | None, zone: ZoneInfo = UTC_ZONE,
 ) -> Training:  # fmt: skip
-    """Record (or renew) training; granting again replaces the expiry."""
-    rows = await db.write_fetchall(
-        "INSERT INTO rota_training (guild_id, user_id, granted_by, granted_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
-        "granted_by = excluded.granted_by, granted_at = excluded.granted_at, "
-        "expires_at = excluded.expires_at RETURNING *",
-        (guild_id, user_id, actor_id, to_ts(now), expires_at and to_ts(expires_at)),
-    )
-    return training_of(rows[0])
+    """Record (or renew) training; granting again replaces the expiry, and the renewal DMs and
+    the weekly digest (in `zone`) follow it in the same transaction."""
+
+    def grant(conn: sqlite3.Connection) -> Training:
+        row = conn.execute(
+            "INSERT INTO rota_training (guild_id, user_id, granted_by, granted_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+            "granted_by = excluded.granted_by, granted_at = excluded.granted_at, "
+            "expires_at = excluded.expires_at RETURNING *",
+            (guild_id, user_id, actor_id, to_ts(now), expires_at and to_ts(expires_at)),
+        ).fetchone()
+        renewal_timers_in(conn, guild_id, user_id, expires_at, now, zone)
+        return training_of(row)
+
+    return await db.run_transaction(grant)
 
 
 async def revoke_training(db: Database, guild_id: int, user_id: int) -> None:
-    removed = await db.execute(
-        "DELETE FROM rota_training WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-    )
-    if not removed:
+    def revoke(conn: sqlite3.Connection) -> int:
+        removed = conn.execute(
+            "DELETE FROM rota_training WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        ).rowcount
+        cancel_renewals_in(conn, guild_id, user_id)
+        return removed
+
+    if not await db.run_transaction(revoke):
         raise UserFacingError("They aren't on the training list, so there was nothing to revoke.")
 
 

@@ -1,0 +1,263 @@
+"""Stepping back: a supporter's break from the rota, and handing their shifts over.
+
+A break needs no reason and stores none: only who, from which local day and until which (or
+"until I say"). Setting one releases, in the same transaction, every claimed shift that starts
+inside it, with the coordinators' alert as an outbox row: the release and its one alert are
+committed together. The same release serves a supporter who left the server.
+
+While a break covers a moment the supporter is not on duty (so `/support` does not route to
+them), cannot claim or take a swap there, and has no shifts to be reminded of. Its end is a
+timer that becomes the "welcome back" DM in the transaction that ends the break.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.scheduling import localize
+from bot.services.outbox import OutboxSpec, enqueue_in
+from bot.services.rota.models import Slot
+from bot.services.rota.reminders import cancel_claim_timers_in
+from bot.services.rota.rotas import Reader, load_slots_sync
+from bot.services.timers import Timer, cancel_in, schedule_in
+
+AWAY_END = "rota.away_end"  # the timer at a break's end, and the DM it becomes
+FREED_ALERT = "rota.freed"  # coordinators' alert listing shifts a supporter handed back
+MAX_BREAK = timedelta(days=366)  # a year, leap days included
+DATE_LENGTH = 10  # YYYY-MM-DD
+DATE_HELP = "Give dates as `YYYY-MM-DD`, e.g. `2027-03-01`."
+# A welcome-back DM days late (the bot was down) is still kind; weeks late it is odd.
+WELCOME_STALE = timedelta(days=7)
+
+
+class Away(BaseModel):
+    guild_id: int
+    user_id: int
+    starts_at: datetime
+    ends_at: datetime | None
+
+    def covers(self, moment: datetime) -> bool:
+        return self.starts_at <= moment and (self.ends_at is None or moment < self.ends_at)
+
+
+class SteppedBack(BaseModel):
+    away: Away
+    freed: list[Slot]
+
+
+def _away(row: sqlite3.Row) -> Away:
+    return Away(
+        guild_id=row["guild_id"],
+        user_id=row["user_id"],
+        starts_at=from_ts(row["starts_at"]),
+        ends_at=None if row["ends_at"] is None else from_ts(row["ends_at"]),
+    )
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserFacingError(f"I couldn't read “{text}” as the {name} date. {DATE_HELP}") from None
+
+
+def parse_break(
+    start: str | None, end: str | None, zone: ZoneInfo, now: datetime
+) -> tuple[datetime, datetime | None]:
+    """The break's first instant and the instant it ends (the local midnight after the end
+    day), or None for "until I say". No start means from today."""
+    today = now.astimezone(zone).date()
+    first = _day(start, "start") if start else today
+    if first < today:
+        raise UserFacingError(
+            f"{first:%a %d %b %Y} has already passed. A break can start today or later."
+        )
+    if first - today > MAX_BREAK:
+        raise UserFacingError("That start is more than a year away. Pick a date within a year.")
+    starts_at = localize(first, time(0, 0), zone)
+    if not end:
+        return starts_at, None
+    last = _day(end, "end")
+    if last < first:
+        raise UserFacingError(
+            f"The end ({last:%a %d %b %Y}) is before the start ({first:%a %d %b %Y}). "
+            "The end is the last day you're away."
+        )
+    if (last - first) + timedelta(days=1) > MAX_BREAK:  # (never date arithmetic near 9999)
+        raise UserFacingError(
+            "That's a break of more than a year. Pick an end within a year, or leave `end` "
+            "out to be away until you say — you can come back any time with `/rota back`."
+        )
+    return starts_at, localize(last + timedelta(days=1), time(0, 0), zone)
+
+
+_UPCOMING_CLAIMS = (
+    "SELECT c.id, c.slot_id FROM rota_claims c JOIN rota_slots s ON s.id = c.slot_id "
+    "WHERE c.guild_id = ? AND c.user_id = ? AND s.starts_at > ? AND s.starts_at >= ? "
+    "AND (? IS NULL OR s.starts_at < ?) ORDER BY s.starts_at"
+)
+
+
+def release_upcoming_in(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime,
+    start: datetime, end: datetime | None,
+) -> list[Slot]:  # fmt: skip
+    """Release the supporter's shifts not yet started that start in [start, end), with their
+    reminders and debriefs; a shift in progress is left (there is nothing to hand over now)."""
+    until = None if end is None else to_ts(end)
+    rows = conn.execute(
+        _UPCOMING_CLAIMS, (guild_id, user_id, to_ts(now), to_ts(start), until, until)
+    ).fetchall()
+    if not rows:
+        return []
+    for claim_id, _ in rows:
+        conn.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id,))
+        cancel_claim_timers_in(conn, claim_id)
+    marks = ",".join("?" * len(rows))
+    return load_slots_sync(conn, f"s.id IN ({marks})", [slot_id for _, slot_id in rows])
+
+
+AlertTexts = Callable[[list[Slot]], list[str]]
+
+
+def _alert_specs(guild_id: int, texts: list[str], now: datetime) -> list[OutboxSpec]:
+    return [
+        OutboxSpec(guild_id=guild_id, kind=FREED_ALERT, due_at=now, payload={"content": text})
+        for text in texts
+    ]
+
+
+async def hand_back_all(
+    db: Database, guild_id: int, user_id: int, now: datetime, alert: AlertTexts
+) -> list[Slot]:
+    """Open every upcoming shift of someone who can no longer cover them (they left), and
+    queue the coordinators' alert listing them, in one transaction."""
+
+    def hand_back(conn: sqlite3.Connection) -> list[Slot]:
+        freed = release_upcoming_in(conn, guild_id, user_id, now, now, None)
+        if freed:
+            enqueue_in(conn, _alert_specs(guild_id, alert(freed), now), now)
+        return freed
+
+    return await db.run_transaction(hand_back)
+
+
+async def step_back(
+    db: Database, guild_id: int, user_id: int, starts_at: datetime, ends_at: datetime | None,
+    now: datetime, alert: AlertTexts,
+) -> SteppedBack:  # fmt: skip
+    """Record (or replace) the break, release the shifts inside it and queue one alert listing
+    them, and schedule the welcome back: all or nothing."""
+    away = Away(guild_id=guild_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at)
+
+    def record(conn: sqlite3.Connection) -> SteppedBack:
+        conn.execute(
+            "INSERT INTO rota_away (guild_id, user_id, starts_at, ends_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+            "starts_at = excluded.starts_at, ends_at = excluded.ends_at, "
+            "created_at = excluded.created_at",
+            (guild_id, user_id, to_ts(starts_at), ends_at and to_ts(ends_at), to_ts(now)),
+        )
+        ref = _end_ref(guild_id, user_id)
+        if ends_at is None:
+            cancel_in(conn, AWAY_END, ref)
+        else:
+            schedule_in(conn, guild_id, [(AWAY_END, ref, ends_at, {"ends_at": to_ts(ends_at)})])
+        freed = release_upcoming_in(conn, guild_id, user_id, now, starts_at, ends_at)
+        if freed:
+            enqueue_in(conn, _alert_specs(guild_id, alert(freed), now), now)
+        return SteppedBack(away=away, freed=freed)
+
+    return await db.run_transaction(record)
+
+
+def _end_ref(guild_id: int, user_id: int) -> str:
+    return f"away:{guild_id}:{user_id}"
+
+
+async def come_back(db: Database, guild_id: int, user_id: int) -> Away:
+    """End the break now (or call off one not yet begun); shifts released stay released."""
+
+    def end(conn: sqlite3.Connection) -> Away:
+        row = conn.execute(
+            "DELETE FROM rota_away WHERE guild_id = ? AND user_id = ? RETURNING *",
+            (guild_id, user_id),
+        ).fetchone()
+        if row is None:
+            raise UserFacingError(
+                "You're not on a break, so there's nothing to end. `/rota away` starts one "
+                "whenever you need it."
+            )
+        cancel_in(conn, AWAY_END, _end_ref(guild_id, user_id))
+        return _away(row)
+
+    return await db.run_transaction(end)
+
+
+def away_end_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    """The break's end date came: end it and queue the welcome back, in one transaction. A
+    break replaced or ended since has no row with this end, and so no DM."""
+    _, guild_id, user_id = timer.ref.split(":")
+    row = conn.execute(
+        "DELETE FROM rota_away WHERE guild_id = ? AND user_id = ? AND ends_at = ? RETURNING *",
+        (int(guild_id), int(user_id), timer.payload.get("ends_at")),
+    ).fetchone()
+    if row is None:
+        return []
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=AWAY_END,
+            due_at=timer.due_at,
+            user_id=int(user_id),
+            expires_at=timer.due_at + WELCOME_STALE,
+        )
+    ]
+
+
+async def break_of(q: Reader, guild_id: int, user_id: int) -> Away | None:
+    row = await q.fetchone(
+        "SELECT * FROM rota_away WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    )
+    return None if row is None else _away(row)
+
+
+def break_of_sync(conn: sqlite3.Connection, guild_id: int, user_id: int) -> Away | None:
+    row = conn.execute(
+        "SELECT * FROM rota_away WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    ).fetchone()
+    return None if row is None else _away(row)
+
+
+def judge_break(away: Away | None, starts_at: datetime, now: datetime) -> None:
+    """Refuse a shift while on a break, or one inside a break still to come."""
+    if away is None or not (away.covers(now) or away.covers(starts_at)):
+        return
+    until = f"until <t:{to_ts(away.ends_at)}:D>" if away.ends_at is not None else "until you say"
+    raise UserFacingError(
+        f"You're taking a break {until}, so I'm keeping shifts in it off your plate. Rest well. "
+        "If you're ready to come back sooner, `/rota back` ends the break."
+    )
+
+
+async def list_breaks(db: Database, guild_id: int, now: datetime) -> list[Away]:
+    """Breaks now or still to come, soonest ending first ("until I say" last)."""
+    rows = await db.fetchall(
+        "SELECT * FROM rota_away WHERE guild_id = ? AND (ends_at IS NULL OR ends_at > ?) "
+        "ORDER BY ends_at IS NULL, ends_at, starts_at, user_id",
+        (guild_id, to_ts(now)),
+    )
+    return [_away(row) for row in rows]
+
+
+AWAY_NOW = (
+    "NOT EXISTS (SELECT 1 FROM rota_away a WHERE a.guild_id = c.guild_id AND "
+    "a.user_id = c.user_id AND a.starts_at <= :now AND (a.ends_at IS NULL OR a.ends_at > :now))"
+)

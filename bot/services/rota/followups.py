@@ -1,0 +1,124 @@
+"""Debrief follow-ups: a supporter's "yes, check in with me" is taken by one coordinator.
+
+Asking records a row and a timer a day later in one transaction; the alert with its I'll reach
+out button goes through the outbox. Taking is one guarded UPDATE (`taken_by IS NULL`), so of
+coordinators pressing together exactly one wins and the rest learn who did. If nobody has taken
+it when the timer comes due, it becomes one more alert, in the transaction that consumes it.
+Only that a check-in was asked for is stored: never how the shift went.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from bot.db import Database, from_ts, to_ts
+from bot.errors import UserFacingError
+from bot.services.outbox import OutboxSpec
+from bot.services.timers import Timer, cancel_in, schedule_in
+
+FOLLOWUP = "rota.followup"  # the coordinators' alert with the I'll reach out button
+FOLLOWUP_DUE = "rota.followup_due"  # the timer for the one re-alert
+FOLLOWUP_AFTER = timedelta(hours=24)
+
+
+class Followup(BaseModel):
+    id: int
+    guild_id: int
+    user_id: int
+    created_at: datetime
+    taken_by: int | None
+    taken_at: datetime | None
+
+
+def _followup(row: sqlite3.Row) -> Followup:
+    return Followup(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        user_id=row["user_id"],
+        created_at=from_ts(row["created_at"]),
+        taken_by=row["taken_by"],
+        taken_at=None if row["taken_at"] is None else from_ts(row["taken_at"]),
+    )
+
+
+def _ref(followup_id: int) -> str:
+    return f"followup:{followup_id}"
+
+
+def alert_spec(followup: Followup, now: datetime, *, again: bool) -> OutboxSpec:
+    return OutboxSpec(
+        guild_id=followup.guild_id,
+        kind=FOLLOWUP,
+        due_at=now,
+        payload={"followup_id": followup.id, "again": again},
+    )
+
+
+async def ask_followup(db: Database, guild_id: int, user_id: int, now: datetime) -> Followup:
+    """Record the ask and its re-alert a day later, together."""
+
+    def ask(conn: sqlite3.Connection) -> Followup:
+        row = conn.execute(
+            "INSERT INTO rota_followups (guild_id, user_id, created_at) VALUES (?, ?, ?) "
+            "RETURNING *",
+            (guild_id, user_id, to_ts(now)),
+        ).fetchone()
+        schedule_in(conn, guild_id, [(FOLLOWUP_DUE, _ref(row["id"]), now + FOLLOWUP_AFTER, None)])
+        return _followup(row)
+
+    return await db.run_transaction(ask)
+
+
+async def get_followup(db: Database, guild_id: int, followup_id: int) -> Followup:
+    row = await db.fetchone(
+        "SELECT * FROM rota_followups WHERE guild_id = ? AND id = ?", (guild_id, followup_id)
+    )
+    if row is None:
+        raise UserFacingError(
+            "I can't find that check-in request any more (the supporter may have deleted "
+            "their data). Nothing was changed."
+        )
+    return _followup(row)
+
+
+async def take_followup(
+    db: Database, guild_id: int, followup_id: int, coordinator_id: int, now: datetime
+) -> Followup:
+    """Exactly one coordinator takes it; the others are told who did."""
+
+    def take(conn: sqlite3.Connection) -> Followup | None:
+        row = conn.execute(
+            "UPDATE rota_followups SET taken_by = ?, taken_at = ? "
+            "WHERE guild_id = ? AND id = ? AND taken_by IS NULL RETURNING *",
+            (coordinator_id, to_ts(now), guild_id, followup_id),
+        ).fetchone()
+        if row is None:
+            return None
+        cancel_in(conn, FOLLOWUP_DUE, _ref(followup_id))
+        return _followup(row)
+
+    won = await db.run_transaction(take)
+    if won is not None:
+        return won
+    current = await get_followup(db, guild_id, followup_id)
+    if current.taken_by == coordinator_id:
+        raise UserFacingError("You've already said you'll reach out to them. Thank you.")
+    raise UserFacingError(
+        f"<@{current.taken_by}> is already reaching out to them, so you don't need to. "
+        "Thank you for being ready."
+    )
+
+
+def followup_due_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    """A day on and still not taken: one more alert (whether it is still untaken is checked
+    again when its turn comes)."""
+    row = conn.execute(
+        "SELECT * FROM rota_followups WHERE id = ? AND taken_by IS NULL",
+        (int(timer.ref.split(":")[1]),),
+    ).fetchone()
+    if row is None:
+        return []
+    return [alert_spec(_followup(row), timer.due_at, again=True)]

@@ -1,0 +1,417 @@
+"""Supporters' wellbeing: stepping back (`/rota away`, `/rota back`, `/rota breaks`), the
+debrief follow-up's I'll reach out button, training renewal DMs and the weekly digest, with the
+outbox kinds that send their messages. The digest's timer converter lives here, not in the
+service, because it renders (and splits) the digest's text while consuming its timer."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+
+from bot.delivery import AlertPost, DirectMessage, Outgoing
+from bot.errors import UserFacingError
+from bot.services.outbox import OutboxItem, OutboxSpec
+from bot.services.rota import breaks, followups, renewals
+from bot.services.rota.load import (
+    DEFAULT_LOAD_WEEKS,
+    MAX_LOAD_WEEKS,
+    Load,
+    LoadReport,
+    supporter_load,
+)
+from bot.services.rota.models import Slot
+from bot.services.timers import Timer
+from bot.tree import NO_MENTIONS, send_ephemeral
+from cogs._pages import Page, line_page, pager, send_all, send_paged
+from cogs._ui import (
+    DynamicView,
+    coordinator_only,
+    guild_of,
+    hearth,
+    require_coordinator,
+    routed_errors,
+    split_text,
+)
+from cogs.rota._common import guild_id_of, rota, zone_of
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+DateOption = app_commands.Range[str, 1, breaks.DATE_LENGTH]
+
+
+def _t(moment: datetime, style: str = "F") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y}"
+
+
+def freed_alerts(user_id: int, why: str, freed: list[Slot]) -> list[str]:
+    """The coordinators' one alert listing shifts a supporter handed back (split if long)."""
+    lines = [
+        f"• **{slot.rota_name}** {_t(slot.starts_at)} "
+        f"(now {len(slot.claimers)}/{slot.needed}, slot #{slot.id})"
+        for slot in freed
+    ]
+    return split_text(
+        f"🔔 <@{user_id}> {why}, so these shifts are open again:\n" + "\n".join(lines)
+    )
+
+
+def _window(away: breaks.Away, zone: ZoneInfo) -> str:
+    start = _local_day(away.starts_at, zone)
+    if away.ends_at is None:
+        return f"from {start} until they say"
+    return f"from {start}, back on {_local_day(away.ends_at, zone)}"
+
+
+@rota.command(name="away", description="Step back from the rota for a while (no reason needed)")
+@app_commands.describe(
+    start="First day away, YYYY-MM-DD (default today)",
+    end="Last day away, YYYY-MM-DD (leave out: until you say)",
+)
+async def away(
+    interaction: discord.Interaction, start: DateOption | None = None, end: DateOption | None = None
+) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    zone = await zone_of(bot, guild.id)
+    now = bot.clock.now()
+    starts_at, ends_at = breaks.parse_break(start, end, zone, now)
+    user_id = interaction.user.id
+    stepped = await breaks.step_back(
+        bot.db, guild.id, user_id, starts_at, ends_at, now,
+        lambda freed: freed_alerts(user_id, "is stepping back for a while", freed),
+    )  # fmt: skip
+    if ends_at is not None:
+        bot.dispatcher.poke(ends_at)
+    bot.dispatcher.poke()  # the coordinators' alert
+    window = _window(stepped.away, zone).replace("until they say", "until you say")
+    lines = [f"Your break is set: {window}. Thank you for looking after yourself."]
+    lines.append(
+        "During the break you won't get reminders or support requests, and shifts in it stay "
+        "off your plate. `/rota back` ends it whenever you like."
+        + (" I'll send you a note when it ends." if ends_at is not None else "")
+    )
+    if stepped.freed:
+        count = len(stepped.freed)
+        lines.append(
+            f"I've handed back {count} shift{'s' if count != 1 else ''} and told the "
+            "coordinators which need cover — never why:"
+        )
+        lines += [f"• **{slot.rota_name}** {_t(slot.starts_at)}" for slot in stepped.freed]
+    await send_all(interaction, "\n".join(lines))
+
+
+@rota.command(name="back", description="End your break from the rota")
+async def back(interaction: discord.Interaction) -> None:
+    bot = hearth(interaction)
+    guild = guild_of(interaction)
+    await breaks.come_back(bot.db, guild.id, interaction.user.id)
+    await send_ephemeral(
+        interaction,
+        "Welcome back — your break is over. Shifts you handed back stay with whoever covers "
+        "them; `/rota view` shows where help is needed, whenever you're ready.",
+    )
+
+
+@rota.command(name="breaks", description="Who is stepping back from the rota, and until when")
+@coordinator_only()
+async def breaks_list(interaction: discord.Interaction) -> None:
+    await send_paged(interaction, "rota_breaks")
+
+
+@pager("rota_breaks", coordinators_only=True)
+async def _breaks_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    guild_id = guild_id_of(interaction)
+    zone = await zone_of(bot, guild_id)
+    found = await breaks.list_breaks(bot.db, guild_id, bot.clock.now())
+    if not found:
+        return Page(content="Nobody is stepping back from the rota right now.")
+    lines = [f"<@{away.user_id}> — {_window(away, zone)}" for away in found]
+    shown, _ = line_page(
+        f"**On a break** ({len(found)}) — dates only; no reason is ever asked", lines, page
+    )
+    return shown
+
+
+# --- a fair share -------------------------------------------------------------------------------
+def _hours(hours: float) -> str:
+    return f"{hours:.1f}".removesuffix(".0") + " h"
+
+
+def load_figures(load: Load, weeks: int) -> str:
+    """One supporter's figures, the same words for coordinators and in their own `/rota mine`."""
+    late = f", {load.late_covers} late cover{'s' if load.late_covers != 1 else ''}"
+    return (
+        f"last {weeks} wk: {load.past_shifts} shift{'s' if load.past_shifts != 1 else ''} "
+        f"({_hours(load.past_hours)}){late} · ahead: {load.ahead_shifts} "
+        f"({_hours(load.ahead_hours)})"
+    )
+
+
+@rota.command(name="load", description="Each supporter's share of shifts and late cover")
+@app_commands.describe(weeks=f"Weeks back and ahead to look at (default {DEFAULT_LOAD_WEEKS})")
+@coordinator_only()
+async def load(
+    interaction: discord.Interaction,
+    weeks: app_commands.Range[int, 1, MAX_LOAD_WEEKS] = DEFAULT_LOAD_WEEKS,
+) -> None:
+    await send_paged(interaction, "rota_load", str(weeks))
+
+
+async def load_report(
+    bot: HearthBot, guild_id: int, weeks: int, user_id: int | None = None
+) -> LoadReport:
+    settings = await bot.settings.get(guild_id)
+    return await supporter_load(
+        bot.db, guild_id, bot.clock.now(), weeks, ZoneInfo(settings.timezone),
+        settings.max_shifts_per_week, user_id,
+    )  # fmt: skip
+
+
+@pager("rota_load", coordinators_only=True)
+async def _load_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    weeks = int(arg)
+    report = await load_report(bot, guild_id_of(interaction), weeks)
+    if not report.loads:
+        return Page(content=f"No shifts were claimed in the last {weeks} week(s) or ahead yet.")
+    settings = await bot.settings.get(guild_id_of(interaction))
+    lines = []
+    for one in report.loads:
+        flags = []
+        if one.at_cap_for_long:
+            flags.append(
+                f"⚠️ at the weekly cap ({settings.max_shifts_per_week}) {one.cap_streak} weeks "
+                "running"
+            )
+        if report.most_late_cover == one.user_id:
+            flags.append(
+                f"⚠️ took most of the late cover ({one.late_covers} of {report.late_total})"
+            )
+        lines.append(
+            f"<@{one.user_id}> — {load_figures(one, weeks)}" + "".join(f"\n  {f}" for f in flags)
+        )
+    header = (
+        f"**Supporters' load**, {_local_day(report.since, ZoneInfo(settings.timezone))} to "
+        f"{_local_day(report.until - timedelta(days=1), ZoneInfo(settings.timezone))}"
+    )
+    footer = "A late cover is a shift taken less than a day before it started."
+    shown, _ = line_page(header, lines, page, footer=footer)
+    return shown
+
+
+def _server_name(bot: HearthBot, guild_id: int) -> str:
+    guild = bot.get_guild(guild_id)
+    return guild.name if guild else "your server"
+
+
+class WelcomeBack(DirectMessage):
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        return Outgoing(
+            user_id=item.user_id,
+            content=f"🌿 Your break from the rota in **{_server_name(self.bot, item.guild_id)}** "
+            "has ended — welcome back, and no rush. `/rota view` shows shifts whenever you're "
+            "ready, and `/rota away` is there if you need more time.",
+        )
+
+
+# --- debrief follow-ups ------------------------------------------------------------------------
+async def ask_for_followup(bot: HearthBot, guild_id: int, user_id: int) -> str:
+    """A supporter's yes after a shift: record it, alert coordinators; what to tell them."""
+    now = bot.clock.now()
+    followup = await followups.ask_followup(bot.db, guild_id, user_id, now)
+    bot.dispatcher.poke(now + followups.FOLLOWUP_AFTER)
+    if await bot.outbox.send_now(followups.alert_spec(followup, now, again=False)):
+        return (
+            "Thank you for saying. I've asked the coordinators to check in with you; one of "
+            "them will be in touch soon."
+        )
+    return (
+        "Thank you for saying. I couldn't reach the coordinators just now; I'll remind them "
+        "tomorrow. If you'd like to talk sooner, please message one directly."
+    )
+
+
+class FollowupAlert(AlertPost):
+    """The ask (and the one re-alert a day on), with I'll reach out; none once taken."""
+
+    async def text(self, item: OutboxItem) -> str | None:
+        try:
+            followup = await followups.get_followup(
+                self.bot.db, item.guild_id, item.payload["followup_id"]
+            )
+        except UserFacingError:  # the supporter deleted their data since
+            return None
+        if followup.taken_by is not None:
+            return None
+        if item.payload.get("again"):
+            return (
+                f"⏰ A day ago <@{followup.user_id}> asked for a coordinator to check in with "
+                "them after a shift, and nobody has said they'll reach out yet. Could one of "
+                "you? Press **I'll reach out** so they hear from one of you."
+            )
+        return (
+            f"🫂 <@{followup.user_id}> finished a shift and asked for a coordinator to check in "
+            "with them. Press **I'll reach out** if you will, so they hear from one of you."
+        )
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        outgoing = await super().render(item)
+        if outgoing is not None:
+            view = DynamicView().add_item(
+                FollowupButton(item.guild_id, item.payload["followup_id"])
+            )
+            outgoing.components = view.to_components()
+        return outgoing
+
+
+class FollowupButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"hearth:rota:followup:(?P<guild>\d+):(?P<id>\d+)",
+):
+    def __init__(self, guild_id: int, followup_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I'll reach out",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"hearth:rota:followup:{guild_id}:{followup_id}",
+            )
+        )
+        self.guild_id, self.followup_id = guild_id, followup_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> FollowupButton:
+        return cls(int(match["guild"]), int(match["id"]))
+
+    @routed_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await require_coordinator(interaction)
+        bot = hearth(interaction)
+        taken = await followups.take_followup(
+            bot.db, self.guild_id, self.followup_id, interaction.user.id, bot.clock.now()
+        )
+        await interaction.response.edit_message(
+            content=f"✅ <@{interaction.user.id}> is reaching out to <@{taken.user_id}>, who "
+            f"asked for a check-in after their shift {_t(taken.created_at, 'R')}.",
+            view=None,
+        )
+        await interaction.followup.send(
+            f"Thank you — it's yours. I've told <@{taken.user_id}> you'll be in touch.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        await bot.dm(
+            self.guild_id,
+            taken.user_id,
+            f"<@{interaction.user.id}>, a coordinator in **{_server_name(bot, self.guild_id)}**, "
+            "will be in touch soon to check in with you after your shift. Thank you for saying "
+            "you'd like that.",
+        )
+
+
+# --- training renewals -------------------------------------------------------------------------
+class RenewalReminder(DirectMessage):
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        expires = int(item.payload["expires_at"])
+        assert item.user_id is not None
+        if not await renewals.renewal_still_due(self.bot.db, item.guild_id, item.user_id, expires):
+            return None  # renewed or revoked since
+        return Outgoing(
+            user_id=item.user_id,
+            content=f"🌱 Your supporter training in **{_server_name(self.bot, item.guild_id)}** "
+            f"runs out <t:{expires}:D> (<t:{expires}:R>). Thank you for all you give. When "
+            "you've renewed it, a coordinator can record it with `/rota training grant`; until "
+            "then shifts after that date can't be claimed.",
+        )
+
+
+DIGEST_PART = 1950  # leaves room for "(part 2/3)" within a message's 2,000 characters
+
+
+def digest_texts(digest: renewals.Digest, now: datetime) -> list[str]:
+    """The weekly digest's messages (none when there is nothing to renew), split to fit."""
+    if not digest.expiring and not digest.past_expiry:
+        return []
+    lines = ["📋 **Weekly training digest**"]
+    if digest.expiring:
+        lines.append("Training expired or running out within 30 days:")
+        for record in digest.expiring:
+            assert record.expires_at is not None
+            when = _t(record.expires_at, "D")
+            state = f"**expired** {when}" if record.expires_at <= now else f"runs out {when}"
+            lines.append(f"• <@{record.user_id}> — {state}")
+    if digest.past_expiry:
+        lines.append("Shifts already claimed past an expiry (they need renewing or cover):")
+        lines += [
+            f"• <@{shift.user_id}> — **{shift.rota_name}** {_t(shift.starts_at)} (slot "
+            f"#{shift.slot_id}); training runs out {_t(shift.expires_at, 'D')}"
+            for shift in digest.past_expiry
+        ]
+        more = digest.past_expiry_total - len(digest.past_expiry)
+        if more > 0:
+            lines.append(f"…and {more} more; `/rota coverage` helps plan cover.")
+    lines.append("Renew with `/rota training grant`; `/rota training list` shows everyone.")
+    parts = split_text("\n".join(lines), DIGEST_PART)
+    if len(parts) == 1:
+        return parts
+    return [f"(part {i}/{len(parts)}) {part}" for i, part in enumerate(parts, start=1)]
+
+
+def digest_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    """The due digest becomes its alert rows and next week's timer, in one transaction."""
+    renewals.schedule_next_digest_in(conn, timer, now)
+    texts = digest_texts(renewals.digest_sync(conn, timer.guild_id, now), now)
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=renewals.DIGEST,
+            due_at=timer.due_at,
+            payload={"content": text},
+            expires_at=timer.due_at + timedelta(days=7),  # next week's replaces it
+        )
+        for text in texts
+    ]
+
+
+WELLBEING_ITEMS = (FollowupButton,)
+
+
+def register(bot: HearthBot) -> None:
+    bot.outbox.register(breaks.FREED_ALERT, AlertPost(bot))
+    bot.outbox.register(breaks.AWAY_END, WelcomeBack(bot))
+    bot.outbox.register(followups.FOLLOWUP, FollowupAlert(bot))
+    bot.outbox.register(renewals.RENEWAL, RenewalReminder(bot))
+    bot.outbox.register(renewals.DIGEST, AlertPost(bot))
+    bot.dispatcher.register_timer_outbox(renewals.RENEWAL, renewals.renewal_outbox)
+    bot.dispatcher.register_timer_outbox(renewals.DIGEST, digest_outbox)
+    bot.dispatcher.register_timer_outbox(breaks.AWAY_END, breaks.away_end_outbox)
+    bot.dispatcher.register_timer_outbox(followups.FOLLOWUP_DUE, followups.followup_due_outbox)
+
+
+def unregister(bot: HearthBot) -> None:
+    for kind in (
+        breaks.FREED_ALERT, breaks.AWAY_END, followups.FOLLOWUP, renewals.RENEWAL, renewals.DIGEST
+    ):  # fmt: skip
+        bot.outbox.unregister(kind)
+    for kind in (breaks.AWAY_END, followups.FOLLOWUP_DUE, renewals.RENEWAL, renewals.DIGEST):
+        bot.dispatcher.unregister_timer(kind)
+
+
+__all__ = [
+    "WELLBEING_ITEMS", "ask_for_followup", "freed_alerts", "load_figures", "load_report",
+    "register", "unregister",
+]  # fmt: skip
