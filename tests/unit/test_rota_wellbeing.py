@@ -4,9 +4,7 @@ timers and the load figures."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,15 +18,6 @@ from bot.services.timers import TimerService
 from tests.unit.test_rota import GUILD, LONDON, NOW
 
 SAM, ALEX = 10, 11
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    store = Database(tmp_path / "hearth.db")
-    await store.connect()
-    await store.migrate()
-    yield store
-    await store.close()
 
 
 def test_break_dates_are_local_days_and_bad_ones_are_refused() -> None:
