@@ -27,7 +27,7 @@ from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import HearthConfig
 from bot.db import Database
-from bot.delivery import AlertPost, DirectMessage, LogPost, Outbox, message_spec
+from bot.delivery import AlertPost, DirectMessage, LogPost, Outbox, message_specs
 from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
 from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
@@ -253,8 +253,9 @@ class HearthBot(commands.Bot):
 
     async def alert(self, guild: discord.Guild, text: str) -> bool:
         """Tell coordinators in the alerts channel (or the log channel as a fallback)."""
-        spec = message_spec(guild.id, ALERT_KIND, self.clock.now(), text)
-        return await self.outbox.send_now(spec)
+        return await self.outbox.send_now(
+            message_specs(guild.id, ALERT_KIND, self.clock.now(), text)
+        )
 
     async def dm(
         self,
@@ -271,10 +272,10 @@ class HearthBot(commands.Bot):
         `kind` names a `DirectMessage` subclass that can decide at send time that the DM is no
         longer wanted (a waitlist promotion for someone who left); `extra` is stored for it.
         """
-        spec = message_spec(
+        specs = message_specs(
             guild_id, kind, self.clock.now(), content, user_id=user_id, view=view, **extra
         )
-        return await self.outbox.send_now(spec)
+        return await self.outbox.send_now(specs)
 
     async def request_support(self, guild_id: int, user_id: int, source: str) -> str:
         """Act on a member's explicit yes (never without it) and say honestly what happens next.

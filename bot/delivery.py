@@ -41,6 +41,7 @@ from bot.services.outbox import (
     OutboxSpec,
     backoff,
 )
+from bot.services.text import split_text
 from bot.tree import NO_MENTIONS
 
 if TYPE_CHECKING:
@@ -185,15 +186,19 @@ class Outbox:
             log.info("outbox retention removed %d finished items", removed)
 
     # --- sending now -------------------------------------------------------------------------
-    async def send_now(self, spec: OutboxSpec) -> bool:
-        """Record `spec` and send it at once (for notices that follow an interaction); whether
-        it went out. The row is born leased to us, so no dispatch run takes it meanwhile, and if
-        the process dies first the next start sends it."""
+    async def send_now(self, specs: list[OutboxSpec]) -> bool:
+        """Record `specs` (the parts of one notice) and send them at once, in order, for notices
+        that follow an interaction; whether all went out. The rows are born leased to us, so no
+        dispatch run takes them meanwhile, and if the process dies first the next start sends
+        them."""
         if self._stopping:
-            await self.service.enqueue([spec], self.clock.now())
+            await self.service.enqueue(specs, self.clock.now())
             return False
-        [item_id] = await self.service.enqueue([spec], self.clock.now(), lease_owner=self.owner)
-        return await self.send_recorded(item_id)
+        item_ids = await self.service.enqueue(specs, self.clock.now(), lease_owner=self.owner)
+        sent = True
+        for item_id in item_ids:
+            sent = await self.send_recorded(item_id) and sent
+        return sent
 
     async def send_recorded(self, item_id: int) -> bool:
         """Send a row a caller wrote leased to us (`owner`) in its own transaction; whether it
@@ -300,7 +305,7 @@ class Outbox:
 
     async def _send(self, channel_id: int, nonce: str, outgoing: Outgoing) -> int:
         params = handle_message_parameters(
-            content=outgoing.content[:2000] or None,
+            content=outgoing.content or None,
             embeds=[discord.Embed.from_dict(embed) for embed in outgoing.embeds],
             nonce=nonce,
             allowed_mentions=NO_MENTIONS,
@@ -336,7 +341,7 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def message_spec(
+def message_specs(
     guild_id: int,
     kind: str,
     now: datetime,
@@ -347,20 +352,31 @@ def message_spec(
     view: discord.ui.View | None = None,
     expires_at: datetime | None = None,
     **extra: Any,
-) -> OutboxSpec:
-    """An outbox row carrying its rendered text (and buttons, as their component data)."""
-    payload: dict[str, Any] = {"content": content[:2000], **extra}
-    if view is not None:
-        payload["components"] = view.to_components()
-    return OutboxSpec(
-        guild_id=guild_id,
-        kind=kind,
-        due_at=now,
-        channel_id=channel_id,
-        user_id=user_id,
-        payload=payload,
-        expires_at=expires_at,
-    )
+) -> list[OutboxSpec]:
+    """Outbox rows carrying a rendered text (and buttons, as their component data).
+
+    Discord takes 2,000 characters a message, and an alert or DM that grows with the server (the
+    shifts a leaver freed, a long helpline list) must never lose its end: a longer text becomes
+    one row per part, split at line ends, with the buttons on the last part.
+    """
+    parts = split_text(content)
+    specs = []
+    for index, part in enumerate(parts):
+        payload: dict[str, Any] = {"content": part, **extra}
+        if view is not None and index == len(parts) - 1:
+            payload["components"] = view.to_components()
+        specs.append(
+            OutboxSpec(
+                guild_id=guild_id,
+                kind=kind,
+                due_at=now,
+                channel_id=channel_id,
+                user_id=user_id,
+                payload=payload,
+                expires_at=expires_at,
+            )
+        )
+    return specs
 
 
 class DirectMessage(OutboxKind):

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.services.text import split_text
 from bot.tree import NO_MENTIONS
-from cogs._ui import DynamicView, require_coordinator, routed_errors, split_text
+from cogs._ui import DynamicView, require_coordinator, routed_errors
 
 if TYPE_CHECKING:
     from bot.app import HearthBot

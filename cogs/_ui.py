@@ -12,6 +12,7 @@ from discord import app_commands
 
 from bot.errors import UserFacingError
 from bot.services.groups import NAME_MAX as GROUP_NAME_MAX
+from bot.services.text import split_text
 from bot.tree import NO_MENTIONS, report_error, send_ephemeral
 
 if TYPE_CHECKING:
@@ -169,31 +170,6 @@ async def deliver_notices(interaction: discord.Interaction) -> None:
         log.warning("could not deliver held notices (%s); keeping them", exc.code)
         for notice in notices:
             await bot.notices.hold(interaction.guild_id or 0, interaction.user.id, notice)
-
-
-def split_text(text: str, limit: int = 2000) -> list[str]:
-    """A long text as consecutive messages of at most `limit` characters, split at line ends
-    (a single longer line at spaces): for what must all be seen at once, never paged."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit) if " " in line[:limit] else limit
-            cut = cut if cut > 0 else limit
-            head, line = line[:cut], line[cut:].lstrip(" ")
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(head)
-        candidate = f"{current}\n{line}" if current else line
-        if current and len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
 
 
 def guild_of(interaction: discord.Interaction) -> discord.Guild:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.app import COORDINATOR_KIND, HearthBot
-from bot.delivery import message_spec
+from bot.delivery import message_specs
 from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -140,4 +140,4 @@ async def create_private_channel(
 
 async def tell_coordinators(bot: HearthBot, guild: discord.Guild, text: str) -> None:
     """Problems coordinators must fix go to the log channel, or the alerts channel if unset."""
-    await bot.outbox.send_now(message_spec(guild.id, COORDINATOR_KIND, bot.clock.now(), text))
+    await bot.outbox.send_now(message_specs(guild.id, COORDINATOR_KIND, bot.clock.now(), text))

@@ -26,6 +26,7 @@ from bot.services.rota.load import (
     supporter_load,
 )
 from bot.services.rota.models import Slot
+from bot.services.text import split_text
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, send_ephemeral
 from cogs._pages import Page, line_page, pager, send_all, send_paged
@@ -36,7 +37,6 @@ from cogs._ui import (
     hearth,
     require_coordinator,
     routed_errors,
-    split_text,
 )
 from cogs.rota._common import guild_id_of, rota, zone_of
 
@@ -233,7 +233,7 @@ async def ask_for_followup(bot: HearthBot, guild_id: int, user_id: int) -> str:
     now = bot.clock.now()
     followup = await followups.ask_followup(bot.db, guild_id, user_id, now)
     bot.dispatcher.poke(now + followups.FOLLOWUP_AFTER)
-    if await bot.outbox.send_now(followups.alert_spec(followup, now, again=False)):
+    if await bot.outbox.send_now([followups.alert_spec(followup, now, again=False)]):
         return (
             "Thank you for saying. I've asked the coordinators to check in with you; one of "
             "them will be in touch soon."

@@ -17,9 +17,10 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import MAX_NOTE, UNCLAIMED_TIMER, unclaimed_outbox
+from bot.services.text import split_text
 from bot.tree import NO_MENTIONS
 from cogs._pages import install_pages, send_all
-from cogs._ui import CoordinatorGroup, DynamicView, guild_of, split_text
+from cogs._ui import CoordinatorGroup, DynamicView, guild_of
 from cogs.safety._admin import CrisisAdmin
 from cogs.safety._support import ClaimButton, CloseButton, UnclaimedAlert, open_request
 from cogs.safety._watch import watch_message

@@ -13,7 +13,7 @@ import discord
 from bot.app import HearthBot
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import supporters_on_duty
-from cogs._ui import split_text
+from bot.services.text import split_text
 
 log = logging.getLogger(__name__)
 

@@ -138,7 +138,7 @@ class OwnerGreeting(OutboxKind):
 
     async def _in_a_channel(self, item: OutboxItem) -> None:
         spec = OutboxSpec(guild_id=item.guild_id, kind=CHANNEL_GREETING_KIND, due_at=item.due_at)
-        await self.bot.outbox.send_now(spec)
+        await self.bot.outbox.send_now([spec])
 
 
 class ChannelGreeting(OutboxKind):

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.delivery import DirectMessage, Outbox, message_spec
+from bot.delivery import DirectMessage, Outbox, message_specs
 from bot.services.outbox import LEASE, MAX_ATTEMPTS, OutboxSpec, backoff
 from tests.harness import Harness
 
@@ -164,8 +164,9 @@ async def test_concurrent_dispatch_runs_and_a_second_sender_send_each_item_once(
     with its own lease owner (as another process sharing the database) drain one outbox."""
     bot, now = hearth.bot, hearth.clock.now()
     specs = [
-        message_spec(hearth.guild.id, "dm", now, f"note {i}", user_id=hearth.member.id)
+        spec
         for i in range(60)
+        for spec in message_specs(hearth.guild.id, "dm", now, f"note {i}", user_id=hearth.member.id)
     ]
     await bot.outbox_store.enqueue(specs, now)
     second = Outbox(bot, bot.outbox_store, bot.clock, owner="another-process", batch=5)
@@ -180,3 +181,19 @@ async def test_concurrent_dispatch_runs_and_a_second_sender_send_each_item_once(
     assert second.accepted > 0 and bot.outbox.accepted > 0  # both really sent some
     owners = await bot.db.fetchall("SELECT DISTINCT status FROM outbox")
     assert [row["status"] for row in owners] == ["sent"]
+
+
+async def test_a_long_alert_or_dm_arrives_whole_in_several_messages(hearth: Harness) -> None:
+    """Whatever grows with the server (the shifts a leaver freed, a list of helplines) must
+    never lose its end to Discord's 2,000 characters: the outbox keeps one row per part."""
+    bot = hearth.bot
+    await bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
+    lines = [f"line {i}: " + "x" * 290 for i in range(20)]  # ~6,000 characters in all
+    assert await bot.alert(hearth.guild, "\n".join(lines))
+    posts = hearth.messages(hearth.alerts)
+    assert len(posts) == 4
+    assert all(len(post.content) <= 2000 for post in posts)
+    assert "\n".join(post.content for post in posts).split("\n") == lines
+    assert await bot.dm(hearth.guild.id, hearth.member.id, "\n".join(lines))
+    assert "\n".join(dm.content for dm in hearth.dms(hearth.member)).split("\n") == lines
+    assert {row["status"] for row in await rows(hearth)} == {"sent"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.services.text import split_text
 from cogs._pages import line_page, split_lines
-from cogs._ui import split_text
 
 
 def test_split_lines_keeps_every_line_in_order_within_the_budget() -> None:
