@@ -1,0 +1,419 @@
+"""`/group sessions`: the meetings a peer group holds, with Going / Can't make it answers.
+
+Coordinators (runtime-checked): add, move, cancel, places. Everyone: list (with the answer
+buttons), reminders. The commands hang under `/group`, which the groups feature owns; the
+buttons are persistent `DynamicItem`s, so an old list keeps working after a restart.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import HearthBot
+from bot.delivery import DirectMessage, Outgoing
+from bot.services.groups import GroupService
+from bot.services.outbox import OutboxItem
+from bot.services.rota.parsing import MAX_DURATION_TEXT, MAX_REPEAT_WEEKS, MAX_START_TEXT
+from bot.services.session_notices import NOTICE, REMINDER, reminder_outbox
+from bot.services.sessions import (
+    MAX_PLACES,
+    MAX_REASON,
+    MAX_SESSION_TEXT,
+    Session,
+    SessionService,
+    session_number,
+)
+from bot.tree import NO_MENTIONS
+from cogs._pages import Page, install_pages, line_page, pager, send_paged
+from cogs._ui import GroupName, coordinator_only, guild_of, hearth, routed_errors
+
+Start = app_commands.Range[str, 1, MAX_START_TEXT]
+Duration = app_commands.Range[str, 1, MAX_DURATION_TEXT]
+Weeks = app_commands.Range[int, 1, MAX_REPEAT_WEEKS]
+Reason = app_commands.Range[str, 1, MAX_REASON]
+SessionRef = app_commands.Range[str, 1, MAX_SESSION_TEXT]
+Places = app_commands.Range[int, 0, MAX_PLACES]
+SESSIONS_PER_PAGE = 10  # two buttons each: the page's four rows of its own items
+
+
+def _t(moment: datetime, style: str = "F") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def _count(session: Session) -> str:
+    places = f" of {session.places} places" if session.places is not None else ""
+    return f"{session.going} going{places}"
+
+
+def _line(session: Session) -> str:
+    if session.cancelled:
+        why = f": {session.reason}" if session.reason else ""
+        return f"• ~~#{session.id} {_t(session.starts_at)}~~ — cancelled{why}"
+    until = _t(session.ends_at, "t")
+    return f"• **#{session.id}** {_t(session.starts_at)} until {until} — {_count(session)}"
+
+
+def _label(session: Session, zone: ZoneInfo, what: str) -> str:
+    return f"{what} · #{session.id} {session.starts_at.astimezone(zone):%a %d %b %H:%M}"
+
+
+def _service(interaction: discord.Interaction) -> SessionService:
+    bot = hearth(interaction)
+    return SessionService(bot.db, bot.clock)
+
+
+async def _answer(interaction: discord.Interaction, session_id: int, going: bool) -> None:
+    guild = guild_of(interaction)
+    answer = await _service(interaction).answer(guild.id, session_id, interaction.user.id, going)
+    session = answer.session
+    mine = "You're **going**" if answer.going else "You've said you **can't make it**"
+    await interaction.response.send_message(
+        f"{mine} to **{session.group_name}** {_t(session.starts_at)} — {_count(session)}. "
+        "You can change your answer any time before it starts.",
+        ephemeral=True,
+        allowed_mentions=NO_MENTIONS,
+    )
+
+
+def _button(action: str, session_id: int, label: str) -> discord.ui.Button[Any]:
+    style = discord.ButtonStyle.success if action == "going" else discord.ButtonStyle.secondary
+    return discord.ui.Button(
+        label=label, style=style, custom_id=f"hearth:session:{action}:{session_id}"
+    )
+
+
+class GoingButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:session:going:(?P<id>\d+)"
+):
+    def __init__(self, session_id: int, label: str = "Going") -> None:
+        super().__init__(_button("going", session_id, label))
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> GoingButton:
+        return cls(int(match["id"]))
+
+    @routed_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _answer(interaction, self.session_id, True)
+
+
+class CantButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:session:cant:(?P<id>\d+)"
+):
+    def __init__(self, session_id: int, label: str = "Can't make it") -> None:
+        super().__init__(_button("cant", session_id, label))
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> CantButton:
+        return cls(int(match["id"]))
+
+    @routed_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _answer(interaction, self.session_id, False)
+
+
+@pager("sessions")
+async def _sessions_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    guild_id = guild_of(interaction).id
+    group = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
+    sessions = await SessionService(bot.db, bot.clock).upcoming(guild_id, group.id)
+    if not sessions:
+        return Page(
+            content=f"**{group.name}** has no sessions coming up. Coordinators can add one with "
+            "`/group sessions add`."
+        )
+    zone = ZoneInfo((await bot.settings.get(guild_id)).timezone)
+    shown, indexes = line_page(
+        f"**{group.name}** — upcoming sessions",
+        [_line(s) for s in sessions],
+        page,
+        footer="\nMembers: answer with the buttons. `/group sessions reminders` turns your "
+        "reminders on or off.",
+        max_lines=SESSIONS_PER_PAGE,
+    )
+    for index in indexes:
+        session = sessions[index]
+        if not session.cancelled:
+            shown.items.append(GoingButton(session.id, _label(session, zone, "Going")))
+            shown.items.append(CantButton(session.id, _label(session, zone, "Can't make it")))
+    return shown
+
+
+class SessionReminder(DirectMessage):
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        sessions = SessionService(self.bot.db, self.bot.clock)
+        session = await sessions.find(int(item.payload["session_id"]))
+        if session is None or session.cancelled or item.user_id is None:
+            return None
+        if not await sessions.answer_of(session.id, item.user_id):
+            return None  # they changed their answer since
+        return Outgoing(
+            user_id=item.user_id,
+            content=f"⏰ Reminder: **{session.group_name}** meets {_t(session.starts_at)} "
+            f"({_t(session.starts_at, 'R')}). If you can't make it after all, press "
+            "**Can't make it** in `/group sessions list` so the group knows. "
+            "(`/group sessions reminders` turns these off.)",
+        )
+
+
+class SessionNotice(DirectMessage):
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        session = await SessionService(self.bot.db, self.bot.clock).find(
+            int(item.payload["session_id"])
+        )
+        if session is None or item.user_id is None:
+            return None
+        old = datetime.fromtimestamp(
+            int(item.payload["old_starts_at"]), tz=session.starts_at.tzinfo
+        )
+        why = f" Reason: {session.reason}" if session.reason else ""
+        if item.payload["what"] == "cancelled":
+            text = (
+                f"The **{session.group_name}** session on {_t(old)} is cancelled.{why} "
+                "I'm sorry for the change. If you'd like someone to talk to meanwhile, "
+                "`/support` reaches a supporter privately, and `/crisis` lists helplines."
+            )
+        else:
+            text = (
+                f"The **{session.group_name}** session on {_t(old)} has moved to "
+                f"{_t(session.starts_at)} ({_t(session.starts_at, 'R')}).{why} Your answer "
+                "still stands; change it in `/group sessions list` if the new time doesn't suit."
+            )
+        return Outgoing(user_id=item.user_id, content=text)
+
+
+class SessionCommands(app_commands.Group):
+    def __init__(self, bot: HearthBot) -> None:
+        super().__init__(
+            name="sessions", description="A group's meetings: plan them, say you'll come"
+        )
+        self.bot = bot
+        self.service = SessionService(bot.db, bot.clock)
+        self.groups = GroupService(bot.db, bot.clock)
+
+    async def _zone(self, guild_id: int) -> tuple[ZoneInfo, list[int]]:
+        settings = await self.bot.settings.get(guild_id)
+        return ZoneInfo(settings.timezone), settings.reminder_hours
+
+    async def _group_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.groups.names(interaction.guild_id, current, which="all")
+        return [app_commands.Choice(name=n, value=n) for n in names]
+
+    async def _sessions(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        zone, _ = await self._zone(interaction.guild_id)
+        found = await self.service.choices(interaction.guild_id, current)
+        return [
+            app_commands.Choice(
+                name=f"#{s.id} {s.group_name[:60]} · {s.starts_at.astimezone(zone):%a %d %b %H:%M}",
+                value=str(s.id),
+            )
+            for s in found
+        ]
+
+    @app_commands.command(name="add", description="Coordinators: plan a session, once or weekly")
+    @app_commands.describe(
+        group="The group that meets",
+        start="In the server's time zone: `2026-03-03 19:00` or `tue 19:00`",
+        duration="How long, like `90m` or `1h30m`",
+        repeat_weeks="How many weekly sessions to plan (1 = just this one)",
+    )
+    @coordinator_only()
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        group: GroupName,
+        start: Start,
+        duration: Duration,
+        repeat_weeks: Weeks = 1,
+    ) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, group)
+        zone, hours = await self._zone(guild.id)
+        change = await self.service.add(
+            guild.id, found.id, interaction.user.id, start, duration, repeat_weeks, zone, hours
+        )
+        if change.first_due is not None:
+            self.bot.dispatcher.poke(change.first_due)
+        first = change.sessions[0]
+        many = len(change.sessions)
+        what = f"{many} weekly sessions" if many > 1 else "a session"
+        await self.bot.audit(
+            guild, interaction.user.id, "session add", f"{found.name} #{first.id} ×{many}"
+        )
+        await interaction.response.send_message(
+            f"Planned {what} for **{found.name}**, the first {_t(first.starts_at)} until "
+            f"{_t(first.ends_at, 't')} (#{first.id}). Members answer in `/group sessions list`.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(
+        name="move", description="Coordinators: move a session (or the rest of its series)"
+    )
+    @app_commands.describe(
+        session="The session (pick from the suggestions)",
+        start="The new start, in the server's time zone",
+        rest_of_series="Also move every later session of its weekly series",
+        reason="Told to the people going (optional)",
+    )
+    @coordinator_only()
+    async def move(
+        self,
+        interaction: discord.Interaction,
+        session: SessionRef,
+        start: Start,
+        rest_of_series: bool = False,
+        reason: Reason | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        zone, hours = await self._zone(guild.id)
+        change = await self.service.move(
+            guild.id, session_number(session), start, rest_of_series, reason, zone, hours
+        )
+        if change.first_due is not None:
+            self.bot.dispatcher.poke(change.first_due)
+        self.bot.dispatcher.poke(self.bot.clock.now())
+        first = change.sessions[0]
+        await self.bot.audit(
+            guild, interaction.user.id, "session move", f"#{first.id} ×{len(change.sessions)}"
+        )
+        await interaction.response.send_message(
+            f"Moved {len(change.sessions)} session(s) of **{first.group_name}**; the first is "
+            f"now {_t(first.starts_at)}. {change.told} notice(s) are on their way to the "
+            "people going.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(
+        name="cancel", description="Coordinators: cancel a session (or the rest of its series)"
+    )
+    @app_commands.describe(
+        session="The session (pick from the suggestions)",
+        rest_of_series="Also cancel every later session of its weekly series",
+        reason="Told to the people going (optional)",
+    )
+    @coordinator_only()
+    async def cancel(
+        self,
+        interaction: discord.Interaction,
+        session: SessionRef,
+        rest_of_series: bool = False,
+        reason: Reason | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        change = await self.service.cancel(
+            guild.id, session_number(session), rest_of_series, reason
+        )
+        self.bot.dispatcher.poke(self.bot.clock.now())
+        first = change.sessions[0]
+        await self.bot.audit(
+            guild, interaction.user.id, "session cancel", f"#{first.id} ×{len(change.sessions)}"
+        )
+        await interaction.response.send_message(
+            f"Cancelled {len(change.sessions)} session(s) of **{first.group_name}**, from "
+            f"{_t(first.starts_at)}. {change.told} notice(s) are on their way to the people going.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(
+        name="places", description="Coordinators: how many places each session of a group has"
+    )
+    @app_commands.describe(group="The group", places="Places per session (0 = no limit)")
+    @coordinator_only()
+    async def places(
+        self, interaction: discord.Interaction, group: GroupName, places: Places
+    ) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, group)
+        value = await self.service.set_places(guild.id, found.id, places)
+        await self.bot.audit(
+            guild, interaction.user.id, "session places", f"{found.name}: {value or 'no limit'}"
+        )
+        limit = f"{value} places" if value else "no limit on places"
+        await interaction.response.send_message(
+            f"**{found.name}** sessions now have {limit}. Answers already given stand.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(
+        name="list", description="A group's upcoming sessions; say whether you're coming"
+    )
+    @app_commands.describe(group="The group")
+    async def list_sessions(self, interaction: discord.Interaction, group: GroupName) -> None:
+        found = await self.groups.find(guild_of(interaction).id, group)
+        await send_paged(interaction, "sessions", str(found.id))
+
+    @app_commands.command(name="reminders", description="Turn your session reminders on or off")
+    @app_commands.describe(on="True: remind me before sessions I'm going to")
+    async def reminders(self, interaction: discord.Interaction, on: bool) -> None:
+        await self.service.set_reminders(guild_of(interaction).id, interaction.user.id, on)
+        text = (
+            "Session reminders are **on**: I'll DM you before sessions you're going to."
+            if on
+            else "Session reminders are **off**. You'll still hear if a session you're going "
+            "to is cancelled or moved."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    add.autocomplete("group")(_group_names)
+    places.autocomplete("group")(_group_names)
+    list_sessions.autocomplete("group")(_group_names)
+    move.autocomplete("session")(_sessions)
+    cancel.autocomplete("session")(_sessions)
+
+
+class Sessions(commands.Cog):
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.sessions = SessionCommands(bot)
+
+    async def cog_load(self) -> None:
+        install_pages(self.bot)
+        self.bot.add_dynamic_items(GoingButton, CantButton)
+        self.bot.outbox.register(REMINDER, SessionReminder(self.bot))
+        self.bot.outbox.register(NOTICE, SessionNotice(self.bot))
+        self.bot.dispatcher.register_timer_outbox(REMINDER, reminder_outbox)
+        self.bot.about_stats["upcoming sessions"] = self.sessions.service.count_upcoming
+        group = self.bot.tree.get_command("group")
+        if not isinstance(group, app_commands.Group):
+            raise RuntimeError("/group sessions needs the groups feature loaded first")
+        group.add_command(self.sessions)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(GoingButton, CantButton)
+        self.bot.outbox.unregister(REMINDER)
+        self.bot.outbox.unregister(NOTICE)
+        self.bot.dispatcher.unregister_timer(REMINDER)
+        self.bot.about_stats.pop("upcoming sessions", None)
+        group = self.bot.tree.get_command("group")
+        if isinstance(group, app_commands.Group):
+            group.remove_command("sessions")
+
+
+async def setup(bot: HearthBot) -> None:
+    await bot.add_cog(Sessions(bot))
