@@ -287,3 +287,27 @@ async def test_mydata_shows_and_deletes_answers_and_export_counts_only(hearth: H
     )
     assert report.total >= 1
     assert await going(hearth, session_id) == []
+
+
+async def test_about_counts_upcoming_sessions_and_help_lists_the_commands(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth, repeat_weeks=3)
+    about = await hearth.slash(hearth.member, hearth.channel, "about")
+    assert "upcoming sessions" in about.text.lower() and "3" in about.text, about.text
+    helped = await hearth.slash(hearth.member, hearth.channel, "help", command="group")
+    assert "sessions list" in helped.text and "sessions reminders" in helped.text, helped.text
+
+
+async def test_a_long_series_is_paged_with_buttons_on_every_page(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth, repeat_weeks=25)
+    await join(hearth, hearth.member)
+    listing = await hearth.slash(
+        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
+    )
+    assert "(page 1 of 3)" in listing.content
+    ids = [row[0] for row in await sessions(hearth)]
+    page2 = await hearth.click(hearth.member, listing, label="Next →")
+    assert f"#{ids[10]}" in page2.text and f"#{ids[9]}" not in page2.text
+    reply = await hearth.click(hearth.member, page2, custom_id=f"hearth:session:going:{ids[10]}")
+    assert "You're **going**" in reply.content
