@@ -1,7 +1,9 @@
 -- Group sessions: the meetings a peer group holds, and who said they are coming.
 
 -- A weekly series shares series_id (the id of its first session). cancelled_at set: the
--- session stays listed for the record but takes no answers and sends no reminders.
+-- session stays listed for the record but takes no answers and sends no reminders. event_id is
+-- the Discord Scheduled Event standing for it (NULL: none yet, e.g. without Manage Events;
+-- 0: someone deleted it in Discord, so it is not recreated).
 CREATE TABLE group_sessions (
     id           INTEGER PRIMARY KEY,
     guild_id     INTEGER NOT NULL,
@@ -11,12 +13,14 @@ CREATE TABLE group_sessions (
     ends_at      INTEGER NOT NULL CHECK (ends_at > starts_at),
     cancelled_at INTEGER,
     reason       TEXT,
+    event_id     INTEGER,
     created_at   INTEGER NOT NULL,
     created_by   INTEGER
 );
 CREATE INDEX group_sessions_group_start ON group_sessions(group_id, starts_at);
 CREATE INDEX group_sessions_guild_start ON group_sessions(guild_id, starts_at);
 CREATE INDEX group_sessions_series ON group_sessions(series_id, starts_at);
+CREATE INDEX group_sessions_event ON group_sessions(event_id) WHERE event_id IS NOT NULL;
 
 -- One answer per member per session: going = 1 ("Going") or 0 ("Can't make it").
 CREATE TABLE session_rsvps (

@@ -65,6 +65,7 @@ class Session(BaseModel):
     ends_at: datetime
     cancelled_at: datetime | None
     reason: str | None
+    event_id: int | None
     going: int
     places: int | None
 
@@ -366,6 +367,14 @@ class SessionService:
             return Answer(session=_reload(conn, [session.id])[0], going=going)
 
         return await self._db.run_transaction(answer)
+
+    async def withdraw(self, guild_id: int, session_id: int, user_id: int) -> None:
+        """Take back a Going (Discord's Interested removed); a "can't make it" stays."""
+        await self._db.execute(
+            "DELETE FROM session_rsvps WHERE guild_id = ? AND session_id = ? AND user_id = ? "
+            "AND going = 1",
+            (guild_id, session_id, user_id),
+        )
 
     async def answer_of(self, session_id: int, user_id: int) -> bool | None:
         value = await self._db.fetchval(

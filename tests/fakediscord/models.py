@@ -382,6 +382,7 @@ class FakeScheduledEvent:
     location: str | None = None
     privacy_level: int = 2
     status: int = 1  # 1 scheduled, 2 active, 3 completed, 4 canceled
+    interested: set[int] = field(default_factory=set)  # who pressed "Interested"
 
     def payload(self, creator: FakeUser | None = None) -> dict[str, Any]:
         return {
@@ -399,7 +400,7 @@ class FakeScheduledEvent:
             "entity_type": self.entity_type,
             "entity_id": None,
             "entity_metadata": {"location": self.location} if self.location else None,
-            "user_count": 0,
+            "user_count": len(self.interested),
             "image": None,
             "recurrence_rule": None,
         }

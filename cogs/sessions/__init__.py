@@ -7,6 +7,7 @@ buttons are persistent `DynamicItem`s, so an old list keeps working after a rest
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import HearthBot
-from bot.delivery import DirectMessage, Outgoing
+from bot.services import session_events
 from bot.services.groups import GroupService
-from bot.services.outbox import OutboxItem
 from bot.services.rota.parsing import MAX_DURATION_TEXT, MAX_REPEAT_WEEKS, MAX_START_TEXT
 from bot.services.session_notices import NOTICE, REMINDER, reminder_outbox
 from bot.services.sessions import (
@@ -33,6 +33,8 @@ from bot.services.sessions import (
 from bot.tree import NO_MENTIONS
 from cogs._pages import Page, install_pages, line_page, pager, send_paged
 from cogs._ui import GroupName, coordinator_only, guild_of, hearth, routed_errors
+from cogs.sessions._delivery import SessionNotice, SessionReminder
+from cogs.sessions._events import mirror
 
 Start = app_commands.Range[str, 1, MAX_START_TEXT]
 Duration = app_commands.Range[str, 1, MAX_DURATION_TEXT]
@@ -40,6 +42,8 @@ Weeks = app_commands.Range[int, 1, MAX_REPEAT_WEEKS]
 Reason = app_commands.Range[str, 1, MAX_REASON]
 SessionRef = app_commands.Range[str, 1, MAX_SESSION_TEXT]
 Places = app_commands.Range[int, 0, MAX_PLACES]
+log = logging.getLogger(__name__)
+
 SESSIONS_PER_PAGE = 10  # two buttons each: the page's four rows of its own items
 
 
@@ -153,49 +157,6 @@ async def _sessions_page(interaction: discord.Interaction, arg: str, page: int) 
     return shown
 
 
-class SessionReminder(DirectMessage):
-    async def render(self, item: OutboxItem) -> Outgoing | None:
-        sessions = SessionService(self.bot.db, self.bot.clock)
-        session = await sessions.find(int(item.payload["session_id"]))
-        if session is None or session.cancelled or item.user_id is None:
-            return None
-        if not await sessions.answer_of(session.id, item.user_id):
-            return None  # they changed their answer since
-        return Outgoing(
-            user_id=item.user_id,
-            content=f"⏰ Reminder: **{session.group_name}** meets {_t(session.starts_at)} "
-            f"({_t(session.starts_at, 'R')}). If you can't make it after all, press "
-            "**Can't make it** in `/group sessions list` so the group knows. "
-            "(`/group sessions reminders` turns these off.)",
-        )
-
-
-class SessionNotice(DirectMessage):
-    async def render(self, item: OutboxItem) -> Outgoing | None:
-        session = await SessionService(self.bot.db, self.bot.clock).find(
-            int(item.payload["session_id"])
-        )
-        if session is None or item.user_id is None:
-            return None
-        old = datetime.fromtimestamp(
-            int(item.payload["old_starts_at"]), tz=session.starts_at.tzinfo
-        )
-        why = f" Reason: {session.reason}" if session.reason else ""
-        if item.payload["what"] == "cancelled":
-            text = (
-                f"The **{session.group_name}** session on {_t(old)} is cancelled.{why} "
-                "I'm sorry for the change. If you'd like someone to talk to meanwhile, "
-                "`/support` reaches a supporter privately, and `/crisis` lists helplines."
-            )
-        else:
-            text = (
-                f"The **{session.group_name}** session on {_t(old)} has moved to "
-                f"{_t(session.starts_at)} ({_t(session.starts_at, 'R')}).{why} Your answer "
-                "still stands; change it in `/group sessions list` if the new time doesn't suit."
-            )
-        return Outgoing(user_id=item.user_id, content=text)
-
-
 class SessionCommands(app_commands.Group):
     def __init__(self, bot: HearthBot) -> None:
         super().__init__(
@@ -232,6 +193,17 @@ class SessionCommands(app_commands.Group):
             for s in found
         ]
 
+    async def _finish(
+        self, interaction: discord.Interaction, sessions: list[Session], text: str
+    ) -> None:
+        """Mirror the changed sessions as Discord events, then answer (with the fix, if any)."""
+        guild = guild_of(interaction)
+        group = await self.groups.get(guild.id, sessions[0].group_id)
+        fix = await mirror(self.bot, guild, sessions, group.channel_id)
+        await interaction.followup.send(
+            text + (f"\n\n{fix}" if fix else ""), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
     @app_commands.command(name="add", description="Coordinators: plan a session, once or weekly")
     @app_commands.describe(
         group="The group that meets",
@@ -249,6 +221,7 @@ class SessionCommands(app_commands.Group):
         repeat_weeks: Weeks = 1,
     ) -> None:
         guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         found = await self.groups.find(guild.id, group)
         zone, hours = await self._zone(guild.id)
         change = await self.service.add(
@@ -262,11 +235,11 @@ class SessionCommands(app_commands.Group):
         await self.bot.audit(
             guild, interaction.user.id, "session add", f"{found.name} #{first.id} ×{many}"
         )
-        await interaction.response.send_message(
+        await self._finish(
+            interaction,
+            change.sessions,
             f"Planned {what} for **{found.name}**, the first {_t(first.starts_at)} until "
             f"{_t(first.ends_at, 't')} (#{first.id}). Members answer in `/group sessions list`.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
         )
 
     @app_commands.command(
@@ -288,6 +261,7 @@ class SessionCommands(app_commands.Group):
         reason: Reason | None = None,
     ) -> None:
         guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         zone, hours = await self._zone(guild.id)
         change = await self.service.move(
             guild.id, session_number(session), start, rest_of_series, reason, zone, hours
@@ -299,12 +273,12 @@ class SessionCommands(app_commands.Group):
         await self.bot.audit(
             guild, interaction.user.id, "session move", f"#{first.id} ×{len(change.sessions)}"
         )
-        await interaction.response.send_message(
+        await self._finish(
+            interaction,
+            change.sessions,
             f"Moved {len(change.sessions)} session(s) of **{first.group_name}**; the first is "
             f"now {_t(first.starts_at)}. {change.told} notice(s) are on their way to the "
             "people going.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
         )
 
     @app_commands.command(
@@ -324,6 +298,7 @@ class SessionCommands(app_commands.Group):
         reason: Reason | None = None,
     ) -> None:
         guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         change = await self.service.cancel(
             guild.id, session_number(session), rest_of_series, reason
         )
@@ -332,11 +307,11 @@ class SessionCommands(app_commands.Group):
         await self.bot.audit(
             guild, interaction.user.id, "session cancel", f"#{first.id} ×{len(change.sessions)}"
         )
-        await interaction.response.send_message(
+        await self._finish(
+            interaction,
+            change.sessions,
             f"Cancelled {len(change.sessions)} session(s) of **{first.group_name}**, from "
             f"{_t(first.starts_at)}. {change.told} notice(s) are on their way to the people going.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
         )
 
     @app_commands.command(
@@ -413,6 +388,32 @@ class Sessions(commands.Cog):
         group = self.bot.tree.get_command("group")
         if isinstance(group, app_commands.Group):
             group.remove_command("sessions")
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
+        await session_events.forget_event(self.bot.db, event.guild_id, event.id)
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_user_add(
+        self, event: discord.ScheduledEvent, user: discord.User
+    ) -> None:
+        await self._interested(event, user, True)
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_user_remove(
+        self, event: discord.ScheduledEvent, user: discord.User
+    ) -> None:
+        await self._interested(event, user, False)
+
+    async def _interested(
+        self, event: discord.ScheduledEvent, user: discord.User, on: bool
+    ) -> None:
+        session = await session_events.by_event(self.bot.db, event.guild_id, event.id)
+        if session is None or user.bot:
+            return
+        why = await session_events.interested(self.sessions.service, session, user.id, on)
+        if why is not None:
+            log.info("Interested on session %s did not count as going", session.id)
 
 
 async def setup(bot: HearthBot) -> None:
