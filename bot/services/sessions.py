@@ -420,6 +420,10 @@ class SessionService:
             )
         )
 
+    async def guilds_with_answers(self) -> list[int]:
+        rows = await self._db.fetchall("SELECT DISTINCT guild_id FROM session_rsvps")
+        return [row[0] for row in rows]
+
     async def forget_past_answers(self, guild_id: int, before: datetime) -> int:
         """Retention: answers to sessions that ended before `before` are deleted."""
         return await self._db.execute(

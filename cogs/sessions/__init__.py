@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from bot.services.sessions import (
     SessionService,
     session_number,
 )
+from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
 from cogs._pages import Page, install_pages, line_page, pager, send_paged
 from cogs._ui import GroupName, coordinator_only, guild_of, hearth, routed_errors
@@ -44,6 +45,7 @@ SessionRef = app_commands.Range[str, 1, MAX_SESSION_TEXT]
 Places = app_commands.Range[int, 0, MAX_PLACES]
 log = logging.getLogger(__name__)
 
+RETENTION_KIND = "session.retention"
 SESSIONS_PER_PAGE = 10  # two buttons each: the page's four rows of its own items
 
 
@@ -374,6 +376,9 @@ class Sessions(commands.Cog):
         self.bot.outbox.register(NOTICE, SessionNotice(self.bot))
         self.bot.dispatcher.register_timer_outbox(REMINDER, reminder_outbox)
         self.bot.about_stats["upcoming sessions"] = self.sessions.service.count_upcoming
+        self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
+        if not await self.bot.timers.pending(RETENTION_KIND):
+            await self._schedule_retention(self.bot.clock.now())
         group = self.bot.tree.get_command("group")
         if not isinstance(group, app_commands.Group):
             raise RuntimeError("/group sessions needs the groups feature loaded first")
@@ -384,10 +389,27 @@ class Sessions(commands.Cog):
         self.bot.outbox.unregister(REMINDER)
         self.bot.outbox.unregister(NOTICE)
         self.bot.dispatcher.unregister_timer(REMINDER)
+        self.bot.dispatcher.unregister_timer(RETENTION_KIND)
         self.bot.about_stats.pop("upcoming sessions", None)
         group = self.bot.tree.get_command("group")
         if isinstance(group, app_commands.Group):
             group.remove_command("sessions")
+
+    async def _retention(self, timer: Timer, now: datetime) -> None:
+        """Forget answers to sessions over for longer than each server keeps data, daily."""
+        service = self.sessions.service
+        try:
+            for guild_id in await service.guilds_with_answers():
+                keep = (await self.bot.settings.get(guild_id)).retention_days
+                removed = await service.forget_past_answers(guild_id, now - timedelta(days=keep))
+                if removed:
+                    log.info("retention removed %d session answers in guild %s", removed, guild_id)
+        finally:
+            await self._schedule_retention(now + timedelta(days=1))
+
+    async def _schedule_retention(self, due_at: datetime) -> None:
+        await self.bot.timers.schedule(0, RETENTION_KIND, "daily", due_at)
+        self.bot.dispatcher.poke(due_at)
 
     @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:

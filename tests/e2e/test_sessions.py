@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import HearthBot
-from bot.services.export import EXPORT_POLICIES
-from bot.services.mydata import MyDataService
 from bot.services.sessions import SessionService
 from tests.e2e.test_groups import configure, create_group, rows
 from tests.fakediscord import FakeMember
@@ -270,23 +268,6 @@ async def test_move_tells_the_people_going_and_moves_the_reminder(hearth: Harnes
     await run_at(hearth, wed_18 - timedelta(hours=24))
     await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "Reminder")) == 1)
     assert f"<t:{int(wed_18.timestamp())}:F>" in dms_saying(hearth, hearth.member, "Reminder")[0]
-
-
-async def test_mydata_shows_and_deletes_answers_and_export_counts_only(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)
-    await join(hearth, hearth.member)
-    [session_id] = [row[0] for row in await sessions(hearth)]
-    await service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
-    shown = await hearth.slash(hearth.member, hearth.channel, "mydata show")
-    assert "answers to group sessions" in shown.content, shown.content
-    assert EXPORT_POLICIES["session_rsvps"] == "counts"
-    assert EXPORT_POLICIES["group_sessions"] == "rows"
-    report = await MyDataService(bot_of(hearth).db, hearth.clock).delete(
-        hearth.guild.id, hearth.member.id
-    )
-    assert report.total >= 1
-    assert await going(hearth, session_id) == []
 
 
 async def test_about_counts_upcoming_sessions_and_help_lists_the_commands(hearth: Harness) -> None:

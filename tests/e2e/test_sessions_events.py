@@ -71,6 +71,8 @@ async def test_without_manage_events_the_session_exists_and_the_fix_is_named(
     assert reply.ephemeral and "Planned a session" in reply.content
     assert "**Manage Events**" in reply.content and "Server Settings → Roles" in reply.content
     assert events(hearth) == [] and await event_ids(hearth) == [None]
+    checked = await hearth.slash(hearth.coordinator, hearth.channel, "admin permissions")
+    assert "Manage Events" in checked.text and "Events list" in checked.text, checked.text
     hearth.fake.denials.clear()
 
 
