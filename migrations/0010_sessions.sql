@@ -14,6 +14,7 @@ CREATE TABLE group_sessions (
     cancelled_at INTEGER,
     reason       TEXT,
     event_id     INTEGER,
+    slot_id      INTEGER REFERENCES rota_slots(id) ON DELETE SET NULL,
     created_at   INTEGER NOT NULL,
     created_by   INTEGER
 );
@@ -41,6 +42,21 @@ CREATE TABLE session_reminders_off (
     since     INTEGER NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 ) WITHOUT ROWID;
+
+-- A group's sessions need a facilitator: each gets a slot on `rota_id` that supporters claim
+-- under the rota's rules. alert_hours before an unclaimed session coordinators are alerted;
+-- with required = 1 a session nobody claimed by its start is cancelled.
+CREATE TABLE session_facilitation (
+    group_id    INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+    guild_id    INTEGER NOT NULL,
+    rota_id     INTEGER NOT NULL REFERENCES rotas(id) ON DELETE CASCADE,
+    alert_hours INTEGER NOT NULL CHECK (alert_hours BETWEEN 1 AND 336),
+    required    INTEGER NOT NULL DEFAULT 0 CHECK (required IN (0, 1)),
+    set_by      INTEGER,
+    set_at      INTEGER NOT NULL
+);
+CREATE INDEX session_facilitation_guild ON session_facilitation(guild_id);
+CREATE INDEX group_sessions_slot ON group_sessions(slot_id) WHERE slot_id IS NOT NULL;
 
 -- Places per session for a group (NULL: no limit), set with /group sessions places.
 ALTER TABLE groups ADD COLUMN session_places INTEGER CHECK (session_places IS NULL OR session_places >= 1);

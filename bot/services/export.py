@@ -48,6 +48,7 @@ EXPORT_POLICIES: dict[str, Policy] = {
     "group_sessions": "rows",  # when groups meet; no names
     "session_rsvps": "counts",  # how many are going to each session, not who
     "session_reminders_off": "never",  # a member's own preference
+    "session_facilitation": "rows",  # which rota facilitates a group's sessions
     # 0002_groups
     "groups": "rows",
     "group_members": "rows",

@@ -66,6 +66,7 @@ REGISTRY: dict[tuple[str, str], Rule] = {
     ("group_sessions", "created_by"): _rule("anonymise", "group sessions you planned", _ADMIN),
     ("session_rsvps", "user_id"): _rule("delete", "your answers to group sessions"),
     ("session_reminders_off", "user_id"): _rule("delete", "session reminders switched off"),
+    ("session_facilitation", "set_by"): _rule("anonymise", "session facilitation you set", _ADMIN),
     # rota
     ("rotas", "created_by"): _rule("anonymise", "rotas you created", _ADMIN),
     ("rota_slots", "created_by"): _rule("anonymise", "rota shifts you created", _ADMIN),

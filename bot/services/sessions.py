@@ -28,6 +28,13 @@ from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.services.rota.parsing import parse_duration, parse_start, weekly_starts
+from bot.services.session_facilitators import (
+    add_slot_in,
+    drop_slot_in,
+    facilitators_in,
+    move_slot_in,
+    unclaimed_in,
+)
 from bot.services.session_notices import GOING_USERS, REMINDER, notices, reminder_timers
 from bot.services.text import one_line
 from bot.services.timers import TimerSpec, cancel_prefix_in, schedule_in
@@ -66,6 +73,7 @@ class Session(BaseModel):
     cancelled_at: datetime | None
     reason: str | None
     event_id: int | None
+    slot_id: int | None
     going: int
     places: int | None
 
@@ -218,6 +226,8 @@ class SessionService:
                     )
                 ids.append(session_id)
                 timers += reminder_timers(session_id, begin, reminder_hours, now)
+                timers += add_slot_in(conn, guild_id, group_id, session_id, (begin, end),
+                                      actor_id, now)  # fmt: skip
             schedule_in(conn, guild_id, timers)
             return Change(
                 sessions=_reload(conn, ids),
@@ -274,6 +284,7 @@ class SessionService:
                     (to_ts(now), why, session.id),
                 )
                 cancel_prefix_in(conn, REMINDER, f"session:{session.id}:")
+                drop_slot_in(conn, session.id, session.slot_id)
                 specs += notices(conn, session, "cancelled", session.starts_at, now)
             enqueue_in(conn, specs, now)
             return Change(sessions=_reload(conn, [s.id for s in sessions]), told=len(specs))
@@ -315,6 +326,8 @@ class SessionService:
             specs: list[OutboxSpec] = []
             timers: list[TimerSpec] = []
             for session, begin, end in planned:
+                timers += move_slot_in(conn, session.id, session.slot_id, (begin, end),
+                                       session.group_id, now)  # fmt: skip
                 conn.execute(
                     "UPDATE group_sessions SET starts_at = ?, ends_at = ?, reason = ? WHERE id = ?",
                     (to_ts(begin), to_ts(end), why, session.id),
@@ -387,47 +400,28 @@ class SessionService:
         rows = await self._db.fetchall(GOING_USERS, (session_id,))
         return [row[0] for row in rows]
 
-    async def set_places(self, guild_id: int, group_id: int, places: int) -> int | None:
-        """Places per session for a group (0: no limit). Answers already given stand."""
-        if not 0 <= places <= MAX_PLACES:
-            raise UserFacingError(f"Places can be 0 (no limit) to {MAX_PLACES}.")
-        value = places or None
-        await self._db.execute(
-            "UPDATE groups SET session_places = ? WHERE guild_id = ? AND id = ?",
-            (value, guild_id, group_id),
-        )
-        return value
+    async def cancel_if_unclaimed(self, session_id: int) -> Change | None:
+        """At the start of a session that opens only with a facilitator: cancel it when nobody
+        claimed its slot, telling everyone going (None when it opens as planned)."""
+        now = self._clock.now()
+        why = "no trained facilitator was free to hold it"
 
-    async def set_reminders(self, guild_id: int, user_id: int, on: bool) -> None:
-        if on:
-            await self._db.execute(
-                "DELETE FROM session_reminders_off WHERE guild_id = ? AND user_id = ?",
-                (guild_id, user_id),
+        def cancel(conn: sqlite3.Connection) -> Change | None:
+            found = _reload(conn, [session_id])
+            if not found or found[0].cancelled or not unclaimed_in(conn, session_id):
+                return None
+            session = found[0]
+            conn.execute(
+                "UPDATE group_sessions SET cancelled_at = ?, reason = ? WHERE id = ?",
+                (to_ts(now), why, session_id),
             )
-        else:
-            await self._db.execute(
-                "INSERT OR IGNORE INTO session_reminders_off (guild_id, user_id, since) "
-                "VALUES (?, ?, ?)",
-                (guild_id, user_id, to_ts(self._clock.now())),
-            )
+            cancel_prefix_in(conn, REMINDER, f"session:{session_id}:")
+            drop_slot_in(conn, session_id, session.slot_id)
+            specs = notices(conn, session, "cancelled", session.starts_at, now)
+            enqueue_in(conn, specs, now)
+            return Change(sessions=_reload(conn, [session_id]), told=len(specs))
 
-    async def count_upcoming(self, guild_id: int) -> int:
-        return int(
-            await self._db.fetchval(
-                "SELECT COUNT(*) FROM group_sessions WHERE guild_id = ? AND starts_at > ? "
-                "AND cancelled_at IS NULL",
-                (guild_id, to_ts(self._clock.now())),
-            )
-        )
+        return await self._db.run_transaction(cancel)
 
-    async def guilds_with_answers(self) -> list[int]:
-        rows = await self._db.fetchall("SELECT DISTINCT guild_id FROM session_rsvps")
-        return [row[0] for row in rows]
-
-    async def forget_past_answers(self, guild_id: int, before: datetime) -> int:
-        """Retention: answers to sessions that ended before `before` are deleted."""
-        return await self._db.execute(
-            "DELETE FROM session_rsvps WHERE guild_id = ? AND session_id IN "
-            "(SELECT id FROM group_sessions WHERE guild_id = ? AND ends_at < ?)",
-            (guild_id, guild_id, to_ts(before)),
-        )
+    async def facilitators(self, session_id: int) -> list[int]:
+        return await self._db.run_read(lambda conn: facilitators_in(conn, session_id))

@@ -8,9 +8,7 @@ buttons are persistent `DynamicItem`s, so an old list keeps working after a rest
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
@@ -18,10 +16,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import HearthBot
+from bot.errors import UserFacingError
 from bot.services import session_events
 from bot.services.groups import GroupService
 from bot.services.rota.parsing import MAX_DURATION_TEXT, MAX_REPEAT_WEEKS, MAX_START_TEXT
+from bot.services.rota.rotas import MAX_NAME as MAX_ROTA_NAME
+from bot.services.rota.rotas import find_rota
+from bot.services.session_facilitators import ALERT, CHECK, MAX_ALERT_HOURS, alert_outbox
 from bot.services.session_notices import NOTICE, REMINDER, reminder_outbox
+from bot.services.session_upkeep import SessionUpkeep
 from bot.services.sessions import (
     MAX_PLACES,
     MAX_REASON,
@@ -32,10 +35,11 @@ from bot.services.sessions import (
 )
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
-from cogs._pages import Page, install_pages, line_page, pager, send_paged
-from cogs._ui import GroupName, coordinator_only, guild_of, hearth, routed_errors
-from cogs.sessions._delivery import SessionNotice, SessionReminder
+from cogs._pages import install_pages, send_all, send_paged
+from cogs._ui import GroupName, coordinator_only, guild_of, is_coordinator
+from cogs.sessions._delivery import FacilitatorAlert, SessionNotice, SessionReminder
 from cogs.sessions._events import mirror
+from cogs.sessions._views import CantButton, GoingButton, t
 
 Start = app_commands.Range[str, 1, MAX_START_TEXT]
 Duration = app_commands.Range[str, 1, MAX_DURATION_TEXT]
@@ -43,120 +47,11 @@ Weeks = app_commands.Range[int, 1, MAX_REPEAT_WEEKS]
 Reason = app_commands.Range[str, 1, MAX_REASON]
 SessionRef = app_commands.Range[str, 1, MAX_SESSION_TEXT]
 Places = app_commands.Range[int, 0, MAX_PLACES]
+RotaName = app_commands.Range[str, 1, MAX_ROTA_NAME]
+AlertHours = app_commands.Range[int, 1, MAX_ALERT_HOURS]
 log = logging.getLogger(__name__)
 
 RETENTION_KIND = "session.retention"
-SESSIONS_PER_PAGE = 10  # two buttons each: the page's four rows of its own items
-
-
-def _t(moment: datetime, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
-def _count(session: Session) -> str:
-    places = f" of {session.places} places" if session.places is not None else ""
-    return f"{session.going} going{places}"
-
-
-def _line(session: Session) -> str:
-    if session.cancelled:
-        why = f": {session.reason}" if session.reason else ""
-        return f"• ~~#{session.id} {_t(session.starts_at)}~~ — cancelled{why}"
-    until = _t(session.ends_at, "t")
-    return f"• **#{session.id}** {_t(session.starts_at)} until {until} — {_count(session)}"
-
-
-def _label(session: Session, zone: ZoneInfo, what: str) -> str:
-    return f"{what} · #{session.id} {session.starts_at.astimezone(zone):%a %d %b %H:%M}"
-
-
-def _service(interaction: discord.Interaction) -> SessionService:
-    bot = hearth(interaction)
-    return SessionService(bot.db, bot.clock)
-
-
-async def _answer(interaction: discord.Interaction, session_id: int, going: bool) -> None:
-    guild = guild_of(interaction)
-    answer = await _service(interaction).answer(guild.id, session_id, interaction.user.id, going)
-    session = answer.session
-    mine = "You're **going**" if answer.going else "You've said you **can't make it**"
-    await interaction.response.send_message(
-        f"{mine} to **{session.group_name}** {_t(session.starts_at)} — {_count(session)}. "
-        "You can change your answer any time before it starts.",
-        ephemeral=True,
-        allowed_mentions=NO_MENTIONS,
-    )
-
-
-def _button(action: str, session_id: int, label: str) -> discord.ui.Button[Any]:
-    style = discord.ButtonStyle.success if action == "going" else discord.ButtonStyle.secondary
-    return discord.ui.Button(
-        label=label, style=style, custom_id=f"hearth:session:{action}:{session_id}"
-    )
-
-
-class GoingButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:session:going:(?P<id>\d+)"
-):
-    def __init__(self, session_id: int, label: str = "Going") -> None:
-        super().__init__(_button("going", session_id, label))
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> GoingButton:
-        return cls(int(match["id"]))
-
-    @routed_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _answer(interaction, self.session_id, True)
-
-
-class CantButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:session:cant:(?P<id>\d+)"
-):
-    def __init__(self, session_id: int, label: str = "Can't make it") -> None:
-        super().__init__(_button("cant", session_id, label))
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CantButton:
-        return cls(int(match["id"]))
-
-    @routed_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _answer(interaction, self.session_id, False)
-
-
-@pager("sessions")
-async def _sessions_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
-    bot = hearth(interaction)
-    guild_id = guild_of(interaction).id
-    group = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
-    sessions = await SessionService(bot.db, bot.clock).upcoming(guild_id, group.id)
-    if not sessions:
-        return Page(
-            content=f"**{group.name}** has no sessions coming up. Coordinators can add one with "
-            "`/group sessions add`."
-        )
-    zone = ZoneInfo((await bot.settings.get(guild_id)).timezone)
-    shown, indexes = line_page(
-        f"**{group.name}** — upcoming sessions",
-        [_line(s) for s in sessions],
-        page,
-        footer="\nMembers: answer with the buttons. `/group sessions reminders` turns your "
-        "reminders on or off.",
-        max_lines=SESSIONS_PER_PAGE,
-    )
-    for index in indexes:
-        session = sessions[index]
-        if not session.cancelled:
-            shown.items.append(GoingButton(session.id, _label(session, zone, "Going")))
-            shown.items.append(CantButton(session.id, _label(session, zone, "Can't make it")))
-    return shown
 
 
 class SessionCommands(app_commands.Group):
@@ -166,6 +61,7 @@ class SessionCommands(app_commands.Group):
         )
         self.bot = bot
         self.service = SessionService(bot.db, bot.clock)
+        self.upkeep = SessionUpkeep(bot.db, bot.clock)
         self.groups = GroupService(bot.db, bot.clock)
 
     async def _zone(self, guild_id: int) -> tuple[ZoneInfo, list[int]]:
@@ -240,8 +136,8 @@ class SessionCommands(app_commands.Group):
         await self._finish(
             interaction,
             change.sessions,
-            f"Planned {what} for **{found.name}**, the first {_t(first.starts_at)} until "
-            f"{_t(first.ends_at, 't')} (#{first.id}). Members answer in `/group sessions list`.",
+            f"Planned {what} for **{found.name}**, the first {t(first.starts_at)} until "
+            f"{t(first.ends_at, 't')} (#{first.id}). Members answer in `/group sessions list`.",
         )
 
     @app_commands.command(
@@ -279,7 +175,7 @@ class SessionCommands(app_commands.Group):
             interaction,
             change.sessions,
             f"Moved {len(change.sessions)} session(s) of **{first.group_name}**; the first is "
-            f"now {_t(first.starts_at)}. {change.told} notice(s) are on their way to the "
+            f"now {t(first.starts_at)}. {change.told} notice(s) are on their way to the "
             "people going.",
         )
 
@@ -313,7 +209,7 @@ class SessionCommands(app_commands.Group):
             interaction,
             change.sessions,
             f"Cancelled {len(change.sessions)} session(s) of **{first.group_name}**, from "
-            f"{_t(first.starts_at)}. {change.told} notice(s) are on their way to the people going.",
+            f"{t(first.starts_at)}. {change.told} notice(s) are on their way to the people going.",
         )
 
     @app_commands.command(
@@ -326,7 +222,7 @@ class SessionCommands(app_commands.Group):
     ) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, group)
-        value = await self.service.set_places(guild.id, found.id, places)
+        value = await self.upkeep.set_places(guild.id, found.id, places)
         await self.bot.audit(
             guild, interaction.user.id, "session places", f"{found.name}: {value or 'no limit'}"
         )
@@ -336,6 +232,70 @@ class SessionCommands(app_commands.Group):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+    @app_commands.command(
+        name="facilitation", description="Coordinators: a facilitator for each session, by rota"
+    )
+    @app_commands.describe(
+        group="The group",
+        rota="The rota supporters claim sessions on (leave empty to stop)",
+        alert_hours="Alert coordinators this long before a session nobody claimed",
+        opens_only_with_facilitator="Cancel a session nobody claimed by its start",
+    )
+    @coordinator_only()
+    async def facilitation(
+        self,
+        interaction: discord.Interaction,
+        group: GroupName,
+        rota: RotaName | None = None,
+        alert_hours: AlertHours = 24,
+        opens_only_with_facilitator: bool = False,
+    ) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, group)
+        linked = None if rota is None else await find_rota(self.bot.db, guild.id, rota)
+        await self.upkeep.set_facilitation(
+            guild.id, found.id, linked and linked.id, alert_hours,
+            opens_only_with_facilitator, interaction.user.id,
+        )  # fmt: skip
+        detail = "off" if linked is None else f"{linked.name}, {alert_hours}h"
+        await self.bot.audit(guild, interaction.user.id, "session facilitation", detail)
+        if linked is None:
+            text = f"**{found.name}** sessions no longer get a facilitator slot."
+        else:
+            rule = (
+                " A session nobody claims by its start is cancelled, and the people going told."
+                if opens_only_with_facilitator
+                else ""
+            )
+            text = (
+                f"Each **{found.name}** session planned from now on gets a slot on "
+                f"**{linked.name}** for supporters to claim (`/rota claim`, with the usual "
+                f"training, caps and rest). Coordinators are alerted {alert_hours}h before a "
+                f"session nobody has claimed.{rule}"
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="who", description="Who is going to a session (its facilitator)")
+    @app_commands.describe(session="The session (pick from the suggestions)")
+    async def who(self, interaction: discord.Interaction, session: SessionRef) -> None:
+        guild = guild_of(interaction)
+        found = await self.service.get(guild.id, session_number(session))
+        header = f"**{found.group_name}** {t(found.starts_at)} — {found.going} going"
+        if interaction.user.id in await self.service.facilitators(found.id):
+            people = await self.service.going(found.id)
+            names = ", ".join(f"<@{user_id}>" for user_id in people) or "nobody yet"
+            await send_all(interaction, f"{header}: {names}")
+        elif await is_coordinator(interaction):
+            await interaction.response.send_message(
+                f"{header}. Only the session's facilitator sees who, to keep it private.",
+                ephemeral=True,
+            )
+        else:
+            raise UserFacingError(
+                "Only the session's facilitator can see who is going. "
+                "`/group sessions list` shows how many."
+            )
 
     @app_commands.command(
         name="list", description="A group's upcoming sessions; say whether you're coming"
@@ -348,7 +308,7 @@ class SessionCommands(app_commands.Group):
     @app_commands.command(name="reminders", description="Turn your session reminders on or off")
     @app_commands.describe(on="True: remind me before sessions I'm going to")
     async def reminders(self, interaction: discord.Interaction, on: bool) -> None:
-        await self.service.set_reminders(guild_of(interaction).id, interaction.user.id, on)
+        await self.upkeep.set_reminders(guild_of(interaction).id, interaction.user.id, on)
         text = (
             "Session reminders are **on**: I'll DM you before sessions you're going to."
             if on
@@ -361,6 +321,8 @@ class SessionCommands(app_commands.Group):
     places.autocomplete("group")(_group_names)
     list_sessions.autocomplete("group")(_group_names)
     move.autocomplete("session")(_sessions)
+    who.autocomplete("session")(_sessions)
+    facilitation.autocomplete("group")(_group_names)
     cancel.autocomplete("session")(_sessions)
 
 
@@ -375,7 +337,10 @@ class Sessions(commands.Cog):
         self.bot.outbox.register(REMINDER, SessionReminder(self.bot))
         self.bot.outbox.register(NOTICE, SessionNotice(self.bot))
         self.bot.dispatcher.register_timer_outbox(REMINDER, reminder_outbox)
-        self.bot.about_stats["upcoming sessions"] = self.sessions.service.count_upcoming
+        self.bot.outbox.register(ALERT, FacilitatorAlert(self.bot))
+        self.bot.dispatcher.register_timer_outbox(ALERT, alert_outbox)
+        self.bot.dispatcher.register_timer(CHECK, self._opens_only_with_facilitator)
+        self.bot.about_stats["upcoming sessions"] = self.sessions.upkeep.count_upcoming
         self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
         if not await self.bot.timers.pending(RETENTION_KIND):
             await self._schedule_retention(self.bot.clock.now())
@@ -389,6 +354,9 @@ class Sessions(commands.Cog):
         self.bot.outbox.unregister(REMINDER)
         self.bot.outbox.unregister(NOTICE)
         self.bot.dispatcher.unregister_timer(REMINDER)
+        self.bot.outbox.unregister(ALERT)
+        self.bot.dispatcher.unregister_timer(ALERT)
+        self.bot.dispatcher.unregister_timer(CHECK)
         self.bot.dispatcher.unregister_timer(RETENTION_KIND)
         self.bot.about_stats.pop("upcoming sessions", None)
         group = self.bot.tree.get_command("group")
@@ -397,7 +365,7 @@ class Sessions(commands.Cog):
 
     async def _retention(self, timer: Timer, now: datetime) -> None:
         """Forget answers to sessions over for longer than each server keeps data, daily."""
-        service = self.sessions.service
+        service = self.sessions.upkeep
         try:
             for guild_id in await service.guilds_with_answers():
                 keep = (await self.bot.settings.get(guild_id)).retention_days
@@ -406,6 +374,17 @@ class Sessions(commands.Cog):
                     log.info("retention removed %d session answers in guild %s", removed, guild_id)
         finally:
             await self._schedule_retention(now + timedelta(days=1))
+
+    async def _opens_only_with_facilitator(self, timer: Timer, now: datetime) -> None:
+        """At the start of a session of a group that opens only with a facilitator."""
+        change = await self.sessions.service.cancel_if_unclaimed(int(timer.ref.split(":")[1]))
+        if change is None:
+            return
+        self.bot.dispatcher.poke(now)
+        guild = self.bot.get_guild(timer.guild_id)
+        if guild is not None:
+            group = await self.sessions.groups.get(guild.id, change.sessions[0].group_id)
+            await mirror(self.bot, guild, change.sessions, group.channel_id)
 
     async def _schedule_retention(self, due_at: datetime) -> None:
         await self.bot.timers.schedule(0, RETENTION_KIND, "daily", due_at)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.delivery import DirectMessage, Outgoing
+from bot.delivery import AlertPost, DirectMessage, Outgoing
 from bot.services.outbox import OutboxItem
 from bot.services.sessions import SessionService
-
-
-def _t(moment: datetime, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
+from cogs.sessions._views import t
 
 
 class SessionReminder(DirectMessage):
@@ -23,8 +20,8 @@ class SessionReminder(DirectMessage):
             return None  # they changed their answer since
         return Outgoing(
             user_id=item.user_id,
-            content=f"⏰ Reminder: **{session.group_name}** meets {_t(session.starts_at)} "
-            f"({_t(session.starts_at, 'R')}). If you can't make it after all, press "
+            content=f"⏰ Reminder: **{session.group_name}** meets {t(session.starts_at)} "
+            f"({t(session.starts_at, 'R')}). If you can't make it after all, press "
             "**Can't make it** in `/group sessions list` so the group knows. "
             "(`/group sessions reminders` turns these off.)",
         )
@@ -43,14 +40,30 @@ class SessionNotice(DirectMessage):
         why = f" Reason: {session.reason}" if session.reason else ""
         if item.payload["what"] == "cancelled":
             text = (
-                f"The **{session.group_name}** session on {_t(old)} is cancelled.{why} "
+                f"The **{session.group_name}** session on {t(old)} is cancelled.{why} "
                 "I'm sorry for the change. If you'd like someone to talk to meanwhile, "
                 "`/support` reaches a supporter privately, and `/crisis` lists helplines."
             )
         else:
             text = (
-                f"The **{session.group_name}** session on {_t(old)} has moved to "
-                f"{_t(session.starts_at)} ({_t(session.starts_at, 'R')}).{why} Your answer "
+                f"The **{session.group_name}** session on {t(old)} has moved to "
+                f"{t(session.starts_at)} ({t(session.starts_at, 'R')}).{why} Your answer "
                 "still stands; change it in `/group sessions list` if the new time doesn't suit."
             )
         return Outgoing(user_id=item.user_id, content=text)
+
+
+class FacilitatorAlert(AlertPost):
+    async def text(self, item: OutboxItem) -> str | None:
+        session = await SessionService(self.bot.db, self.bot.clock).find(
+            int(item.payload["session_id"])
+        )
+        if session is None or session.cancelled or session.slot_id is None:
+            return None
+        if await SessionService(self.bot.db, self.bot.clock).facilitators(session.id):
+            return None  # claimed since
+        return (
+            f"🔔 The **{session.group_name}** session {t(session.starts_at)} "
+            f"({t(session.starts_at, 'R')}) has no facilitator yet ({session.going} going). "
+            f"Supporters can claim slot #{session.slot_id} with `/rota claim`."
+        )
