@@ -44,8 +44,8 @@ def notices(
     conn: sqlite3.Connection, session: Session, what: str, old_start: datetime, now: datetime
 ) -> list[OutboxSpec]:
     users = [row[0] for row in conn.execute(GOING_USERS, (session.id,)).fetchall()]
-    # Worth sending until the session would have started (a cancellation) or starts (a move).
-    expires = max(old_start, session.starts_at)
+    # Worth sending until the session ends (someone may be on their way to a cancelled one).
+    expires = session.ends_at
     return [
         OutboxSpec(
             guild_id=session.guild_id,
