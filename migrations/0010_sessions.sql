@@ -58,5 +58,7 @@ CREATE TABLE session_facilitation (
 CREATE INDEX session_facilitation_guild ON session_facilitation(guild_id);
 CREATE INDEX group_sessions_slot ON group_sessions(slot_id) WHERE slot_id IS NOT NULL;
 
--- Places per session for a group (NULL: no limit), set with /group sessions places.
+-- Places per session for a group (NULL: no limit), set with /group sessions places; the voice
+-- or stage channel its sessions' events are held in (NULL: the group's own channel).
 ALTER TABLE groups ADD COLUMN session_places INTEGER CHECK (session_places IS NULL OR session_places >= 1);
+ALTER TABLE groups ADD COLUMN session_room_id INTEGER;

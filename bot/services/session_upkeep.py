@@ -61,6 +61,18 @@ class SessionUpkeep:
             (guild_id, guild_id, to_ts(before)),
         )
 
+    async def set_room(self, guild_id: int, group_id: int, channel_id: int | None) -> None:
+        await self._db.execute(
+            "UPDATE groups SET session_room_id = ? WHERE guild_id = ? AND id = ?",
+            (channel_id, guild_id, group_id),
+        )
+
+    async def room(self, group_id: int) -> int | None:
+        value = await self._db.fetchval(
+            "SELECT session_room_id FROM groups WHERE id = ?", (group_id,)
+        )
+        return None if value is None else int(value)
+
     async def set_facilitation(
         self,
         guild_id: int,

@@ -396,6 +396,15 @@ class SessionService:
         )
         return None if value is None else bool(value)
 
+    async def answers_of(self, group_id: int, user_id: int) -> dict[int, bool]:
+        """A member's own answers to a group's sessions, by session id."""
+        rows = await self._db.fetchall(
+            "SELECT r.session_id, r.going FROM session_rsvps r JOIN group_sessions s "
+            "ON s.id = r.session_id WHERE s.group_id = ? AND r.user_id = ?",
+            (group_id, user_id),
+        )
+        return {row[0]: bool(row[1]) for row in rows}
+
     async def going(self, session_id: int) -> list[int]:
         rows = await self._db.fetchall(GOING_USERS, (session_id,))
         return [row[0] for row in rows]

@@ -97,7 +97,8 @@ class SessionCommands(app_commands.Group):
         """Mirror the changed sessions as Discord events, then answer (with the fix, if any)."""
         guild = guild_of(interaction)
         group = await self.groups.get(guild.id, sessions[0].group_id)
-        fix = await mirror(self.bot, guild, sessions, group.channel_id)
+        room = await self.upkeep.room(group.id)
+        fix = await mirror(self.bot, guild, sessions, group.channel_id, room)
         await interaction.followup.send(
             text + (f"\n\n{fix}" if fix else ""), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -234,6 +235,31 @@ class SessionCommands(app_commands.Group):
         )
 
     @app_commands.command(
+        name="room", description="Coordinators: hold a group's session events in a voice channel"
+    )
+    @app_commands.describe(
+        group="The group",
+        channel="A voice or stage channel (leave empty: the group's own channel)",
+    )
+    @coordinator_only()
+    async def room(
+        self,
+        interaction: discord.Interaction,
+        group: GroupName,
+        channel: discord.VoiceChannel | discord.StageChannel | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        found = await self.groups.find(guild.id, group)
+        await self.upkeep.set_room(guild.id, found.id, channel and channel.id)
+        where = f"<#{channel.id}>" if channel else "the group's own channel"
+        await self.bot.audit(guild, interaction.user.id, "session room", f"{found.name}: {where}")
+        await interaction.response.send_message(
+            f"Events for **{found.name}** sessions planned from now on are held in {where}.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(
         name="facilitation", description="Coordinators: a facilitator for each session, by rota"
     )
     @app_commands.describe(
@@ -323,6 +349,7 @@ class SessionCommands(app_commands.Group):
     move.autocomplete("session")(_sessions)
     who.autocomplete("session")(_sessions)
     facilitation.autocomplete("group")(_group_names)
+    room.autocomplete("group")(_group_names)
     cancel.autocomplete("session")(_sessions)
 
 
@@ -384,7 +411,8 @@ class Sessions(commands.Cog):
         guild = self.bot.get_guild(timer.guild_id)
         if guild is not None:
             group = await self.sessions.groups.get(guild.id, change.sessions[0].group_id)
-            await mirror(self.bot, guild, change.sessions, group.channel_id)
+            room = await self.sessions.upkeep.room(group.id)
+            await mirror(self.bot, guild, change.sessions, group.channel_id, room)
 
     async def _schedule_retention(self, due_at: datetime) -> None:
         await self.bot.timers.schedule(0, RETENTION_KIND, "daily", due_at)

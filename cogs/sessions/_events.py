@@ -32,13 +32,17 @@ def _location(guild: discord.Guild, channel_id: int | None, group_name: str) -> 
 
 
 async def mirror(
-    bot: HearthBot, guild: discord.Guild, sessions: list[Session], channel_id: int | None
+    bot: HearthBot,
+    guild: discord.Guild,
+    sessions: list[Session],
+    channel_id: int | None,
+    room_id: int | None = None,
 ) -> str | None:
     """Bring each session's event in line with it; what to tell coordinators if Discord
     refused (None when every event is right)."""
     for session in sessions:
         try:
-            await _mirror_one(bot, guild, session, channel_id)
+            await _mirror_one(bot, guild, session, channel_id, room_id)
         except discord.Forbidden:
             return MANAGE_EVENTS_FIX
         except discord.HTTPException as exc:
@@ -51,22 +55,33 @@ async def mirror(
 
 
 async def _mirror_one(
-    bot: HearthBot, guild: discord.Guild, session: Session, channel_id: int | None
+    bot: HearthBot,
+    guild: discord.Guild,
+    session: Session,
+    channel_id: int | None,
+    room_id: int | None,
 ) -> None:
     if session.event_id == 0:  # deleted in Discord by someone: their choice stands
         return
     if session.event_id is None:
         if session.cancelled:
             return
-        event = await guild.create_scheduled_event(
-            name=session.group_name[:100],
-            description=f"A {session.group_name} session, planned in Hearth (#{session.id}).",
-            start_time=session.starts_at,
-            end_time=session.ends_at,
-            entity_type=discord.EntityType.external,
-            location=_location(guild, channel_id, session.group_name),
-            privacy_level=discord.PrivacyLevel.guild_only,
-        )
+        common = {
+            "name": session.group_name[:100],
+            "description": f"A {session.group_name} session, planned in Hearth (#{session.id}).",
+            "start_time": session.starts_at,
+            "end_time": session.ends_at,
+            "privacy_level": discord.PrivacyLevel.guild_only,
+        }
+        room = guild.get_channel(room_id) if room_id else None
+        if isinstance(room, discord.VoiceChannel | discord.StageChannel):
+            event = await guild.create_scheduled_event(channel=room, **common)
+        else:
+            event = await guild.create_scheduled_event(
+                entity_type=discord.EntityType.external,
+                location=_location(guild, channel_id, session.group_name),
+                **common,
+            )
         await session_events.set_event(bot.db, session.id, event.id)
         return
     found = guild.get_scheduled_event(session.event_id)

@@ -27,12 +27,13 @@ def _count(session: Session) -> str:
     return f"{session.going} going{places}"
 
 
-def _line(session: Session) -> str:
+def _line(session: Session, mine: bool | None) -> str:
     if session.cancelled:
         why = f": {session.reason}" if session.reason else ""
         return f"• ~~#{session.id} {t(session.starts_at)}~~ — cancelled{why}"
     until = t(session.ends_at, "t")
-    return f"• **#{session.id}** {t(session.starts_at)} until {until} — {_count(session)}"
+    yours = {True: " · you're going", False: " · you can't make it", None: ""}[mine]
+    return f"• **#{session.id}** {t(session.starts_at)} until {until} — {_count(session)}{yours}"
 
 
 def _label(session: Session, zone: ZoneInfo, what: str) -> str:
@@ -112,9 +113,10 @@ async def _sessions_page(interaction: discord.Interaction, arg: str, page: int) 
             "`/group sessions add`."
         )
     zone = ZoneInfo((await bot.settings.get(guild_id)).timezone)
+    mine = await SessionService(bot.db, bot.clock).answers_of(group.id, interaction.user.id)
     shown, indexes = line_page(
         f"**{group.name}** — upcoming sessions",
-        [_line(s) for s in sessions],
+        [_line(s, mine.get(s.id)) for s in sessions],
         page,
         footer="\nMembers: answer with the buttons. `/group sessions reminders` turns your "
         "reminders on or off.",

@@ -112,6 +112,10 @@ async def test_members_answer_and_see_their_answer_and_the_count(hearth: Harness
     )
     assert reply.ephemeral and "You're **going**" in reply.content and "1 going" in reply.content
     assert await going(hearth, session_id) == [hearth.member.id]
+    again = await hearth.slash(
+        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
+    )
+    assert "1 going · you're going" in again.content
     reply = await hearth.click(
         hearth.member, listing, custom_id=f"hearth:session:cant:{session_id}"
     )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from tests.e2e.test_sessions import TUE_19, add, join, rows, service, sessions, set_up
 from tests.fakediscord import DEFAULT_BOT, Perm
+from tests.fakediscord.models import VOICE
 from tests.harness import Harness
 
 GOING = "SELECT user_id FROM session_rsvps WHERE going = 1"
@@ -110,3 +111,20 @@ async def test_interested_on_the_event_counts_as_going_for_members_only(hearth: 
     # Going in Hearth is kept on Hearth's side (a bot cannot mark anyone interested).
     await service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
     assert hearth.member.id not in event.interested
+
+
+async def test_a_linked_voice_channel_holds_the_event(hearth: Harness) -> None:
+    await set_up(hearth)
+    room = hearth.guild.add_channel("Carers room", VOICE)
+    await hearth.fake.flush()
+    reply = await hearth.slash(
+        hearth.coordinator,
+        hearth.channel,
+        "group sessions room",
+        group="Carers circle",
+        channel=room,
+    )
+    assert f"<#{room.id}>" in reply.content, reply.content
+    await add(hearth)
+    [event] = hearth.fake.scheduled_events(hearth.guild)
+    assert event.entity_type == 2 and event.channel_id == room.id and event.location is None

@@ -19,6 +19,7 @@ DISCORD_EPOCH_MS = 1420070400000
 
 # Channel types used by the fake.
 TEXT, DM, CATEGORY, ANNOUNCEMENT = 0, 1, 4, 5
+VOICE, STAGE = 2, 13
 PUBLIC_THREAD, PRIVATE_THREAD = 11, 12
 THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
 
@@ -264,6 +265,8 @@ class FakeChannel:
                 nsfw=self.nsfw,
                 rate_limit_per_user=self.rate_limit_per_user,
             )
+        if self.type in (VOICE, STAGE):  # as Discord sends them: a room's audio settings
+            data.update(bitrate=64000, user_limit=0, rtc_region=None)
         if self.is_thread:
             created = self.created_at or datetime.now(UTC)
             data.update(
