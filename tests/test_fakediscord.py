@@ -273,6 +273,7 @@ async def test_rate_limits_are_ridden_out(world: Harness) -> None:
     assert reply.content == "first"
 
 
+@pytest.mark.allow_invalid_requests  # a 26-character nonce is sent on purpose, to be refused
 async def test_a_repeated_nonce_with_enforce_nonce_returns_the_first_message(
     world: Harness,
 ) -> None:

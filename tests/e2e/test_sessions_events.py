@@ -74,7 +74,6 @@ async def test_without_manage_events_the_session_exists_and_the_fix_is_named(
     assert events(hearth) == [] and await event_ids(hearth) == [None]
     checked = await hearth.slash(hearth.coordinator, hearth.channel, "admin permissions")
     assert "Manage Events" in checked.text and "Events list" in checked.text, checked.text
-    hearth.fake.denials.clear()
 
 
 async def test_an_event_deleted_by_hand_is_forgotten_not_recreated(hearth: Harness) -> None:
