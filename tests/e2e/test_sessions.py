@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import HearthBot
 from bot.services.sessions import SessionService
@@ -296,3 +297,28 @@ async def test_a_long_series_is_paged_with_buttons_on_every_page(hearth: Harness
     assert f"#{ids[10]}" in page2.text and f"#{ids[9]}" not in page2.text
     reply = await hearth.click(hearth.member, page2, custom_id=f"hearth:session:going:{ids[10]}")
     assert "You're **going**" in reply.content
+
+
+async def test_moving_the_rest_of_a_series_keeps_local_time_across_dst(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth, repeat_weeks=6)  # Tuesdays 3 March to 7 April, 19:00 London
+    ids = [row[0] for row in await sessions(hearth)]
+    reply = await hearth.slash(
+        hearth.coordinator,
+        hearth.channel,
+        "group sessions move",
+        session=f"#{ids[2]}",
+        start="2026-03-18 18:30",
+        rest_of_series=True,
+        reason="the room moved to Wednesdays",
+    )
+    assert "Moved 4 session(s)" in reply.content, reply.content
+    found = await sessions(hearth)
+    local = [
+        datetime.fromtimestamp(row[1], UTC).astimezone(ZoneInfo("Europe/London")) for row in found
+    ]
+    assert [(d.strftime("%a"), d.hour, d.minute) for d in local] == [
+        ("Tue", 19, 0), ("Tue", 19, 0),
+        ("Wed", 18, 30), ("Wed", 18, 30), ("Wed", 18, 30), ("Wed", 18, 30),
+    ]  # fmt: skip
+    assert all(row[2] - row[1] == 90 * 60 for row in found)

@@ -127,3 +127,21 @@ async def test_a_claimed_session_opens_as_planned(hearth: Harness) -> None:
     await run_at(hearth, TUE_19)
     assert (await rows(hearth, "SELECT cancelled_at FROM group_sessions")) == [(None,)]
     assert dms_saying(hearth, hearth.member, "cancelled") == []
+
+
+async def test_a_claimed_session_is_not_moved_behind_its_facilitator(hearth: Harness) -> None:
+    session_id = await facilitated(hearth)
+    slot_id = await slot_of(hearth, session_id)
+    await train(hearth, hearth.supporter)
+    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id))
+    reply = await hearth.slash(
+        hearth.coordinator,
+        hearth.channel,
+        "group sessions move",
+        session=str(session_id),
+        start="2026-03-04 18:00",
+    )
+    assert "already facilitating" in reply.content and "Nothing was changed" in reply.content
+    [(starts,)] = await rows(hearth, "SELECT starts_at FROM group_sessions")
+    assert starts == int(TUE_19.timestamp())
+    assert await claims_of(hearth, slot_id) == [hearth.supporter.id]
