@@ -8,7 +8,6 @@ buttons are persistent `DynamicItem`s, so an old list keeps working after a rest
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import discord
@@ -33,12 +32,12 @@ from bot.services.sessions import (
     SessionService,
     session_number,
 )
-from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
 from cogs._pages import install_pages, send_all, send_paged
 from cogs._ui import GroupName, coordinator_only, guild_of, is_coordinator
 from cogs.sessions._delivery import FacilitatorAlert, SessionNotice, SessionReminder
 from cogs.sessions._events import mirror
+from cogs.sessions._timers import RETENTION_KIND, SessionTimers
 from cogs.sessions._views import CantButton, GoingButton, t
 
 Start = app_commands.Range[str, 1, MAX_START_TEXT]
@@ -50,8 +49,6 @@ Places = app_commands.Range[int, 0, MAX_PLACES]
 RotaName = app_commands.Range[str, 1, MAX_ROTA_NAME]
 AlertHours = app_commands.Range[int, 1, MAX_ALERT_HOURS]
 log = logging.getLogger(__name__)
-
-RETENTION_KIND = "session.retention"
 
 
 class SessionCommands(app_commands.Group):
@@ -357,6 +354,7 @@ class Sessions(commands.Cog):
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
         self.sessions = SessionCommands(bot)
+        self.timers = SessionTimers(bot, self.sessions.service, self.sessions.upkeep)
 
     async def cog_load(self) -> None:
         install_pages(self.bot)
@@ -366,11 +364,11 @@ class Sessions(commands.Cog):
         self.bot.dispatcher.register_timer_outbox(REMINDER, reminder_outbox)
         self.bot.outbox.register(ALERT, FacilitatorAlert(self.bot))
         self.bot.dispatcher.register_timer_outbox(ALERT, alert_outbox)
-        self.bot.dispatcher.register_timer(CHECK, self._opens_only_with_facilitator)
+        self.bot.dispatcher.register_timer(CHECK, self.timers.opens_only_with_facilitator)
         self.bot.about_stats["upcoming sessions"] = self.sessions.upkeep.count_upcoming
-        self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
+        self.bot.dispatcher.register_timer(RETENTION_KIND, self.timers.retention)
         if not await self.bot.timers.pending(RETENTION_KIND):
-            await self._schedule_retention(self.bot.clock.now())
+            await self.timers.schedule_retention(self.bot.clock.now())
         group = self.bot.tree.get_command("group")
         if not isinstance(group, app_commands.Group):
             raise RuntimeError("/group sessions needs the groups feature loaded first")
@@ -389,34 +387,6 @@ class Sessions(commands.Cog):
         group = self.bot.tree.get_command("group")
         if isinstance(group, app_commands.Group):
             group.remove_command("sessions")
-
-    async def _retention(self, timer: Timer, now: datetime) -> None:
-        """Forget answers to sessions over for longer than each server keeps data, daily."""
-        service = self.sessions.upkeep
-        try:
-            for guild_id in await service.guilds_with_answers():
-                keep = (await self.bot.settings.get(guild_id)).retention_days
-                removed = await service.forget_past_answers(guild_id, now - timedelta(days=keep))
-                if removed:
-                    log.info("retention removed %d session answers in guild %s", removed, guild_id)
-        finally:
-            await self._schedule_retention(now + timedelta(days=1))
-
-    async def _opens_only_with_facilitator(self, timer: Timer, now: datetime) -> None:
-        """At the start of a session of a group that opens only with a facilitator."""
-        change = await self.sessions.service.cancel_if_unclaimed(int(timer.ref.split(":")[1]))
-        if change is None:
-            return
-        self.bot.dispatcher.poke(now)
-        guild = self.bot.get_guild(timer.guild_id)
-        if guild is not None:
-            group = await self.sessions.groups.get(guild.id, change.sessions[0].group_id)
-            room = await self.sessions.upkeep.room(group.id)
-            await mirror(self.bot, guild, change.sessions, group.channel_id, room)
-
-    async def _schedule_retention(self, due_at: datetime) -> None:
-        await self.bot.timers.schedule(0, RETENTION_KIND, "daily", due_at)
-        self.bot.dispatcher.poke(due_at)
 
     @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
