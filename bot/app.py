@@ -82,7 +82,8 @@ def extension_names() -> list[str]:
 
 
 def intents(message_content: bool = False) -> discord.Intents:
-    """Only what Hearth uses: guild structure and member joins/leaves (privileged: members).
+    """Only what Hearth uses: guild structure, member joins/leaves (privileged: members) and
+    scheduled events (who is interested in a group session's event).
 
     Server messages and their content (privileged) only when the operator opted in, for the
     optional crisis keyword watch.
@@ -90,6 +91,7 @@ def intents(message_content: bool = False) -> discord.Intents:
     chosen = discord.Intents.none()
     chosen.guilds = True
     chosen.members = True
+    chosen.guild_scheduled_events = True  # group sessions' events: deletions, "Interested"
     if message_content:
         chosen.guild_messages = True
         chosen.message_content = True

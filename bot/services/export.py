@@ -44,6 +44,11 @@ EXPORT_POLICIES: dict[str, Policy] = {
     "bot_meta": "never",  # process-level facts, not any server's
     # 0009_outbox
     "outbox": "never",  # the delivery queue; payloads may hold DMs and alerts naming members
+    # 0011_sessions
+    "group_sessions": "rows",  # when groups meet; no names
+    "session_rsvps": "counts",  # how many are going to each session, not who
+    "session_reminders_off": "never",  # a member's own preference
+    "session_facilitation": "rows",  # which rota facilitates a group's sessions
     # 0002_groups
     "groups": "rows",
     "group_members": "rows",

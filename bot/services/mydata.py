@@ -62,6 +62,11 @@ REGISTRY: dict[tuple[str, str], Rule] = {
     ("group_members", "user_id"): _rule("delete", "group memberships"),
     ("group_waitlist", "user_id"): _rule("delete", "waitlist places"),
     ("group_panels", "created_by"): _rule("anonymise", "sign-up panels you posted", _ADMIN),
+    # sessions
+    ("group_sessions", "created_by"): _rule("anonymise", "group sessions you planned", _ADMIN),
+    ("session_rsvps", "user_id"): _rule("delete", "your answers to group sessions"),
+    ("session_reminders_off", "user_id"): _rule("delete", "session reminders switched off"),
+    ("session_facilitation", "set_by"): _rule("anonymise", "session facilitation you set", _ADMIN),
     # rota
     ("rotas", "created_by"): _rule("anonymise", "rotas you created", _ADMIN),
     ("rota_slots", "created_by"): _rule("anonymise", "rota shifts you created", _ADMIN),

@@ -45,6 +45,11 @@ SERVER_NEEDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "Send Messages in Threads",
         "to speak in those support threads",
     ),
+    (
+        ("manage_events", "create_events"),
+        "Manage Events (or Create Events)",
+        "to show group sessions in Discord's Events list, and move or cancel them there",
+    ),
 )
 
 CHANNEL_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {

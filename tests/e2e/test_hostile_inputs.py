@@ -33,6 +33,7 @@ from cogs._ui import requires_coordinator
 from tests.e2e.test_option_limits import synced_leaves
 from tests.e2e.test_permissions import dump
 from tests.fakediscord import FakeChannel, FakeMember, FakeRole, FakeUser, Perm
+from tests.fakediscord.models import STAGE, VOICE
 from tests.fakediscord.options import (
     BOOLEAN,
     CHANNEL,
@@ -173,6 +174,10 @@ async def build_world(hearth: Harness) -> World:
         hearth, coord, "checkin schedule add", "is set", channel=hearth.general,
         prompt="How are you?", days="mon,wed", time="19:00",
     )  # fmt: skip
+    await _ok(
+        hearth, coord, "group sessions add", "Planned", group="Carers circle",
+        start="2026-03-10 19:00", duration="90m",
+    )  # fmt: skip
     await _ok(hearth, coord, "admin crisis add", "Added", name="Samaritans", contact="116 123")
     await _ok(hearth, coord, "admin crisis watch-phrase", "Watching", action="add", phrase="hurt")
 
@@ -195,6 +200,7 @@ async def build_world(hearth: Harness) -> World:
         "group": names,
         "rota": names,
         "slot": slots,
+        "session": ["1", "#1", "#1 Carers circle", "0", "#-1"],
         "key": list(SETTING_KEYS),
         "value": ["on", "none", "24,1", "Europe/London", "#general", "@Carers", "0", "9" * 30],
         "days": ["mon,wed", "weekdays", "daily", "Monday and Friday", "mon,fry"],
@@ -216,7 +222,10 @@ async def build_world(hearth: Harness) -> World:
         outsider.user,
     ]
     world.roles = [guild.everyone_role, guild.bot_role, pingable, top, hearth.supporter_role]
-    world.channels = [hearth.general, hearth.alerts, secret, guild.add_category("Lounge")]
+    world.channels = [
+        hearth.general, hearth.alerts, secret, guild.add_category("Lounge"),
+        guild.add_channel("Meeting room", VOICE), guild.add_channel("Stage", STAGE),
+    ]  # fmt: skip
     return world
 
 

@@ -41,6 +41,7 @@ People (fake.actions, all sync; raise ActionError when the Discord client would 
 Inspection (sync): fake.channel_messages(c, include_ephemeral=False), fake.dm_messages(user),
   fake.dm_channel(user), fake.ephemeral_messages(user), fake.pins(c), fake.threads(parent=None)
   (thread.members, .archived, .locked, .is_private_thread), fake.message(id), fake.channel(id),
+  fake.mark_interested(g, event, user, on=True), fake.delete_event_by_hand(g, event),
   fake.interaction(id) (response_type, original_id, followup_ids, modal, choices,
   rejected_callbacks), fake.commands(guild_id=None), fake.scheduled_events(g),
   g.member_role_ids(m), fake.requests and

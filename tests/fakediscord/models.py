@@ -19,6 +19,7 @@ DISCORD_EPOCH_MS = 1420070400000
 
 # Channel types used by the fake.
 TEXT, DM, CATEGORY, ANNOUNCEMENT = 0, 1, 4, 5
+VOICE, STAGE = 2, 13
 PUBLIC_THREAD, PRIVATE_THREAD = 11, 12
 THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
 
@@ -264,6 +265,8 @@ class FakeChannel:
                 nsfw=self.nsfw,
                 rate_limit_per_user=self.rate_limit_per_user,
             )
+        if self.type in (VOICE, STAGE):  # as Discord sends them: a room's audio settings
+            data.update(bitrate=64000, user_limit=0, rtc_region=None)
         if self.is_thread:
             created = self.created_at or datetime.now(UTC)
             data.update(
@@ -382,6 +385,7 @@ class FakeScheduledEvent:
     location: str | None = None
     privacy_level: int = 2
     status: int = 1  # 1 scheduled, 2 active, 3 completed, 4 canceled
+    interested: set[int] = field(default_factory=set)  # who pressed "Interested"
 
     def payload(self, creator: FakeUser | None = None) -> dict[str, Any]:
         return {
@@ -399,7 +403,7 @@ class FakeScheduledEvent:
             "entity_type": self.entity_type,
             "entity_id": None,
             "entity_metadata": {"location": self.location} if self.location else None,
-            "user_count": 0,
+            "user_count": len(self.interested),
             "image": None,
             "recurrence_rule": None,
         }

@@ -271,6 +271,27 @@ class FakeState:
         found = guild if isinstance(guild, FakeGuild) else self.guilds[guild]
         return list(found.scheduled_events.values())
 
+    def mark_interested(
+        self, guild: FakeGuild, event: FakeScheduledEvent, user: FakeUser, on: bool = True
+    ) -> None:
+        """A person presses (or un-presses) "Interested" on an event, as in Discord's client:
+        only on an event still scheduled or active, and only a change is dispatched."""
+        if event.status not in (1, 2) or (user.id in event.interested) == on:
+            return
+        (event.interested.add if on else event.interested.discard)(user.id)
+        name = "GUILD_SCHEDULED_EVENT_USER_ADD" if on else "GUILD_SCHEDULED_EVENT_USER_REMOVE"
+        data = {"guild_scheduled_event_id": str(event.id), "user_id": str(user.id),
+                "guild_id": str(guild.id)}  # fmt: skip
+        self.dispatch(name, data, guild=guild)
+
+    def delete_event_by_hand(self, guild: FakeGuild, event: FakeScheduledEvent) -> None:
+        """Someone with Manage Events deletes the event in Discord's client."""
+        del guild.scheduled_events[event.id]
+        self.dispatch(
+            "GUILD_SCHEDULED_EVENT_DELETE", event.payload(self.users.get(event.creator_id)),
+            guild=guild,
+        )  # fmt: skip
+
     def request_count(self, method: str, template: str) -> int:
         """Requests made to one route, e.g. ('PUT', '/applications/{application_id}/commands')."""
         return self.requests[f"{method.upper()} {template}"]

@@ -48,6 +48,7 @@ FRAGMENTS = (
     "SELECT * FROM audit_log WHERE ?",  # the same page of the audit log
     "SELECT g.*, (SELECT COUNT(*) FROM group_members",  # groups.py _SUMMARY_SQL + WHERE g.guild_id
     "SELECT s.id, s.guild_id, s.rota_id",  # rota SLOT_SELECT + WHERE s.guild_id … / s.id = ?
+    "SELECT s.*, g.name AS group_name",  # sessions.py _SESSION_SQL + WHERE s.guild_id / s.id
     "SELECT * FROM timers WHERE 1 = 1",  # timers.pending: AND kind = ? / AND guild_id = ?
 )
 KEYWORDS = {"WHERE", "JOIN", "LEFT", "INNER", "ON", "GROUP", "ORDER", "LIMIT", "SET", "AS",

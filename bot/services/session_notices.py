@@ -1,0 +1,92 @@
+"""What group sessions send on their own: reminders before, notices of a cancellation or move.
+
+A session's reminders are one timer per configured hour (`session:<id>:<hours>`); when one comes
+due it becomes one outbox row per member going, in the transaction that consumes the timer, so a
+member who answers after the session was planned is still reminded and one who switched
+reminders off is not. Notices are written by the change itself (`notices`), in its transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.db import from_ts, to_ts
+from bot.services.outbox import OutboxSpec
+from bot.services.timers import Timer, TimerSpec
+
+if TYPE_CHECKING:
+    from bot.services.sessions import Session
+
+REMINDER = "session.reminder"
+NOTICE = "session.notice"
+GOING_USERS = "SELECT user_id FROM session_rsvps WHERE session_id = ? AND going = 1"
+
+
+def reminder_timers(
+    session_id: int, starts_at: datetime, hours: list[int], now: datetime
+) -> list[TimerSpec]:
+    """A reminder per configured hour still ahead, each knowing the next one (after downtime
+    only the latest due is sent)."""
+    ordered = sorted(set(hours), reverse=True)
+    specs: list[TimerSpec] = []
+    for index, hour in enumerate(ordered):
+        due = starts_at - timedelta(hours=hour)
+        if due <= now:
+            continue
+        later = ordered[index + 1] if index + 1 < len(ordered) else None
+        specs.append((REMINDER, f"session:{session_id}:{hour}", due, {"next_hours": later}))
+    return specs
+
+
+def notices(
+    conn: sqlite3.Connection, session: Session, what: str, old_start: datetime, now: datetime
+) -> list[OutboxSpec]:
+    users = [row[0] for row in conn.execute(GOING_USERS, (session.id,)).fetchall()]
+    # Worth sending until the session ends (someone may be on their way to a cancelled one).
+    expires = session.ends_at
+    return [
+        OutboxSpec(
+            guild_id=session.guild_id,
+            kind=NOTICE,
+            due_at=now,
+            user_id=user_id,
+            payload={"session_id": session.id, "what": what, "old_starts_at": to_ts(old_start)},
+            expires_at=expires,
+        )
+        for user_id in users
+    ]
+
+
+def reminder_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    """A due reminder becomes a DM to each member going who keeps reminders on; none for a
+    cancelled or started session, or when a later reminder is already due (after downtime)."""
+    session_id = int(timer.ref.split(":")[1])
+    row = conn.execute(
+        "SELECT starts_at, cancelled_at FROM group_sessions WHERE id = ?", (session_id,)
+    ).fetchone()
+    if row is None or row["cancelled_at"] is not None:
+        return []
+    starts_at = from_ts(row["starts_at"])
+    later = (timer.payload or {}).get("next_hours")
+    expires = starts_at - timedelta(hours=later) if isinstance(later, int) else starts_at
+    if now >= expires:
+        return []
+    users = conn.execute(
+        "SELECT r.user_id FROM session_rsvps r WHERE r.session_id = ? AND r.going = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM session_reminders_off o "
+        "WHERE o.guild_id = r.guild_id AND o.user_id = r.user_id)",
+        (session_id,),
+    ).fetchall()
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=REMINDER,
+            due_at=timer.due_at,
+            user_id=user_id,
+            payload={"session_id": session_id},
+            expires_at=expires,
+        )
+        for (user_id,) in users
+    ]

@@ -1,0 +1,69 @@
+"""What sessions send on their own, rendered from the session as it is at send time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.delivery import AlertPost, DirectMessage, Outgoing
+from bot.services.outbox import OutboxItem
+from bot.services.sessions import SessionService
+from cogs.sessions._views import t
+
+
+class SessionReminder(DirectMessage):
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        sessions = SessionService(self.bot.db, self.bot.clock)
+        session = await sessions.find(int(item.payload["session_id"]))
+        if session is None or session.cancelled or item.user_id is None:
+            return None
+        if not await sessions.answer_of(session.id, item.user_id):
+            return None  # they changed their answer since
+        return Outgoing(
+            user_id=item.user_id,
+            content=f"⏰ Reminder: **{session.group_name}** meets {t(session.starts_at)} "
+            f"({t(session.starts_at, 'R')}). If you can't make it after all, press "
+            "**Can't make it** in `/group sessions list` so the group knows. "
+            "(`/group sessions reminders` turns these off.)",
+        )
+
+
+class SessionNotice(DirectMessage):
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        session = await SessionService(self.bot.db, self.bot.clock).find(
+            int(item.payload["session_id"])
+        )
+        if session is None or item.user_id is None:
+            return None
+        old = datetime.fromtimestamp(
+            int(item.payload["old_starts_at"]), tz=session.starts_at.tzinfo
+        )
+        why = f" Reason: {session.reason}" if session.reason else ""
+        if item.payload["what"] == "cancelled":
+            text = (
+                f"The **{session.group_name}** session on {t(old)} is cancelled.{why} "
+                "I'm sorry for the change. If you'd like someone to talk to meanwhile, "
+                "`/support` reaches a supporter privately, and `/crisis` lists helplines."
+            )
+        else:
+            text = (
+                f"The **{session.group_name}** session on {t(old)} has moved to "
+                f"{t(session.starts_at)} ({t(session.starts_at, 'R')}).{why} Your answer "
+                "still stands; change it in `/group sessions list` if the new time doesn't suit."
+            )
+        return Outgoing(user_id=item.user_id, content=text)
+
+
+class FacilitatorAlert(AlertPost):
+    async def text(self, item: OutboxItem) -> str | None:
+        session = await SessionService(self.bot.db, self.bot.clock).find(
+            int(item.payload["session_id"])
+        )
+        if session is None or session.cancelled or session.slot_id is None:
+            return None
+        if await SessionService(self.bot.db, self.bot.clock).facilitators(session.id):
+            return None  # claimed since
+        return (
+            f"🔔 The **{session.group_name}** session {t(session.starts_at)} "
+            f"({t(session.starts_at, 'R')}) has no facilitator yet ({session.going} going). "
+            f"Supporters can claim slot #{session.slot_id} with `/rota claim`."
+        )

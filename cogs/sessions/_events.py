@@ -1,0 +1,97 @@
+"""Each session mirrored as a Discord Scheduled Event, so members see it in Discord's Events.
+
+The session in Hearth is the record and the event follows it: created with the session, moved
+with it, cancelled with it. Without Manage Events the session still exists and coordinators are
+told the exact fix. An event someone deletes by hand is forgotten, never recreated behind their
+back. Discord's "Interested" counts as Going (members only, places guarded); a bot cannot mark
+someone interested, so pressing Going in Hearth does not show on the event.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.app import HearthBot
+from bot.services import session_events
+from bot.services.sessions import Session
+
+log = logging.getLogger(__name__)
+
+MANAGE_EVENTS_FIX = (
+    "The session is saved in Hearth, but I couldn't add it to Discord's **Events** list: I need "
+    "the **Manage Events** permission. Server Settings → Roles → Hearth → turn on **Manage "
+    "Events**; sessions planned or moved after that appear in Events."
+)
+
+
+def _location(guild: discord.Guild, channel_id: int | None, group_name: str) -> str:
+    channel = guild.get_channel(channel_id) if channel_id else None
+    return f"#{channel.name}" if channel is not None else f"The {group_name} group"[:100]
+
+
+async def mirror(
+    bot: HearthBot,
+    guild: discord.Guild,
+    sessions: list[Session],
+    channel_id: int | None,
+    room_id: int | None = None,
+) -> str | None:
+    """Bring each session's event in line with it; what to tell coordinators if Discord
+    refused (None when every event is right)."""
+    for session in sessions:
+        try:
+            await _mirror_one(bot, guild, session, channel_id, room_id)
+        except discord.Forbidden:
+            return MANAGE_EVENTS_FIX
+        except discord.HTTPException as exc:
+            log.warning("scheduled event for session %s failed (%s)", session.id, exc.code)
+            return (
+                f"The session is saved in Hearth, but Discord didn't take its event just now "
+                f"(error {exc.code}). Moving the session later tries again."
+            )
+    return None
+
+
+async def _mirror_one(
+    bot: HearthBot,
+    guild: discord.Guild,
+    session: Session,
+    channel_id: int | None,
+    room_id: int | None,
+) -> None:
+    if session.event_id == 0:  # deleted in Discord by someone: their choice stands
+        return
+    if session.event_id is None:
+        if session.cancelled:
+            return
+        common = {
+            "name": session.group_name[:100],
+            "description": f"A {session.group_name} session, planned in Hearth (#{session.id}).",
+            "start_time": session.starts_at,
+            "end_time": session.ends_at,
+            "privacy_level": discord.PrivacyLevel.guild_only,
+        }
+        room = guild.get_channel(room_id) if room_id else None
+        if isinstance(room, discord.VoiceChannel | discord.StageChannel):
+            event = await guild.create_scheduled_event(channel=room, **common)
+        else:
+            event = await guild.create_scheduled_event(
+                entity_type=discord.EntityType.external,
+                location=_location(guild, channel_id, session.group_name),
+                **common,
+            )
+        await session_events.set_event(bot.db, session.id, event.id)
+        return
+    found = guild.get_scheduled_event(session.event_id)
+    if found is None:  # deleted by hand while Hearth was away
+        await session_events.forget_event(bot.db, guild.id, session.event_id)
+        return
+    try:
+        if session.cancelled:
+            await found.cancel()
+        else:
+            await found.edit(start_time=session.starts_at, end_time=session.ends_at)
+    except discord.NotFound:
+        await session_events.forget_event(bot.db, guild.id, session.event_id)

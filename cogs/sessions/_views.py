@@ -1,0 +1,130 @@
+"""The session list members answer on: Going / Can't make it, persistent and paged."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.services.groups import GroupService
+from bot.services.sessions import Session, SessionService
+from bot.tree import NO_MENTIONS
+from cogs._pages import Page, line_page, pager
+from cogs._ui import guild_of, hearth, routed_errors
+
+SESSIONS_PER_PAGE = 10  # two buttons each: the page's four rows of its own items
+
+
+def t(moment: datetime, style: str = "F") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def _count(session: Session) -> str:
+    places = f" of {session.places} places" if session.places is not None else ""
+    return f"{session.going} going{places}"
+
+
+def _line(session: Session, mine: bool | None) -> str:
+    if session.cancelled:
+        why = f": {session.reason}" if session.reason else ""
+        return f"• ~~#{session.id} {t(session.starts_at)}~~ — cancelled{why}"
+    until = t(session.ends_at, "t")
+    yours = {True: " · you're going", False: " · you can't make it", None: ""}[mine]
+    return f"• **#{session.id}** {t(session.starts_at)} until {until} — {_count(session)}{yours}"
+
+
+def _label(session: Session, zone: ZoneInfo, what: str) -> str:
+    return f"{what} · #{session.id} {session.starts_at.astimezone(zone):%a %d %b %H:%M}"
+
+
+def _service(interaction: discord.Interaction) -> SessionService:
+    bot = hearth(interaction)
+    return SessionService(bot.db, bot.clock)
+
+
+async def _answer(interaction: discord.Interaction, session_id: int, going: bool) -> None:
+    guild = guild_of(interaction)
+    answer = await _service(interaction).answer(guild.id, session_id, interaction.user.id, going)
+    session = answer.session
+    mine = "You're **going**" if answer.going else "You've said you **can't make it**"
+    await interaction.response.send_message(
+        f"{mine} to **{session.group_name}** {t(session.starts_at)} — {_count(session)}. "
+        "You can change your answer any time before it starts.",
+        ephemeral=True,
+        allowed_mentions=NO_MENTIONS,
+    )
+
+
+def _button(action: str, session_id: int, label: str) -> discord.ui.Button[Any]:
+    style = discord.ButtonStyle.success if action == "going" else discord.ButtonStyle.secondary
+    return discord.ui.Button(
+        label=label, style=style, custom_id=f"hearth:session:{action}:{session_id}"
+    )
+
+
+class GoingButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:session:going:(?P<id>\d+)"
+):
+    def __init__(self, session_id: int, label: str = "Going") -> None:
+        super().__init__(_button("going", session_id, label))
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> GoingButton:
+        return cls(int(match["id"]))
+
+    @routed_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _answer(interaction, self.session_id, True)
+
+
+class CantButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:session:cant:(?P<id>\d+)"
+):
+    def __init__(self, session_id: int, label: str = "Can't make it") -> None:
+        super().__init__(_button("cant", session_id, label))
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> CantButton:
+        return cls(int(match["id"]))
+
+    @routed_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _answer(interaction, self.session_id, False)
+
+
+@pager("sessions")
+async def _sessions_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
+    bot = hearth(interaction)
+    guild_id = guild_of(interaction).id
+    group = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
+    sessions = await SessionService(bot.db, bot.clock).upcoming(guild_id, group.id)
+    if not sessions:
+        return Page(
+            content=f"**{group.name}** has no sessions coming up. Coordinators can add one with "
+            "`/group sessions add`."
+        )
+    zone = ZoneInfo((await bot.settings.get(guild_id)).timezone)
+    mine = await SessionService(bot.db, bot.clock).answers_of(group.id, interaction.user.id)
+    shown, indexes = line_page(
+        f"**{group.name}** — upcoming sessions",
+        [_line(s, mine.get(s.id)) for s in sessions],
+        page,
+        footer="\nMembers: answer with the buttons. `/group sessions reminders` turns your "
+        "reminders on or off.",
+        max_lines=SESSIONS_PER_PAGE,
+    )
+    for index in indexes:
+        session = sessions[index]
+        if not session.cancelled:
+            shown.items.append(GoingButton(session.id, _label(session, zone, "Going")))
+            shown.items.append(CantButton(session.id, _label(session, zone, "Can't make it")))
+    return shown

@@ -1,0 +1,324 @@
+"""`/group sessions` through the fake Discord: planning, answers, the last-place race,
+reminders and notices through the outbox, and what /mydata and the export show."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.app import HearthBot
+from bot.services.sessions import SessionService
+from tests.e2e.test_groups import configure, create_group, rows
+from tests.fakediscord import FakeMember
+from tests.harness import Harness
+
+# The harness clock starts Monday 2 March 2026, 12:00 UTC (= 12:00 in London, GMT).
+TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
+
+
+def bot_of(hearth: Harness) -> HearthBot:
+    assert isinstance(hearth.bot, HearthBot)
+    return hearth.bot
+
+
+def service(hearth: Harness) -> SessionService:
+    return SessionService(bot_of(hearth).db, hearth.clock)
+
+
+async def run_at(hearth: Harness, moment: datetime) -> None:
+    hearth.clock.set(moment)
+    await bot_of(hearth).dispatcher.run_due()
+    await hearth.fake.flush()
+
+
+async def set_up(hearth: Harness, **group: Any) -> int:
+    await configure(hearth)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, timezone="Europe/London")
+    await create_group(hearth, **group)
+    return int((await rows(hearth, "SELECT id FROM groups"))[0][0])
+
+
+async def join(hearth: Harness, member: FakeMember) -> None:
+    reply = await hearth.slash(member, hearth.channel, "group join", name="Carers circle")
+    assert "You're in “Carers circle”" in reply.content, reply.content
+
+
+async def add(hearth: Harness, **options: Any) -> Any:
+    options.setdefault("start", "2026-03-03 19:00")
+    options.setdefault("duration", "90m")
+    return await hearth.slash(
+        hearth.coordinator, hearth.channel, "group sessions add", group="Carers circle", **options
+    )
+
+
+async def sessions(hearth: Harness) -> list[tuple[Any, ...]]:
+    return await rows(
+        hearth,
+        "SELECT id, starts_at, ends_at, cancelled_at, reason, series_id FROM group_sessions "
+        "ORDER BY starts_at",
+    )
+
+
+async def going(hearth: Harness, session_id: int) -> list[int]:
+    found = await rows(
+        hearth, "SELECT user_id FROM session_rsvps WHERE session_id = ? AND going = 1", session_id
+    )
+    return sorted(row[0] for row in found)
+
+
+def dms_saying(hearth: Harness, person: Any, text: str) -> list[str]:
+    return [m.content for m in hearth.dms(person) if text in m.content]
+
+
+async def test_add_weekly_sessions_keep_local_time_across_dst(hearth: Harness) -> None:
+    await set_up(hearth)
+    reply = await add(hearth, repeat_weeks=5)
+    assert reply.ephemeral and "Planned 5 weekly sessions" in reply.content, reply.content
+    found = await sessions(hearth)
+    # London moves to BST on 29 March: 19:00 local is 19:00 UTC, then 18:00 UTC.
+    starts = [datetime.fromtimestamp(row[1], UTC).hour for row in found]
+    assert starts == [19, 19, 19, 19, 18]
+    assert all(row[2] - row[1] == 90 * 60 for row in found)
+    assert len({row[5] for row in found}) == 1 and found[0][5] == found[0][0]
+
+
+async def test_past_overlap_and_archived_are_refused_and_create_nothing(hearth: Harness) -> None:
+    await set_up(hearth)
+    past = await add(hearth, start="2026-03-01 19:00")
+    assert "already passed" in past.content and await sessions(hearth) == []
+    bad = await add(hearth, duration="forever")
+    assert "couldn't read" in bad.content and await sessions(hearth) == []
+    await add(hearth)
+    overlap = await add(hearth, start="2026-03-03 20:00", repeat_weeks=3)
+    assert "overlap" in overlap.content and "Nothing was changed" in overlap.content
+    assert len(await sessions(hearth)) == 1
+    await hearth.slash(hearth.coordinator, hearth.channel, "group archive", name="Carers circle")
+    archived = await add(hearth, start="2026-03-10 19:00")
+    assert "archived" in archived.content and len(await sessions(hearth)) == 1
+
+
+async def test_members_answer_and_see_their_answer_and_the_count(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth)
+    await join(hearth, hearth.member)
+    listing = await hearth.slash(
+        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
+    )
+    assert "0 going" in listing.content
+    [session_id] = [row[0] for row in await sessions(hearth)]
+    reply = await hearth.click(
+        hearth.member, listing, custom_id=f"hearth:session:going:{session_id}"
+    )
+    assert reply.ephemeral and "You're **going**" in reply.content and "1 going" in reply.content
+    assert await going(hearth, session_id) == [hearth.member.id]
+    again = await hearth.slash(
+        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
+    )
+    assert "1 going · you're going" in again.content
+    reply = await hearth.click(
+        hearth.member, listing, custom_id=f"hearth:session:cant:{session_id}"
+    )
+    assert "can't make it" in reply.content and "0 going" in reply.content
+    assert await going(hearth, session_id) == []
+    # Someone outside the group is refused, and nothing is stored for them.
+    theirs = await hearth.slash(
+        hearth.supporter, hearth.channel, "group sessions list", group="Carers circle"
+    )
+    outsider = await hearth.click(
+        hearth.supporter, theirs, custom_id=f"hearth:session:going:{session_id}"
+    )
+    assert "Only members of **Carers circle**" in outsider.content
+    stored = await rows(hearth, "SELECT user_id FROM session_rsvps")
+    assert stored == [(hearth.member.id,)]
+
+
+async def test_buttons_work_after_a_restart(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth)
+    await join(hearth, hearth.member)
+    listing = await hearth.slash(
+        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
+    )
+    await hearth.restart()
+    [session_id] = [row[0] for row in await sessions(hearth)]
+    reply = await hearth.click(
+        hearth.member, listing, custom_id=f"hearth:session:going:{session_id}"
+    )
+    assert "You're **going**" in reply.content
+
+
+async def test_twenty_members_pressing_going_for_the_last_place_one_wins(hearth: Harness) -> None:
+    group_id = await set_up(hearth)
+    await add(hearth)
+    members = [hearth.guild.add_member(f"m{n}") for n in range(20)]
+    await hearth.fake.flush()
+    for member in members:
+        await join(hearth, member)
+    await hearth.slash(
+        hearth.coordinator, hearth.channel, "group sessions places", group="Carers circle", places=1
+    )
+    assert (await rows(hearth, "SELECT session_places FROM groups WHERE id = ?", group_id)) == [
+        (1,)
+    ]
+    listings = [
+        await hearth.slash(member, hearth.channel, "group sessions list", group="Carers circle")
+        for member in members
+    ]
+    [session_id] = [row[0] for row in await sessions(hearth)]
+    custom_id = f"hearth:session:going:{session_id}"
+    replies = await asyncio.gather(
+        *(
+            hearth.click(member, listing, custom_id=custom_id)
+            for member, listing in zip(members, listings, strict=True)
+        )
+    )
+    winners = [r for r in replies if "You're **going**" in r.content]
+    refused = [r for r in replies if "places for this session are taken" in r.content]
+    assert len(winners) == 1 and len(refused) == 19
+    assert len(await going(hearth, session_id)) == 1
+
+
+async def test_reminders_reach_the_people_going_exactly_once(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth)
+    quiet = hearth.guild.add_member("quiet")
+    await hearth.fake.flush()
+    for member in (hearth.member, quiet):
+        await join(hearth, member)
+    [session_id] = [row[0] for row in await sessions(hearth)]
+    for member in (hearth.member, quiet):
+        await service(hearth).answer(hearth.guild.id, session_id, member.id, True)
+    off = await hearth.slash(quiet, hearth.channel, "group sessions reminders", on=False)
+    assert "off" in off.content
+    await run_at(hearth, TUE_19 - timedelta(hours=24, minutes=1))
+    assert dms_saying(hearth, hearth.member, "Reminder") == []
+    await run_at(hearth, TUE_19 - timedelta(hours=24))
+    await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "Reminder")) == 1)
+    await hearth.restart()
+    await run_at(hearth, TUE_19 - timedelta(hours=23))
+    await run_at(hearth, TUE_19 - timedelta(hours=1))
+    await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "Reminder")) == 2)
+    await run_at(hearth, TUE_19 - timedelta(minutes=30))
+    assert len(dms_saying(hearth, hearth.member, "Reminder")) == 2
+    assert f"<t:{int(TUE_19.timestamp())}:F>" in dms_saying(hearth, hearth.member, "Reminder")[0]
+    assert dms_saying(hearth, quiet, "Reminder") == []
+
+
+async def test_cancel_tells_everyone_going_once_and_holds_it_for_closed_dms(
+    hearth: Harness,
+) -> None:
+    await set_up(hearth)
+    await add(hearth, repeat_weeks=3)
+    closed = hearth.guild.add_member("closed")
+    await hearth.fake.flush()
+    for member in (hearth.member, closed):
+        await join(hearth, member)
+    first, second, third = [row[0] for row in await sessions(hearth)]
+    answers = service(hearth)
+    for session_id in (first, second):
+        for member in (hearth.member, closed):
+            await answers.answer(hearth.guild.id, session_id, member.id, True)
+    closed.dms_closed = True
+    member_refused = await hearth.slash(
+        hearth.member, hearth.channel, "group sessions cancel", session=str(second)
+    )
+    assert "Only coordinators" in member_refused.content
+    reply = await hearth.slash(
+        hearth.coordinator,
+        hearth.channel,
+        "group sessions cancel",
+        session=f"#{second}",
+        rest_of_series=True,
+        reason="the room is closed",
+    )
+    assert "Cancelled 2 session(s)" in reply.content and "2 notice(s)" in reply.content
+    await run_at(hearth, hearth.clock.now())
+    await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "cancelled")) == 1)
+    [text] = dms_saying(hearth, hearth.member, "cancelled")
+    assert "the room is closed" in text and "/support" in text and "/crisis" in text
+    found = {row[0]: row for row in await sessions(hearth)}
+    assert found[first][3] is None and found[second][3] is not None and found[third][3] is not None
+    # The member with closed DMs sees it at their next command, once.
+    later = await hearth.slash(closed, hearth.channel, "group sessions list", group="Carers circle")
+    await hearth.wait_for(lambda: any("cancelled" in m.content for m in later.followups))
+    # No reminder for a cancelled session.
+    await run_at(hearth, TUE_19 + timedelta(weeks=1) - timedelta(hours=1))
+    assert dms_saying(hearth, hearth.member, "Reminder") == []
+
+
+async def test_move_tells_the_people_going_and_moves_the_reminder(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth)
+    await join(hearth, hearth.member)
+    [session_id] = [row[0] for row in await sessions(hearth)]
+    await service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+    reply = await hearth.slash(
+        hearth.coordinator,
+        hearth.channel,
+        "group sessions move",
+        session=str(session_id),
+        start="2026-03-04 18:00",
+    )
+    assert "Moved 1 session(s)" in reply.content
+    wed_18 = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
+    [row] = await sessions(hearth)
+    assert row[1] == int(wed_18.timestamp()) and row[2] - row[1] == 90 * 60
+    await run_at(hearth, hearth.clock.now())
+    await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "has moved")) == 1)
+    assert f"<t:{int(wed_18.timestamp())}:F>" in dms_saying(hearth, hearth.member, "has moved")[0]
+    await run_at(hearth, TUE_19 - timedelta(hours=24))  # the old time's reminder: gone
+    assert dms_saying(hearth, hearth.member, "Reminder") == []
+    await run_at(hearth, wed_18 - timedelta(hours=24))
+    await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "Reminder")) == 1)
+    assert f"<t:{int(wed_18.timestamp())}:F>" in dms_saying(hearth, hearth.member, "Reminder")[0]
+
+
+async def test_about_counts_upcoming_sessions_and_help_lists_the_commands(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth, repeat_weeks=3)
+    about = await hearth.slash(hearth.member, hearth.channel, "about")
+    assert "upcoming sessions" in about.text.lower() and "3" in about.text, about.text
+    helped = await hearth.slash(hearth.member, hearth.channel, "help", command="group")
+    assert "sessions list" in helped.text and "sessions reminders" in helped.text, helped.text
+
+
+async def test_a_long_series_is_paged_with_buttons_on_every_page(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth, repeat_weeks=25)
+    await join(hearth, hearth.member)
+    listing = await hearth.slash(
+        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
+    )
+    assert "(page 1 of 3)" in listing.content
+    ids = [row[0] for row in await sessions(hearth)]
+    page2 = await hearth.click(hearth.member, listing, label="Next →")
+    assert f"#{ids[10]}" in page2.text and f"#{ids[9]}" not in page2.text
+    reply = await hearth.click(hearth.member, page2, custom_id=f"hearth:session:going:{ids[10]}")
+    assert "You're **going**" in reply.content
+
+
+async def test_moving_the_rest_of_a_series_keeps_local_time_across_dst(hearth: Harness) -> None:
+    await set_up(hearth)
+    await add(hearth, repeat_weeks=6)  # Tuesdays 3 March to 7 April, 19:00 London
+    ids = [row[0] for row in await sessions(hearth)]
+    reply = await hearth.slash(
+        hearth.coordinator,
+        hearth.channel,
+        "group sessions move",
+        session=f"#{ids[2]}",
+        start="2026-03-18 18:30",
+        rest_of_series=True,
+        reason="the room moved to Wednesdays",
+    )
+    assert "Moved 4 session(s)" in reply.content, reply.content
+    found = await sessions(hearth)
+    local = [
+        datetime.fromtimestamp(row[1], UTC).astimezone(ZoneInfo("Europe/London")) for row in found
+    ]
+    assert [(d.strftime("%a"), d.hour, d.minute) for d in local] == [
+        ("Tue", 19, 0), ("Tue", 19, 0),
+        ("Wed", 18, 30), ("Wed", 18, 30), ("Wed", 18, 30), ("Wed", 18, 30),
+    ]  # fmt: skip
+    assert all(row[2] - row[1] == 90 * 60 for row in found)
