@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.common import Table
 from bench.world import quiet_logs
 
-SECTIONS = ("interactions", "contention", "scheduler", "store", "memory")
+SECTIONS = ("interactions", "contention", "scheduler", "store", "memory", "outbox")
 LATEST = Path(__file__).resolve().parent / "latest.md"
 
 
@@ -38,6 +38,10 @@ async def _run(table: Table, quick: bool, chosen: set[str]) -> None:
         from bench import memory
 
         await memory.run(table, quick)
+    if "outbox" in chosen:
+        from bench import outbox
+
+        await outbox.run(table, quick)
 
 
 def main(argv: list[str] | None = None) -> int:

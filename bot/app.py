@@ -15,6 +15,7 @@ import logging
 import pkgutil
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -26,11 +27,13 @@ from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import HearthConfig
 from bot.db import Database
+from bot.delivery import AlertPost, DirectMessage, LogPost, Outbox, message_spec
 from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
-from bot.services.audit import AuditService
+from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
 from bot.services.guilds import GuildRegistry
 from bot.services.notices import NoticeService
+from bot.services.outbox import OutboxService
 from bot.services.settings import SettingsService
 from bot.services.timers import TimerService
 from bot.tree import NO_MENTIONS, HearthTree
@@ -38,7 +41,8 @@ from bot.tree import NO_MENTIONS, HearthTree
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
-SHUTDOWN_GRACE_SECONDS = 5.0
+DM_KIND, ALERT_KIND = "dm", "alert"
+COORDINATOR_KIND = "coordinators"  # a fix for coordinators: the log channel, else the alerts
 # Names discord.py gives the tasks running event handlers, commands, buttons, selects and modals.
 IN_FLIGHT_TASK_PREFIXES = (
     "discord.py: ",
@@ -134,6 +138,15 @@ class HearthBot(commands.Bot):
         self.notices = NoticeService(self.db, self.clock)
         self.guild_registry = GuildRegistry(self.db, self.clock)
         self.dispatcher = Dispatcher(self.clock, self.timers)
+        self.outbox_store = OutboxService(
+            self.db, lease=timedelta(seconds=config.delivery.lease_seconds)
+        )
+        self.outbox = Outbox(self, self.outbox_store, self.clock)
+        self.dispatcher.attach_outbox(self.outbox)
+        self.outbox.register(DM_KIND, DirectMessage(self))
+        self.outbox.register(ALERT_KIND, AlertPost(self))
+        self.outbox.register(COORDINATOR_KIND, AlertPost(self, log_first=True))
+        self.outbox.register(LOG_POST_KIND, LogPost())
         self.started_monotonic = time.monotonic()
         self.synced_commands = False
         self._extensions = extension_names() if extensions is None else extensions
@@ -187,6 +200,7 @@ class HearthBot(commands.Bot):
         await self.reconcile_guilds()
         settle_heap()
         self._hearth_ready.set()
+        self.dispatcher.poke()  # the outbox waits for the guild cache (see `hearth_ready`)
         log.info("Hearth %s ready in %d servers", __version__, len(self.guilds))
 
     async def reconcile_guilds(self) -> None:
@@ -212,58 +226,55 @@ class HearthBot(commands.Bot):
         await self._hearth_ready.wait()
 
     @property
+    def hearth_ready(self) -> bool:
+        """Whether the first READY was handled: before it, every server looks absent."""
+        return self._hearth_ready.is_set()
+
+    @property
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started_monotonic
 
     # --- helpers cogs share ------------------------------------------------------------------
+    # Each of these sends through the outbox (`send_now`): the message is recorded before it is
+    # sent, so a crash mid-send means it goes out at the next start instead of never.
     async def audit(
         self, guild: discord.Guild | None, actor_id: int, action: str, detail: str = ""
     ) -> None:
         """Record an admin action and post it to the server's log channel if one is set."""
         if guild is None:
             return
-        entry = await self.audit_log.record(guild.id, actor_id, action, detail)
         settings = await self.settings.get(guild.id)
-        if settings.log_channel_id is None:
-            return
-        channel = guild.get_channel(settings.log_channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            log.warning("log channel %s of guild %s is gone", settings.log_channel_id, guild.id)
-            return
-        stamp = int(entry.created_at.timestamp())
-        text = f"<t:{stamp}:f> <@{actor_id}> **{action}**" + (f" — {detail}" if detail else "")
-        try:
-            await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.warning("could not post to the log channel of guild %s: %s", guild.id, exc.code)
+        post = None
+        if settings.log_channel_id is not None:  # the entry and its post, in one transaction
+            post = PostTo(settings.log_channel_id, self.outbox.owner, self.outbox_store.lease)
+        entry = await self.audit_log.record(guild.id, actor_id, action, detail, post=post)
+        if entry.post_id is not None:
+            await self.outbox.send_recorded(entry.post_id)
 
     async def alert(self, guild: discord.Guild, text: str) -> bool:
         """Tell coordinators in the alerts channel (or the log channel as a fallback)."""
-        settings = await self.settings.get(guild.id)
-        for channel_id in (settings.alerts_channel_id, settings.log_channel_id):
-            channel = guild.get_channel(channel_id) if channel_id else None
-            if not isinstance(channel, discord.TextChannel):
-                continue
-            try:
-                await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
-                return True
-            except discord.HTTPException as exc:
-                log.warning("could not alert in guild %s: %s", guild.id, exc.code)
-        log.warning("guild %s has no usable alerts channel; an alert was not delivered", guild.id)
-        return False
+        spec = message_spec(guild.id, ALERT_KIND, self.clock.now(), text)
+        return await self.outbox.send_now(spec)
 
-    async def dm(self, guild_id: int, user_id: int, content: str, **kwargs: Any) -> bool:
-        """DM a member; if their DMs are closed, hold it for their next interaction instead."""
-        try:
-            user = self.get_user(user_id) or await self.fetch_user(user_id)
-            await user.send(content, allowed_mentions=NO_MENTIONS, **kwargs)
-            return True
-        except discord.Forbidden:
-            await self.notices.hold(guild_id, user_id, content)
-            return False
-        except discord.NotFound:
-            log.info("user %s no longer exists; a DM was dropped", user_id)
-            return False
+    async def dm(
+        self,
+        guild_id: int,
+        user_id: int,
+        content: str,
+        *,
+        view: discord.ui.View | None = None,
+        kind: str = DM_KIND,
+        **extra: Any,
+    ) -> bool:
+        """DM a member; if their DMs are closed, hold it for their next interaction instead.
+
+        `kind` names a `DirectMessage` subclass that can decide at send time that the DM is no
+        longer wanted (a waitlist promotion for someone who left); `extra` is stored for it.
+        """
+        spec = message_spec(
+            guild_id, kind, self.clock.now(), content, user_id=user_id, view=view, **extra
+        )
+        return await self.outbox.send_now(spec)
 
     async def request_support(self, guild_id: int, user_id: int, source: str) -> str:
         """Act on a member's explicit yes (never without it) and say honestly what happens next.
@@ -291,16 +302,24 @@ class HearthBot(commands.Bot):
         A member who pressed a button just before a restart should get their answer, and a
         handler cut off mid-request would log errors against a closed session.
         """
-        await self.dispatcher.shutdown()
+        grace = self.config.delivery.shutdown_grace_seconds
         current = asyncio.current_task()
         running = [
             task
             for task in asyncio.all_tasks()
             if task is not current and task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES)
         ]
-        if running:
-            _, late = await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
-            for task in late:
-                task.cancel()
+        # Both within one grace period, so a stop is bounded whatever is in flight: a service
+        # manager kills a process that outlives its stop timeout (systemd: 90 s by default).
+        await asyncio.gather(self.outbox.stop(grace), _finish_or_cancel(running, grace))
+        await self.dispatcher.shutdown()
         await super().close()
         await self.db.close()
+
+
+async def _finish_or_cancel(tasks: list[asyncio.Task[Any]], grace: float) -> None:
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    for task in late:
+        task.cancel()

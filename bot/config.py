@@ -109,8 +109,23 @@ class DefaultsSection(_Section):
     removed_server_retention_days: int = Field(default=30, ge=0, le=365)
 
 
+class DeliverySection(_Section):
+    """How Hearth's own messages (reminders, check-ins, alerts) are sent from the outbox."""
+
+    shutdown_grace_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="how long sends in flight may finish at a stop"
+    )
+    lease_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="how long a claimed message is reserved; a crashed process's resend waits this",
+    )
+
+
 class HearthConfig(_Section):
     discord: DiscordSection = DiscordSection()
+    delivery: DeliverySection = DeliverySection()
     database: DatabaseSection = DatabaseSection()
     logging: LoggingSection = LoggingSection()
     defaults: DefaultsSection = DefaultsSection()

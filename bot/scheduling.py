@@ -6,6 +6,10 @@ drops jobs under load with the default misfire grace, so instead a single date j
 the earliest due time across all sources. When it fires, each source processes what is due and
 the job is re-armed. Sources claim occurrences with atomic statements, so a slow send, a second
 wake-up or a restart cannot fire an occurrence twice.
+
+Whatever a source or timer wants to *send* becomes an outbox row in the transaction that claims
+it; the outbox (attached with `attach_outbox`) runs last in every wake-up and sends those rows,
+claiming them from the database in small leased batches (see `bot.services.outbox`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
-from bot.services.timers import Timer, TimerService
+from bot.services.timers import Timer, TimerConverter, TimerService
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +54,9 @@ class Dispatcher:
         self._clock = clock
         self._timers = timers
         self._handlers: dict[str, TimerHandler] = {}
+        self._converters: dict[str, TimerConverter] = {}
         self._sources: list[DueSource] = []
+        self._outbox: DueSource | None = None
         self._aps: AsyncIOScheduler | None = None
         self._run_lock = asyncio.Lock()
         self._armed_for: datetime | None = None
@@ -63,8 +69,21 @@ class Dispatcher:
         self._handlers[kind] = handler
         self.poke()
 
+    def register_timer_outbox(self, kind: str, converter: TimerConverter) -> None:
+        """Timers of `kind` stand for messages: claiming one writes its outbox rows (in the same
+        transaction) instead of calling a handler."""
+        self._converters[kind] = converter
+        self.poke()
+
     def unregister_timer(self, kind: str) -> None:
         self._handlers.pop(kind, None)
+        self._converters.pop(kind, None)
+
+    def attach_outbox(self, outbox: DueSource) -> None:
+        """The sender of outbox rows: run after every timer and source, so what they claimed in
+        this wake-up goes out in it."""
+        self._outbox = outbox
+        self.poke()
 
     def add_source(self, source: DueSource) -> None:
         self._sources.append(source)
@@ -102,8 +121,8 @@ class Dispatcher:
 
     # --- arming ------------------------------------------------------------------------------
     async def next_due(self) -> datetime | None:
-        candidates = [await self._timers.next_due(self._handlers)]
-        for source in list(self._sources):
+        candidates = [await self._timers.next_due([*self._handlers, *self._converters])]
+        for source in self._all_sources():
             candidates.append(await source.next_due())
         due = [moment for moment in candidates if moment is not None]
         return min(due) if due else None
@@ -171,12 +190,15 @@ class Dispatcher:
         async with self._run_lock:
             now = self._clock.now()
             await self._run_timers(now)
-            for source in list(self._sources):
+            for source in self._all_sources():
                 try:
                     await source.run_due(now)
                 except Exception:
                     log.exception("scheduled source %s failed", source.name)
         await self.rearm()
+
+    def _all_sources(self) -> list[DueSource]:
+        return [*self._sources, *([self._outbox] if self._outbox is not None else [])]
 
     async def _run_timers(self, now: datetime) -> None:
         limit = asyncio.Semaphore(TIMER_CONCURRENCY)
@@ -191,7 +213,7 @@ class Dispatcher:
                 except Exception:
                     log.exception("timer %s (%s) failed", timer.id, timer.kind)
 
-        while batch := await self._timers.claim_due(now, self._handlers):
+        while batch := await self._timers.claim_due(now, self._handlers, self._converters):
             await asyncio.gather(*(fire(timer) for timer in batch))
 
 

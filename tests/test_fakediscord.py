@@ -273,6 +273,43 @@ async def test_rate_limits_are_ridden_out(world: Harness) -> None:
     assert reply.content == "first"
 
 
+async def test_a_repeated_nonce_with_enforce_nonce_returns_the_first_message(
+    world: Harness,
+) -> None:
+    fake = world.fake
+    channel = world.bot.get_channel(world.general.id) if world.bot else None
+    assert isinstance(channel, discord.TextChannel)
+    # discord.py sends `enforce_nonce: true` with every nonce it is given.
+    first = await channel.send("once", nonce="hob1")
+    again = await channel.send("once, retried", nonce="hob1")
+    assert again.id == first.id and again.content == "once"
+    assert [m.content for m in fake.channel_messages(world.general)] == ["once"]
+    other = await channel.send("another", nonce="hob2")
+    assert other.id != first.id
+    # Without enforce_nonce Discord only echoes the nonce, so the same nonce posts again.
+    route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel.id)
+    await world.bot.http.request(route, json={"content": "loose", "nonce": "hob1"})  # type: ignore[union-attr]
+    assert len(fake.channel_messages(world.general)) == 3
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send("too long", nonce="n" * 26)
+    assert refused.value.code == 50035
+    # After Discord's few minutes the nonce is free again.
+    fake.nonces = {key: (mid, at - timedelta(minutes=10)) for key, (mid, at) in fake.nonces.items()}
+    late = await channel.send("once, much later", nonce="hob1")
+    assert late.id != first.id
+
+
+async def test_server_errors_on_demand(world: Harness) -> None:
+    fake = world.fake
+    channel = world.bot.get_channel(world.general.id) if world.bot else None
+    assert isinstance(channel, discord.TextChannel)
+    fake.fail_next("POST", r"^/channels/\d+/messages$", status=503)
+    with pytest.raises(discord.DiscordServerError):
+        await channel.send("during an outage")
+    await channel.send("after it")
+    assert [m.content for m in fake.channel_messages(world.general)] == ["after it"]
+
+
 async def test_reconnect_resumes_and_replays_missed_events(world: Harness) -> None:
     fake, bot = world.fake, bot_of(world)
     fake.drop_connection()

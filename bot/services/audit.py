@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -9,8 +11,24 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.outbox import OutboxSpec, insert_in
 
 MAX_AUDIT_DAYS = 3650
+LOG_POST_KIND = "audit.log"
+
+
+@dataclass(frozen=True)
+class PostTo:
+    """Where an entry is also posted (the log channel), and who sends it and for how long."""
+
+    channel_id: int
+    owner: str
+    lease: timedelta
+
+
+def log_line(moment: datetime, actor_id: int, action: str, detail: str) -> str:
+    text = f"<t:{int(moment.timestamp())}:f> <@{actor_id}> **{action}**"
+    return (text + (f" — {detail}" if detail else ""))[:2000]
 
 
 class AuditEntry(BaseModel):
@@ -20,6 +38,7 @@ class AuditEntry(BaseModel):
     action: str
     detail: str
     created_at: datetime
+    post_id: int | None = None  # its log-channel post in the outbox, when one was recorded
 
 
 class AuditService:
@@ -28,14 +47,36 @@ class AuditService:
         self._clock = clock
 
     async def record(
-        self, guild_id: int, actor_id: int, action: str, detail: str = ""
+        self,
+        guild_id: int,
+        actor_id: int,
+        action: str,
+        detail: str = "",
+        *,
+        post: PostTo | None = None,
     ) -> AuditEntry:
+        """Record an action; with `post`, also its log-channel post as an outbox row, in the same
+        transaction, born leased to the sender (`post.owner`), its id in `post_id`."""
         now = self._clock.now()
-        entry_id = await self._db.insert(
-            "INSERT INTO audit_log (guild_id, actor_id, action, detail, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (guild_id, actor_id, action, detail, to_ts(now)),
-        )
+
+        def write(conn: sqlite3.Connection) -> tuple[int, int | None]:
+            entry_id = conn.execute(
+                "INSERT INTO audit_log (guild_id, actor_id, action, detail, created_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (guild_id, actor_id, action, detail, to_ts(now)),
+            ).fetchone()[0]
+            if post is None:
+                return entry_id, None
+            spec = OutboxSpec(
+                guild_id=guild_id,
+                kind=LOG_POST_KIND,
+                due_at=now,
+                channel_id=post.channel_id,
+                payload={"content": log_line(now, actor_id, action, detail)},
+            )
+            return entry_id, insert_in(conn, spec, now, (post.owner, now + post.lease))
+
+        entry_id, post_id = await self._db.run_transaction(write)
         return AuditEntry(
             id=entry_id,
             guild_id=guild_id,
@@ -43,6 +84,7 @@ class AuditService:
             action=action,
             detail=detail,
             created_at=now.replace(microsecond=0),
+            post_id=post_id,
         )
 
     async def list(

@@ -3,9 +3,9 @@
 Every schedule keeps its own `next_due_at` (indexed over active rows), so the dispatcher wakes once
 for the earliest one and this module claims whatever is due in batches. A batch is claimed by ONE
 guarded UPDATE that moves each row's `next_due_at` forward only if it still holds the due time we
-read, together with inserting the occurrences to send, in one transaction: a second wake-up, a
-slow send or a restart therefore never sends an occurrence twice, and nothing claimed is lost
-between the claim and the record of what to send.
+read, together with inserting the occurrences and their outbox rows, in one transaction: a second
+wake-up, a slow send or a restart therefore never sends an occurrence twice, and nothing claimed
+is lost between the claim and the send (the outbox resends what a crash interrupted).
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from bot.db import from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
 from bot.services.checkins import Occurrence
 
@@ -28,7 +29,31 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 500
 SEND_CONCURRENCY = 20
 
+GROUP_KIND, PERSONAL_KIND = "checkin.group", "checkin.personal"
+
 Deliver = Callable[[Occurrence], Awaitable[None]]
+
+
+def occurrence_spec(occurrence: Occurrence, grace_seconds: int) -> outbox.OutboxSpec:
+    """The outbox row of a claimed occurrence: worth sending until its grace window ends.
+
+    The payload is what renders the prompt (the coordinators' prompt text, never a member's
+    words), so sending needs no second read."""
+    group = occurrence.kind == "group"
+    return outbox.OutboxSpec(
+        guild_id=occurrence.guild_id,
+        kind=GROUP_KIND if group else PERSONAL_KIND,
+        due_at=occurrence.due_at,
+        channel_id=occurrence.channel_id if group else None,
+        user_id=None if group else occurrence.user_id,
+        payload={
+            "occurrence_id": occurrence.id,
+            "schedule_id": occurrence.schedule_id,
+            "prompt": occurrence.prompt,
+            "open_thread": occurrence.open_thread,
+        },
+        expires_at=occurrence.due_at + timedelta(seconds=grace_seconds),
+    )
 
 
 def _occurrence_window(row: Any, now: datetime) -> tuple[datetime, datetime]:
@@ -46,21 +71,25 @@ class ClaimedBatch(BaseModel):
 
 
 class CheckinSource:
-    """The dispatcher's view of check-ins: when is the next one, and fire what is due.
+    """The dispatcher's view of check-ins: when is the next one, and claim what is due.
 
-    Sends run concurrently but bounded, so discord.py's rate limiter paces a big fan-out instead
-    of thousands of requests queueing at once; one failing target never stops the others.
+    Claiming writes the occurrences and their outbox rows; the outbox sends them. `on_claimed`,
+    if given, is told about each claimed occurrence after its claim committed (tests and the
+    bench watch claims with it); one failing callback never stops the others.
     """
 
     name = "checkins"
 
     def __init__(
-        self, schedules: CheckinSchedules, deliver: Deliver, concurrency: int = SEND_CONCURRENCY
+        self,
+        schedules: CheckinSchedules,
+        on_claimed: Deliver | None = None,
+        concurrency: int = SEND_CONCURRENCY,
     ) -> None:
         self._schedules = schedules
         self._db = schedules.db
         self._settings = schedules.settings
-        self._deliver = deliver
+        self._on_claimed = on_claimed
         self._concurrency = concurrency
 
     async def next_due(self) -> datetime | None:
@@ -136,6 +165,26 @@ class CheckinSource:
                         )
                     ],
                 )
+            occurrences = []
+            for item in inserted:
+                row, latest_ts, _, _ = plans[item["schedule_id"]]
+                occurrences.append(
+                    Occurrence(
+                        id=item["id"],
+                        guild_id=row["guild_id"],
+                        schedule_id=row["id"],
+                        kind=row["kind"],
+                        user_id=row["user_id"],
+                        channel_id=row["channel_id"],
+                        prompt=row["prompt"],
+                        open_thread=bool(row["open_thread"]),
+                        due_at=from_ts(latest_ts),
+                    )
+                )
+            # What to send goes into the outbox in the claim's own transaction: a crash after
+            # this commit loses nothing, and the outbox sends each exactly once.
+            specs = [occurrence_spec(one, grace[one.guild_id]) for one in occurrences]
+            await tx.executemany(outbox.INSERT, outbox.rows_for(specs, now))
         skipped = [plan for plan in ours if not plan[3]]
         for row, latest_ts, upcoming_ts, _ in skipped:
             log.info(
@@ -146,22 +195,6 @@ class CheckinSource:
                 from_ts(latest_ts).isoformat(),
                 from_ts(upcoming_ts).isoformat(),
             )
-        occurrences = []
-        for item in inserted:
-            row, latest_ts, _, _ = plans[item["schedule_id"]]
-            occurrences.append(
-                Occurrence(
-                    id=item["id"],
-                    guild_id=row["guild_id"],
-                    schedule_id=row["id"],
-                    kind=row["kind"],
-                    user_id=row["user_id"],
-                    channel_id=row["channel_id"],
-                    prompt=row["prompt"],
-                    open_thread=bool(row["open_thread"]),
-                    due_at=from_ts(latest_ts),
-                )
-            )
         occurrences.sort(key=lambda occurrence: (occurrence.due_at, occurrence.id))
         return ClaimedBatch(fetched=len(rows), to_send=occurrences, skipped=len(skipped))
 
@@ -169,9 +202,11 @@ class CheckinSource:
         limit = asyncio.Semaphore(self._concurrency)
 
         async def send(occurrence: Occurrence) -> None:
+            if self._on_claimed is None:
+                return
             async with limit:
                 try:
-                    await self._deliver(occurrence)
+                    await self._on_claimed(occurrence)
                 except Exception:
                     log.exception(
                         "check-in occurrence %s (schedule %s) could not be delivered",

@@ -1,12 +1,14 @@
 """Where the guidelines are posted, and the schedules that post them again.
 
 Each posted copy is remembered so a new version can be edited into it in place; a re-post
-schedule keeps its next due time here and is claimed occurrence by occurrence, so a slow send,
-a second wake-up or a restart never posts twice.
+schedule keeps its next due time here and is claimed occurrence by occurrence, together with the
+outbox row that posts it, so a slow send, a second wake-up or a restart never posts twice and a
+crash never loses the post.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,9 +19,11 @@ from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
 from bot.services.guidelines import scope_of
+from bot.services.outbox import OutboxSpec, enqueue_in
 
 REPOST_BATCH = 50
 MAX_REPOST_DAYS = 365
+REPOST_KIND = "guidelines.repost"
 
 
 class PostedCopy(BaseModel):
@@ -183,9 +187,27 @@ class GuidelinePostsService:
         return [_repost(row) for row in rows]
 
     async def claim_repost(self, schedule: RepostSchedule, next_due: datetime) -> bool:
-        """Move a due schedule on to its next occurrence; only one caller wins an occurrence."""
-        claimed = await self._db.execute(
-            "UPDATE guideline_reposts SET next_due_at = ? WHERE id = ? AND next_due_at = ?",
-            (to_ts(next_due), schedule.id, to_ts(schedule.next_due_at)),
-        )
-        return claimed == 1
+        """Move a due schedule on to its next occurrence; only one caller wins an occurrence.
+
+        The winner's post goes into the outbox in the same transaction, worth sending until the
+        following occurrence (a copy posted later than that would be the next one's)."""
+        spec = OutboxSpec(
+            guild_id=schedule.guild_id,
+            kind=REPOST_KIND,
+            due_at=schedule.next_due_at,
+            channel_id=schedule.channel_id,
+            payload={"schedule_id": schedule.id, "group_id": schedule.group_id,
+                     "created_by": schedule.created_by},
+            expires_at=next_due,
+        )  # fmt: skip
+
+        def claim(conn: sqlite3.Connection) -> bool:
+            claimed = conn.execute(
+                "UPDATE guideline_reposts SET next_due_at = ? WHERE id = ? AND next_due_at = ?",
+                (to_ts(next_due), schedule.id, to_ts(schedule.next_due_at)),
+            ).rowcount
+            if claimed == 1:
+                enqueue_in(conn, [spec], self._clock.now())
+            return claimed == 1
+
+        return await self._db.run_transaction(claim)

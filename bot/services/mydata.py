@@ -56,6 +56,7 @@ REGISTRY: dict[tuple[str, str], Rule] = {
         "members' answers or notes",
     ),
     ("pending_notices", "user_id"): _rule("delete", "messages held while your DMs were closed"),
+    ("outbox", "user_id"): _rule("delete", "messages waiting to be sent to you, or about you"),
     # groups
     ("groups", "created_by"): _rule("anonymise", "groups you created", _ADMIN),
     ("group_members", "user_id"): _rule("delete", "group memberships"),

@@ -16,13 +16,28 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.outbox import OutboxSpec
 from bot.services.rota.duty import next_shift_start, on_duty
+from bot.services.timers import Timer
 
 Source = Literal["support", "checkin"]
 State = Literal["open", "closed"]
 UNCLAIMED_TIMER = "support.unclaimed"
 # The note a member may leave for the supporters (posted in the thread, never stored).
 MAX_NOTE = 1500
+
+
+def unclaimed_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    """The due "still not taken" timer becomes its alert in the outbox, in the same transaction;
+    whether the request is still open is decided when the alert's turn comes."""
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=UNCLAIMED_TIMER,
+            due_at=timer.due_at,
+            payload={"request_id": int(timer.ref)},
+        )
+    ]
 
 
 class SupportRequest(BaseModel):

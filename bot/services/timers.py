@@ -1,21 +1,24 @@
 """One-shot timers kept in the database, so reminders and alerts survive restarts.
 
 A feature schedules a timer under a (kind, ref) key it can later cancel; the dispatcher claims due
-timers by deleting them in one statement and hands each to the handler registered for its kind.
-Deleting before handling means a timer fires at most once, even if the process dies mid-send.
+timers by deleting them and hands each to the handler registered for its kind, so a timer fires
+at most once. A timer whose purpose is a message (a reminder, a debrief, an alert) registers a
+converter instead: in the same transaction that deletes the timer, the converter turns it into
+outbox rows, so the message is neither lost if the process dies nor sent twice.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from bot.db import Database, from_ts, to_ts
+from bot.services.outbox import OutboxSpec, enqueue_in
 
 CLAIM_BATCH = 500
 # A prefix as a key range, so it is a seek on the (kind, ref) index: `LIKE 'claim:7:%'` would
@@ -76,6 +79,11 @@ def _timer(row: Any) -> Timer:
     )
 
 
+# Runs on the database thread inside the claiming transaction: reads what it needs and returns
+# the messages the timer stands for (none if they are no longer wanted).
+TimerConverter = Callable[[sqlite3.Connection, Timer, datetime], list[OutboxSpec]]
+
+
 class TimerService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -127,16 +135,36 @@ class TimerService:
         )
         return None if value is None else from_ts(value)
 
-    async def claim_due(self, now: datetime, kinds: Iterable[str]) -> list[Timer]:
-        """Atomically take up to a batch of due timers of the given kinds out of the store."""
-        kinds = list(kinds)
+    async def claim_due(
+        self,
+        now: datetime,
+        kinds: Iterable[str],
+        converters: Mapping[str, TimerConverter] | None = None,
+    ) -> list[Timer]:
+        """Atomically take up to a batch of due timers of the given kinds (and of the converters'
+        kinds) out of the store; a converted timer's outbox rows are written in the same
+        transaction. Returns every timer taken, converted ones included."""
+        converters = dict(converters or {})
+        kinds = sorted(set(kinds) | set(converters))
         if not kinds:
             return []
         marks = ",".join("?" * len(kinds))
-        rows = await self._db.write_fetchall(
+        sql = (
             "DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE due_at <= ? "
             f"AND kind IN ({marks}) ORDER BY due_at, id LIMIT ?) "
-            "RETURNING id, guild_id, kind, ref, due_at, payload",
-            [to_ts(now), *kinds, CLAIM_BATCH],
+            "RETURNING id, guild_id, kind, ref, due_at, payload"
         )
-        return sorted((_timer(row) for row in rows), key=lambda timer: (timer.due_at, timer.id))
+
+        def claim(conn: sqlite3.Connection) -> list[Timer]:
+            taken = [_timer(row) for row in conn.execute(sql, [to_ts(now), *kinds, CLAIM_BATCH])]
+            specs = [
+                spec
+                for timer in taken
+                if (convert := converters.get(timer.kind)) is not None
+                for spec in convert(conn, timer, now)
+            ]
+            enqueue_in(conn, specs, now)
+            return taken
+
+        taken = await self._db.run_transaction(claim)
+        return sorted(taken, key=lambda timer: (timer.due_at, timer.id))

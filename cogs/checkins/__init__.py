@@ -73,11 +73,12 @@ class Checkins(commands.Cog):
         self.schedules = CheckinSchedules(bot.db, bot.clock, bot.settings)
         self.answers = CheckinAnswers(bot.db, bot.clock)
         self.delivery = Delivery(bot, self.schedules)
-        self.source = CheckinSource(self.schedules, self.delivery.deliver)
+        self.source = CheckinSource(self.schedules)
 
     async def cog_load(self) -> None:
         install_pages(self.bot)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.delivery.register()
         self.bot.dispatcher.add_source(self.source)
         self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
         if not await self.bot.timers.pending(RETENTION_KIND):
@@ -87,6 +88,7 @@ class Checkins(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.dispatcher.remove_source(self.source)
+        self.delivery.unregister()
         self.bot.dispatcher.unregister_timer(RETENTION_KIND)
         self.bot.about_stats.pop("check-in schedules", None)
 

@@ -1,8 +1,10 @@
 """Sending check-ins: group prompts to channels, personal check-ins by DM, and retention.
 
-A target that is gone (deleted channel, lost permission, closed DMs, member left) pauses only its
-own schedule and tells the right people — coordinators for channels, the member for their DMs —
-while the rest of the fan-out carries on.
+Claimed occurrences reach Discord through the outbox (kinds `checkin.group`, `checkin.personal`),
+rendered here at send time. A target that is gone (deleted channel, lost permission, closed DMs,
+member left) pauses only its own schedule and tells the right people — coordinators for channels,
+the member for their DMs — while the rest of the fan-out carries on. One that comes due after its
+grace window (the bot was down) is skipped and logged.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.delivery import OutboxKind, Outgoing
 from bot.services.checkin_answers import CheckinAnswers
+from bot.services.checkin_due import GROUP_KIND, PERSONAL_KIND
 from bot.services.checkin_schedules import CheckinSchedules
 from bot.services.checkins import Occurrence
+from bot.services.outbox import OutboxItem
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
 from cogs.checkins._views import MOOD_SCALE, prompt_view
@@ -54,19 +59,33 @@ def personal_text(guild_name: str) -> str:
     )
 
 
+def occurrence_of(item: OutboxItem) -> Occurrence:
+    payload = item.payload
+    return Occurrence(
+        id=payload["occurrence_id"],
+        guild_id=item.guild_id,
+        schedule_id=payload["schedule_id"],
+        kind="group" if item.kind == GROUP_KIND else "personal",
+        user_id=item.user_id,
+        channel_id=item.channel_id,
+        prompt=payload.get("prompt", ""),
+        open_thread=bool(payload.get("open_thread")),
+        due_at=item.due_at,
+    )
+
+
 class Delivery:
     def __init__(self, bot: HearthBot, schedules: CheckinSchedules) -> None:
         self.bot = bot
         self.schedules = schedules
 
-    async def deliver(self, occurrence: Occurrence) -> None:
-        """Send one claimed occurrence; never raises for a target that went away."""
-        if occurrence.kind == "group":
-            problem = await self.post_group(occurrence)
-            if problem is not None and occurrence.schedule_id is not None:
-                await self._pause_group(occurrence, problem)
-        else:
-            await self.send_personal(occurrence)
+    def register(self) -> None:
+        self.bot.outbox.register(GROUP_KIND, GroupPrompt(self))
+        self.bot.outbox.register(PERSONAL_KIND, PersonalCheckin(self))
+
+    def unregister(self) -> None:
+        self.bot.outbox.unregister(GROUP_KIND)
+        self.bot.outbox.unregister(PERSONAL_KIND)
 
     # --- group prompts -------------------------------------------------------------------------
     async def post_group(self, occurrence: Occurrence) -> str | None:
@@ -86,11 +105,11 @@ class Delivery:
         except discord.Forbidden:
             return f"I don't have permission to post in <#{occurrence.channel_id}>"
         if occurrence.open_thread and isinstance(channel, discord.TextChannel):
-            await self._open_thread(guild, message, occurrence)
+            await self.open_thread(guild, message, occurrence)
         return None
 
-    async def _open_thread(
-        self, guild: discord.Guild, message: discord.Message, occurrence: Occurrence
+    async def open_thread(
+        self, guild: discord.Guild, message: discord.PartialMessage, occurrence: Occurrence
     ) -> None:
         zone = (await self.bot.settings.get(guild.id)).timezone
         local = occurrence.due_at.astimezone(ZoneInfo(zone))
@@ -106,7 +125,7 @@ class Delivery:
                 "but I couldn't open a thread for replies (I need Create Public Threads there).",
             )
 
-    async def _pause_group(self, occurrence: Occurrence, problem: str) -> None:
+    async def pause_group(self, occurrence: Occurrence, problem: str) -> None:
         assert occurrence.schedule_id is not None
         paused = await self.schedules.pause_for_failure(occurrence.schedule_id, problem)
         log.warning(
@@ -124,27 +143,23 @@ class Delivery:
             )
 
     # --- personal check-ins --------------------------------------------------------------------
-    async def send_personal(self, occurrence: Occurrence) -> None:
+    async def personal_refused(self, occurrence: Occurrence, error: discord.HTTPException) -> None:
         assert occurrence.user_id is not None and occurrence.schedule_id is not None
-        guild = self.bot.get_guild(occurrence.guild_id)
-        if guild is None:
-            await self.schedules.pause_for_failure(occurrence.schedule_id, "server unavailable")
-            return
-        try:
-            channel = await self.bot.create_dm(discord.Object(id=occurrence.user_id))
-            await channel.send(
-                personal_text(guild.name),
-                view=prompt_view(occurrence),
-                allowed_mentions=NO_MENTIONS,
-            )
-        except discord.Forbidden as exc:
-            reason = "your DMs were closed" if exc.code == CANNOT_DM else "I couldn't DM you"
+        if isinstance(error, discord.Forbidden):
+            reason = "your DMs were closed" if error.code == CANNOT_DM else "I couldn't DM you"
             if await self.schedules.pause_for_failure(occurrence.schedule_id, reason):
                 log.info("personal check-in %s paused: DM refused", occurrence.schedule_id)
-                await self.bot.notices.hold(guild.id, occurrence.user_id, DM_CLOSED_NOTICE)
-        except discord.NotFound:
+                await self.bot.notices.hold(
+                    occurrence.guild_id, occurrence.user_id, DM_CLOSED_NOTICE
+                )
+        elif isinstance(error, discord.NotFound):
             log.info("personal check-in %s paused: user gone", occurrence.schedule_id)
             await self.schedules.pause_for_failure(occurrence.schedule_id, "account not found")
+        else:
+            log.warning(
+                "personal check-in %s refused (%s/%s)",
+                occurrence.schedule_id, error.status, error.code,
+            )  # fmt: skip
 
     async def member_left(self, guild_id: int, user_id: int) -> None:
         schedule = await self.schedules.personal(guild_id, user_id)
@@ -167,3 +182,90 @@ class Delivery:
     async def schedule_retention(self, due_at: datetime) -> None:
         await self.bot.timers.schedule(0, RETENTION_KIND, RETENTION_REF, due_at)
         self.bot.dispatcher.poke(due_at)
+
+
+class _CheckinKind(OutboxKind):
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+
+
+class GroupPrompt(_CheckinKind):
+    """A group prompt from the outbox: posted with its mood buttons (and a replies thread)."""
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        occurrence = occurrence_of(item)
+        guild = self.delivery.bot.get_guild(item.guild_id)
+        if guild is None:
+            await self._stop(occurrence, "Hearth is no longer in that server")
+            return None
+        channel = guild.get_channel_or_thread(occurrence.channel_id or 0)
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            await self._stop(occurrence, f"the channel <#{occurrence.channel_id}> no longer exists")
+            return None
+        return Outgoing(
+            content=group_text(occurrence),
+            channel_ids=(channel.id,),
+            components=prompt_view(occurrence).to_components(),
+        )
+
+    async def sent(self, item: OutboxItem, channel_id: int, message_id: int) -> None:
+        occurrence = occurrence_of(item)
+        guild = self.delivery.bot.get_guild(item.guild_id)
+        if guild is None or not occurrence.open_thread:
+            return
+        channel = guild.get_channel(channel_id)
+        if isinstance(channel, discord.TextChannel):
+            message = channel.get_partial_message(message_id)
+            await self.delivery.open_thread(guild, message, occurrence)
+
+    async def refused(
+        self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing
+    ) -> None:
+        occurrence = occurrence_of(item)
+        if isinstance(error, discord.NotFound):
+            problem = f"the channel <#{occurrence.channel_id}> no longer exists"
+        elif isinstance(error, discord.Forbidden):
+            problem = f"I don't have permission to post in <#{occurrence.channel_id}>"
+        else:
+            problem = f"Discord refused the post ({error.status}/{error.code})"
+        await self._stop(occurrence, problem)
+
+    async def expired(self, item: OutboxItem) -> None:
+        log.info(
+            "check-in occurrence %s (schedule %s) came due past the grace window; skipped",
+            item.payload.get("occurrence_id"), item.payload.get("schedule_id"),
+        )  # fmt: skip
+
+    async def _stop(self, occurrence: Occurrence, problem: str) -> None:
+        if occurrence.schedule_id is not None:
+            await self.delivery.pause_group(occurrence, problem)
+
+
+class PersonalCheckin(_CheckinKind):
+    """A personal check-in from the outbox, by DM; refusals pause the member's schedule."""
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        occurrence = occurrence_of(item)
+        guild = self.delivery.bot.get_guild(item.guild_id)
+        if guild is None:
+            if occurrence.schedule_id is not None:
+                await self.delivery.schedules.pause_for_failure(
+                    occurrence.schedule_id, "server unavailable"
+                )
+            return None
+        return Outgoing(
+            content=personal_text(guild.name),
+            user_id=item.user_id,
+            components=prompt_view(occurrence).to_components(),
+        )
+
+    async def refused(
+        self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing
+    ) -> None:
+        await self.delivery.personal_refused(occurrence_of(item), error)
+
+    async def expired(self, item: OutboxItem) -> None:
+        log.info(
+            "personal check-in %s came due past the grace window; skipped",
+            item.payload.get("schedule_id"),
+        )

@@ -32,7 +32,7 @@ from cogs.groups._discord import (
     create_group_role,
     create_private_channel,
 )
-from cogs.groups._flow import GroupFlow
+from cogs.groups._flow import PROMOTION_KIND, GroupFlow, PromotionDM
 from cogs.groups._views import (
     PERSISTENT_ITEMS,
     group_details,
@@ -62,10 +62,12 @@ class Groups(GroupFlow):
     async def cog_load(self) -> None:
         install_pages(self.bot)
         self.bot.add_dynamic_items(*PERSISTENT_ITEMS)
+        self.bot.outbox.register(PROMOTION_KIND, PromotionDM(self.bot, self.members))
         self.bot.about_stats["groups"] = self.groups.count_open
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*PERSISTENT_ITEMS)
+        self.bot.outbox.unregister(PROMOTION_KIND)
         self.bot.about_stats.pop("groups", None)
 
     # --- autocomplete --------------------------------------------------------------------------

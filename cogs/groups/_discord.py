@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.app import HearthBot
+from bot.app import COORDINATOR_KIND, HearthBot
+from bot.delivery import message_spec
 from bot.errors import UserFacingError
-from bot.tree import NO_MENTIONS
 
 log = logging.getLogger(__name__)
 
@@ -140,12 +140,4 @@ async def create_private_channel(
 
 async def tell_coordinators(bot: HearthBot, guild: discord.Guild, text: str) -> None:
     """Problems coordinators must fix go to the log channel, or the alerts channel if unset."""
-    settings = await bot.settings.get(guild.id)
-    channel = guild.get_channel(settings.log_channel_id) if settings.log_channel_id else None
-    if isinstance(channel, discord.TextChannel):
-        try:
-            await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
-            return
-        except discord.HTTPException as exc:
-            log.warning("could not post to the log channel of guild %s: %s", guild.id, exc.code)
-    await bot.alert(guild, text)
+    await bot.outbox.send_now(message_spec(guild.id, COORDINATOR_KIND, bot.clock.now(), text))

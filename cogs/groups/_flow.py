@@ -15,8 +15,10 @@ import discord
 from discord.ext import commands
 
 from bot.app import HearthBot
+from bot.delivery import DirectMessage, Outgoing
 from bot.services.group_membership import MembershipService
 from bot.services.groups import Group, GroupService, GroupSummary, Panel
+from bot.services.outbox import OutboxItem
 from bot.tree import NO_MENTIONS
 from cogs._gates import GateStep
 from cogs._ui import guild_of
@@ -26,6 +28,7 @@ from cogs.groups._views import choice_view, info_embed, panel_messages
 log = logging.getLogger(__name__)
 
 ALERT_QUIET = timedelta(minutes=15)  # one "role failed" alert per group per quarter hour
+PROMOTION_KIND = "group.promoted"
 
 
 def _on_ephemeral(interaction: discord.Interaction) -> bool:
@@ -40,6 +43,21 @@ def _on_ephemeral(interaction: discord.Interaction) -> bool:
 
 def _where(group: Group) -> str:
     return f" and access to <#{group.channel_id}>" if group.channel_id else ""
+
+
+class PromotionDM(DirectMessage):
+    """ "You're in" after the waitlist: dropped if, by its turn, the member is no longer in the
+    group (they left it, or left the server and so every group)."""
+
+    def __init__(self, bot: HearthBot, members: MembershipService) -> None:
+        super().__init__(bot)
+        self.members = members
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        assert item.user_id is not None
+        if not await self.members.is_member(item.payload["group_id"], item.user_id):
+            return None
+        return await super().render(item)
 
 
 class GroupFlow(commands.Cog):
@@ -203,6 +221,8 @@ class GroupFlow(commands.Cog):
                 f"added from the waitlist. You now have the group's role{_where(group)}."
                 + (f" It meets: {group.meets}." if group.meets else "")
                 + " If it's no longer right for you, `/group leave` frees the place.",
+                kind=PROMOTION_KIND,
+                group_id=group.id,
             )
             log.info("promoted a member from the waitlist of group %s", group.id)
 

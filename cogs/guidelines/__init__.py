@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.groups import GroupService
-from bot.services.guideline_posts import MAX_REPOST_DAYS, GuidelinePostsService
+from bot.services.guideline_posts import MAX_REPOST_DAYS, REPOST_KIND, GuidelinePostsService
 from bot.services.guidelines import (
     HISTORY_PAGE,
     STARTER_TEMPLATE,
@@ -25,7 +25,13 @@ from bot.services.guidelines import (
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, pager, send_all, send_paged
 from cogs._ui import GroupName, coordinator_only, guild_of, hearth
-from cogs.guidelines._publish import Publisher, RepostSource, agree_view, member_list_loaded
+from cogs.guidelines._publish import (
+    Publisher,
+    Repost,
+    RepostSource,
+    agree_view,
+    member_list_loaded,
+)
 from cogs.guidelines._views import (
     AgreeButton,
     EditModal,
@@ -60,6 +66,7 @@ class Guidelines(commands.Cog):
         install_pages(self.bot)
         self.bot.add_dynamic_items(AgreeButton, GateAgreeButton)
         self.bot.join_gates.append(self.gate)
+        self.bot.outbox.register(REPOST_KIND, Repost(self.publisher))
         self.bot.dispatcher.add_source(self.source)
 
     async def cog_unload(self) -> None:
@@ -67,6 +74,7 @@ class Guidelines(commands.Cog):
         if self.gate in self.bot.join_gates:
             self.bot.join_gates.remove(self.gate)
         self.bot.dispatcher.remove_source(self.source)
+        self.bot.outbox.unregister(REPOST_KIND)
         self.publisher.close()
 
     # --- helpers -------------------------------------------------------------------------------

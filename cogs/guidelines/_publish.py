@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.delivery import OutboxKind, Outgoing
 from bot.errors import UserFacingError
 from bot.services.guideline_posts import (
     GuidelinePostsService,
-    RepostSchedule,
     next_repost_after,
 )
 from bot.services.guidelines import GuidelinesService, GuidelineVersion
+from bot.services.outbox import OutboxItem
 from cogs._ui import DynamicView
 from cogs.guidelines._views import AgreeButton, guideline_embed, scope_label
 
@@ -45,7 +46,7 @@ PostChannel = discord.TextChannel | discord.Thread
 
 @dataclass
 class PostOutcome:
-    message: discord.Message
+    message: discord.Message | discord.PartialMessage
     pinned: bool
     pin_problem: str | None = None
     replaced: int = 0
@@ -122,10 +123,26 @@ class Publisher:
                 f"I can't post in {channel.mention}: I need View Channel, Send Messages and "
                 "Embed Links there. Nothing was posted."
             ) from None
-        await self.posts.remember_post(
-            guild.id, group_id, channel.id, message.id, version.version, actor_id
-        )
         outcome = PostOutcome(message=message, pinned=False)
+        await self.settle_post(
+            guild, channel, group_id, message, version.version, actor_id, outcome
+        )
+        return outcome
+
+    async def settle_post(
+        self,
+        guild: discord.Guild,
+        channel: PostChannel,
+        group_id: int | None,
+        message: discord.Message | discord.PartialMessage,
+        version: int,
+        actor_id: int,
+        outcome: PostOutcome,
+    ) -> None:
+        """After a copy is posted: remember it, pin it, and unpin and forget the earlier ones."""
+        await self.posts.remember_post(
+            guild.id, group_id, channel.id, message.id, version, actor_id
+        )
         try:
             await message.pin(reason="Hearth: boundary guidelines")
             outcome.pinned = True
@@ -150,7 +167,6 @@ class Publisher:
                 outcome.pin_problem = (
                     f"I couldn't unpin the earlier copy: I need Pin Messages in {channel.mention}."
                 )
-        return outcome
 
     # --- keeping posted copies current -------------------------------------------------------
     async def refresh_copies(
@@ -216,45 +232,8 @@ class Publisher:
                     schedule.local_time,
                     ZoneInfo(settings.timezone),
                 )
-                if not await self.posts.claim_repost(schedule, following):
-                    continue  # another wake-up took this occurrence
-                try:
-                    await self._repost(schedule)
-                except Exception:
-                    # Claimed already, so it won't repeat; the other schedules still run.
-                    log.exception("guidelines re-post %s failed", schedule.id)
-
-    async def _repost(self, schedule: RepostSchedule) -> None:
-        guild = self.bot.get_guild(schedule.guild_id)
-        if guild is None:
-            return  # the bot left the server; its data is purged after the retention window
-        group_name = None
-        if schedule.group_id is not None:
-            group_name = await self.service.group_name(guild.id, schedule.group_id)
-        label = scope_label(group_name)
-        channel = guild.get_channel_or_thread(schedule.channel_id)
-        if not isinstance(channel, discord.TextChannel | discord.Thread):
-            await self.posts.stop_repost(schedule.id)
-            await self.bot.alert(
-                guild,
-                f"I stopped re-posting {label} in <#{schedule.channel_id}>: "
-                "the channel was deleted.",
-            )
-            return
-        version = await self.service.current(guild.id, schedule.group_id)
-        if version is None:
-            return
-        try:
-            outcome = await self.post_copy(
-                guild, channel, schedule.group_id, group_name, version, schedule.created_by
-            )
-        except UserFacingError as refusal:
-            await self.bot.alert(guild, f"Scheduled re-post of {label}: {refusal.message}")
-            return
-        if outcome.pin_problem:
-            await self.bot.alert(
-                guild, f"I re-posted {label} in {channel.mention}. {outcome.pin_problem}"
-            )
+                # Claiming writes the post into the outbox (`Repost` below sends it).
+                await self.posts.claim_repost(schedule, following)
 
     # --- the optional "guidelines accepted" role ---------------------------------------------
     async def grant_role(self, member: discord.Member) -> bool:
@@ -336,3 +315,88 @@ class Publisher:
     def close(self) -> None:
         for task in self._tasks:
             task.cancel()
+
+
+class Repost(OutboxKind):
+    """A scheduled re-post from the outbox: posted, pinned, the earlier copy unpinned."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self.publisher = publisher
+        self.bot = publisher.bot
+
+    async def _scope(self, item: OutboxItem) -> tuple[discord.Guild, str | None] | None:
+        guild = self.bot.get_guild(item.guild_id)
+        if guild is None:
+            return None  # the bot left the server; its data is purged after the retention window
+        group_id = item.payload["group_id"]
+        name = (
+            None
+            if group_id is None
+            else await self.publisher.service.group_name(guild.id, group_id)
+        )
+        return guild, name
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        scope = await self._scope(item)
+        if scope is None:
+            return None
+        guild, group_name = scope
+        channel = guild.get_channel_or_thread(item.channel_id or 0)
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            await self._stop(item, guild, group_name)
+            return None
+        version = await self.publisher.service.current(guild.id, item.payload["group_id"])
+        if version is None:
+            return None
+        return Outgoing(
+            channel_ids=(channel.id,),
+            embeds=[guideline_embed(version, group_name).to_dict()],
+            components=agree_view(item.payload["group_id"]).to_components(),
+        )
+
+    async def sent(self, item: OutboxItem, channel_id: int, message_id: int) -> None:
+        scope = await self._scope(item)
+        if scope is None:
+            return
+        guild, group_name = scope
+        channel = guild.get_channel_or_thread(channel_id)
+        version = await self.publisher.service.current(guild.id, item.payload["group_id"])
+        if not isinstance(channel, discord.TextChannel | discord.Thread) or version is None:
+            return
+        message = channel.get_partial_message(message_id)
+        outcome = PostOutcome(message=message, pinned=False)
+        await self.publisher.settle_post(
+            guild, channel, item.payload["group_id"], message, version.version,
+            item.payload["created_by"], outcome,
+        )  # fmt: skip
+        if outcome.pin_problem:
+            await self.bot.alert(
+                guild,
+                f"I re-posted {scope_label(group_name)} in {channel.mention}. "
+                f"{outcome.pin_problem}",
+            )
+
+    async def refused(
+        self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing
+    ) -> None:
+        scope = await self._scope(item)
+        if scope is None:
+            return
+        guild, group_name = scope
+        if isinstance(error, discord.NotFound):
+            await self._stop(item, guild, group_name)
+            return
+        await self.bot.alert(
+            guild,
+            f"Scheduled re-post of {scope_label(group_name)}: I can't post in "
+            f"<#{item.channel_id}>: I need View Channel, Send Messages and Embed Links there. "
+            "Nothing was posted.",
+        )
+
+    async def _stop(self, item: OutboxItem, guild: discord.Guild, group_name: str | None) -> None:
+        await self.publisher.posts.stop_repost(item.payload["schedule_id"])
+        await self.bot.alert(
+            guild,
+            f"I stopped re-posting {scope_label(group_name)} in <#{item.channel_id}>: "
+            "the channel was deleted.",
+        )

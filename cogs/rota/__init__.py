@@ -8,7 +8,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services import rota as service
-from bot.services.rota.reminders import COVERAGE, DEBRIEF, REMINDER, reschedule_reminders
+from bot.services.rota.reminders import TIMER_OUTBOX, reschedule_reminders
 from bot.services.settings import GuildSettings
 from cogs._pages import install_pages
 from cogs._ui import split_text
@@ -27,9 +27,9 @@ class Rota(commands.Cog):
         self.bot.tree.add_command(rota)
         install_pages(self.bot)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        self.bot.dispatcher.register_timer(REMINDER, self.timers.reminder)
-        self.bot.dispatcher.register_timer(DEBRIEF, self.timers.debrief)
-        self.bot.dispatcher.register_timer(COVERAGE, self.timers.coverage)
+        self.timers.register()
+        for kind, converter in TIMER_OUTBOX.items():
+            self.bot.dispatcher.register_timer_outbox(kind, converter)
         self.bot.about_stats["rotas"] = self._count
         self.bot.settings.on_change(self._settings_changed)
 
@@ -37,8 +37,9 @@ class Rota(commands.Cog):
         self.bot.settings.remove_listener(self._settings_changed)
         self.bot.tree.remove_command(rota.name)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        for kind in (REMINDER, DEBRIEF, COVERAGE):
+        for kind in TIMER_OUTBOX:
             self.bot.dispatcher.unregister_timer(kind)
+        self.timers.unregister()
         self.bot.about_stats.pop("rotas", None)
 
     async def _settings_changed(

@@ -7,7 +7,6 @@ request exactly like `/support`, and a supporter's debrief "yes" asks a coordina
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -16,13 +15,12 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.crisis import CrisisService, crisis_text
-from bot.services.support import MAX_NOTE, UNCLAIMED_TIMER
-from bot.services.timers import Timer
+from bot.services.support import MAX_NOTE, UNCLAIMED_TIMER, unclaimed_outbox
 from bot.tree import NO_MENTIONS
 from cogs._pages import install_pages, send_all
 from cogs._ui import CoordinatorGroup, DynamicView, guild_of, split_text
 from cogs.safety._admin import CrisisAdmin
-from cogs.safety._support import ClaimButton, CloseButton, alert_unclaimed, open_request
+from cogs.safety._support import ClaimButton, CloseButton, UnclaimedAlert, open_request
 from cogs.safety._watch import watch_message
 
 log = logging.getLogger(__name__)
@@ -37,7 +35,8 @@ class Safety(commands.Cog):
     async def cog_load(self) -> None:
         install_pages(self.bot)
         self.bot.add_dynamic_items(ClaimButton, CloseButton)
-        self.bot.dispatcher.register_timer(UNCLAIMED_TIMER, self._unclaimed)
+        self.bot.outbox.register(UNCLAIMED_TIMER, UnclaimedAlert(self.bot))
+        self.bot.dispatcher.register_timer_outbox(UNCLAIMED_TIMER, unclaimed_outbox)
         self.bot.support_router = self.route
         admin = self.bot.tree.get_command("admin")
         if isinstance(admin, app_commands.Group):
@@ -50,6 +49,7 @@ class Safety(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ClaimButton, CloseButton)
         self.bot.dispatcher.unregister_timer(UNCLAIMED_TIMER)
+        self.bot.outbox.unregister(UNCLAIMED_TIMER)
         if self.bot.support_router == self.route:
             self.bot.support_router = None
         if self.own_admin is not None:
@@ -59,9 +59,6 @@ class Safety(commands.Cog):
             admin = self.bot.tree.get_command("admin")
             if isinstance(admin, app_commands.Group):
                 admin.remove_command("crisis")
-
-    async def _unclaimed(self, timer: Timer, now: Any) -> None:
-        await alert_unclaimed(self.bot, timer, now)
 
     async def route(self, guild_id: int, user_id: int, source: str) -> str:
         """A member's explicit yes from elsewhere in Hearth; returns what to tell them."""

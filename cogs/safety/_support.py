@@ -15,8 +15,10 @@ from typing import Any
 import discord
 
 from bot.app import HearthBot
+from bot.delivery import AlertPost
 from bot.errors import NotSetUpError, UserFacingError
 from bot.services.crisis import CrisisService, crisis_text
+from bot.services.outbox import OutboxItem
 from bot.services.support import (
     MAX_NOTE,
     UNCLAIMED_TIMER,
@@ -27,7 +29,6 @@ from bot.services.support import (
     next_shift,
     supporters_on_duty,
 )
-from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, send_ephemeral
 from cogs._ui import DynamicView, hearth, is_coordinator, routed_errors
 
@@ -225,26 +226,23 @@ async def _dm_supporters(
         await bot.dm(guild.id, duty.user_id, text, view=request_view(request))
 
 
-async def alert_unclaimed(bot: HearthBot, timer: Timer, _now: Any) -> None:
+class UnclaimedAlert(AlertPost):
     """Tell coordinators once that a request is still waiting (unless claimed or closed)."""
-    request_id = int(timer.ref)
-    try:
-        request = await support_service(bot).get(timer.guild_id, request_id)
-    except UserFacingError:
-        return
-    guild = bot.get_guild(timer.guild_id)
-    # user_id 0: the member deleted their data since; there is no one left to reach out to.
-    if guild is None or request.state != "open" or request.claimed_by is not None:
-        return
-    if request.user_id == 0:
-        return
-    settings = await bot.settings.get(guild.id)
-    where = f" in <#{request.thread_id}>" if request.thread_id else ""
-    await bot.alert(
-        guild,
-        f"A support request from <@{request.user_id}>{where} has not been taken for "
-        f"{settings.support_claim_alert_minutes} minutes. Could someone reach out?",
-    )
+
+    async def text(self, item: OutboxItem) -> str | None:
+        try:
+            request = await support_service(self.bot).get(item.guild_id, item.payload["request_id"])
+        except UserFacingError:
+            return None
+        # user_id 0: the member deleted their data since; there is no one left to reach out to.
+        if request.state != "open" or request.claimed_by is not None or request.user_id == 0:
+            return None
+        settings = await self.bot.settings.get(item.guild_id)
+        where = f" in <#{request.thread_id}>" if request.thread_id else ""
+        return (
+            f"A support request from <@{request.user_id}>{where} has not been taken for "
+            f"{settings.support_claim_alert_minutes} minutes. Could someone reach out?"
+        )
 
 
 def _ids(match: re.Match[str]) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import discord
 from discord import app_commands
@@ -11,12 +12,16 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.db import to_ts
+from bot.delivery import OutboxKind, Outgoing
+from bot.services.outbox import OutboxItem, OutboxSpec, insert_in
 from bot.tree import NO_MENTIONS
 from cogs._ui import coordinator_only, guild_of
 from cogs.setup._timezones import label, suggest
 from cogs.setup._views import register, render, resolve_timezone
 
 log = logging.getLogger(__name__)
+
+GREETING_KIND, CHANNEL_GREETING_KIND = "greeting", "greeting.channel"
 
 GREETING = (
     "Hello! Thanks for adding **Hearth** to **{guild}**. I haven't posted anything in the "
@@ -40,6 +45,12 @@ class Setup(commands.Cog):
 
     async def cog_load(self) -> None:
         register(self.bot)
+        self.bot.outbox.register(GREETING_KIND, OwnerGreeting(self.bot))
+        self.bot.outbox.register(CHANNEL_GREETING_KIND, ChannelGreeting(self.bot))
+
+    async def cog_unload(self) -> None:
+        self.bot.outbox.unregister(GREETING_KIND)
+        self.bot.outbox.unregister(CHANNEL_GREETING_KIND)
 
     @app_commands.command(name="setup", description="Set Hearth up for this server (coordinators)")
     @app_commands.describe(timezone="The server's time zone, e.g. Europe/London (start typing)")
@@ -85,54 +96,81 @@ class Setup(commands.Cog):
     async def greet(self, guild: discord.Guild) -> None:
         """Tell the owner privately how to start; a channel only if their DMs are closed.
 
-        The greeting is claimed in the store before sending, so it is never repeated, even if
-        the join event arrives twice.
+        The greeting is claimed in the store together with its outbox row, so it is never
+        repeated, even if the join event arrives twice, and never lost to a crash.
         """
-        try:
-            claimed = await self.bot.db.execute(
+        now = self.bot.clock.now()
+        spec = OutboxSpec(guild_id=guild.id, kind=GREETING_KIND, due_at=now, user_id=guild.owner_id)
+        lease = (self.bot.outbox.owner, now + self.bot.outbox_store.lease)
+
+        def claim(conn: sqlite3.Connection) -> int | None:
+            claimed = conn.execute(
                 "UPDATE guilds SET greeted_at = ? WHERE guild_id = ? AND greeted_at IS NULL",
-                (to_ts(self.bot.clock.now()), guild.id),
-            )
+                (to_ts(now), guild.id),
+            ).rowcount
             if not claimed:
-                return
-            delivered = await self._dm_owner(guild) or await self._post_greeting(guild)
-        except Exception:
-            if self.bot.is_closed():  # shutting down mid-send: nothing to tell anyone
-                log.info("shut down while greeting guild %s", guild.id)
-                return
-            raise
-        if not delivered:
-            log.warning(
-                "could not greet guild %s: owner DMs closed and no writable channel", guild.id
-            )
+                return None
+            return insert_in(conn, spec, now, lease)
 
-    async def _post_greeting(self, guild: discord.Guild) -> bool:
-        for channel in self._writable_channels(guild):
-            try:
-                await channel.send(CHANNEL_GREETING, allowed_mentions=NO_MENTIONS)
-                return True
-            except discord.HTTPException as exc:
-                log.info("could not greet in channel %s of guild %s: %s", channel.id, guild.id, exc)
-        return False
+        item_id = await self.bot.db.run_transaction(claim)
+        if item_id is not None:  # born leased to us: sent now, or after a crash by the next start
+            await self.bot.outbox.send_recorded(item_id)
 
-    async def _dm_owner(self, guild: discord.Guild) -> bool:
+
+class OwnerGreeting(OutboxKind):
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        guild = self.bot.get_guild(item.guild_id)
+        if guild is None:
+            return None
         if guild.owner_id is None:
-            return False
-        try:
-            owner = self.bot.get_user(guild.owner_id) or await self.bot.fetch_user(guild.owner_id)
-            await owner.send(GREETING.format(guild=guild.name), allowed_mentions=NO_MENTIONS)
-            return True
-        except discord.HTTPException as exc:
-            log.info("could not DM the owner of guild %s (%s)", guild.id, exc.status)
-            return False
+            await self._in_a_channel(item)
+            return None
+        return Outgoing(content=GREETING.format(guild=guild.name), user_id=guild.owner_id)
 
-    @staticmethod
-    def _writable_channels(guild: discord.Guild) -> list[discord.TextChannel]:
-        me = guild.me
-        candidates = sorted(guild.text_channels, key=lambda c: (c.position, c.id))
-        if guild.system_channel is not None:
-            candidates.insert(0, guild.system_channel)
-        return [c for c in candidates if c.permissions_for(me).send_messages]
+    async def refused(
+        self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing
+    ) -> None:
+        log.info("could not DM the owner of guild %s (%s)", item.guild_id, error.status)
+        await self._in_a_channel(item)
+
+    async def _in_a_channel(self, item: OutboxItem) -> None:
+        spec = OutboxSpec(guild_id=item.guild_id, kind=CHANNEL_GREETING_KIND, due_at=item.due_at)
+        await self.bot.outbox.send_now(spec)
+
+
+class ChannelGreeting(OutboxKind):
+    """The note left once in the first channel Hearth can write to (the system channel first)."""
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        guild = self.bot.get_guild(item.guild_id)
+        channels = _writable_channels(guild) if guild is not None else []
+        if not channels:
+            log.warning(
+                "could not greet guild %s: owner DMs closed and no writable channel", item.guild_id
+            )
+            return None
+        return Outgoing(content=CHANNEL_GREETING, channel_ids=tuple(c.id for c in channels))
+
+    async def refused(
+        self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing
+    ) -> None:
+        log.warning(
+            "could not greet guild %s: owner DMs closed and no writable channel", item.guild_id
+        )
+
+
+def _writable_channels(guild: discord.Guild) -> list[discord.TextChannel]:
+    me = guild.me
+    candidates = sorted(guild.text_channels, key=lambda c: (c.position, c.id))
+    if guild.system_channel is not None:
+        candidates.insert(0, guild.system_channel)
+    return [c for c in candidates if c.permissions_for(me).send_messages]
 
 
 async def setup(bot: HearthBot) -> None:

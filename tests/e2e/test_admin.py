@@ -232,7 +232,9 @@ async def rows_of(hearth: Harness, guild_id: int) -> dict[str, int]:
     db = bot_of(hearth).db
     counts = {}
     for name, table in (await discover_tables(db)).items():
-        if table.has_guild_id and name != "timers":  # the purge timer itself comes and goes
+        # The purge timer itself comes and goes; the outbox (the delivery queue) keeps a
+        # finished item, without its text, for a week only.
+        if table.has_guild_id and name not in {"timers", "outbox"}:
             counts[name] = await db.fetchval(
                 f'SELECT COUNT(*) FROM "{name}" WHERE guild_id = ?', (guild_id,)
             )

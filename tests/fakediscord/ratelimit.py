@@ -24,6 +24,7 @@ class RateLimitRule:
     retry_after: float
     global_: bool
     remaining: int
+    status: int = 429  # or a server error (5xx) to answer instead of a 429
 
 
 class RateLimiter:
@@ -41,6 +42,10 @@ class RateLimiter:
             RateLimitRule(method.upper(), re.compile(path_regex), retry_after, global_, count)
         )
 
+    def fail_next(self, method: str, path_regex: str, status: int, count: int) -> None:
+        pattern = re.compile(path_regex)
+        self.rules.append(RateLimitRule(method.upper(), pattern, 0, False, count, status))
+
     def enforce_global(self, per_second: int | None, window: float = 1.0) -> None:
         self.per_second = per_second
         self.window = window
@@ -52,6 +57,10 @@ class RateLimiter:
             if rule.remaining > 0 and rule.method in (method, "*") and rule.pattern.search(path):
                 rule.remaining -= 1
                 self.rules = [r for r in self.rules if r.remaining > 0]
+                if rule.status != 429:
+                    self.hits.append((method, path, False))
+                    body = {"message": f"{rule.status}: Server Error", "code": 0}
+                    return web.json_response(body, status=rule.status)
                 return self._too_many(method, path, rule.retry_after, rule.global_)
         if self.per_second is None or exempt:
             return None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -13,6 +14,7 @@ from .errors import (
     MAX_PINS,
     ApiError,
     forbidden,
+    invalid,
 )
 from .guild import normalize_text_channel_name
 from .messages import (
@@ -30,7 +32,13 @@ from .models import (
 )
 from .permissions import Perm
 
+if TYPE_CHECKING:
+    from .models import FakeMessage
+    from .server import FakeDiscord
+
 routes = web.RouteTableDef()
+MAX_NONCE = 25
+NONCE_WINDOW = timedelta(minutes=2)  # "the past few minutes": the short end, to be safe
 API = "/api/v10"
 WRONG_CHANNEL_TYPE = ApiError(400, 50024, "Cannot execute action on this channel type")
 
@@ -213,8 +221,33 @@ async def send_message(request: web.Request) -> web.Response:
         if body.get("embeds") and not current & Perm.EMBED_LINKS:
             fake.denials.append(f"EMBED_LINKS in #{channel.name} (embeds silently dropped)")
             body = body | {"embeds": []}
+    earlier = _same_nonce(fake, body)
+    if earlier is not None:
+        return web.json_response(message_payload(fake, earlier))
     message = create_message(fake, channel, fake.bot_user, body, uploads)
+    if body.get("enforce_nonce") and body.get("nonce") is not None:
+        fake.nonces[(fake.bot_user.id, str(body["nonce"]))] = (message.id, message.timestamp)
     return web.json_response(message_payload(fake, message))
+
+
+def _same_nonce(fake: FakeDiscord, body: dict[str, Any]) -> FakeMessage | None:
+    """Discord: with `enforce_nonce` "it will be checked for uniqueness in the past few minutes.
+    If another message was created by the same author with the same nonce, that message will be
+    returned and no new message will be created." A nonce is at most 25 characters."""
+    nonce = body.get("nonce")
+    if nonce is None:
+        return None
+    if len(str(nonce)) > MAX_NONCE:
+        raise invalid("nonce", f"Must be {MAX_NONCE} or fewer in length.", "BASE_TYPE_MAX_LENGTH")
+    if not body.get("enforce_nonce"):
+        return None
+    seen = fake.nonces.get((fake.bot_user.id, str(nonce)))
+    if seen is None or fake.now() - seen[1] > NONCE_WINDOW:
+        return None
+    earlier = fake.message(seen[0])
+    if earlier is not None:
+        fake.nonce_repeats += 1
+    return earlier
 
 
 @routes.get(API + "/channels/{channel_id}/messages/pins")

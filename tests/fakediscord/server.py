@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiohttp import web
 
@@ -40,6 +41,9 @@ class FakeDiscord(FakeState):
         self.attachments: dict[int, FakeAttachment] = {}
         self.interactions_by_token: dict[str, FakeInteraction] = {}
         self.denials: list[str] = []
+        # (author id, nonce) → (message id, when): `enforce_nonce` returns the first message.
+        self.nonces: dict[tuple[int, str], tuple[int, datetime]] = {}
+        self.nonce_repeats = 0  # sends answered with the earlier message
         self.ratelimits = RateLimiter()
         self.actions = UserActions(self)
         self._runner: web.AppRunner | None = None
@@ -111,6 +115,11 @@ class FakeDiscord(FakeState):
         """Answer the next `count` matching requests (path after /api/v10) with a realistic 429."""
         self.ratelimits.limit_next(method, path_regex, retry_after, global_, count)
 
+    def fail_next(self, method: str, path_regex: str, status: int = 503, count: int = 1) -> None:
+        """Answer the next `count` matching requests with a server error (Discord having a bad
+        moment). 503 reaches the bot at once; discord.py itself retries 500/502/504 a few times."""
+        self.ratelimits.fail_next(method, path_regex, status, count)
+
     def enforce_global_limit(self, per_second: int | None = 50, window: float = 1.0) -> None:
         """Refuse bot requests beyond `per_second` per sliding `window` seconds with global 429s.
 
@@ -145,7 +154,7 @@ class FakeDiscord(FakeState):
             return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         limited = self.ratelimits.check(request.method, path, exempt=exempt)
         if limited is not None:
-            self.request_log.append((request.method, path, 429))
+            self.request_log.append((request.method, path, limited.status))
             return limited
         self.requests[f"{request.method} {template}"] += 1
         try:

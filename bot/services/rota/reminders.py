@@ -3,16 +3,25 @@
 Refs are stable (`claim:<id>:<hours>`, `claim:<id>`, `slot:<id>`) so scheduling again never
 duplicates and a release, swap or removal can cancel exactly its own. A swap keeps the claim id,
 so the new supporter inherits the remaining reminders: handlers read the claim when they fire.
+
+When one of these timers comes due it becomes an outbox row in the transaction that consumes it
+(`TIMER_OUTBOX`), with the staleness rule as its expiry: a reminder is not worth sending once the
+shift has started (or a later reminder is due), a debrief two days after the shift, a coverage
+alert once the slot has started.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.db import Database, from_ts, to_ts
+from bot.services.outbox import OutboxSpec
 from bot.services.rota.models import Shift, Slot
 from bot.services.timers import (
+    Timer,
+    TimerConverter,
     TimerService,
     TimerSpec,
     cancel_in,
@@ -120,3 +129,78 @@ def reminder_is_stale(payload: dict[str, object], slot: Slot, now: datetime) -> 
 
 def ref_id(ref: str) -> int:
     return int(ref.split(":")[1])
+
+
+_CLAIM = (
+    "SELECT c.user_id, s.starts_at, s.ends_at FROM rota_claims c "
+    "JOIN rota_slots s ON s.id = c.slot_id WHERE c.id = ?"
+)
+
+
+def _shift_message(
+    conn: sqlite3.Connection,
+    timer: Timer,
+    now: datetime,
+    expires_of: Callable[[sqlite3.Row], datetime],
+    payload: dict[str, object],
+) -> list[OutboxSpec]:
+    """The DM a claim's timer stands for, to whoever holds the claim now; none once the claim is
+    gone (released, removed) or the message is already stale."""
+    claim_id = ref_id(timer.ref)
+    row = conn.execute(_CLAIM, (claim_id,)).fetchone()
+    if row is None:
+        return []
+    expires = expires_of(row)
+    if now >= expires:
+        return []
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=timer.kind,
+            due_at=timer.due_at,
+            user_id=row["user_id"],
+            payload={"claim_id": claim_id, **payload},
+            expires_at=expires,
+        )
+    ]
+
+
+def reminder_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    later = timer.payload.get("next_hours")
+
+    def expires(row: sqlite3.Row) -> datetime:
+        # After downtime only the latest due reminder is sent: this one is stale once the
+        # next one is due, as `reminder_is_stale` says.
+        starts = from_ts(row["starts_at"])
+        return starts - timedelta(hours=later) if isinstance(later, int) else starts
+
+    return _shift_message(conn, timer, now, expires, timer.payload)
+
+
+def debrief_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    return _shift_message(conn, timer, now, lambda row: from_ts(row["ends_at"]) + DEBRIEF_STALE, {})
+
+
+def coverage_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    slot_id = ref_id(timer.ref)
+    starts = conn.execute(
+        "SELECT starts_at FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, timer.guild_id)
+    ).fetchone()
+    if starts is None or now >= from_ts(starts[0]):
+        return []
+    return [
+        OutboxSpec(
+            guild_id=timer.guild_id,
+            kind=COVERAGE,
+            due_at=timer.due_at,
+            payload={"slot_id": slot_id},
+            expires_at=from_ts(starts[0]),
+        )
+    ]
+
+
+TIMER_OUTBOX: dict[str, TimerConverter] = {
+    REMINDER: reminder_outbox,
+    DEBRIEF: debrief_outbox,
+    COVERAGE: coverage_outbox,
+}
