@@ -111,7 +111,8 @@ class BotProcess:
         if not line:
             code = await self._process.wait()
             raise RuntimeError(f"the {self.kind} bot process exited (code {code})")
-        return json.loads(line)
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
     async def call(self, op: str, **arguments: Any) -> Any:
         assert self._process.stdin is not None
@@ -122,7 +123,8 @@ class BotProcess:
         return answer["result"]
 
     async def query(self, sql: str, *params: Any) -> list[list[Any]]:
-        return await self.call("query", sql=sql, params=list(params))
+        rows: list[list[Any]] = await self.call("query", sql=sql, params=list(params))
+        return rows
 
     async def stop(self) -> list[str]:
         assert self._process.stdin is not None

@@ -42,7 +42,7 @@ def _schedule_rows(
     """Half group prompts, half personal check-ins, mixed zones, due times spread over a week
     (`spread` s) unless `channels` are given (then: group prompts there, all due at `due`)."""
     rnd = random.Random(count)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for index in range(count):
         zone = ZONES[index % len(ZONES)]
         at = f"{index % 24:02d}:{index % 60:02d}"
@@ -111,7 +111,8 @@ def _subprocess_json(*args: str) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", *args], capture_output=True, text=True, check=True, timeout=300
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 # --- the burst, through the real bot -------------------------------------------------------

@@ -307,6 +307,7 @@ class Outbox:
             previous_allowed_mentions=self.bot.allowed_mentions,
         )
         if outgoing.components:
+            assert params.payload is not None  # a message without files is sent as JSON
             params.payload["components"] = outgoing.components
         data = await self.bot.http.send_message(channel_id, params=params)
         return int(data["id"])

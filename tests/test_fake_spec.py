@@ -484,7 +484,7 @@ def sized(total: int) -> dict[str, Any]:
         name = f"o{len(cmd['options'])}"
         opt = text_option(name, description="d" * min(100, left - len(name)))
         left -= len(name) + len(opt["description"])
-        choices = []
+        choices: list[dict[str, str]] = []
         while left > 3 and len(choices) < 25:
             value = "v" * min(100, left - 3)
             choices.append({"name": f"c{len(choices):02}", "value": value})

@@ -191,7 +191,10 @@ async def test_channels_with_overwrites_pins_and_private_threads(world: Harness)
     max_member = guild.get_member(world.member.id)
     assert max_member is not None
     see = discord.PermissionOverwrite(view_channel=True)
-    hidden = {guild.default_role: discord.PermissionOverwrite(view_channel=False), max_member: see}
+    hidden: dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite] = {
+        guild.default_role: discord.PermissionOverwrite(view_channel=False),
+        max_member: see,
+    }
     with pytest.raises(discord.Forbidden):  # the bot hid the channel from itself: as on Discord
         await (await guild.create_text_channel("Group Carers", overwrites=hidden)).send("x")
     created = await guild.create_text_channel("Group Carers", overwrites=hidden | {guild.me: see})

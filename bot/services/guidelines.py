@@ -119,9 +119,10 @@ class GuidelinesService:
         return GroupRef(id=row["id"], name=row["name"])
 
     async def group_name(self, guild_id: int, group_id: int) -> str | None:
-        return await self._db.fetchval(
+        name: str | None = await self._db.fetchval(
             "SELECT name FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
         )
+        return name
 
     async def group_member_ids(self, guild_id: int, group_id: int) -> list[int]:
         rows = await self._db.fetchall(

@@ -107,7 +107,8 @@ def field_bounds(key: str) -> tuple[int, int]:
     metadata = GuildSettings.model_fields[key].metadata
     low = next(m.ge for m in metadata if isinstance(m, Ge))
     high = next(m.le for m in metadata if isinstance(m, Le))
-    return int(low), int(high)
+    assert isinstance(low, int) and isinstance(high, int), key
+    return low, high
 
 
 def describe(key: str) -> str:

@@ -321,7 +321,7 @@ class Checkins(commands.Cog):
             f"This permanently deletes all {count} of your check-in answer"
             f"{'s' if count != 1 else ''} and notes in this server. It can't be undone. "
             "Are you sure?",
-            view=ForgetButton.view(interaction.user.id),
+            view=ForgetButton.make_view(interaction.user.id),
         )
 
 

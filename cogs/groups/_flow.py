@@ -86,7 +86,7 @@ class GroupFlow(commands.Cog):
             else:
                 await interaction.response.send_message(
                     content,
-                    embed=embed,
+                    embed=embed if embed is not None else discord.utils.MISSING,
                     view=view or discord.utils.MISSING,
                     ephemeral=True,
                     allowed_mentions=NO_MENTIONS,

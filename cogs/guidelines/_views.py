@@ -73,13 +73,13 @@ class AgreeButton(
     async def from_custom_id(
         cls,
         interaction: discord.Interaction,
-        item: discord.ui.Button[Any],
+        item: discord.ui.Item[Any],
         match: Any,
     ) -> AgreeButton:
         return cls(int(match["scope"]))
 
     @routed_errors
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
         guild = guild_of(interaction)
         group_id = group_of(self.scope_id)
@@ -125,13 +125,13 @@ class GateAgreeButton(
     async def from_custom_id(
         cls,
         interaction: discord.Interaction,
-        item: discord.ui.Button[Any],
+        item: discord.ui.Item[Any],
         match: Any,
     ) -> GateAgreeButton:
         return cls(int(match["scope"]), int(match["version"]), int(match["group"]))
 
     @routed_errors
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
         guild = guild_of(interaction)
         group_id = group_of(self.scope_id)
@@ -192,7 +192,7 @@ class EditModal(HearthModal):
         )
         self.add_item(self.text)
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
         await cog_of(interaction).save_and_publish(
             interaction, self.group_id, self.group_name, self.text.value

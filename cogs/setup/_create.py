@@ -72,7 +72,7 @@ async def create_missing(
         await save(key, role.id, f"role {role.mention}")
         if key == "coordinator_role_id":
             coordinators = role
-    for key, name, existing in (
+    for key, name, existing_channel in (
         ("log_channel_id", LOG_CHANNEL_NAME, _text_channel(guild, settings.log_channel_id)),
         (
             "alerts_channel_id",
@@ -80,7 +80,7 @@ async def create_missing(
             _text_channel(guild, settings.alerts_channel_id),
         ),
     ):
-        if existing is not None:
+        if existing_channel is not None:
             continue
         try:
             channel = await guild.create_text_channel(

@@ -10,16 +10,10 @@ import zipfile
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.app import HearthBot
 from bot.services.export import discover_tables
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 PURGE = "guild_purge"
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
 
 
 async def greeted(hearth: Harness) -> None:

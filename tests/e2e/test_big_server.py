@@ -20,9 +20,9 @@ import pytest
 
 from bot.services.groups import GroupService
 from bot.services.settings import SETTING_KEYS
-from tests.bigworld import BigWorld, bot_of, build_big_world
+from tests.bigworld import BigWorld, build_big_world
 from tests.fakediscord.views import MessageView, Reply
-from tests.harness import Harness, Person
+from tests.harness import Harness, Person, bot_of
 
 
 @pytest.fixture
@@ -112,10 +112,10 @@ async def test_the_sign_up_panel_covers_every_group_and_keeps_up(
         return [m for m in hearth.messages(hearth.general) if not m.deleted]
 
     await hearth.wait_for(lambda: len(live()) == len(parts))
-    live = live()
-    assert [f["name"] for m in live for f in m.embeds[0]["fields"]] == world.group_names
+    shown = live()
+    assert [f["name"] for m in shown for f in m.embeds[0]["fields"]] == world.group_names
     await hearth.restart()
-    again = await hearth.select(hearth.supporter, live[-1], [last])
+    again = await hearth.select(hearth.supporter, shown[-1], [last])
     assert again.embeds[0]["title"] == last
     no_rejections(hearth)
 
@@ -179,7 +179,9 @@ async def test_rota_lists_reach_every_slot_and_shift(hearth: Harness, world: Big
     pages: list[str] = [view.text]
     claim_ids: list[str] = []
     while True:
-        claim_ids += [c.custom_id or "" for c in view.components if c.label.startswith("Claim")]
+        claim_ids += [
+            c.custom_id or "" for c in view.components if (c.label or "").startswith("Claim")
+        ]
         if not any(c.label == "Next →" and not c.disabled for c in view.components):
             break
         await hearth.click(sam, view, label="Next →")
@@ -392,7 +394,7 @@ class TestSignpostsWithTheIntent:
         no_rejections(hearth)
 
 
-AUTOCOMPLETES = [
+AUTOCOMPLETES: list[tuple[str, str, dict[str, Any]]] = [
     ("group info", "name", {}),
     ("group join", "name", {}),
     ("group members", "name", {}),

@@ -9,13 +9,12 @@ import discord
 
 from cogs._gates import GateStep
 from tests.fakediscord import DEFAULT_BOT, Perm
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 
 async def configure(hearth: Harness) -> None:
     """Coordinator/supporter roles and the log and alerts channels, as /setup would."""
-    assert hearth.bot is not None
-    await hearth.bot.settings.update(
+    await bot_of(hearth).settings.update(
         hearth.guild.id,
         None,
         coordinator_role_id=hearth.coordinator_role.id,
@@ -35,8 +34,7 @@ async def create_group(hearth: Harness, name: str = "Carers circle", **options: 
 
 
 async def rows(hearth: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    assert hearth.bot is not None
-    return [tuple(row) for row in await hearth.bot.db.fetchall(sql, params)]
+    return [tuple(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
 
 
 def dms_saying(hearth: Harness, person: Any, text: str) -> list[str]:
@@ -129,7 +127,7 @@ async def test_create_with_an_existing_role_and_channel(hearth: Harness) -> None
 
 async def test_members_cannot_use_coordinator_commands(hearth: Harness) -> None:
     await create_group(hearth)
-    attempts = [
+    attempts: list[tuple[str, dict[str, Any]]] = [
         ("group create", {"name": "Mine", "description": "x"}),
         ("group edit", {"name": "Carers circle", "capacity": 1}),
         ("group archive", {"name": "Carers circle"}),
@@ -372,8 +370,7 @@ class AgreeFirst:
 async def test_a_join_gate_is_shown_first_and_agreeing_completes_the_join(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
-    hearth.bot.join_gates.append(AgreeFirst())
+    bot_of(hearth).join_gates.append(AgreeFirst())
     await create_group(hearth)
     step = await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")
     assert step.ephemeral and "Be kind." in step.text

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.e2e.test_groups import create_group, rows
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 
 async def post_panel(hearth: Harness) -> int:
@@ -101,8 +101,7 @@ async def test_a_deleted_panel_is_forgotten_quietly(
 ) -> None:
     await create_group(hearth)
     panel_id = await post_panel(hearth)
-    assert hearth.bot is not None
-    channel = hearth.bot.get_channel(hearth.general.id)
+    channel = bot_of(hearth).get_channel(hearth.general.id)
     await channel.get_partial_message(panel_id).delete()  # type: ignore[union-attr]
     with caplog.at_level(logging.INFO, logger="cogs.groups"):
         await create_group(hearth, "Walking group")  # panels are refreshed before the reply

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from bot.app import HearthBot
 from bot.services.guidelines import STARTER_TEMPLATE
 from tests.fakediscord.views import Reply
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 # Only the features these tests exercise, so another feature's start-up work (greeting DMs,
 # set-up checks) can't interleave with what is asserted here.
 AGREE = "I have read and agree"
 FIELD = "hearth:gl:edit:text"
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
 
 
 async def use_alerts_channel(hearth: Harness) -> None:
@@ -118,7 +113,7 @@ async def test_template_is_shown_privately_to_coordinators(hearth: Harness) -> N
     ],
 )
 async def test_members_cannot_use_coordinator_commands(
-    hearth: Harness, path: str, options: dict[str, object]
+    hearth: Harness, path: str, options: dict[str, Any]
 ) -> None:
     await save(hearth, "Be kind.")
     resolved = {k: getattr(hearth, v) if k == "channel" else v for k, v in options.items()}

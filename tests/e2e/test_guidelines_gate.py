@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cogs.guidelines import _publish
-from tests.e2e.test_guidelines import AGREE, bot_of, rows, save, use_alerts_channel
+from tests.e2e.test_guidelines import AGREE, rows, save, use_alerts_channel
 from tests.fakediscord.views import Reply
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 
 async def create_group(hearth: Harness, name: str) -> int:
@@ -20,7 +20,9 @@ async def create_group(hearth: Harness, name: str) -> int:
     )
     assert "Created" in reply.text, reply.text
     [row] = await rows(hearth, "SELECT id FROM groups WHERE name = ?", name)
-    return int(row["id"])  # type: ignore[call-overload]
+    group_id = row["id"]
+    assert isinstance(group_id, int)
+    return group_id
 
 
 async def joined(hearth: Harness, reply: Reply, name: str) -> None:

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from tests.e2e.test_guidelines import AGREE, bot_of, rows, save, use_alerts_channel
+from tests.e2e.test_guidelines import AGREE, rows, save, use_alerts_channel
 from tests.fakediscord import FakeChannel, Overwrite, Perm
 from tests.fakediscord.messages import delete_message
 from tests.fakediscord.views import Reply
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 
 async def post(hearth: Harness, channel: FakeChannel, group: str | None = None) -> Reply:

@@ -49,7 +49,7 @@ def synced_leaves(hearth: Harness) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_the_walk_finds_nested_subcommands() -> None:
-    tree = [
+    tree: list[dict[str, Any]] = [
         {"name": "a", "options": [{"type": STRING, "name": "x"}]},
         {
             "name": "b",

@@ -17,15 +17,10 @@ from discord import app_commands
 
 from bot.app import HearthBot
 from cogs._ui import requires_coordinator
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 AnyCommand = app_commands.Command[Any, ..., Any]
 Kind = discord.AppCommandOptionType
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
 
 
 def _admin_by_default(command: Any) -> bool:
@@ -63,7 +58,7 @@ def dummy_options(hearth: Harness, command: AnyCommand) -> dict[str, Any]:
         if param.choices:
             values[param.display_name] = param.choices[0].value
         elif param.type is Kind.string:
-            values[param.display_name] = "x" * max(1, param.min_value or 1)
+            values[param.display_name] = "x" * max(1, int(param.min_value or 1))
         elif param.type in (Kind.integer, Kind.number):
             low = param.min_value if param.min_value is not None else 1
             values[param.display_name] = int(low) if param.type is Kind.integer else float(low)

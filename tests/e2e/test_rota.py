@@ -7,17 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import HearthBot
+from bot.clock import FakeClock
 from bot.services.rota.reminders import REMINDER
 from tests.fakediscord import FakeMember
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 # The harness clock starts Monday 2 March 2026, 12:00 UTC (= 12:00 in London, GMT).
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
 
 
 async def set_up_rotas(hearth: Harness, timezone: str = "Europe/London") -> HearthBot:
@@ -238,6 +234,7 @@ async def test_changing_reminder_hours_moves_reminders_of_shifts_already_claimed
                        key="reminder_hours", value="72,3")  # fmt: skip
     assert await reminder_refs() == ["3", "72"]
 
+    assert isinstance(bot.clock, FakeClock)
     bot.clock.set(datetime(2026, 3, 3, 19, 0, 5, tzinfo=UTC))  # 72 h before the shift
     await bot.dispatcher.run_due()
     await hearth.wait_for(

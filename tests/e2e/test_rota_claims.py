@@ -15,7 +15,7 @@ from tests.e2e.test_rota import (
     supporter,
     train,
 )
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 
 async def claim(hearth: Harness, person, slot_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -71,7 +71,7 @@ async def test_each_refusal_reason_is_specific_and_changes_nothing(hearth: Harne
 async def _expired(hearth: Harness):  # type: ignore[no-untyped-def]
     """A supporter whose training ran out yesterday (recorded directly: grants must be future)."""
     person = await supporter(hearth, "old", trained=False)
-    await hearth.bot.db.execute(  # type: ignore[union-attr]
+    await bot_of(hearth).db.execute(
         "INSERT INTO rota_training (guild_id, user_id, granted_by, granted_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?)",
         (hearth.guild.id, person.id, hearth.coordinator.id, 0,

@@ -6,16 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.test_rota import (
-    add_slots,
-    bot_of,
-    claims_of,
-    make_rota,
-    set_up_rotas,
-    supporter,
-    train,
-)
-from tests.harness import Harness
+from tests.e2e.test_rota import add_slots, claims_of, make_rota, set_up_rotas, supporter, train
+from tests.harness import Harness, bot_of
 
 TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
 

@@ -23,6 +23,7 @@ from .models import (
     DM,
     FakeChannel,
     FakeInteraction,
+    FakeMember,
     FakeMessage,
     FakeRole,
     FakeScheduledEvent,
@@ -61,7 +62,7 @@ class FakeState:
         self.unchecked: list[str] = []  # request bodies the spec has no schema for
         self._time_offset = 0.0
         self._changed = asyncio.Event()
-        self.gateway = Gateway(self)  # type: ignore[arg-type]
+        self.gateway = Gateway(self)
         self.api_base = ""
         self.gateway_url = ""
         self.cdn_base = ""
@@ -231,17 +232,17 @@ class FakeState:
         found = (self.messages[i] for i in self._channel_log.get(channel_id, []))
         return [m for m in found if not m.deleted and (include_ephemeral or not m.ephemeral)]
 
-    def dm_channel(self, user: FakeUser | int) -> FakeChannel | None:
+    def dm_channel(self, user: FakeUser | FakeMember | int) -> FakeChannel | None:
         return self.dm_channels.get(user if isinstance(user, int) else user.id)
 
-    def dm_messages(self, user: FakeUser | int) -> list[FakeMessage]:
+    def dm_messages(self, user: FakeUser | FakeMember | int) -> list[FakeMessage]:
         """What the user received from the bot in their DMs, oldest first."""
         channel = self.dm_channel(user)
         if channel is None:
             return []
         return [m for m in self.channel_messages(channel) if m.author.id == self.bot_user.id]
 
-    def ephemeral_messages(self, user: FakeUser | int) -> list[FakeMessage]:
+    def ephemeral_messages(self, user: FakeUser | FakeMember | int) -> list[FakeMessage]:
         """Every 'only you can see this' message shown to the user, oldest first."""
         user_id = user if isinstance(user, int) else user.id
         return [m for m in self.messages.values() if m.visible_to == user_id and not m.deleted]

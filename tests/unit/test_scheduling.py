@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,7 +55,7 @@ def test_next_weekly_is_strictly_after() -> None:
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
+async def store(tmp_path: Path) -> AsyncIterator[Database]:
     db = Database(tmp_path / "hearth.db")
     await db.connect()
     await db.migrate()
