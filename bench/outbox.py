@@ -64,13 +64,13 @@ async def _crash_runs(seeds: int, items: int, fault: bool) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as name:
             folder = Path(name)
             async with crash_world(folder, items) as (fake, burst):
-                fault = items // 3 if seed is None else None
-                await kill_mid_burst(folder, fake, burst, seed=seed, fault_after=fault)
+                after = items // 3 if seed is None else None
+                await kill_mid_burst(folder, fake, burst, seed=seed, fault_after=after)
                 await resume(folder, fake, burst, 600)
                 received = burst.received(fake)
                 lost += len(burst.expected - set(received))
                 doubled += sum(n - 1 for n in received.values() if n > 1)
-    return {"runs": float(seeds + fault), "lost": float(lost), "doubled": float(doubled),
+    return {"runs": float(seeds + int(fault)), "lost": float(lost), "doubled": float(doubled),
             "seconds": time.monotonic() - started}  # fmt: skip
 
 
