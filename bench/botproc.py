@@ -36,13 +36,13 @@ def build_bot(kind: str, api: str, gateway: str, db: str, clock: Any) -> tuple[A
     class Endpoint:
         api_base, gateway_url = api, gateway
 
-    point_discord_py_at(Endpoint)  # type: ignore[arg-type]
+    point_discord_py_at(Endpoint)  # type: ignore[arg-type]  # has the two URLs it reads
     if kind == "hearth":
-        bot = HearthDriver(Path(db), clock).build(Endpoint)  # type: ignore[arg-type]
+        bot = HearthDriver(Path(db), clock).build(Endpoint)  # type: ignore[arg-type]  # as above
         return bot, bot.wait_until_hearth_ready
     from bench.world import BareBot
 
-    bare = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]
+    bare = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]  # as above
     return bare, bare.ready.wait
 
 

@@ -28,7 +28,7 @@ from bench.common import Table, rss_mb, verdict
 from bench.world import add_people, hearth_driver, running, started_fake
 from bot.clock import FakeClock, SystemClock
 from bot.db import Database
-from tests.harness import ErrorWatch
+from tests.harness import ErrorWatch, bot_of
 
 ZONES = ["Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC",
          "America/Los_Angeles", "Asia/Kolkata", "Europe/Berlin"]  # fmt: skip
@@ -144,7 +144,7 @@ async def _burst(tmp: Path, count: int) -> dict[str, float]:
                 fake.enforce_global_limit(50)
                 clock.set(BURST_AT.replace(second=30))
                 started = time.monotonic()
-                await h.bot.dispatcher.run_due()  # type: ignore[union-attr]
+                await bot_of(h).dispatcher.run_due()
                 elapsed = time.monotonic() - started
                 fake.enforce_global_limit(None)
                 per_channel = [

@@ -27,7 +27,7 @@ GroupName = app_commands.Range[str, 1, GROUP_NAME_MAX]
 
 
 def hearth(interaction: discord.Interaction) -> HearthBot:
-    return interaction.client  # type: ignore[return-value]
+    return interaction.client  # type: ignore[return-value]  # Hearth's client is a HearthBot
 
 
 async def is_coordinator(interaction: discord.Interaction) -> bool:

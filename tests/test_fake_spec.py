@@ -194,7 +194,7 @@ async def test_a_bad_snowflake_is_refused(bot: Bot) -> None:
 
 @refusing
 async def test_the_whole_body_of_the_wrong_kind_is_refused(bot: Bot) -> None:
-    answer = await bot.commands({"name": "group"})  # type: ignore[arg-type]
+    answer = await bot.commands({"name": "group"})  # type: ignore[arg-type]  # wrong on purpose
     assert answer.refused_at() == ["LIST_TYPE_CONVERT"]
     assert bot.fake.commands() == []
 

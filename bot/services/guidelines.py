@@ -89,7 +89,7 @@ def normalise(body: str) -> str:
 
 
 def _version(row: object) -> GuidelineVersion:
-    data = dict(row)  # type: ignore[call-overload]
+    data = dict(row)  # type: ignore[call-overload]  # typeshed: sqlite3.Row is no Mapping
     return GuidelineVersion(
         guild_id=data["guild_id"],
         group_id=data["group_id"],

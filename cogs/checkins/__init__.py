@@ -12,6 +12,7 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import format_dt
 
 from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
@@ -47,14 +48,10 @@ Time = app_commands.Range[str, 1, MAX_TIME_TEXT]
 Zone = app_commands.Range[str, 1, MAX_ZONE_NAME]
 
 
-def _ts(moment: Any, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def _status(schedule: Schedule) -> str:
     if schedule.paused:
         return f"⏸ paused ({schedule.paused_reason or 'paused'})"
-    return f"next {_ts(schedule.next_due_at)}"
+    return f"next {format_dt(schedule.next_due_at, 'F')}"
 
 
 class Checkins(commands.Cog):
@@ -146,7 +143,8 @@ class Checkins(commands.Cog):
             interaction,
             f"Check-in **#{created.id}** is set: {channel.mention}, {created.when}"
             f"{', with a thread for replies' if thread else ''}.\n"
-            f"First prompt: {_ts(created.next_due_at)} ({_ts(created.next_due_at, 'R')}).\n"
+            f"First prompt: {format_dt(created.next_due_at, 'F')} "
+            f"({format_dt(created.next_due_at, 'R')}).\n"
             f"> {preview(created.prompt)}\n"
             f"`/checkin schedule test {created.id}` posts it once now to check how it looks.",
         )
@@ -179,7 +177,7 @@ class Checkins(commands.Cog):
         await send_ephemeral(
             interaction,
             f"Check-in #{resumed.id} is running again; the next prompt is "
-            f"{_ts(resumed.next_due_at)}. Nothing missed while paused will be posted.",
+            f"{format_dt(resumed.next_due_at, 'F')}. Nothing missed while paused will be posted.",
         )
 
     @schedule.command(name="remove", description="Delete a check-in prompt schedule")
@@ -217,7 +215,7 @@ class Checkins(commands.Cog):
         await send_ephemeral(
             interaction,
             f"Posted check-in #{id} once in <#{found.channel_id}>. Its schedule is unchanged "
-            f"(next: {_ts(found.next_due_at)}).",
+            f"(next: {format_dt(found.next_due_at, 'F')}).",
         )
 
     @checkin.command(name="summary", description="Coordinators: how many answered (counts only)")
@@ -237,9 +235,8 @@ class Checkins(commands.Cog):
             return
         lines = [f"**Check-in #{id}** — <#{found.channel_id}>, {found.when}"]
         for row in rows:
-            head = (
-                f"{_ts(row.due_at, 'f')}{' (test)' if row.is_test else ''}: {row.answered} answered"
-            )
+            test = " (test)" if row.is_test else ""
+            head = f"{format_dt(row.due_at, 'f')}{test}: {row.answered} answered"
             if row.distribution is None:
                 lines.append(f"{head} — too few answers to show")
             else:

@@ -16,6 +16,7 @@ import zipfile
 from datetime import timedelta
 from typing import Any
 
+import discord
 import pytest
 
 from bot.services.groups import GroupService
@@ -126,7 +127,8 @@ async def test_deleting_the_first_panel_message_forgets_the_whole_panel(
     await hearth.slash(hearth.coordinator, hearth.general, "group panel", channel=hearth.general)
     first, *rest = hearth.messages(hearth.general)
     channel = bot_of(hearth).get_channel(hearth.general.id)
-    await channel.get_partial_message(first.message_id).delete()  # type: ignore[union-attr]
+    assert isinstance(channel, discord.TextChannel)
+    await channel.get_partial_message(first.message_id).delete()
     await hearth.slash(
         hearth.coordinator, hearth.general, "group archive", name=world.group_names[0]
     )
@@ -152,7 +154,7 @@ async def test_group_lists_and_menus_reach_every_group_and_member(
     assert [c["value"] for c in typed] == [world.group_names[31]]
 
     # A group with 41 members and a long waitlist: every one on some page.
-    membership = bot_of(hearth).get_cog("Groups").members  # type: ignore[union-attr]
+    membership = bot_of(hearth).get_cog("Groups").members  # type: ignore[union-attr]  # by name
     target = world.group_ids[1]
     for person in world.supporters:
         await membership.join(hearth.guild.id, target, person.id)

@@ -359,7 +359,7 @@ class AgreeFirst:
             @discord.ui.button(label="I agree")
             async def agree(self, interaction: discord.Interaction, _: Any) -> None:
                 gate.agreed.add(interaction.user.id)
-                cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]
+                cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]  # a cog by name
                 await cog.continue_join(interaction, group_id)
 
         return GateStep(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import discord
 import pytest
 
 from tests.e2e.test_groups import create_group, rows
@@ -102,7 +103,8 @@ async def test_a_deleted_panel_is_forgotten_quietly(
     await create_group(hearth)
     panel_id = await post_panel(hearth)
     channel = bot_of(hearth).get_channel(hearth.general.id)
-    await channel.get_partial_message(panel_id).delete()  # type: ignore[union-attr]
+    assert isinstance(channel, discord.TextChannel)
+    await channel.get_partial_message(panel_id).delete()
     with caplog.at_level(logging.INFO, logger="cogs.groups"):
         await create_group(hearth, "Walking group")  # panels are refreshed before the reply
     assert "forgetting it" in caplog.text

@@ -32,7 +32,7 @@ async def joined(hearth: Harness, reply: Reply, name: str) -> None:
 
 async def members_of(hearth: Harness, group_id: int) -> list[int]:
     found = await rows(hearth, "SELECT user_id FROM group_members WHERE group_id = ?", group_id)
-    return [int(row["user_id"]) for row in found]  # type: ignore[call-overload]
+    return [int(str(row["user_id"])) for row in found]
 
 
 async def test_group_options_autocomplete_and_group_text_is_separate(hearth: Harness) -> None:

@@ -68,7 +68,9 @@ async def test_request_with_supporters_on_duty_opens_a_private_thread_for_the_ri
 
     [thread] = hearth.fake.threads(support)
     assert thread.is_private_thread and not thread.invitable
-    bot_id = bot_of(hearth).user.id  # type: ignore[union-attr]
+    bot_user = bot_of(hearth).user
+    assert bot_user is not None
+    bot_id = bot_user.id
     expected = {
         hearth.member.id,
         hearth.supporter.id,

@@ -198,4 +198,5 @@ class BareDriver:
         return ProbeBot(fake, self.intents)
 
     async def wait_ready(self, bot: discord.Client) -> None:
-        await bot.ready.wait()  # type: ignore[attr-defined]
+        assert isinstance(bot, ProbeBot)
+        await bot.ready.wait()

@@ -132,7 +132,7 @@ class FakeState:
         """A server; the bot is in it (with its managed role) unless `with_bot=False`."""
         if not isinstance(owner, FakeUser):
             owner = self.add_user(owner or f"{name.split()[0].lower()}-owner")
-        guild = FakeGuild(self, self.ids.next(), name, owner)  # type: ignore[arg-type]
+        guild = FakeGuild(self, self.ids.next(), name, owner)  # type: ignore[arg-type]  # a FakeDiscord
         self.guilds[guild.id] = guild
         if with_bot:
             self.add_bot_to_guild(guild, bot_permissions)
