@@ -17,6 +17,14 @@ from bot.clock import Clock
 from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_GUIDELINES_EDITED = "guidelines.edited"
+AUDIT_GUIDELINES_POSTED = "guidelines.posted"
+AUDIT_GUIDELINES_REPOST_SCHEDULED = "guidelines.repost_scheduled"
+AUDIT_GUIDELINES_REPOST_STOPPED = "guidelines.repost_stopped"
+AUDIT_GUIDELINES_GATE_ON = "guidelines.gate_on"
+AUDIT_GUIDELINES_GATE_OFF = "guidelines.gate_off"
+
 MAX_LENGTH = 4000
 HISTORY_PAGE = 15
 

@@ -19,6 +19,18 @@ from bot.db import Database, to_ts
 from bot.errors import UserFacingError
 from bot.services.text import one_line
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_SETTINGS_CHANGED = "settings.changed"
+AUDIT_SETUP_CREATED = "setup.created"
+AUDIT_SETUP_COMPLETED = "setup.completed"
+
+
+def audit_setup_step(key: str) -> str:
+    """A setup step names the setting it saved ("setup.timezone"), so the trail reads as a
+    checklist of what setup chose."""
+    return f"setup.{key}"
+
+
 # "24,1" up to five reminders of up to 168 hours, with spaces: what `reminder_hours` can hold.
 MAX_REMINDER_HOURS_TEXT = 40
 MAX_REMINDERS = 5

@@ -24,7 +24,15 @@ from bot.services.checkin_answers import (
     CheckinAnswers,
 )
 from bot.services.checkin_due import CheckinSource
-from bot.services.checkin_schedules import MAX_SNOOZE_DAYS, CheckinSchedules
+from bot.services.checkin_schedules import (
+    AUDIT_CHECKIN_ADDED,
+    AUDIT_CHECKIN_PAUSED,
+    AUDIT_CHECKIN_REMOVED,
+    AUDIT_CHECKIN_RESUMED,
+    AUDIT_CHECKIN_TESTED,
+    MAX_SNOOZE_DAYS,
+    CheckinSchedules,
+)
 from bot.services.checkins import (
     MAX_DAYS_TEXT,
     MAX_PROMPT,
@@ -136,7 +144,7 @@ class Checkins(commands.Cog):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "check-in schedule added",
+            AUDIT_CHECKIN_ADDED,
             f"#{created.id} in <#{channel.id}>, {created.when}",
         )
         await send_ephemeral(
@@ -160,7 +168,7 @@ class Checkins(commands.Cog):
     async def schedule_pause(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         guild = guild_of(interaction)
         paused = await self.schedules.pause_group(guild.id, id)
-        await self.bot.audit(guild, interaction.user.id, "check-in schedule paused", f"#{id}")
+        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_PAUSED, f"#{id}")
         await send_ephemeral(
             interaction,
             f"Check-in #{paused.id} is paused. `/checkin schedule resume {paused.id}` restarts it.",
@@ -173,7 +181,7 @@ class Checkins(commands.Cog):
         guild = guild_of(interaction)
         resumed = await self.schedules.resume_group(guild.id, id)
         self.bot.dispatcher.poke(resumed.next_due_at)
-        await self.bot.audit(guild, interaction.user.id, "check-in schedule resumed", f"#{id}")
+        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_RESUMED, f"#{id}")
         await send_ephemeral(
             interaction,
             f"Check-in #{resumed.id} is running again; the next prompt is "
@@ -189,7 +197,7 @@ class Checkins(commands.Cog):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "check-in schedule removed",
+            AUDIT_CHECKIN_REMOVED,
             f"#{id} in <#{removed.channel_id}>",
         )
         await send_ephemeral(
@@ -211,7 +219,7 @@ class Checkins(commands.Cog):
         problem = await self.delivery.post_group(occurrence)
         if problem is not None:
             raise UserFacingError(f"I couldn't post check-in #{id}: {problem}.")
-        await self.bot.audit(guild, interaction.user.id, "check-in schedule tested", f"#{id}")
+        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_TESTED, f"#{id}")
         await send_ephemeral(
             interaction,
             f"Posted check-in #{id} once in <#{found.channel_id}>. Its schedule is unchanged "

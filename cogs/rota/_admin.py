@@ -19,7 +19,16 @@ from bot.services.rota.parsing import (
     weekly_starts,
 )
 from bot.services.rota.reminders import cancel_slot_timers, schedule_coverage_check
-from bot.services.rota.rotas import MAX_COVERAGE_WEEKS, MAX_NEEDED
+from bot.services.rota.rotas import (
+    AUDIT_ROTA_CREATED,
+    AUDIT_ROTA_LIMITS_SET,
+    AUDIT_ROTA_SLOTS_ADDED,
+    AUDIT_ROTA_SLOTS_REMOVED,
+    AUDIT_ROTA_TRAINING_GRANTED,
+    AUDIT_ROTA_TRAINING_REVOKED,
+    MAX_COVERAGE_WEEKS,
+    MAX_NEEDED,
+)
 from bot.services.settings import MAX_REMINDER_HOURS_TEXT, field_bounds
 from bot.tree import send_ephemeral
 from cogs._pages import Page, line_page, pager, send_all, send_paged
@@ -74,7 +83,7 @@ async def create(
         needed=needed, group_id=group_id, requires_training=training_required,
     )  # fmt: skip
     await bot.audit(
-        guild, interaction.user.id, "rota create",
+        guild, interaction.user.id, AUDIT_ROTA_CREATED,
         f"{created.name} (needed {created.needed}, training "
         f"{'required' if created.requires_training else 'not required'}"
         f"{f', group {group}' if group else ''})",
@@ -123,7 +132,7 @@ async def slots_add(
     if created:
         first, last = created[0], created[-1]
         await bot.audit(
-            guild, interaction.user.id, "rota slots add",
+            guild, interaction.user.id, AUDIT_ROTA_SLOTS_ADDED,
             f"{chosen.name}: {len(created)} slot(s) #{first.id}–#{last.id}, "
             f"<t:{_ts(first.starts_at)}:f> for {duration}",
         )  # fmt: skip
@@ -167,7 +176,7 @@ async def slots_remove(interaction: discord.Interaction, rota: RotaName, slot: S
             f"**{guild.name}**. You don't need to cover it any more — thank you for offering.",
         )  # fmt: skip
     await bot.audit(
-        guild, interaction.user.id, "rota slots remove",
+        guild, interaction.user.id, AUDIT_ROTA_SLOTS_REMOVED,
         f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
     )  # fmt: skip
     told = (
@@ -210,7 +219,7 @@ async def limits(
         f"{', '.join(f'{hour} h' for hour in settings.reminder_hours)} before each shift"
     )
     if changes:
-        await bot.audit(guild, interaction.user.id, "rota limits", summary)
+        await bot.audit(guild, interaction.user.id, AUDIT_ROTA_LIMITS_SET, summary)
         text = f"Updated. Rotas here now use: {summary}."
         if "reminder_hours" in changes:
             text += " Shifts already claimed are reminded at the new hours too."
@@ -233,7 +242,9 @@ async def training_grant(
     expires_at = parse_expiry(expires, await zone_of(bot, guild.id), now) if expires else None
     await service.grant_training(bot.db, guild.id, member.id, interaction.user.id, now, expires_at)
     until = f"until <t:{_ts(expires_at)}:D>" if expires_at else "with no expiry"
-    await bot.audit(guild, interaction.user.id, "rota training grant", f"<@{member.id}> {until}")
+    await bot.audit(
+        guild, interaction.user.id, AUDIT_ROTA_TRAINING_GRANTED, f"<@{member.id}> {until}"
+    )
     settings = await bot.settings.get(guild.id)
     note = ""
     if settings.supporter_role_id and not any(
@@ -250,7 +261,7 @@ async def training_revoke(interaction: discord.Interaction, member: discord.Memb
     bot = hearth(interaction)
     guild = guild_of(interaction)
     await service.revoke_training(bot.db, guild.id, member.id)
-    await bot.audit(guild, interaction.user.id, "rota training revoke", f"<@{member.id}>")
+    await bot.audit(guild, interaction.user.id, AUDIT_ROTA_TRAINING_REVOKED, f"<@{member.id}>")
     await send_ephemeral(
         interaction,
         f"Removed <@{member.id}>'s training record. Shifts they already hold are kept; they "

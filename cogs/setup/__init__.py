@@ -14,6 +14,7 @@ from bot.config import MAX_ZONE_NAME
 from bot.db import to_ts
 from bot.delivery import OutboxKind, Outgoing
 from bot.services.outbox import OutboxItem, OutboxSpec, insert_in
+from bot.services.settings import audit_setup_step
 from bot.tree import NO_MENTIONS
 from cogs._ui import coordinator_only, guild_of
 from cogs.setup._timezones import label, suggest
@@ -74,7 +75,7 @@ class Setup(commands.Cog):
             note = f"Saved: Time zone is now {zone}."
         if changed_zone is not None:
             await self.bot.audit(
-                guild, interaction.user.id, "setup.timezone", f"set to {changed_zone}"
+                guild, interaction.user.id, audit_setup_step("timezone"), f"set to {changed_zone}"
             )
         settings = await self.bot.settings.get(guild.id)
         content, view = render(guild, settings, 1, note)

@@ -7,7 +7,7 @@ from typing import Any
 import discord
 
 from bot.app import HearthBot
-from bot.services.settings import GuildSettings
+from bot.services.settings import AUDIT_SETUP_CREATED, GuildSettings
 
 COORDINATOR_ROLE_NAME = "Coordinators"
 SUPPORTER_ROLE_NAME = "Peer supporters"
@@ -55,7 +55,7 @@ async def create_missing(
     async def save(key: str, value: int, what: str) -> None:
         await bot.settings.update(guild.id, actor.id, **{key: value})
         created.append(what)
-        await bot.audit(guild, actor.id, "setup.created", what)
+        await bot.audit(guild, actor.id, AUDIT_SETUP_CREATED, what)
 
     coordinators = _role(guild, settings.coordinator_role_id)
     for key, name, existing in (

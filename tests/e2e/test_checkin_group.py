@@ -46,7 +46,7 @@ async def test_a_prompt_is_posted_once_with_mood_buttons_and_a_thread(hearth: Ha
     assert reply.ephemeral and "Check-in **#1** is set" in reply.text
     assert f"<t:{int(MONDAY_19.timestamp())}:F>" in reply.text
     audit = await _rows(hearth, "SELECT action FROM audit_log WHERE guild_id = ?", hearth.guild.id)
-    assert [row["action"] for row in audit] == ["check-in schedule added"]
+    assert [row["action"] for row in audit] == ["checkin.schedule_added"]
 
     await _fire(hearth, MONDAY_19 - timedelta(seconds=1))
     assert _prompts(hearth) == []
@@ -180,11 +180,11 @@ async def test_list_pause_resume_remove_and_test(hearth: Harness) -> None:
     assert "no check-in schedule #1" in missing.text
     actions = await _rows(hearth, "SELECT action FROM audit_log ORDER BY id")
     assert [row["action"] for row in actions] == [
-        "check-in schedule added",
-        "check-in schedule paused",
-        "check-in schedule resumed",
-        "check-in schedule tested",
-        "check-in schedule removed",
+        "checkin.schedule_added",
+        "checkin.schedule_paused",
+        "checkin.schedule_resumed",
+        "checkin.schedule_tested",
+        "checkin.schedule_removed",
     ]
 
 

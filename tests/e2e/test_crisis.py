@@ -69,7 +69,7 @@ async def test_coordinator_adds_lists_and_removes_helplines_shown_by_crisis(
     assert "no helpline called" in missing.text
     assert await helplines(hearth) == ["Shout"]
     entries, _ = await bot_of(hearth).audit_log.list(hearth.guild.id)
-    assert {e.action for e in entries} >= {"crisis.add", "crisis.remove"}
+    assert {e.action for e in entries} >= {"crisis.resource_added", "crisis.resource_removed"}
 
 
 async def test_members_are_refused_admin_crisis_and_nothing_changes(hearth: Harness) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_support import put_on_duty
 from tests.harness import Harness, bot_of
+from tests.helpers import put_on_duty
 
 INTENT_ON = {"discord": {"message_content": True}}
 

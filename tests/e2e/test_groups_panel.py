@@ -7,8 +7,8 @@ import logging
 import discord
 import pytest
 
-from tests.e2e.test_groups import create_group, rows
 from tests.harness import Harness, bot_of
+from tests.helpers import create_group, rows
 
 
 async def post_panel(hearth: Harness) -> int:
@@ -51,7 +51,7 @@ async def test_panel_buttons_join_and_leave_and_counts_update_in_place(hearth: H
     assert [m.message_id for m in hearth.messages(hearth.general)] == [panel_id]  # no announcements
     assert await rows(hearth, "SELECT channel_id FROM group_panels") == [(hearth.general.id,)]
     audit = await rows(hearth, "SELECT action FROM audit_log WHERE action = 'group panel posted'")
-    assert audit == [("group panel posted",)]
+    assert audit == [("group.panel_posted",)]
 
 
 async def test_panel_keeps_working_after_a_restart(hearth: Harness) -> None:

@@ -30,8 +30,6 @@ from hypothesis import strategies as st
 from bot.app import HearthBot
 from bot.services.settings import SETTING_KEYS
 from cogs._ui import requires_coordinator
-from tests.e2e.test_option_limits import synced_leaves
-from tests.e2e.test_permissions import dump
 from tests.fakediscord import FakeChannel, FakeMember, FakeRole, FakeUser, Perm
 from tests.fakediscord.options import (
     BOOLEAN,
@@ -46,6 +44,7 @@ from tests.fakediscord.options import (
 )
 from tests.fakediscord.permissions import DEFAULT_BOT
 from tests.harness import Harness, bot_of
+from tests.helpers import dump, synced_leaves
 
 ERROR_CODE = re.compile(r"\bE-[0-9A-F]{6}\b")
 # A refusal that says so: what it claims must hold in the database.

@@ -6,8 +6,8 @@ import json
 from datetime import timedelta
 
 from bot.db import to_ts
-from tests.e2e.test_support import put_on_duty
 from tests.harness import Harness, bot_of
+from tests.helpers import create_group, dms_saying, group_id, put_on_duty, rows
 
 
 async def give_alice_some_history(hearth: Harness) -> int:
@@ -136,7 +136,6 @@ async def test_retention_purges_old_check_in_answers_so_mydata_no_longer_shows_t
 async def test_deleting_my_data_frees_my_group_place_for_the_next_in_line(
     hearth: Harness,
 ) -> None:
-    from tests.e2e.test_groups import create_group, dms_saying, group_id, rows
 
     await create_group(hearth, capacity=1)
     await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")

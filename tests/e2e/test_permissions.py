@@ -8,8 +8,6 @@ moment ago can still send them, so the test plays such a client: it strips the r
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -18,6 +16,7 @@ from discord import app_commands
 from bot.app import HearthBot
 from cogs._ui import requires_coordinator
 from tests.harness import Harness, bot_of
+from tests.helpers import dump
 
 AnyCommand = app_commands.Command[Any, ..., Any]
 Kind = discord.AppCommandOptionType
@@ -75,12 +74,6 @@ def dummy_options(hearth: Harness, command: AnyCommand) -> dict[str, Any]:
         else:
             raise AssertionError(f"/{command.qualified_name}: no dummy for {param.type}")
     return values
-
-
-def dump(path: Path) -> str:
-    """Every row of every table, as SQL text (committed data; the bot keeps running)."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        return "\n".join(conn.iterdump())
 
 
 async def test_every_coordinator_command_refuses_a_member_and_changes_nothing(

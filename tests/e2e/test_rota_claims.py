@@ -7,16 +7,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from tests.e2e.test_rota import (
-    add_slots,
-    claims_of,
-    make_rota,
-    set_up_rotas,
-    supporter,
-    train,
-)
 from tests.fakediscord import FakeMember
 from tests.harness import Harness, Person, bot_of
+from tests.helpers import add_slots, claims_of, make_rota, set_up_rotas, supporter, train
 
 
 async def claim(hearth: Harness, person: Person, slot_id: int | str) -> str:

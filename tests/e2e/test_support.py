@@ -6,8 +6,9 @@ import asyncio
 from datetime import timedelta
 
 from bot.db import to_ts
-from tests.fakediscord import FakeChannel, FakeMember, Perm
+from tests.fakediscord import FakeChannel, Perm
 from tests.harness import Harness, bot_of
+from tests.helpers import put_on_duty
 
 
 async def add_support_channel(hearth: Harness, *, threads: bool = True) -> FakeChannel:
@@ -22,30 +23,6 @@ async def add_support_channel(hearth: Harness, *, threads: bool = True) -> FakeC
         hearth.guild.id, None, support_channel_id=channel.id, alerts_channel_id=hearth.alerts.id
     )
     return channel
-
-
-async def put_on_duty(
-    hearth: Harness, *people: FakeMember, starts_in: timedelta = timedelta(hours=-1)
-) -> None:
-    """A rota with one slot covering now (or starting later), claimed by these supporters."""
-    db = bot_of(hearth).db
-    now = hearth.clock.now()
-    start = to_ts(now + starts_in)
-    rota_id = await db.insert(
-        "INSERT INTO rotas (guild_id, name, name_key, needed, requires_training, created_by, "
-        "created_at) VALUES (?, 'Evenings', 'evenings', 2, 0, ?, ?)",
-        (hearth.guild.id, hearth.coordinator.id, to_ts(now)),
-    )
-    slot_id = await db.insert(
-        "INSERT INTO rota_slots (guild_id, rota_id, starts_at, ends_at, created_by, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (hearth.guild.id, rota_id, start, start + 4 * 3600, hearth.coordinator.id, to_ts(now)),
-    )
-    for person in people:
-        await db.insert(
-            "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) VALUES (?, ?, ?, ?)",
-            (hearth.guild.id, slot_id, person.id, to_ts(now)),
-        )
 
 
 async def stored_requests(hearth: Harness) -> list[dict[str, object]]:

@@ -13,8 +13,8 @@ import discord
 import pytest
 
 from cogs._ui import DynamicView
-from tests.e2e.test_rota import add_slots, claims_of, make_rota, set_up_rotas, train
 from tests.harness import Harness, bot_of
+from tests.helpers import add_slots, claims_of, make_rota, set_up_rotas, train
 
 
 def _listening(bot: discord.Client) -> list[object]:

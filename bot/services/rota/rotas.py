@@ -13,6 +13,14 @@ from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
 from bot.services.text import one_line
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_ROTA_CREATED = "rota.created"
+AUDIT_ROTA_SLOTS_ADDED = "rota.slots_added"
+AUDIT_ROTA_SLOTS_REMOVED = "rota.slots_removed"
+AUDIT_ROTA_LIMITS_SET = "rota.limits_set"
+AUDIT_ROTA_TRAINING_GRANTED = "rota.training_granted"
+AUDIT_ROTA_TRAINING_REVOKED = "rota.training_revoked"
+
 MAX_NAME = 80
 MAX_NEEDED = 20
 MAX_SLOT_LIST = 25
