@@ -206,7 +206,7 @@ async def test_export_has_operational_data_and_never_private_answers(hearth: Har
     actions = [action for _, action, _ in await audit_rows(hearth)]
     assert actions == ["settings.changed", "export.created"]
     await hearth.wait_for(lambda: len(hearth.messages(hearth.log)) == 2)
-    assert "**export**" in hearth.messages(hearth.log)[-1].text
+    assert "**export.created**" in hearth.messages(hearth.log)[-1].text
 
 
 # --- retention after removal -------------------------------------------------------------------

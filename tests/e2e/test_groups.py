@@ -180,7 +180,7 @@ async def test_edit_lowering_capacity_keeps_members_and_raising_it_promotes(
     assert await rows(hearth, "SELECT name, capacity, meets FROM groups") == [
         ("Carers' circle", 3, "Wednesdays")
     ]
-    audit = await rows(hearth, "SELECT action, detail FROM audit_log WHERE action = 'group edited'")
+    audit = await rows(hearth, "SELECT action, detail FROM audit_log WHERE action = 'group.edited'")
     assert len(audit) == 2 and "capacity 1 → 3" in audit[1][1]
 
 
@@ -232,7 +232,7 @@ async def test_reopen_undoes_an_archive_and_is_audited(hearth: Harness) -> None:
     listing = await hearth.slash(hearth.member, hearth.channel, "group list")
     assert "Carers circle" in listing.content
     assert await rows(
-        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'group re%'"
+        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'group.re%'"
     ) == [("group.reopened", "Carers circle")]
 
     again = await hearth.slash(

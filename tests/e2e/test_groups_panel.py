@@ -50,7 +50,7 @@ async def test_panel_buttons_join_and_leave_and_counts_update_in_place(hearth: H
     await hearth.wait_for(lambda: "waitlist" not in panel.text)
     assert [m.message_id for m in hearth.messages(hearth.general)] == [panel_id]  # no announcements
     assert await rows(hearth, "SELECT channel_id FROM group_panels") == [(hearth.general.id,)]
-    audit = await rows(hearth, "SELECT action FROM audit_log WHERE action = 'group panel posted'")
+    audit = await rows(hearth, "SELECT action FROM audit_log WHERE action = 'group.panel_posted'")
     assert audit == [("group.panel_posted",)]
 
 

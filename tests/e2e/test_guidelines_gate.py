@@ -131,7 +131,7 @@ async def test_a_coordinator_can_turn_the_gate_off_for_a_group(hearth: Harness) 
     )
     assert "already so" in again.content
     audit = await dict_rows(
-        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'guidelines gate%'"
+        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'guidelines.gate%'"
     )
     assert audit == [{"action": "guidelines.gate_off", "detail": "Carers"}]
 
