@@ -159,13 +159,7 @@ async def slots_remove(interaction: discord.Interaction, rota: RotaName, slot: S
     slot_id = service.parse_slot_id(slot)
     await interaction.response.defer(ephemeral=True, thinking=True)
     chosen = await service.find_rota(bot.db, guild.id, rota)
-    claim_ids = [
-        int(row["id"])
-        for row in await bot.db.fetchall(
-            "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ?",
-            (guild.id, slot_id),
-        )
-    ]
+    claim_ids = await service.claim_ids_of(bot.db, guild.id, slot_id)
     removed = await service.remove_slot(bot.db, chosen, slot_id)
     await cancel_slot_timers(bot.timers, removed, claim_ids)
     when = f"<t:{_ts(removed.starts_at)}:F>"

@@ -264,6 +264,14 @@ async def add_slots(
     return slots, len(starts) - len(created)
 
 
+async def claim_ids_of(db: Database, guild_id: int, slot_id: int) -> list[int]:
+    """The claims on a slot, read before `remove_slot` deletes them so their timers can go."""
+    rows = await db.fetchall(
+        "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ?", (guild_id, slot_id)
+    )
+    return [int(row["id"]) for row in rows]
+
+
 async def remove_slot(db: Database, rota: Rota, slot_id: int) -> Slot:
     """Delete a slot (and its claims); returns it as it was, so its supporters can be told."""
     slot = await get_slot(db, rota.guild_id, slot_id)
