@@ -51,13 +51,9 @@ def _sql_in(source: str) -> list[int]:
     """Lines of string literals (and f-strings) that start an SQL statement."""
     found: set[int] = set()
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.JoinedStr):
-            head = node.values[0] if node.values else None
-            text = head.value if isinstance(head, ast.Constant) else None
-        else:
-            text = node.value if isinstance(node, ast.Constant) else None
-        if isinstance(text, str) and SQL.match(text):
-            found.add(node.lineno)  # an f-string's first part is also walked as a literal
+        # An f-string's leading text is a literal of its own, so f-strings are found here too.
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
+            found.add(node.lineno)
     return sorted(found)
 
 
