@@ -6,6 +6,7 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from discord.utils import format_dt
 
 from bot.services import rota as service
 from bot.services.rota.parsing import (
@@ -44,10 +45,6 @@ from cogs.rota._common import (
     training,
     zone_of,
 )
-
-
-def _ts(moment: Any) -> int:
-    return int(moment.timestamp())
 
 
 async def _group_choices(
@@ -134,7 +131,7 @@ async def slots_add(
         await bot.audit(
             guild, interaction.user.id, AUDIT_ROTA_SLOTS_ADDED,
             f"{chosen.name}: {len(created)} slot(s) #{first.id}–#{last.id}, "
-            f"<t:{_ts(first.starts_at)}:f> for {duration}",
+            f"{format_dt(first.starts_at, 'f')} for {duration}",
         )  # fmt: skip
     lines = [
         f"Added {len(created)} slot{'s' if len(created) != 1 else ''} to **{chosen.name}**:"
@@ -142,7 +139,8 @@ async def slots_add(
         else f"Nothing was added: **{chosen.name}** already has slots at those times."
     ]
     lines += [
-        f"#{slot.id} <t:{_ts(slot.starts_at)}:F> – <t:{_ts(slot.ends_at)}:t>" for slot in created
+        f"#{slot.id} {format_dt(slot.starts_at, 'F')} – {format_dt(slot.ends_at, 't')}"
+        for slot in created
     ]
     if created and existing:
         lines.append(f"{existing} already existed and were left as they were.")
@@ -162,7 +160,7 @@ async def slots_remove(interaction: discord.Interaction, rota: RotaName, slot: S
     claim_ids = await service.claim_ids_of(bot.db, guild.id, slot_id)
     removed = await service.remove_slot(bot.db, chosen, slot_id)
     await cancel_slot_timers(bot.timers, removed, claim_ids)
-    when = f"<t:{_ts(removed.starts_at)}:F>"
+    when = f"{format_dt(removed.starts_at, 'F')}"
     for user_id in removed.claimers:
         await bot.dm(
             guild.id, user_id,
@@ -235,7 +233,7 @@ async def training_grant(
     now = bot.clock.now()
     expires_at = parse_expiry(expires, await zone_of(bot, guild.id), now) if expires else None
     await service.grant_training(bot.db, guild.id, member.id, interaction.user.id, now, expires_at)
-    until = f"until <t:{_ts(expires_at)}:D>" if expires_at else "with no expiry"
+    until = f"until {format_dt(expires_at, 'D')}" if expires_at else "with no expiry"
     await bot.audit(
         guild, interaction.user.id, AUDIT_ROTA_TRAINING_GRANTED, f"<@{member.id}> {until}"
     )
@@ -283,9 +281,9 @@ async def _training_page(interaction: discord.Interaction, arg: str, page: int) 
         if record.expires_at is None:
             status = "no expiry"
         elif record.valid_at(now):
-            status = f"until <t:{_ts(record.expires_at)}:D>"
+            status = f"until {format_dt(record.expires_at, 'D')}"
         else:
-            status = f"**expired** <t:{_ts(record.expires_at)}:D>"
+            status = f"**expired** {format_dt(record.expires_at, 'D')}"
         lines.append(f"<@{record.user_id}> — {status}")
     shown, _ = line_page(f"**Supporter training** ({len(records)})", lines, page)
     return shown
@@ -317,7 +315,7 @@ async def _coverage_page(interaction: discord.Interaction, arg: str, page: int) 
             "supporters it needs."
         )
     lines = [
-        f"#{slot.id} <t:{_ts(slot.starts_at)}:F> (<t:{_ts(slot.starts_at)}:R>) — "
+        f"#{slot.id} {format_dt(slot.starts_at, 'F')} ({format_dt(slot.starts_at, 'R')}) — "
         f"{len(slot.claimers)}/{slot.needed}, {slot.open_places} place"
         f"{'s' if slot.open_places > 1 else ''} open"
         for slot in gaps
