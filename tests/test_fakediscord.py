@@ -292,7 +292,7 @@ async def test_a_repeated_nonce_with_enforce_nonce_returns_the_first_message(
     assert other.id != first.id
     # Without enforce_nonce Discord only echoes the nonce, so the same nonce posts again.
     route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel.id)
-    await world.bot.http.request(route, json={"content": "loose", "nonce": "hob1"})  # type: ignore[union-attr]  # started
+    await world.bot.http.request(route, json={"content": "loose", "nonce": "hob1"})  # type: ignore[union-attr]  # set once started
     assert len(fake.channel_messages(world.general)) == 3
     with pytest.raises(discord.HTTPException) as refused:
         await channel.send("too long", nonce="n" * 26)

@@ -154,7 +154,7 @@ async def test_group_lists_and_menus_reach_every_group_and_member(
     assert [c["value"] for c in typed] == [world.group_names[31]]
 
     # A group with 41 members and a long waitlist: every one on some page.
-    membership = bot_of(hearth).get_cog("Groups").members  # type: ignore[union-attr]  # by name
+    membership = bot_of(hearth).get_cog("Groups").members  # type: ignore[union-attr]  # get_cog: a Cog by name, or None
     target = world.group_ids[1]
     for person in world.supporters:
         await membership.join(hearth.guild.id, target, person.id)

@@ -105,7 +105,7 @@ def _stored(
     changed = existing is None or any(existing.get(k) != v for k, v in command.items())
     command["id"] = existing["id"] if existing else str(fake.ids.next())
     command["application_id"] = str(fake.application_id)
-    command["version"] = str(fake.ids.next()) if changed else existing["version"]  # type: ignore[index]  # changed when None
+    command["version"] = str(fake.ids.next()) if changed else existing["version"]  # type: ignore[index]  # None only when changed
     if guild_id is not None:
         command["guild_id"] = str(guild_id)
     return command
