@@ -312,6 +312,12 @@ class Outbox:
         data = await self.bot.http.send_message(channel_id, params=params)
         return int(data["id"])
 
+    async def drained(self) -> None:
+        """Wait until no send is in flight, each outcome recorded: a message can reach Discord
+        a moment before its row is marked sent, and a database snapshot must not see that land."""
+        while self._in_flight:
+            await asyncio.gather(*set(self._in_flight), return_exceptions=True)
+
     # --- stopping ----------------------------------------------------------------------------
     async def stop(self, grace: float) -> None:
         """Stop claiming, let sends in flight finish for up to `grace` seconds, cancel the rest

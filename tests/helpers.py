@@ -19,6 +19,16 @@ from tests.harness import Harness, bot_of
 if TYPE_CHECKING:
     from bot.app import HearthBot
 
+# -- The server as it starts ---------------------------------------------------------------------
+
+
+async def greeted(hearth: Harness) -> None:
+    """The owner's join greeting has arrived and its outbox row is recorded as sent, so a
+    database snapshot taken now does not change later on its own."""
+    await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the owner's greeting")
+    await bot_of(hearth).outbox.drained()
+
+
 # -- Groups ----------------------------------------------------------------------------------------
 
 

@@ -44,7 +44,7 @@ from tests.fakediscord.options import (
 )
 from tests.fakediscord.permissions import DEFAULT_BOT
 from tests.harness import Harness, bot_of
-from tests.helpers import dump, synced_leaves
+from tests.helpers import dump, greeted, synced_leaves
 
 ERROR_CODE = re.compile(r"\bE-[0-9A-F]{6}\b")
 # A refusal that says so: what it claims must hold in the database.
@@ -128,7 +128,7 @@ async def _ok(hearth: Harness, person: Any, path: str, expect: str, **options: A
 async def build_world(hearth: Harness) -> World:
     bot = bot_of(hearth)
     guild = hearth.guild
-    await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the owner's greeting")
+    await greeted(hearth)
     await bot.settings.update(
         guild.id,
         None,

@@ -16,7 +16,7 @@ from discord import app_commands
 from bot.app import HearthBot
 from cogs._ui import requires_coordinator
 from tests.harness import Harness, bot_of
-from tests.helpers import dump
+from tests.helpers import dump, greeted
 
 AnyCommand = app_commands.Command[Any, ..., Any]
 Kind = discord.AppCommandOptionType
@@ -86,7 +86,7 @@ async def test_every_coordinator_command_refuses_a_member_and_changes_nothing(
     assert "admin permissions" in names
 
     # The owner's join greeting writes to the store; let it land before the first dump.
-    await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the owner's greeting")
+    await greeted(hearth)
     for registered in hearth.fake.global_commands:  # an old client ignores these
         registered["default_member_permissions"] = None
     target = await hearth.say(hearth.supporter, hearth.general, "a message to act on")
