@@ -36,13 +36,13 @@ def build_bot(kind: str, api: str, gateway: str, db: str, clock: Any) -> tuple[A
     class Endpoint:
         api_base, gateway_url = api, gateway
 
-    point_discord_py_at(Endpoint)  # type: ignore[arg-type]
+    point_discord_py_at(Endpoint)  # type: ignore[arg-type]  # has the two URLs it reads
     if kind == "hearth":
-        bot = HearthDriver(Path(db), clock).build(Endpoint)  # type: ignore[arg-type]
+        bot = HearthDriver(Path(db), clock).build(Endpoint)  # type: ignore[arg-type]  # as above
         return bot, bot.wait_until_hearth_ready
     from bench.world import BareBot
 
-    bare = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]
+    bare = BareBot(Endpoint, discord.Intents(guilds=True, members=True))  # type: ignore[arg-type]  # as above
     return bare, bare.ready.wait
 
 
@@ -111,7 +111,8 @@ class BotProcess:
         if not line:
             code = await self._process.wait()
             raise RuntimeError(f"the {self.kind} bot process exited (code {code})")
-        return json.loads(line)
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
     async def call(self, op: str, **arguments: Any) -> Any:
         assert self._process.stdin is not None
@@ -122,7 +123,8 @@ class BotProcess:
         return answer["result"]
 
     async def query(self, sql: str, *params: Any) -> list[list[Any]]:
-        return await self.call("query", sql=sql, params=list(params))
+        rows: list[list[Any]] = await self.call("query", sql=sql, params=list(params))
+        return rows
 
     async def stop(self) -> list[str]:
         assert self._process.stdin is not None

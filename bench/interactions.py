@@ -10,6 +10,7 @@ than as a politely reduced rate.
 from __future__ import annotations
 
 import asyncio
+import functools
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,11 +85,11 @@ async def _rounds(
     while done < count:
         batch = people[: min(len(people), count - done)]
         rounds.append(
-            await paced(fake, [lambda p=p, i=i: act(p, i) for i, p in enumerate(batch)], RATE)
+            await paced(fake, [functools.partial(act, p, i) for i, p in enumerate(batch)], RATE)
         )
         done += len(batch)
         if reset is not None:
-            await paced(fake, [lambda p=p, i=i: reset(p, i) for i, p in enumerate(batch)], RATE)
+            await paced(fake, [functools.partial(reset, p, i) for i, p in enumerate(batch)], RATE)
     return Stream("", rounds)
 
 

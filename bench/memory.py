@@ -55,7 +55,8 @@ async def _measure(kind: str, fake: Any, db: Path) -> dict[str, float]:
     out, _ = await process.communicate()
     if process.returncode:
         raise RuntimeError(f"the {kind} bot failed to start (exit {process.returncode})")
-    return json.loads(out.decode().strip().splitlines()[-1])
+    figures: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
+    return figures
 
 
 async def run(table: Table, quick: bool) -> None:

@@ -28,7 +28,7 @@ from bench.common import Table, rss_mb, verdict
 from bench.world import add_people, hearth_driver, running, started_fake
 from bot.clock import FakeClock, SystemClock
 from bot.db import Database
-from tests.harness import ErrorWatch
+from tests.harness import ErrorWatch, bot_of
 
 ZONES = ["Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC",
          "America/Los_Angeles", "Asia/Kolkata", "Europe/Berlin"]  # fmt: skip
@@ -42,7 +42,7 @@ def _schedule_rows(
     """Half group prompts, half personal check-ins, mixed zones, due times spread over a week
     (`spread` s) unless `channels` are given (then: group prompts there, all due at `due`)."""
     rnd = random.Random(count)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for index in range(count):
         zone = ZONES[index % len(ZONES)]
         at = f"{index % 24:02d}:{index % 60:02d}"
@@ -111,7 +111,8 @@ def _subprocess_json(*args: str) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", *args], capture_output=True, text=True, check=True, timeout=300
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 # --- the burst, through the real bot -------------------------------------------------------
@@ -143,7 +144,7 @@ async def _burst(tmp: Path, count: int) -> dict[str, float]:
                 fake.enforce_global_limit(50)
                 clock.set(BURST_AT.replace(second=30))
                 started = time.monotonic()
-                await h.bot.dispatcher.run_due()  # type: ignore[union-attr]
+                await bot_of(h).dispatcher.run_due()
                 elapsed = time.monotonic() - started
                 fake.enforce_global_limit(None)
                 per_channel = [

@@ -27,9 +27,11 @@ from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import HearthConfig
 from bot.db import Database
-from bot.delivery import AlertPost, DirectMessage, LogPost, Outbox, message_specs
+from bot.delivery import Outbox
+from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
+from bot.services import bot_meta
 from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
 from bot.services.guilds import GuildRegistry
 from bot.services.notices import NoticeService
@@ -182,18 +184,12 @@ class HearthBot(commands.Bot):
     async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
         """Sync global commands only when they changed: syncing is rate limited by Discord."""
         current = self.commands_hash()
-        stored = await self.db.fetchval(
-            "SELECT value FROM bot_meta WHERE key = ?", (COMMANDS_HASH_KEY,)
-        )
+        stored = await bot_meta.get_value(self.db, COMMANDS_HASH_KEY)
         if stored == current and not force:
             log.info("slash commands unchanged since last sync")
             return False
         synced = await self.tree.sync()
-        await self.db.execute(
-            "INSERT INTO bot_meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (COMMANDS_HASH_KEY, current),
-        )
+        await bot_meta.set_value(self.db, COMMANDS_HASH_KEY, current)
         self.synced_commands = True
         log.info("synced %d slash commands", len(synced))
         return True

@@ -106,8 +106,7 @@ class Transaction:
         return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)
-        return rows[0] if rows else None
+        return next(iter(await self._conn.execute_fetchall(sql, params)), None)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -160,8 +159,7 @@ class Database:
         return list(await self.reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = await self.reader.execute_fetchall(sql, params)
-        return rows[0] if rows else None
+        return next(iter(await self.reader.execute_fetchall(sql, params)), None)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -184,7 +182,8 @@ class Database:
                 conn.execute("COMMIT")
 
         # Private aiosqlite API, as in `run_transaction` (pinned <0.23).
-        return await self.reader._execute(run)
+        result: T = await self.reader._execute(run)  # type: ignore[no-untyped-call]  # private, so untyped
+        return result
 
     # --- writes ----------------------------------------------------------------------------
     async def execute(self, sql: str, params: Params = ()) -> int:
@@ -249,8 +248,9 @@ class Database:
         async with self._write_lock:
             # aiosqlite 0.22 (pinned <0.23) runs every call on one thread per connection;
             # `_execute` queues a function on that thread and `_conn` is the sqlite3 connection
-            # it owns. Both are private: re-check them when the pin moves.
-            return await self.writer._execute(run)
+            # it owns. Both are private (so untyped): re-check them when the pin moves.
+            result: T = await self.writer._execute(run)  # type: ignore[no-untyped-call]  # see above
+            return result
 
     # --- schema -----------------------------------------------------------------------------
     async def schema_version(self) -> int:

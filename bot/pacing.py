@@ -62,4 +62,4 @@ class RequestPacer:
                 await self.wait_turn()
             return await original(route, **kwargs)
 
-        http.request = paced_request  # type: ignore[method-assign]
+        http.request = paced_request  # type: ignore[method-assign]  # wraps discord.py's client in place

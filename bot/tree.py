@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import discord
@@ -108,7 +109,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
 
 
 def _component(interaction: discord.Interaction) -> str:
-    data = interaction.data or {}
+    data: Mapping[str, object] = interaction.data or {}
     custom_id = str(data.get("custom_id", "?"))
     return f"component {custom_id.split(':', 1)[0]}"
 

@@ -160,7 +160,7 @@ async def send_paged(
     if file is not None:
         kwargs["file"] = file
     if interaction.response.is_done():
-        await interaction.followup.send(page.content or None, **kwargs)  # type: ignore[arg-type]
+        await interaction.followup.send(page.content or discord.utils.MISSING, **kwargs)
     else:
         await interaction.response.send_message(page.content or None, **kwargs)
 

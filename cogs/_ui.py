@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -28,7 +28,7 @@ GroupName = app_commands.Range[str, 1, GROUP_NAME_MAX]
 
 
 def hearth(interaction: discord.Interaction) -> HearthBot:
-    return interaction.client  # type: ignore[return-value]
+    return interaction.client  # type: ignore[return-value]  # Hearth's client is a HearthBot
 
 
 async def is_coordinator(interaction: discord.Interaction) -> bool:
@@ -70,7 +70,7 @@ def coordinator_only() -> Callable[[T], T]:
     member and coordinator subcommands relies on this check; wholly administrative groups use
     `CoordinatorGroup`, which is also hidden from members by default.
     """
-    return app_commands.check(_coordinator_predicate)  # type: ignore[return-value]
+    return app_commands.check(_coordinator_predicate)
 
 
 class CoordinatorGroup(app_commands.Group):
@@ -102,10 +102,12 @@ async def require_coordinator(interaction: discord.Interaction) -> None:
     await _coordinator_predicate(interaction)
 
 
-InteractionCallback = Callable[[Any, discord.Interaction], Awaitable[None]]
+ItemT = TypeVar("ItemT")
+# discord.py types an item's callback as a coroutine function, so the decorated one must stay one.
+InteractionCallback = Callable[[ItemT, discord.Interaction], Coroutine[Any, Any, None]]
 
 
-def routed_errors(callback: InteractionCallback) -> InteractionCallback:
+def routed_errors(callback: InteractionCallback[ItemT]) -> InteractionCallback[ItemT]:
     """Send a persistent item's failures through the one error handler.
 
     discord.py only logs exceptions raised by a `DynamicItem`'s callback, so the person who
@@ -113,7 +115,7 @@ def routed_errors(callback: InteractionCallback) -> InteractionCallback:
     """
 
     @functools.wraps(callback)
-    async def wrapper(self: Any, interaction: discord.Interaction) -> None:
+    async def wrapper(self: ItemT, interaction: discord.Interaction) -> None:
         try:
             await callback(self, interaction)
         except Exception as exc:
@@ -144,7 +146,9 @@ class DynamicView(discord.ui.View):
 
 
 class HearthModal(discord.ui.Modal):
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(  # type: ignore[override]  # as discord.py's Modal: no item argument
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
         await report_error(interaction, error)
 
 

@@ -17,7 +17,13 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
-from bot.services.mydata import DeleteReport, KindCount, MyDataService, last_export_name
+from bot.services.mydata import (
+    AUDIT_MYDATA_DELETED,
+    DeleteReport,
+    KindCount,
+    MyDataService,
+    last_export_name,
+)
 from cogs._pages import send_all
 from cogs._ui import DynamicView, hearth, routed_errors
 
@@ -123,7 +129,7 @@ class ConfirmDelete(
         await promote_waitlists(bot, report.freed_groups)
         for guild in bot.guilds if guild_id is None else [bot.get_guild(guild_id)]:
             if guild is not None and report.total:
-                await bot.audit(guild, 0, "mydata.delete", f"{report.total} records")
+                await bot.audit(guild, 0, AUDIT_MYDATA_DELETED, f"{report.total} records")
         await send_all(interaction, describe_report(report, guild_id))
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.app import HearthBot
 from bot.services import rota as rota_service
 from bot.services.checkin_schedules import CheckinSchedules
 from bot.services.checkins import MAX_PROMPT
@@ -27,7 +26,7 @@ from bot.services.guidelines import GuidelinesService
 from bot.services.rota.parsing import week_bounds
 from bot.services.rota.rotas import MAX_NAME as ROTA_NAME_MAX
 from tests.fakediscord import FakeMember
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 GROUPS = 32
 SLOT_DAYS = 7
@@ -60,11 +59,6 @@ class BigWorld:
     audit_details: list[str] = field(default_factory=list)
     supporters: list[FakeMember] = field(default_factory=list)
     guidelines: str = ""
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
 
 
 async def build_big_world(hearth: Harness) -> BigWorld:

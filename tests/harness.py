@@ -21,7 +21,7 @@ import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 import yarl
@@ -38,6 +38,9 @@ from tests.fakediscord import (
 )
 from tests.fakediscord.models import FakeInteraction
 from tests.fakediscord.views import MessageView, Modal, Reply
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
 
 Person = FakeMember | FakeUser
 Target = Reply | MessageView | FakeMessage
@@ -137,7 +140,7 @@ class HearthDriver:
         self.overrides = overrides or {}
         self.extensions: list[str] | None = None
 
-    def build(self, fake: FakeDiscord) -> discord.Client:
+    def build(self, fake: FakeDiscord) -> HearthBot:
         from bot.app import HearthBot
         from bot.config import HearthConfig
 
@@ -157,7 +160,18 @@ class HearthDriver:
         )
 
     async def wait_ready(self, bot: discord.Client) -> None:
-        await bot.wait_until_hearth_ready()  # type: ignore[attr-defined]
+        from bot.app import HearthBot
+
+        assert isinstance(bot, HearthBot)
+        await bot.wait_until_hearth_ready()
+
+
+def bot_of(hearth: Harness) -> HearthBot:
+    """The running HearthBot of a harness, typed (the harness also drives bare clients)."""
+    from bot.app import HearthBot
+
+    assert isinstance(hearth.bot, HearthBot), "Hearth is not running"
+    return hearth.bot
 
 
 class Harness:

@@ -194,7 +194,7 @@ async def test_a_bad_snowflake_is_refused(bot: Bot) -> None:
 
 @refusing
 async def test_the_whole_body_of_the_wrong_kind_is_refused(bot: Bot) -> None:
-    answer = await bot.commands({"name": "group"})  # type: ignore[arg-type]
+    answer = await bot.commands({"name": "group"})  # type: ignore[arg-type]  # wrong on purpose
     assert answer.refused_at() == ["LIST_TYPE_CONVERT"]
     assert bot.fake.commands() == []
 
@@ -484,7 +484,7 @@ def sized(total: int) -> dict[str, Any]:
         name = f"o{len(cmd['options'])}"
         opt = text_option(name, description="d" * min(100, left - len(name)))
         left -= len(name) + len(opt["description"])
-        choices = []
+        choices: list[dict[str, str]] = []
         while left > 3 and len(choices) < 25:
             value = "v" * min(100, left - 3)
             choices.append({"name": f"c{len(choices):02}", "value": value})

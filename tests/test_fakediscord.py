@@ -191,7 +191,10 @@ async def test_channels_with_overwrites_pins_and_private_threads(world: Harness)
     max_member = guild.get_member(world.member.id)
     assert max_member is not None
     see = discord.PermissionOverwrite(view_channel=True)
-    hidden = {guild.default_role: discord.PermissionOverwrite(view_channel=False), max_member: see}
+    hidden: dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite] = {
+        guild.default_role: discord.PermissionOverwrite(view_channel=False),
+        max_member: see,
+    }
     with pytest.raises(discord.Forbidden):  # the bot hid the channel from itself: as on Discord
         await (await guild.create_text_channel("Group Carers", overwrites=hidden)).send("x")
     created = await guild.create_text_channel("Group Carers", overwrites=hidden | {guild.me: see})
@@ -289,7 +292,7 @@ async def test_a_repeated_nonce_with_enforce_nonce_returns_the_first_message(
     assert other.id != first.id
     # Without enforce_nonce Discord only echoes the nonce, so the same nonce posts again.
     route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel.id)
-    await world.bot.http.request(route, json={"content": "loose", "nonce": "hob1"})  # type: ignore[union-attr]
+    await world.bot.http.request(route, json={"content": "loose", "nonce": "hob1"})  # type: ignore[union-attr]  # set once started
     assert len(fake.channel_messages(world.general)) == 3
     with pytest.raises(discord.HTTPException) as refused:
         await channel.send("too long", nonce="n" * 26)

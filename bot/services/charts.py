@@ -79,8 +79,8 @@ def mood_chart(days: Sequence[tuple[date, float | None]], height: int = 160) -> 
     canvas = Canvas(width, height)
     plot_h = height - top - margin
     base = top + plot_h
-    for mood in range(1, 6):  # grid lines at each mood level
-        y = base - plot_h * mood // 5
+    for level in range(1, 6):  # grid lines at each mood level
+        y = base - plot_h * level // 5
         canvas.fill(margin, y, width - margin // 2, y + 1, GRID)
     canvas.fill(margin - 1, top, margin, base + 1, AXIS)
     canvas.fill(margin - 1, base, width - margin // 2, base + 1, AXIS)

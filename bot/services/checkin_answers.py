@@ -159,10 +159,11 @@ class CheckinAnswers:
         )
 
     async def note_of(self, occurrence_id: int, user_id: int) -> str | None:
-        return await self._db.fetchval(
+        note: str | None = await self._db.fetchval(
             "SELECT note FROM checkin_answers WHERE occurrence_id = ? AND user_id = ?",
             (occurrence_id, user_id),
         )
+        return note
 
     # --- what coordinators may see: counts only ------------------------------------------------
     async def summary(

@@ -29,6 +29,13 @@ from bot.services.checkins import (
 from bot.services.settings import SettingsService
 from bot.services.text import one_line
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_CHECKIN_ADDED = "checkin.schedule_added"
+AUDIT_CHECKIN_PAUSED = "checkin.schedule_paused"
+AUDIT_CHECKIN_RESUMED = "checkin.schedule_resumed"
+AUDIT_CHECKIN_REMOVED = "checkin.schedule_removed"
+AUDIT_CHECKIN_TESTED = "checkin.schedule_tested"
+
 log = logging.getLogger(__name__)
 
 MAX_SNOOZE_DAYS = 60

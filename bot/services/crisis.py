@@ -17,6 +17,15 @@ from bot.db import Database, to_ts
 from bot.errors import UserFacingError
 from bot.services.text import one_line
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_CRISIS_ADDED = "crisis.resource_added"
+AUDIT_CRISIS_REMOVED = "crisis.resource_removed"
+AUDIT_CRISIS_WATCH_SET = "crisis.watch_set"
+AUDIT_CRISIS_CHANNEL_WATCHED = "crisis.channel_watched"
+AUDIT_CRISIS_CHANNEL_UNWATCHED = "crisis.channel_unwatched"
+AUDIT_CRISIS_PHRASE_ADDED = "crisis.phrase_added"
+AUDIT_CRISIS_PHRASE_REMOVED = "crisis.phrase_removed"
+
 EMERGENCY_LINE = (
     "**If you are in immediate danger, contact your local emergency services now** "
     "(for example 999 in the UK, 911 in the US and Canada, 112 in the EU, 000 in Australia)."

@@ -30,6 +30,9 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_EXPORT_CREATED = "export.created"
+
 log = logging.getLogger(__name__)
 
 Policy = Literal["rows", "counts", "never"]

@@ -233,12 +233,6 @@ class MembershipService:
                 (promotion.position, promotion.user_id, promotion.queued_at, group.id),
             )
 
-    async def drop_from_waitlist(self, guild_id: int, group_id: int, user_id: int) -> None:
-        await self._db.execute(
-            "DELETE FROM group_waitlist WHERE guild_id = ? AND group_id = ? AND user_id = ?",
-            (guild_id, group_id, user_id),
-        )
-
     async def forget_member(self, guild_id: int, user_id: int) -> list[int]:
         """A member left the server: out of every group and queue; returns groups now with room."""
         async with self._db.transaction() as tx:

@@ -18,6 +18,14 @@ from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.text import one_line, paragraphs
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_GROUP_CREATED = "group.created"
+AUDIT_GROUP_EDITED = "group.edited"
+AUDIT_GROUP_ARCHIVED = "group.archived"
+AUDIT_GROUP_REOPENED = "group.reopened"
+AUDIT_GROUP_MEMBER_REMOVED = "group.member_removed"
+AUDIT_GROUP_PANEL_POSTED = "group.panel_posted"
+
 NAME_MAX = 80
 DESCRIPTION_MAX = 1000
 MEETS_MAX = 100

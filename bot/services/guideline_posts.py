@@ -65,12 +65,12 @@ def next_repost_after(
 
 
 def _post(row: object) -> PostedCopy:
-    data = dict(row)  # type: ignore[call-overload]
+    data = dict(row)  # type: ignore[call-overload]  # typeshed: sqlite3.Row is no Mapping
     return PostedCopy(**{key: data[key] for key in PostedCopy.model_fields})
 
 
 def _repost(row: object) -> RepostSchedule:
-    data = dict(row)  # type: ignore[call-overload]
+    data = dict(row)  # type: ignore[call-overload]  # typeshed: sqlite3.Row is no Mapping
     fields = {key: data[key] for key in RepostSchedule.model_fields if key != "next_due_at"}
     return RepostSchedule(**fields, next_due_at=from_ts(data["next_due_at"]))
 

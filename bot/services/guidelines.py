@@ -17,6 +17,14 @@ from bot.clock import Clock
 from bot.db import Database, from_ts, to_ts
 from bot.errors import UserFacingError
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_GUIDELINES_EDITED = "guidelines.edited"
+AUDIT_GUIDELINES_POSTED = "guidelines.posted"
+AUDIT_GUIDELINES_REPOST_SCHEDULED = "guidelines.repost_scheduled"
+AUDIT_GUIDELINES_REPOST_STOPPED = "guidelines.repost_stopped"
+AUDIT_GUIDELINES_GATE_ON = "guidelines.gate_on"
+AUDIT_GUIDELINES_GATE_OFF = "guidelines.gate_off"
+
 MAX_LENGTH = 4000
 HISTORY_PAGE = 15
 
@@ -89,7 +97,7 @@ def normalise(body: str) -> str:
 
 
 def _version(row: object) -> GuidelineVersion:
-    data = dict(row)  # type: ignore[call-overload]
+    data = dict(row)  # type: ignore[call-overload]  # typeshed: sqlite3.Row is no Mapping
     return GuidelineVersion(
         guild_id=data["guild_id"],
         group_id=data["group_id"],
@@ -119,9 +127,10 @@ class GuidelinesService:
         return GroupRef(id=row["id"], name=row["name"])
 
     async def group_name(self, guild_id: int, group_id: int) -> str | None:
-        return await self._db.fetchval(
+        name: str | None = await self._db.fetchval(
             "SELECT name FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
         )
+        return name
 
     async def group_member_ids(self, guild_id: int, group_id: int) -> list[int]:
         rows = await self._db.fetchall(

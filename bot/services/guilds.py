@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database, from_ts, to_ts
+from bot.services.outbox import OutboxSpec, insert_in
 
 
 class GuildRecord(BaseModel):
@@ -42,11 +44,22 @@ class GuildRegistry:
             (to_ts(self._clock.now()), guild_id),
         )
 
-    async def mark_greeted(self, guild_id: int) -> None:
-        await self._db.execute(
-            "UPDATE guilds SET greeted_at = ? WHERE guild_id = ?",
-            (to_ts(self._clock.now()), guild_id),
-        )
+    async def claim_greeting(
+        self, guild_id: int, greeting: OutboxSpec, now: datetime, lease: tuple[str, datetime]
+    ) -> int | None:
+        """Mark the server greeted and record its greeting's outbox row (born leased) in one
+        transaction; the row's id, or None if it was greeted before (a repeated join event)."""
+
+        def claim(conn: sqlite3.Connection) -> int | None:
+            claimed = conn.execute(
+                "UPDATE guilds SET greeted_at = ? WHERE guild_id = ? AND greeted_at IS NULL",
+                (to_ts(now), guild_id),
+            ).rowcount
+            if not claimed:
+                return None
+            return insert_in(conn, greeting, now, lease)
+
+        return await self._db.run_transaction(claim)
 
     async def get(self, guild_id: int) -> GuildRecord | None:
         row = await self._db.fetchone("SELECT * FROM guilds WHERE guild_id = ?", (guild_id,))

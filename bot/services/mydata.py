@@ -21,6 +21,9 @@ from bot.clock import Clock
 from bot.db import Database, Transaction, to_ts
 from bot.services.export import quote
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_MYDATA_DELETED = "mydata.deleted"
+
 Action = Literal["delete", "anonymise", "none"]
 # What an anonymised id becomes: never a real Discord id, so it reads as "a former member".
 ANONYMOUS_ID = 0

@@ -101,7 +101,7 @@ def nonce(item_id: int) -> str:
 
 def backoff(attempts: int) -> timedelta:
     """Bounded exponential backoff after the `attempts`-th failed try: 10 s, 20 s, … 5 min."""
-    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    return min(BACKOFF_FIRST * (1 << max(attempts - 1, 0)), BACKOFF_MAX)
 
 
 def rows_for(

@@ -24,10 +24,11 @@ _CLAIMED = "SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?"
 
 
 def facilitation_in(conn: sqlite3.Connection, group_id: int) -> sqlite3.Row | None:
-    return conn.execute(
+    row: sqlite3.Row | None = conn.execute(
         "SELECT rota_id, alert_hours, required FROM session_facilitation WHERE group_id = ?",
         (group_id,),
     ).fetchone()
+    return row
 
 
 def _timers(

@@ -40,6 +40,13 @@ from bot.services.text import one_line
 from bot.services.timers import TimerSpec, cancel_prefix_in, schedule_in
 
 MAX_REASON = 200
+# Audit actions, "feature.what_happened" like every feature's.
+AUDIT_SESSIONS_ADDED = "session.added"
+AUDIT_SESSIONS_MOVED = "session.moved"
+AUDIT_SESSIONS_CANCELLED = "session.cancelled"
+AUDIT_SESSION_PLACES_SET = "session.places_set"
+AUDIT_SESSION_ROOM_SET = "session.room_set"
+AUDIT_SESSION_FACILITATION_SET = "session.facilitation_set"
 MAX_PLACES = 1000
 # A session is named in commands by its number ("#12", or picked from the suggestions).
 MAX_SESSION_TEXT = 100

@@ -19,6 +19,18 @@ from bot.db import Database, to_ts
 from bot.errors import UserFacingError
 from bot.services.text import one_line
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_SETTINGS_CHANGED = "settings.changed"
+AUDIT_SETUP_CREATED = "setup.created"
+AUDIT_SETUP_COMPLETED = "setup.completed"
+
+
+def audit_setup_step(key: str) -> str:
+    """A setup step names the setting it saved ("setup.timezone"), so the trail reads as a
+    checklist of what setup chose."""
+    return f"setup.{key}"
+
+
 # "24,1" up to five reminders of up to 168 hours, with spaces: what `reminder_hours` can hold.
 MAX_REMINDER_HOURS_TEXT = 40
 MAX_REMINDERS = 5
@@ -107,7 +119,8 @@ def field_bounds(key: str) -> tuple[int, int]:
     metadata = GuildSettings.model_fields[key].metadata
     low = next(m.ge for m in metadata if isinstance(m, Ge))
     high = next(m.le for m in metadata if isinstance(m, Le))
-    return int(low), int(high)
+    assert isinstance(low, int) and isinstance(high, int), key
+    return low, high
 
 
 def describe(key: str) -> str:

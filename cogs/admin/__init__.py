@@ -14,9 +14,10 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.audit import MAX_AUDIT_DAYS
-from bot.services.export import ExportService
+from bot.services.export import AUDIT_EXPORT_CREATED, ExportService
 from bot.services.retention import PURGE_TIMER, RetentionService
 from bot.services.settings import (
+    AUDIT_SETTINGS_CHANGED,
     MAX_SETTING_KEY,
     MAX_SETTING_VALUE,
     SETTING_KEYS,
@@ -94,7 +95,7 @@ class Admin(commands.Cog):
             )
             return
         change = f"{key}: {shown(guild, key, before)} → {shown(guild, key, after)}"
-        await self.bot.audit(guild, interaction.user.id, "settings.set", change)
+        await self.bot.audit(guild, interaction.user.id, AUDIT_SETTINGS_CHANGED, change)
         await interaction.response.send_message(f"Changed {change}.", ephemeral=True)
 
     @set_.autocomplete("key")
@@ -152,7 +153,7 @@ class Admin(commands.Cog):
         stamp = archive.created_at.strftime("%Y-%m-%d")
         file = discord.File(io.BytesIO(archive.data), filename=f"hearth-export-{stamp}.zip")
         summary = f"{len(archive.tables)} tables, {archive.row_count} rows"
-        await self.bot.audit(guild, interaction.user.id, "export", summary)
+        await self.bot.audit(guild, interaction.user.id, AUDIT_EXPORT_CREATED, summary)
         await interaction.followup.send(
             f"Here is this server's Hearth data ({summary}): `hearth-export.json` and one CSV "
             f"per table. Times are Unix seconds (UTC).\n{WITHHELD_NOTE}",

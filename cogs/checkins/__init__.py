@@ -12,6 +12,7 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import format_dt
 
 from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
@@ -23,7 +24,15 @@ from bot.services.checkin_answers import (
     CheckinAnswers,
 )
 from bot.services.checkin_due import CheckinSource
-from bot.services.checkin_schedules import MAX_SNOOZE_DAYS, CheckinSchedules
+from bot.services.checkin_schedules import (
+    AUDIT_CHECKIN_ADDED,
+    AUDIT_CHECKIN_PAUSED,
+    AUDIT_CHECKIN_REMOVED,
+    AUDIT_CHECKIN_RESUMED,
+    AUDIT_CHECKIN_TESTED,
+    MAX_SNOOZE_DAYS,
+    CheckinSchedules,
+)
 from bot.services.checkins import (
     MAX_DAYS_TEXT,
     MAX_PROMPT,
@@ -47,14 +56,10 @@ Time = app_commands.Range[str, 1, MAX_TIME_TEXT]
 Zone = app_commands.Range[str, 1, MAX_ZONE_NAME]
 
 
-def _ts(moment: Any, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def _status(schedule: Schedule) -> str:
     if schedule.paused:
         return f"⏸ paused ({schedule.paused_reason or 'paused'})"
-    return f"next {_ts(schedule.next_due_at)}"
+    return f"next {format_dt(schedule.next_due_at, 'F')}"
 
 
 class Checkins(commands.Cog):
@@ -139,14 +144,15 @@ class Checkins(commands.Cog):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "check-in schedule added",
+            AUDIT_CHECKIN_ADDED,
             f"#{created.id} in <#{channel.id}>, {created.when}",
         )
         await send_ephemeral(
             interaction,
             f"Check-in **#{created.id}** is set: {channel.mention}, {created.when}"
             f"{', with a thread for replies' if thread else ''}.\n"
-            f"First prompt: {_ts(created.next_due_at)} ({_ts(created.next_due_at, 'R')}).\n"
+            f"First prompt: {format_dt(created.next_due_at, 'F')} "
+            f"({format_dt(created.next_due_at, 'R')}).\n"
             f"> {preview(created.prompt)}\n"
             f"`/checkin schedule test {created.id}` posts it once now to check how it looks.",
         )
@@ -162,7 +168,7 @@ class Checkins(commands.Cog):
     async def schedule_pause(self, interaction: discord.Interaction, id: ScheduleId) -> None:
         guild = guild_of(interaction)
         paused = await self.schedules.pause_group(guild.id, id)
-        await self.bot.audit(guild, interaction.user.id, "check-in schedule paused", f"#{id}")
+        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_PAUSED, f"#{id}")
         await send_ephemeral(
             interaction,
             f"Check-in #{paused.id} is paused. `/checkin schedule resume {paused.id}` restarts it.",
@@ -175,11 +181,11 @@ class Checkins(commands.Cog):
         guild = guild_of(interaction)
         resumed = await self.schedules.resume_group(guild.id, id)
         self.bot.dispatcher.poke(resumed.next_due_at)
-        await self.bot.audit(guild, interaction.user.id, "check-in schedule resumed", f"#{id}")
+        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_RESUMED, f"#{id}")
         await send_ephemeral(
             interaction,
             f"Check-in #{resumed.id} is running again; the next prompt is "
-            f"{_ts(resumed.next_due_at)}. Nothing missed while paused will be posted.",
+            f"{format_dt(resumed.next_due_at, 'F')}. Nothing missed while paused will be posted.",
         )
 
     @schedule.command(name="remove", description="Delete a check-in prompt schedule")
@@ -191,7 +197,7 @@ class Checkins(commands.Cog):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "check-in schedule removed",
+            AUDIT_CHECKIN_REMOVED,
             f"#{id} in <#{removed.channel_id}>",
         )
         await send_ephemeral(
@@ -213,11 +219,11 @@ class Checkins(commands.Cog):
         problem = await self.delivery.post_group(occurrence)
         if problem is not None:
             raise UserFacingError(f"I couldn't post check-in #{id}: {problem}.")
-        await self.bot.audit(guild, interaction.user.id, "check-in schedule tested", f"#{id}")
+        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_TESTED, f"#{id}")
         await send_ephemeral(
             interaction,
             f"Posted check-in #{id} once in <#{found.channel_id}>. Its schedule is unchanged "
-            f"(next: {_ts(found.next_due_at)}).",
+            f"(next: {format_dt(found.next_due_at, 'F')}).",
         )
 
     @checkin.command(name="summary", description="Coordinators: how many answered (counts only)")
@@ -237,9 +243,8 @@ class Checkins(commands.Cog):
             return
         lines = [f"**Check-in #{id}** — <#{found.channel_id}>, {found.when}"]
         for row in rows:
-            head = (
-                f"{_ts(row.due_at, 'f')}{' (test)' if row.is_test else ''}: {row.answered} answered"
-            )
+            test = " (test)" if row.is_test else ""
+            head = f"{format_dt(row.due_at, 'f')}{test}: {row.answered} answered"
             if row.distribution is None:
                 lines.append(f"{head} — too few answers to show")
             else:
@@ -321,7 +326,7 @@ class Checkins(commands.Cog):
             f"This permanently deletes all {count} of your check-in answer"
             f"{'s' if count != 1 else ''} and notes in this server. It can't be undone. "
             "Are you sure?",
-            view=ForgetButton.view(interaction.user.id),
+            view=ForgetButton.make_view(interaction.user.id),
         )
 
 

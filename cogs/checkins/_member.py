@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
+from discord.utils import format_dt
 
 from bot.errors import UserFacingError
 from bot.services.charts import mood_chart
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
     from cogs.checkins import Checkins
 
 CANNOT_DM = 50007
-
-
-def _ts(seconds: int, style: str = "F") -> str:
-    return f"<t:{seconds}:{style}>"
 
 
 async def switch_on(
@@ -61,11 +58,11 @@ async def switch_on(
         guild.id, interaction.user.id, mask, local, zone_name
     )
     cog.bot.dispatcher.poke(schedule.next_due_at)
-    first = int(schedule.next_due_at.timestamp())
+    first = schedule.next_due_at
     await send_ephemeral(
         interaction,
         f"Personal check-ins are on: {when}. I've sent you a welcome DM; the first check-in "
-        f"comes {_ts(first)} ({_ts(first, 'R')}). Only you will see your answers.",
+        f"comes {format_dt(first, 'F')} ({format_dt(first, 'R')}). Only you will see your answers.",
     )
 
 
@@ -86,8 +83,8 @@ async def snooze(cog: Checkins, interaction: discord.Interaction, days: int) -> 
     schedule = await cog.schedules.personal_snooze(guild.id, interaction.user.id, days)
     cog.bot.dispatcher.poke(schedule.next_due_at)
     assert schedule.snoozed_until is not None
-    until = _ts(int(schedule.snoozed_until.timestamp()))
-    upcoming = _ts(int(schedule.next_due_at.timestamp()))
+    until = format_dt(schedule.snoozed_until, "F")
+    upcoming = format_dt(schedule.next_due_at, "F")
     await send_ephemeral(
         interaction,
         f"Taking a break: no check-ins until {until}. "
@@ -141,7 +138,7 @@ async def _history_page(interaction: discord.Interaction, arg: str, page: int) -
         if entry.note:
             short = " ".join(entry.note.split())
             note = f" — “{short[:120]}{'…' if len(short) > 120 else ''}”"
-        lines.append(f"{_ts(int(entry.answered_at.timestamp()), 'd')} {mood} ({where}){note}")
+        lines.append(f"{format_dt(entry.answered_at, 'd')} {mood} ({where}){note}")
     average = f"; average mood {sum(moods) / len(moods):.1f}" if moods else ""
     header = (
         f"**Your check-ins, last {days} days** — {len(entries)} answer"

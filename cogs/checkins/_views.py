@@ -39,7 +39,7 @@ def checkins(interaction: discord.Interaction) -> Checkins:
     cog = hearth(interaction).get_cog("Checkins")
     if cog is None:
         raise UserFacingError("Check-ins aren't available right now; please try again later.")
-    return cog  # type: ignore[return-value]
+    return cog  # type: ignore[return-value]  # get_cog is untyped by name (issue 15, 1)
 
 
 async def _guarded(
@@ -73,7 +73,7 @@ async def _mood(interaction: discord.Interaction, occurrence_id: int, mood: int)
     occurrence, result = await cog.answers.answer_mood(
         occurrence_id, interaction.guild_id, interaction.user.id, mood
     )
-    view = SupportOffer.view(occurrence.guild_id) if result.low else discord.utils.MISSING
+    view = SupportOffer.make_view(occurrence.guild_id) if result.low else discord.utils.MISSING
     await send_ephemeral(interaction, answer_text(result), view=view)
 
 
@@ -94,7 +94,7 @@ class MoodButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
     ) -> MoodButton:
         return cls(int(match["occurrence"]), int(match["mood"]))
 
@@ -152,7 +152,7 @@ class NoteButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
     ) -> NoteButton:
         return cls(int(match["occurrence"]))
 
@@ -185,7 +185,7 @@ class SkipButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
     ) -> SkipButton:
         return cls(int(match["occurrence"]))
 
@@ -237,7 +237,7 @@ class SupportOffer(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
     ) -> SupportOffer:
         return cls(int(match["guild"]), match["answer"] == "yes")
 
@@ -245,7 +245,7 @@ class SupportOffer(
         await _guarded(interaction, lambda i: _support(i, self.guild_id, self.yes))
 
     @staticmethod
-    def view(guild_id: int) -> discord.ui.View:
+    def make_view(guild_id: int) -> discord.ui.View:
         view = DynamicView()
         view.add_item(SupportOffer(guild_id, True))
         view.add_item(SupportOffer(guild_id, False))
@@ -289,7 +289,7 @@ class ForgetButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
     ) -> ForgetButton:
         return cls(int(match["user"]), match["answer"] == "yes")
 
@@ -297,7 +297,7 @@ class ForgetButton(
         await _guarded(interaction, lambda i: _forget(i, self.user_id, self.confirm))
 
     @staticmethod
-    def view(user_id: int) -> discord.ui.View:
+    def make_view(user_id: int) -> discord.ui.View:
         view = DynamicView()
         view.add_item(ForgetButton(user_id, True))
         view.add_item(ForgetButton(user_id, False))

@@ -16,6 +16,12 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.group_membership import MembershipService
 from bot.services.groups import (
+    AUDIT_GROUP_ARCHIVED,
+    AUDIT_GROUP_CREATED,
+    AUDIT_GROUP_EDITED,
+    AUDIT_GROUP_MEMBER_REMOVED,
+    AUDIT_GROUP_PANEL_POSTED,
+    AUDIT_GROUP_REOPENED,
     CAPACITY_MAX,
     DESCRIPTION_MAX,
     MEETS_MAX,
@@ -192,7 +198,7 @@ class Groups(GroupFlow):
             raise
         detail = f"{created.name} (role {group_role.id}"
         detail += f", channel {channel.id})" if channel else ")"
-        await self.bot.audit(guild, interaction.user.id, "group created", detail)
+        await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_CREATED, detail)
         summary = await self.groups.get(guild.id, created.id)
         where = f"\nChannel: {channel.mention}" if channel else ""
         await self.refresh_panels(guild.id)
@@ -243,7 +249,7 @@ class Groups(GroupFlow):
         if updated.name != found.name:
             role_note = await self._rename_role(guild, found.role_id, found.name, updated.name)
         await self.bot.audit(
-            guild, interaction.user.id, "group edited", f"{updated.name}: {', '.join(changes)}"
+            guild, interaction.user.id, AUDIT_GROUP_EDITED, f"{updated.name}: {', '.join(changes)}"
         )
         await self.fill_places(guild, updated.id)
         summary = await self.groups.get(guild.id, updated.id)
@@ -287,7 +293,7 @@ class Groups(GroupFlow):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "group archived",
+            AUDIT_GROUP_ARCHIVED,
             f"{archived.name} ({len(waiting)} waitlist entries closed)",
         )
         for user_id in waiting:
@@ -313,7 +319,7 @@ class Groups(GroupFlow):
         found = await self.groups.find(guild.id, name)
         reopened = await self.groups.reopen(guild.id, found.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.bot.audit(guild, interaction.user.id, "group reopened", reopened.name)
+        await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_REOPENED, reopened.name)
         await self.refresh_panels(guild.id)
         now_open = await self.groups.get(guild.id, reopened.id)
         await interaction.edit_original_response(
@@ -336,7 +342,7 @@ class Groups(GroupFlow):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "group member removed",
+            AUDIT_GROUP_MEMBER_REMOVED,
             f"<@{member.id}> {where} {found.name}",
         )
         text = f"Removed {member.mention} {where} “{found.name}”."
@@ -378,7 +384,7 @@ class Groups(GroupFlow):
         await self.groups.add_panel(
             guild.id, channel.id, [message.id for message in posted], interaction.user.id
         )
-        await self.bot.audit(guild, interaction.user.id, "group panel posted", channel.mention)
+        await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_PANEL_POSTED, channel.mention)
         spans = (
             f" ({len(posted)} messages, as the groups don't fit in one)" if len(posted) > 1 else ""
         )

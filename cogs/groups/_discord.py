@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import discord
 
 from bot.app import COORDINATOR_KIND, HearthBot
-from bot.delivery import message_specs
 from bot.errors import UserFacingError
+from bot.outbox_kinds import message_specs
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ import discord
 from discord.ext import commands
 
 from bot.app import HearthBot
-from bot.delivery import DirectMessage, Outgoing
+from bot.delivery import Outgoing
+from bot.outbox_kinds import DirectMessage
 from bot.services.group_membership import MembershipService
 from bot.services.groups import Group, GroupService, GroupSummary, Panel
 from bot.services.outbox import OutboxItem
@@ -86,7 +87,7 @@ class GroupFlow(commands.Cog):
             else:
                 await interaction.response.send_message(
                     content,
-                    embed=embed,
+                    embed=embed if embed is not None else discord.utils.MISSING,
                     view=view or discord.utils.MISSING,
                     ephemeral=True,
                     allowed_mentions=NO_MENTIONS,

@@ -149,10 +149,10 @@ def choice_view(group_id: int) -> discord.ui.View:
 
 
 def _cog(interaction: discord.Interaction) -> Groups:
-    cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]
+    cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]  # a cog by name (issue 15, 1)
     if cog is None:
         raise RuntimeError("the Groups cog is not loaded")
-    return cog  # type: ignore[no-any-return]
+    return cog  # type: ignore[no-any-return]  # get_cog is untyped by name (issue 15, 1)
 
 
 class JoinButton(

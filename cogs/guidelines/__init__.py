@@ -16,6 +16,12 @@ from bot.errors import UserFacingError
 from bot.services.groups import GroupService
 from bot.services.guideline_posts import MAX_REPOST_DAYS, REPOST_KIND, GuidelinePostsService
 from bot.services.guidelines import (
+    AUDIT_GUIDELINES_EDITED,
+    AUDIT_GUIDELINES_GATE_OFF,
+    AUDIT_GUIDELINES_GATE_ON,
+    AUDIT_GUIDELINES_POSTED,
+    AUDIT_GUIDELINES_REPOST_SCHEDULED,
+    AUDIT_GUIDELINES_REPOST_STOPPED,
     HISTORY_PAGE,
     STARTER_TEMPLATE,
     GroupRef,
@@ -117,7 +123,7 @@ class Guidelines(commands.Cog):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "guidelines edited",
+            AUDIT_GUIDELINES_EDITED,
             f"{group_name or 'server'}: version {version.version}",
         )
         report = await self.publisher.refresh_copies(guild, group_id, group_name, version)
@@ -191,7 +197,7 @@ class Guidelines(commands.Cog):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "guidelines posted",
+            AUDIT_GUIDELINES_POSTED,
             f"{group_name or 'server'} version {version.version} in #{channel.name}",
         )
         lines = [
@@ -231,7 +237,7 @@ class Guidelines(commands.Cog):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "guidelines repost scheduled",
+            AUDIT_GUIDELINES_REPOST_SCHEDULED,
             f"{group_name or 'server'} every {every_days} day(s) in #{channel.name}",
         )
         stamp = int(schedule.next_due_at.timestamp())
@@ -256,7 +262,7 @@ class Guidelines(commands.Cog):
         if not stopped:
             raise UserFacingError(f"Nothing is being re-posted in {channel.mention}.")
         await self.bot.audit(
-            guild, interaction.user.id, "guidelines repost stopped", f"#{channel.name}"
+            guild, interaction.user.id, AUDIT_GUIDELINES_REPOST_STOPPED, f"#{channel.name}"
         )
         await send_ephemeral(
             interaction,
@@ -338,7 +344,7 @@ class Guidelines(commands.Cog):
         await self.bot.audit(
             guild,
             interaction.user.id,
-            "guidelines gate " + ("on" if enabled else "off"),
+            AUDIT_GUIDELINES_GATE_ON if enabled else AUDIT_GUIDELINES_GATE_OFF,
             ref.name,
         )
         await send_ephemeral(interaction, text)

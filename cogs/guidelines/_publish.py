@@ -350,7 +350,7 @@ class Repost(OutboxKind):
             return None
         return Outgoing(
             channel_ids=(channel.id,),
-            embeds=[guideline_embed(version, group_name).to_dict()],
+            embeds=[dict(guideline_embed(version, group_name).to_dict())],
             components=agree_view(item.payload["group_id"]).to_components(),
         )
 

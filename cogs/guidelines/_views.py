@@ -41,7 +41,7 @@ def cog_of(interaction: discord.Interaction) -> Guidelines:
     cog = hearth(interaction).get_cog("Guidelines")
     if cog is None:
         raise UserFacingError("Guidelines aren't available right now. Please try again later.")
-    return cog  # type: ignore[return-value]
+    return cog  # type: ignore[return-value]  # get_cog is untyped by name (issue 15, 1)
 
 
 async def group_name_for(interaction: discord.Interaction, group_id: int | None) -> str | None:
@@ -73,13 +73,13 @@ class AgreeButton(
     async def from_custom_id(
         cls,
         interaction: discord.Interaction,
-        item: discord.ui.Button[Any],
+        item: discord.ui.Item[Any],
         match: Any,
     ) -> AgreeButton:
         return cls(int(match["scope"]))
 
     @routed_errors
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
         guild = guild_of(interaction)
         group_id = group_of(self.scope_id)
@@ -125,13 +125,13 @@ class GateAgreeButton(
     async def from_custom_id(
         cls,
         interaction: discord.Interaction,
-        item: discord.ui.Button[Any],
+        item: discord.ui.Item[Any],
         match: Any,
     ) -> GateAgreeButton:
         return cls(int(match["scope"]), int(match["version"]), int(match["group"]))
 
     @routed_errors
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
         guild = guild_of(interaction)
         group_id = group_of(self.scope_id)
@@ -143,7 +143,7 @@ class GateAgreeButton(
                 "Your acceptance is saved, but joining groups isn't available right now. "
                 "Please try joining again in a little while."
             )
-        await groups.continue_join(interaction, self.joining_group_id)  # type: ignore[attr-defined]
+        await groups.continue_join(interaction, self.joining_group_id)  # type: ignore[attr-defined]  # a cog found by name (issue 15, 1)
         if group_id is None and isinstance(interaction.user, discord.Member):
             current = await cog.service.current(guild.id, None)
             if current is not None and current.version == self.version:
@@ -192,7 +192,7 @@ class EditModal(HearthModal):
         )
         self.add_item(self.text)
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
         await cog_of(interaction).save_and_publish(
             interaction, self.group_id, self.group_name, self.text.value

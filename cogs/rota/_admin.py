@@ -6,6 +6,7 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from discord.utils import format_dt
 
 from bot.services import rota as service
 from bot.services.rota.parsing import (
@@ -19,7 +20,16 @@ from bot.services.rota.parsing import (
     weekly_starts,
 )
 from bot.services.rota.reminders import cancel_slot_timers, schedule_coverage_check
-from bot.services.rota.rotas import MAX_COVERAGE_WEEKS, MAX_NEEDED
+from bot.services.rota.rotas import (
+    AUDIT_ROTA_CREATED,
+    AUDIT_ROTA_LIMITS_SET,
+    AUDIT_ROTA_SLOTS_ADDED,
+    AUDIT_ROTA_SLOTS_REMOVED,
+    AUDIT_ROTA_TRAINING_GRANTED,
+    AUDIT_ROTA_TRAINING_REVOKED,
+    MAX_COVERAGE_WEEKS,
+    MAX_NEEDED,
+)
 from bot.services.settings import MAX_REMINDER_HOURS_TEXT, field_bounds
 from bot.tree import send_ephemeral
 from cogs._pages import Page, line_page, pager, send_all, send_paged
@@ -35,10 +45,6 @@ from cogs.rota._common import (
     training,
     zone_of,
 )
-
-
-def _ts(moment: Any) -> int:
-    return int(moment.timestamp())
 
 
 async def _group_choices(
@@ -74,7 +80,7 @@ async def create(
         needed=needed, group_id=group_id, requires_training=training_required,
     )  # fmt: skip
     await bot.audit(
-        guild, interaction.user.id, "rota create",
+        guild, interaction.user.id, AUDIT_ROTA_CREATED,
         f"{created.name} (needed {created.needed}, training "
         f"{'required' if created.requires_training else 'not required'}"
         f"{f', group {group}' if group else ''})",
@@ -123,9 +129,9 @@ async def slots_add(
     if created:
         first, last = created[0], created[-1]
         await bot.audit(
-            guild, interaction.user.id, "rota slots add",
+            guild, interaction.user.id, AUDIT_ROTA_SLOTS_ADDED,
             f"{chosen.name}: {len(created)} slot(s) #{first.id}–#{last.id}, "
-            f"<t:{_ts(first.starts_at)}:f> for {duration}",
+            f"{format_dt(first.starts_at, 'f')} for {duration}",
         )  # fmt: skip
     lines = [
         f"Added {len(created)} slot{'s' if len(created) != 1 else ''} to **{chosen.name}**:"
@@ -133,7 +139,8 @@ async def slots_add(
         else f"Nothing was added: **{chosen.name}** already has slots at those times."
     ]
     lines += [
-        f"#{slot.id} <t:{_ts(slot.starts_at)}:F> – <t:{_ts(slot.ends_at)}:t>" for slot in created
+        f"#{slot.id} {format_dt(slot.starts_at, 'F')} – {format_dt(slot.ends_at, 't')}"
+        for slot in created
     ]
     if created and existing:
         lines.append(f"{existing} already existed and were left as they were.")
@@ -150,16 +157,10 @@ async def slots_remove(interaction: discord.Interaction, rota: RotaName, slot: S
     slot_id = service.parse_slot_id(slot)
     await interaction.response.defer(ephemeral=True, thinking=True)
     chosen = await service.find_rota(bot.db, guild.id, rota)
-    claim_ids = [
-        int(row["id"])
-        for row in await bot.db.fetchall(
-            "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ?",
-            (guild.id, slot_id),
-        )
-    ]
+    claim_ids = await service.claim_ids_of(bot.db, guild.id, slot_id)
     removed = await service.remove_slot(bot.db, chosen, slot_id)
     await cancel_slot_timers(bot.timers, removed, claim_ids)
-    when = f"<t:{_ts(removed.starts_at)}:F>"
+    when = f"{format_dt(removed.starts_at, 'F')}"
     for user_id in removed.claimers:
         await bot.dm(
             guild.id, user_id,
@@ -167,7 +168,7 @@ async def slots_remove(interaction: discord.Interaction, rota: RotaName, slot: S
             f"**{guild.name}**. You don't need to cover it any more — thank you for offering.",
         )  # fmt: skip
     await bot.audit(
-        guild, interaction.user.id, "rota slots remove",
+        guild, interaction.user.id, AUDIT_ROTA_SLOTS_REMOVED,
         f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
     )  # fmt: skip
     told = (
@@ -210,7 +211,7 @@ async def limits(
         f"{', '.join(f'{hour} h' for hour in settings.reminder_hours)} before each shift"
     )
     if changes:
-        await bot.audit(guild, interaction.user.id, "rota limits", summary)
+        await bot.audit(guild, interaction.user.id, AUDIT_ROTA_LIMITS_SET, summary)
         text = f"Updated. Rotas here now use: {summary}."
         if "reminder_hours" in changes:
             text += " Shifts already claimed are reminded at the new hours too."
@@ -236,8 +237,10 @@ async def training_grant(
         bot.db, guild.id, member.id, interaction.user.id, now, expires_at, zone
     )
     bot.dispatcher.poke()  # its renewal DMs, and the weekly digest
-    until = f"until <t:{_ts(expires_at)}:D>" if expires_at else "with no expiry"
-    await bot.audit(guild, interaction.user.id, "rota training grant", f"<@{member.id}> {until}")
+    until = f"until {format_dt(expires_at, 'D')}" if expires_at else "with no expiry"
+    await bot.audit(
+        guild, interaction.user.id, AUDIT_ROTA_TRAINING_GRANTED, f"<@{member.id}> {until}"
+    )
     settings = await bot.settings.get(guild.id)
     note = ""
     if settings.supporter_role_id and not any(
@@ -254,7 +257,7 @@ async def training_revoke(interaction: discord.Interaction, member: discord.Memb
     bot = hearth(interaction)
     guild = guild_of(interaction)
     await service.revoke_training(bot.db, guild.id, member.id)
-    await bot.audit(guild, interaction.user.id, "rota training revoke", f"<@{member.id}>")
+    await bot.audit(guild, interaction.user.id, AUDIT_ROTA_TRAINING_REVOKED, f"<@{member.id}>")
     await send_ephemeral(
         interaction,
         f"Removed <@{member.id}>'s training record. Shifts they already hold are kept; they "
@@ -282,9 +285,9 @@ async def _training_page(interaction: discord.Interaction, arg: str, page: int) 
         if record.expires_at is None:
             status = "no expiry"
         elif record.valid_at(now):
-            status = f"until <t:{_ts(record.expires_at)}:D>"
+            status = f"until {format_dt(record.expires_at, 'D')}"
         else:
-            status = f"**expired** <t:{_ts(record.expires_at)}:D>"
+            status = f"**expired** {format_dt(record.expires_at, 'D')}"
         lines.append(f"<@{record.user_id}> — {status}")
     shown, _ = line_page(f"**Supporter training** ({len(records)})", lines, page)
     return shown
@@ -316,7 +319,7 @@ async def _coverage_page(interaction: discord.Interaction, arg: str, page: int) 
             "supporters it needs."
         )
     lines = [
-        f"#{slot.id} <t:{_ts(slot.starts_at)}:F> (<t:{_ts(slot.starts_at)}:R>) — "
+        f"#{slot.id} {format_dt(slot.starts_at, 'F')} ({format_dt(slot.starts_at, 'R')}) — "
         f"{len(slot.claimers)}/{slot.needed}, {slot.open_places} place"
         f"{'s' if slot.open_places > 1 else ''} open"
         for slot in gaps

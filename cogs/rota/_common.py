@@ -77,7 +77,7 @@ async def _slot_choices(
         bot.clock.now(),
         limit=100,
         number=typed if typed.isdigit() else None,
-        **filters,  # type: ignore[arg-type]
+        **filters,  # type: ignore[arg-type]  # filters: keyword names of upcoming_slots
     )
     choices = []
     for slot in found:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import discord
 from discord import app_commands
+from discord.utils import format_dt
 
 from bot.services import rota as service
 from bot.services.rota.load import DEFAULT_LOAD_WEEKS
@@ -40,10 +41,6 @@ from cogs.rota._views import claim_buttons
 from cogs.rota._wellbeing import load_figures, load_report
 
 
-def _t(moment: object, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"  # type: ignore[attr-defined]
-
-
 def _day(moment: datetime) -> str:
     return f"{moment:%a} {moment.day} {moment:%b %Y}"
 
@@ -55,7 +52,7 @@ def _slot_line(slot: service.Slot) -> str:
     )
     gap = f" · ⚠️ **{slot.open_places} open**" if slot.open_places else ""
     return (
-        f"**#{slot.id}** {_t(slot.starts_at)} – {_t(slot.ends_at, 't')} · "
+        f"**#{slot.id}** {format_dt(slot.starts_at, 'F')} – {format_dt(slot.ends_at, 't')} · "
         f"{len(slot.claimers)}/{slot.needed}{gap}" + (f"\n  {people}" if people else "")
     )
 
@@ -122,13 +119,14 @@ async def release(interaction: discord.Interaction, slot: SlotText) -> None:
     )
     freed = released.slot
     text = (
-        f"You've released **{freed.rota_name}** {_t(freed.starts_at)}. Thanks for letting us know."
+        f"You've released **{freed.rota_name}** {format_dt(freed.starts_at, 'F')}. "
+        "Thanks for letting us know."
     )
     if released.short_notice:
         await bot.alert(
             guild,
             f"🔔 <@{interaction.user.id}> can no longer cover **{freed.rota_name}** "
-            f"{_t(freed.starts_at)} ({_t(freed.starts_at, 'R')}); it now has "
+            f"{format_dt(freed.starts_at, 'F')} ({format_dt(freed.starts_at, 'R')}); it now has "
             f"{len(freed.claimers)}/{freed.needed}. Please help find cover (slot #{freed.id}).",
         )
         text += (
@@ -170,8 +168,8 @@ async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> P
             + (f"\n{figures}" if figures else "")
         )
     lines = [
-        f"#{shift.slot.id} **{shift.slot.rota_name}** {_t(shift.slot.starts_at)} – "
-        f"{_t(shift.slot.ends_at, 't')}"
+        f"#{shift.slot.id} **{shift.slot.rota_name}** {format_dt(shift.slot.starts_at, 'F')} – "
+        f"{format_dt(shift.slot.ends_at, 't')}"
         + (" · offered for swap" if shift.swap_offered else "")
         + (" · **on now**" if shift.slot.starts_at <= now else "")
         for shift in shifts
@@ -194,7 +192,8 @@ async def swap_offer(interaction: discord.Interaction, slot: SlotText) -> None:
     )
     await send_ephemeral(
         interaction,
-        f"**{shift.slot.rota_name}** {_t(shift.slot.starts_at)} is offered for a swap. It stays "
+        f"**{shift.slot.rota_name}** {format_dt(shift.slot.starts_at, 'F')} is offered for a swap. "
+        "It stays "
         "yours — with its reminders — until another supporter takes it with `/rota swap take`; "
         "I'll DM you when that happens. To keep it after all, use `/rota swap take` on it "
         "yourself.",
@@ -226,12 +225,14 @@ async def swap_take(interaction: discord.Interaction, slot: SlotText) -> None:
     moved = taken.shift.slot
     await bot.dm(
         guild.id, taken.from_user_id,
-        f"<@{interaction.user.id}> took your **{moved.rota_name}** shift {_t(moved.starts_at)} "
+        f"<@{interaction.user.id}> took your **{moved.rota_name}** shift "
+        f"{format_dt(moved.starts_at, 'F')} "
         f"in **{guild.name}**. It's theirs now — thank you for arranging cover.",
     )  # fmt: skip
     await send_ephemeral(
         interaction,
-        f"The **{moved.rota_name}** shift {_t(moved.starts_at)} – {_t(moved.ends_at, 't')} is "
+        f"The **{moved.rota_name}** shift {format_dt(moved.starts_at, 'F')} – "
+        f"{format_dt(moved.ends_at, 't')} is "
         "yours now. I'll send you the reminders. Thank you!",
     )
 
@@ -249,7 +250,7 @@ async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) ->
     shifts = await service.on_duty(bot.db, guild_id, now)
     if shifts:
         lines = [
-            f"<@{shift.user_id}> — {shift.rota_name}, until {_t(shift.ends_at, 't')}"
+            f"<@{shift.user_id}> — {shift.rota_name}, until {format_dt(shift.ends_at, 't')}"
             for shift in shifts
         ]
         shown, _ = line_page("**On duty now**", lines, page)
@@ -259,7 +260,7 @@ async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) ->
         text = "No one is on duty right now, and no shifts are scheduled yet."
     else:
         text = (
-            f"No one is on duty right now. The next shift starts {_t(upcoming)} "
-            f"({_t(upcoming, 'R')})."
+            f"No one is on duty right now. The next shift starts {format_dt(upcoming, 'F')} "
+            f"({format_dt(upcoming, 'R')})."
         )
     return Page(content=text + " If you need help urgently, `/crisis` lists helplines.")

@@ -9,10 +9,12 @@ sending (a reminder after the shift started, a debrief days late, cover already 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.delivery import AlertPost, DirectMessage, Outgoing
+from discord.utils import format_dt
+
+from bot.delivery import Outgoing
+from bot.outbox_kinds import AlertPost, DirectMessage
 from bot.services import rota as service
 from bot.services.outbox import OutboxItem
 from bot.services.rota.reminders import (
@@ -30,10 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _t(moment: datetime, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def _server_name(bot: HearthBot, guild_id: int) -> str:
     guild = bot.get_guild(guild_id)
     return guild.name if guild else "your server"
@@ -49,7 +47,8 @@ class Reminder(DirectMessage):
         return Outgoing(
             user_id=shift.user_id,
             content=f"⏰ Reminder: you're on **{slot.rota_name}** in **{server}** "
-            f"{_t(slot.starts_at)} ({_t(slot.starts_at, 'R')}) until {_t(slot.ends_at, 't')}. "
+            f"{format_dt(slot.starts_at, 'F')} ({format_dt(slot.starts_at, 'R')}) "
+            f"until {format_dt(slot.ends_at, 't')}. "
             "If you can't make it, `/rota swap offer` or `/rota release` — and thank you.",
         )  # fmt: skip
 
@@ -73,7 +72,8 @@ class CoverageAlert(AlertPost):
         if slot is None or slot.starts_at <= self.bot.clock.now() or slot.open_places == 0:
             return None
         return (
-            f"🔔 **{slot.rota_name}** {_t(slot.starts_at)} ({_t(slot.starts_at, 'R')}) still "
+            f"🔔 **{slot.rota_name}** {format_dt(slot.starts_at, 'F')} "
+            f"({format_dt(slot.starts_at, 'R')}) still "
             f"needs {slot.open_places} more supporter{'s' if slot.open_places > 1 else ''} "
             f"({len(slot.claimers)}/{slot.needed}, slot #{slot.id}). Supporters can claim it "
             "with `/rota claim`."

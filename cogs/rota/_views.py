@@ -44,9 +44,9 @@ class ClaimButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ClaimButton:
-        return cls(int(match["slot"]), item.label)
+        return cls(int(match["slot"]), getattr(item, "label", None))
 
     @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -77,7 +77,7 @@ class ScoreButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ScoreButton:
         return cls(int(match["guild"]), int(match["claim"]), int(match["score"]))
 
@@ -107,7 +107,7 @@ class CheckInButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> CheckInButton:
         return cls(int(match["guild"]), int(match["claim"]), match["answer"])
 

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 
-from bot.delivery import AlertPost, DirectMessage, Outgoing
+from bot.delivery import Outgoing
 from bot.errors import UserFacingError
+from bot.outbox_kinds import AlertPost, DirectMessage
 from bot.services.outbox import OutboxItem, OutboxSpec
 from bot.services.rota import breaks, followups, renewals
 from bot.services.rota.load import (
@@ -293,7 +294,7 @@ class FollowupButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> FollowupButton:
         return cls(int(match["guild"]), int(match["id"]))
 

@@ -95,7 +95,7 @@ class Safety(commands.Cog):
         for part in first:
             await interaction.followup.send(part, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await interaction.followup.send(
-            last, ephemeral=True, allowed_mentions=NO_MENTIONS, **({"view": view} if view else {})
+            last, ephemeral=True, allowed_mentions=NO_MENTIONS, view=view or discord.utils.MISSING
         )
 
     @app_commands.command(name="crisis", description="Helplines and what to do in an emergency")

@@ -7,7 +7,19 @@ from typing import Literal
 import discord
 from discord import app_commands
 
-from bot.services.crisis import MAX_FIELD, MAX_PHRASE, MIN_PHRASE, CrisisService
+from bot.services.crisis import (
+    AUDIT_CRISIS_ADDED,
+    AUDIT_CRISIS_CHANNEL_UNWATCHED,
+    AUDIT_CRISIS_CHANNEL_WATCHED,
+    AUDIT_CRISIS_PHRASE_ADDED,
+    AUDIT_CRISIS_PHRASE_REMOVED,
+    AUDIT_CRISIS_REMOVED,
+    AUDIT_CRISIS_WATCH_SET,
+    MAX_FIELD,
+    MAX_PHRASE,
+    MIN_PHRASE,
+    CrisisService,
+)
 from cogs._pages import Page, line_page, pager, send_paged
 from cogs._ui import CoordinatorGroup, guild_of, hearth
 
@@ -76,7 +88,9 @@ class CrisisAdmin(CoordinatorGroup):
         resource = await _service(interaction).add(
             guild.id, interaction.user.id, name, contact, region, hours
         )
-        await hearth(interaction).audit(guild, interaction.user.id, "crisis.add", resource.name)
+        await hearth(interaction).audit(
+            guild, interaction.user.id, AUDIT_CRISIS_ADDED, resource.name
+        )
         await interaction.response.send_message(
             f"Added to `/crisis`:\n{resource.line()}", ephemeral=True
         )
@@ -85,7 +99,7 @@ class CrisisAdmin(CoordinatorGroup):
     async def remove(self, interaction: discord.Interaction, name: HelplineName) -> None:
         guild = guild_of(interaction)
         removed = await _service(interaction).remove(guild.id, name)
-        await hearth(interaction).audit(guild, interaction.user.id, "crisis.remove", removed)
+        await hearth(interaction).audit(guild, interaction.user.id, AUDIT_CRISIS_REMOVED, removed)
         await interaction.response.send_message(
             f"Removed “{removed}” from `/crisis`.", ephemeral=True
         )
@@ -114,7 +128,7 @@ class CrisisAdmin(CoordinatorGroup):
         await bot.settings.update(
             guild.id, interaction.user.id, keyword_watch_enabled=state == "on"
         )
-        await bot.audit(guild, interaction.user.id, "crisis.watch", state)
+        await bot.audit(guild, interaction.user.id, AUDIT_CRISIS_WATCH_SET, state)
         if state == "off":
             text = "The keyword watch is off. No message is read."
         else:
@@ -160,7 +174,10 @@ class CrisisAdmin(CoordinatorGroup):
             )
         if changed:
             await hearth(interaction).audit(
-                guild, interaction.user.id, f"crisis.watch_channel.{action}", f"#{channel.name}"
+                guild,
+                interaction.user.id,
+                AUDIT_CRISIS_CHANNEL_WATCHED if action == "add" else AUDIT_CRISIS_CHANNEL_UNWATCHED,
+                f"#{channel.name}",
             )
         await interaction.response.send_message(text, ephemeral=True)
 
@@ -181,5 +198,9 @@ class CrisisAdmin(CoordinatorGroup):
             key = await service.remove_phrase(guild.id, phrase)
             text = f"No longer watching for “{key}”."
         # The phrase itself stays out of the audit log: it may be sensitive wording.
-        await hearth(interaction).audit(guild, interaction.user.id, f"crisis.watch_phrase.{action}")
+        await hearth(interaction).audit(
+            guild,
+            interaction.user.id,
+            AUDIT_CRISIS_PHRASE_ADDED if action == "add" else AUDIT_CRISIS_PHRASE_REMOVED,
+        )
         await interaction.response.send_message(text, ephemeral=True)

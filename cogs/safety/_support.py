@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 import discord
 
 from bot.app import HearthBot
-from bot.delivery import AlertPost
 from bot.errors import NotSetUpError, UserFacingError
+from bot.outbox_kinds import AlertPost
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.outbox import OutboxItem
 from bot.services.support import (
@@ -35,7 +35,7 @@ from cogs._ui import DynamicView, hearth, is_coordinator, routed_errors
 log = logging.getLogger(__name__)
 
 MAX_ADDED_COORDINATORS = 25
-ARCHIVE_MINUTES = 10080  # a week: a quiet request should not vanish overnight
+ARCHIVE_MINUTES: Final = 10080  # a week: a quiet request should not vanish overnight
 
 
 def support_service(bot: HearthBot) -> SupportService:

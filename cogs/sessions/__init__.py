@@ -25,6 +25,12 @@ from bot.services.session_facilitators import ALERT, CHECK, MAX_ALERT_HOURS, ale
 from bot.services.session_notices import NOTICE, REMINDER, reminder_outbox
 from bot.services.session_upkeep import SessionUpkeep
 from bot.services.sessions import (
+    AUDIT_SESSION_FACILITATION_SET,
+    AUDIT_SESSION_PLACES_SET,
+    AUDIT_SESSION_ROOM_SET,
+    AUDIT_SESSIONS_ADDED,
+    AUDIT_SESSIONS_CANCELLED,
+    AUDIT_SESSIONS_MOVED,
     MAX_PLACES,
     MAX_REASON,
     MAX_SESSION_TEXT,
@@ -129,7 +135,7 @@ class SessionCommands(app_commands.Group):
         many = len(change.sessions)
         what = f"{many} weekly sessions" if many > 1 else "a session"
         await self.bot.audit(
-            guild, interaction.user.id, "session add", f"{found.name} #{first.id} ×{many}"
+            guild, interaction.user.id, AUDIT_SESSIONS_ADDED, f"{found.name} #{first.id} ×{many}"
         )
         await self._finish(
             interaction,
@@ -167,7 +173,7 @@ class SessionCommands(app_commands.Group):
         self.bot.dispatcher.poke(self.bot.clock.now())
         first = change.sessions[0]
         await self.bot.audit(
-            guild, interaction.user.id, "session move", f"#{first.id} ×{len(change.sessions)}"
+            guild, interaction.user.id, AUDIT_SESSIONS_MOVED, f"#{first.id} ×{len(change.sessions)}"
         )
         await self._finish(
             interaction,
@@ -201,7 +207,10 @@ class SessionCommands(app_commands.Group):
         self.bot.dispatcher.poke(self.bot.clock.now())
         first = change.sessions[0]
         await self.bot.audit(
-            guild, interaction.user.id, "session cancel", f"#{first.id} ×{len(change.sessions)}"
+            guild,
+            interaction.user.id,
+            AUDIT_SESSIONS_CANCELLED,
+            f"#{first.id} ×{len(change.sessions)}",
         )
         await self._finish(
             interaction,
@@ -222,7 +231,10 @@ class SessionCommands(app_commands.Group):
         found = await self.groups.find(guild.id, group)
         value = await self.upkeep.set_places(guild.id, found.id, places)
         await self.bot.audit(
-            guild, interaction.user.id, "session places", f"{found.name}: {value or 'no limit'}"
+            guild,
+            interaction.user.id,
+            AUDIT_SESSION_PLACES_SET,
+            f"{found.name}: {value or 'no limit'}",
         )
         limit = f"{value} places" if value else "no limit on places"
         await interaction.response.send_message(
@@ -247,9 +259,11 @@ class SessionCommands(app_commands.Group):
     ) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, group)
-        await self.upkeep.set_room(guild.id, found.id, channel and channel.id)
+        await self.upkeep.set_room(guild.id, found.id, channel.id if channel else None)
         where = f"<#{channel.id}>" if channel else "the group's own channel"
-        await self.bot.audit(guild, interaction.user.id, "session room", f"{found.name}: {where}")
+        await self.bot.audit(
+            guild, interaction.user.id, AUDIT_SESSION_ROOM_SET, f"{found.name}: {where}"
+        )
         await interaction.response.send_message(
             f"Events for **{found.name}** sessions planned from now on are held in {where}.",
             ephemeral=True,
@@ -278,11 +292,11 @@ class SessionCommands(app_commands.Group):
         found = await self.groups.find(guild.id, group)
         linked = None if rota is None else await find_rota(self.bot.db, guild.id, rota)
         await self.upkeep.set_facilitation(
-            guild.id, found.id, linked and linked.id, alert_hours,
+            guild.id, found.id, linked.id if linked else None, alert_hours,
             opens_only_with_facilitator, interaction.user.id,
         )  # fmt: skip
         detail = "off" if linked is None else f"{linked.name}, {alert_hours}h"
-        await self.bot.audit(guild, interaction.user.id, "session facilitation", detail)
+        await self.bot.audit(guild, interaction.user.id, AUDIT_SESSION_FACILITATION_SET, detail)
         if linked is None:
             text = f"**{found.name}** sessions no longer get a facilitator slot."
         else:

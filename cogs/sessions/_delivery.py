@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.delivery import AlertPost, DirectMessage, Outgoing
+from bot.delivery import Outgoing
+from bot.outbox_kinds import AlertPost, DirectMessage
 from bot.services.outbox import OutboxItem
 from bot.services.sessions import SessionService
 from cogs.sessions._views import t

@@ -66,22 +66,22 @@ async def _mirror_one(
     if session.event_id is None:
         if session.cancelled:
             return
-        common = {
-            "name": session.group_name[:100],
-            "description": f"A {session.group_name} session, planned in Hearth (#{session.id}).",
-            "start_time": session.starts_at,
-            "end_time": session.ends_at,
-            "privacy_level": discord.PrivacyLevel.guild_only,
-        }
+        name = session.group_name[:100]
+        description = f"A {session.group_name} session, planned in Hearth (#{session.id})."
         room = guild.get_channel(room_id) if room_id else None
         if isinstance(room, discord.VoiceChannel | discord.StageChannel):
-            event = await guild.create_scheduled_event(channel=room, **common)
+            event = await guild.create_scheduled_event(
+                name=name, description=description, start_time=session.starts_at,
+                end_time=session.ends_at, privacy_level=discord.PrivacyLevel.guild_only,
+                channel=room,
+            )  # fmt: skip
         else:
             event = await guild.create_scheduled_event(
+                name=name, description=description, start_time=session.starts_at,
+                end_time=session.ends_at, privacy_level=discord.PrivacyLevel.guild_only,
                 entity_type=discord.EntityType.external,
                 location=_location(guild, channel_id, session.group_name),
-                **common,
-            )
+            )  # fmt: skip
         await session_events.set_event(bot.db, session.id, event.id)
         return
     found = guild.get_scheduled_event(session.event_id)

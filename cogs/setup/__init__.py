@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 import discord
 from discord import app_commands
@@ -11,9 +10,9 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
-from bot.db import to_ts
 from bot.delivery import OutboxKind, Outgoing
-from bot.services.outbox import OutboxItem, OutboxSpec, insert_in
+from bot.services.outbox import OutboxItem, OutboxSpec
+from bot.services.settings import audit_setup_step
 from bot.tree import NO_MENTIONS
 from cogs._ui import coordinator_only, guild_of
 from cogs.setup._timezones import label, suggest
@@ -74,7 +73,7 @@ class Setup(commands.Cog):
             note = f"Saved: Time zone is now {zone}."
         if changed_zone is not None:
             await self.bot.audit(
-                guild, interaction.user.id, "setup.timezone", f"set to {changed_zone}"
+                guild, interaction.user.id, audit_setup_step("timezone"), f"set to {changed_zone}"
             )
         settings = await self.bot.settings.get(guild.id)
         content, view = render(guild, settings, 1, note)
@@ -103,16 +102,7 @@ class Setup(commands.Cog):
         spec = OutboxSpec(guild_id=guild.id, kind=GREETING_KIND, due_at=now, user_id=guild.owner_id)
         lease = (self.bot.outbox.owner, now + self.bot.outbox_store.lease)
 
-        def claim(conn: sqlite3.Connection) -> int | None:
-            claimed = conn.execute(
-                "UPDATE guilds SET greeted_at = ? WHERE guild_id = ? AND greeted_at IS NULL",
-                (to_ts(now), guild.id),
-            ).rowcount
-            if not claimed:
-                return None
-            return insert_in(conn, spec, now, lease)
-
-        item_id = await self.bot.db.run_transaction(claim)
+        item_id = await self.bot.guild_registry.claim_greeting(guild.id, spec, now, lease)
         if item_id is not None:  # born leased to us: sent now, or after a crash by the next start
             await self.bot.outbox.send_recorded(item_id)
 

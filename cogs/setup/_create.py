@@ -7,7 +7,7 @@ from typing import Any
 import discord
 
 from bot.app import HearthBot
-from bot.services.settings import GuildSettings
+from bot.services.settings import AUDIT_SETUP_CREATED, GuildSettings
 
 COORDINATOR_ROLE_NAME = "Coordinators"
 SUPPORTER_ROLE_NAME = "Peer supporters"
@@ -55,7 +55,7 @@ async def create_missing(
     async def save(key: str, value: int, what: str) -> None:
         await bot.settings.update(guild.id, actor.id, **{key: value})
         created.append(what)
-        await bot.audit(guild, actor.id, "setup.created", what)
+        await bot.audit(guild, actor.id, AUDIT_SETUP_CREATED, what)
 
     coordinators = _role(guild, settings.coordinator_role_id)
     for key, name, existing in (
@@ -72,7 +72,7 @@ async def create_missing(
         await save(key, role.id, f"role {role.mention}")
         if key == "coordinator_role_id":
             coordinators = role
-    for key, name, existing in (
+    for key, name, existing_channel in (
         ("log_channel_id", LOG_CHANNEL_NAME, _text_channel(guild, settings.log_channel_id)),
         (
             "alerts_channel_id",
@@ -80,7 +80,7 @@ async def create_missing(
             _text_channel(guild, settings.alerts_channel_id),
         ),
     ):
-        if existing is not None:
+        if existing_channel is not None:
             continue
         try:
             channel = await guild.create_text_channel(

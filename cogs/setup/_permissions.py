@@ -77,7 +77,8 @@ class Problem:
 
 
 def _channel_id(settings: GuildSettings, kind: str) -> int | None:
-    return getattr(settings, f"{kind}_channel_id")
+    channel_id: int | None = getattr(settings, f"{kind}_channel_id")
+    return channel_id
 
 
 def check_permissions(guild: discord.Guild, settings: GuildSettings) -> list[Problem]:

@@ -16,7 +16,7 @@ import discord
 from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.errors import UserFacingError
-from bot.services.settings import GuildSettings
+from bot.services.settings import AUDIT_SETUP_COMPLETED, GuildSettings, audit_setup_step
 from cogs._ui import DynamicView, HearthModal, guild_of, hearth, require_coordinator, routed_errors
 from cogs.setup._create import create_missing
 from cogs.setup._permissions import check_permissions, describe_problems
@@ -109,7 +109,7 @@ async def change(
         await redraw(interaction, page, f"{NAMES[key]} was already {shown}.")
         return
     await bot.settings.update(guild.id, interaction.user.id, **{key: value})
-    await bot.audit(guild, interaction.user.id, f"setup.{key}", f"set to {shown}")
+    await bot.audit(guild, interaction.user.id, audit_setup_step(key), f"set to {shown}")
     await redraw(interaction, page, f"Saved: {NAMES[key]} is now {shown}.")
 
 
@@ -254,7 +254,7 @@ class SetupButton(
         lines += ["", describe_problems(check_permissions(guild, settings))]
         lines.append("`/admin settings` shows every other setting; `/help` lists the commands.")
         if first_time:
-            await bot.audit(guild, interaction.user.id, "setup.completed")
+            await bot.audit(guild, interaction.user.id, AUDIT_SETUP_COMPLETED)
         await interaction.response.edit_message(content="\n".join(lines)[:2000], view=None)
 
 

@@ -10,16 +10,10 @@ import zipfile
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.app import HearthBot
 from bot.services.export import discover_tables
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 PURGE = "guild_purge"
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
 
 
 async def greeted(hearth: Harness) -> None:
@@ -70,7 +64,7 @@ async def test_set_validates_changes_audits_and_posts_to_the_log(hearth: Harness
     assert "Changed max_shifts_per_week: 3 → 4." in reply.content
     await hearth.wait_for(lambda: hearth.messages(hearth.log), what="the log post")
     posted = hearth.messages(hearth.log)[0].text
-    assert "settings.set" in posted and "3 → 4" in posted and f"<@{cora.id}>" in posted
+    assert "settings.changed" in posted and "3 → 4" in posted and f"<@{cora.id}>" in posted
     assert (await bot_of(hearth).settings.get(hearth.guild.id)).max_shifts_per_week == 4
 
     reply = await hearth.slash(
@@ -103,7 +97,7 @@ async def test_set_validates_changes_audits_and_posts_to_the_log(hearth: Harness
     )
     assert "already 4; nothing changed" in same.content
     assert await audit_rows(hearth) == before
-    assert len(before) == 3 and all(action == "settings.set" for _, action, _ in before)
+    assert len(before) == 3 and all(action == "settings.changed" for _, action, _ in before)
     assert (await bot_of(hearth).settings.get(hearth.guild.id)).max_shifts_per_week == 4
 
 
@@ -198,7 +192,7 @@ async def test_export_has_operational_data_and_never_private_answers(hearth: Har
     assert tables["group_members"]["rows"][0]["user_id"] == str(member)
     stored = {row["key"]: row["value"] for row in tables["guild_settings"]["rows"]}
     assert stored["min_rest_hours"] == "10"
-    assert any(row["action"] == "settings.set" for row in tables["audit_log"]["rows"])
+    assert any(row["action"] == "settings.changed" for row in tables["audit_log"]["rows"])
     assert tables["checkin_schedules"]["rows"] == []  # a personal schedule is private
     assert {"checkin_answers", "pending_notices", "checkin_occurrences"} <= set(
         document["withheld"]
@@ -210,9 +204,9 @@ async def test_export_has_operational_data_and_never_private_answers(hearth: Har
         assert secret not in everything
 
     actions = [action for _, action, _ in await audit_rows(hearth)]
-    assert actions == ["settings.set", "export"]
+    assert actions == ["settings.changed", "export.created"]
     await hearth.wait_for(lambda: len(hearth.messages(hearth.log)) == 2)
-    assert "**export**" in hearth.messages(hearth.log)[-1].text
+    assert "**export.created**" in hearth.messages(hearth.log)[-1].text
 
 
 # --- retention after removal -------------------------------------------------------------------

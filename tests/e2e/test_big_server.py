@@ -16,13 +16,14 @@ import zipfile
 from datetime import timedelta
 from typing import Any
 
+import discord
 import pytest
 
 from bot.services.groups import GroupService
 from bot.services.settings import SETTING_KEYS
-from tests.bigworld import BigWorld, bot_of, build_big_world
+from tests.bigworld import BigWorld, build_big_world
 from tests.fakediscord.views import MessageView, Reply
-from tests.harness import Harness, Person
+from tests.harness import Harness, Person, bot_of
 
 
 @pytest.fixture
@@ -112,10 +113,10 @@ async def test_the_sign_up_panel_covers_every_group_and_keeps_up(
         return [m for m in hearth.messages(hearth.general) if not m.deleted]
 
     await hearth.wait_for(lambda: len(live()) == len(parts))
-    live = live()
-    assert [f["name"] for m in live for f in m.embeds[0]["fields"]] == world.group_names
+    shown = live()
+    assert [f["name"] for m in shown for f in m.embeds[0]["fields"]] == world.group_names
     await hearth.restart()
-    again = await hearth.select(hearth.supporter, live[-1], [last])
+    again = await hearth.select(hearth.supporter, shown[-1], [last])
     assert again.embeds[0]["title"] == last
     no_rejections(hearth)
 
@@ -126,7 +127,8 @@ async def test_deleting_the_first_panel_message_forgets_the_whole_panel(
     await hearth.slash(hearth.coordinator, hearth.general, "group panel", channel=hearth.general)
     first, *rest = hearth.messages(hearth.general)
     channel = bot_of(hearth).get_channel(hearth.general.id)
-    await channel.get_partial_message(first.message_id).delete()  # type: ignore[union-attr]
+    assert isinstance(channel, discord.TextChannel)
+    await channel.get_partial_message(first.message_id).delete()
     await hearth.slash(
         hearth.coordinator, hearth.general, "group archive", name=world.group_names[0]
     )
@@ -152,7 +154,7 @@ async def test_group_lists_and_menus_reach_every_group_and_member(
     assert [c["value"] for c in typed] == [world.group_names[31]]
 
     # A group with 41 members and a long waitlist: every one on some page.
-    membership = bot_of(hearth).get_cog("Groups").members  # type: ignore[union-attr]
+    membership = bot_of(hearth).get_cog("Groups").members  # type: ignore[union-attr]  # get_cog: a Cog by name, or None
     target = world.group_ids[1]
     for person in world.supporters:
         await membership.join(hearth.guild.id, target, person.id)
@@ -179,7 +181,9 @@ async def test_rota_lists_reach_every_slot_and_shift(hearth: Harness, world: Big
     pages: list[str] = [view.text]
     claim_ids: list[str] = []
     while True:
-        claim_ids += [c.custom_id or "" for c in view.components if c.label.startswith("Claim")]
+        claim_ids += [
+            c.custom_id or "" for c in view.components if (c.label or "").startswith("Claim")
+        ]
         if not any(c.label == "Next →" and not c.disabled for c in view.components):
             break
         await hearth.click(sam, view, label="Next →")
@@ -392,7 +396,7 @@ class TestSignpostsWithTheIntent:
         no_rejections(hearth)
 
 
-AUTOCOMPLETES = [
+AUTOCOMPLETES: list[tuple[str, str, dict[str, Any]]] = [
     ("group info", "name", {}),
     ("group join", "name", {}),
     ("group members", "name", {}),

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from tests.fakediscord.options import ignore_declared_limits
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # the harness clock starts Monday 12:00 UTC
 
 
 async def _alerts_on(hearth: Harness) -> None:
-    await hearth.bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
 
 
 async def _add(hearth: Harness, **options: Any) -> Any:
@@ -30,7 +30,7 @@ async def _add(hearth: Harness, **options: Any) -> Any:
 
 async def _fire(hearth: Harness, moment: datetime) -> None:
     hearth.clock.set(moment)
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
 
 
 def _prompts(hearth: Harness, channel: Any = None) -> list[Any]:
@@ -38,7 +38,7 @@ def _prompts(hearth: Harness, channel: Any = None) -> list[Any]:
 
 
 async def _rows(hearth: Harness, sql: str, *params: Any) -> list[Any]:
-    return await hearth.bot.db.fetchall(sql, params)
+    return await bot_of(hearth).db.fetchall(sql, params)
 
 
 async def test_a_prompt_is_posted_once_with_mood_buttons_and_a_thread(hearth: Harness) -> None:
@@ -46,7 +46,7 @@ async def test_a_prompt_is_posted_once_with_mood_buttons_and_a_thread(hearth: Ha
     assert reply.ephemeral and "Check-in **#1** is set" in reply.text
     assert f"<t:{int(MONDAY_19.timestamp())}:F>" in reply.text
     audit = await _rows(hearth, "SELECT action FROM audit_log WHERE guild_id = ?", hearth.guild.id)
-    assert [row["action"] for row in audit] == ["check-in schedule added"]
+    assert [row["action"] for row in audit] == ["checkin.schedule_added"]
 
     await _fire(hearth, MONDAY_19 - timedelta(seconds=1))
     assert _prompts(hearth) == []
@@ -180,11 +180,11 @@ async def test_list_pause_resume_remove_and_test(hearth: Harness) -> None:
     assert "no check-in schedule #1" in missing.text
     actions = await _rows(hearth, "SELECT action FROM audit_log ORDER BY id")
     assert [row["action"] for row in actions] == [
-        "check-in schedule added",
-        "check-in schedule paused",
-        "check-in schedule resumed",
-        "check-in schedule tested",
-        "check-in schedule removed",
+        "checkin.schedule_added",
+        "checkin.schedule_paused",
+        "checkin.schedule_resumed",
+        "checkin.schedule_tested",
+        "checkin.schedule_removed",
     ]
 
 
@@ -211,7 +211,7 @@ async def test_restart_neither_duplicates_nor_loses_occurrences(hearth: Harness)
     await _add(hearth, days="daily")
     await _fire(hearth, MONDAY_19)
     await hearth.restart()
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     [monday] = _prompts(hearth)
     answered = await hearth.click(hearth.member, monday, label="2")  # buttons survive restarts
     assert "recorded **2**" in answered.text
@@ -219,25 +219,25 @@ async def test_restart_neither_duplicates_nor_loses_occurrences(hearth: Harness)
     await hearth.stop()
     hearth.clock.set(MONDAY_19 + timedelta(days=1, minutes=30))  # down over Tuesday 19:00
     await hearth.start()
-    await hearth.bot.dispatcher.run_due()
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     assert len(_prompts(hearth)) == 2  # Tuesday's, sent late once (within the grace window)
 
 
 async def test_missed_beyond_the_grace_window_is_skipped(hearth: Harness) -> None:
-    await hearth.bot.settings.update(hearth.guild.id, None, checkin_grace_minutes=30)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, checkin_grace_minutes=30)
     await _add(hearth, days="daily")
     await hearth.stop()
     hearth.clock.set(MONDAY_19 + timedelta(days=2, minutes=45))  # three missed, latest 45 min ago
     await hearth.start()
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     assert _prompts(hearth) == []
     [schedule] = await _rows(hearth, "SELECT next_due_at FROM checkin_schedules")
     assert schedule["next_due_at"] == int((MONDAY_19 + timedelta(days=3)).timestamp())
 
 
 async def test_a_dst_week_posts_at_19_00_london_every_day(hearth: Harness) -> None:
-    await hearth.bot.settings.update(hearth.guild.id, None, timezone="Europe/London")
+    await bot_of(hearth).settings.update(hearth.guild.id, None, timezone="Europe/London")
     hearth.clock.set(datetime(2026, 3, 25, 12, 0, tzinfo=UTC))
     await _add(hearth, days="daily", timezone=None)
     moment = hearth.clock.now()
@@ -260,7 +260,7 @@ async def test_a_low_answer_offers_support_and_only_yes_sends_anything(
         calls.append((guild_id, user_id, source))
         return "A supporter on duty will reach out to you soon."
 
-    monkeypatch.setattr(hearth.bot, "request_support", request_support)
+    monkeypatch.setattr(bot_of(hearth), "request_support", request_support)
     await _add(hearth, days="daily")
     await _fire(hearth, MONDAY_19)
     [prompt] = _prompts(hearth)

@@ -7,7 +7,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 TUESDAY_8 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # the harness clock starts Monday 12:00 UTC
 
@@ -19,7 +19,7 @@ async def _on(hearth: Harness, person: Any = None, **options: Any) -> Any:
 
 async def _fire(hearth: Harness, moment: datetime) -> None:
     hearth.clock.set(moment)
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
 
 
 def _checkins(hearth: Harness, person: Any = None) -> list[Any]:
@@ -27,7 +27,7 @@ def _checkins(hearth: Harness, person: Any = None) -> list[Any]:
 
 
 async def _schedule(hearth: Harness) -> Any:
-    return await hearth.bot.db.fetchone(
+    return await bot_of(hearth).db.fetchone(
         "SELECT * FROM checkin_schedules WHERE kind = 'personal' AND user_id = ?",
         (hearth.member.id,),
     )
@@ -60,7 +60,7 @@ async def test_switching_on_sends_a_welcome_dm_then_daily_check_ins(hearth: Harn
     assert "private note is saved" in saved.text
     skipped = await hearth.click(hearth.member, dm, label="Skip")
     assert "nothing recorded" in skipped.text
-    [row] = await hearth.bot.db.fetchall("SELECT mood, note FROM checkin_answers")
+    [row] = await bot_of(hearth).db.fetchall("SELECT mood, note FROM checkin_answers")
     assert (row["mood"], row["note"]) == (4, "ok")
 
     await hearth.restart()  # DM buttons keep working after a restart
@@ -130,9 +130,10 @@ async def test_a_member_who_leaves_is_paused(hearth: Harness) -> None:
     await hearth.slash(hearth.member, hearth.channel, "about")  # the leave event was handled
     await _fire(hearth, TUESDAY_8)
     assert _checkins(hearth, leaver) == []
-    row = await hearth.bot.db.fetchone(
+    row = await bot_of(hearth).db.fetchone(
         "SELECT paused, paused_reason FROM checkin_schedules WHERE user_id = ?", (leaver.id,)
     )
+    assert row is not None
     assert (row["paused"], row["paused_reason"]) == (1, "you left the server")
 
 
@@ -164,23 +165,23 @@ async def test_history_with_a_chart_then_delete_after_confirming(hearth: Harness
     assert "all 3 of your check-in answers" in asked.text
     kept = await hearth.click(hearth.member, asked, label="Keep them")
     assert kept.kind == "update" and "nothing was deleted" in asked.text
-    assert await hearth.bot.db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 3
+    assert await bot_of(hearth).db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 3
 
     asked = await hearth.slash(hearth.member, hearth.channel, "checkin delete")
     await hearth.click(hearth.member, asked, label="Delete everything")
     assert "deleted 3 check-in answers" in asked.text
-    assert await hearth.bot.db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 0
+    assert await bot_of(hearth).db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 0
     assert await _schedule(hearth) is not None  # the schedule itself is unchanged
 
 
 async def test_retention_deletes_old_answers_daily(hearth: Harness) -> None:
-    await hearth.bot.settings.update(hearth.guild.id, None, retention_days=7)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, retention_days=7)
     await _on(hearth)
     await _fire(hearth, TUESDAY_8)
     await hearth.click(hearth.member, _checkins(hearth)[-1], label="3")
     await _fire(hearth, TUESDAY_8 + timedelta(days=6, hours=1))
-    assert await hearth.bot.db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 1
+    assert await bot_of(hearth).db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 1
     await _fire(hearth, TUESDAY_8 + timedelta(days=8, hours=1))
-    assert await hearth.bot.db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 0
-    [timer] = await hearth.bot.timers.pending("checkin_retention")
+    assert await bot_of(hearth).db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 0
+    [timer] = await bot_of(hearth).timers.pending("checkin_retention")
     assert timer.due_at > hearth.clock.now()

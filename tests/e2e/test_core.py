@@ -9,7 +9,7 @@ import pytest
 from discord import app_commands
 
 from bot.errors import UserFacingError
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 
 def sync_count(hearth: Harness) -> int:
@@ -43,15 +43,14 @@ async def test_about_shows_version_counts_and_that_hearth_is_not_a_crisis_servic
 
 
 async def test_help_lists_only_what_this_member_may_use(hearth: Harness) -> None:
-    assert hearth.bot is not None
 
     @app_commands.command(name="secret", description="coordinators only")
     @app_commands.default_permissions(manage_guild=True)
     async def secret(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("ok", ephemeral=True)
 
-    hearth.bot.tree.add_command(secret)
-    await hearth.bot.tree.sync()
+    bot_of(hearth).tree.add_command(secret)
+    await bot_of(hearth).tree.sync()
 
     member_help = await hearth.slash(hearth.member, hearth.channel, "help")
     assert member_help.ephemeral
@@ -79,15 +78,14 @@ async def test_help_lists_only_what_this_member_may_use(hearth: Harness) -> None
 async def test_unexpected_error_gives_a_kind_message_with_a_code_and_logs_the_traceback(
     hearth: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert hearth.bot is not None
     hearth.expect_errors("unexpected error E-")
 
     @app_commands.command(name="boom", description="always fails")
     async def boom(interaction: discord.Interaction) -> None:
         raise RuntimeError("private detail that must not reach the user")
 
-    hearth.bot.tree.add_command(boom)
-    await hearth.bot.tree.sync()
+    bot_of(hearth).tree.add_command(boom)
+    await bot_of(hearth).tree.sync()
 
     with caplog.at_level(logging.ERROR, logger="bot.errors"):
         reply = await hearth.slash(hearth.member, hearth.channel, "boom")
@@ -104,15 +102,14 @@ async def test_unexpected_error_gives_a_kind_message_with_a_code_and_logs_the_tr
 async def test_expected_refusal_shows_its_message_and_a_second_reply_uses_a_followup(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
 
     @app_commands.command(name="refuse", description="refuses after deferring")
     async def refuse(interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         raise UserFacingError("That group is full, so you're on the waitlist.")
 
-    hearth.bot.tree.add_command(refuse)
-    await hearth.bot.tree.sync()
+    bot_of(hearth).tree.add_command(refuse)
+    await bot_of(hearth).tree.sync()
 
     reply = await hearth.slash(hearth.member, hearth.channel, "refuse")
     assert reply.ephemeral
@@ -121,8 +118,7 @@ async def test_expected_refusal_shows_its_message_and_a_second_reply_uses_a_foll
 
 async def test_a_rate_limited_reply_is_ridden_out(hearth: Harness) -> None:
     """A 429 on a channel message (with retry_after and Via) is retried, not surfaced."""
-    assert hearth.bot is not None
-    guild = hearth.bot.get_guild(hearth.guild.id)
+    guild = bot_of(hearth).get_guild(hearth.guild.id)
     assert guild is not None
     channel = guild.get_channel(hearth.alerts.id)
     assert isinstance(channel, discord.TextChannel)
@@ -136,41 +132,38 @@ async def test_a_rate_limited_reply_is_ridden_out(hearth: Harness) -> None:
 
 
 async def test_restart_against_the_same_database_keeps_data(hearth: Harness) -> None:
-    assert hearth.bot is not None
-    await hearth.bot.settings.update(hearth.guild.id, hearth.coordinator.id, min_rest_hours=12)
-    await hearth.bot.audit_log.record(hearth.guild.id, hearth.coordinator.id, "test action")
+    await bot_of(hearth).settings.update(hearth.guild.id, hearth.coordinator.id, min_rest_hours=12)
+    await bot_of(hearth).audit_log.record(hearth.guild.id, hearth.coordinator.id, "test action")
     await hearth.restart()
-    assert (await hearth.bot.settings.get(hearth.guild.id)).min_rest_hours == 12
-    entries, total = await hearth.bot.audit_log.list(hearth.guild.id)
+    assert (await bot_of(hearth).settings.get(hearth.guild.id)).min_rest_hours == 12
+    entries, total = await bot_of(hearth).audit_log.list(hearth.guild.id)
     assert total == 1 and entries[0].action == "test action"
-    assert await hearth.bot.db.schema_version() >= 1
+    assert await bot_of(hearth).db.schema_version() >= 1
 
 
 async def test_guilds_are_registered_and_notices_held_for_closed_dms_are_shown_later(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
-    record = await hearth.bot.guild_registry.get(hearth.guild.id)
+    record = await bot_of(hearth).guild_registry.get(hearth.guild.id)
     assert record is not None and record.left_at is None
 
     hearth.member.dms_closed = True
-    delivered = await hearth.bot.dm(hearth.guild.id, hearth.member.id, "You have a place now.")
+    delivered = await bot_of(hearth).dm(hearth.guild.id, hearth.member.id, "You have a place now.")
     assert delivered is False
     assert hearth.fake.dm_messages(hearth.member) == []
 
     reply = await hearth.slash(hearth.member, hearth.channel, "about")
     notice = await reply.followup(0)
     assert notice.ephemeral and "You have a place now." in notice.content
-    assert await hearth.bot.notices.take(hearth.member.id) == []  # shown once only
+    assert await bot_of(hearth).notices.take(hearth.member.id) == []  # shown once only
 
 
 async def test_notices_held_before_a_restart_are_still_shown(hearth: Harness) -> None:
     """Whether anyone has held notices is answered from memory (no query per interaction), so
     the set must be rebuilt from the database at start-up."""
-    assert hearth.bot is not None
-    await hearth.bot.notices.hold(hearth.guild.id, hearth.member.id, "Your group has a place.")
+    await bot_of(hearth).notices.hold(hearth.guild.id, hearth.member.id, "Your group has a place.")
     await hearth.restart()
-    assert hearth.bot is not None and hearth.bot.notices.may_have_pending(hearth.member.id)
-    assert not hearth.bot.notices.may_have_pending(hearth.supporter.id)
+    assert bot_of(hearth) is not None and bot_of(hearth).notices.may_have_pending(hearth.member.id)
+    assert not bot_of(hearth).notices.may_have_pending(hearth.supporter.id)
     reply = await hearth.slash(hearth.member, hearth.channel, "about")
     assert "Your group has a place." in (await reply.followup(0)).content

@@ -7,12 +7,11 @@ from discord import app_commands
 
 from cogs._ui import requires_coordinator
 from tests.fakediscord import ActionError
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 
 async def helplines(hearth: Harness) -> list[str]:
-    assert hearth.bot is not None
-    rows = await hearth.bot.db.fetchall("SELECT name FROM crisis_resources ORDER BY id")
+    rows = await bot_of(hearth).db.fetchall("SELECT name FROM crisis_resources ORDER BY id")
     return [row["name"] for row in rows]
 
 
@@ -69,24 +68,22 @@ async def test_coordinator_adds_lists_and_removes_helplines_shown_by_crisis(
     )
     assert "no helpline called" in missing.text
     assert await helplines(hearth) == ["Shout"]
-    assert hearth.bot is not None
-    entries, _ = await hearth.bot.audit_log.list(hearth.guild.id)
-    assert {e.action for e in entries} >= {"crisis.add", "crisis.remove"}
+    entries, _ = await bot_of(hearth).audit_log.list(hearth.guild.id)
+    assert {e.action for e in entries} >= {"crisis.resource_added", "crisis.resource_removed"}
 
 
 async def test_members_are_refused_admin_crisis_and_nothing_changes(hearth: Harness) -> None:
     """Hidden from members by Discord, and re-checked at run time for a stale client."""
     with pytest.raises(ActionError, match="needs MANAGE_GUILD"):
         await hearth.slash(hearth.member, hearth.general, "admin crisis add", name="F", contact="x")
-    assert hearth.bot is not None
-    admin = hearth.bot.tree.get_command("admin")
+    admin = bot_of(hearth).tree.get_command("admin")
     assert isinstance(admin, app_commands.Group)
     crisis = admin.get_command("crisis")
     assert isinstance(crisis, app_commands.Group)
     for command in crisis.commands:
         assert isinstance(command, app_commands.Command) and requires_coordinator(command)
     assert await helplines(hearth) == []
-    assert not (await hearth.bot.settings.get(hearth.guild.id)).keyword_watch_enabled
+    assert not (await bot_of(hearth).settings.get(hearth.guild.id)).keyword_watch_enabled
 
 
 async def test_crisis_in_a_dm_shows_only_the_lines_that_always_apply(hearth: Harness) -> None:

@@ -9,44 +9,8 @@ import discord
 
 from cogs._gates import GateStep
 from tests.fakediscord import DEFAULT_BOT, Perm
-from tests.harness import Harness
-
-
-async def configure(hearth: Harness) -> None:
-    """Coordinator/supporter roles and the log and alerts channels, as /setup would."""
-    assert hearth.bot is not None
-    await hearth.bot.settings.update(
-        hearth.guild.id,
-        None,
-        coordinator_role_id=hearth.coordinator_role.id,
-        supporter_role_id=hearth.supporter_role.id,
-        log_channel_id=hearth.log.id,
-        alerts_channel_id=hearth.alerts.id,
-    )
-
-
-async def create_group(hearth: Harness, name: str = "Carers circle", **options: Any) -> Any:
-    options.setdefault("description", "A space for people caring for someone")
-    reply = await hearth.slash(
-        hearth.coordinator, hearth.channel, "group create", name=name, **options
-    )
-    assert reply.ephemeral and f"Created “{name}”" in reply.content, reply.content
-    return reply
-
-
-async def rows(hearth: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    assert hearth.bot is not None
-    return [tuple(row) for row in await hearth.bot.db.fetchall(sql, params)]
-
-
-def dms_saying(hearth: Harness, person: Any, text: str) -> list[str]:
-    """The bot's DMs to someone containing `text` (other features may greet people too)."""
-    return [m.content for m in hearth.dms(person) if text in m.content]
-
-
-async def group_id(hearth: Harness, name: str) -> int:
-    found = await rows(hearth, "SELECT id FROM groups WHERE name = ?", name)
-    return int(found[0][0])
+from tests.harness import Harness, bot_of
+from tests.helpers import configure, create_group, dms_saying, rows
 
 
 async def test_create_makes_a_plain_role_and_a_private_channel(hearth: Harness) -> None:
@@ -68,8 +32,8 @@ async def test_create_makes_a_plain_role_and_a_private_channel(hearth: Harness) 
         hearth, "SELECT name, capacity, meets, role_id, channel_id, archived_at FROM groups"
     )
     assert stored == [("Carers circle", 8, "Tuesdays 19:00 UK time", role.id, channel.id, None)]
-    assert await rows(hearth, "SELECT action FROM audit_log") == [("group created",)]
-    assert any("group created" in m.content for m in hearth.messages(hearth.log))
+    assert await rows(hearth, "SELECT action FROM audit_log") == [("group.created",)]
+    assert any("group.created" in m.content for m in hearth.messages(hearth.log))
     assert hearth.messages(hearth.general) == []
 
 
@@ -129,7 +93,7 @@ async def test_create_with_an_existing_role_and_channel(hearth: Harness) -> None
 
 async def test_members_cannot_use_coordinator_commands(hearth: Harness) -> None:
     await create_group(hearth)
-    attempts = [
+    attempts: list[tuple[str, dict[str, Any]]] = [
         ("group create", {"name": "Mine", "description": "x"}),
         ("group edit", {"name": "Carers circle", "capacity": 1}),
         ("group archive", {"name": "Carers circle"}),
@@ -216,7 +180,7 @@ async def test_edit_lowering_capacity_keeps_members_and_raising_it_promotes(
     assert await rows(hearth, "SELECT name, capacity, meets FROM groups") == [
         ("Carers' circle", 3, "Wednesdays")
     ]
-    audit = await rows(hearth, "SELECT action, detail FROM audit_log WHERE action = 'group edited'")
+    audit = await rows(hearth, "SELECT action, detail FROM audit_log WHERE action = 'group.edited'")
     assert len(audit) == 2 and "capacity 1 → 3" in audit[1][1]
 
 
@@ -268,8 +232,8 @@ async def test_reopen_undoes_an_archive_and_is_audited(hearth: Harness) -> None:
     listing = await hearth.slash(hearth.member, hearth.channel, "group list")
     assert "Carers circle" in listing.content
     assert await rows(
-        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'group re%'"
-    ) == [("group reopened", "Carers circle")]
+        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'group.re%'"
+    ) == [("group.reopened", "Carers circle")]
 
     again = await hearth.slash(
         hearth.coordinator, hearth.channel, "group reopen", name="Carers circle"
@@ -298,7 +262,7 @@ async def test_remove_takes_the_role_promotes_and_is_audited(hearth: Harness) ->
     assert "Carers circle" in hearth.role_names(hearth.supporter)
     assert await rows(hearth, "SELECT user_id FROM group_members") == [(hearth.supporter.id,)]
     audit = await rows(hearth, "SELECT action, detail FROM audit_log WHERE action LIKE '%removed'")
-    assert audit == [("group member removed", f"<@{hearth.member.id}> from Carers circle")]
+    assert audit == [("group.member_removed", f"<@{hearth.member.id}> from Carers circle")]
     assert dms_saying(hearth, hearth.member, "Carers circle") == []  # told personally instead
     missing = await hearth.slash(
         hearth.coordinator,
@@ -361,7 +325,7 @@ class AgreeFirst:
             @discord.ui.button(label="I agree")
             async def agree(self, interaction: discord.Interaction, _: Any) -> None:
                 gate.agreed.add(interaction.user.id)
-                cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]
+                cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]  # a cog by name
                 await cog.continue_join(interaction, group_id)
 
         return GateStep(
@@ -372,8 +336,7 @@ class AgreeFirst:
 async def test_a_join_gate_is_shown_first_and_agreeing_completes_the_join(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
-    hearth.bot.join_gates.append(AgreeFirst())
+    bot_of(hearth).join_gates.append(AgreeFirst())
     await create_group(hearth)
     step = await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")
     assert step.ephemeral and "Be kind." in step.text

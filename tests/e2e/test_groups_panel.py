@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
+import discord
 import pytest
 
-from tests.e2e.test_groups import create_group, rows
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import create_group, rows
 
 
 async def post_panel(hearth: Harness) -> int:
@@ -49,8 +50,8 @@ async def test_panel_buttons_join_and_leave_and_counts_update_in_place(hearth: H
     await hearth.wait_for(lambda: "waitlist" not in panel.text)
     assert [m.message_id for m in hearth.messages(hearth.general)] == [panel_id]  # no announcements
     assert await rows(hearth, "SELECT channel_id FROM group_panels") == [(hearth.general.id,)]
-    audit = await rows(hearth, "SELECT action FROM audit_log WHERE action = 'group panel posted'")
-    assert audit == [("group panel posted",)]
+    audit = await rows(hearth, "SELECT action FROM audit_log WHERE action = 'group.panel_posted'")
+    assert audit == [("group.panel_posted",)]
 
 
 async def test_panel_keeps_working_after_a_restart(hearth: Harness) -> None:
@@ -101,9 +102,9 @@ async def test_a_deleted_panel_is_forgotten_quietly(
 ) -> None:
     await create_group(hearth)
     panel_id = await post_panel(hearth)
-    assert hearth.bot is not None
-    channel = hearth.bot.get_channel(hearth.general.id)
-    await channel.get_partial_message(panel_id).delete()  # type: ignore[union-attr]
+    channel = bot_of(hearth).get_channel(hearth.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    await channel.get_partial_message(panel_id).delete()
     with caplog.at_level(logging.INFO, logger="cogs.groups"):
         await create_group(hearth, "Walking group")  # panels are refreshed before the reply
     assert "forgetting it" in caplog.text

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.test_groups import configure, create_group, dms_saying, group_id, rows
 from tests.fakediscord import DEFAULT_BOT, Perm
 from tests.harness import Harness
+from tests.helpers import configure, create_group, dms_saying, group_id, rows
 
 
 async def test_a_freed_place_goes_to_the_first_in_line_with_role_and_dm(hearth: Harness) -> None:

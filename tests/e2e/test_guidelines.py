@@ -3,39 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from bot.app import HearthBot
 from bot.services.guidelines import STARTER_TEMPLATE
-from tests.fakediscord.views import Reply
 from tests.harness import Harness
-
-# Only the features these tests exercise, so another feature's start-up work (greeting DMs,
-# set-up checks) can't interleave with what is asserted here.
-AGREE = "I have read and agree"
-FIELD = "hearth:gl:edit:text"
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
-
-
-async def use_alerts_channel(hearth: Harness) -> None:
-    await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
-
-
-async def save(hearth: Harness, text: str, group: str | None = None) -> Reply:
-    """A coordinator opens `/guidelines edit`, replaces the text and submits."""
-    options = {"group": group} if group else {}
-    form = await hearth.slash(hearth.coordinator, hearth.channel, "guidelines edit", **options)
-    assert form.kind == "modal"
-    return await hearth.submit_modal(hearth.coordinator, form, {FIELD: text})
-
-
-async def rows(hearth: Harness, sql: str, *params: object) -> list[dict[str, object]]:
-    return [dict(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
+from tests.helpers import AGREE, FIELD, dict_rows, save
 
 
 async def test_edit_opens_the_starter_template_and_saving_creates_version_1(
@@ -50,15 +24,17 @@ async def test_edit_opens_the_starter_template_and_saving_creates_version_1(
     done = await hearth.submit_modal(hearth.coordinator, form, {FIELD: "**Be kind.**"})
     assert done.ephemeral
     assert "Saved version 1 of the server guidelines" in done.text
-    stored = await rows(hearth, "SELECT version, body, edited_by, group_id FROM guideline_versions")
+    stored = await dict_rows(
+        hearth, "SELECT version, body, edited_by, group_id FROM guideline_versions"
+    )
     assert stored == [
         {"version": 1, "body": "**Be kind.**", "edited_by": hearth.coordinator.id, "group_id": None}
     ]
-    audit = await rows(hearth, "SELECT actor_id, action, detail FROM audit_log")
+    audit = await dict_rows(hearth, "SELECT actor_id, action, detail FROM audit_log")
     assert audit == [
         {
             "actor_id": hearth.coordinator.id,
-            "action": "guidelines edited",
+            "action": "guidelines.edited",
             "detail": "server: version 1",
         }
     ]
@@ -74,14 +50,14 @@ async def test_edit_prefills_the_current_text_and_unchanged_text_makes_no_versio
     assert "no new version was saved" in same.text and "version 1" in same.text
     changed = await save(hearth, "Be kind.\nBe honest.")
     assert "Saved version 2" in changed.text
-    versions = await rows(hearth, "SELECT version FROM guideline_versions ORDER BY version")
+    versions = await dict_rows(hearth, "SELECT version FROM guideline_versions ORDER BY version")
     assert versions == [{"version": 1}, {"version": 2}]
 
 
 async def test_blank_text_is_refused_kindly_and_saves_nothing(hearth: Harness) -> None:
     reply = await save(hearth, "   ")
     assert "can't be empty" in reply.text
-    assert await rows(hearth, "SELECT * FROM guideline_versions") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_versions") == []
 
 
 async def test_history_lists_versions_with_dates_and_editors(hearth: Harness) -> None:
@@ -92,7 +68,9 @@ async def test_history_lists_versions_with_dates_and_editors(hearth: Harness) ->
     assert reply.ephemeral
     lines = reply.content.splitlines()
     assert "Version 2** — current" in lines[1] and "Version 1**" in lines[2]
-    stored = await rows(hearth, "SELECT created_at FROM guideline_versions ORDER BY version DESC")
+    stored = await dict_rows(
+        hearth, "SELECT created_at FROM guideline_versions ORDER BY version DESC"
+    )
     assert f"<t:{stored[0]['created_at']}:f>" in lines[1]
     assert f"<t:{stored[1]['created_at']}:f>" in lines[2]
     assert f"<@{hearth.coordinator.id}>" in lines[1]
@@ -118,7 +96,7 @@ async def test_template_is_shown_privately_to_coordinators(hearth: Harness) -> N
     ],
 )
 async def test_members_cannot_use_coordinator_commands(
-    hearth: Harness, path: str, options: dict[str, object]
+    hearth: Harness, path: str, options: dict[str, Any]
 ) -> None:
     await save(hearth, "Be kind.")
     resolved = {k: getattr(hearth, v) if k == "channel" else v for k, v in options.items()}
@@ -126,9 +104,9 @@ async def test_members_cannot_use_coordinator_commands(
     assert reply.kind == "message" and reply.ephemeral
     assert "Only coordinators" in reply.content
     assert hearth.fake.channel_messages(hearth.general) == []
-    assert len(await rows(hearth, "SELECT * FROM guideline_versions")) == 1
-    assert await rows(hearth, "SELECT * FROM guideline_posts") == []
-    assert await rows(hearth, "SELECT * FROM guideline_reposts") == []
+    assert len(await dict_rows(hearth, "SELECT * FROM guideline_versions")) == 1
+    assert await dict_rows(hearth, "SELECT * FROM guideline_posts") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_reposts") == []
 
 
 async def test_show_before_any_guidelines_says_so(hearth: Harness) -> None:
@@ -153,7 +131,7 @@ async def test_accept_then_already_accepted_then_a_new_version_needs_accepting_a
     await save(hearth, "Version two text")
     renewed = await hearth.click(hearth.member, shown, label=AGREE)
     assert "you've accepted version 2" in renewed.content
-    stored = await rows(
+    stored = await dict_rows(
         hearth, "SELECT version, user_id FROM guideline_acceptances ORDER BY version"
     )
     assert stored == [

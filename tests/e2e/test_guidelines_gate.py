@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cogs.guidelines import _publish
-from tests.e2e.test_guidelines import AGREE, bot_of, rows, save, use_alerts_channel
 from tests.fakediscord.views import Reply
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import AGREE, dict_rows, save, use_alerts_channel
 
 
 async def create_group(hearth: Harness, name: str) -> int:
@@ -19,8 +19,10 @@ async def create_group(hearth: Harness, name: str) -> int:
         description=f"{name} support",
     )
     assert "Created" in reply.text, reply.text
-    [row] = await rows(hearth, "SELECT id FROM groups WHERE name = ?", name)
-    return int(row["id"])  # type: ignore[call-overload]
+    [row] = await dict_rows(hearth, "SELECT id FROM groups WHERE name = ?", name)
+    group_id = row["id"]
+    assert isinstance(group_id, int)
+    return group_id
 
 
 async def joined(hearth: Harness, reply: Reply, name: str) -> None:
@@ -29,8 +31,10 @@ async def joined(hearth: Harness, reply: Reply, name: str) -> None:
 
 
 async def members_of(hearth: Harness, group_id: int) -> list[int]:
-    found = await rows(hearth, "SELECT user_id FROM group_members WHERE group_id = ?", group_id)
-    return [int(row["user_id"]) for row in found]  # type: ignore[call-overload]
+    found = await dict_rows(
+        hearth, "SELECT user_id FROM group_members WHERE group_id = ?", group_id
+    )
+    return [int(str(row["user_id"])) for row in found]
 
 
 async def test_group_options_autocomplete_and_group_text_is_separate(hearth: Harness) -> None:
@@ -45,7 +49,7 @@ async def test_group_options_autocomplete_and_group_text_is_separate(hearth: Har
     assert form.modal is not None and form.modal.title == "Guidelines: Carers"
     done = await hearth.submit_modal(hearth.coordinator, form, {"hearth:gl:edit:text": "Carers"})
     assert "Saved version 1 of the guidelines for **Carers**" in done.text
-    stored = await rows(hearth, "SELECT group_id, version FROM guideline_versions")
+    stored = await dict_rows(hearth, "SELECT group_id, version FROM guideline_versions")
     assert stored == [{"group_id": carers, "version": 1}]
     shown = await hearth.slash(hearth.member, hearth.channel, "guidelines show", group="Carers")
     assert shown.embeds[0]["title"] == "Guidelines for Carers"
@@ -77,7 +81,9 @@ async def test_joining_needs_the_server_text_then_the_groups_then_completes(
     done = await hearth.click(hearth.member, second, label=AGREE)
     await joined(hearth, done, "Carers")
     assert await members_of(hearth, carers) == [hearth.member.id]
-    accepted = await rows(hearth, "SELECT group_id, version FROM guideline_acceptances ORDER BY id")
+    accepted = await dict_rows(
+        hearth, "SELECT group_id, version FROM guideline_acceptances ORDER BY id"
+    )
     assert accepted == [{"group_id": None, "version": 1}, {"group_id": carers, "version": 1}]
 
 
@@ -114,7 +120,7 @@ async def test_a_coordinator_can_turn_the_gate_off_for_a_group(hearth: Harness) 
         hearth.member, hearth.channel, "guidelines gate", group="Carers", enabled=False
     )
     assert "Only coordinators" in refused.content
-    assert await rows(hearth, "SELECT * FROM guideline_gate_off") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_gate_off") == []
 
     off = await hearth.slash(
         hearth.coordinator, hearth.channel, "guidelines gate", group="Carers", enabled=False
@@ -124,10 +130,10 @@ async def test_a_coordinator_can_turn_the_gate_off_for_a_group(hearth: Harness) 
         hearth.coordinator, hearth.channel, "guidelines gate", group="Carers", enabled=False
     )
     assert "already so" in again.content
-    audit = await rows(
-        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'guidelines gate%'"
+    audit = await dict_rows(
+        hearth, "SELECT action, detail FROM audit_log WHERE action LIKE 'guidelines.gate%'"
     )
-    assert audit == [{"action": "guidelines gate off", "detail": "Carers"}]
+    assert audit == [{"action": "guidelines.gate_off", "detail": "Carers"}]
 
     reply = await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers")
     await joined(hearth, reply, "Carers")
@@ -233,7 +239,7 @@ async def test_a_role_hearth_cannot_manage_is_reported_not_crashed_on(
     assert "couldn't give you the guidelines role" in note.content
     [alert] = hearth.messages(hearth.alerts)
     assert "Manage Roles" in alert.content
-    assert len(await rows(hearth, "SELECT * FROM guideline_acceptances")) == 1
+    assert len(await dict_rows(hearth, "SELECT * FROM guideline_acceptances")) == 1
 
     # A sweep that can't remove the role says so once, and stops.
     hearth.guild.set_member_roles(hearth.supporter, [hearth.supporter_role, above])
@@ -281,5 +287,5 @@ async def test_agree_on_a_copy_of_a_deleted_groups_guidelines_is_a_kind_refusal(
     await bot_of(hearth).db.execute("DELETE FROM groups WHERE id = ?", (carers,))
     reply = await hearth.click(hearth.member, shown, label=AGREE)
     assert reply.ephemeral and "That group no longer exists" in reply.content
-    assert await rows(hearth, "SELECT * FROM guideline_acceptances") == []
-    assert await rows(hearth, "SELECT * FROM guideline_versions") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_acceptances") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_versions") == []

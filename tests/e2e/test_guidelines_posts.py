@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from tests.e2e.test_guidelines import AGREE, bot_of, rows, save, use_alerts_channel
 from tests.fakediscord import FakeChannel, Overwrite, Perm
 from tests.fakediscord.messages import delete_message
 from tests.fakediscord.views import Reply
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import AGREE, dict_rows, save, use_alerts_channel
 
 
 async def post(hearth: Harness, channel: FakeChannel, group: str | None = None) -> Reply:
@@ -43,12 +43,12 @@ async def test_post_sends_the_embed_with_an_agree_button_and_pins_it(hearth: Har
     assert "Version 1" in copy.embeds[0]["footer"]["text"]
     assert copy.button(AGREE).custom_id == "hearth:gl:agree:0"
     assert [m.id for m in hearth.fake.pins(hearth.general)] == [copy.message_id]
-    stored = await rows(hearth, "SELECT channel_id, message_id, version FROM guideline_posts")
+    stored = await dict_rows(hearth, "SELECT channel_id, message_id, version FROM guideline_posts")
     assert stored == [
         {"channel_id": hearth.general.id, "message_id": copy.message_id, "version": 1}
     ]
-    actions = await rows(hearth, "SELECT action FROM audit_log ORDER BY id")
-    assert actions[-1] == {"action": "guidelines posted"}
+    actions = await dict_rows(hearth, "SELECT action FROM audit_log ORDER BY id")
+    assert actions[-1] == {"action": "guidelines.posted"}
 
     agreed = await hearth.click(hearth.member, copy, label=AGREE)
     assert agreed.ephemeral and "accepted version 1" in agreed.content
@@ -61,7 +61,7 @@ async def test_posting_again_in_the_same_channel_replaces_the_pinned_copy(hearth
     assert "earlier copy there was unpinned" in reply.text
     old, new = hearth.messages(hearth.general)
     assert not old.pinned and new.pinned
-    stored = await rows(hearth, "SELECT message_id FROM guideline_posts")
+    stored = await dict_rows(hearth, "SELECT message_id FROM guideline_posts")
     assert stored == [{"message_id": new.message_id}]
 
 
@@ -81,7 +81,7 @@ async def test_a_new_version_edits_every_posted_copy_in_place(hearth: Harness) -
         assert copy.embeds[0]["description"] == "Version two"
         assert "Version 2" in copy.embeds[0]["footer"]["text"]
         assert copy.pinned and copy.button(AGREE)
-    stored = await rows(hearth, "SELECT version FROM guideline_posts")
+    stored = await dict_rows(hearth, "SELECT version FROM guideline_posts")
     assert stored == [{"version": 2}, {"version": 2}]
     agreed = await hearth.click(hearth.member, copies[0], label=AGREE)
     assert "accepted version 2" in agreed.content
@@ -100,7 +100,7 @@ async def test_a_deleted_copy_is_forgotten_quietly_and_logged(
     with caplog.at_level(logging.INFO, logger="cogs.guidelines"):
         reply = await save(hearth, "Version two")
     assert "Saved version 2" in reply.text and "couldn't be updated" not in reply.text
-    assert await rows(hearth, "SELECT * FROM guideline_posts") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_posts") == []
     assert hearth.fake.channel_messages(hearth.alerts) == []
     assert any("was deleted; forgotten" in r.getMessage() for r in caplog.records)
     assert all(r.levelno == logging.INFO for r in caplog.records if "forgotten" in r.getMessage())
@@ -120,7 +120,7 @@ async def test_a_lost_permission_is_reported_to_coordinators_and_the_copy_kept(
     assert "1 posted copy couldn't be updated" in reply.text and "permission" in reply.text
     [alert] = hearth.messages(hearth.alerts)
     assert f"<#{hearth.general.id}>" in alert.content and "permission" in alert.content
-    assert await rows(hearth, "SELECT version FROM guideline_posts") == [{"version": 1}]
+    assert await dict_rows(hearth, "SELECT version FROM guideline_posts") == [{"version": 1}]
 
 
 async def test_a_deleted_channel_is_reported_and_its_copy_forgotten(hearth: Harness) -> None:
@@ -136,7 +136,7 @@ async def test_a_deleted_channel_is_reported_and_its_copy_forgotten(hearth: Harn
     assert "Saved version 2" in reply.text
     [alert] = hearth.messages(hearth.alerts)
     assert "the channel was deleted" in alert.content
-    assert await rows(hearth, "SELECT * FROM guideline_posts") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_posts") == []
 
 
 async def test_posting_without_permission_explains_and_stores_nothing(hearth: Harness) -> None:
@@ -145,7 +145,7 @@ async def test_posting_without_permission_explains_and_stores_nothing(hearth: Ha
     await hearth.fake.flush()
     reply = await post(hearth, hearth.general)
     assert "I can't post in" in reply.text and "Nothing was posted" in reply.text
-    assert await rows(hearth, "SELECT * FROM guideline_posts") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_posts") == []
 
 
 async def test_posting_where_pinning_is_not_allowed_posts_and_says_so(hearth: Harness) -> None:
@@ -155,7 +155,7 @@ async def test_posting_where_pinning_is_not_allowed_posts_and_says_so(hearth: Ha
     reply = await post(hearth, hearth.general)
     assert "Posted version 1" in reply.text and "couldn't pin it" in reply.text
     assert hearth.fake.pins(hearth.general) == []
-    assert len(await rows(hearth, "SELECT * FROM guideline_posts")) == 1
+    assert len(await dict_rows(hearth, "SELECT * FROM guideline_posts")) == 1
 
 
 async def test_agree_on_a_posted_copy_still_works_after_a_restart(hearth: Harness) -> None:
@@ -182,7 +182,7 @@ async def test_reposting_posts_a_fresh_copy_once_per_occurrence_and_unpins_the_o
         channel=hearth.general,
         every_days=3,
     )
-    [schedule] = await rows(hearth, "SELECT next_due_at FROM guideline_reposts")
+    [schedule] = await dict_rows(hearth, "SELECT next_due_at FROM guideline_reposts")
     assert f"<t:{schedule['next_due_at']}:F>" in reply.content
     start = hearth.clock.now()
     assert schedule["next_due_at"] == int((start + timedelta(days=3)).timestamp())
@@ -197,10 +197,10 @@ async def test_reposting_posts_a_fresh_copy_once_per_occurrence_and_unpins_the_o
     old, fresh = hearth.messages(hearth.general)
     assert not old.pinned and fresh.pinned
     assert fresh.embeds[0]["description"] == "Be kind."
-    assert await rows(hearth, "SELECT message_id FROM guideline_posts") == [
+    assert await dict_rows(hearth, "SELECT message_id FROM guideline_posts") == [
         {"message_id": fresh.message_id}
     ]
-    [schedule] = await rows(hearth, "SELECT next_due_at FROM guideline_reposts")
+    [schedule] = await dict_rows(hearth, "SELECT next_due_at FROM guideline_reposts")
     assert schedule["next_due_at"] == int((start + timedelta(days=6)).timestamp())
 
     await hearth.restart()
@@ -216,11 +216,11 @@ async def test_reposting_posts_a_fresh_copy_once_per_occurrence_and_unpins_the_o
         hearth.coordinator, hearth.channel, "guidelines repost stop", channel=hearth.general
     )
     assert "Stopped re-posting" in stopped.content
-    assert await rows(hearth, "SELECT * FROM guideline_reposts") == []
-    actions = await rows(hearth, "SELECT action FROM audit_log WHERE action LIKE '%repost%'")
+    assert await dict_rows(hearth, "SELECT * FROM guideline_reposts") == []
+    actions = await dict_rows(hearth, "SELECT action FROM audit_log WHERE action LIKE '%repost%'")
     assert actions == [
-        {"action": "guidelines repost scheduled"},
-        {"action": "guidelines repost stopped"},
+        {"action": "guidelines.repost_scheduled"},
+        {"action": "guidelines.repost_stopped"},
     ]
     hearth.clock.advance(timedelta(days=30))
     await bot.dispatcher.run_due()
@@ -251,7 +251,7 @@ async def test_a_repost_into_a_deleted_channel_stops_and_tells_coordinators(
     await bot_of(hearth).dispatcher.run_due()
     [alert] = hearth.messages(hearth.alerts)
     assert "stopped re-posting" in alert.content and "deleted" in alert.content
-    assert await rows(hearth, "SELECT * FROM guideline_reposts") == []
+    assert await dict_rows(hearth, "SELECT * FROM guideline_reposts") == []
 
 
 async def test_a_repost_without_permission_tells_coordinators_and_keeps_the_schedule(
@@ -272,5 +272,5 @@ async def test_a_repost_without_permission_tells_coordinators_and_keeps_the_sche
     await bot_of(hearth).dispatcher.run_due()
     [alert] = hearth.messages(hearth.alerts)
     assert "Scheduled re-post" in alert.content and "I can't post in" in alert.content
-    assert len(await rows(hearth, "SELECT * FROM guideline_reposts")) == 1
+    assert len(await dict_rows(hearth, "SELECT * FROM guideline_reposts")) == 1
     assert hearth.fake.channel_messages(hearth.general) == []

@@ -30,8 +30,6 @@ from hypothesis import strategies as st
 from bot.app import HearthBot
 from bot.services.settings import SETTING_KEYS
 from cogs._ui import requires_coordinator
-from tests.e2e.test_option_limits import synced_leaves
-from tests.e2e.test_permissions import dump
 from tests.fakediscord import FakeChannel, FakeMember, FakeRole, FakeUser, Perm
 from tests.fakediscord.models import STAGE, VOICE
 from tests.fakediscord.options import (
@@ -46,7 +44,8 @@ from tests.fakediscord.options import (
     ignore_declared_limits,
 )
 from tests.fakediscord.permissions import DEFAULT_BOT
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import dump, greeted, synced_leaves
 
 ERROR_CODE = re.compile(r"\bE-[0-9A-F]{6}\b")
 # A refusal that says so: what it claims must hold in the database.
@@ -121,11 +120,6 @@ class World:
     channels: list[FakeChannel] = field(default_factory=list)
 
 
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
-
-
 async def _ok(hearth: Harness, person: Any, path: str, expect: str, **options: Any) -> str:
     reply = await hearth.slash(person, hearth.general, path, **options)
     assert expect in reply.text, f"/{path}: {reply.text}"
@@ -135,7 +129,7 @@ async def _ok(hearth: Harness, person: Any, path: str, expect: str, **options: A
 async def build_world(hearth: Harness) -> World:
     bot = bot_of(hearth)
     guild = hearth.guild
-    await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the owner's greeting")
+    await greeted(hearth)
     await bot.settings.update(
         guild.id,
         None,
@@ -155,7 +149,7 @@ async def build_world(hearth: Harness) -> World:
     other_role = other.add_role("other-role", mentionable=True)
     other_channel = other.add_text_channel("other-chan")
     outsider = other.add_member("outsider")
-    await hearth.wait_for(lambda: hearth.bot.get_guild(other.id) is not None)  # type: ignore[union-attr]
+    await hearth.wait_for(lambda: bot_of(hearth).get_guild(other.id) is not None)
 
     coord, sup = hearth.coordinator, hearth.supporter
     await _ok(hearth, coord, "group create", "Created", name="Carers circle", description="d")
@@ -285,10 +279,12 @@ def option_values(world: World, option: dict[str, Any]) -> st.SearchStrategy[Any
     )
 
 
-def command_values(world: World, options: list[dict[str, Any]]) -> st.SearchStrategy[dict]:
+def command_values(
+    world: World, options: list[dict[str, Any]]
+) -> st.SearchStrategy[dict[str, Any]]:
     required = {o["name"]: option_values(world, o) for o in options if o.get("required")}
     optional = {o["name"]: option_values(world, o) for o in options if not o.get("required")}
-    return st.fixed_dictionaries(required, optional=optional)  # type: ignore[arg-type]
+    return st.fixed_dictionaries(required, optional=optional)
 
 
 def public_pings(hearth: Harness, seen: dict[int, tuple[str, Any]]) -> list[str]:
@@ -368,7 +364,7 @@ def coordinator_only_paths(bot: HearthBot) -> set[str]:
 
 def usable_in_dms(hearth: Harness, path: str) -> bool:
     root = next(c for c in hearth.fake.global_commands if c["name"] == path.split()[0])
-    contexts = root.get("contexts")
+    contexts: Any = root.get("contexts")
     return 1 in contexts if contexts is not None else root.get("dm_permission") is not False
 
 

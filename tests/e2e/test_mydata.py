@@ -6,14 +6,13 @@ import json
 from datetime import timedelta
 
 from bot.db import to_ts
-from tests.e2e.test_support import put_on_duty
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import create_group, dms_saying, group_id, put_on_duty, rows
 
 
 async def give_alice_some_history(hearth: Harness) -> int:
     """A group membership with its role, a check-in answer, a held notice and a rota shift."""
-    assert hearth.bot is not None
-    db, g, now = hearth.bot.db, hearth.guild, to_ts(hearth.clock.now())
+    db, g, now = bot_of(hearth).db, hearth.guild, to_ts(hearth.clock.now())
     role = g.add_role("walkers")
     g.set_member_roles(hearth.member, [role])
     await hearth.fake.flush()
@@ -38,7 +37,7 @@ async def give_alice_some_history(hearth: Harness) -> int:
             "answered_at, updated_at) VALUES (?, ?, ?, 2, 'a private note', ?, ?)",
             (occurrence, user.id, g.id, now, now),
         )
-    await hearth.bot.notices.hold(g.id, hearth.member.id, "held for you")
+    await bot_of(hearth).notices.hold(g.id, hearth.member.id, "held for you")
     await put_on_duty(hearth, hearth.member, hearth.supporter)
     await hearth.wait_for(lambda: "walkers" in hearth.role_names(hearth.member))
     return role.id
@@ -79,15 +78,14 @@ async def test_export_is_an_ephemeral_json_file_with_everything_about_me_and_wor
 async def test_delete_asks_first_then_removes_my_data_takes_roles_and_says_what(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
-    db = hearth.bot.db
+    db = bot_of(hearth).db
     await give_alice_some_history(hearth)
     ask = await hearth.slash(hearth.member, hearth.general, "mydata delete")
     assert ask.ephemeral and "can't be undone" in ask.text
     assert await db.fetchval("SELECT COUNT(*) FROM checkin_answers") == 2  # nothing yet
 
     await hearth.restart()  # the confirm button still works afterwards
-    db = hearth.bot.db
+    db = bot_of(hearth).db
     done = await hearth.click(hearth.member, ask, label="Yes, delete my data")
     assert "• check-in answers and notes: 1" in done.text
     assert "• group memberships: 1" in done.text
@@ -110,8 +108,7 @@ async def test_retention_purges_old_check_in_answers_so_mydata_no_longer_shows_t
     hearth: Harness,
 ) -> None:
     """The check-ins feature's daily purge, seen from what a member can check with /mydata."""
-    assert hearth.bot is not None
-    db, g = hearth.bot.db, hearth.guild
+    db, g = bot_of(hearth).db, hearth.guild
     now = hearth.clock.now()
     occurrence = await db.insert(
         "INSERT INTO checkin_occurrences (guild_id, kind, due_at) VALUES (?, 'group', ?)",
@@ -131,7 +128,7 @@ async def test_retention_purges_old_check_in_answers_so_mydata_no_longer_shows_t
     before = await hearth.slash(hearth.member, hearth.general, "mydata show")
     assert "• check-in answers and notes: 2" in before.text
     hearth.clock.advance(timedelta(days=1, minutes=1))
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     after = await hearth.slash(hearth.member, hearth.general, "mydata show")
     assert "• check-in answers and notes: 1" in after.text
 
@@ -139,7 +136,6 @@ async def test_retention_purges_old_check_in_answers_so_mydata_no_longer_shows_t
 async def test_deleting_my_data_frees_my_group_place_for_the_next_in_line(
     hearth: Harness,
 ) -> None:
-    from tests.e2e.test_groups import create_group, dms_saying, group_id, rows
 
     await create_group(hearth, capacity=1)
     await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")

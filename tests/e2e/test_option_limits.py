@@ -7,7 +7,6 @@ added later is checked too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from bot.config import MAX_ZONE_NAME
@@ -19,37 +18,14 @@ from bot.services.rota.rotas import MAX_SLOT_TEXT
 from bot.services.settings import MAX_SETTING_VALUE, field_bounds
 from tests.fakediscord.options import GROUP, INTEGER, NUMBER, STRING, SUBCOMMAND
 from tests.harness import Harness
+from tests.helpers import leaf_commands, synced_leaves
 
 DISCORD_INTEGER_MAX = 2**53  # what Discord accepts as an integer option's bound
 SQLITE_INTEGER_MAX = 2**63 - 1
 
 
-def leaf_commands(
-    commands: list[dict[str, Any]],
-) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """("group join", [options…]) for every slash command a person can run."""
-
-    def walk(path: str, options: list[dict[str, Any]]) -> Iterator[tuple[str, list[Any]]]:
-        subs = [o for o in options if o["type"] in (SUBCOMMAND, GROUP)]
-        if not subs:
-            yield path, options
-        for sub in subs:
-            yield from walk(f"{path} {sub['name']}", sub.get("options") or [])
-
-    for command in commands:
-        if command.get("type", 1) == 1:
-            yield from walk(command["name"], command.get("options") or [])
-
-
-def synced_leaves(hearth: Harness) -> dict[str, list[dict[str, Any]]]:
-    synced = hearth.fake.global_commands + [
-        c for cs in hearth.fake.guild_commands.values() for c in cs
-    ]
-    return dict(leaf_commands(synced))
-
-
 def test_the_walk_finds_nested_subcommands() -> None:
-    tree = [
+    tree: list[dict[str, Any]] = [
         {"name": "a", "options": [{"type": STRING, "name": "x"}]},
         {
             "name": "b",

@@ -12,9 +12,10 @@ from typing import Any
 import discord
 import pytest
 
-from bot.delivery import DirectMessage, Outbox, message_specs
+from bot.delivery import Outbox
+from bot.outbox_kinds import DirectMessage, message_specs
 from bot.services.outbox import LEASE, MAX_ATTEMPTS, OutboxSpec, backoff
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 MESSAGES = "POST /channels/{channel_id}/messages"
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
@@ -24,31 +25,31 @@ MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
 async def greeted(hearth: Harness) -> None:
     """Every test server's owner is greeted through the outbox first: let that finish, so the
     requests and rows below are the test's own."""
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     await hearth.wait_for(lambda: len(hearth.dms(hearth.owner)) == 1, what="the greeting")
 
 
 async def rows(hearth: Harness) -> list[Any]:
     """The outbox, but for the owner's greeting every test server starts with."""
-    return await hearth.bot.db.fetchall(
+    return await bot_of(hearth).db.fetchall(
         "SELECT * FROM outbox WHERE kind NOT LIKE 'greeting%' ORDER BY id"
     )
 
 
 async def member_dm_posts(hearth: Harness) -> str:
     """The path of posts to the member's DM channel (not the owner's greeting, say)."""
-    channel = await hearth.bot.create_dm(discord.Object(id=hearth.member.id))
+    channel = await bot_of(hearth).create_dm(discord.Object(id=hearth.member.id))
     return f"^/channels/{channel.id}/messages$"
 
 
 async def run_due(hearth: Harness, after: timedelta = timedelta(0)) -> None:
     hearth.clock.advance(after)
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     await hearth.fake.flush()
 
 
 async def test_a_server_error_is_retried_with_backoff_and_sent_once(hearth: Harness) -> None:
-    bot = hearth.bot
+    bot = bot_of(hearth)
     hearth.fake.fail_next("POST", await member_dm_posts(hearth), status=503)
     assert not await bot.dm(hearth.guild.id, hearth.member.id, "Your place is confirmed.")
     [row] = await rows(hearth)
@@ -70,7 +71,7 @@ async def test_server_errors_are_given_up_after_bounded_tries_and_reported(
     hearth.expect_errors("failed 5 times .*given up")
     path = await member_dm_posts(hearth)
     hearth.fake.fail_next("POST", path, status=503, count=MAX_ATTEMPTS + 1)
-    await hearth.bot.dm(hearth.guild.id, hearth.member.id, "Hello")
+    await bot_of(hearth).dm(hearth.guild.id, hearth.member.id, "Hello")
     for attempt in range(1, MAX_ATTEMPTS):
         await run_due(hearth, backoff(attempt))
     [row] = await rows(hearth)
@@ -85,19 +86,19 @@ async def test_server_errors_are_given_up_after_bounded_tries_and_reported(
 async def test_closed_dms_hold_the_notice_once_and_are_not_retried(hearth: Harness) -> None:
     closed = hearth.guild.add_member("quinn", dms_closed=True)
     await hearth.fake.flush()
-    assert not await hearth.bot.dm(hearth.guild.id, closed.id, "A place opened for you.")
+    assert not await bot_of(hearth).dm(hearth.guild.id, closed.id, "A place opened for you.")
     [row] = await rows(hearth)
     assert (row["status"], row["error"]) == ("failed", "refused 403/50007")
     tried = hearth.fake.requests[MESSAGES]
     await run_due(hearth, timedelta(hours=2))
     assert hearth.fake.requests[MESSAGES] == tried
-    assert await hearth.bot.notices.take(closed.id) == ["A place opened for you."]
+    assert await bot_of(hearth).notices.take(closed.id) == ["A place opened for you."]
 
 
 async def test_an_unknown_channel_pauses_the_schedule_and_tells_coordinators(
     hearth: Harness,
 ) -> None:
-    await hearth.bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
     doomed = hearth.guild.add_text_channel("doomed")
     await hearth.fake.flush()
     await hearth.slash(
@@ -110,7 +111,7 @@ async def test_an_unknown_channel_pauses_the_schedule_and_tells_coordinators(
     await run_due(hearth)
     prompt = [row for row in await rows(hearth) if row["kind"] == "checkin.group"]
     assert [(r["status"], r["error"]) for r in prompt] == [("failed", "refused 404/10003")]
-    [schedule] = await hearth.bot.db.fetchall("SELECT paused FROM checkin_schedules")
+    [schedule] = await bot_of(hearth).db.fetchall("SELECT paused FROM checkin_schedules")
     assert schedule["paused"] == 1
     await hearth.wait_for(lambda: len(hearth.messages(hearth.alerts)) == 1)
     assert "paused" in hearth.messages(hearth.alerts)[0].text
@@ -119,7 +120,7 @@ async def test_an_unknown_channel_pauses_the_schedule_and_tells_coordinators(
 async def test_start_up_resumes_a_dead_processs_items_and_drops_the_stale_ones(
     hearth: Harness,
 ) -> None:
-    bot, now = hearth.bot, hearth.clock.now()
+    bot, now = bot_of(hearth), hearth.clock.now()
     group = await hearth.slash(
         hearth.coordinator, hearth.channel, "group create", name="Carers", description="Us"
     )
@@ -162,7 +163,7 @@ async def test_concurrent_dispatch_runs_and_a_second_sender_send_each_item_once(
 ) -> None:
     """Exactly once comes from the database: three runs in this process and a second sender
     with its own lease owner (as another process sharing the database) drain one outbox."""
-    bot, now = hearth.bot, hearth.clock.now()
+    bot, now = bot_of(hearth), hearth.clock.now()
     specs = [
         spec
         for i in range(60)
@@ -186,10 +187,12 @@ async def test_concurrent_dispatch_runs_and_a_second_sender_send_each_item_once(
 async def test_a_long_alert_or_dm_arrives_whole_in_several_messages(hearth: Harness) -> None:
     """Whatever grows with the server (the shifts a leaver freed, a list of helplines) must
     never lose its end to Discord's 2,000 characters: the outbox keeps one row per part."""
-    bot = hearth.bot
+    bot = bot_of(hearth)
     await bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
     lines = [f"line {i}: " + "x" * 290 for i in range(20)]  # ~6,000 characters in all
-    assert await bot.alert(hearth.guild, "\n".join(lines))
+    guild = bot.get_guild(hearth.guild.id)
+    assert guild is not None
+    assert await bot.alert(guild, "\n".join(lines))
     posts = hearth.messages(hearth.alerts)
     assert len(posts) == 4
     assert all(len(post.content) <= 2000 for post in posts)

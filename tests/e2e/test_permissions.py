@@ -8,8 +8,6 @@ moment ago can still send them, so the test plays such a client: it strips the r
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -17,15 +15,11 @@ from discord import app_commands
 
 from bot.app import HearthBot
 from cogs._ui import requires_coordinator
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import dump, greeted
 
 AnyCommand = app_commands.Command[Any, ..., Any]
 Kind = discord.AppCommandOptionType
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
 
 
 def _admin_by_default(command: Any) -> bool:
@@ -63,7 +57,7 @@ def dummy_options(hearth: Harness, command: AnyCommand) -> dict[str, Any]:
         if param.choices:
             values[param.display_name] = param.choices[0].value
         elif param.type is Kind.string:
-            values[param.display_name] = "x" * max(1, param.min_value or 1)
+            values[param.display_name] = "x" * max(1, int(param.min_value or 1))
         elif param.type in (Kind.integer, Kind.number):
             low = param.min_value if param.min_value is not None else 1
             values[param.display_name] = int(low) if param.type is Kind.integer else float(low)
@@ -82,12 +76,6 @@ def dummy_options(hearth: Harness, command: AnyCommand) -> dict[str, Any]:
     return values
 
 
-def dump(path: Path) -> str:
-    """Every row of every table, as SQL text (committed data; the bot keeps running)."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        return "\n".join(conn.iterdump())
-
-
 async def test_every_coordinator_command_refuses_a_member_and_changes_nothing(
     hearth: Harness,
 ) -> None:
@@ -98,7 +86,7 @@ async def test_every_coordinator_command_refuses_a_member_and_changes_nothing(
     assert "admin permissions" in names
 
     # The owner's join greeting writes to the store; let it land before the first dump.
-    await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the owner's greeting")
+    await greeted(hearth)
     for registered in hearth.fake.global_commands:  # an old client ignores these
         registered["default_member_permissions"] = None
     target = await hearth.say(hearth.supporter, hearth.general, "a message to act on")

@@ -7,18 +7,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from tests.e2e.test_rota import (
-    add_slots,
-    claims_of,
-    make_rota,
-    set_up_rotas,
-    supporter,
-    train,
-)
-from tests.harness import Harness
+from tests.fakediscord import FakeMember
+from tests.harness import Harness, Person, bot_of
+from tests.helpers import add_slots, claims_of, make_rota, set_up_rotas, supporter, train
 
 
-async def claim(hearth: Harness, person, slot_id: int) -> str:  # type: ignore[no-untyped-def]
+async def claim(hearth: Harness, person: Person, slot_id: int | str) -> str:
     reply = await hearth.slash(person, hearth.channel, "rota claim", slot=str(slot_id))
     assert reply.ephemeral
     return reply.content
@@ -60,7 +54,7 @@ async def test_each_refusal_reason_is_specific_and_changes_nothing(hearth: Harne
 
     hearth.clock.set(datetime(2026, 3, 5, 12, 0, tzinfo=UTC))
     assert "expired" in await claim(hearth, await _expired(hearth), later_week + 0)
-    assert "isn't a slot I know" in await claim(hearth, alex, "soon")  # type: ignore[arg-type]
+    assert "isn't a slot I know" in await claim(hearth, alex, "soon")
     assert "no slot #4242" in await claim(hearth, alex, 4242)
     rows = await bot.db.fetchall("SELECT slot_id, user_id FROM rota_claims ORDER BY id")
     assert [(r["slot_id"], r["user_id"]) for r in rows] == [
@@ -68,10 +62,10 @@ async def test_each_refusal_reason_is_specific_and_changes_nothing(hearth: Harne
     ]  # fmt: skip
 
 
-async def _expired(hearth: Harness):  # type: ignore[no-untyped-def]
+async def _expired(hearth: Harness) -> FakeMember:
     """A supporter whose training ran out yesterday (recorded directly: grants must be future)."""
     person = await supporter(hearth, "old", trained=False)
-    await hearth.bot.db.execute(  # type: ignore[union-attr]
+    await bot_of(hearth).db.execute(
         "INSERT INTO rota_training (guild_id, user_id, granted_by, granted_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?)",
         (hearth.guild.id, person.id, hearth.coordinator.id, 0,

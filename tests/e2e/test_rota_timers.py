@@ -6,24 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.test_rota import (
-    add_slots,
-    bot_of,
-    claims_of,
-    make_rota,
-    set_up_rotas,
-    supporter,
-    train,
-)
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import add_slots, claims_of, make_rota, run_at, set_up_rotas, supporter, train
 
 TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
-
-
-async def run_at(hearth: Harness, moment: datetime) -> None:
-    hearth.clock.set(moment)
-    await bot_of(hearth).dispatcher.run_due()
-    await hearth.fake.flush()
 
 
 def reminder_dms(hearth: Harness) -> list[str]:

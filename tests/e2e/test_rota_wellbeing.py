@@ -9,17 +9,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.db import to_ts
-from tests.e2e.test_rota import (
+from tests.harness import Harness, bot_of
+from tests.helpers import (
     add_slots,
-    bot_of,
     claims_of,
     make_rota,
+    run_at,
     set_up_rotas,
     supporter,
     train,
 )
-from tests.e2e.test_rota_timers import run_at
-from tests.harness import Harness
 
 TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
 

@@ -5,78 +5,28 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.app import HearthBot
-from bot.services.sessions import SessionService
-from tests.e2e.test_groups import configure, create_group, rows
-from tests.fakediscord import FakeMember
 from tests.harness import Harness
-
-# The harness clock starts Monday 2 March 2026, 12:00 UTC (= 12:00 in London, GMT).
-TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
-
-
-def service(hearth: Harness) -> SessionService:
-    return SessionService(bot_of(hearth).db, hearth.clock)
-
-
-async def run_at(hearth: Harness, moment: datetime) -> None:
-    hearth.clock.set(moment)
-    await bot_of(hearth).dispatcher.run_due()
-    await hearth.fake.flush()
-
-
-async def set_up(hearth: Harness, **group: Any) -> int:
-    await configure(hearth)
-    await bot_of(hearth).settings.update(hearth.guild.id, None, timezone="Europe/London")
-    await create_group(hearth, **group)
-    return int((await rows(hearth, "SELECT id FROM groups"))[0][0])
-
-
-async def join(hearth: Harness, member: FakeMember) -> None:
-    reply = await hearth.slash(member, hearth.channel, "group join", name="Carers circle")
-    assert "You're in “Carers circle”" in reply.content, reply.content
-
-
-async def add(hearth: Harness, **options: Any) -> Any:
-    options.setdefault("start", "2026-03-03 19:00")
-    options.setdefault("duration", "90m")
-    return await hearth.slash(
-        hearth.coordinator, hearth.channel, "group sessions add", group="Carers circle", **options
-    )
-
-
-async def sessions(hearth: Harness) -> list[tuple[Any, ...]]:
-    return await rows(
-        hearth,
-        "SELECT id, starts_at, ends_at, cancelled_at, reason, series_id FROM group_sessions "
-        "ORDER BY starts_at",
-    )
-
-
-async def going(hearth: Harness, session_id: int) -> list[int]:
-    found = await rows(
-        hearth, "SELECT user_id FROM session_rsvps WHERE session_id = ? AND going = 1", session_id
-    )
-    return sorted(row[0] for row in found)
-
-
-def dms_saying(hearth: Harness, person: Any, text: str) -> list[str]:
-    return [m.content for m in hearth.dms(person) if text in m.content]
+from tests.helpers import (
+    TUE_19,
+    add_session,
+    dms_saying,
+    going_to,
+    join_group,
+    rows,
+    run_at,
+    session_rows,
+    session_service,
+    set_up_sessions,
+)
 
 
 async def test_add_weekly_sessions_keep_local_time_across_dst(hearth: Harness) -> None:
-    await set_up(hearth)
-    reply = await add(hearth, repeat_weeks=5)
+    await set_up_sessions(hearth)
+    reply = await add_session(hearth, repeat_weeks=5)
     assert reply.ephemeral and "Planned 5 weekly sessions" in reply.content, reply.content
-    found = await sessions(hearth)
+    found = await session_rows(hearth)
     # London moves to BST on 29 March: 19:00 local is 19:00 UTC, then 18:00 UTC.
     starts = [datetime.fromtimestamp(row[1], UTC).hour for row in found]
     assert starts == [19, 19, 19, 19, 18]
@@ -85,34 +35,34 @@ async def test_add_weekly_sessions_keep_local_time_across_dst(hearth: Harness) -
 
 
 async def test_past_overlap_and_archived_are_refused_and_create_nothing(hearth: Harness) -> None:
-    await set_up(hearth)
-    past = await add(hearth, start="2026-03-01 19:00")
-    assert "already passed" in past.content and await sessions(hearth) == []
-    bad = await add(hearth, duration="forever")
-    assert "couldn't read" in bad.content and await sessions(hearth) == []
-    await add(hearth)
-    overlap = await add(hearth, start="2026-03-03 20:00", repeat_weeks=3)
+    await set_up_sessions(hearth)
+    past = await add_session(hearth, start="2026-03-01 19:00")
+    assert "already passed" in past.content and await session_rows(hearth) == []
+    bad = await add_session(hearth, duration="forever")
+    assert "couldn't read" in bad.content and await session_rows(hearth) == []
+    await add_session(hearth)
+    overlap = await add_session(hearth, start="2026-03-03 20:00", repeat_weeks=3)
     assert "overlap" in overlap.content and "Nothing was changed" in overlap.content
-    assert len(await sessions(hearth)) == 1
+    assert len(await session_rows(hearth)) == 1
     await hearth.slash(hearth.coordinator, hearth.channel, "group archive", name="Carers circle")
-    archived = await add(hearth, start="2026-03-10 19:00")
-    assert "archived" in archived.content and len(await sessions(hearth)) == 1
+    archived = await add_session(hearth, start="2026-03-10 19:00")
+    assert "archived" in archived.content and len(await session_rows(hearth)) == 1
 
 
 async def test_members_answer_and_see_their_answer_and_the_count(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)
-    await join(hearth, hearth.member)
+    await set_up_sessions(hearth)
+    await add_session(hearth)
+    await join_group(hearth, hearth.member)
     listing = await hearth.slash(
         hearth.member, hearth.channel, "group sessions list", group="Carers circle"
     )
     assert "0 going" in listing.content
-    [session_id] = [row[0] for row in await sessions(hearth)]
+    [session_id] = [row[0] for row in await session_rows(hearth)]
     reply = await hearth.click(
         hearth.member, listing, custom_id=f"hearth:session:going:{session_id}"
     )
     assert reply.ephemeral and "You're **going**" in reply.content and "1 going" in reply.content
-    assert await going(hearth, session_id) == [hearth.member.id]
+    assert await going_to(hearth, session_id) == [hearth.member.id]
     again = await hearth.slash(
         hearth.member, hearth.channel, "group sessions list", group="Carers circle"
     )
@@ -121,7 +71,7 @@ async def test_members_answer_and_see_their_answer_and_the_count(hearth: Harness
         hearth.member, listing, custom_id=f"hearth:session:cant:{session_id}"
     )
     assert "can't make it" in reply.content and "0 going" in reply.content
-    assert await going(hearth, session_id) == []
+    assert await going_to(hearth, session_id) == []
     # Someone outside the group is refused, and nothing is stored for them.
     theirs = await hearth.slash(
         hearth.supporter, hearth.channel, "group sessions list", group="Carers circle"
@@ -135,14 +85,14 @@ async def test_members_answer_and_see_their_answer_and_the_count(hearth: Harness
 
 
 async def test_buttons_work_after_a_restart(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)
-    await join(hearth, hearth.member)
+    await set_up_sessions(hearth)
+    await add_session(hearth)
+    await join_group(hearth, hearth.member)
     listing = await hearth.slash(
         hearth.member, hearth.channel, "group sessions list", group="Carers circle"
     )
     await hearth.restart()
-    [session_id] = [row[0] for row in await sessions(hearth)]
+    [session_id] = [row[0] for row in await session_rows(hearth)]
     reply = await hearth.click(
         hearth.member, listing, custom_id=f"hearth:session:going:{session_id}"
     )
@@ -150,12 +100,12 @@ async def test_buttons_work_after_a_restart(hearth: Harness) -> None:
 
 
 async def test_twenty_members_pressing_going_for_the_last_place_one_wins(hearth: Harness) -> None:
-    group_id = await set_up(hearth)
-    await add(hearth)
+    group_id = await set_up_sessions(hearth)
+    await add_session(hearth)
     members = [hearth.guild.add_member(f"m{n}") for n in range(20)]
     await hearth.fake.flush()
     for member in members:
-        await join(hearth, member)
+        await join_group(hearth, member)
     await hearth.slash(
         hearth.coordinator, hearth.channel, "group sessions places", group="Carers circle", places=1
     )
@@ -166,7 +116,7 @@ async def test_twenty_members_pressing_going_for_the_last_place_one_wins(hearth:
         await hearth.slash(member, hearth.channel, "group sessions list", group="Carers circle")
         for member in members
     ]
-    [session_id] = [row[0] for row in await sessions(hearth)]
+    [session_id] = [row[0] for row in await session_rows(hearth)]
     custom_id = f"hearth:session:going:{session_id}"
     replies = await asyncio.gather(
         *(
@@ -177,19 +127,19 @@ async def test_twenty_members_pressing_going_for_the_last_place_one_wins(hearth:
     winners = [r for r in replies if "You're **going**" in r.content]
     refused = [r for r in replies if "places for this session are taken" in r.content]
     assert len(winners) == 1 and len(refused) == 19
-    assert len(await going(hearth, session_id)) == 1
+    assert len(await going_to(hearth, session_id)) == 1
 
 
 async def test_reminders_reach_the_people_going_exactly_once(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)
+    await set_up_sessions(hearth)
+    await add_session(hearth)
     quiet = hearth.guild.add_member("quiet")
     await hearth.fake.flush()
     for member in (hearth.member, quiet):
-        await join(hearth, member)
-    [session_id] = [row[0] for row in await sessions(hearth)]
+        await join_group(hearth, member)
+    [session_id] = [row[0] for row in await session_rows(hearth)]
     for member in (hearth.member, quiet):
-        await service(hearth).answer(hearth.guild.id, session_id, member.id, True)
+        await session_service(hearth).answer(hearth.guild.id, session_id, member.id, True)
     off = await hearth.slash(quiet, hearth.channel, "group sessions reminders", on=False)
     assert "off" in off.content
     await run_at(hearth, TUE_19 - timedelta(hours=24, minutes=1))
@@ -209,14 +159,14 @@ async def test_reminders_reach_the_people_going_exactly_once(hearth: Harness) ->
 async def test_cancel_tells_everyone_going_once_and_holds_it_for_closed_dms(
     hearth: Harness,
 ) -> None:
-    await set_up(hearth)
-    await add(hearth, repeat_weeks=3)
+    await set_up_sessions(hearth)
+    await add_session(hearth, repeat_weeks=3)
     closed = hearth.guild.add_member("closed")
     await hearth.fake.flush()
     for member in (hearth.member, closed):
-        await join(hearth, member)
-    first, second, third = [row[0] for row in await sessions(hearth)]
-    answers = service(hearth)
+        await join_group(hearth, member)
+    first, second, third = [row[0] for row in await session_rows(hearth)]
+    answers = session_service(hearth)
     for session_id in (first, second):
         for member in (hearth.member, closed):
             await answers.answer(hearth.guild.id, session_id, member.id, True)
@@ -238,7 +188,7 @@ async def test_cancel_tells_everyone_going_once_and_holds_it_for_closed_dms(
     await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "cancelled")) == 1)
     [text] = dms_saying(hearth, hearth.member, "cancelled")
     assert "the room is closed" in text and "/support" in text and "/crisis" in text
-    found = {row[0]: row for row in await sessions(hearth)}
+    found = {row[0]: row for row in await session_rows(hearth)}
     assert found[first][3] is None and found[second][3] is not None and found[third][3] is not None
     # The member with closed DMs sees it at their next command, once.
     later = await hearth.slash(closed, hearth.channel, "group sessions list", group="Carers circle")
@@ -249,11 +199,11 @@ async def test_cancel_tells_everyone_going_once_and_holds_it_for_closed_dms(
 
 
 async def test_move_tells_the_people_going_and_moves_the_reminder(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)
-    await join(hearth, hearth.member)
-    [session_id] = [row[0] for row in await sessions(hearth)]
-    await service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+    await set_up_sessions(hearth)
+    await add_session(hearth)
+    await join_group(hearth, hearth.member)
+    [session_id] = [row[0] for row in await session_rows(hearth)]
+    await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
     reply = await hearth.slash(
         hearth.coordinator,
         hearth.channel,
@@ -263,7 +213,7 @@ async def test_move_tells_the_people_going_and_moves_the_reminder(hearth: Harnes
     )
     assert "Moved 1 session(s)" in reply.content
     wed_18 = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
-    [row] = await sessions(hearth)
+    [row] = await session_rows(hearth)
     assert row[1] == int(wed_18.timestamp()) and row[2] - row[1] == 90 * 60
     await run_at(hearth, hearth.clock.now())
     await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "has moved")) == 1)
@@ -276,8 +226,8 @@ async def test_move_tells_the_people_going_and_moves_the_reminder(hearth: Harnes
 
 
 async def test_about_counts_upcoming_sessions_and_help_lists_the_commands(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth, repeat_weeks=3)
+    await set_up_sessions(hearth)
+    await add_session(hearth, repeat_weeks=3)
     about = await hearth.slash(hearth.member, hearth.channel, "about")
     assert "upcoming sessions" in about.text.lower() and "3" in about.text, about.text
     helped = await hearth.slash(hearth.member, hearth.channel, "help", command="group")
@@ -285,14 +235,14 @@ async def test_about_counts_upcoming_sessions_and_help_lists_the_commands(hearth
 
 
 async def test_a_long_series_is_paged_with_buttons_on_every_page(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth, repeat_weeks=25)
-    await join(hearth, hearth.member)
+    await set_up_sessions(hearth)
+    await add_session(hearth, repeat_weeks=25)
+    await join_group(hearth, hearth.member)
     listing = await hearth.slash(
         hearth.member, hearth.channel, "group sessions list", group="Carers circle"
     )
     assert "(page 1 of 3)" in listing.content
-    ids = [row[0] for row in await sessions(hearth)]
+    ids = [row[0] for row in await session_rows(hearth)]
     page2 = await hearth.click(hearth.member, listing, label="Next →")
     assert f"#{ids[10]}" in page2.text and f"#{ids[9]}" not in page2.text
     reply = await hearth.click(hearth.member, page2, custom_id=f"hearth:session:going:{ids[10]}")
@@ -300,9 +250,9 @@ async def test_a_long_series_is_paged_with_buttons_on_every_page(hearth: Harness
 
 
 async def test_moving_the_rest_of_a_series_keeps_local_time_across_dst(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth, repeat_weeks=6)  # Tuesdays 3 March to 7 April, 19:00 London
-    ids = [row[0] for row in await sessions(hearth)]
+    await set_up_sessions(hearth)
+    await add_session(hearth, repeat_weeks=6)  # Tuesdays 3 March to 7 April, 19:00 London
+    ids = [row[0] for row in await session_rows(hearth)]
     reply = await hearth.slash(
         hearth.coordinator,
         hearth.channel,
@@ -313,7 +263,7 @@ async def test_moving_the_rest_of_a_series_keeps_local_time_across_dst(hearth: H
         reason="the room moved to Wednesdays",
     )
     assert "Moved 4 session(s)" in reply.content, reply.content
-    found = await sessions(hearth)
+    found = await session_rows(hearth)
     local = [
         datetime.fromtimestamp(row[1], UTC).astimezone(ZoneInfo("Europe/London")) for row in found
     ]

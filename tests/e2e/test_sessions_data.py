@@ -6,16 +6,24 @@ from datetime import UTC, datetime
 
 from bot.services.export import EXPORT_POLICIES
 from bot.services.mydata import MyDataService
-from tests.e2e.test_sessions import add, bot_of, going, join, run_at, service, sessions, set_up
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import (
+    add_session,
+    going_to,
+    join_group,
+    run_at,
+    session_rows,
+    session_service,
+    set_up_sessions,
+)
 
 
 async def test_mydata_shows_and_deletes_answers_and_export_counts_only(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)
-    await join(hearth, hearth.member)
-    [session_id] = [row[0] for row in await sessions(hearth)]
-    await service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+    await set_up_sessions(hearth)
+    await add_session(hearth)
+    await join_group(hearth, hearth.member)
+    [session_id] = [row[0] for row in await session_rows(hearth)]
+    await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
     shown = await hearth.slash(hearth.member, hearth.channel, "mydata show")
     assert "answers to group sessions" in shown.content, shown.content
     assert EXPORT_POLICIES["session_rsvps"] == "counts"
@@ -24,18 +32,20 @@ async def test_mydata_shows_and_deletes_answers_and_export_counts_only(hearth: H
         hearth.guild.id, hearth.member.id
     )
     assert report.total >= 1
-    assert await going(hearth, session_id) == []
+    assert await going_to(hearth, session_id) == []
 
 
 async def test_retention_forgets_answers_to_long_past_sessions_only(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)  # Tue 3 March
-    await add(hearth, start="2026-05-26 19:00")
-    await join(hearth, hearth.member)
-    old, recent = [row[0] for row in await sessions(hearth)]
+    await set_up_sessions(hearth)
+    await add_session(hearth)  # Tue 3 March
+    await add_session(hearth, start="2026-05-26 19:00")
+    await join_group(hearth, hearth.member)
+    old, recent = [row[0] for row in await session_rows(hearth)]
     for session_id in (old, recent):
-        await service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+        await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
     # Kept 90 days by default: on 3 June the March session's answers go, May's stay.
     await run_at(hearth, datetime(2026, 6, 3, 12, 0, tzinfo=UTC))
-    assert await going(hearth, old) == [] and await going(hearth, recent) == [hearth.member.id]
-    assert len(await sessions(hearth)) == 2  # the sessions themselves stay, with no names
+    assert await going_to(hearth, old) == [] and await going_to(hearth, recent) == [
+        hearth.member.id
+    ]
+    assert len(await session_rows(hearth)) == 2  # the sessions themselves stay, with no names

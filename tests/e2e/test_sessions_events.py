@@ -7,17 +7,24 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from tests.e2e.test_sessions import TUE_19, add, join, rows, service, sessions, set_up
 from tests.fakediscord import DEFAULT_BOT, Perm
 from tests.fakediscord.models import VOICE
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import (
+    TUE_19,
+    add_session,
+    join_group,
+    rows,
+    session_rows,
+    session_service,
+    set_up_sessions,
+)
 
 GOING = "SELECT user_id FROM session_rsvps WHERE going = 1"
 
 
 def stored(hearth: Harness, sql: str) -> list[tuple[object, ...]]:
-    assert hearth.bot is not None
-    with sqlite3.connect(f"file:{hearth.bot.config.database.path}?mode=ro", uri=True) as conn:
+    with sqlite3.connect(f"file:{bot_of(hearth).config.database.path}?mode=ro", uri=True) as conn:
         return conn.execute(sql).fetchall()
 
 
@@ -40,15 +47,16 @@ async def event_ids(hearth: Harness) -> list[int | None]:
 
 
 async def test_the_event_follows_the_session_add_move_cancel(hearth: Harness) -> None:
-    await set_up(hearth, create_channel=True)
-    reply = await add(hearth)
+    await set_up_sessions(hearth, create_channel=True)
+    reply = await add_session(hearth)
     assert "Manage Events" not in reply.content, reply.content
     [event] = hearth.fake.scheduled_events(hearth.guild)
     assert event.name == "Carers circle" and event.entity_type == 3
     assert event.scheduled_start_time == TUE_19 and event.location == "#carers-circle"
+    assert event.scheduled_end_time is not None
     assert (event.scheduled_end_time - event.scheduled_start_time).total_seconds() == 90 * 60
     assert await event_ids(hearth) == [event.id]
-    [session_id] = [row[0] for row in await sessions(hearth)]
+    [session_id] = [row[0] for row in await session_rows(hearth)]
     await hearth.slash(
         hearth.coordinator,
         hearth.channel,
@@ -66,9 +74,9 @@ async def test_the_event_follows_the_session_add_move_cancel(hearth: Harness) ->
 async def test_without_manage_events_the_session_exists_and_the_fix_is_named(
     hearth: Harness,
 ) -> None:
-    await set_up(hearth)
+    await set_up_sessions(hearth)
     hearth.guild.set_bot_permissions(DEFAULT_BOT & ~Perm.MANAGE_EVENTS & ~Perm.CREATE_EVENTS)
-    reply = await add(hearth)
+    reply = await add_session(hearth)
     assert reply.ephemeral and "Planned a session" in reply.content
     assert "**Manage Events**" in reply.content and "Server Settings → Roles" in reply.content
     assert events(hearth) == [] and await event_ids(hearth) == [None]
@@ -77,13 +85,13 @@ async def test_without_manage_events_the_session_exists_and_the_fix_is_named(
 
 
 async def test_an_event_deleted_by_hand_is_forgotten_not_recreated(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)
+    await set_up_sessions(hearth)
+    await add_session(hearth)
     [event] = hearth.fake.scheduled_events(hearth.guild)
     hearth.fake.delete_event_by_hand(hearth.guild, event)
     await hearth.fake.flush()
     await settle(hearth, "SELECT event_id FROM group_sessions", [(0,)])
-    [session_id] = [row[0] for row in await sessions(hearth)]
+    [session_id] = [row[0] for row in await session_rows(hearth)]
     await hearth.slash(
         hearth.coordinator,
         hearth.channel,
@@ -91,15 +99,15 @@ async def test_an_event_deleted_by_hand_is_forgotten_not_recreated(hearth: Harne
         session=str(session_id),
         start="2026-03-04 18:00",
     )
-    assert events(hearth) == [] and len(await sessions(hearth)) == 1
+    assert events(hearth) == [] and len(await session_rows(hearth)) == 1
 
 
 async def test_interested_on_the_event_counts_as_going_for_members_only(hearth: Harness) -> None:
-    await set_up(hearth)
-    await add(hearth)
-    await join(hearth, hearth.member)
+    await set_up_sessions(hearth)
+    await add_session(hearth)
+    await join_group(hearth, hearth.member)
     [event] = hearth.fake.scheduled_events(hearth.guild)
-    [session_id] = [row[0] for row in await sessions(hearth)]
+    [session_id] = [row[0] for row in await session_rows(hearth)]
     member_user = hearth.fake.users[hearth.member.id]
     hearth.fake.mark_interested(hearth.guild, event, member_user)
     hearth.fake.mark_interested(hearth.guild, event, hearth.fake.users[hearth.supporter.id])
@@ -108,12 +116,12 @@ async def test_interested_on_the_event_counts_as_going_for_members_only(hearth: 
     hearth.fake.mark_interested(hearth.guild, event, member_user, on=False)
     await settle(hearth, GOING, [])
     # Going in Hearth is kept on Hearth's side (a bot cannot mark anyone interested).
-    await service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+    await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
     assert hearth.member.id not in event.interested
 
 
 async def test_a_linked_voice_channel_holds_the_event(hearth: Harness) -> None:
-    await set_up(hearth)
+    await set_up_sessions(hearth)
     room = hearth.guild.add_channel("Carers room", VOICE)
     await hearth.fake.flush()
     reply = await hearth.slash(
@@ -124,6 +132,6 @@ async def test_a_linked_voice_channel_holds_the_event(hearth: Harness) -> None:
         channel=room,
     )
     assert f"<#{room.id}>" in reply.content, reply.content
-    await add(hearth)
+    await add_session(hearth)
     [event] = hearth.fake.scheduled_events(hearth.guild)
     assert event.entity_type == 2 and event.channel_id == room.id and event.location is None

@@ -7,24 +7,26 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.e2e.test_rota import claims_of, make_rota, train
-from tests.e2e.test_sessions import (
+from tests.harness import Harness
+from tests.helpers import (
     TUE_19,
-    add,
+    add_session,
+    claims_of,
     dms_saying,
-    join,
+    join_group,
+    make_rota,
     rows,
     run_at,
-    service,
-    sessions,
-    set_up,
+    session_rows,
+    session_service,
+    set_up_sessions,
+    train,
 )
-from tests.harness import Harness
 
 
 async def facilitated(hearth: Harness, **options: Any) -> int:
     """A group whose sessions get slots on "Hosts", one session Tuesday 19:00, a member going."""
-    await set_up(hearth)
+    await set_up_sessions(hearth)
     await make_rota(hearth, "Hosts")
     reply = await hearth.slash(
         hearth.coordinator,
@@ -35,11 +37,11 @@ async def facilitated(hearth: Harness, **options: Any) -> int:
         **options,
     )
     assert "gets a slot on **Hosts**" in reply.content, reply.content
-    await add(hearth)
-    await join(hearth, hearth.member)
-    [session_id] = [row[0] for row in await sessions(hearth)]
-    await service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
-    return session_id
+    await add_session(hearth)
+    await join_group(hearth, hearth.member)
+    [session_id] = [row[0] for row in await session_rows(hearth)]
+    await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+    return int(session_id)
 
 
 async def slot_of(hearth: Harness, session_id: int) -> int:

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app import HearthBot
 from tests.fakediscord import Perm
 from tests.fakediscord.models import Overwrite
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
 
 TZ_FIELD = "Time zone (IANA name, e.g. Europe/London)"
-
-
-def bot_of(hearth: Harness) -> HearthBot:
-    assert isinstance(hearth.bot, HearthBot)
-    return hearth.bot
 
 
 async def settings_rows(hearth: Harness) -> dict[str, Any]:

@@ -6,52 +6,27 @@ import asyncio
 from datetime import timedelta
 
 from bot.db import to_ts
-from tests.fakediscord import FakeChannel, FakeMember, Perm
-from tests.harness import Harness
+from tests.fakediscord import FakeChannel, Perm
+from tests.harness import Harness, bot_of
+from tests.helpers import put_on_duty
 
 
 async def add_support_channel(hearth: Harness, *, threads: bool = True) -> FakeChannel:
-    assert hearth.bot is not None
     g = hearth.guild
     deny = {} if threads else {g.bot_member: (0, Perm.CREATE_PRIVATE_THREADS)}
     channel = g.add_text_channel("support", overwrites=deny)
     await hearth.fake.flush()
-    guild = hearth.bot.get_guild(hearth.guild.id)
+    guild = bot_of(hearth).get_guild(hearth.guild.id)
+    assert guild is not None
     await hearth.wait_for(lambda: guild.get_channel(channel.id) is not None, what="#support")
-    await hearth.bot.settings.update(
+    await bot_of(hearth).settings.update(
         hearth.guild.id, None, support_channel_id=channel.id, alerts_channel_id=hearth.alerts.id
     )
     return channel
 
 
-async def put_on_duty(
-    hearth: Harness, *people: FakeMember, starts_in: timedelta = timedelta(hours=-1)
-) -> None:
-    """A rota with one slot covering now (or starting later), claimed by these supporters."""
-    assert hearth.bot is not None
-    db = hearth.bot.db
-    now = hearth.clock.now()
-    start = to_ts(now + starts_in)
-    rota_id = await db.insert(
-        "INSERT INTO rotas (guild_id, name, name_key, needed, requires_training, created_by, "
-        "created_at) VALUES (?, 'Evenings', 'evenings', 2, 0, ?, ?)",
-        (hearth.guild.id, hearth.coordinator.id, to_ts(now)),
-    )
-    slot_id = await db.insert(
-        "INSERT INTO rota_slots (guild_id, rota_id, starts_at, ends_at, created_by, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (hearth.guild.id, rota_id, start, start + 4 * 3600, hearth.coordinator.id, to_ts(now)),
-    )
-    for person in people:
-        await db.insert(
-            "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) VALUES (?, ?, ?, ?)",
-            (hearth.guild.id, slot_id, person.id, to_ts(now)),
-        )
-
-
 async def stored_requests(hearth: Harness) -> list[dict[str, object]]:
-    assert hearth.bot is not None
-    rows = await hearth.bot.db.fetchall("SELECT * FROM support_requests ORDER BY id")
+    rows = await bot_of(hearth).db.fetchall("SELECT * FROM support_requests ORDER BY id")
     return [dict(row) for row in rows]
 
 
@@ -70,8 +45,9 @@ async def test_request_with_supporters_on_duty_opens_a_private_thread_for_the_ri
 
     [thread] = hearth.fake.threads(support)
     assert thread.is_private_thread and not thread.invitable
-    assert hearth.bot is not None
-    bot_id = hearth.bot.user.id  # type: ignore[union-attr]
+    bot_user = bot_of(hearth).user
+    assert bot_user is not None
+    bot_id = bot_user.id
     expected = {
         hearth.member.id,
         hearth.supporter.id,
@@ -113,8 +89,7 @@ async def test_no_one_on_duty_says_so_with_the_next_shift_and_crisis_lines(
 ) -> None:
     await add_support_channel(hearth)
     await put_on_duty(hearth, hearth.supporter, starts_in=timedelta(hours=3))
-    assert hearth.bot is not None
-    await hearth.bot.db.execute(
+    await bot_of(hearth).db.execute(
         "INSERT INTO crisis_resources (guild_id, name, name_key, contact, added_by, added_at) "
         "VALUES (?, 'Samaritans', 'samaritans', 'call 116 123', 1, 0)",
         (hearth.guild.id,),
@@ -134,8 +109,7 @@ async def test_no_one_on_duty_says_so_with_the_next_shift_and_crisis_lines(
 async def test_without_a_support_channel_the_member_is_pointed_to_setup_and_coordinators_told(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
-    await hearth.bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
     reply = await hearth.slash(hearth.member, hearth.general, "support")
     assert "/setup" in reply.text and "support channel" in reply.text
     [alert] = hearth.messages(hearth.alerts)
@@ -204,42 +178,39 @@ async def test_the_member_cannot_claim_their_own_request(hearth: Harness) -> Non
 async def test_unclaimed_request_alerts_coordinators_once_after_the_configured_minutes(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
     await add_support_channel(hearth)
     await put_on_duty(hearth, hearth.supporter)
     await hearth.slash(hearth.member, hearth.general, "support")
     hearth.clock.advance(timedelta(minutes=14))
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     assert hearth.messages(hearth.alerts) == []
     hearth.clock.advance(timedelta(minutes=1))
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     await hearth.wait_for(lambda: len(hearth.fake.channel_messages(hearth.alerts)) == 1)
     assert "has not been taken for 15 minutes" in hearth.messages(hearth.alerts)[0].content
     hearth.clock.advance(timedelta(hours=1))
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     assert len(hearth.messages(hearth.alerts)) == 1
 
 
 async def test_claimed_request_cancels_the_alert_and_buttons_survive_a_restart(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
     await add_support_channel(hearth)
     await put_on_duty(hearth, hearth.supporter)
     await hearth.slash(hearth.member, hearth.general, "support")
     await hearth.restart()
     [thread] = hearth.fake.threads()
     await hearth.click(hearth.supporter, hearth.messages(thread)[0], label="I'll take this")
-    assert await hearth.bot.timers.pending("support.unclaimed") == []
+    assert await bot_of(hearth).timers.pending("support.unclaimed") == []
     hearth.clock.advance(timedelta(minutes=30))
-    await hearth.bot.dispatcher.run_due()
+    await bot_of(hearth).dispatcher.run_due()
     assert hearth.messages(hearth.alerts) == []
 
 
 async def test_close_archives_and_locks_the_thread_and_allows_a_new_request(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
     await add_support_channel(hearth)
     await put_on_duty(hearth, hearth.supporter)
     await hearth.slash(hearth.member, hearth.general, "support")
@@ -253,7 +224,7 @@ async def test_close_archives_and_locks_the_thread_and_allows_a_new_request(
     [row] = await stored_requests(hearth)
     assert row["state"] == "closed" and row["closed_by"] == hearth.member.id
     assert row["closed_at"] == to_ts(hearth.clock.now())
-    assert await hearth.bot.timers.pending("support.unclaimed") == []
+    assert await bot_of(hearth).timers.pending("support.unclaimed") == []
 
     again = await hearth.slash(hearth.member, hearth.general, "support")
     assert "private thread" in again.text
@@ -263,10 +234,9 @@ async def test_close_archives_and_locks_the_thread_and_allows_a_new_request(
 async def test_checkin_yes_opens_a_request(
     hearth: Harness,
 ) -> None:
-    assert hearth.bot is not None
     await add_support_channel(hearth)
     await put_on_duty(hearth, hearth.supporter)
-    text = await hearth.bot.request_support(hearth.guild.id, hearth.member.id, "checkin")  # type: ignore[attr-defined]
+    text = await bot_of(hearth).request_support(hearth.guild.id, hearth.member.id, "checkin")
     assert "private thread" in text
     [row] = await stored_requests(hearth)
     assert row["source"] == "checkin" and row["user_id"] == hearth.member.id

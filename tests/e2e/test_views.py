@@ -13,12 +13,12 @@ import discord
 import pytest
 
 from cogs._ui import DynamicView
-from tests.e2e.test_rota import add_slots, bot_of, claims_of, make_rota, set_up_rotas, train
-from tests.harness import Harness
+from tests.harness import Harness, bot_of
+from tests.helpers import add_slots, claims_of, make_rota, set_up_rotas, train
 
 
 def _listening(bot: discord.Client) -> list[object]:
-    store = bot._connection._view_store  # type: ignore[attr-defined]
+    store = bot._connection._view_store
     timers = [t for t in asyncio.all_tasks() if "timeout_task" in repr(t.get_coro())]
     return [*store._views.values(), *store._synced_message_views.values(), *timers]
 

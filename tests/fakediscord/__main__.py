@@ -15,6 +15,7 @@ import signal
 import sys
 
 from .guild import FakeGuild
+from .models import FakeInteraction
 from .permissions import Perm
 from .server import FakeDiscord
 
@@ -68,7 +69,11 @@ async def _console(fake: FakeDiscord, guild: FakeGuild, stop: asyncio.Event) -> 
                 inter = fake.actions.slash(
                     guild.member(words[1]), guild.channel(words[2]), words[3], {}
                 )
-                await fake.wait_for(lambda i=inter: i.acknowledged, 3.5)
+
+                def acknowledged(i: FakeInteraction = inter) -> bool:
+                    return i.acknowledged
+
+                await fake.wait_for(acknowledged, 3.5)
                 message = fake.message(inter.original_id or 0)
                 print(message.content if message else f"(answer type {inter.response_type})")
             elif words[0] == "show" and len(words) == 2:

@@ -237,12 +237,12 @@ class UserActions:
             user = target.user if isinstance(target, FakeMember) else target
             resolved = {"users": {str(user.id): user.payload()}}
             member = guild.members.get(user.id) if guild else None
-            if member is not None:
+            if guild is not None and member is not None:
                 resolved["members"] = {
                     str(user.id): member.payload(
                         with_user=False, permissions=guild.permissions_for(member, channel)
                     )
-                }  # type: ignore[union-attr]
+                }
         data = {
             "id": command["id"],
             "name": command["name"],

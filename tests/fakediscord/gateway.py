@@ -318,7 +318,8 @@ class Gateway:
 
     def _chunk(self, session: Session, d: dict[str, Any]) -> None:
         guild_ids = d.get("guild_id")
-        for raw_id in guild_ids if isinstance(guild_ids, list) else [guild_ids]:
+        raw_ids: list[Any] = guild_ids if isinstance(guild_ids, list) else [guild_ids]
+        for raw_id in raw_ids:
             guild = self.state.guilds.get(int(raw_id))
             if guild is None or not guild.bot_present:
                 continue

@@ -29,10 +29,9 @@ from .models import (
 if TYPE_CHECKING:
     from .server import FakeDiscord
 
-OverwriteSpec = (
-    Mapping["FakeRole | FakeMember | FakeUser | int", "tuple[int, int] | Overwrite"]
-    | Iterable[Overwrite]
-)
+# Keys are FakeRole | FakeMember | FakeUser | int; a Mapping's key type is invariant, so a dict
+# keyed by one of them would not match that union.
+OverwriteSpec = Mapping[Any, "tuple[int, int] | Overwrite"] | Iterable[Overwrite]
 
 
 def normalize_text_channel_name(name: str) -> str:

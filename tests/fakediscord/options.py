@@ -112,7 +112,7 @@ def _convert(
     if kind not in accepted or not isinstance(value, accepted[kind]):
         raise _error(f"option {name!r} (type {kind}) cannot take {value!r}")
     if (
-        kind == CHANNEL
+        isinstance(value, FakeChannel)
         and option.get("channel_types")
         and value.type not in option["channel_types"]
     ):
@@ -125,6 +125,7 @@ def _convert(
     ):
         raise _error(f"{value!r} is not in this server")
     _resolve_entity(actions.fake, guild, channel, value, resolved)
+    assert isinstance(value, FakeMember | FakeUser | FakeChannel | FakeRole | FakeAttachment)
     return str(value.id)
 
 
@@ -195,7 +196,8 @@ def ignore_declared_limits(fake: FakeDiscord, path: str, option: str) -> None:
     for command in fake.global_commands + [c for cs in fake.guild_commands.values() for c in cs]:
         if command["name"] != name or command.get("type", 1) != 1:
             continue
-        schema: list[dict[str, Any]] = list(command.get("options") or [])
+        options: Any = command.get("options") or []
+        schema: list[dict[str, Any]] = list(options)
         for part in subpath:
             schema = next(o for o in schema if o["name"] == part).get("options") or []
         found = next(o for o in schema if o["name"] == option)

@@ -146,7 +146,19 @@ class ProbeBot(commands.Bot):
         self.notes: dict[str, Any] = {}
         self.gate = asyncio.Event()
         self.ready = asyncio.Event()
-        for command in (echo, group, slow, twice, late, panel, admin_only, profile):
+        probe_commands: tuple[
+            app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu, ...
+        ] = (
+            echo,
+            group,
+            slow,
+            twice,
+            late,
+            panel,
+            admin_only,
+            profile,
+        )
+        for command in probe_commands:
             self.tree.add_command(command)
 
     def note(self, key: str, value: Any) -> None:
@@ -186,4 +198,5 @@ class BareDriver:
         return ProbeBot(fake, self.intents)
 
     async def wait_ready(self, bot: discord.Client) -> None:
-        await bot.ready.wait()  # type: ignore[attr-defined]
+        assert isinstance(bot, ProbeBot)
+        await bot.ready.wait()

@@ -105,7 +105,7 @@ def _stored(
     changed = existing is None or any(existing.get(k) != v for k, v in command.items())
     command["id"] = existing["id"] if existing else str(fake.ids.next())
     command["application_id"] = str(fake.application_id)
-    command["version"] = str(fake.ids.next()) if changed else existing["version"]  # type: ignore[index]
+    command["version"] = str(fake.ids.next()) if changed else existing["version"]  # type: ignore[index]  # None only when changed
     if guild_id is not None:
         command["guild_id"] = str(guild_id)
     return command
@@ -245,7 +245,9 @@ def _interaction_message(
 
 def _component_message(fake: Any, inter: FakeInteraction) -> FakeMessage:
     source = inter if inter.message_id is not None else inter.parent
-    message = fake.messages.get(source.message_id) if source and source.message_id else None
+    message: FakeMessage | None = (
+        fake.messages.get(source.message_id) if source and source.message_id else None
+    )
     if message is None:
         raise invalid("type", "Interaction has no message to update")
     return message
@@ -358,7 +360,9 @@ def _webhook_message(request: web.Request, inter: FakeInteraction) -> FakeMessag
     raw = request.match_info["message_id"]
     message_id = inter.original_id if raw == "@original" else int(raw)
     allowed = {inter.original_id, *inter.followup_ids}
-    message = fake.messages.get(message_id) if message_id in allowed else None
+    message = (
+        fake.messages.get(message_id) if message_id is not None and message_id in allowed else None
+    )
     if message is None or message.deleted:
         raise not_found(UNKNOWN_MESSAGE, "Message")
     return message

@@ -109,6 +109,7 @@ async def add_thread_member(request: web.Request) -> web.Response:
     if thread.archived:
         raise ApiError(400, THREAD_ARCHIVED, "Thread is archived")
     guild = fake.guild_of(thread)
+    assert guild is not None  # a thread is always in a server
     member = ctx.member_in(request, guild)
     if (
         thread.is_private_thread

@@ -11,6 +11,7 @@ any of these.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -71,8 +72,8 @@ class FakeDiscord(FakeState):
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server) and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
         base = f"{host}:{self.port}"
         self.api_base = f"http://{base}{API}"
         self.gateway_url = f"ws://{base}/gateway"

@@ -23,6 +23,7 @@ from .models import (
     DM,
     FakeChannel,
     FakeInteraction,
+    FakeMember,
     FakeMessage,
     FakeRole,
     FakeScheduledEvent,
@@ -61,7 +62,7 @@ class FakeState:
         self.unchecked: list[str] = []  # request bodies the spec has no schema for
         self._time_offset = 0.0
         self._changed = asyncio.Event()
-        self.gateway = Gateway(self)  # type: ignore[arg-type]
+        self.gateway = Gateway(self)
         self.api_base = ""
         self.gateway_url = ""
         self.cdn_base = ""
@@ -131,7 +132,7 @@ class FakeState:
         """A server; the bot is in it (with its managed role) unless `with_bot=False`."""
         if not isinstance(owner, FakeUser):
             owner = self.add_user(owner or f"{name.split()[0].lower()}-owner")
-        guild = FakeGuild(self, self.ids.next(), name, owner)  # type: ignore[arg-type]
+        guild = FakeGuild(self, self.ids.next(), name, owner)  # type: ignore[arg-type]  # a FakeDiscord
         self.guilds[guild.id] = guild
         if with_bot:
             self.add_bot_to_guild(guild, bot_permissions)
@@ -231,17 +232,17 @@ class FakeState:
         found = (self.messages[i] for i in self._channel_log.get(channel_id, []))
         return [m for m in found if not m.deleted and (include_ephemeral or not m.ephemeral)]
 
-    def dm_channel(self, user: FakeUser | int) -> FakeChannel | None:
+    def dm_channel(self, user: FakeUser | FakeMember | int) -> FakeChannel | None:
         return self.dm_channels.get(user if isinstance(user, int) else user.id)
 
-    def dm_messages(self, user: FakeUser | int) -> list[FakeMessage]:
+    def dm_messages(self, user: FakeUser | FakeMember | int) -> list[FakeMessage]:
         """What the user received from the bot in their DMs, oldest first."""
         channel = self.dm_channel(user)
         if channel is None:
             return []
         return [m for m in self.channel_messages(channel) if m.author.id == self.bot_user.id]
 
-    def ephemeral_messages(self, user: FakeUser | int) -> list[FakeMessage]:
+    def ephemeral_messages(self, user: FakeUser | FakeMember | int) -> list[FakeMessage]:
         """Every 'only you can see this' message shown to the user, oldest first."""
         user_id = user if isinstance(user, int) else user.id
         return [m for m in self.messages.values() if m.visible_to == user_id and not m.deleted]
@@ -280,8 +281,11 @@ class FakeState:
             return
         (event.interested.add if on else event.interested.discard)(user.id)
         name = "GUILD_SCHEDULED_EVENT_USER_ADD" if on else "GUILD_SCHEDULED_EVENT_USER_REMOVE"
-        data = {"guild_scheduled_event_id": str(event.id), "user_id": str(user.id),
-                "guild_id": str(guild.id)}  # fmt: skip
+        data: dict[str, object] = {
+            "guild_scheduled_event_id": str(event.id),
+            "user_id": str(user.id),
+            "guild_id": str(guild.id),
+        }
         self.dispatch(name, data, guild=guild)
 
     def delete_event_by_hand(self, guild: FakeGuild, event: FakeScheduledEvent) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,3 +37,60 @@ def test_no_source_file_grows_past_450_lines() -> None:
         if (count := len(path.read_text(encoding="utf-8").splitlines())) > 450
     ]
     assert long_files == []
+
+
+SQL = re.compile(
+    r"\s*(SELECT\s.*\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b"
+    r"|REPLACE\s+INTO\b|(CREATE|DROP)\s+(TABLE|INDEX|UNIQUE|TRIGGER|VIEW)\b|ALTER\s+TABLE\b"
+    r"|PRAGMA\s|WITH\s+\w+\s+AS\b)",
+    re.S,
+)
+
+
+def _sql_in(source: str) -> list[int]:
+    """Lines of string literals (and f-strings) that start an SQL statement."""
+    found: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        # An f-string's leading text is a literal of its own, so f-strings are found here too.
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
+            found.add(node.lineno)
+    return sorted(found)
+
+
+def test_the_sql_detector_finds_statements_and_ignores_prose() -> None:
+    source = (
+        'a = "SELECT id FROM groups WHERE guild_id = ?"\n'
+        'b = f"UPDATE guilds SET left_at = {x}"\n'
+        'c = "Delete everything"\n'
+        'd = "Select a group from the list"\n'
+        'e = "INSERT OR IGNORE INTO t VALUES (1)"\n'
+    )
+    assert _sql_in(source) == [1, 2, 5]
+
+
+def test_sql_lives_only_in_the_store_and_the_services() -> None:
+    """Cogs and the core reach the database through services, so a second engine can replace
+    the store without touching Discord glue."""
+    allowed = {ROOT / "bot" / "db.py", *(ROOT / "bot" / "services").rglob("*.py")}
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for folder in ("bot", "cogs")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if path not in allowed
+        for line in _sql_in(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_test_modules_share_helpers_instead_of_importing_each_other() -> None:
+    """Shared helpers live in tests/harness.py, tests/helpers.py (or a helper module such as
+    tests/bigworld.py), never in a test module another one imports."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module
+        for name in [node.module]
+        if name.rsplit(".", 1)[-1].startswith("test_")
+    ]
+    assert offenders == []

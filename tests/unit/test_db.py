@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,7 @@ from bot.errors import UserFacingError
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(tmp_path / "hearth.db")
     await database.connect()
     await database.execute("CREATE TABLE slot (id INTEGER PRIMARY KEY, claimed_by INTEGER)")
@@ -101,7 +103,7 @@ async def test_backup_is_a_consistent_copy(db: Database, tmp_path: Path) -> None
 
 async def test_run_transaction_commits_in_one_call(db: Database) -> None:
     def bump(conn: sqlite3.Connection) -> int:
-        n = conn.execute("SELECT n FROM counter").fetchone()[0]
+        n: int = conn.execute("SELECT n FROM counter").fetchone()[0]
         conn.execute("UPDATE counter SET n = ?", (n + 1,))
         return n + 1
 
@@ -162,7 +164,7 @@ async def test_run_transaction_is_serialised_with_other_writes(db: Database) -> 
             await asyncio.sleep(0)
             await tx.execute("UPDATE counter SET n = ?", (n + 1,))
 
-    jobs = [db.run_transaction(bump_sync) for _ in range(100)]
+    jobs: list[Coroutine[Any, Any, object]] = [db.run_transaction(bump_sync) for _ in range(100)]
     jobs += [bump_async() for _ in range(100)]
     jobs += [db.execute("INSERT INTO slot (claimed_by) VALUES (?)", (i,)) for i in range(50)]
     await asyncio.gather(*jobs)
@@ -173,7 +175,7 @@ async def test_run_transaction_is_serialised_with_other_writes(db: Database) -> 
 async def test_run_transaction_guarded_claim_has_exactly_one_winner(db: Database) -> None:
     await db.execute("INSERT INTO slot (id) VALUES (1)")
 
-    def claim(user: int):
+    def claim(user: int) -> Callable[[sqlite3.Connection], bool]:
         def run(conn: sqlite3.Connection) -> bool:
             if conn.execute("SELECT claimed_by FROM slot WHERE id = 1").fetchone()[0] is not None:
                 raise UserFacingError("taken")

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -23,15 +22,6 @@ from bot.services.export import (
 
 GUILD, OTHER = 111, 222
 SNOWFLAKE = 1_234_567_890_123_456_789
-
-
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = Database(tmp_path / "hearth.db")
-    await database.connect()
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 def _open(data: bytes) -> dict[str, bytes]:

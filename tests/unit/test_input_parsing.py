@@ -86,9 +86,9 @@ def test_time_zone_names_zoneinfo_cannot_open_are_refused(name: str) -> None:
 def test_settings_refuse_digits_int_cannot_read() -> None:
     service_settings = GuildSettings()
     with pytest.raises(ValueError, match="whole hours"):
-        service_settings.reminder_hours = "²"  # type: ignore[assignment]
+        service_settings.reminder_hours = "²"  # type: ignore[assignment]  # a bad value on purpose
     with pytest.raises(ValueError, match="at least one hour"):
-        service_settings.reminder_hours = " , "  # type: ignore[assignment]
+        service_settings.reminder_hours = " , "  # type: ignore[assignment]  # a bad value on purpose
 
 
 async def test_typed_settings_refuse_odd_numbers_kindly(db: Database) -> None:

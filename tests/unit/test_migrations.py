@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.db import Database, Migration, MigrationError, discover_migrations
+from bot.services.crisis import AUDIT_CRISIS_ADDED
+from bot.services.export import AUDIT_EXPORT_CREATED
+from bot.services.groups import AUDIT_GROUP_CREATED
+from bot.services.rota.rotas import AUDIT_ROTA_SLOTS_ADDED
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(tmp_path / "hearth.db")
     await database.connect()
     yield database
@@ -74,3 +79,24 @@ async def test_pragmas_are_set(db: Database) -> None:
     assert await db.fetchval("PRAGMA journal_mode") == "wal"
     assert await db.fetchval("PRAGMA foreign_keys") == 1
     assert await db.fetchval("PRAGMA busy_timeout") == 5000
+
+
+async def test_audit_actions_written_under_old_names_are_renamed(db: Database) -> None:
+    """Rows from before the one naming convention read as the constants the code now writes."""
+    shipped = discover_migrations()
+    [rename] = [m for m in shipped if m.name.endswith("_audit_actions")]
+    await db.migrate([m for m in shipped if m.version < rename.version])
+    for old in ("group created", "rota slots add", "crisis.add", "export", "setup.timezone"):
+        await db.execute(
+            "INSERT INTO audit_log (guild_id, actor_id, action, created_at) VALUES (1, 2, ?, 0)",
+            (old,),
+        )
+    await db.migrate(shipped)
+    rows = await db.fetchall("SELECT action FROM audit_log ORDER BY id")
+    assert [row["action"] for row in rows] == [
+        AUDIT_GROUP_CREATED,
+        AUDIT_ROTA_SLOTS_ADDED,
+        AUDIT_CRISIS_ADDED,
+        AUDIT_EXPORT_CREATED,
+        "setup.timezone",  # already "feature.what": left as it is
+    ]

@@ -35,7 +35,7 @@ def clock() -> FakeClock:
 def spec(now: datetime, user_id: int = 1, **changes: object) -> OutboxSpec:
     values: dict[str, object] = {"guild_id": GUILD, "kind": "dm", "due_at": now, "user_id": user_id}
     values.update(changes)
-    return OutboxSpec(**values)  # type: ignore[arg-type]
+    return OutboxSpec(**values)  # type: ignore[arg-type]  # fields given by name, any of them
 
 
 def test_nonce_is_stable_short_and_distinct() -> None:

@@ -76,7 +76,8 @@ def service_statements() -> list[tuple[str, str]]:
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             text = _literal(node)
             if text and STATEMENT.match(text):
-                found.append((f"{path.relative_to(ROOT)}:{node.lineno}", text))  # type: ignore[attr-defined]
+                line = getattr(node, "lineno", 0)  # only statements and expressions have one
+                found.append((f"{path.relative_to(ROOT)}:{line}", text))
     return found
 
 

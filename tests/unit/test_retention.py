@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,8 +19,11 @@ GUILD, OTHER = 111, 222
 WINDOW = timedelta(days=30)
 
 
+Store = tuple[Database, FakeClock, RetentionService, GuildRegistry]
+
+
 @pytest.fixture
-async def store(tmp_path: Path):
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
     db = Database(tmp_path / "hearth.db")
     await db.connect()
     await db.migrate()
@@ -61,7 +65,7 @@ async def store(tmp_path: Path):
 
 
 async def _count(db: Database, guild: int) -> int:
-    total = 0
+    total: int = 0
     for table in ("guilds", "guild_settings", "audit_log", "groups", "group_members", "gadgets"):
         total += await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (guild,))
     total += await db.fetchval(
@@ -72,7 +76,7 @@ async def _count(db: Database, guild: int) -> int:
     return total
 
 
-async def test_nothing_is_deleted_before_the_window_or_after_a_return(store) -> None:
+async def test_nothing_is_deleted_before_the_window_or_after_a_return(store: Store) -> None:
     db, clock, retention, registry = store
     await registry.left(GUILD)
     clock.advance(WINDOW - timedelta(minutes=1))
@@ -85,7 +89,7 @@ async def test_nothing_is_deleted_before_the_window_or_after_a_return(store) -> 
     assert await _count(db, GUILD) == 7
 
 
-async def test_after_the_window_everything_of_that_server_goes(store) -> None:
+async def test_after_the_window_everything_of_that_server_goes(store: Store) -> None:
     db, clock, retention, registry = store
     await registry.left(GUILD)
     clock.advance(WINDOW)
@@ -97,7 +101,7 @@ async def test_after_the_window_everything_of_that_server_goes(store) -> None:
     assert (await retention.purge_if_due(GUILD, WINDOW)).status == "unknown"
 
 
-async def test_children_come_before_their_parents(store) -> None:
+async def test_children_come_before_their_parents(store: Store) -> None:
     db, *_ = store
     tables = await discover_tables(db)
     order = children_first(tables, list(tables))
@@ -105,7 +109,9 @@ async def test_children_come_before_their_parents(store) -> None:
     assert order.index("group_members") < order.index("groups")
 
 
-async def test_a_purge_racing_a_reinvite_either_purges_fully_or_keeps_everything(store) -> None:
+async def test_a_purge_racing_a_reinvite_either_purges_fully_or_keeps_everything(
+    store: Store,
+) -> None:
     db, clock, retention, registry = store
     await registry.left(GUILD)
     clock.advance(WINDOW)

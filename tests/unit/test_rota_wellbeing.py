@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,8 +16,10 @@ from bot.services.rota import breaks, followups, renewals
 from bot.services.rota.load import supporter_load
 from bot.services.settings import GuildSettings
 from bot.services.timers import TimerService
-from tests.unit.test_rota import GUILD, LONDON, NOW
 
+GUILD = 1
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, as in the other rota tests
 SAM, ALEX = 10, 11
 
 

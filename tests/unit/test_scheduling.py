@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,18 +52,9 @@ def test_next_weekly_is_strictly_after() -> None:
     assert next_weekly(at, {0}, time(19, 0), ZoneInfo("UTC")) == at + timedelta(days=7)
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    db = Database(tmp_path / "hearth.db")
-    await db.connect()
-    await db.migrate()
-    yield db
-    await db.close()
-
-
-async def test_timers_fire_once_in_order_and_survive_a_new_dispatcher(store: Database) -> None:
+async def test_timers_fire_once_in_order_and_survive_a_new_dispatcher(db: Database) -> None:
     clock = FakeClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
-    timers = TimerService(store)
+    timers = TimerService(db)
     fired: list[str] = []
 
     async def handler(timer: Timer, now: datetime) -> None:
@@ -94,9 +84,9 @@ async def test_timers_fire_once_in_order_and_survive_a_new_dispatcher(store: Dat
     assert await timers.pending() == []
 
 
-async def test_cancelled_and_unhandled_timers_do_not_fire(store: Database) -> None:
+async def test_cancelled_and_unhandled_timers_do_not_fire(db: Database) -> None:
     clock = FakeClock()
-    timers = TimerService(store)
+    timers = TimerService(db)
     fired: list[str] = []
 
     async def handler(timer: Timer, now: datetime) -> None:
@@ -108,7 +98,7 @@ async def test_cancelled_and_unhandled_timers_do_not_fire(store: Database) -> No
     await timers.schedule(1, "other", "x", clock.now())
     assert await timers.cancel_prefix("remind", "claim:1:") == 2
     # A seek on (kind, ref), not a read of every timer of the kind (as `LIKE 'claim:1:%'` was).
-    plan = await store.fetchall(f"EXPLAIN QUERY PLAN {_DELETE_PREFIX}", ("remind", "a", "b"))
+    plan = await db.fetchall(f"EXPLAIN QUERY PLAN {_DELETE_PREFIX}", ("remind", "a", "b"))
     assert "ref>?" in " ".join(row["detail"] for row in plan)
 
     dispatcher = Dispatcher(clock, timers)
@@ -120,10 +110,10 @@ async def test_cancelled_and_unhandled_timers_do_not_fire(store: Database) -> No
 
 @pytest.mark.allow_errors("timer .* failed")
 async def test_a_failing_handler_does_not_stop_the_others(
-    store: Database, caplog: pytest.LogCaptureFixture
+    db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = FakeClock()
-    timers = TimerService(store)
+    timers = TimerService(db)
     fired: list[str] = []
 
     async def handler(timer: Timer, now: datetime) -> None:
@@ -140,9 +130,9 @@ async def test_a_failing_handler_does_not_stop_the_others(
     assert "timer" in caplog.text and "failed" in caplog.text
 
 
-async def test_dispatcher_arms_one_job_for_the_earliest_due_time(store: Database) -> None:
+async def test_dispatcher_arms_one_job_for_the_earliest_due_time(db: Database) -> None:
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    timers = TimerService(store)
+    timers = TimerService(db)
     dispatcher = Dispatcher(clock, timers)
 
     async def handler(timer: Timer, now: datetime) -> None:
@@ -161,9 +151,9 @@ async def test_dispatcher_arms_one_job_for_the_earliest_due_time(store: Database
         await dispatcher.shutdown()
 
 
-async def test_schedule_many_upserts_like_schedule_in_one_write(store: Database) -> None:
+async def test_schedule_many_upserts_like_schedule_in_one_write(db: Database) -> None:
     clock = FakeClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
-    timers = TimerService(store)
+    timers = TimerService(db)
     soon, later = clock.now() + timedelta(hours=1), clock.now() + timedelta(hours=2)
     await timers.schedule(1, "remind", "a", later, {"old": True})
     await timers.schedule_many(1, [("remind", "a", soon, {"n": 1}), ("debrief", "b", later, None)])
@@ -174,11 +164,11 @@ async def test_schedule_many_upserts_like_schedule_in_one_write(store: Database)
 
 
 async def test_a_wake_up_during_a_run_is_not_skipped_or_lost(
-    store: Database, caplog: pytest.LogCaptureFixture
+    db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     """New work poked while a run is in progress still fires, without APScheduler skipping it."""
     clock = FakeClock(datetime.now(UTC))
-    timers = TimerService(store)
+    timers = TimerService(db)
     dispatcher = Dispatcher(clock, timers)
     started, release, all_fired = asyncio.Event(), asyncio.Event(), asyncio.Event()
     fired: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from bot.services.settings import SettingsService
 
 
 @pytest.fixture
-async def settings(tmp_path: Path):
+async def settings(tmp_path: Path) -> AsyncIterator[tuple[SettingsService, Database]]:
     db = Database(tmp_path / "hearth.db")
     await db.connect()
     await db.migrate()
@@ -21,7 +22,9 @@ async def settings(tmp_path: Path):
     await db.close()
 
 
-async def test_defaults_come_from_config_and_model(settings) -> None:
+async def test_defaults_come_from_config_and_model(
+    settings: tuple[SettingsService, Database],
+) -> None:
     service, _ = settings
     current = await service.get(1)
     assert current.timezone == "Europe/London"
@@ -29,7 +32,9 @@ async def test_defaults_come_from_config_and_model(settings) -> None:
     assert current.reminder_hours == [24, 1]
 
 
-async def test_set_from_text_validates_and_persists(settings) -> None:
+async def test_set_from_text_validates_and_persists(
+    settings: tuple[SettingsService, Database],
+) -> None:
     service, db = settings
     await service.set_from_text(1, 99, "reminder_hours", "1, 24, 2")
     await service.set_from_text(1, 99, "keyword_watch_enabled", "on")
@@ -50,7 +55,9 @@ async def test_set_from_text_validates_and_persists(settings) -> None:
         ("nonsense", "1", "no setting called"),
     ],
 )
-async def test_bad_values_are_refused_and_nothing_changes(settings, key, raw, message) -> None:
+async def test_bad_values_are_refused_and_nothing_changes(
+    settings: tuple[SettingsService, Database], key: str, raw: str, message: str
+) -> None:
     service, db = settings
     with pytest.raises(UserFacingError, match=message):
         await service.set_from_text(1, 99, key, raw)

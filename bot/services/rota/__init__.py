@@ -29,6 +29,7 @@ from bot.services.rota.models import (
 )
 from bot.services.rota.rotas import (
     add_slots,
+    claim_ids_of,
     count_rotas,
     coverage_gaps,
     create_rota,
@@ -58,6 +59,7 @@ __all__ = [
     "SwapTaken",
     "Training",
     "add_slots",
+    "claim_ids_of",
     "claim_slot",
     "close_debrief",
     "count_rotas",

@@ -13,7 +13,7 @@ alert once the slot has started.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.db import Database, from_ts, to_ts
@@ -119,7 +119,7 @@ async def cancel_slot_timers(timers: TimerService, slot: Slot, claim_ids: list[i
         await cancel_claim_timers(timers, claim_id)
 
 
-def reminder_is_stale(payload: dict[str, object], slot: Slot, now: datetime) -> bool:
+def reminder_is_stale(payload: Mapping[str, object], slot: Slot, now: datetime) -> bool:
     """Skip a reminder once the shift started, or when a later one is due too (after downtime)."""
     if now >= slot.starts_at:
         return True

@@ -13,6 +13,14 @@ from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
 from bot.services.text import one_line
 
+# Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
+AUDIT_ROTA_CREATED = "rota.created"
+AUDIT_ROTA_SLOTS_ADDED = "rota.slots_added"
+AUDIT_ROTA_SLOTS_REMOVED = "rota.slots_removed"
+AUDIT_ROTA_LIMITS_SET = "rota.limits_set"
+AUDIT_ROTA_TRAINING_GRANTED = "rota.training_granted"
+AUDIT_ROTA_TRAINING_REVOKED = "rota.training_revoked"
+
 MAX_NAME = 80
 MAX_NEEDED = 20
 MAX_SLOT_LIST = 25
@@ -254,6 +262,14 @@ async def add_slots(
     marks = ",".join("?" * len(created))
     slots = await load_slots(db, f"s.id IN ({marks})", created)
     return slots, len(starts) - len(created)
+
+
+async def claim_ids_of(db: Database, guild_id: int, slot_id: int) -> list[int]:
+    """The claims on a slot, read before `remove_slot` deletes them so their timers can go."""
+    rows = await db.fetchall(
+        "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ?", (guild_id, slot_id)
+    )
+    return [int(row["id"]) for row in rows]
 
 
 async def remove_slot(db: Database, rota: Rota, slot_id: int) -> Slot:

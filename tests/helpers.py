@@ -1,0 +1,267 @@
+"""Helpers shared by the end-to-end tests: acting as people in one feature and reading what
+Hearth stored, so no test module imports another."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.db import to_ts
+from bot.services.sessions import SessionService
+from tests.fakediscord import FakeMember
+from tests.fakediscord.options import GROUP, SUBCOMMAND
+from tests.fakediscord.views import Reply
+from tests.harness import Harness, bot_of
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+# -- The server as it starts ---------------------------------------------------------------------
+
+
+async def greeted(hearth: Harness) -> None:
+    """The owner's join greeting has arrived and its outbox row is recorded as sent, so a
+    database snapshot taken now does not change later on its own."""
+    await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the owner's greeting")
+    await bot_of(hearth).outbox.drained()
+
+
+# -- Groups ----------------------------------------------------------------------------------------
+
+
+async def configure(hearth: Harness) -> None:
+    """Coordinator/supporter roles and the log and alerts channels, as /setup would."""
+    await bot_of(hearth).settings.update(
+        hearth.guild.id,
+        None,
+        coordinator_role_id=hearth.coordinator_role.id,
+        supporter_role_id=hearth.supporter_role.id,
+        log_channel_id=hearth.log.id,
+        alerts_channel_id=hearth.alerts.id,
+    )
+
+
+async def create_group(hearth: Harness, name: str = "Carers circle", **options: Any) -> Any:
+    options.setdefault("description", "A space for people caring for someone")
+    reply = await hearth.slash(
+        hearth.coordinator, hearth.channel, "group create", name=name, **options
+    )
+    assert reply.ephemeral and f"Created “{name}”" in reply.content, reply.content
+    return reply
+
+
+async def rows(hearth: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
+
+
+def dms_saying(hearth: Harness, person: Any, text: str) -> list[str]:
+    """The bot's DMs to someone containing `text` (other features may greet people too)."""
+    return [m.content for m in hearth.dms(person) if text in m.content]
+
+
+async def group_id(hearth: Harness, name: str) -> int:
+    found = await rows(hearth, "SELECT id FROM groups WHERE name = ?", name)
+    return int(found[0][0])
+
+
+# -- Guidelines ------------------------------------------------------------------------------------
+
+
+# Only the features these tests exercise, so another feature's start-up work (greeting DMs,
+# set-up checks) can't interleave with what is asserted here.
+AGREE = "I have read and agree"
+
+
+FIELD = "hearth:gl:edit:text"
+
+
+async def use_alerts_channel(hearth: Harness) -> None:
+    await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
+
+
+async def save(hearth: Harness, text: str, group: str | None = None) -> Reply:
+    """A coordinator opens `/guidelines edit`, replaces the text and submits."""
+    options = {"group": group} if group else {}
+    form = await hearth.slash(hearth.coordinator, hearth.channel, "guidelines edit", **options)
+    assert form.kind == "modal"
+    return await hearth.submit_modal(hearth.coordinator, form, {FIELD: text})
+
+
+async def dict_rows(hearth: Harness, sql: str, *params: object) -> list[dict[str, object]]:
+    return [dict(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
+
+
+# -- Rota ------------------------------------------------------------------------------------------
+
+
+async def run_at(hearth: Harness, moment: datetime) -> None:
+    hearth.clock.set(moment)
+    await bot_of(hearth).dispatcher.run_due()
+    await hearth.fake.flush()
+
+
+async def set_up_rotas(hearth: Harness, timezone: str = "Europe/London") -> HearthBot:
+    """The server as a coordinator would have it after /setup: roles, alerts channel, zone."""
+    bot = bot_of(hearth)
+    await bot.settings.update(
+        hearth.guild.id,
+        None,
+        supporter_role_id=hearth.supporter_role.id,
+        alerts_channel_id=hearth.alerts.id,
+        timezone=timezone,
+    )
+    return bot
+
+
+async def make_rota(hearth: Harness, name: str = "Evening duty", **options: Any) -> None:
+    reply = await hearth.slash(
+        hearth.coordinator, hearth.channel, "rota create", name=name, **options
+    )
+    assert "Created the rota" in reply.content, reply.content
+
+
+async def add_slots(
+    hearth: Harness, rota: str, start: str, duration: str = "2h", **options: Any
+) -> list[int]:
+    reply = await hearth.slash(
+        hearth.coordinator, hearth.channel, "rota slots add", rota=rota, start=start,
+        duration=duration, **options,
+    )  # fmt: skip
+    assert reply.ephemeral
+    ids = [int(i) for i in re.findall(r"^#(\d+) ", reply.content, re.M)]
+    assert ids, reply.content
+    return ids
+
+
+async def train(hearth: Harness, member: FakeMember, **options: Any) -> None:
+    reply = await hearth.slash(
+        hearth.coordinator, hearth.channel, "rota training grant", member=member, **options
+    )
+    assert "Recorded" in reply.content, reply.content
+
+
+async def claims_of(hearth: Harness, slot_id: int) -> list[int]:
+    rows = await bot_of(hearth).db.fetchall(
+        "SELECT user_id FROM rota_claims WHERE slot_id = ? ORDER BY id", (slot_id,)
+    )
+    return [row["user_id"] for row in rows]
+
+
+async def supporter(hearth: Harness, name: str, trained: bool = True) -> FakeMember:
+    person = hearth.guild.add_member(name, roles=[hearth.supporter_role])
+    await hearth.fake.flush()
+    if trained:
+        await train(hearth, person)
+    return person
+
+
+# -- Support ---------------------------------------------------------------------------------------
+
+
+async def put_on_duty(
+    hearth: Harness, *people: FakeMember, starts_in: timedelta = timedelta(hours=-1)
+) -> None:
+    """A rota with one slot covering now (or starting later), claimed by these supporters."""
+    db = bot_of(hearth).db
+    now = hearth.clock.now()
+    start = to_ts(now + starts_in)
+    rota_id = await db.insert(
+        "INSERT INTO rotas (guild_id, name, name_key, needed, requires_training, created_by, "
+        "created_at) VALUES (?, 'Evenings', 'evenings', 2, 0, ?, ?)",
+        (hearth.guild.id, hearth.coordinator.id, to_ts(now)),
+    )
+    slot_id = await db.insert(
+        "INSERT INTO rota_slots (guild_id, rota_id, starts_at, ends_at, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (hearth.guild.id, rota_id, start, start + 4 * 3600, hearth.coordinator.id, to_ts(now)),
+    )
+    for person in people:
+        await db.insert(
+            "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) VALUES (?, ?, ?, ?)",
+            (hearth.guild.id, slot_id, person.id, to_ts(now)),
+        )
+
+
+# -- Commands as synced ----------------------------------------------------------------------------
+
+
+def leaf_commands(
+    commands: list[dict[str, Any]],
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """("group join", [options…]) for every slash command a person can run."""
+
+    def walk(path: str, options: list[dict[str, Any]]) -> Iterator[tuple[str, list[Any]]]:
+        subs = [o for o in options if o["type"] in (SUBCOMMAND, GROUP)]
+        if not subs:
+            yield path, options
+        for sub in subs:
+            yield from walk(f"{path} {sub['name']}", sub.get("options") or [])
+
+    for command in commands:
+        if command.get("type", 1) == 1:
+            yield from walk(command["name"], command.get("options") or [])
+
+
+def synced_leaves(hearth: Harness) -> dict[str, list[dict[str, Any]]]:
+    synced = hearth.fake.global_commands + [
+        c for cs in hearth.fake.guild_commands.values() for c in cs
+    ]
+    return dict(leaf_commands(synced))
+
+
+# -- The database ----------------------------------------------------------------------------------
+
+
+def dump(path: Path) -> str:
+    """Every row of every table, as SQL text (committed data; the bot keeps running)."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        return "\n".join(conn.iterdump())
+
+
+# -- Group sessions ------------------------------------------------------------------------------
+
+# The harness clock starts Monday 2 March 2026, 12:00 UTC (= 12:00 in London, GMT).
+TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
+
+
+def session_service(hearth: Harness) -> SessionService:
+    return SessionService(bot_of(hearth).db, hearth.clock)
+
+
+async def set_up_sessions(hearth: Harness, **group: Any) -> int:
+    await configure(hearth)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, timezone="Europe/London")
+    await create_group(hearth, **group)
+    return int((await rows(hearth, "SELECT id FROM groups"))[0][0])
+
+
+async def join_group(hearth: Harness, member: FakeMember) -> None:
+    reply = await hearth.slash(member, hearth.channel, "group join", name="Carers circle")
+    assert "You're in “Carers circle”" in reply.content, reply.content
+
+
+async def add_session(hearth: Harness, **options: Any) -> Any:
+    options.setdefault("start", "2026-03-03 19:00")
+    options.setdefault("duration", "90m")
+    return await hearth.slash(
+        hearth.coordinator, hearth.channel, "group sessions add", group="Carers circle", **options
+    )
+
+
+async def session_rows(hearth: Harness) -> list[tuple[Any, ...]]:
+    return await rows(
+        hearth,
+        "SELECT id, starts_at, ends_at, cancelled_at, reason, series_id FROM group_sessions "
+        "ORDER BY starts_at",
+    )
+
+
+async def going_to(hearth: Harness, session_id: int) -> list[int]:
+    found = await rows(
+        hearth, "SELECT user_id FROM session_rsvps WHERE session_id = ? AND going = 1", session_id
+    )
+    return sorted(row[0] for row in found)
