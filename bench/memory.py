@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import Table, rss_mb, verdict
 from bench.world import add_people, started_fake
-from bot.db import Database
+from bot.engines.sqlite import SqliteDatabase
 
 MEMBERS = 200
 
@@ -63,7 +63,7 @@ async def run(table: Table, quick: bool) -> None:
     servers = 100 if quick else 1000
     with tempfile.TemporaryDirectory() as name:
         path = Path(name) / "memory.db"
-        db = Database(path)
+        db = SqliteDatabase(path)
         await db.connect()
         await db.migrate()
         await db.close()

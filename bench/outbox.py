@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.common import Table, rss_mb, verdict
 from bench.scheduler import _migrated, _subprocess_json
+from bot.engines.sqlite import SqliteDatabase
 
 
 def _pending_rows(path: Path, count: int) -> None:
@@ -38,12 +39,11 @@ def _pending_rows(path: Path, count: int) -> None:
 
 
 async def _resume(path: Path) -> dict[str, Any]:
-    from bot.db import Database
     from bot.services.outbox import OutboxService
 
     before = rss_mb()
     started = time.perf_counter()
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.connect()
     await db.migrate()
     outbox = OutboxService(db)

@@ -27,7 +27,7 @@ from typing import Any
 from bench.common import Table, rss_mb, verdict
 from bench.world import add_people, hearth_driver, running, started_fake
 from bot.clock import FakeClock, SystemClock
-from bot.db import Database
+from bot.engines.sqlite import SqliteDatabase
 from tests.harness import ErrorWatch, bot_of
 
 ZONES = ["Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC",
@@ -67,7 +67,7 @@ INSERT = (
 
 
 async def _migrated(path: Path) -> None:
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.connect()
     await db.migrate()
     await db.close()
@@ -91,7 +91,7 @@ async def _startup(path: Path) -> dict[str, float]:
 
     before = rss_mb()
     started = time.perf_counter()
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.connect()
     await db.migrate()
     clock = SystemClock()

@@ -20,6 +20,7 @@ from typing import Any
 from bench.common import Table, median, verdict
 from bot.clock import FakeClock
 from bot.db import Database
+from bot.engines.sqlite import SqliteDatabase
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DAY = 86400
@@ -148,7 +149,7 @@ async def run(table: Table, quick: bool) -> None:
     servers, scale = (50, 1 / 20) if quick else (1000, 1.0)
     with tempfile.TemporaryDirectory() as name:
         path = Path(name) / "store.db"
-        db = Database(path)
+        db = SqliteDatabase(path)
         await db.connect()
         await db.migrate()
         started = time.perf_counter()
@@ -169,7 +170,7 @@ async def run(table: Table, quick: bool) -> None:
         floor = []
         for _ in range(3):
             began = time.perf_counter()
-            await db.reader.execute_fetchall("SELECT COUNT(*) FROM group_members")
+            await db.fetchval("SELECT COUNT(*) FROM group_members")
             floor.append(time.perf_counter() - began)
         await db.close()
     slowest_command = max(per_command, key=per_command.__getitem__)

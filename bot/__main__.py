@@ -17,8 +17,16 @@ from pathlib import Path
 import discord
 
 from bot import __version__
-from bot.config import DEFAULT_CONFIG_PATH, ConfigError, HearthConfig, load_config, load_token
-from bot.db import Database, MigrationError
+from bot.config import (
+    DEFAULT_CONFIG_PATH,
+    ConfigError,
+    HearthConfig,
+    load_config,
+    load_token,
+    open_configured_database,
+)
+from bot.db import StoreError
+from bot.engines.sqlite import SqliteDatabase
 
 EXIT_CONFIG = 2
 log = logging.getLogger("bot")
@@ -59,7 +67,7 @@ async def run_bot(config: HearthConfig, token: str) -> None:
 
 
 async def migrate(config: HearthConfig) -> list[str]:
-    db = Database(config.database.path)
+    db = open_configured_database(config)
     await db.connect()
     try:
         return await db.migrate()
@@ -68,9 +76,14 @@ async def migrate(config: HearthConfig) -> list[str]:
 
 
 async def backup(config: HearthConfig, destination: Path) -> None:
+    if config.database.url is not None:
+        raise ConfigError(
+            "backup copies a SQLite file; for PostgreSQL use pg_dump (see the README, "
+            "'Running on PostgreSQL')."
+        )
     if not config.database.path.exists():
         raise ConfigError(f"There is no database at {config.database.path} to back up.")
-    db = Database(config.database.path)
+    db = SqliteDatabase(config.database.path)
     await db.connect()
     try:
         await db.backup(destination)
@@ -100,6 +113,8 @@ def describe(config: HearthConfig) -> str:
     lines = [f"Hearth {__version__} would use:"]
     for section, values in config.model_dump(mode="json").items():
         for key, value in values.items():
+            if section == "database" and key == "url" and value is not None:
+                value = config.database.shown()  # never print a password
             lines.append(f"  {section}.{key} = {value!r}")
     return "\n".join(lines)
 
@@ -144,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             assert token is not None
             asyncio.run(run_bot(config, token))
-    except (ConfigError, MigrationError) as exc:
+    except (ConfigError, StoreError) as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except discord.LoginFailure:

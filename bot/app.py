@@ -25,7 +25,7 @@ from discord.ext import commands
 import cogs
 from bot import __version__
 from bot.clock import Clock, SystemClock
-from bot.config import HearthConfig
+from bot.config import HearthConfig, open_configured_database
 from bot.db import Database
 from bot.delivery import Outbox
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
@@ -135,7 +135,7 @@ class HearthBot(commands.Bot):
         RequestPacer().install(self.http)  # fan-outs wait their turn instead of 429s
         self.config = config
         self.clock: Clock = clock or SystemClock()
-        self.db = Database(config.database.path)
+        self.db: Database = open_configured_database(config)
         self.settings = SettingsService(self.db, self.clock, config.defaults.timezone)
         self.audit_log = AuditService(self.db, self.clock)
         self.timers = TimerService(self.db)

@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -23,7 +24,10 @@ from pydantic import (
     field_validator,
 )
 
+from bot.db import Database, open_database, without_password
+
 TOKEN_ENV_VAR = "DISCORD_TOKEN"
+DATABASE_PASSWORD_ENV_VAR = "HEARTH_DATABASE_PASSWORD"
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
 
@@ -94,7 +98,46 @@ class DiscordSection(_Section):
 
 
 class DatabaseSection(_Section):
+    """SQLite (`path`, the default) or PostgreSQL (`url`), for deployments past one process."""
+
     path: Path = Field(default=Path("hearth.db"), description="SQLite database file")
+    url: str | None = Field(
+        default=None,
+        description="postgresql://user@host:5432/hearth; when set, PostgreSQL is used, not path",
+    )
+    pool_size: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL connections this process may hold"
+    )
+    connect_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="how long to wait for PostgreSQL to answer"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in {"postgresql", "postgres"} or not parts.hostname:
+            raise ValueError(
+                "must look like postgresql://user@host:5432/hearth (scheme postgresql, a host)"
+            )
+        if not parts.path.strip("/"):
+            raise ValueError("must name the database at its end, e.g. …:5432/hearth")
+        try:
+            parts.port  # noqa: B018  # raises for a port that is not a number
+        except ValueError:
+            raise ValueError("has a port that is not a number") from None
+        return value
+
+    @property
+    def target(self) -> str | Path:
+        """What `open_database` opens: the URL when PostgreSQL is chosen, else the file."""
+        return self.url if self.url is not None else self.path
+
+    def shown(self) -> str:
+        """The database as check-config prints it: never with a password."""
+        return str(self.path) if self.url is None else without_password(self.url)
 
 
 class LoggingSection(_Section):
@@ -172,3 +215,20 @@ def load_token(environ: dict[str, str] | None = None) -> SecretStr:
             "to the token from the Discord developer portal."
         )
     return SecretStr(value)
+
+
+def database_password(environ: dict[str, str] | None = None) -> str | None:
+    """A PostgreSQL password kept out of the config file (the URL may carry one instead)."""
+    value = (os.environ if environ is None else environ).get(DATABASE_PASSWORD_ENV_VAR, "")
+    return value or None
+
+
+def open_configured_database(config: HearthConfig) -> Database:
+    """The store the config names, not yet connected; the one place it is built."""
+    section = config.database
+    return open_database(
+        section.target,
+        pool_size=section.pool_size,
+        connect_timeout=section.connect_timeout_seconds,
+        password=database_password(),
+    )

@@ -1,10 +1,25 @@
-"""The SQLite store: connections, the one-writer rule, and the migration runner.
+"""The store: one API over SQLite (the embedded default) and PostgreSQL.
 
-Two connections share one WAL database file. Every write goes through the writer connection under
-an asyncio lock: concurrent tasks opening transactions on one shared connection otherwise fail
-with "cannot start a transaction within a transaction", or worse, silently join each other's
-transaction and get rolled back with it. Reads use the second connection, which under WAL sees
-only committed data and never waits for the writer.
+Every piece of SQL runs inside a *unit of work*: a plain synchronous function `fn(tx)` that
+`read(fn)` or `write(fn)` runs on one of the store's own threads, in one transaction, in a
+single hop from the event loop. A unit that needs five statements costs one thread hop, not
+five, and the event loop never waits on the database. The one-statement helpers (`fetchall`,
+`execute`, …) are that same unit with one statement in it.
+
+Rules a unit of work must keep, because PostgreSQL may run it more than once:
+- compute only from what it reads through `tx`, and return the outcome; change nothing outside;
+- never touch the event loop or Discord (it runs on a worker thread);
+- raise to refuse: `UserFacingError` rolls back and reaches the caller unchanged.
+
+Engines keep the rules SQLite's single writer enforces: on SQLite every write unit runs on one
+writer thread under `BEGIN IMMEDIATE`, so units are serialised; on PostgreSQL every write unit is
+SERIALIZABLE and is retried when the server reports a serialisation conflict, so a
+check-then-insert (the last place in a group) holds across any number of connections and
+processes. Reads see one committed snapshot on both.
+
+SQL is written once, in the portable subset both engines share (`?` placeholders or `:name`,
+`ON CONFLICT … DO NOTHING`, `RETURNING`, `COALESCE`); the PostgreSQL engine rewrites
+placeholders and `LIKE` (which is case-insensitive on SQLite) as it sends them.
 
 Times are stored as integer Unix seconds (UTC by definition), which index well and map directly
 to Discord's `<t:…>` timestamps.
@@ -13,25 +28,21 @@ to Discord's `<t:…>` timestamps.
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
-
-import aiosqlite
-
-log = logging.getLogger(__name__)
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-BUSY_TIMEOUT_MS = 5000
-# The largest row id anyone may type (a slot or check-in number). SQLite holds 2**63-1, but a
-# Hearth database never gets near 2**31 rows of one kind, and a bound this size reads well where
+# The largest row id anyone may type (a slot or check-in number). Both engines hold 2**63-1, but
+# a Hearth database never gets near 2**31 rows of one kind, and a bound this size reads well where
 # Discord shows it; anything larger is simply "no such slot", never an OverflowError.
 ROW_ID_MAX = 2**31 - 1
 
@@ -39,8 +50,28 @@ Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
 
 
-class MigrationError(Exception):
+class Row(Protocol):
+    """A result row, by position or by column name, on either engine."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+class StoreError(Exception):
+    """The database cannot be used as configured; the message names the problem for a person."""
+
+
+class MigrationError(StoreError):
     """The database cannot be brought to the code's schema; the message says why."""
+
+
+class IntegrityError(Exception):
+    """A constraint refused a write (a duplicate name, a missing parent) on either engine."""
 
 
 def to_ts(moment: datetime) -> int:
@@ -82,216 +113,236 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
-class Transaction:
-    """Statements inside one `BEGIN IMMEDIATE` transaction on the writer connection."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one write statement; returns the affected row count."""
-        cursor = await self._conn.execute(sql, params)
-        return cursor.rowcount
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        if cursor.lastrowid is None:
-            raise RuntimeError("INSERT produced no row id")
-        return cursor.lastrowid
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        return next(iter(await self._conn.execute_fetchall(sql, params)), None)
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
+@dataclass(frozen=True)
+class ForeignKeyInfo:
+    columns: list[str]
+    parent: str
+    parent_columns: list[str]
 
 
-class Database:
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+@dataclass(frozen=True)
+class TableSchema:
+    """One table of the live schema, as both engines describe it."""
 
-    async def connect(self) -> None:
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._open()
-        await self._writer.execute_fetchall("PRAGMA journal_mode=WAL")
-        self._reader = await self._open()
+    name: str
+    columns: list[str]
+    primary_key: list[str]
+    foreign_keys: list[ForeignKeyInfo] = field(default_factory=list)
+    # Column sets a unique index or the primary key holds unique (whole-table indexes only).
+    unique: list[list[str]] = field(default_factory=list)
 
-    async def _open(self) -> aiosqlite.Connection:
-        # isolation_level=None: no implicit transactions; we issue BEGIN ourselves.
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        # Read every PRAGMA to the end: a half-read statement keeps a lock on the file.
-        for pragma in (f"busy_timeout={BUSY_TIMEOUT_MS}", "foreign_keys=ON", "synchronous=NORMAL"):
-            await conn.execute_fetchall(f"PRAGMA {pragma}")
-        return conn
 
-    async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._reader = self._writer = None
+class Tx(ABC):
+    """The statements of one unit of work, inside its transaction."""
 
-    @property
-    def writer(self) -> aiosqlite.Connection:
-        if self._writer is None:
-            raise RuntimeError("database is not connected")
-        return self._writer
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        if self._reader is None:
-            raise RuntimeError("database is not connected")
-        return self._reader
-
-    # --- reads (committed data only) -------------------------------------------------------
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(await self.reader.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        return next(iter(await self.reader.execute_fetchall(sql, params)), None)
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def run_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(conn)`, several reads, in a single hop to the reader thread and on one snapshot.
-
-        A read needing two statements (slots, then who claimed them) otherwise waits for the
-        reader thread twice and may see a write land between them. `fn` runs on the reader
-        connection's own thread: synchronous, no event loop, no writes.
-        """
-
-        def run() -> T:
-            conn = self.reader._conn
-            conn.execute("BEGIN")
-            try:
-                return fn(conn)
-            finally:
-                conn.execute("COMMIT")
-
-        # Private aiosqlite API, as in `run_transaction` (pinned <0.23).
-        result: T = await self.reader._execute(run)  # type: ignore[no-untyped-call]  # private, so untyped
-        return result
-
-    # --- writes ----------------------------------------------------------------------------
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one self-contained write statement atomically; returns the affected row count.
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the affected row count.
 
         A guarded single statement (`UPDATE … WHERE claimed_by IS NULL`) is how races are won
         exactly once: check the count, not a value read beforehand.
         """
-        async with self._write_lock:
-            cursor = await self.writer.execute(sql, params)
-            return cursor.rowcount
+
+    @abstractmethod
+    def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT into a table keyed by `id`; returns the new id."""
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
+
+    @abstractmethod
+    def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    def one(self, sql: str, params: Params = ()) -> Row:
+        """A statement that yields exactly one row, such as `INSERT … RETURNING *`."""
+        row = self.fetchone(sql, params)
+        if row is None:
+            raise RuntimeError("the statement returned no row")
+        return row
+
+
+class Database(ABC):
+    """The one store API every service uses; `open_database` picks the engine."""
+
+    engine: str
+
+    def __init__(self, write_threads: int, read_threads: int | None = None) -> None:
+        """`read_threads=None` lets reads share the write threads (one pool of connections)."""
+        self._write_threads = write_threads
+        self._read_threads = read_threads
+        self._writes: ThreadPoolExecutor | None = None
+        self._reads: ThreadPoolExecutor | None = None
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the data lives, fit to print: a path, or a URL without its password."""
+
+    async def connect(self) -> None:
+        self._writes = ThreadPoolExecutor(self._write_threads, f"hearth-{self.engine}-write")
+        self._reads = (
+            self._writes
+            if self._read_threads is None
+            else ThreadPoolExecutor(self._read_threads, f"hearth-{self.engine}-read")
+        )
+        try:
+            await self._hop(self._open)
+        except BaseException:
+            self._stop_threads()
+            raise
+
+    async def close(self) -> None:
+        if self._writes is None:
+            return
+        try:
+            await self._hop(self._shut)
+            if self._reads is not self._writes:
+                await self._hop(self._shut_reads, reads=True)
+        finally:
+            self._stop_threads()
+
+    def _stop_threads(self) -> None:
+        for pool in {self._writes, self._reads}:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._writes = self._reads = None
+
+    async def _hop(self, fn: Callable[[], T], *, reads: bool = False) -> T:
+        pool = self._reads if reads else self._writes
+        if pool is None:
+            raise RuntimeError("database is not connected")
+        return await asyncio.get_running_loop().run_in_executor(pool, fn)
+
+    # --- engines ---------------------------------------------------------------------------
+    @abstractmethod
+    def _open(self) -> None:
+        """Connect (on a store thread); raise `StoreError` naming what is wrong."""
+
+    @abstractmethod
+    def _shut(self) -> None:
+        """Close what `_open` opened (on a write thread)."""
+
+    def _shut_reads(self) -> None:
+        """Close what the read threads opened, on a read thread (engines with their own)."""
+
+    @abstractmethod
+    def _read(self, fn: Callable[[Tx], T]) -> T: ...
+
+    @abstractmethod
+    def _write(self, fn: Callable[[Tx], T]) -> T: ...
+
+    @abstractmethod
+    def _schema_version(self, tx: Tx) -> int: ...
+
+    @abstractmethod
+    def _apply(self, migration: Migration) -> None:
+        """Apply one migration and record its version, in one transaction."""
+
+    @abstractmethod
+    def _tables(self, tx: Tx) -> list[TableSchema]: ...
+
+    @abstractmethod
+    def _script(self, script: str) -> None:
+        """Run a script in the migrations' dialect, in one transaction."""
+
+    # --- units of work ---------------------------------------------------------------------
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn(tx)`, reads only, on one committed snapshot, in one hop."""
+        return await self._hop(lambda: self._read(fn), reads=True)
+
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn(tx)` as one transaction, serialised against every other write, in one hop.
+
+        `fn` may raise (e.g. `UserFacingError`): the transaction rolls back and the exception
+        propagates unchanged. On PostgreSQL `fn` may run again after a serialisation conflict.
+        """
+        return await self._hop(lambda: self._write(fn))
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.read(lambda tx: tx.fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.read(lambda tx: tx.fetchone(sql, params))
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        return await self.read(lambda tx: tx.fetchval(sql, params))
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """One self-contained write statement, atomically; returns the affected row count."""
+        return await self.write(lambda tx: tx.execute(sql, params))
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT and return the new row id."""
-        async with self._write_lock:
-            cursor = await self.writer.execute(sql, params)
-            if cursor.lastrowid is None:
-                raise RuntimeError("INSERT produced no row id")
-            return cursor.lastrowid
+        """One INSERT into a table keyed by `id`; returns the new id."""
+        return await self.write(lambda tx: tx.insert(sql, params))
 
-    async def write_fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def write_fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """One write statement with RETURNING, atomically."""
-        async with self._write_lock:
-            return list(await self.writer.execute_fetchall(sql, params))
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """`BEGIN IMMEDIATE` … COMMIT, serialised with every other write in this process.
-
-        Never await Discord inside: the lock is held for the whole block.
-        """
-        async with self._write_lock:
-            await self.writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield Transaction(self.writer)
-            except BaseException:
-                await self.writer.execute("ROLLBACK")
-                raise
-            await self.writer.execute("COMMIT")
-
-    async def run_transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(conn)` as one `BEGIN IMMEDIATE` … COMMIT in a single hop to the writer thread.
-
-        For the hottest writes: `transaction()` costs a thread hop per statement, this costs one
-        for the whole transaction. `fn` is synchronous and runs on the writer connection's own
-        thread, so it must not touch the event loop; it may raise (e.g. `UserFacingError`), which
-        rolls back and propagates unchanged. Serialised with every other write by the same lock.
-        """
-
-        def run() -> T:
-            conn = self.writer._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-            except BaseException:
-                if conn.in_transaction:  # some errors already rolled back
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        async with self._write_lock:
-            # aiosqlite 0.22 (pinned <0.23) runs every call on one thread per connection;
-            # `_execute` queues a function on that thread and `_conn` is the sqlite3 connection
-            # it owns. Both are private (so untyped): re-check them when the pin moves.
-            result: T = await self.writer._execute(run)  # type: ignore[no-untyped-call]  # see above
-            return result
+        return await self.write(lambda tx: tx.fetchall(sql, params))
 
     # --- schema -----------------------------------------------------------------------------
     async def schema_version(self) -> int:
-        return int(await self.fetchval("PRAGMA user_version"))
+        return await self.write(self._schema_version)
+
+    async def tables(self) -> list[TableSchema]:
+        """Every table of Hearth's schema (not the engine's own), by name."""
+        return await self.read(self._tables)
+
+    async def run_script(self, script: str) -> None:
+        """Statements in the migrations' dialect (tables a test or a tool adds), atomically."""
+        await self._hop(partial(self._script, script))
 
     async def migrate(self, migrations: list[Migration] | None = None) -> list[str]:
-        """Apply pending migrations, each in its own transaction with its version number."""
+        """Apply pending migrations in order, each in its own transaction with its version."""
         migrations = discover_migrations() if migrations is None else migrations
         latest = migrations[-1].version if migrations else 0
+        current = await self.write(self._schema_version)
+        if current > latest:
+            raise MigrationError(
+                f"The database {self.describe()} is at schema version {current}, but this "
+                f"version of Hearth only knows up to {latest}. It was written by a newer Hearth: "
+                "upgrade Hearth, or restore a backup made with this version."
+            )
         applied: list[str] = []
-        async with self._write_lock:
-            rows = await self.writer.execute_fetchall("PRAGMA user_version")
-            current = int(next(iter(rows))[0])
-            if current > latest:
-                raise MigrationError(
-                    f"The database {self.path} is at schema version {current}, but this version "
-                    f"of Hearth only knows up to {latest}. It was written by a newer Hearth: "
-                    "upgrade Hearth, or restore a backup made with this version."
-                )
-            for migration in migrations:
-                if migration.version <= current:
-                    continue
-                script = (
-                    "BEGIN IMMEDIATE;\n"
-                    f"{migration.sql}\n;"
-                    f"PRAGMA user_version = {migration.version};\nCOMMIT;"
-                )
-                try:
-                    await self.writer.executescript(script)
-                except sqlite3.Error as exc:
-                    if self.writer.in_transaction:
-                        await self.writer.execute("ROLLBACK")
-                    raise MigrationError(
-                        f"Migration {migration.name} failed and was rolled back: {exc}"
-                    ) from exc
-                log.info("applied migration %s", migration.name)
+        for migration in migrations:
+            if migration.version > current:
+                await self._hop(partial(self._apply, migration))
                 applied.append(migration.name)
         return applied
 
-    async def backup(self, destination: Path) -> None:
-        """A consistent copy via SQLite's online backup, safe while the bot keeps writing."""
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(destination) as target:
-            await self.reader.backup(target)
+
+def without_password(url: str) -> str:
+    """A database URL fit to print or log."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}@{parts.hostname}" if parts.username else f"{parts.hostname}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def open_database(
+    target: str | Path,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = 10.0,
+    password: str | None = None,
+) -> Database:
+    """A store for a SQLite path or a `postgresql://` URL (not yet connected)."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from bot.engines.postgres import PostgresDatabase
+
+        return PostgresDatabase(
+            text, pool_size=pool_size, connect_timeout=connect_timeout, password=password
+        )
+    from bot.engines.sqlite import SqliteDatabase
+
+    return SqliteDatabase(Path(target))

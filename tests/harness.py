@@ -38,6 +38,7 @@ from tests.fakediscord import (
 )
 from tests.fakediscord.models import FakeInteraction
 from tests.fakediscord.views import MessageView, Modal, Reply
+from tests.stores import new_target
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -135,7 +136,8 @@ def point_discord_py_at(fake: FakeDiscord) -> None:
 
 class HearthDriver:
     def __init__(self, db_path: Path, clock: Any, overrides: dict[str, Any] | None = None) -> None:
-        self.db_path = db_path
+        # The SQLite file in the test's folder, or a fresh PostgreSQL database (tests.stores).
+        self.db_target = new_target(db_path)
         self.clock = clock
         self.overrides = overrides or {}
         self.extensions: list[str] | None = None
@@ -146,7 +148,11 @@ class HearthDriver:
 
         raw: dict[str, Any] = {
             "discord": {"api_base": fake.api_base, "gateway_url": fake.gateway_url},
-            "database": {"path": str(self.db_path)},
+            "database": (
+                {"path": str(self.db_target)}
+                if isinstance(self.db_target, Path)
+                else {"url": self.db_target}
+            ),
         }
         for section, values in self.overrides.items():
             raw.setdefault(section, {}).update(values)

@@ -4,13 +4,11 @@ Hearth stored, so no test module imports another."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.db import to_ts
+from bot.db import Database, Tx, to_ts
 from bot.services.sessions import SessionService
 from tests.fakediscord import FakeMember
 from tests.fakediscord.options import GROUP, SUBCOMMAND
@@ -216,10 +214,21 @@ def synced_leaves(hearth: Harness) -> dict[str, list[dict[str, Any]]]:
 # -- The database ----------------------------------------------------------------------------------
 
 
-def dump(path: Path) -> str:
-    """Every row of every table, as SQL text (committed data; the bot keeps running)."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        return "\n".join(conn.iterdump())
+async def dump(db: Database) -> str:
+    """Every row of every table, in a stable order (committed data; the bot keeps running).
+
+    Read through the store, so it works on either engine and sees what the bot committed."""
+    tables = await db.tables()
+
+    def read(tx: Tx) -> str:
+        lines = []
+        for table in tables:
+            order = ", ".join(f'"{c}"' for c in table.columns)
+            rows = tx.fetchall(f'SELECT {order} FROM "{table.name}" ORDER BY {order}')
+            lines += [f"{table.name}: {tuple(row)!r}" for row in rows]
+        return "\n".join(lines)
+
+    return await db.read(read)
 
 
 # -- Group sessions ------------------------------------------------------------------------------

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec, insert_in
 
@@ -59,12 +58,12 @@ class AuditService:
         transaction, born leased to the sender (`post.owner`), its id in `post_id`."""
         now = self._clock.now()
 
-        def write(conn: sqlite3.Connection) -> tuple[int, int | None]:
-            entry_id = conn.execute(
+        def write(tx: Tx) -> tuple[int, int | None]:
+            entry_id = tx.fetchval(
                 "INSERT INTO audit_log (guild_id, actor_id, action, detail, created_at) "
                 "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (guild_id, actor_id, action, detail, to_ts(now)),
-            ).fetchone()[0]
+            )
             if post is None:
                 return entry_id, None
             spec = OutboxSpec(
@@ -74,9 +73,9 @@ class AuditService:
                 channel_id=post.channel_id,
                 payload={"content": log_line(now, actor_id, action, detail)},
             )
-            return entry_id, insert_in(conn, spec, now, (post.owner, now + post.lease))
+            return entry_id, insert_in(tx, spec, now, (post.owner, now + post.lease))
 
-        entry_id, post_id = await self._db.run_transaction(write)
+        entry_id, post_id = await self._db.write(write)
         return AuditEntry(
             id=entry_id,
             guild_id=guild_id,

@@ -7,14 +7,13 @@ with fewer, a distribution could reveal how a particular person is doing.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
 
@@ -66,17 +65,13 @@ def _check_mood(mood: int) -> None:
         raise UserFacingError("Moods go from 1 to 5.")
 
 
-def _answerable(
-    conn: sqlite3.Connection, occurrence_id: int, guild_id: int | None, user_id: int
-) -> Occurrence:
+def _answerable(tx: Tx, occurrence_id: int, guild_id: int | None, user_id: int) -> Occurrence:
     """The occurrence this member may answer, or a kind refusal.
 
     Group prompts are answered from inside their server; a personal check-in only by the
     member it was sent to (its DM has no server, so the id is the proof).
     """
-    row = conn.execute(
-        "SELECT * FROM checkin_occurrences WHERE id = ?", (occurrence_id,)
-    ).fetchone()
+    row = tx.fetchone("SELECT * FROM checkin_occurrences WHERE id = ?", (occurrence_id,))
     if row is None:
         raise UserFacingError(
             "This check-in has ended and its answers were cleared, so I can't record that. "
@@ -91,23 +86,23 @@ def _answerable(
 
 
 def _upsert(
-    conn: sqlite3.Connection, occurrence: Occurrence, user_id: int, now: datetime, *,
+    tx: Tx, occurrence: Occurrence, user_id: int, now: datetime, *,
     mood: int | None = None, note: str | None = None,
 ) -> AnswerResult:  # fmt: skip
     """Record a mood or a note (or both), keeping whichever part is not given."""
     stamp = to_ts(now)
-    before = conn.execute(
+    before = tx.fetchone(
         "SELECT mood, note FROM checkin_answers WHERE occurrence_id = ? AND user_id = ?",
         (occurrence.id, user_id),
-    ).fetchone()
-    after = conn.execute(
+    )
+    after = tx.fetchall(
         "INSERT INTO checkin_answers (occurrence_id, user_id, guild_id, mood, note, "
         "answered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (occurrence_id, user_id) DO UPDATE SET "
         "mood = COALESCE(excluded.mood, mood), note = COALESCE(excluded.note, note), "
         "updated_at = excluded.updated_at RETURNING mood, note",
         (occurrence.id, user_id, occurrence.guild_id, mood, note, stamp, stamp),
-    ).fetchall()[0]  # read RETURNING to the end before COMMIT
+    )[0]  # read RETURNING to the end before COMMIT
     return AnswerResult(
         mood=after["mood"],
         previous_mood=None if before is None else before["mood"],
@@ -129,9 +124,7 @@ class CheckinAnswers:
         self, occurrence_id: int, guild_id: int | None, user_id: int
     ) -> Occurrence:
         """The occurrence this member may answer, or a kind refusal."""
-        return await self._db.run_read(
-            lambda conn: _answerable(conn, occurrence_id, guild_id, user_id)
-        )
+        return await self._db.read(lambda tx: _answerable(tx, occurrence_id, guild_id, user_id))
 
     async def answer_mood(
         self, occurrence_id: int, guild_id: int | None, user_id: int, mood: int
@@ -141,11 +134,11 @@ class CheckinAnswers:
         _check_mood(mood)
         now = self._clock.now()
 
-        def answer(conn: sqlite3.Connection) -> tuple[Occurrence, AnswerResult]:
-            occurrence = _answerable(conn, occurrence_id, guild_id, user_id)
-            return occurrence, _upsert(conn, occurrence, user_id, now, mood=mood)
+        def answer(tx: Tx) -> tuple[Occurrence, AnswerResult]:
+            occurrence = _answerable(tx, occurrence_id, guild_id, user_id)
+            return occurrence, _upsert(tx, occurrence, user_id, now, mood=mood)
 
-        return await self._db.run_transaction(answer)
+        return await self._db.write(answer)
 
     async def record_note(self, occurrence: Occurrence, user_id: int, note: str) -> AnswerResult:
         text = note.strip()
@@ -154,9 +147,7 @@ class CheckinAnswers:
         if len(text) > MAX_NOTE:
             raise UserFacingError(f"Please keep the note to {MAX_NOTE} characters.")
         now = self._clock.now()
-        return await self._db.run_transaction(
-            lambda conn: _upsert(conn, occurrence, user_id, now, note=text)
-        )
+        return await self._db.write(lambda tx: _upsert(tx, occurrence, user_id, now, note=text))
 
     async def note_of(self, occurrence_id: int, user_id: int) -> str | None:
         note: str | None = await self._db.fetchval(
@@ -247,13 +238,16 @@ class CheckinAnswers:
     async def purge_older_than(self, guild_id: int, cutoff: datetime) -> int:
         """Delete answers (and the occurrences they hung off) older than the server keeps them."""
         cutoff_ts = to_ts(cutoff)
-        async with self._db.transaction() as tx:
-            answers = await tx.execute(
+
+        def purge(tx: Tx) -> int:
+            answers = tx.execute(
                 "DELETE FROM checkin_answers WHERE guild_id = ? AND answered_at < ?",
                 (guild_id, cutoff_ts),
             )
-            await tx.execute(
+            tx.execute(
                 "DELETE FROM checkin_occurrences WHERE guild_id = ? AND due_at < ?",
                 (guild_id, cutoff_ts),
             )
-        return answers
+            return answers
+
+        return await self._db.write(purge)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.db import from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
@@ -136,8 +136,9 @@ class CheckinSource:
         params: list[int] = []
         for schedule_id, (row, latest_ts, upcoming_ts, _) in plans.items():
             params += [schedule_id, row["next_due_at"], latest_ts, upcoming_ts]
-        async with self._db.transaction() as tx:
-            claimed = await tx.fetchall(
+
+        def claim(tx: Tx) -> tuple[list[tuple[Any, int, int, bool]], list[Occurrence]]:
+            claimed = tx.fetchall(
                 "UPDATE checkin_schedules SET last_occurrence_at = c.column3, "
                 f"next_due_at = c.column4 FROM (VALUES {values}) AS c "
                 "WHERE checkin_schedules.id = c.column1 AND checkin_schedules.next_due_at = "
@@ -148,7 +149,7 @@ class CheckinSource:
             sending = [plan for plan in ours if plan[3]]
             inserted = []
             if sending:
-                inserted = await tx.fetchall(
+                inserted = tx.fetchall(
                     "INSERT INTO checkin_occurrences (guild_id, schedule_id, kind, user_id, "
                     "due_at) VALUES "
                     + ",".join("(?, ?, ?, ?, ?)" for _ in sending)
@@ -184,7 +185,10 @@ class CheckinSource:
             # What to send goes into the outbox in the claim's own transaction: a crash after
             # this commit loses nothing, and the outbox sends each exactly once.
             specs = [occurrence_spec(one, grace[one.guild_id]) for one in occurrences]
-            await tx.executemany(outbox.INSERT, outbox.rows_for(specs, now))
+            tx.executemany(outbox.INSERT, outbox.rows_for(specs, now))
+            return ours, occurrences
+
+        ours, occurrences = await self._db.write(claim)
         skipped = [plan for plan in ours if not plan[3]]
         for row, latest_ts, upcoming_ts, _ in skipped:
             log.info(

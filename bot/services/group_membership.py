@@ -12,14 +12,13 @@ did not get the role.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, Transaction, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.groups import Group, GroupSummary, to_group
 
@@ -67,10 +66,8 @@ class Roster(BaseModel):
     waitlist: list[RosterEntry]
 
 
-async def _group(tx: Transaction, guild_id: int, group_id: int) -> Group:
-    row = await tx.fetchone(
-        "SELECT * FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
-    )
+def _group(tx: Tx, guild_id: int, group_id: int) -> Group:
+    row = tx.fetchone("SELECT * FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id))
     if row is None:
         raise UserFacingError(GROUP_GONE)
     return to_group(row)
@@ -82,8 +79,8 @@ _POSITION = (
 )
 
 
-def _position_sync(conn: sqlite3.Connection, group_id: int, user_id: int) -> int | None:
-    return int(conn.execute(_POSITION, (group_id, group_id, user_id)).fetchone()[0]) or None
+def _position(tx: Tx, group_id: int, user_id: int) -> int | None:
+    return int(tx.fetchval(_POSITION, (group_id, group_id, user_id))) or None
 
 
 class MembershipService:
@@ -128,10 +125,10 @@ class MembershipService:
         """Take a place if there is one for this member, otherwise queue them."""
         now = to_ts(self._clock.now())
 
-        def join(conn: sqlite3.Connection) -> JoinResult:
-            row = conn.execute(
+        def join(tx: Tx) -> JoinResult:
+            row = tx.fetchone(
                 "SELECT * FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
-            ).fetchone()
+            )
             if row is None:
                 raise UserFacingError(GROUP_GONE)
             group = to_group(row)
@@ -140,34 +137,31 @@ class MembershipService:
                     f"“{group.name}” is archived, so it isn't taking new members. "
                     "Nothing was changed."
                 )
-            if conn.execute(
+            if tx.fetchone(
                 "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
                 (group_id, user_id),
-            ).fetchone():
+            ):
                 raise UserFacingError(f"You're already in “{group.name}”. Nothing was changed.")
-            waiting = _position_sync(conn, group_id, user_id)
+            waiting = _position(tx, group_id, user_id)
             if waiting is not None:
                 return JoinResult(status="waitlisted", group=group, position=waiting)
-            queue = conn.execute(
+            queue = tx.fetchval(
                 "SELECT COUNT(*) FROM group_waitlist WHERE group_id = ?", (group_id,)
-            ).fetchone()[0]
-            if (
-                not queue
-                and conn.execute(
-                    _TAKE_PLACE, {"user": user_id, "now": now, "group": group_id}
-                ).rowcount
+            )
+            if not queue and tx.execute(
+                _TAKE_PLACE, {"user": user_id, "now": now, "group": group_id}
             ):
                 return JoinResult(status="joined", group=group)
-            conn.execute(
+            tx.execute(
                 "INSERT INTO group_waitlist (group_id, guild_id, user_id, queued_at) "
                 "VALUES (?, ?, ?, ?)",
                 (group_id, guild_id, user_id, now),
             )
             return JoinResult(
-                status="waitlisted", group=group, position=_position_sync(conn, group_id, user_id)
+                status="waitlisted", group=group, position=_position(tx, group_id, user_id)
             )
 
-        return await self._db.run_transaction(join)
+        return await self._db.write(join)
 
     async def undo_join(self, guild_id: int, group_id: int, user_id: int) -> None:
         """The role could not be given: the member did not join after all."""
@@ -180,70 +174,86 @@ class MembershipService:
         self, guild_id: int, group_id: int, user_id: int, *, by_coordinator: bool = False
     ) -> LeaveResult:
         """Take a member out of a group, or off its waitlist."""
-        async with self._db.transaction() as tx:
-            group = await _group(tx, guild_id, group_id)
-            if await tx.execute(
+
+        def leave(tx: Tx) -> LeaveResult:
+            group = _group(tx, guild_id, group_id)
+            if tx.execute(
                 "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", (group_id, user_id)
             ):
                 return LeaveResult(status="left", group=group)
-            if await tx.execute(
+            if tx.execute(
                 "DELETE FROM group_waitlist WHERE group_id = ? AND user_id = ?",
                 (group_id, user_id),
             ):
                 return LeaveResult(status="unqueued", group=group)
-        if by_coordinator:
+            if by_coordinator:
+                raise UserFacingError(
+                    f"That member isn't in “{group.name}” or on its waitlist. Nothing was changed."
+                )
             raise UserFacingError(
-                f"That member isn't in “{group.name}” or on its waitlist. Nothing was changed."
+                f"You aren't in “{group.name}” or on its waitlist, so there's nothing to leave. "
+                "Nothing was changed."
             )
-        raise UserFacingError(
-            f"You aren't in “{group.name}” or on its waitlist, so there's nothing to leave. "
-            "Nothing was changed."
-        )
+
+        return await self._db.write(leave)
 
     async def promote_next(self, guild_id: int, group_id: int) -> Promotion | None:
         """Give a free place to the first in line; None when nobody waits or nothing is free."""
         now = to_ts(self._clock.now())
-        async with self._db.transaction() as tx:
-            head = await tx.fetchone(
+
+        def promote(tx: Tx) -> Promotion | None:
+            head = tx.fetchone(
                 "SELECT position, user_id, queued_at FROM group_waitlist "
                 "WHERE group_id = ? AND guild_id = ? ORDER BY position LIMIT 1",
                 (group_id, guild_id),
             )
             if head is None:
                 return None
-            if not await tx.execute(
+            if not tx.execute(
                 _TAKE_PLACE, {"user": head["user_id"], "now": now, "group": group_id}
             ):
                 return None
-            await tx.execute("DELETE FROM group_waitlist WHERE position = ?", (head["position"],))
-            group = await _group(tx, guild_id, group_id)
-        return Promotion(group=group, **dict(head))
+            tx.execute("DELETE FROM group_waitlist WHERE position = ?", (head["position"],))
+            return Promotion(
+                group=_group(tx, guild_id, group_id),
+                position=head["position"],
+                user_id=head["user_id"],
+                queued_at=head["queued_at"],
+            )
+
+        return await self._db.write(promote)
 
     async def revert_promotion(self, promotion: Promotion) -> None:
         """The role could not be given: back to the head of the queue, at their old place."""
         group = promotion.group
-        async with self._db.transaction() as tx:
-            await tx.execute(
+
+        def revert(tx: Tx) -> None:
+            tx.execute(
                 "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
                 (group.id, promotion.user_id),
             )
-            await tx.execute(
-                "INSERT OR IGNORE INTO group_waitlist (position, group_id, guild_id, user_id, "
-                "queued_at) SELECT ?, id, guild_id, ?, ? FROM groups WHERE id = ?",
+            tx.execute(
+                "INSERT INTO group_waitlist (position, group_id, guild_id, user_id, queued_at) "
+                "SELECT ?, id, guild_id, ?, ? FROM groups WHERE id = ? ON CONFLICT DO NOTHING",
                 (promotion.position, promotion.user_id, promotion.queued_at, group.id),
             )
 
+        await self._db.write(revert)
+
     async def forget_member(self, guild_id: int, user_id: int) -> list[int]:
         """A member left the server: out of every group and queue; returns groups now with room."""
-        async with self._db.transaction() as tx:
-            left = await tx.fetchall(
+
+        def forget(tx: Tx) -> list[int]:
+            left = tx.fetchall(
                 "DELETE FROM group_members WHERE guild_id = ? AND user_id = ? RETURNING group_id",
                 (guild_id, user_id),
             )
-            await tx.execute(
+            tx.execute(
                 "DELETE FROM group_waitlist WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
             )
-        return sorted(row["group_id"] for row in left)
+            return sorted(row["group_id"] for row in left)
+
+        return await self._db.write(forget)
 
     async def roster(self, guild_id: int, group_id: int) -> Roster:
         members = await self._db.fetchall(

@@ -7,14 +7,13 @@ members can type either.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.text import one_line, paragraphs
 
@@ -127,7 +126,7 @@ def _capacity(value: int | None) -> int | None:
     return value
 
 
-def _group_fields(row: sqlite3.Row) -> dict[str, Any]:
+def _group_fields(row: Row) -> dict[str, Any]:
     data = dict(row)
     data.pop("name_key", None)
     data.pop("created_by", None)
@@ -137,14 +136,14 @@ def _group_fields(row: sqlite3.Row) -> dict[str, Any]:
     return data
 
 
-def to_group(row: sqlite3.Row) -> Group:
+def to_group(row: Row) -> Group:
     fields = _group_fields(row)
     fields.pop("member_count", None)
     fields.pop("waitlist_count", None)
     return Group(**fields)
 
 
-def to_summary(row: sqlite3.Row) -> GroupSummary:
+def to_summary(row: Row) -> GroupSummary:
     return GroupSummary(**_group_fields(row))
 
 
@@ -284,7 +283,7 @@ class GroupService:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 fields,
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             # Another coordinator created the same name a moment ago.
             await self.check_name_free(guild_id, cleaned)
             raise
@@ -330,7 +329,7 @@ class GroupService:
                 f"UPDATE groups SET {', '.join(sets)} WHERE guild_id = ? AND id = ? RETURNING *",
                 [*params, guild_id, group_id],
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             await self.check_name_free(guild_id, new_name or "", except_id=group_id)
             raise
         if not rows:
@@ -340,18 +339,21 @@ class GroupService:
     async def archive(self, guild_id: int, group_id: int) -> tuple[Group, list[int]]:
         """Close a group to new joins and close its waitlist; returns who was waiting, in order."""
         now = to_ts(self._clock.now())
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone(
+
+        def archive(tx: Tx) -> tuple[Row, list[Row]]:
+            row = tx.fetchone(
                 "UPDATE groups SET archived_at = ? WHERE guild_id = ? AND id = ? "
                 "AND archived_at IS NULL RETURNING *",
                 (now, guild_id, group_id),
             )
             if row is None:
                 raise UserFacingError("That group is already archived. Nothing was changed.")
-            waiting = await tx.fetchall(
+            return row, tx.fetchall(
                 "DELETE FROM group_waitlist WHERE group_id = ? RETURNING user_id, position",
                 (group_id,),
             )
+
+        row, waiting = await self._db.write(archive)
         ordered = sorted(waiting, key=lambda item: item["position"])
         return to_group(row), [item["user_id"] for item in ordered]
 
@@ -374,16 +376,18 @@ class GroupService:
     ) -> None:
         """Record a panel posted as one message or several (first message first)."""
         now = to_ts(self._clock.now())
-        async with self._db.transaction() as tx:
-            await tx.executemany(
+        rows = [
+            (message_id, guild_id, channel_id, now, actor_id, message_ids[0], part)
+            for part, message_id in enumerate(message_ids)
+        ]
+        await self._db.write(
+            lambda tx: tx.executemany(
                 "INSERT INTO group_panels "
                 "(message_id, guild_id, channel_id, created_at, created_by, panel_id, part) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (message_id, guild_id, channel_id, now, actor_id, message_ids[0], part)
-                    for part, message_id in enumerate(message_ids)
-                ],
+                rows,
             )
+        )
 
     async def panels(self, guild_id: int) -> list[Panel]:
         rows = await self._db.fetchall(
@@ -411,12 +415,13 @@ class GroupService:
         The first message never changes here (a panel whose first message is gone is
         forgotten instead), so the panel keeps its identity.
         """
-        async with self._db.transaction() as tx:
-            await tx.execute(
+
+        def replace(tx: Tx) -> None:
+            tx.execute(
                 "DELETE FROM group_panels WHERE guild_id = ? AND panel_id = ? AND part > 0",
                 (panel.guild_id, panel.message_id),
             )
-            await tx.executemany(
+            tx.executemany(
                 "INSERT INTO group_panels "
                 "(message_id, guild_id, channel_id, created_at, created_by, panel_id, part) "
                 "SELECT ?, guild_id, channel_id, created_at, created_by, panel_id, ? "
@@ -427,6 +432,8 @@ class GroupService:
                     if part > 0
                 ],
             )
+
+        await self._db.write(replace)
 
     async def forget_panel(self, guild_id: int, message_id: int) -> None:
         """Forget a whole panel, by its first message."""

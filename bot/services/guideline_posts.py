@@ -8,14 +8,13 @@ crash never loses the post.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
 from bot.services.guidelines import scope_of
@@ -65,12 +64,12 @@ def next_repost_after(
 
 
 def _post(row: object) -> PostedCopy:
-    data = dict(row)  # type: ignore[call-overload]  # typeshed: sqlite3.Row is no Mapping
+    data = dict(row)  # type: ignore[call-overload]  # typeshed: Row is no Mapping
     return PostedCopy(**{key: data[key] for key in PostedCopy.model_fields})
 
 
 def _repost(row: object) -> RepostSchedule:
-    data = dict(row)  # type: ignore[call-overload]  # typeshed: sqlite3.Row is no Mapping
+    data = dict(row)  # type: ignore[call-overload]  # typeshed: Row is no Mapping
     fields = {key: data[key] for key in RepostSchedule.model_fields if key != "next_due_at"}
     return RepostSchedule(**fields, next_due_at=from_ts(data["next_due_at"]))
 
@@ -201,13 +200,13 @@ class GuidelinePostsService:
             expires_at=next_due,
         )  # fmt: skip
 
-        def claim(conn: sqlite3.Connection) -> bool:
-            claimed = conn.execute(
+        def claim(tx: Tx) -> bool:
+            claimed = tx.execute(
                 "UPDATE guideline_reposts SET next_due_at = ? WHERE id = ? AND next_due_at = ?",
                 (to_ts(next_due), schedule.id, to_ts(schedule.next_due_at)),
-            ).rowcount
+            )
             if claimed == 1:
-                enqueue_in(conn, [spec], self._clock.now())
+                enqueue_in(tx, [spec], self._clock.now())
             return claimed == 1
 
-        return await self._db.run_transaction(claim)
+        return await self._db.write(claim)

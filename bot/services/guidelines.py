@@ -14,7 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -97,7 +97,7 @@ def normalise(body: str) -> str:
 
 
 def _version(row: object) -> GuidelineVersion:
-    data = dict(row)  # type: ignore[call-overload]  # typeshed: sqlite3.Row is no Mapping
+    data = dict(row)  # type: ignore[call-overload]  # typeshed: Row is no Mapping
     return GuidelineVersion(
         guild_id=data["guild_id"],
         group_id=data["group_id"],
@@ -173,21 +173,27 @@ class GuidelinesService:
             )
         now = to_ts(self._clock.now())
         scope = scope_of(group_id)
-        async with self._db.transaction() as tx:
-            latest = await tx.fetchone(
+
+        def save(tx: Tx) -> int | None:
+            latest = tx.fetchone(
                 "SELECT version, body FROM guideline_versions WHERE guild_id = ? AND scope_id = ? "
                 "ORDER BY version DESC LIMIT 1",
                 (guild_id, scope),
             )
             if latest is not None and latest["body"] == text:
                 return None
-            version = 1 if latest is None else latest["version"] + 1
-            await tx.insert(
+            version: int = 1 if latest is None else latest["version"] + 1
+            tx.execute(
                 "INSERT INTO guideline_versions "
                 "(guild_id, group_id, version, body, edited_by, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (guild_id, group_id, version, text, editor_id, now),
             )
+            return version
+
+        version = await self._db.write(save)
+        if version is None:
+            return None
         return GuidelineVersion(
             guild_id=guild_id,
             group_id=group_id,

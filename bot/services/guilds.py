@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.services.outbox import OutboxSpec, insert_in
 
 
@@ -50,16 +49,16 @@ class GuildRegistry:
         """Mark the server greeted and record its greeting's outbox row (born leased) in one
         transaction; the row's id, or None if it was greeted before (a repeated join event)."""
 
-        def claim(conn: sqlite3.Connection) -> int | None:
-            claimed = conn.execute(
+        def claim(tx: Tx) -> int | None:
+            claimed = tx.execute(
                 "UPDATE guilds SET greeted_at = ? WHERE guild_id = ? AND greeted_at IS NULL",
                 (to_ts(now), guild_id),
-            ).rowcount
+            )
             if not claimed:
                 return None
-            return insert_in(conn, greeting, now, lease)
+            return insert_in(tx, greeting, now, lease)
 
-        return await self._db.run_transaction(claim)
+        return await self._db.write(claim)
 
     async def get(self, guild_id: int) -> GuildRecord | None:
         row = await self._db.fetchone("SELECT * FROM guilds WHERE guild_id = ?", (guild_id,))

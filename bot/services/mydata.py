@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, Transaction, to_ts
+from bot.db import Database, TableSchema, Tx, to_ts
 from bot.services.export import quote
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -141,17 +141,8 @@ def _json(value: Any) -> Any:
     return value
 
 
-async def _columns(db: Database) -> dict[str, set[str]]:
-    """Every table's columns in one query (a PRAGMA per table would be a thread hop each)."""
-    rows = await db.fetchall(
-        "SELECT m.name AS table_name, p.name AS column_name "
-        "FROM sqlite_master AS m, pragma_table_info(m.name) AS p "
-        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
-    )
-    columns: dict[str, set[str]] = {}
-    for row in rows:
-        columns.setdefault(row["table_name"], set()).add(row["column_name"])
-    return columns
+async def _schema(db: Database) -> dict[str, TableSchema]:
+    return {table.name: table for table in await db.tables()}
 
 
 def _where(column: str, guild_id: int | None) -> str:
@@ -166,11 +157,11 @@ class MyDataService:
 
     async def _present(self) -> list[tuple[str, str, Rule]]:
         """Registry entries whose table and column exist (features can be absent)."""
-        schema = await _columns(self._db)
+        schema = await _schema(self._db)
         return [
             (table, column, rule)
             for (table, column), rule in REGISTRY.items()
-            if column in schema.get(table, set())
+            if table in schema and column in schema[table].columns
         ]
 
     async def summary(self, guild_id: int | None, user_id: int) -> list[KindCount]:
@@ -224,38 +215,56 @@ class MyDataService:
         """Apply every rule in one transaction: deletes first (children cascade), then anonymise."""
         params = {"user_id": user_id, "guild_id": guild_id}
         present = await self._present()
-        schema = await _columns(self._db)
+        schema = await _schema(self._db)
         removed: dict[str, int] = {}
         anonymised: dict[str, int] = {}
         kept: dict[str, int] = {}
-        async with self._db.transaction() as tx:
-            held = await _memberships(tx, schema, guild_id, user_id)
+
+        def delete(tx: Tx) -> list[tuple[int, int, int]]:
+            for totals in (removed, anonymised, kept):  # a retried unit starts afresh
+                totals.clear()
+            held = _memberships(tx, schema, guild_id, user_id)
             for table, column, rule in present:
                 if rule.action != "delete":
                     continue
-                count = await tx.execute(
+                count = tx.execute(
                     f"DELETE FROM {quote(table)} WHERE {_where(column, guild_id)}", params
                 )
                 _add(removed, rule.kind, count)
             for table, column, rule in present:
                 where = _where(column, guild_id)
                 if rule.action == "anonymise":
-                    count = await tx.execute(
-                        f"UPDATE OR IGNORE {quote(table)} SET {quote(column)} = {ANONYMOUS_ID} "
-                        f"WHERE {where}",
+                    # A unique key can refuse a second anonymous row (say one slot claimed by
+                    # two former supporters): such rows go, since the person's id must go.
+                    leftover = sum(
+                        tx.execute(
+                            f"DELETE FROM {quote(table)} WHERE {where} AND EXISTS (SELECT 1 "
+                            f"FROM {quote(table)} AS o WHERE o.{quote(column)} = {ANONYMOUS_ID}"
+                            + "".join(
+                                f" AND o.{quote(c)} = {quote(table)}.{quote(c)}"
+                                for c in key
+                                if c != column
+                            )
+                            + ")",
+                            params,
+                        )
+                        for key in schema[table].unique
+                        if column in key
+                    )
+                    count = tx.execute(
+                        f"UPDATE {quote(table)} SET {quote(column)} = {ANONYMOUS_ID} WHERE {where}",
                         params,
                     )
-                    # A unique key can refuse two anonymous rows; the person's id must still go.
-                    leftover = await tx.execute(f"DELETE FROM {quote(table)} WHERE {where}", params)
                     _add(anonymised, rule.kind, count)
                     _add(removed, rule.kind, leftover)
                 elif rule.action == "none":
                     count = int(
-                        await tx.fetchval(
-                            f"SELECT COUNT(*) FROM {quote(table)} WHERE {where}", params
-                        )
+                        tx.fetchval(f"SELECT COUNT(*) FROM {quote(table)} WHERE {where}", params)
                     )
                     _add(kept, rule.kind, count)
+            return held
+
+        held = await self._db.write(delete)
         return DeleteReport(
             removed=_counts(removed, "delete"),
             anonymised=_counts(anonymised, "anonymise"),
@@ -274,14 +283,14 @@ def _counts(totals: Mapping[str, int], action: Action) -> list[KindCount]:
     return [KindCount(kind=kind, count=count, action=action) for kind, count in totals.items()]
 
 
-async def _memberships(
-    tx: Transaction, schema: dict[str, set[str]], guild_id: int | None, user_id: int
+def _memberships(
+    tx: Tx, schema: dict[str, TableSchema], guild_id: int | None, user_id: int
 ) -> list[tuple[int, int, int]]:
     """(guild, group, role) of the memberships about to be deleted: roles to take, places freed."""
     if "group_members" not in schema or "groups" not in schema:
         return []
     scope = " AND m.guild_id = :guild_id" if guild_id is not None else ""
-    rows = await tx.fetchall(
+    rows = tx.fetchall(
         "SELECT g.guild_id, g.id, g.role_id FROM group_members m "
         f"JOIN groups g ON g.id = m.group_id WHERE m.user_id = :user_id{scope}",
         {"user_id": user_id, "guild_id": guild_id},

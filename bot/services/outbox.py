@@ -18,7 +18,6 @@ gets a smaller batch; adding `FOR UPDATE SKIP LOCKED` to the subquery there avoi
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 
 Status = Literal["pending", "sent", "failed", "dropped"]
 
@@ -127,20 +126,20 @@ def rows_for(
     ]
 
 
-def enqueue_in(conn: sqlite3.Connection, specs: Iterable[OutboxSpec], now: datetime) -> None:
+def enqueue_in(tx: Tx, specs: Iterable[OutboxSpec], now: datetime) -> None:
     """Write outbox rows inside a caller's transaction (the change and its messages together)."""
-    conn.executemany(INSERT, rows_for(specs, now))
+    tx.executemany(INSERT, rows_for(specs, now))
 
 
 def insert_in(
-    conn: sqlite3.Connection,
+    tx: Tx,
     spec: OutboxSpec,
     now: datetime,
     lease: tuple[str, datetime] | None = None,
 ) -> int:
     """One row inside a caller's transaction (born leased with `lease`); its id."""
     [row] = rows_for([spec], now, lease)
-    return int(conn.execute(INSERT + " RETURNING id", row).fetchone()[0])
+    return int(tx.fetchval(INSERT + " RETURNING id", row))
 
 
 def _item(row: Any) -> OutboxItem:
@@ -171,10 +170,10 @@ class OutboxService:
         lease = None if lease_owner is None else (lease_owner, now + self.lease)
         chosen = list(specs)
 
-        def insert(conn: sqlite3.Connection) -> list[int]:
-            return [insert_in(conn, spec, now, lease) for spec in chosen]
+        def insert(tx: Tx) -> list[int]:
+            return [insert_in(tx, spec, now, lease) for spec in chosen]
 
-        return await self._db.run_transaction(insert)
+        return await self._db.write(insert)
 
     async def get(self, item_id: int) -> OutboxItem | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (item_id,))

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts
+from bot.db import Database, Tx, from_ts
 from bot.services.export import children_first, discover_tables, guild_scope, quote
 
 PURGE_TIMER = "guild_purge"
@@ -47,8 +47,9 @@ class RetentionService:
         order = children_first(tables, scoped)
         params = {"guild_id": guild_id}
         now = self._clock.now()
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone("SELECT left_at FROM guilds WHERE guild_id = ?", (guild_id,))
+
+        def purge(tx: Tx) -> PurgeOutcome:
+            row = tx.fetchone("SELECT left_at FROM guilds WHERE guild_id = ?", (guild_id,))
             if row is None:
                 return PurgeOutcome(guild_id=guild_id, status="unknown")
             if row["left_at"] is None:
@@ -58,8 +59,11 @@ class RetentionService:
                 return PurgeOutcome(guild_id=guild_id, status="not_yet", due_at=due)
             deleted: dict[str, int] = {}
             for name in order:
-                scope = guild_scope(tables, name)
-                count = await tx.execute(f"DELETE FROM {quote(name)} WHERE {scope}", params)
+                count = tx.execute(
+                    f"DELETE FROM {quote(name)} WHERE {guild_scope(tables, name)}", params
+                )
                 if count > 0:
                     deleted[name] = count
-        return PurgeOutcome(guild_id=guild_id, status="purged", deleted=deleted)
+            return PurgeOutcome(guild_id=guild_id, status="purged", deleted=deleted)
+
+        return await self._db.write(purge)

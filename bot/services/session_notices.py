@@ -8,11 +8,10 @@ reminders off is not. Notices are written by the change itself (`notices`), in i
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.db import from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.services.outbox import OutboxSpec
 from bot.services.timers import Timer, TimerSpec
 
@@ -41,9 +40,9 @@ def reminder_timers(
 
 
 def notices(
-    conn: sqlite3.Connection, session: Session, what: str, old_start: datetime, now: datetime
+    tx: Tx, session: Session, what: str, old_start: datetime, now: datetime
 ) -> list[OutboxSpec]:
-    users = [row[0] for row in conn.execute(GOING_USERS, (session.id,)).fetchall()]
+    users = [row[0] for row in tx.fetchall(GOING_USERS, (session.id,))]
     # Worth sending until the session ends (someone may be on their way to a cancelled one).
     expires = session.ends_at
     return [
@@ -59,13 +58,13 @@ def notices(
     ]
 
 
-def reminder_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def reminder_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     """A due reminder becomes a DM to each member going who keeps reminders on; none for a
     cancelled or started session, or when a later reminder is already due (after downtime)."""
     session_id = int(timer.ref.split(":")[1])
-    row = conn.execute(
+    row = tx.fetchone(
         "SELECT starts_at, cancelled_at FROM group_sessions WHERE id = ?", (session_id,)
-    ).fetchone()
+    )
     if row is None or row["cancelled_at"] is not None:
         return []
     starts_at = from_ts(row["starts_at"])
@@ -73,12 +72,12 @@ def reminder_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> li
     expires = starts_at - timedelta(hours=later) if isinstance(later, int) else starts_at
     if now >= expires:
         return []
-    users = conn.execute(
+    users = tx.fetchall(
         "SELECT r.user_id FROM session_rsvps r WHERE r.session_id = ? AND r.going = 1 "
         "AND NOT EXISTS (SELECT 1 FROM session_reminders_off o "
         "WHERE o.guild_id = r.guild_id AND o.user_id = r.user_id)",
         (session_id,),
-    ).fetchall()
+    )
     return [
         OutboxSpec(
             guild_id=timer.guild_id,

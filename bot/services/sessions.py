@@ -17,14 +17,13 @@ places`), never read-then-write.
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.services.rota.parsing import parse_duration, parse_start, weekly_starts
@@ -106,7 +105,7 @@ class Change(BaseModel):
     first_due: datetime | None = None
 
 
-def _session(row: sqlite3.Row) -> Session:
+def _session(row: Row) -> Session:
     data = dict(row)
     for key in ("starts_at", "ends_at", "cancelled_at"):
         data[key] = from_ts(data[key]) if data[key] is not None else None
@@ -134,18 +133,18 @@ def clean_reason(reason: str | None) -> str | None:
 
 
 def _check_free(
-    conn: sqlite3.Connection,
+    tx: Tx,
     group_id: int,
     spans: list[tuple[datetime, datetime]],
     except_ids: list[int],
 ) -> None:
     skip = f" AND id NOT IN ({','.join('?' * len(except_ids))})" if except_ids else ""
     for start, end in spans:
-        clash = conn.execute(
+        clash = tx.fetchone(
             "SELECT starts_at FROM group_sessions WHERE group_id = ? AND cancelled_at IS NULL "
             f"AND starts_at < ? AND ends_at > ?{skip} LIMIT 1",
             (group_id, to_ts(end), to_ts(start), *except_ids),
-        ).fetchone()
+        )
         if clash is not None:
             raise UserFacingError(
                 f"That would overlap the group's session at <t:{clash[0]}:F>. Nothing was "
@@ -153,11 +152,8 @@ def _check_free(
             )
 
 
-def _affected(
-    conn: sqlite3.Connection, guild_id: int, session_id: int, rest: bool, now: datetime
-) -> list[Session]:
-    row = conn.execute(f"{_SESSION_SQL} WHERE s.guild_id = ? AND s.id = ?", (guild_id, session_id))
-    first = row.fetchone()
+def _affected(tx: Tx, guild_id: int, session_id: int, rest: bool, now: datetime) -> list[Session]:
+    first = tx.fetchone(f"{_SESSION_SQL} WHERE s.guild_id = ? AND s.id = ?", (guild_id, session_id))
     if first is None:
         raise UserFacingError(GONE)
     session = _session(first)
@@ -167,19 +163,17 @@ def _affected(
         raise UserFacingError("That session has already started, so it can't be changed now.")
     if not rest or session.series_id is None:
         return [session]
-    rows = conn.execute(
+    rows = tx.fetchall(
         f"{_SESSION_SQL} WHERE s.guild_id = ? AND s.series_id = ? AND s.starts_at >= ? "
         "AND s.cancelled_at IS NULL ORDER BY s.starts_at",
         (guild_id, session.series_id, to_ts(session.starts_at)),
-    ).fetchall()
+    )
     return [_session(r) for r in rows]
 
 
-def _reload(conn: sqlite3.Connection, ids: list[int]) -> list[Session]:
+def _reload(tx: Tx, ids: list[int]) -> list[Session]:
     marks = ",".join("?" * len(ids))
-    rows = conn.execute(
-        f"{_SESSION_SQL} WHERE s.id IN ({marks}) ORDER BY s.starts_at", ids
-    ).fetchall()
+    rows = tx.fetchall(f"{_SESSION_SQL} WHERE s.id IN ({marks}) ORDER BY s.starts_at", ids)
     return [_session(r) for r in rows]
 
 
@@ -205,10 +199,10 @@ class SessionService:
         starts = weekly_starts(day, at, zone, repeat_weeks)
         spans = [(begin, begin + length) for begin in starts]
 
-        def add(conn: sqlite3.Connection) -> Change:
-            group = conn.execute(
+        def add(tx: Tx) -> Change:
+            group = tx.fetchone(
                 "SELECT archived_at FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
-            ).fetchone()
+            )
             if group is None:
                 raise UserFacingError("That group no longer exists. `/group list` shows them.")
             if group[0] is not None:
@@ -216,33 +210,32 @@ class SessionService:
                     "That group is archived, so it can't have new sessions. Reopen it first "
                     "(`/group edit`). Nothing was created."
                 )
-            _check_free(conn, group_id, spans, [])
+            _check_free(tx, group_id, spans, [])
             ids: list[int] = []
             timers: list[TimerSpec] = []
             for begin, end in spans:
-                cursor = conn.execute(
+                session_id = tx.insert(
                     "INSERT INTO group_sessions (guild_id, group_id, series_id, starts_at, "
                     "ends_at, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (guild_id, group_id, ids[0] if ids else None, to_ts(begin), to_ts(end),
                      to_ts(now), actor_id),
                 )  # fmt: skip
-                session_id = int(cursor.lastrowid or 0)
                 if not ids and len(spans) > 1:
-                    conn.execute(
+                    tx.execute(
                         "UPDATE group_sessions SET series_id = id WHERE id = ?", (session_id,)
                     )
                 ids.append(session_id)
                 timers += reminder_timers(session_id, begin, reminder_hours, now)
-                timers += add_slot_in(conn, guild_id, group_id, session_id, (begin, end),
+                timers += add_slot_in(tx, guild_id, group_id, session_id, (begin, end),
                                       actor_id, now)  # fmt: skip
-            schedule_in(conn, guild_id, timers)
+            schedule_in(tx, guild_id, timers)
             return Change(
-                sessions=_reload(conn, ids),
+                sessions=_reload(tx, ids),
                 told=0,
                 first_due=min((due for _, _, due, _ in timers), default=None),
             )
 
-        return await self._db.run_transaction(add)
+        return await self._db.write(add)
 
     async def get(self, guild_id: int, session_id: int) -> Session:
         row = await self._db.fetchone(
@@ -282,21 +275,21 @@ class SessionService:
         now = self._clock.now()
         why = clean_reason(reason)
 
-        def cancel(conn: sqlite3.Connection) -> Change:
-            sessions = _affected(conn, guild_id, session_id, rest, now)
+        def cancel(tx: Tx) -> Change:
+            sessions = _affected(tx, guild_id, session_id, rest, now)
             specs: list[OutboxSpec] = []
             for session in sessions:
-                conn.execute(
+                tx.execute(
                     "UPDATE group_sessions SET cancelled_at = ?, reason = ? WHERE id = ?",
                     (to_ts(now), why, session.id),
                 )
-                cancel_prefix_in(conn, REMINDER, f"session:{session.id}:")
-                drop_slot_in(conn, session.id, session.slot_id)
-                specs += notices(conn, session, "cancelled", session.starts_at, now)
-            enqueue_in(conn, specs, now)
-            return Change(sessions=_reload(conn, [s.id for s in sessions]), told=len(specs))
+                cancel_prefix_in(tx, REMINDER, f"session:{session.id}:")
+                drop_slot_in(tx, session.id, session.slot_id)
+                specs += notices(tx, session, "cancelled", session.starts_at, now)
+            enqueue_in(tx, specs, now)
+            return Change(sessions=_reload(tx, [s.id for s in sessions]), told=len(specs))
 
-        return await self._db.run_transaction(cancel)
+        return await self._db.write(cancel)
 
     async def move(
         self,
@@ -314,8 +307,8 @@ class SessionService:
         day, at = parse_start(start, zone, now)
         why = clean_reason(reason)
 
-        def move(conn: sqlite3.Connection) -> Change:
-            sessions = _affected(conn, guild_id, session_id, rest, now)
+        def move(tx: Tx) -> Change:
+            sessions = _affected(tx, guild_id, session_id, rest, now)
             shift = day - sessions[0].starts_at.astimezone(zone).date()
             planned: list[tuple[Session, datetime, datetime]] = []
             for session in sessions:
@@ -325,7 +318,7 @@ class SessionService:
             if any(begin <= now for _, begin, _ in planned):
                 raise UserFacingError("That time has already passed. Nothing was changed.")
             _check_free(
-                conn,
+                tx,
                 sessions[0].group_id,
                 [(b, e) for _, b, e in planned],
                 [s.id for s in sessions],
@@ -333,34 +326,34 @@ class SessionService:
             specs: list[OutboxSpec] = []
             timers: list[TimerSpec] = []
             for session, begin, end in planned:
-                timers += move_slot_in(conn, session.id, session.slot_id, (begin, end),
+                timers += move_slot_in(tx, session.id, session.slot_id, (begin, end),
                                        session.group_id, now)  # fmt: skip
-                conn.execute(
+                tx.execute(
                     "UPDATE group_sessions SET starts_at = ?, ends_at = ?, reason = ? WHERE id = ?",
                     (to_ts(begin), to_ts(end), why, session.id),
                 )
-                cancel_prefix_in(conn, REMINDER, f"session:{session.id}:")
+                cancel_prefix_in(tx, REMINDER, f"session:{session.id}:")
                 timers += reminder_timers(session.id, begin, reminder_hours, now)
                 moved = session.model_copy(update={"starts_at": begin, "ends_at": end})
-                specs += notices(conn, moved, "moved", session.starts_at, now)
-            schedule_in(conn, guild_id, timers)
-            enqueue_in(conn, specs, now)
+                specs += notices(tx, moved, "moved", session.starts_at, now)
+            schedule_in(tx, guild_id, timers)
+            enqueue_in(tx, specs, now)
             return Change(
-                sessions=_reload(conn, [s.id for s in sessions]),
+                sessions=_reload(tx, [s.id for s in sessions]),
                 told=len(specs),
                 first_due=min((due for _, _, due, _ in timers), default=None),
             )
 
-        return await self._db.run_transaction(move)
+        return await self._db.write(move)
 
     async def answer(self, guild_id: int, session_id: int, user_id: int, going: bool) -> Answer:
         """A member's Going / Can't make it; the last place goes to exactly one of many."""
         now = self._clock.now()
 
-        def answer(conn: sqlite3.Connection) -> Answer:
-            row = conn.execute(
+        def answer(tx: Tx) -> Answer:
+            row = tx.fetchone(
                 f"{_SESSION_SQL} WHERE s.guild_id = ? AND s.id = ?", (guild_id, session_id)
-            ).fetchone()
+            )
             if row is None:
                 raise UserFacingError(GONE)
             session = _session(row)
@@ -368,10 +361,10 @@ class SessionService:
                 raise UserFacingError("That session was cancelled, so it takes no answers.")
             if session.starts_at <= now:
                 raise UserFacingError("That session has already started; answers are closed.")
-            member = conn.execute(
+            member = tx.fetchone(
                 "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
                 (session.group_id, user_id),
-            ).fetchone()
+            )
             if member is None:
                 raise UserFacingError(
                     f"Only members of **{session.group_name}** can answer for its sessions. "
@@ -379,14 +372,14 @@ class SessionService:
                 )
             params = {"session": session.id, "guild": guild_id, "user": user_id,
                       "going": int(going), "now": to_ts(now), "places": session.places}  # fmt: skip
-            if conn.execute(_ANSWER, params).rowcount == 0:
+            if tx.execute(_ANSWER, params) == 0:
                 raise UserFacingError(
                     f"Sorry — all {session.places} places for this session are taken. "
                     "Nothing was changed."
                 )
-            return Answer(session=_reload(conn, [session.id])[0], going=going)
+            return Answer(session=_reload(tx, [session.id])[0], going=going)
 
-        return await self._db.run_transaction(answer)
+        return await self._db.write(answer)
 
     async def withdraw(self, guild_id: int, session_id: int, user_id: int) -> None:
         """Take back a Going (Discord's Interested removed); a "can't make it" stays."""
@@ -422,22 +415,22 @@ class SessionService:
         now = self._clock.now()
         why = "no trained facilitator was free to hold it"
 
-        def cancel(conn: sqlite3.Connection) -> Change | None:
-            found = _reload(conn, [session_id])
-            if not found or found[0].cancelled or not unclaimed_in(conn, session_id):
+        def cancel(tx: Tx) -> Change | None:
+            found = _reload(tx, [session_id])
+            if not found or found[0].cancelled or not unclaimed_in(tx, session_id):
                 return None
             session = found[0]
-            conn.execute(
+            tx.execute(
                 "UPDATE group_sessions SET cancelled_at = ?, reason = ? WHERE id = ?",
                 (to_ts(now), why, session_id),
             )
-            cancel_prefix_in(conn, REMINDER, f"session:{session_id}:")
-            drop_slot_in(conn, session_id, session.slot_id)
-            specs = notices(conn, session, "cancelled", session.starts_at, now)
-            enqueue_in(conn, specs, now)
-            return Change(sessions=_reload(conn, [session_id]), told=len(specs))
+            cancel_prefix_in(tx, REMINDER, f"session:{session_id}:")
+            drop_slot_in(tx, session_id, session.slot_id)
+            specs = notices(tx, session, "cancelled", session.starts_at, now)
+            enqueue_in(tx, specs, now)
+            return Change(sessions=_reload(tx, [session_id]), told=len(specs))
 
-        return await self._db.run_transaction(cancel)
+        return await self._db.write(cancel)
 
     async def facilitators(self, session_id: int) -> list[int]:
-        return await self._db.run_read(lambda conn: facilitators_in(conn, session_id))
+        return await self._db.read(lambda tx: facilitators_in(tx, session_id))

@@ -201,17 +201,18 @@ class SettingsService:
             )
             raise UserFacingError(f"That setting isn't valid: {problems}.") from None
         now = to_ts(self._clock.now())
-        async with self._db.transaction() as tx:
-            await tx.executemany(
+        rows = [
+            (guild_id, key, json.dumps(getattr(updated, key)), now, actor_id) for key in changes
+        ]
+        await self._db.write(
+            lambda tx: tx.executemany(
                 "INSERT INTO guild_settings (guild_id, key, value, updated_at, updated_by) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, key) DO UPDATE SET "
                 "value = excluded.value, updated_at = excluded.updated_at, "
                 "updated_by = excluded.updated_by",
-                [
-                    (guild_id, key, json.dumps(getattr(updated, key)), now, actor_id)
-                    for key in changes
-                ],
+                rows,
             )
+        )
         self._cache[guild_id] = updated
         for listener in self._listeners:
             await listener(guild_id, current, updated)

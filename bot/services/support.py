@@ -7,14 +7,13 @@ of two supporters pressing "I'll take this" together, exactly one row update suc
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.duty import next_shift_start, on_duty
@@ -27,7 +26,7 @@ UNCLAIMED_TIMER = "support.unclaimed"
 MAX_NOTE = 1500
 
 
-def unclaimed_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def unclaimed_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     """The due "still not taken" timer becomes its alert in the outbox, in the same transaction;
     whether the request is still open is decided when the alert's turn comes."""
     return [
@@ -74,7 +73,7 @@ class AlreadyOpen(UserFacingError):
         self.request = request
 
 
-def _request(row: sqlite3.Row) -> SupportRequest:
+def _request(row: Row) -> SupportRequest:
     def ts(key: str) -> datetime | None:
         return None if row[key] is None else from_ts(row[key])
 
@@ -134,7 +133,7 @@ class SupportService:
                 "VALUES (?, ?, ?, ?)",
                 (guild_id, user_id, source, to_ts(self._clock.now())),
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             existing = await self.open_for(guild_id, user_id)
             if existing is None:  # closed in between: try once more
                 return await self.open(guild_id, user_id, source)

@@ -10,14 +10,13 @@ outbox rows, so the message is neither lost if the process dies nor sent twice.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.services.outbox import OutboxSpec, enqueue_in
 
 CLAIM_BATCH = 500
@@ -34,22 +33,22 @@ _UPSERT = (
 TimerSpec = tuple[str, str, datetime, dict[str, Any] | None]  # kind, ref, due_at, payload
 
 
-def schedule_in(conn: sqlite3.Connection, guild_id: int, timers: Iterable[TimerSpec]) -> None:
+def schedule_in(tx: Tx, guild_id: int, timers: Iterable[TimerSpec]) -> None:
     """`TimerService.schedule_many` inside a caller's transaction, so a change and the timers
     that follow from it are committed together or not at all."""
     rows = [
         (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {}))
         for kind, ref, due_at, payload in timers
     ]
-    conn.executemany(_UPSERT, rows)
+    tx.executemany(_UPSERT, rows)
 
 
-def cancel_in(conn: sqlite3.Connection, kind: str, ref: str) -> None:
-    conn.execute("DELETE FROM timers WHERE kind = ? AND ref = ?", (kind, ref))
+def cancel_in(tx: Tx, kind: str, ref: str) -> None:
+    tx.execute("DELETE FROM timers WHERE kind = ? AND ref = ?", (kind, ref))
 
 
-def cancel_prefix_in(conn: sqlite3.Connection, kind: str, ref_prefix: str) -> None:
-    conn.execute(_DELETE_PREFIX, (kind, *_prefix_range(ref_prefix)))
+def cancel_prefix_in(tx: Tx, kind: str, ref_prefix: str) -> None:
+    tx.execute(_DELETE_PREFIX, (kind, *_prefix_range(ref_prefix)))
 
 
 def _prefix_range(prefix: str) -> tuple[str, str]:
@@ -81,7 +80,7 @@ def _timer(row: Any) -> Timer:
 
 # Runs on the database thread inside the claiming transaction: reads what it needs and returns
 # the messages the timer stands for (none if they are no longer wanted).
-TimerConverter = Callable[[sqlite3.Connection, Timer, datetime], list[OutboxSpec]]
+TimerConverter = Callable[[Tx, Timer, datetime], list[OutboxSpec]]
 
 
 class TimerService:
@@ -104,7 +103,7 @@ class TimerService:
     async def schedule_many(self, guild_id: int, timers: Iterable[TimerSpec]) -> None:
         """`schedule` for several (kind, ref, due_at, payload) at once, in one write."""
         specs = list(timers)
-        await self._db.run_transaction(lambda conn: schedule_in(conn, guild_id, specs))
+        await self._db.write(lambda tx: schedule_in(tx, guild_id, specs))
 
     async def cancel(self, kind: str, ref: str) -> int:
         return await self._db.execute("DELETE FROM timers WHERE kind = ? AND ref = ?", (kind, ref))
@@ -155,16 +154,16 @@ class TimerService:
             "RETURNING id, guild_id, kind, ref, due_at, payload"
         )
 
-        def claim(conn: sqlite3.Connection) -> list[Timer]:
-            taken = [_timer(row) for row in conn.execute(sql, [to_ts(now), *kinds, CLAIM_BATCH])]
+        def claim(tx: Tx) -> list[Timer]:
+            taken = [_timer(row) for row in tx.fetchall(sql, [to_ts(now), *kinds, CLAIM_BATCH])]
             specs = [
                 spec
                 for timer in taken
                 if (convert := converters.get(timer.kind)) is not None
-                for spec in convert(conn, timer, now)
+                for spec in convert(tx, timer, now)
             ]
-            enqueue_in(conn, specs, now)
+            enqueue_in(tx, specs, now)
             return taken
 
-        taken = await self._db.run_transaction(claim)
+        taken = await self._db.write(claim)
         return sorted(taken, key=lambda timer: (timer.due_at, timer.id))

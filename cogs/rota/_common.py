@@ -107,7 +107,8 @@ async def swap_slot_choices(
     if interaction.guild_id is None:
         return []
     bot = hearth(interaction)
-    away = await break_of(bot.db, interaction.guild_id, interaction.user.id)
+    guild_id, user_id = interaction.guild_id, interaction.user.id
+    away = await bot.db.read(lambda tx: break_of(tx, guild_id, user_id))
     if away is not None and away.covers(bot.clock.now()):
         return []
     return await _slot_choices(interaction, current, swaps_only=True)

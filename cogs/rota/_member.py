@@ -208,7 +208,7 @@ async def swap_take(interaction: discord.Interaction, slot: SlotText) -> None:
     guild = guild_of(interaction)
     slot_id = service.parse_slot_id(slot)
     now = bot.clock.now()
-    current = await service.get_slot(bot.db, guild.id, slot_id)
+    current = await bot.db.read(lambda tx: service.get_slot(tx, guild.id, slot_id))
     if interaction.user.id in current.swap_offers:
         await service.withdraw_swap(bot.db, guild.id, slot_id, interaction.user.id)
         await send_ephemeral(

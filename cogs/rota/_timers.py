@@ -68,7 +68,9 @@ class Debrief(DirectMessage):
 
 class CoverageAlert(AlertPost):
     async def text(self, item: OutboxItem) -> str | None:
-        slot = await service.find_slot(self.bot.db, item.guild_id, item.payload["slot_id"])
+        slot = await self.bot.db.read(
+            lambda tx: service.find_slot(tx, item.guild_id, item.payload["slot_id"])
+        )
         if slot is None or slot.starts_at <= self.bot.clock.now() or slot.open_places == 0:
             return None
         return (

@@ -6,7 +6,6 @@ service, because it renders (and splits) the digest's text while consuming its t
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 
+from bot.db import Tx
 from bot.delivery import Outgoing
 from bot.errors import UserFacingError
 from bot.outbox_kinds import AlertPost, DirectMessage
@@ -372,10 +372,10 @@ def digest_texts(digest: renewals.Digest, now: datetime) -> list[str]:
     return [f"(part {i}/{len(parts)}) {part}" for i, part in enumerate(parts, start=1)]
 
 
-def digest_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def digest_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     """The due digest becomes its alert rows and next week's timer, in one transaction."""
-    renewals.schedule_next_digest_in(conn, timer, now)
-    texts = digest_texts(renewals.digest_sync(conn, timer.guild_id, now), now)
+    renewals.schedule_next_digest_in(tx, timer, now)
+    texts = digest_texts(renewals.digest_sync(tx, timer.guild_id, now), now)
     return [
         OutboxSpec(
             guild_id=timer.guild_id,

@@ -22,8 +22,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.db import Database
 from tests.fakediscord import FakeDiscord
+from tests.stores import new_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -79,7 +79,7 @@ async def build_burst(fake: FakeDiscord, size: int, db_path: Path) -> Burst:
     for index in range(-(-groups // GROUPS_PER_CHANNEL)):
         burst.channels.append(guild.add_text_channel(f"checkins-{index}").id)
     now = int(time.time())
-    db = Database(db_path)
+    db = new_database(db_path)
     await db.connect()
     await db.migrate()
     await db.close()

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import timedelta
 
+from bot.db import Tx
 from bot.services.export import discover_tables
 from tests.harness import Harness, bot_of
 
@@ -146,38 +147,41 @@ async def test_export_has_operational_data_and_never_private_answers(hearth: Har
     )
     now = int(hearth.clock.now().timestamp())
     member = hearth.member.id
-    async with bot.db.transaction() as tx:
-        group = await tx.insert(
+
+    def _fill(tx: Tx) -> None:
+        group = tx.insert(
             "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) "
             "VALUES (?, 'Carers circle', 'carers circle', 5, ?)",
             (gid, now),
         )
-        await tx.execute("INSERT INTO group_members VALUES (?, ?, ?, ?)", (group, gid, member, now))
-        schedule = await tx.insert(
+        tx.execute("INSERT INTO group_members VALUES (?, ?, ?, ?)", (group, gid, member, now))
+        schedule = tx.insert(
             "INSERT INTO checkin_schedules (guild_id, kind, user_id, days, local_time, zone, "
             "next_due_at, created_by, created_at) VALUES (?, 'personal', ?, 1, '09:00', 'UTC', "
             "?, ?, ?)",
             (gid, member, now, member, now),
         )
-        occurrence = await tx.insert(
+        occurrence = tx.insert(
             "INSERT INTO checkin_occurrences (guild_id, schedule_id, kind, user_id, due_at) "
             "VALUES (?, ?, 'personal', ?, ?)",
             (gid, schedule, member, now),
         )
-        await tx.execute(
+        tx.execute(
             "INSERT INTO checkin_answers VALUES (?, ?, ?, 2, 'PRIVATE-NOTE about my week', ?, ?)",
             (occurrence, member, gid, now, now),
         )
-        await tx.execute(
+        tx.execute(
             "INSERT INTO pending_notices (guild_id, user_id, text, created_at) "
             "VALUES (?, ?, 'PRIVATE-HELD message', ?)",
             (gid, member, now),
         )
-        await tx.execute(
+        tx.execute(
             "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) "
             "VALUES (?, 'OTHER-SERVER group', 'x', 6, ?)",
             (gid + 1, now),
         )
+
+    await bot.db.write(_fill)
 
     reply = await hearth.slash(hearth.coordinator, hearth.general, "admin export")
     assert reply.ephemeral

@@ -18,7 +18,6 @@ cannot see, roles it cannot give. Each run, as a member, as a coordinator, and a
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +27,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.app import HearthBot
+from bot.db import Database
 from bot.services.settings import SETTING_KEYS
 from cogs._ui import requires_coordinator
 from tests.fakediscord import FakeChannel, FakeMember, FakeRole, FakeUser, Perm
@@ -328,23 +328,13 @@ async def world(hearth: Harness) -> World:
 
 
 class Snapshots:
-    """Every row of the bot's database, re-read only when SQLite says another connection
-    committed a change (`PRAGMA data_version`), so hundreds of runs stay fast."""
+    """Every row of the bot's database, through the store (either engine)."""
 
-    def __init__(self, path: Any) -> None:
-        self.path = path
-        self.watch = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        self.version = -1
-        self.rows = ""
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    def now(self) -> str:
-        version = self.watch.execute("PRAGMA data_version").fetchone()[0]
-        if version != self.version:
-            self.version, self.rows = version, dump(self.path)
-        return self.rows
-
-    def close(self) -> None:
-        self.watch.close()
+    async def now(self) -> str:
+        return await dump(self.db)
 
 
 def coordinator_only_paths(bot: HearthBot) -> set[str]:
@@ -390,12 +380,12 @@ async def test_every_command_answers_odd_values_kindly(
     if channel is None:
         leaves = {path: options for path, options in leaves.items() if usable_in_dms(hearth, path)}
         assert {"about", "help", "crisis", "mydata show"} <= set(leaves), sorted(leaves)
-    snapshots = Snapshots(bot.config.database.path)
+    snapshots = Snapshots(bot.db)
     failures: list[str] = []
     for path, options in sorted(leaves.items()):
         values = data.draw(command_values(world, options), label=f"/{path}")
         refused_member = who != "coordinator" and path in guarded
-        before = snapshots.now()
+        before = await snapshots.now()
         seen = {m.id: (m.content, m.edited_timestamp) for m in hearth.fake.messages.values()}
         errors_before = len(hearth.errors.unexpected())
         try:
@@ -407,15 +397,14 @@ async def test_every_command_answers_odd_values_kindly(
         problems = answer_problems(reply)
         problems += public_pings(hearth, seen)
         problems += hearth.errors.unexpected()[errors_before:]
-        if refused_member and snapshots.now() != before:
+        if refused_member and await snapshots.now() != before:
             problems.append("a member's refused attempt changed the database")
-        elif CLAIMS_NOTHING.search(reply.text) and snapshots.now() != before:
+        elif CLAIMS_NOTHING.search(reply.text) and await snapshots.now() != before:
             problems.append(f"it says {reply.text[:150]!r} but the database changed")
         failures += [f"/{path} {values!r}: {problem}" for problem in problems]
         failures += await autocomplete_problems(
             hearth, person, channel, path, options, values, data, world
         )
-    snapshots.close()
     assert not failures, "\n".join(failures)
 
 
@@ -508,12 +497,11 @@ async def test_a_person_from_another_server_is_named_not_a_member(
 
 async def test_the_checks_see_what_they_look_for(hearth: Harness) -> None:
     """`public_pings` and `Snapshots` keep the hostile runs honest: prove they notice."""
-    snapshots = Snapshots(bot_of(hearth).config.database.path)
-    before = snapshots.now()
-    assert snapshots.now() == before
+    snapshots = Snapshots(bot_of(hearth).db)
+    before = await snapshots.now()
+    assert await snapshots.now() == before
     await bot_of(hearth).settings.update(hearth.guild.id, None, min_rest_hours=9)
-    assert snapshots.now() != before
-    snapshots.close()
+    assert await snapshots.now() != before
 
     hearth.guild.set_role_permissions(hearth.guild.bot_role, DEFAULT_BOT | Perm.MENTION_EVERYONE)
     await hearth.fake.flush()

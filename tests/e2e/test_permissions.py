@@ -90,11 +90,10 @@ async def test_every_coordinator_command_refuses_a_member_and_changes_nothing(
     for registered in hearth.fake.global_commands:  # an old client ignores these
         registered["default_member_permissions"] = None
     target = await hearth.say(hearth.supporter, hearth.general, "a message to act on")
-    db_path = bot.config.database.path
 
     failures: list[str] = []
     for path, command in commands:
-        before = dump(db_path)
+        before = await dump(bot.db)
         try:
             if isinstance(command, app_commands.ContextMenu):
                 is_user = command.type is discord.AppCommandType.user
@@ -112,7 +111,7 @@ async def test_every_coordinator_command_refuses_a_member_and_changes_nothing(
             failures.append(f"/{path}: a member was not refused; they saw {reply.text[:200]!r}")
         elif not reply.ephemeral:
             failures.append(f"/{path}: the refusal was not private")
-        if dump(db_path) != before:
+        if await dump(bot.db) != before:
             failures.append(f"/{path}: the database changed although the member was refused")
     assert not failures, "\n".join(failures)
     assert not hearth.messages(hearth.log) and not hearth.messages(hearth.alerts)

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
+from tests.stores import new_database
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    store = Database(tmp_path / "hearth.db")
+    store = new_database(tmp_path / "hearth.db")
     await store.connect()
     await store.migrate()
     yield store

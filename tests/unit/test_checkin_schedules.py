@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import Database, to_ts
+from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkin_due import CheckinSource
 from bot.services.checkin_schedules import CheckinSchedules
@@ -110,13 +110,16 @@ async def test_two_concurrent_runs_over_1000_schedules_send_each_once(
     db: Database, schedules: CheckinSchedules, clock: FakeClock
 ) -> None:
     due = to_ts(clock.now())
-    async with db.transaction() as tx:
-        await tx.executemany(
+
+    def _fill(tx: Tx) -> None:
+        tx.executemany(
             "INSERT INTO checkin_schedules (guild_id, kind, user_id, days, local_time, zone, "
             "next_due_at, created_by, created_at) VALUES (?, 'personal', ?, 127, '12:00', "
             "'UTC', ?, ?, ?)",
             [(GUILD + i % 7, 1000 + i, due, 1000 + i, due) for i in range(1000)],
         )
+
+    await db.write(_fill)
     sent = Recorder(delay=0.0001)
     first, second = CheckinSource(schedules, sent), CheckinSource(schedules, sent)
     await asyncio.gather(first.run_due(clock.now()), second.run_due(clock.now()))

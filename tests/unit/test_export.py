@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import Database
+from bot.db import Database, Tx
 from bot.services import export
 from bot.services.export import (
     EXPORT_POLICIES,
@@ -60,7 +60,8 @@ async def test_every_per_server_table_is_scoped_to_one_server(db: Database) -> N
 @pytest.fixture
 async def widgets(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
     """Tables this module has never seen: one per server, one hanging off it, one private."""
-    async with db.transaction() as tx:
+
+    def _fill(tx: Tx) -> None:
         for sql in (
             "CREATE TABLE widgets (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
             "name TEXT NOT NULL, owner_id INTEGER, blob BLOB)",
@@ -71,25 +72,27 @@ async def widgets(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
             "CREATE TABLE widget_diary (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
             "user_id INTEGER NOT NULL, text TEXT NOT NULL)",
         ):
-            await tx.execute(sql)
+            tx.execute(sql)
         for widget_id, guild in ((1, GUILD), (2, GUILD), (3, OTHER)):
-            await tx.execute(
+            tx.execute(
                 "INSERT INTO widgets VALUES (?, ?, ?, ?, ?)",
                 (widget_id, guild, f"w{widget_id}", SNOWFLAKE, b"\x01\x02"),
             )
-            await tx.execute("INSERT INTO widget_parts VALUES (?, 'bolt')", (widget_id,))
+            tx.execute("INSERT INTO widget_parts VALUES (?, 'bolt')", (widget_id,))
         for user in (5, 6, 7):
-            await tx.execute("INSERT INTO widget_votes (widget_id, user_id) VALUES (1, ?)", (user,))
-        await tx.execute("INSERT INTO widget_votes (widget_id, user_id) VALUES (3, 8)")
-        await tx.execute(
+            tx.execute("INSERT INTO widget_votes (widget_id, user_id) VALUES (1, ?)", (user,))
+        tx.execute("INSERT INTO widget_votes (widget_id, user_id) VALUES (3, 8)")
+        tx.execute(
             "INSERT INTO widget_diary (guild_id, user_id, text) VALUES (?, 5, 'I felt awful')",
             (GUILD,),
         )
-        await tx.execute(
+        tx.execute(
             "INSERT INTO pending_notices (guild_id, user_id, text, created_at) "
             "VALUES (?, 5, 'held secret', 0)",
             (GUILD,),
         )
+
+    await db.write(_fill)
     monkeypatch.setitem(EXPORT_POLICIES, "widgets", "rows")
     monkeypatch.setitem(EXPORT_POLICIES, "widget_parts", "rows")
     monkeypatch.setitem(EXPORT_POLICIES, "widget_votes", "counts")

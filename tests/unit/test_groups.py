@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.errors import UserFacingError
 from bot.services.group_membership import MembershipService
 from bot.services.groups import Group, GroupService
+from tests.stores import new_database
 
 GUILD = 1
 
@@ -41,7 +42,7 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    db = Database(tmp_path / "hearth.db")
+    db = new_database(tmp_path / "hearth.db")
     await db.connect()
     await db.migrate()
     yield World(db, FakeClock())

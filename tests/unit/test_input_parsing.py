@@ -49,8 +49,9 @@ def test_a_slot_number_in_range_is_read_from_a_picker_label() -> None:
 async def test_slot_services_refuse_numbers_sqlite_cannot_hold(db: Database) -> None:
     """Callers that skip the parser (a button, another feature) still get the kind refusal."""
     settings = GuildSettings()
+    with pytest.raises(UserFacingError, match="There's no slot #"):
+        await db.read(lambda tx: rota.get_slot(tx, 1, HUGE))
     for call in (
-        rota.get_slot(db, 1, HUGE),
         rota.claim_slot(db, settings, 1, HUGE, 5, NOW, is_supporter=True),
         rota.release_claim(db, 1, HUGE, 5, NOW),
         rota.offer_swap(db, 1, HUGE, 5, NOW),
@@ -59,7 +60,7 @@ async def test_slot_services_refuse_numbers_sqlite_cannot_hold(db: Database) -> 
     ):
         with pytest.raises(UserFacingError, match="There's no slot #"):
             await call
-    assert await rota.find_slot(db, 1, HUGE) is None
+    assert await db.read(lambda tx: rota.find_slot(tx, 1, HUGE)) is None
 
 
 async def test_checkin_schedule_ids_out_of_range_are_no_such_schedule(db: Database) -> None:

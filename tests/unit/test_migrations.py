@@ -12,11 +12,12 @@ from bot.services.crisis import AUDIT_CRISIS_ADDED
 from bot.services.export import AUDIT_EXPORT_CREATED
 from bot.services.groups import AUDIT_GROUP_CREATED
 from bot.services.rota.rotas import AUDIT_ROTA_SLOTS_ADDED
+from tests.stores import new_database
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "hearth.db")
+    database = new_database(tmp_path / "hearth.db")
     await database.connect()
     yield database
     await database.close()

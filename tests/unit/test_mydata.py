@@ -11,16 +11,19 @@ from typing import Any
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import Database
+from bot.engines.sqlite import SqliteDatabase
 from bot.services.mydata import ANONYMOUS_ID, PERSON_COLUMN, REGISTRY, MyDataService
+from tests.stores import sqlite_database
 
 GUILD, OTHER_GUILD = 111, 222
 ALICE, BOB = 1001, 1002
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "mydata.db")
+async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    # SQLite on both runs: `fill` writes every table raw with foreign keys and CHECKs off, which
+    # only SQLite allows; the same rules run on PostgreSQL through the end-to-end /mydata tests.
+    database = sqlite_database(tmp_path / "mydata.db")
     await database.connect()
     await database.migrate()
     try:
@@ -52,7 +55,9 @@ def person_columns(path: Path) -> set[tuple[str, str]]:
     }
 
 
-async def test_every_column_holding_a_person_id_is_covered_by_the_registry(db: Database) -> None:
+async def test_every_column_holding_a_person_id_is_covered_by_the_registry(
+    db: SqliteDatabase,
+) -> None:
     """A new table (or column) naming a person must say what export and delete do with it."""
     missing = person_columns(db.path) - set(REGISTRY)
     assert not missing, (
@@ -61,7 +66,9 @@ async def test_every_column_holding_a_person_id_is_covered_by_the_registry(db: D
     )
 
 
-async def test_the_registry_names_real_columns_in_tables_scoped_by_server(db: Database) -> None:
+async def test_the_registry_names_real_columns_in_tables_scoped_by_server(
+    db: SqliteDatabase,
+) -> None:
     tables = schema(db.path)
     for table, column in REGISTRY:
         names = {col["name"] for col in tables.get(table, [])}
@@ -125,7 +132,9 @@ def count(path: Path, table: str, column: str, user: int, guild: int) -> int:
     return int(value)
 
 
-async def test_delete_applies_every_rule_to_one_member_in_one_server_only(db: Database) -> None:
+async def test_delete_applies_every_rule_to_one_member_in_one_server_only(
+    db: SqliteDatabase,
+) -> None:
     fill(db.path)
     before = {
         key: (count(db.path, *key, BOB, GUILD), count(db.path, *key, ALICE, OTHER_GUILD))
@@ -153,7 +162,7 @@ async def test_delete_applies_every_rule_to_one_member_in_one_server_only(db: Da
     assert "rota shifts you took" in {item.kind for item in report.anonymised}
 
 
-async def test_delete_from_a_dm_covers_every_server(db: Database) -> None:
+async def test_delete_from_a_dm_covers_every_server(db: SqliteDatabase) -> None:
     fill(db.path)
     await MyDataService(db, FakeClock()).delete(None, ALICE)
     for (table, column), rule in REGISTRY.items():
@@ -161,7 +170,7 @@ async def test_delete_from_a_dm_covers_every_server(db: Database) -> None:
             assert count(db.path, table, column, ALICE, OTHER_GUILD) == 0, f"{table}.{column}"
 
 
-async def test_summary_and_export_cover_every_registered_table(db: Database) -> None:
+async def test_summary_and_export_cover_every_registered_table(db: SqliteDatabase) -> None:
     fill(db.path)
     service = MyDataService(db, FakeClock())
     summary = {item.kind: item.count for item in await service.summary(GUILD, ALICE)}

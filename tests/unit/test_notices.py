@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import FakeClock
-from bot.db import Database
 from bot.services.notices import NoticeService
+from tests.stores import new_database
 
 
 async def test_held_notices_are_taken_once_in_order_and_stale_entries_clear(
     tmp_path: Path,
 ) -> None:
-    db = Database(tmp_path / "hearth.db")
+    db = new_database(tmp_path / "hearth.db")
     await db.connect()
     await db.migrate()
     try:

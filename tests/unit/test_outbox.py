@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import Database
+from bot.db import Database, Tx
 from bot.services.audit import AuditService, PostTo
 from bot.services.outbox import (
     BACKOFF_MAX,
@@ -150,7 +149,7 @@ async def test_a_converted_timer_and_its_outbox_row_commit_together(
     await timers.schedule(GUILD, "remind", "a", clock.now(), {"n": 1})
     await timers.schedule(GUILD, "remind", "b", clock.now(), {"n": 2})
 
-    def convert(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    def convert(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
         if timer.ref == "b":
             return []  # no longer wanted: consumed, nothing to send
         return [spec(now, payload={"n": timer.payload["n"]})]
@@ -163,7 +162,7 @@ async def test_a_converted_timer_and_its_outbox_row_commit_together(
 
     await timers.schedule(GUILD, "remind", "c", clock.now())
 
-    def broken(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    def broken(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
         raise RuntimeError("the database thread failed mid-claim")
 
     with pytest.raises(RuntimeError):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
+from tests.stores import sqlite_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "bot" / "services"
@@ -83,7 +83,7 @@ def service_statements() -> list[tuple[str, str]]:
 
 @pytest.fixture
 async def schema(tmp_path: Path) -> Path:
-    db = Database(tmp_path / "plans.db")
+    db = sqlite_database(tmp_path / "plans.db")
     await db.connect()
     await db.migrate()
     await db.close()

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import Database, to_ts
+from bot.db import Database, Tx, to_ts
 from bot.services.export import children_first, discover_tables
 from bot.services.guilds import GuildRegistry
 from bot.services.retention import RetentionService
+from tests.stores import new_database
 
 GUILD, OTHER = 111, 222
 WINDOW = timedelta(days=30)
@@ -24,42 +25,41 @@ Store = tuple[Database, FakeClock, RetentionService, GuildRegistry]
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    db = Database(tmp_path / "hearth.db")
+    db = new_database(tmp_path / "hearth.db")
     await db.connect()
     await db.migrate()
     clock = FakeClock()
-    async with db.transaction() as tx:
+
+    def _fill(tx: Tx) -> None:
         # A table no migration knows, hanging off a per-server one without a guild_id of its own
         # and without ON DELETE CASCADE: the purge must delete it first.
-        await tx.execute("CREATE TABLE gadgets (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL)")
-        await tx.execute(
+        tx.execute("CREATE TABLE gadgets (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL)")
+        tx.execute(
             "CREATE TABLE gadget_notes (id INTEGER PRIMARY KEY, "
             "gadget_id INTEGER NOT NULL REFERENCES gadgets(id), text TEXT)"
         )
         for guild in (GUILD, OTHER):
             now = to_ts(clock.now())
-            await tx.execute("INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?)", (guild, now))
-            await tx.execute(
+            tx.execute("INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?)", (guild, now))
+            tx.execute(
                 "INSERT INTO guild_settings VALUES (?, 'timezone', '\"Europe/London\"', ?, 1)",
                 (guild, now),
             )
-            await tx.execute(
+            tx.execute(
                 "INSERT INTO audit_log (guild_id, actor_id, action, created_at) "
                 "VALUES (?, 1, 'x', ?)",
                 (guild, now),
             )
-            group_id = await tx.insert(
+            group_id = tx.insert(
                 "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) "
                 "VALUES (?, 'Carers', 'carers', 5, ?)",
                 (guild, now),
             )
-            await tx.execute(
-                "INSERT INTO group_members VALUES (?, ?, 7, ?)", (group_id, guild, now)
-            )
-            gadget = await tx.insert("INSERT INTO gadgets (guild_id) VALUES (?)", (guild,))
-            await tx.execute(
-                "INSERT INTO gadget_notes (gadget_id, text) VALUES (?, 'n')", (gadget,)
-            )
+            tx.execute("INSERT INTO group_members VALUES (?, ?, 7, ?)", (group_id, guild, now))
+            gadget = tx.insert("INSERT INTO gadgets (guild_id) VALUES (?)", (guild,))
+            tx.execute("INSERT INTO gadget_notes (gadget_id, text) VALUES (?, 'n')", (gadget,))
+
+    await db.write(_fill)
     yield db, clock, RetentionService(db, clock), GuildRegistry(db, clock)
     await db.close()
 

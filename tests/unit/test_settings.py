@@ -11,11 +11,12 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.services.settings import SettingsService
+from tests.stores import new_database
 
 
 @pytest.fixture
 async def settings(tmp_path: Path) -> AsyncIterator[tuple[SettingsService, Database]]:
-    db = Database(tmp_path / "hearth.db")
+    db = new_database(tmp_path / "hearth.db")
     await db.connect()
     await db.migrate()
     yield SettingsService(db, FakeClock(), default_timezone="Europe/London"), db

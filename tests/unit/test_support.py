@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import Database
 from bot.errors import UserFacingError
 from bot.services.support import AlreadyOpen, SupportService
+from tests.stores import new_database
 
 GUILD, MEMBER = 1, 100
 
 
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[SupportService]:
-    db = Database(tmp_path / "support.db")
+    db = new_database(tmp_path / "support.db")
     await db.connect()
     await db.migrate()
     try:

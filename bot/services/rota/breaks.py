@@ -12,20 +12,19 @@ timer that becomes the "welcome back" DM in the transaction that ends the break.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.services.rota.models import Slot
 from bot.services.rota.reminders import cancel_claim_timers_in
-from bot.services.rota.rotas import Reader, load_slots_sync
+from bot.services.rota.rotas import load_slots
 from bot.services.timers import Timer, cancel_in, schedule_in
 
 AWAY_END = "rota.away_end"  # the timer at a break's end, and the DM it becomes
@@ -52,7 +51,7 @@ class SteppedBack(BaseModel):
     freed: list[Slot]
 
 
-def _away(row: sqlite3.Row) -> Away:
+def _away(row: Row) -> Away:
     return Away(
         guild_id=row["guild_id"],
         user_id=row["user_id"],
@@ -106,22 +105,22 @@ _UPCOMING_CLAIMS = (
 
 
 def release_upcoming_in(
-    conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime,
+    tx: Tx, guild_id: int, user_id: int, now: datetime,
     start: datetime, end: datetime | None,
 ) -> list[Slot]:  # fmt: skip
     """Release the supporter's shifts not yet started that start in [start, end), with their
     reminders and debriefs; a shift in progress is left (there is nothing to hand over now)."""
     until = None if end is None else to_ts(end)
-    rows = conn.execute(
+    rows = tx.fetchall(
         _UPCOMING_CLAIMS, (guild_id, user_id, to_ts(now), to_ts(start), until, until)
-    ).fetchall()
+    )
     if not rows:
         return []
     for claim_id, _ in rows:
-        conn.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id,))
-        cancel_claim_timers_in(conn, claim_id)
+        tx.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id,))
+        cancel_claim_timers_in(tx, claim_id)
     marks = ",".join("?" * len(rows))
-    return load_slots_sync(conn, f"s.id IN ({marks})", [slot_id for _, slot_id in rows])
+    return load_slots(tx, f"s.id IN ({marks})", [slot_id for _, slot_id in rows])
 
 
 AlertTexts = Callable[[list[Slot]], list[str]]
@@ -140,13 +139,13 @@ async def hand_back_all(
     """Open every upcoming shift of someone who can no longer cover them (they left), and
     queue the coordinators' alert listing them, in one transaction."""
 
-    def hand_back(conn: sqlite3.Connection) -> list[Slot]:
-        freed = release_upcoming_in(conn, guild_id, user_id, now, now, None)
+    def hand_back(tx: Tx) -> list[Slot]:
+        freed = release_upcoming_in(tx, guild_id, user_id, now, now, None)
         if freed:
-            enqueue_in(conn, _alert_specs(guild_id, alert(freed), now), now)
+            enqueue_in(tx, _alert_specs(guild_id, alert(freed), now), now)
         return freed
 
-    return await db.run_transaction(hand_back)
+    return await db.write(hand_back)
 
 
 async def step_back(
@@ -157,8 +156,8 @@ async def step_back(
     them, and schedule the welcome back: all or nothing."""
     away = Away(guild_id=guild_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at)
 
-    def record(conn: sqlite3.Connection) -> SteppedBack:
-        conn.execute(
+    def record(tx: Tx) -> SteppedBack:
+        tx.execute(
             "INSERT INTO rota_away (guild_id, user_id, starts_at, ends_at, created_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
             "starts_at = excluded.starts_at, ends_at = excluded.ends_at, "
@@ -167,15 +166,15 @@ async def step_back(
         )
         ref = _end_ref(guild_id, user_id)
         if ends_at is None:
-            cancel_in(conn, AWAY_END, ref)
+            cancel_in(tx, AWAY_END, ref)
         else:
-            schedule_in(conn, guild_id, [(AWAY_END, ref, ends_at, {"ends_at": to_ts(ends_at)})])
-        freed = release_upcoming_in(conn, guild_id, user_id, now, starts_at, ends_at)
+            schedule_in(tx, guild_id, [(AWAY_END, ref, ends_at, {"ends_at": to_ts(ends_at)})])
+        freed = release_upcoming_in(tx, guild_id, user_id, now, starts_at, ends_at)
         if freed:
-            enqueue_in(conn, _alert_specs(guild_id, alert(freed), now), now)
+            enqueue_in(tx, _alert_specs(guild_id, alert(freed), now), now)
         return SteppedBack(away=away, freed=freed)
 
-    return await db.run_transaction(record)
+    return await db.write(record)
 
 
 def _end_ref(guild_id: int, user_id: int) -> str:
@@ -185,30 +184,30 @@ def _end_ref(guild_id: int, user_id: int) -> str:
 async def come_back(db: Database, guild_id: int, user_id: int) -> Away:
     """End the break now (or call off one not yet begun); shifts released stay released."""
 
-    def end(conn: sqlite3.Connection) -> Away:
-        row = conn.execute(
+    def end(tx: Tx) -> Away:
+        row = tx.fetchone(
             "DELETE FROM rota_away WHERE guild_id = ? AND user_id = ? RETURNING *",
             (guild_id, user_id),
-        ).fetchone()
+        )
         if row is None:
             raise UserFacingError(
                 "You're not on a break, so there's nothing to end. `/rota away` starts one "
                 "whenever you need it."
             )
-        cancel_in(conn, AWAY_END, _end_ref(guild_id, user_id))
+        cancel_in(tx, AWAY_END, _end_ref(guild_id, user_id))
         return _away(row)
 
-    return await db.run_transaction(end)
+    return await db.write(end)
 
 
-def away_end_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def away_end_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     """The break's end date came: end it and queue the welcome back, in one transaction. A
     break replaced or ended since has no row with this end, and so no DM."""
     _, guild_id, user_id = timer.ref.split(":")
-    row = conn.execute(
+    row = tx.fetchone(
         "DELETE FROM rota_away WHERE guild_id = ? AND user_id = ? AND ends_at = ? RETURNING *",
         (int(guild_id), int(user_id), timer.payload.get("ends_at")),
-    ).fetchone()
+    )
     if row is None:
         return []
     return [
@@ -222,17 +221,10 @@ def away_end_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> li
     ]
 
 
-async def break_of(q: Reader, guild_id: int, user_id: int) -> Away | None:
-    row = await q.fetchone(
+def break_of(tx: Tx, guild_id: int, user_id: int) -> Away | None:
+    row = tx.fetchone(
         "SELECT * FROM rota_away WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
-    return None if row is None else _away(row)
-
-
-def break_of_sync(conn: sqlite3.Connection, guild_id: int, user_id: int) -> Away | None:
-    row = conn.execute(
-        "SELECT * FROM rota_away WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-    ).fetchone()
     return None if row is None else _away(row)
 
 

@@ -7,22 +7,19 @@ insert itself is also guarded by the slot's current count.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
-from bot.services.rota.breaks import break_of, break_of_sync, judge_break
+from bot.services.rota.breaks import break_of, judge_break
 from bot.services.rota.models import Released, Shift, Slot, SwapTaken
 from bot.services.rota.parsing import week_bounds
 from bot.services.rota.reminders import cancel_claim_timers_in, claim_timers
 from bot.services.rota.rotas import (
-    Reader,
     get_slot,
     known_slot_id,
     load_slots,
-    load_slots_sync,
     no_slot,
 )
 from bot.services.settings import GuildSettings
@@ -48,16 +45,15 @@ def _when(moment: datetime) -> str:
     return f"<t:{to_ts(moment)}:F>"
 
 
-async def _check_training(q: Reader, slot: Slot, user_id: int, now: datetime) -> None:
-    required = await q.fetchval("SELECT requires_training FROM rotas WHERE id = ?", (slot.rota_id,))
-    if not required:
-        return
-    row = await q.fetchone(
-        "SELECT expires_at FROM rota_training WHERE guild_id = ? AND user_id = ?",
-        (slot.guild_id, user_id),
+def _check_training(tx: Tx, slot: Slot, user_id: int, now: datetime) -> None:
+    row = tx.one(
+        "SELECT r.requires_training, t.user_id IS NOT NULL AS trained, t.expires_at "
+        "FROM rotas r LEFT JOIN rota_training t ON t.guild_id = ? AND t.user_id = ? "
+        "WHERE r.id = ?",
+        (slot.guild_id, user_id, slot.rota_id),
     )
-    expires_at = None if row is None else row["expires_at"]
-    _judge_training(row is not None, expires_at, slot.starts_at, now)
+    if row["requires_training"]:
+        _judge_training(bool(row["trained"]), row["expires_at"], slot.starts_at, now)
 
 
 def _judge_training(
@@ -77,18 +73,21 @@ def _judge_training(
         )
 
 
-async def check_fit(
-    q: Reader, settings: GuildSettings, slot: Slot, user_id: int, now: datetime, *,
+def check_fit(
+    tx: Tx, settings: GuildSettings, slot: Slot, user_id: int, now: datetime, *,
     taking_swap: bool = False, was_open: bool = True,
 ) -> None:  # fmt: skip
-    """Refuse, with the reason, a shift this supporter may not (or should not) take."""
-    await _check_training(q, slot, user_id, now)
-    judge_break(await break_of(q, slot.guild_id, user_id), slot.starts_at, now)
+    """Refuse, with the reason, a shift this supporter may not (or should not) take.
+
+    The one statement of the claim rules, for a claim and a swap alike; it runs inside the
+    write that takes the place, so the rules and the insert see the same data."""
+    judge_break(break_of(tx, slot.guild_id, user_id), slot.starts_at, now)
+    _check_training(tx, slot, user_id, now)
     _judge_place(
         slot.starts_at, slot.needed, len(slot.claimers), user_id in slot.claimers, now,
         taking_swap=taking_swap, was_open=was_open,
     )  # fmt: skip
-    others = await load_slots(q, *_others_filter(settings, slot, user_id))
+    others = load_slots(tx, *_others_filter(settings, slot, user_id))
     _judge_others(settings, slot, others)
 
 
@@ -150,17 +149,6 @@ def _judge_others(settings: GuildSettings, slot: Slot, others: list[Slot]) -> No
             )
 
 
-# Inside the claim transaction, one query answers every check before "is it full" (so a race
-# loser costs one query): the slot, its count, whether this supporter holds it, their training.
-_CLAIM_FIRST = (
-    "SELECT s.starts_at, r.needed, r.requires_training, "
-    "(SELECT COUNT(*) FROM rota_claims c WHERE c.slot_id = s.id) AS taken, "
-    "EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id AND c.user_id = :user) AS mine, "
-    "t.user_id IS NOT NULL AS trained, t.expires_at "
-    "FROM rota_slots s JOIN rotas r ON r.id = s.rota_id "
-    "LEFT JOIN rota_training t ON t.guild_id = s.guild_id AND t.user_id = :user "
-    "WHERE s.guild_id = :guild AND s.id = :slot"
-)
 _CLAIM_INSERT = (
     "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) "
     "SELECT ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?) < ? "
@@ -185,35 +173,22 @@ async def claim_slot(
     if seen_open is None:
         raise no_slot(slot_id)
 
-    def claim(conn: sqlite3.Connection) -> Shift:
-        key = {"guild": guild_id, "slot": slot_id, "user": user_id}
-        first = conn.execute(_CLAIM_FIRST, key).fetchone()
-        if first is None:
-            raise no_slot(slot_id)
-        starts_at = from_ts(first["starts_at"])
-        judge_break(break_of_sync(conn, guild_id, user_id), starts_at, now)
-        if first["requires_training"]:
-            _judge_training(bool(first["trained"]), first["expires_at"], starts_at, now)
-        _judge_place(
-            starts_at, first["needed"], first["taken"], bool(first["mine"]), now,
-            taking_swap=False, was_open=bool(seen_open),
-        )  # fmt: skip
-        (slot,) = load_slots_sync(conn, "s.id = ?", (slot_id,))
-        others = load_slots_sync(conn, *_others_filter(settings, slot, user_id))
-        _judge_others(settings, slot, others)
-        rows = conn.execute(
+    def claim(tx: Tx) -> Shift:
+        slot = get_slot(tx, guild_id, slot_id)
+        check_fit(tx, settings, slot, user_id, now, was_open=bool(seen_open))
+        rows = tx.fetchall(
             _CLAIM_INSERT, (guild_id, slot_id, user_id, to_ts(now), slot_id, slot.needed)
-        ).fetchall()  # read RETURNING to the end before COMMIT
+        )  # read RETURNING to the end before COMMIT
         if not rows:
             raise UserFacingError(LAST_PLACE_TAKEN)
         slot.claimers.append(user_id)
         shift = Shift(claim_id=rows[0]["id"], user_id=user_id, slot=slot)
         timers = claim_timers(shift, settings.reminder_hours, now)
-        schedule_in(conn, guild_id, timers)
+        schedule_in(tx, guild_id, timers)
         shift.first_timer_due = min(due for _, _, due, _ in timers)
         return shift
 
-    return await db.run_transaction(claim)
+    return await db.write(claim)
 
 
 _OWN_CLAIM = "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ? AND user_id = ?"
@@ -222,8 +197,8 @@ NOT_YOURS = (
 )
 
 
-async def _own_claim(q: Reader, guild_id: int, slot_id: int, user_id: int) -> int:
-    claim_id = await q.fetchval(_OWN_CLAIM, (guild_id, slot_id, user_id))
+def _own_claim(tx: Tx, guild_id: int, slot_id: int, user_id: int) -> int:
+    claim_id = tx.fetchval(_OWN_CLAIM, (guild_id, slot_id, user_id))
     if claim_id is None:
         raise UserFacingError(NOT_YOURS)
     return int(claim_id)
@@ -243,49 +218,51 @@ async def release_claim(
     """End the claim and its reminders and debrief together, in one transaction."""
     known_slot_id(slot_id)
 
-    def release(conn: sqlite3.Connection) -> Released:
-        found = load_slots_sync(conn, "s.guild_id = ? AND s.id = ?", (guild_id, slot_id))
-        if not found:
-            raise no_slot(slot_id)
-        (slot,) = found
-        claim_id = conn.execute(_OWN_CLAIM, (guild_id, slot_id, user_id)).fetchone()
-        if claim_id is None:
-            raise UserFacingError(NOT_YOURS)
+    def release(tx: Tx) -> Released:
+        slot = get_slot(tx, guild_id, slot_id)
+        claim_id = _own_claim(tx, guild_id, slot_id, user_id)
         _not_started(slot, now)
-        conn.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id[0],))
-        cancel_claim_timers_in(conn, claim_id[0])
+        tx.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id,))
+        cancel_claim_timers_in(tx, claim_id)
         slot.claimers.remove(user_id)
         if user_id in slot.swap_offers:
             slot.swap_offers.remove(user_id)
         short_notice = slot.starts_at - now < SHORT_NOTICE
-        return Released(slot=slot, claim_id=claim_id[0], short_notice=short_notice)
+        return Released(slot=slot, claim_id=claim_id, short_notice=short_notice)
 
-    return await db.run_transaction(release)
+    return await db.write(release)
 
 
 async def offer_swap(
     db: Database, guild_id: int, slot_id: int, user_id: int, now: datetime
 ) -> Shift:
-    slot = await get_slot(db, guild_id, slot_id)
-    claim_id = await _own_claim(db, guild_id, slot_id, user_id)
-    _not_started(slot, now)
-    offered = await db.execute(
-        "UPDATE rota_claims SET swap_offered_at = ? WHERE id = ? AND swap_offered_at IS NULL",
-        (to_ts(now), claim_id),
-    )
-    if not offered:
-        raise UserFacingError("You've already offered that shift for a swap.")
-    slot.swap_offers.append(user_id)
-    return Shift(claim_id=claim_id, user_id=user_id, slot=slot, swap_offered=True)
+
+    def offer(tx: Tx) -> Shift:
+        slot = get_slot(tx, guild_id, slot_id)
+        claim_id = _own_claim(tx, guild_id, slot_id, user_id)
+        _not_started(slot, now)
+        if not tx.execute(
+            "UPDATE rota_claims SET swap_offered_at = ? WHERE id = ? AND swap_offered_at IS NULL",
+            (to_ts(now), claim_id),
+        ):
+            raise UserFacingError("You've already offered that shift for a swap.")
+        slot.swap_offers.append(user_id)
+        return Shift(claim_id=claim_id, user_id=user_id, slot=slot, swap_offered=True)
+
+    return await db.write(offer)
 
 
 async def withdraw_swap(db: Database, guild_id: int, slot_id: int, user_id: int) -> Shift:
-    slot = await get_slot(db, guild_id, slot_id)
-    claim_id = await _own_claim(db, guild_id, slot_id, user_id)
-    await db.execute("UPDATE rota_claims SET swap_offered_at = NULL WHERE id = ?", (claim_id,))
-    if user_id in slot.swap_offers:
-        slot.swap_offers.remove(user_id)
-    return Shift(claim_id=claim_id, user_id=user_id, slot=slot)
+
+    def withdraw(tx: Tx) -> Shift:
+        slot = get_slot(tx, guild_id, slot_id)
+        claim_id = _own_claim(tx, guild_id, slot_id, user_id)
+        tx.execute("UPDATE rota_claims SET swap_offered_at = NULL WHERE id = ?", (claim_id,))
+        if user_id in slot.swap_offers:
+            slot.swap_offers.remove(user_id)
+        return Shift(claim_id=claim_id, user_id=user_id, slot=slot)
+
+    return await db.write(withdraw)
 
 
 async def take_swap(
@@ -295,9 +272,10 @@ async def take_swap(
     """Move an offered claim to the taker in one guarded UPDATE; the cover never lapses."""
     if not is_supporter:
         raise UserFacingError(NOT_SUPPORTER)
-    async with db.transaction() as tx:
-        slot = await get_slot(tx, guild_id, slot_id)
-        offer = await tx.fetchone(
+
+    def take(tx: Tx) -> SwapTaken:
+        slot = get_slot(tx, guild_id, slot_id)
+        offer = tx.fetchone(
             "SELECT id, user_id FROM rota_claims WHERE slot_id = ? AND swap_offered_at IS NOT NULL "
             "AND user_id != ? ORDER BY swap_offered_at, id LIMIT 1",
             (slot_id, user_id),
@@ -307,20 +285,21 @@ async def take_swap(
                 "Nobody is offering that shift for a swap any more — someone may have just "
                 "taken it. `/rota view` shows shifts that still need cover."
             )
-        await check_fit(tx, settings, slot, user_id, now, taking_swap=True)
-        moved = await tx.execute(
+        check_fit(tx, settings, slot, user_id, now, taking_swap=True)
+        if not tx.execute(
             "UPDATE rota_claims SET user_id = ?, claimed_at = ?, swap_offered_at = NULL, "
             "debrief_closed_at = NULL WHERE id = ? AND user_id = ? AND swap_offered_at IS NOT NULL",
             (user_id, to_ts(now), offer["id"], offer["user_id"]),
-        )
-        if not moved:
+        ):
             raise UserFacingError("Someone just took that swap. Thank you for offering!")
-    slot.claimers[slot.claimers.index(offer["user_id"])] = user_id
-    slot.swap_offers.remove(offer["user_id"])
-    return SwapTaken(
-        shift=Shift(claim_id=offer["id"], user_id=user_id, slot=slot),
-        from_user_id=offer["user_id"],
-    )
+        slot.claimers[slot.claimers.index(offer["user_id"])] = user_id
+        slot.swap_offers.remove(offer["user_id"])
+        return SwapTaken(
+            shift=Shift(claim_id=offer["id"], user_id=user_id, slot=slot),
+            from_user_id=offer["user_id"],
+        )
+
+    return await db.write(take)
 
 
 async def my_shifts(db: Database, guild_id: int, user_id: int, now: datetime) -> list[Shift]:
@@ -336,7 +315,9 @@ async def my_shifts(db: Database, guild_id: int, user_id: int, now: datetime) ->
     marks = ",".join("?" * len(rows))
     slots = {
         slot.id: slot
-        for slot in await load_slots(db, f"s.id IN ({marks})", [r["slot_id"] for r in rows])
+        for slot in await db.read(
+            lambda tx: load_slots(tx, f"s.id IN ({marks})", [r["slot_id"] for r in rows])
+        )
     }
     return [
         Shift(
@@ -357,7 +338,7 @@ async def shift_by_claim(db: Database, claim_id: int) -> Shift | None:
     )
     if row is None:
         return None
-    slot = await get_slot(db, row["guild_id"], row["slot_id"])
+    slot = await db.read(lambda tx: get_slot(tx, row["guild_id"], row["slot_id"]))
     return Shift(
         claim_id=row["id"],
         user_id=row["user_id"],

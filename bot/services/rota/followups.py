@@ -9,12 +9,11 @@ Only that a check-in was asked for is stored: never how the shift went.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec
 from bot.services.timers import Timer, cancel_in, schedule_in
@@ -33,7 +32,7 @@ class Followup(BaseModel):
     taken_at: datetime | None
 
 
-def _followup(row: sqlite3.Row) -> Followup:
+def _followup(row: Row) -> Followup:
     return Followup(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -60,16 +59,16 @@ def alert_spec(followup: Followup, now: datetime, *, again: bool) -> OutboxSpec:
 async def ask_followup(db: Database, guild_id: int, user_id: int, now: datetime) -> Followup:
     """Record the ask and its re-alert a day later, together."""
 
-    def ask(conn: sqlite3.Connection) -> Followup:
-        row = conn.execute(
+    def ask(tx: Tx) -> Followup:
+        row = tx.one(
             "INSERT INTO rota_followups (guild_id, user_id, created_at) VALUES (?, ?, ?) "
             "RETURNING *",
             (guild_id, user_id, to_ts(now)),
-        ).fetchone()
-        schedule_in(conn, guild_id, [(FOLLOWUP_DUE, _ref(row["id"]), now + FOLLOWUP_AFTER, None)])
+        )
+        schedule_in(tx, guild_id, [(FOLLOWUP_DUE, _ref(row["id"]), now + FOLLOWUP_AFTER, None)])
         return _followup(row)
 
-    return await db.run_transaction(ask)
+    return await db.write(ask)
 
 
 async def get_followup(db: Database, guild_id: int, followup_id: int) -> Followup:
@@ -89,18 +88,18 @@ async def take_followup(
 ) -> Followup:
     """Exactly one coordinator takes it; the others are told who did."""
 
-    def take(conn: sqlite3.Connection) -> Followup | None:
-        row = conn.execute(
+    def take(tx: Tx) -> Followup | None:
+        row = tx.fetchone(
             "UPDATE rota_followups SET taken_by = ?, taken_at = ? "
             "WHERE guild_id = ? AND id = ? AND taken_by IS NULL RETURNING *",
             (coordinator_id, to_ts(now), guild_id, followup_id),
-        ).fetchone()
+        )
         if row is None:
             return None
-        cancel_in(conn, FOLLOWUP_DUE, _ref(followup_id))
+        cancel_in(tx, FOLLOWUP_DUE, _ref(followup_id))
         return _followup(row)
 
-    won = await db.run_transaction(take)
+    won = await db.write(take)
     if won is not None:
         return won
     current = await get_followup(db, guild_id, followup_id)
@@ -112,13 +111,13 @@ async def take_followup(
     )
 
 
-def followup_due_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def followup_due_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     """A day on and still not taken: one more alert (whether it is still untaken is checked
     again when its turn comes)."""
-    row = conn.execute(
+    row = tx.fetchone(
         "SELECT * FROM rota_followups WHERE id = ? AND taken_by IS NULL",
         (int(timer.ref.split(":")[1]),),
-    ).fetchone()
+    )
     if row is None:
         return []
     return [alert_spec(_followup(row), timer.due_at, again=True)]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import from_ts
+from bot.db import Row, from_ts
 
 
 class Rota(BaseModel):
@@ -89,7 +88,7 @@ class Training(BaseModel):
         return self.expires_at is None or self.expires_at > moment
 
 
-def training_of(row: sqlite3.Row) -> Training:
+def training_of(row: Row) -> Training:
     return Training(
         user_id=row["user_id"],
         granted_by=row["granted_by"],

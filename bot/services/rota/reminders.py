@@ -12,11 +12,10 @@ alert once the slot has started.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Row, Tx, from_ts, to_ts
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.models import Shift, Slot
 from bot.services.timers import (
@@ -71,15 +70,15 @@ async def reschedule_reminders(
         "WHERE s.guild_id = ? AND s.starts_at > ?"
     )
 
-    def move(conn: sqlite3.Connection) -> datetime | None:
+    def move(tx: Tx) -> datetime | None:
         specs: list[TimerSpec] = []
-        for claim_id, starts_at in conn.execute(claims_sql, (guild_id, to_ts(now))).fetchall():
-            cancel_prefix_in(conn, REMINDER, f"claim:{claim_id}:")
+        for claim_id, starts_at in tx.fetchall(claims_sql, (guild_id, to_ts(now))):
+            cancel_prefix_in(tx, REMINDER, f"claim:{claim_id}:")
             specs += reminder_timers(claim_id, from_ts(starts_at), reminder_hours, now)
-        schedule_in(conn, guild_id, specs)
+        schedule_in(tx, guild_id, specs)
         return min((due for _, _, due, _ in specs), default=None)
 
-    return await db.run_transaction(move)
+    return await db.write(move)
 
 
 async def schedule_claim_timers(
@@ -96,10 +95,10 @@ async def cancel_claim_timers(timers: TimerService, claim_id: int) -> None:
     await timers.cancel(DEBRIEF, f"claim:{claim_id}")
 
 
-def cancel_claim_timers_in(conn: sqlite3.Connection, claim_id: int) -> None:
+def cancel_claim_timers_in(tx: Tx, claim_id: int) -> None:
     """`cancel_claim_timers` inside the transaction that ends the claim."""
-    cancel_prefix_in(conn, REMINDER, f"claim:{claim_id}:")
-    cancel_in(conn, DEBRIEF, f"claim:{claim_id}")
+    cancel_prefix_in(tx, REMINDER, f"claim:{claim_id}:")
+    cancel_in(tx, DEBRIEF, f"claim:{claim_id}")
 
 
 async def schedule_coverage_check(
@@ -138,16 +137,16 @@ _CLAIM = (
 
 
 def _shift_message(
-    conn: sqlite3.Connection,
+    tx: Tx,
     timer: Timer,
     now: datetime,
-    expires_of: Callable[[sqlite3.Row], datetime],
+    expires_of: Callable[[Row], datetime],
     payload: dict[str, object],
 ) -> list[OutboxSpec]:
     """The DM a claim's timer stands for, to whoever holds the claim now; none once the claim is
     gone (released, removed) or the message is already stale."""
     claim_id = ref_id(timer.ref)
-    row = conn.execute(_CLAIM, (claim_id,)).fetchone()
+    row = tx.fetchone(_CLAIM, (claim_id,))
     if row is None:
         return []
     expires = expires_of(row)
@@ -165,27 +164,27 @@ def _shift_message(
     ]
 
 
-def reminder_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def reminder_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     later = timer.payload.get("next_hours")
 
-    def expires(row: sqlite3.Row) -> datetime:
+    def expires(row: Row) -> datetime:
         # After downtime only the latest due reminder is sent: this one is stale once the
         # next one is due, as `reminder_is_stale` says.
         starts = from_ts(row["starts_at"])
         return starts - timedelta(hours=later) if isinstance(later, int) else starts
 
-    return _shift_message(conn, timer, now, expires, timer.payload)
+    return _shift_message(tx, timer, now, expires, timer.payload)
 
 
-def debrief_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
-    return _shift_message(conn, timer, now, lambda row: from_ts(row["ends_at"]) + DEBRIEF_STALE, {})
+def debrief_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
+    return _shift_message(tx, timer, now, lambda row: from_ts(row["ends_at"]) + DEBRIEF_STALE, {})
 
 
-def coverage_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def coverage_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     slot_id = ref_id(timer.ref)
-    starts = conn.execute(
+    starts = tx.fetchone(
         "SELECT starts_at FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, timer.guild_id)
-    ).fetchone()
+    )
     if starts is None or now >= from_ts(starts[0]):
         return []
     return [

@@ -8,13 +8,12 @@ week's in that same transaction, for as long as the server has training with an 
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Database, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.scheduling import next_weekly
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.models import Training, training_of
@@ -58,12 +57,12 @@ def next_digest(after: datetime, zone: ZoneInfo) -> datetime:
 
 
 def renewal_timers_in(
-    conn: sqlite3.Connection, guild_id: int, user_id: int, expires_at: datetime | None,
+    tx: Tx, guild_id: int, user_id: int, expires_at: datetime | None,
     now: datetime, zone: ZoneInfo,
 ) -> None:  # fmt: skip
     """Replace the supporter's renewal DMs with those for `expires_at` still ahead, and make
     sure the server's digest is scheduled (an existing one keeps its time)."""
-    cancel_prefix_in(conn, RENEWAL, _renewal_prefix(guild_id, user_id))
+    cancel_prefix_in(tx, RENEWAL, _renewal_prefix(guild_id, user_id))
     if expires_at is None:
         return
     specs: list[TimerSpec] = [
@@ -76,26 +75,26 @@ def renewal_timers_in(
         for days in RENEWAL_DAYS
         if expires_at - timedelta(days=days) > now
     ]
-    schedule_in(conn, guild_id, specs)
-    exists = conn.execute(
+    schedule_in(tx, guild_id, specs)
+    exists = tx.fetchone(
         "SELECT 1 FROM timers WHERE kind = ? AND ref = ?", (DIGEST, _digest_ref(guild_id))
-    ).fetchone()
+    )
     if exists is None:
         due = next_digest(now, zone)
-        schedule_in(conn, guild_id, [(DIGEST, _digest_ref(guild_id), due, {"zone": zone.key})])
+        schedule_in(tx, guild_id, [(DIGEST, _digest_ref(guild_id), due, {"zone": zone.key})])
 
 
-def cancel_renewals_in(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
-    cancel_prefix_in(conn, RENEWAL, _renewal_prefix(guild_id, user_id))
+def cancel_renewals_in(tx: Tx, guild_id: int, user_id: int) -> None:
+    cancel_prefix_in(tx, RENEWAL, _renewal_prefix(guild_id, user_id))
 
 
-def renewal_outbox(conn: sqlite3.Connection, timer: Timer, now: datetime) -> list[OutboxSpec]:
+def renewal_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     """The DM, unless the training was renewed, revoked or has run out since."""
     expires = timer.payload["expires_at"]
-    row = conn.execute(
+    row = tx.fetchone(
         "SELECT 1 FROM rota_training WHERE guild_id = ? AND user_id = ? AND expires_at = ?",
         (timer.guild_id, timer.payload["user_id"], expires),
-    ).fetchone()
+    )
     if row is None or to_ts(now) >= expires:
         return []
     return [
@@ -119,11 +118,11 @@ async def renewal_still_due(db: Database, guild_id: int, user_id: int, expires: 
     return found is not None
 
 
-def digest_sync(conn: sqlite3.Connection, guild_id: int, now: datetime) -> Digest:
+def digest_sync(tx: Tx, guild_id: int, now: datetime) -> Digest:
     """What the weekly digest lists, read inside the transaction that consumes its timer."""
     expiring = [
         training_of(row)
-        for row in conn.execute(
+        for row in tx.fetchall(
             "SELECT * FROM rota_training WHERE guild_id = ? AND expires_at IS NOT NULL "
             "AND expires_at <= ? ORDER BY expires_at, user_id",
             (guild_id, to_ts(now + DIGEST_WINDOW)),
@@ -136,7 +135,7 @@ def digest_sync(conn: sqlite3.Connection, guild_id: int, now: datetime) -> Diges
         "AND s.starts_at >= t.expires_at AND s.starts_at > ?"
     )
     params = (guild_id, to_ts(now))
-    total = conn.execute(f"SELECT COUNT(*) {past_sql}", params).fetchone()[0]
+    total = tx.fetchval(f"SELECT COUNT(*) {past_sql}", params)
     past = [
         PastExpiry(
             user_id=row["user_id"],
@@ -145,7 +144,7 @@ def digest_sync(conn: sqlite3.Connection, guild_id: int, now: datetime) -> Diges
             starts_at=from_ts(row["starts_at"]),
             expires_at=from_ts(row["expires_at"]),
         )
-        for row in conn.execute(
+        for row in tx.fetchall(
             "SELECT c.user_id, c.slot_id, r.name, s.starts_at, t.expires_at "
             f"{past_sql} ORDER BY s.starts_at, c.id LIMIT {MAX_PAST_EXPIRY}",
             params,
@@ -154,14 +153,14 @@ def digest_sync(conn: sqlite3.Connection, guild_id: int, now: datetime) -> Diges
     return Digest(expiring=expiring, past_expiry=past, past_expiry_total=total)
 
 
-def schedule_next_digest_in(conn: sqlite3.Connection, timer: Timer, now: datetime) -> None:
+def schedule_next_digest_in(tx: Tx, timer: Timer, now: datetime) -> None:
     """Next week's digest, while the server has any training with an expiry to watch."""
-    watched = conn.execute(
+    watched = tx.fetchone(
         "SELECT 1 FROM rota_training WHERE guild_id = ? AND expires_at IS NOT NULL LIMIT 1",
         (timer.guild_id,),
-    ).fetchone()
+    )
     if watched is None:
-        cancel_in(conn, DIGEST, timer.ref)
+        cancel_in(tx, DIGEST, timer.ref)
         return
     zone = ZoneInfo(timer.payload.get("zone", "UTC"))
-    schedule_in(conn, timer.guild_id, [(DIGEST, timer.ref, next_digest(now, zone), timer.payload)])
+    schedule_in(tx, timer.guild_id, [(DIGEST, timer.ref, next_digest(now, zone), timer.payload)])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from bot.db import Database, from_ts, is_row_id, to_ts
+from bot.db import Database, Row, Tx, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
@@ -30,17 +29,7 @@ MAX_COVERAGE_WEEKS = 12
 MAX_SLOT_TEXT = 100
 
 
-class Reader(Protocol):
-    """A committed-data reader (`Database`) or the inside of a transaction."""
-
-    async def fetchall(self, sql: str, params: Any = ...) -> list[sqlite3.Row]: ...
-
-    async def fetchone(self, sql: str, params: Any = ...) -> sqlite3.Row | None: ...
-
-    async def fetchval(self, sql: str, params: Any = ...) -> Any: ...
-
-
-def _rota(row: sqlite3.Row) -> Rota:
+def _rota(row: Row) -> Rota:
     return Rota(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -57,29 +46,13 @@ SLOT_SELECT = (
 )
 
 
-async def load_slots(
-    q: Reader, where: str, params: Sequence[Any], *, limit: int = 500
-) -> list[Slot]:
+def load_slots(tx: Tx, where: str, params: Sequence[Any], *, limit: int = 500) -> list[Slot]:
     """Slots matching `where` (on alias `s`), ordered by start, with who has claimed each."""
-    if isinstance(q, Database):
-        return await q.run_read(lambda conn: load_slots_sync(conn, where, params, limit=limit))
-    rows = await q.fetchall(_slots_sql(where, limit), params)
+    rows = tx.fetchall(_slots_sql(where, limit), params)
     if not rows:
         return []
     slots = _slots_from(rows)
-    claims = await q.fetchall(_claims_sql(slots), list(slots))
-    return _with_claims(slots, claims)
-
-
-def load_slots_sync(
-    conn: sqlite3.Connection, where: str, params: Sequence[Any], *, limit: int = 500
-) -> list[Slot]:
-    """`load_slots` inside a one-hop transaction (`Database.run_transaction`)."""
-    rows = conn.execute(_slots_sql(where, limit), params).fetchall()
-    if not rows:
-        return []
-    slots = _slots_from(rows)
-    return _with_claims(slots, conn.execute(_claims_sql(slots), list(slots)).fetchall())
+    return _with_claims(slots, tx.fetchall(_claims_sql(slots), list(slots)))
 
 
 def _slots_sql(where: str, limit: int) -> str:
@@ -94,7 +67,7 @@ def _claims_sql(slots: dict[int, Slot]) -> str:
     )
 
 
-def _slots_from(rows: list[sqlite3.Row]) -> dict[int, Slot]:
+def _slots_from(rows: list[Row]) -> dict[int, Slot]:
     return {
         row["id"]: Slot(
             id=row["id"],
@@ -109,7 +82,7 @@ def _slots_from(rows: list[sqlite3.Row]) -> dict[int, Slot]:
     }
 
 
-def _with_claims(slots: dict[int, Slot], claims: list[sqlite3.Row]) -> list[Slot]:
+def _with_claims(slots: dict[int, Slot], claims: list[Row]) -> list[Slot]:
     for claim in claims:
         slot = slots[claim["slot_id"]]
         slot.claimers.append(claim["user_id"])
@@ -118,15 +91,15 @@ def _with_claims(slots: dict[int, Slot], claims: list[sqlite3.Row]) -> list[Slot
     return list(slots.values())
 
 
-async def find_slot(q: Reader, guild_id: int, slot_id: int) -> Slot | None:
+def find_slot(tx: Tx, guild_id: int, slot_id: int) -> Slot | None:
     if not is_row_id(slot_id):
         return None
-    found = await load_slots(q, "s.guild_id = ? AND s.id = ?", (guild_id, slot_id))
+    found = load_slots(tx, "s.guild_id = ? AND s.id = ?", (guild_id, slot_id))
     return found[0] if found else None
 
 
-async def get_slot(q: Reader, guild_id: int, slot_id: int) -> Slot:
-    found = await find_slot(q, guild_id, slot_id)
+def get_slot(tx: Tx, guild_id: int, slot_id: int) -> Slot:
+    found = find_slot(tx, guild_id, slot_id)
     if found is None:
         raise no_slot(slot_id)
     return found
@@ -246,10 +219,11 @@ async def add_slots(
     now: datetime,
 ) -> tuple[list[Slot], int]:  # fmt: skip
     """Create the slots in one transaction; returns them and how many already existed."""
-    created: list[int] = []
-    async with db.transaction() as tx:
+
+    def add(tx: Tx) -> list[Slot]:
+        created: list[int] = []
         for start in starts:
-            rows = await tx.fetchall(
+            rows = tx.fetchall(
                 "INSERT INTO rota_slots (guild_id, rota_id, starts_at, ends_at, created_by, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (rota_id, starts_at) DO NOTHING RETURNING id",
@@ -257,11 +231,12 @@ async def add_slots(
                  to_ts(now)),
             )  # fmt: skip
             created += [row["id"] for row in rows]
-    if not created:
-        return [], len(starts)
-    marks = ",".join("?" * len(created))
-    slots = await load_slots(db, f"s.id IN ({marks})", created)
-    return slots, len(starts) - len(created)
+        if not created:
+            return []
+        return load_slots(tx, f"s.id IN ({','.join('?' * len(created))})", created)
+
+    slots = await db.write(add)
+    return slots, len(starts) - len(slots)
 
 
 async def claim_ids_of(db: Database, guild_id: int, slot_id: int) -> list[int]:
@@ -274,15 +249,17 @@ async def claim_ids_of(db: Database, guild_id: int, slot_id: int) -> list[int]:
 
 async def remove_slot(db: Database, rota: Rota, slot_id: int) -> Slot:
     """Delete a slot (and its claims); returns it as it was, so its supporters can be told."""
-    slot = await get_slot(db, rota.guild_id, slot_id)
-    if slot.rota_id != rota.id:
-        raise UserFacingError(f"Slot #{slot_id} belongs to “{slot.rota_name}”, not “{rota.name}”.")
-    removed = await db.execute(
-        "DELETE FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, rota.guild_id)
-    )
-    if not removed:
-        raise UserFacingError(f"Slot #{slot_id} was already removed.")
-    return slot
+
+    def remove(tx: Tx) -> Slot:
+        slot = get_slot(tx, rota.guild_id, slot_id)
+        if slot.rota_id != rota.id:
+            raise UserFacingError(
+                f"Slot #{slot_id} belongs to “{slot.rota_name}”, not “{rota.name}”."
+            )
+        tx.execute("DELETE FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, rota.guild_id))
+        return slot
+
+    return await db.write(remove)
 
 
 async def slots_between(
@@ -293,7 +270,7 @@ async def slots_between(
     if rota_id is not None:
         where += " AND s.rota_id = ?"
         params.append(rota_id)
-    return await load_slots(db, where, params)
+    return await db.read(lambda tx: load_slots(tx, where, params))
 
 
 async def coverage_gaps(db: Database, rota: Rota, now: datetime, weeks: int) -> list[Slot]:
@@ -332,4 +309,4 @@ async def upcoming_slots(
     if rota_id is not None:
         where += " AND s.rota_id = ?"
         params.append(rota_id)
-    return await load_slots(db, where, params, limit=limit)
+    return await db.read(lambda tx: load_slots(tx, where, params, limit=limit))

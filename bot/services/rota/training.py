@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.db import Database, to_ts
+from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.rota.models import Training, training_of
 from bot.services.rota.renewals import cancel_renewals_in, renewal_timers_in
@@ -21,29 +20,29 @@ async def grant_training(
     """Record (or renew) training; granting again replaces the expiry, and the renewal DMs and
     the weekly digest (in `zone`) follow it in the same transaction."""
 
-    def grant(conn: sqlite3.Connection) -> Training:
-        row = conn.execute(
+    def grant(tx: Tx) -> Training:
+        row = tx.one(
             "INSERT INTO rota_training (guild_id, user_id, granted_by, granted_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
             "granted_by = excluded.granted_by, granted_at = excluded.granted_at, "
             "expires_at = excluded.expires_at RETURNING *",
             (guild_id, user_id, actor_id, to_ts(now), expires_at and to_ts(expires_at)),
-        ).fetchone()
-        renewal_timers_in(conn, guild_id, user_id, expires_at, now, zone)
+        )
+        renewal_timers_in(tx, guild_id, user_id, expires_at, now, zone)
         return training_of(row)
 
-    return await db.run_transaction(grant)
+    return await db.write(grant)
 
 
 async def revoke_training(db: Database, guild_id: int, user_id: int) -> None:
-    def revoke(conn: sqlite3.Connection) -> int:
-        removed = conn.execute(
+    def revoke(tx: Tx) -> int:
+        removed = tx.execute(
             "DELETE FROM rota_training WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-        ).rowcount
-        cancel_renewals_in(conn, guild_id, user_id)
+        )
+        cancel_renewals_in(tx, guild_id, user_id)
         return removed
 
-    if not await db.run_transaction(revoke):
+    if not await db.write(revoke):
         raise UserFacingError("They aren't on the training list, so there was nothing to revoke.")
 
 
