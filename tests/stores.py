@@ -23,7 +23,7 @@ def new_target(path: Path) -> str | Path:
     """Where a test's database lives: `path` on SQLite, a new empty database on PostgreSQL."""
     if not on_postgres():
         return path
-    from tests.pgtest import fresh_database_url  # type: ignore[import-not-found, unused-ignore]  # lands with the PostgreSQL CI branch
+    from tests.pgtest import fresh_database_url
 
     url: str = fresh_database_url(path.stem)
     return url
