@@ -113,6 +113,9 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
+SKIP_LOCKED = "FOR UPDATE SKIP LOCKED"
+
+
 @dataclass(frozen=True)
 class ForeignKeyInfo:
     columns: list[str]
@@ -229,7 +232,7 @@ class Database(ABC):
     def _shut(self) -> None:
         """Close what `_open` opened (on a write thread)."""
 
-    def _shut_reads(self) -> None:
+    def _shut_reads(self) -> None:  # noqa: B027 - optional hook: most engines have nothing here
         """Close what the read threads opened, on a read thread (engines with their own)."""
 
     @abstractmethod
@@ -237,6 +240,9 @@ class Database(ABC):
 
     @abstractmethod
     def _write(self, fn: Callable[[Tx], T]) -> T: ...
+
+    @abstractmethod
+    def _claim(self, sql: str, params: Params) -> list[Row]: ...
 
     @abstractmethod
     def _schema_version(self, tx: Tx) -> int: ...
@@ -285,6 +291,21 @@ class Database(ABC):
     async def write_fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """One write statement with RETURNING, atomically."""
         return await self.write(lambda tx: tx.fetchall(sql, params))
+
+    async def claim(self, sql: str, params: Params = ()) -> list[Row]:
+        """Take rows off a queue with one guarded statement; each row goes to one claimer.
+
+        The statement is `WITH picked AS (SELECT id … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE …
+        WHERE id IN (SELECT id FROM picked) AND <the same guard> RETURNING …`: the CTE runs
+        once (a plain `IN (SELECT … SKIP LOCKED)` may be re-scanned and skip the rows the same
+        statement just updated, so LIMIT stops limiting). On PostgreSQL it runs at READ
+        COMMITTED, so processes claiming at once take disjoint rows instead of failing on each
+        other's snapshot and retrying. SQLite has one writer and no row locks, so there the
+        clause is dropped.
+        """
+        if SKIP_LOCKED not in sql:
+            raise ValueError(f"a claim must select its rows {SKIP_LOCKED}")
+        return await self._hop(lambda: self._claim(sql, params))
 
     # --- schema -----------------------------------------------------------------------------
     async def schema_version(self) -> int:

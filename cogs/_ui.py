@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
-from bot.services.groups import NAME_MAX as GROUP_NAME_MAX
+from bot.services.group_names import NAME_MAX as GROUP_NAME_MAX
 from bot.services.text import split_text
 from bot.tree import NO_MENTIONS, report_error, send_ephemeral
 

@@ -20,7 +20,8 @@ from bot.services.checkin_schedules import CheckinSchedules
 from bot.services.checkins import MAX_PROMPT
 from bot.services.crisis import MAX_FIELD, CrisisService
 from bot.services.group_membership import MembershipService
-from bot.services.groups import DESCRIPTION_MAX, MEETS_MAX, NAME_MAX, GroupService
+from bot.services.group_names import NAME_MAX
+from bot.services.groups import DESCRIPTION_MAX, MEETS_MAX, GroupService
 from bot.services.guidelines import MAX_LENGTH as GUIDELINES_MAX
 from bot.services.guidelines import GuidelinesService
 from bot.services.rota.parsing import week_bounds

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.db import (
+    SKIP_LOCKED,
     Database,
     ForeignKeyInfo,
     IntegrityError,
@@ -139,6 +140,9 @@ class SqliteDatabase(Database):
             raise
         conn.execute("COMMIT")
         return result
+
+    def _claim(self, sql: str, params: Params) -> list[Row]:
+        return self._write(lambda tx: tx.fetchall(sql.replace(f" {SKIP_LOCKED}", ""), params))
 
     def _schema_version(self, tx: Tx) -> int:
         return int(tx.fetchval("PRAGMA user_version"))

@@ -99,7 +99,8 @@ def _upsert(
         "INSERT INTO checkin_answers (occurrence_id, user_id, guild_id, mood, note, "
         "answered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (occurrence_id, user_id) DO UPDATE SET "
-        "mood = COALESCE(excluded.mood, mood), note = COALESCE(excluded.note, note), "
+        "mood = COALESCE(excluded.mood, checkin_answers.mood), "
+        "note = COALESCE(excluded.note, checkin_answers.note), "
         "updated_at = excluded.updated_at RETURNING mood, note",
         (occurrence.id, user_id, occurrence.guild_id, mood, note, stamp, stamp),
     )[0]  # read RETURNING to the end before COMMIT
@@ -167,7 +168,7 @@ class CheckinAnswers:
             "      WHERE schedule_id = ? AND guild_id = ? AND kind = 'group' "
             "      ORDER BY due_at DESC, id DESC LIMIT ?) AS o "
             "LEFT JOIN checkin_answers AS a ON a.occurrence_id = o.id AND a.mood IS NOT NULL "
-            "GROUP BY o.id, a.mood ORDER BY o.due_at DESC, o.id DESC",
+            "GROUP BY o.id, o.due_at, o.is_test, a.mood ORDER BY o.due_at DESC, o.id DESC",
             (schedule_id, guild_id, count),
         )
         found: dict[int, OccurrenceSummary] = {}

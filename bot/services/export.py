@@ -123,34 +123,22 @@ class TableInfo(BaseModel):
 
 async def discover_tables(db: Database) -> dict[str, TableInfo]:
     """Every table in the live schema with its columns, primary key and foreign keys."""
-    names = [
-        row["name"]
-        for row in await db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
-        )
-    ]
-    tables: dict[str, TableInfo] = {}
-    for name in names:
-        info = await db.fetchall(f"PRAGMA table_info({quote(name)})")
-        columns = [row["name"] for row in info]
-        primary_key = [row["name"] for row in sorted(info, key=lambda r: r["pk"]) if row["pk"]]
-        grouped: dict[int, list[Any]] = {}
-        for row in await db.fetchall(f"PRAGMA foreign_key_list({quote(name)})"):
-            grouped.setdefault(row["id"], []).append(row)
-        foreign_keys = []
-        for rows in grouped.values():
-            rows.sort(key=lambda r: r["seq"])
-            foreign_keys.append(
+    tables = {
+        table.name: TableInfo(
+            name=table.name,
+            columns=list(table.columns),
+            primary_key=list(table.primary_key),
+            foreign_keys=[
                 ForeignKey(
-                    columns=[r["from"] for r in rows],
-                    parent=rows[0]["table"],
-                    parent_columns=[r["to"] for r in rows if r["to"] is not None],
+                    columns=list(key.columns),
+                    parent=key.parent,
+                    parent_columns=list(key.parent_columns),
                 )
-            )
-        tables[name] = TableInfo(
-            name=name, columns=columns, primary_key=primary_key, foreign_keys=foreign_keys
+                for key in table.foreign_keys
+            ],
         )
+        for table in await db.tables()
+    }
     for table in tables.values():  # `REFERENCES parent` without columns means its primary key
         for key in table.foreign_keys:
             parent = tables.get(key.parent)
@@ -270,9 +258,10 @@ class ExportService:
             if name in ROWS_WHERE:
                 scope = f"({scope}) AND ({ROWS_WHERE[name]})"
             if policy == "rows":
-                # Named columns, not *: generated columns are not in PRAGMA table_info.
+                # Named columns, not *: generated columns are derived, so they stay out.
                 listed = ", ".join(quote(c) for c in table.columns)
-                order = ", ".join(quote(c) for c in table.primary_key) or "rowid"
+                # Every column when there is no key: the same order on both engines.
+                order = ", ".join(quote(c) for c in table.primary_key or table.columns)
                 rows = await self._db.fetchall(
                     f"SELECT {listed} FROM {quote(name)} WHERE {scope} ORDER BY {order}", params
                 )

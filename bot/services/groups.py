@@ -8,14 +8,15 @@ members can type either.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
-from bot.services.text import one_line, paragraphs
+from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
+from bot.services.text import contains_pattern, paragraphs
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
 AUDIT_GROUP_CREATED = "group.created"
@@ -25,7 +26,6 @@ AUDIT_GROUP_REOPENED = "group.reopened"
 AUDIT_GROUP_MEMBER_REMOVED = "group.member_removed"
 AUDIT_GROUP_PANEL_POSTED = "group.panel_posted"
 
-NAME_MAX = 80
 DESCRIPTION_MAX = 1000
 MEETS_MAX = 100
 CAPACITY_MAX = 1000
@@ -89,22 +89,6 @@ class Unchanged:
 UNCHANGED = Unchanged()
 
 
-def clean_name(name: str) -> str:
-    """Collapse spacing so names read well in roles, buttons and lists."""
-    cleaned = one_line(name)
-    if not cleaned:
-        raise UserFacingError("A group needs a name. Nothing was changed.")
-    if len(cleaned) > NAME_MAX:
-        raise UserFacingError(
-            f"Group names can be at most {NAME_MAX} characters. Nothing was changed."
-        )
-    return cleaned
-
-
-def name_key(name: str) -> str:
-    return one_line(name).casefold()
-
-
 def _text(value: str | None, limit: int, what: str) -> str | None:
     if value is None:
         return None
@@ -147,9 +131,6 @@ def to_summary(row: Row) -> GroupSummary:
     return GroupSummary(**_group_fields(row))
 
 
-GroupState = Literal["open", "archived", "all"]
-
-
 class GroupService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -189,22 +170,13 @@ class GroupService:
         self, guild_id: int, typed: str, *, which: GroupState = "open", limit: int = 25
     ) -> list[str]:
         """Group names containing what was typed, for autocomplete."""
-        where = {
-            "open": " AND archived_at IS NULL",
-            "archived": " AND archived_at IS NOT NULL",
-            "all": "",
-        }[which]
-        pattern = "%" + name_key(typed).replace("\\", "\\\\").replace("%", "\\%") + "%"
-        rows = await self._db.fetchall(
-            f"SELECT name FROM groups WHERE guild_id = ?{where} AND name_key LIKE ? ESCAPE '\\' "
-            "ORDER BY name_key LIMIT ?",
-            (guild_id, pattern, limit),
+        return await self._db.read(
+            lambda tx: group_names(tx, guild_id, typed, which=which, limit=limit)
         )
-        return [row["name"] for row in rows]
 
     async def names_for_member(self, guild_id: int, user_id: int, typed: str) -> list[str]:
         """Groups a member is in or waiting for: what `/group leave` can act on."""
-        pattern = "%" + name_key(typed).replace("\\", "\\\\").replace("%", "\\%") + "%"
+        pattern = contains_pattern(typed)
         rows = await self._db.fetchall(
             "SELECT g.name FROM groups g WHERE g.guild_id = ? AND g.name_key LIKE ? ESCAPE '\\' "
             "AND g.id IN (SELECT group_id FROM group_members WHERE guild_id = ? AND user_id = ? "

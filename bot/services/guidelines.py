@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.group_names import GroupRef, find_group, group_names
+from bot.services.text import one_line
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
 AUDIT_GUIDELINES_EDITED = "guidelines.edited"
@@ -53,11 +55,6 @@ emergency number (999 in the UK, 911 in the US and Canada, 112 across Europe). F
 emotional support, contact a crisis line such as Samaritans (116 123 in the UK and Ireland) or \
 988 (US), or use `/crisis` for the helplines this server lists. Please also tell a coordinator.
 """
-
-
-class GroupRef(BaseModel):
-    id: int
-    name: str
 
 
 class GuidelineVersion(BaseModel):
@@ -115,16 +112,13 @@ class GuidelinesService:
 
     # --- groups (owned by the groups feature; read by name only) ------------------------------
     async def find_group(self, guild_id: int, name: str) -> GroupRef:
-        row = await self._db.fetchone(
-            "SELECT id, name FROM groups WHERE guild_id = ? AND name_key = ?",
-            (guild_id, name.strip().casefold()),
-        )
-        if row is None:
+        ref = await self._db.read(lambda tx: find_group(tx, guild_id, name))
+        if ref is None:
             raise UserFacingError(
-                f"I couldn't find a group called “{name.strip()[:100]}”. "
+                f"I couldn't find a group called “{one_line(name)[:100]}”. "
                 "Pick one from the list as you type."
             )
-        return GroupRef(id=row["id"], name=row["name"])
+        return ref
 
     async def group_name(self, guild_id: int, group_id: int) -> str | None:
         name: str | None = await self._db.fetchval(
@@ -140,12 +134,7 @@ class GuidelinesService:
         return [row["user_id"] for row in rows]
 
     async def search_groups(self, guild_id: int, typed: str, limit: int = 25) -> list[str]:
-        rows = await self._db.fetchall(
-            "SELECT name FROM groups WHERE guild_id = ? AND instr(name_key, ?) > 0 "
-            "ORDER BY name_key LIMIT ?",
-            (guild_id, typed.strip().casefold(), limit),
-        )
-        return [row["name"] for row in rows]
+        return await self._db.read(lambda tx: group_names(tx, guild_id, typed, limit=limit))
 
     # --- versions ------------------------------------------------------------------------------
     async def current(self, guild_id: int, group_id: int | None) -> GuidelineVersion | None:

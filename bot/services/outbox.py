@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import SKIP_LOCKED, Database, Tx, from_ts, to_ts
 
 Status = Literal["pending", "sent", "failed", "dropped"]
 
@@ -49,9 +49,10 @@ _COLUMNS = (
 # The guard a claim re-checks on the row it updates: still unsent and not leased by anyone.
 _CLAIMABLE = "status = 'pending' AND ready_at <= :now"
 _CLAIM = (
+    f"WITH picked AS (SELECT id FROM outbox WHERE {_CLAIMABLE} ORDER BY ready_at, id "
+    f"LIMIT :limit {SKIP_LOCKED}) "
     "UPDATE outbox SET lease_owner = :owner, ready_at = :lease_until, attempts = attempts + 1 "
-    f"WHERE id IN (SELECT id FROM outbox WHERE {_CLAIMABLE} ORDER BY ready_at, id LIMIT :limit) "
-    f"AND {_CLAIMABLE} RETURNING {_COLUMNS}"
+    f"WHERE id IN (SELECT id FROM picked) AND {_CLAIMABLE} RETURNING {_COLUMNS}"
 )
 
 
@@ -185,7 +186,7 @@ class OutboxService:
 
     async def claim(self, owner: str, now: datetime, limit: int = CLAIM_BATCH) -> list[OutboxItem]:
         """Lease up to `limit` ready rows to `owner`; each row is won by exactly one claimer."""
-        rows = await self._db.write_fetchall(
+        rows = await self._db.claim(
             _CLAIM,
             {
                 "owner": owner,

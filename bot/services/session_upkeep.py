@@ -35,8 +35,8 @@ class SessionUpkeep:
             )
         else:
             await self._db.execute(
-                "INSERT OR IGNORE INTO session_reminders_off (guild_id, user_id, since) "
-                "VALUES (?, ?, ?)",
+                "INSERT INTO session_reminders_off (guild_id, user_id, since) "
+                "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (guild_id, user_id, to_ts(self._clock.now())),
             )
 

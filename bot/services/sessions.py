@@ -35,7 +35,7 @@ from bot.services.session_facilitators import (
     unclaimed_in,
 )
 from bot.services.session_notices import GOING_USERS, REMINDER, notices, reminder_timers
-from bot.services.text import one_line
+from bot.services.text import contains_pattern, one_line
 from bot.services.timers import TimerSpec, cancel_prefix_in, schedule_in
 
 MAX_REASON = 200
@@ -60,9 +60,10 @@ _SESSION_SQL = (
 _NUMBER = re.compile(r"#?(\d{1,12})")
 _ANSWER = (
     "INSERT INTO session_rsvps (session_id, guild_id, user_id, going, answered_at) "
-    "SELECT :session, :guild, :user, :going, :now WHERE :going = 0 OR :places IS NULL OR "
-    "(SELECT COUNT(*) FROM session_rsvps WHERE session_id = :session AND going = 1 "
-    "AND user_id != :user) < :places "
+    "SELECT :session, :guild, :user, :going, :now "
+    "WHERE :going = 0 OR CAST(:places AS INTEGER) IS NULL "
+    "OR (SELECT COUNT(*) FROM session_rsvps WHERE session_id = :session AND going = 1 "
+    "AND user_id != :user) < CAST(:places AS INTEGER) "
     "ON CONFLICT (session_id, user_id) DO UPDATE SET going = excluded.going, "
     "answered_at = excluded.answered_at"
 )
@@ -263,9 +264,9 @@ class SessionService:
         text = one_line(typed).lstrip("#").casefold()
         rows = await self._db.fetchall(
             f"{_SESSION_SQL} WHERE s.guild_id = ? AND s.starts_at > ? AND s.cancelled_at IS NULL "
-            "AND (instr(lower(g.name), ?) > 0 OR CAST(s.id AS TEXT) = ?) "
+            "AND (g.name_key LIKE ? ESCAPE '\\' OR CAST(s.id AS TEXT) = ?) "
             "ORDER BY s.starts_at LIMIT ?",
-            (guild_id, to_ts(self._clock.now()), text, text, CHOICES),
+            (guild_id, to_ts(self._clock.now()), contains_pattern(text), text, CHOICES),
         )
         return [_session(r) for r in rows]
 

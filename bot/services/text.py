@@ -37,6 +37,16 @@ def one_line(text: str) -> str:
     return " ".join(visible(text).split())
 
 
+def contains_pattern(typed: str) -> str:
+    """A LIKE pattern (with `ESCAPE '\\'`) for "contains what was typed", wildcards taken literally.
+
+    Suggestions compare on casefolded keys: what a member types is casefolded the same way.
+    """
+    key = one_line(typed).casefold()
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def paragraphs(text: str) -> str:
     """Longer text (a description): each line as `one_line` makes it, blank runs kept to one."""
     lines = [one_line(line) for line in text.splitlines()]

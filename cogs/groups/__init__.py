@@ -15,6 +15,7 @@ from discord import app_commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.services.group_membership import MembershipService
+from bot.services.group_names import GroupState
 from bot.services.groups import (
     AUDIT_GROUP_ARCHIVED,
     AUDIT_GROUP_CREATED,
@@ -27,7 +28,6 @@ from bot.services.groups import (
     MEETS_MAX,
     UNCHANGED,
     GroupService,
-    GroupState,
     Unchanged,
 )
 from cogs._pages import install_pages, send_paged

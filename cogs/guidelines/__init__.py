@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.services.group_names import GroupRef
 from bot.services.groups import GroupService
 from bot.services.guideline_posts import MAX_REPOST_DAYS, REPOST_KIND, GuidelinePostsService
 from bot.services.guidelines import (
@@ -24,7 +25,6 @@ from bot.services.guidelines import (
     AUDIT_GUIDELINES_REPOST_STOPPED,
     HISTORY_PAGE,
     STARTER_TEMPLATE,
-    GroupRef,
     GuidelinesService,
     GuidelineVersion,
 )

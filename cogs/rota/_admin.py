@@ -52,7 +52,7 @@ async def _group_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    names = await service.group_names(hearth(interaction).db, interaction.guild_id, current)
+    names = await service.open_group_names(hearth(interaction).db, interaction.guild_id, current)
     return [app_commands.Choice(name=name, value=name) for name in names]
 
 

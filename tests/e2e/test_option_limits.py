@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.config import MAX_ZONE_NAME
 from bot.db import ROW_ID_MAX
-from bot.services import crisis, groups
+from bot.services import crisis, group_names, groups
 from bot.services.checkins import MAX_PROMPT
 from bot.services.rota.rotas import MAX_NAME as ROTA_NAME_MAX
 from bot.services.rota.rotas import MAX_SLOT_TEXT
@@ -66,12 +66,12 @@ async def test_every_option_declares_its_limits(hearth: Harness) -> None:
 
 
 STORED_LIMITS: list[tuple[str, str, tuple[int, int]]] = [
-    ("group create", "name", (1, groups.NAME_MAX)),
-    ("group join", "name", (1, groups.NAME_MAX)),
+    ("group create", "name", (1, group_names.NAME_MAX)),
+    ("group join", "name", (1, group_names.NAME_MAX)),
     ("group create", "description", (1, groups.DESCRIPTION_MAX)),
     ("group create", "meets", (1, groups.MEETS_MAX)),
     ("group create", "capacity", (0, groups.CAPACITY_MAX)),
-    ("guidelines show", "group", (1, groups.NAME_MAX)),
+    ("guidelines show", "group", (1, group_names.NAME_MAX)),
     ("rota create", "name", (1, ROTA_NAME_MAX)),
     ("rota claim", "slot", (1, MAX_SLOT_TEXT)),
     ("rota swap offer", "slot", (1, MAX_SLOT_TEXT)),

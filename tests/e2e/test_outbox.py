@@ -158,15 +158,20 @@ async def test_start_up_resumes_a_dead_processs_items_and_drops_the_stale_ones(
     ]
 
 
+ITEMS = 150
+
+
 async def test_concurrent_dispatch_runs_and_a_second_sender_send_each_item_once(
     hearth: Harness,
 ) -> None:
     """Exactly once comes from the database: three runs in this process and a second sender
-    with its own lease owner (as another process sharing the database) drain one outbox."""
+    with its own lease owner (as another process sharing the database) drain one outbox.
+    More items than the first claims of all four runs take together (4 × 20), so on either
+    engine every sender is still claiming while the others send."""
     bot, now = bot_of(hearth), hearth.clock.now()
     specs = [
         spec
-        for i in range(60)
+        for i in range(ITEMS)
         for spec in message_specs(hearth.guild.id, "dm", now, f"note {i}", user_id=hearth.member.id)
     ]
     await bot.outbox_store.enqueue(specs, now)
@@ -178,7 +183,7 @@ async def test_concurrent_dispatch_runs_and_a_second_sender_send_each_item_once(
     )  # fmt: skip
     await hearth.fake.flush()
     received = Counter(m.content for m in hearth.dms(hearth.member))
-    assert received == Counter({f"note {i}": 1 for i in range(60)})
+    assert received == Counter({f"note {i}": 1 for i in range(ITEMS)})
     assert second.accepted > 0 and bot.outbox.accepted > 0  # both really sent some
     owners = await bot.db.fetchall("SELECT DISTINCT status FROM outbox")
     assert [row["status"] for row in owners] == ["sent"]

@@ -4,12 +4,11 @@ deleted by hand; Discord's "Interested" counting as Going."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 from tests.fakediscord import DEFAULT_BOT, Perm
 from tests.fakediscord.models import VOICE
-from tests.harness import Harness, bot_of
+from tests.harness import Harness
 from tests.helpers import (
     TUE_19,
     add_session,
@@ -23,19 +22,14 @@ from tests.helpers import (
 GOING = "SELECT user_id FROM session_rsvps WHERE going = 1"
 
 
-def stored(hearth: Harness, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(f"file:{bot_of(hearth).config.database.path}?mode=ro", uri=True) as conn:
-        return conn.execute(sql).fetchall()
-
-
 async def settle(hearth: Harness, sql: str, expected: list[tuple[object, ...]]) -> None:
     """Wait for a gateway event's effect in the store, which wakes no fake-side wait: each
     flush lets the bot take the events already sent to it and its handlers run."""
     for _ in range(100):
-        if stored(hearth, sql) == expected:
+        if await rows(hearth, sql) == expected:
             return
         await hearth.fake.flush()
-    assert stored(hearth, sql) == expected
+    assert await rows(hearth, sql) == expected
 
 
 def events(hearth: Harness) -> list[object]:

@@ -151,7 +151,7 @@ async def test_reads_see_one_snapshot_and_never_write(db: Database, tmp_path: Pa
         # The write runs on another store thread while this read holds its snapshot.
         assert await db.read(two_reads) == (0, 0)
     assert await db.fetchval("SELECT n FROM counter") == 5
-    with pytest.raises(Exception, match="(?i)read.?only|readonly|attempt to write"):
+    with pytest.raises(Exception, match=r"(?i)read.?only|readonly|attempt to write"):
         await db.read(lambda tx: tx.execute("UPDATE counter SET n = 0"))
     assert await db.fetchval("SELECT n FROM counter") == 5
 

@@ -61,18 +61,23 @@ async def test_every_per_server_table_is_scoped_to_one_server(db: Database) -> N
 async def widgets(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
     """Tables this module has never seen: one per server, one hanging off it, one private."""
 
+    await db.run_script(
+        ";\n".join(
+            (
+                "CREATE TABLE widgets (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
+                "name TEXT NOT NULL, owner_id INTEGER, blob BLOB)",
+                "CREATE TABLE widget_parts (widget_id INTEGER NOT NULL REFERENCES widgets(id) "
+                "ON DELETE CASCADE, part TEXT NOT NULL, PRIMARY KEY (widget_id, part)) "
+                "WITHOUT ROWID",
+                "CREATE TABLE widget_votes (id INTEGER PRIMARY KEY, widget_id INTEGER NOT NULL "
+                "REFERENCES widgets(id), user_id INTEGER NOT NULL)",
+                "CREATE TABLE widget_diary (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
+                "user_id INTEGER NOT NULL, text TEXT NOT NULL)",
+            )
+        )
+    )
+
     def _fill(tx: Tx) -> None:
-        for sql in (
-            "CREATE TABLE widgets (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
-            "name TEXT NOT NULL, owner_id INTEGER, blob BLOB)",
-            "CREATE TABLE widget_parts (widget_id INTEGER NOT NULL REFERENCES widgets(id) "
-            "ON DELETE CASCADE, part TEXT NOT NULL, PRIMARY KEY (widget_id, part)) WITHOUT ROWID",
-            "CREATE TABLE widget_votes (id INTEGER PRIMARY KEY, widget_id INTEGER NOT NULL "
-            "REFERENCES widgets(id), user_id INTEGER NOT NULL)",
-            "CREATE TABLE widget_diary (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
-            "user_id INTEGER NOT NULL, text TEXT NOT NULL)",
-        ):
-            tx.execute(sql)
         for widget_id, guild in ((1, GUILD), (2, GUILD), (3, OTHER)):
             tx.execute(
                 "INSERT INTO widgets VALUES (?, ?, ?, ?, ?)",

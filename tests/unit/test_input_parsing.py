@@ -19,7 +19,7 @@ from bot.errors import UserFacingError
 from bot.services import rota
 from bot.services.checkin_schedules import CheckinSchedules
 from bot.services.checkins import parse_time, parse_zone
-from bot.services.groups import clean_name, name_key
+from bot.services.group_names import clean_name, name_key
 from bot.services.rota.parsing import parse_duration, parse_expiry, parse_start
 from bot.services.settings import GuildSettings, SettingsService
 from bot.services.text import one_line, paragraphs

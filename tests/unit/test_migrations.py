@@ -12,7 +12,7 @@ from bot.services.crisis import AUDIT_CRISIS_ADDED
 from bot.services.export import AUDIT_EXPORT_CREATED
 from bot.services.groups import AUDIT_GROUP_CREATED
 from bot.services.rota.rotas import AUDIT_ROTA_SLOTS_ADDED
-from tests.stores import new_database
+from tests.stores import new_database, sqlite_database
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ async def test_fresh_database_gets_every_migration(db: Database) -> None:
     applied = await db.migrate()
     assert applied == [migration.name for migration in shipped]
     assert await db.schema_version() == shipped[-1].version
-    tables = {row["name"] for row in await db.fetchall("SELECT name FROM sqlite_master")}
+    tables = {table.name for table in await db.tables()}
     assert {"guilds", "guild_settings", "audit_log", "timers", "bot_meta"} <= tables
 
 
@@ -42,22 +42,22 @@ async def test_up_to_date_database_is_left_alone(db: Database) -> None:
 
 
 async def test_newer_database_is_refused_with_a_clear_message(db: Database) -> None:
-    await db.migrate(_migrations("CREATE TABLE a (x)", "CREATE TABLE b (x)"))
+    await db.migrate(_migrations("CREATE TABLE a (x INTEGER)", "CREATE TABLE b (x INTEGER)"))
     with pytest.raises(MigrationError, match="newer Hearth"):
-        await db.migrate(_migrations("CREATE TABLE a (x)"))
+        await db.migrate(_migrations("CREATE TABLE a (x INTEGER)"))
     assert await db.schema_version() == 2
 
 
 async def test_failed_migration_is_rolled_back_whole(db: Database) -> None:
-    await db.migrate(_migrations("CREATE TABLE a (x)"))
+    await db.migrate(_migrations("CREATE TABLE a (x INTEGER)"))
     broken = _migrations(
-        "CREATE TABLE a (x)",
-        "CREATE TABLE b (x); INSERT INTO a VALUES (1); INSERT INTO missing VALUES (1);",
+        "CREATE TABLE a (x INTEGER)",
+        "CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1); INSERT INTO missing VALUES (1);",
     )
     with pytest.raises(MigrationError, match="0002_m2 failed and was rolled back"):
         await db.migrate(broken)
     assert await db.schema_version() == 1
-    names = {row["name"] for row in await db.fetchall("SELECT name FROM sqlite_master")}
+    names = {table.name for table in await db.tables()}
     assert "b" not in names
     assert await db.fetchval("SELECT COUNT(*) FROM a") == 0
     # the writer is usable again afterwards
@@ -76,10 +76,13 @@ def test_shipped_migrations_are_well_named() -> None:
     assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
 
 
-async def test_pragmas_are_set(db: Database) -> None:
+async def test_pragmas_are_set(tmp_path: Path) -> None:
+    db = sqlite_database(tmp_path / "pragmas.db")
+    await db.connect()
     assert await db.fetchval("PRAGMA journal_mode") == "wal"
     assert await db.fetchval("PRAGMA foreign_keys") == 1
     assert await db.fetchval("PRAGMA busy_timeout") == 5000
+    await db.close()
 
 
 async def test_audit_actions_written_under_old_names_are_renamed(db: Database) -> None:

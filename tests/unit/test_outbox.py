@@ -68,6 +68,23 @@ async def test_two_claimers_never_take_the_same_row(db: Database, clock: FakeClo
     assert {row["lease_owner"]: row["n"] for row in owners} == {"a": len(first), "b": len(second)}
 
 
+async def test_a_claim_takes_at_most_its_limit_while_others_claim(
+    db: Database, clock: FakeClock
+) -> None:
+    """Eight senders at once, ten each: no claim takes more than its share (on PostgreSQL a
+    skip-locked subquery re-scanned inside the UPDATE once took all 100), none takes a row
+    twice, and together they take the oldest 80."""
+    outbox = OutboxService(db)
+    ids = await outbox.enqueue([spec(clock.now(), user_id=i) for i in range(100)], clock.now())
+    batches = await asyncio.gather(
+        *(outbox.claim(f"s{n}", clock.now(), limit=10) for n in range(8))
+    )
+    assert [len(batch) for batch in batches] == [10] * 8
+    taken = sorted(item.id for batch in batches for item in batch)
+    assert taken == sorted(ids)[:80]
+    assert await db.fetchval("SELECT COUNT(*) FROM outbox WHERE lease_owner IS NULL") == 20
+
+
 async def test_a_lease_blocks_others_until_it_runs_out(db: Database, clock: FakeClock) -> None:
     outbox = OutboxService(db)
     [item_id] = await outbox.enqueue([spec(clock.now())], clock.now())

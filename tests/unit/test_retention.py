@@ -30,14 +30,15 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await db.migrate()
     clock = FakeClock()
 
+    # A table no migration knows, hanging off a per-server one without a guild_id of its own
+    # and without ON DELETE CASCADE: the purge must delete it first.
+    await db.run_script(
+        "CREATE TABLE gadgets (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL);\n"
+        "CREATE TABLE gadget_notes (id INTEGER PRIMARY KEY, "
+        "gadget_id INTEGER NOT NULL REFERENCES gadgets(id), text TEXT);\n"
+    )
+
     def _fill(tx: Tx) -> None:
-        # A table no migration knows, hanging off a per-server one without a guild_id of its own
-        # and without ON DELETE CASCADE: the purge must delete it first.
-        tx.execute("CREATE TABLE gadgets (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL)")
-        tx.execute(
-            "CREATE TABLE gadget_notes (id INTEGER PRIMARY KEY, "
-            "gadget_id INTEGER NOT NULL REFERENCES gadgets(id), text TEXT)"
-        )
         for guild in (GUILD, OTHER):
             now = to_ts(clock.now())
             tx.execute("INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?)", (guild, now))

@@ -100,7 +100,7 @@ def parse_break(
 _UPCOMING_CLAIMS = (
     "SELECT c.id, c.slot_id FROM rota_claims c JOIN rota_slots s ON s.id = c.slot_id "
     "WHERE c.guild_id = ? AND c.user_id = ? AND s.starts_at > ? AND s.starts_at >= ? "
-    "AND (? IS NULL OR s.starts_at < ?) ORDER BY s.starts_at"
+    "AND (CAST(? AS BIGINT) IS NULL OR s.starts_at < ?) ORDER BY s.starts_at"
 )
 
 

@@ -131,7 +131,7 @@ def digest_sync(tx: Tx, guild_id: int, now: datetime) -> Digest:
     past_sql = (
         "FROM rota_claims c JOIN rota_slots s ON s.id = c.slot_id JOIN rotas r ON r.id = s.rota_id "
         "JOIN rota_training t ON t.guild_id = c.guild_id AND t.user_id = c.user_id "
-        "WHERE c.guild_id = ? AND r.requires_training AND t.expires_at IS NOT NULL "
+        "WHERE c.guild_id = ? AND r.requires_training = 1 AND t.expires_at IS NOT NULL "
         "AND s.starts_at >= t.expires_at AND s.starts_at > ?"
     )
     params = (guild_id, to_ts(now))

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.db import Database, Row, Tx, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
+from bot.services.group_names import find_group, group_names
 from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
 from bot.services.text import one_line
@@ -133,22 +134,19 @@ def no_slot(slot_id: int) -> UserFacingError:
 
 
 async def find_group_id(db: Database, guild_id: int, name: str) -> int:
-    """The id of a group in this server, by name (the groups feature owns the table)."""
-    group_id = await db.fetchval(
-        "SELECT id FROM groups WHERE guild_id = ? AND (name_key = ? OR name = ? COLLATE NOCASE)",
-        (guild_id, name_key(name), name.strip()),
-    )
-    if group_id is None:
-        raise UserFacingError(f"There's no group called “{name}” on this server.")
-    return int(group_id)
+    """The id of an open group in this server, by the groups feature's own name rule."""
+    group = await db.read(lambda tx: find_group(tx, guild_id, name))
+    if group is None:
+        raise UserFacingError(f"There's no group called “{one_line(name)}” on this server.")
+    if group.archived:
+        raise UserFacingError(
+            f"“{group.name}” is archived. `/group reopen` it first if it is meeting again."
+        )
+    return group.id
 
 
-async def group_names(db: Database, guild_id: int, typed: str) -> list[str]:
-    rows = await db.fetchall(
-        "SELECT name FROM groups WHERE guild_id = ? AND name LIKE ? ORDER BY name LIMIT 25",
-        (guild_id, f"%{typed.strip()}%"),
-    )
-    return [row["name"] for row in rows]
+async def open_group_names(db: Database, guild_id: int, typed: str) -> list[str]:
+    return await db.read(lambda tx: group_names(tx, guild_id, typed))
 
 
 async def create_rota(
