@@ -14,7 +14,6 @@ import json
 import logging
 import pkgutil
 import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import HearthConfig, open_configured_database
 from bot.db import Database
 from bot.delivery import Outbox
+from bot.features import SUPPORT_ROUTING, Features
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
@@ -53,13 +53,6 @@ IN_FLIGHT_TASK_PREFIXES = (
     "discord-ui-dynamic-item-",
     "discord-ui-modal-dispatch-",
 )
-
-# Routes a member's explicit "yes, please reach out" to people who can help; returns the text
-# to show the member. The safety feature installs the full support-request flow.
-SupportRouter = Callable[[int, int, str], Awaitable[str]]
-
-# A feature's count for `/about` ("groups", "rotas", …), given a server id.
-StatCounter = Callable[[int], Awaitable[int]]
 
 
 def point_at_endpoint(config: HearthConfig) -> None:
@@ -156,10 +149,9 @@ class HearthBot(commands.Bot):
         self._extensions = extension_names() if extensions is None else extensions
         self._run_scheduler = run_scheduler
         self._hearth_ready = asyncio.Event()
-        self.about_stats: dict[str, StatCounter] = {}
-        # Steps before a group join (cogs._gates.JoinGate); features append theirs in cog_load.
-        self.join_gates: list[Any] = []
-        self.support_router: SupportRouter | None = None
+        # What each loaded feature adds to the others (bot/features.py): the one contract.
+        self.features = Features()
+        self.settings.on_change(self.features.settings_changed)
 
     # --- start-up ----------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -278,11 +270,12 @@ class HearthBot(commands.Bot):
     async def request_support(self, guild_id: int, user_id: int, source: str) -> str:
         """Act on a member's explicit yes (never without it) and say honestly what happens next.
 
-        `source` says where the yes came from ("checkin", "support"); until a fuller
-        router is installed, coordinators are alerted so a person follows up.
+        `source` says where the yes came from ("checkin", "support"); without the safety
+        feature's request flow, coordinators are alerted so a person follows up.
         """
-        if self.support_router is not None:
-            return await self.support_router(guild_id, user_id, source)
+        route = self.features.api(SUPPORT_ROUTING)
+        if route is not None:
+            return await route(guild_id, user_id, source)
         guild = self.get_guild(guild_id)
         reached = guild is not None and await self.alert(
             guild, f"<@{user_id}> asked for someone to reach out to them (from {source})."

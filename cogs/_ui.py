@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.errors import UserFacingError
 from bot.services.group_names import NAME_MAX as GROUP_NAME_MAX
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+CogT = TypeVar("CogT", bound=commands.Cog)
 
 # A group's name as members type or pick it; every command taking one declares the limit that
 # `bot.services.groups` stores.
@@ -29,6 +31,15 @@ GroupName = app_commands.Range[str, 1, GROUP_NAME_MAX]
 
 def hearth(interaction: discord.Interaction) -> HearthBot:
     return interaction.client  # type: ignore[return-value]  # Hearth's client is a HearthBot
+
+
+def own_cog(interaction: discord.Interaction, kind: type[CogT], unavailable: str) -> CogT:
+    """A feature's own cog, typed, for its persistent buttons and pages (which outlive any one
+    cog object); other features are reached through `bot.features`, never through this."""
+    cog = hearth(interaction).get_cog(kind.__cog_name__)
+    if not isinstance(cog, kind):
+        raise UserFacingError(unavailable)
+    return cog
 
 
 async def is_coordinator(interaction: discord.Interaction) -> bool:

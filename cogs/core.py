@@ -63,7 +63,7 @@ class Core(commands.Cog):
         if interaction.guild_id is not None:
             counts = [
                 f"{await counter(interaction.guild_id)} {label}"
-                for label, counter in self.bot.about_stats.items()
+                for label, counter in self.bot.features.about()
             ]
             if counts:
                 lines.append("This server has " + ", ".join(counts) + ".")

@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.features import FILL_PLACES
 from bot.services.mydata import (
     AUDIT_MYDATA_DELETED,
     DeleteReport,
@@ -84,9 +85,8 @@ async def take_roles(bot: HearthBot, user_id: int, roles: list[tuple[int, int]])
 
 async def promote_waitlists(bot: HearthBot, freed: list[tuple[int, int]]) -> None:
     """A deleted membership frees a place: move the next person waiting up, as a leave would."""
-    groups_cog = bot.get_cog("Groups")
-    fill_places = getattr(groups_cog, "fill_places", None)
-    if fill_places is None:
+    fill_places = bot.features.api(FILL_PLACES)
+    if fill_places is None:  # the groups feature is not loaded: nobody to move up
         return
     for guild_id, group_id in freed:
         guild = bot.get_guild(guild_id)

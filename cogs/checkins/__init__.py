@@ -18,6 +18,7 @@ from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.db import ROW_ID_MAX
 from bot.errors import UserFacingError
+from bot.features import Feature
 from bot.services.checkin_answers import (
     MAX_HISTORY_DAYS,
     MAX_SUMMARY_OCCURRENCES,
@@ -43,10 +44,10 @@ from bot.services.checkins import (
 from bot.services.timers import Timer
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, line_page, pager, send_all, send_paged
-from cogs._ui import coordinator_only, guild_of, hearth
+from cogs._ui import coordinator_only, guild_of
 from cogs.checkins import _member
 from cogs.checkins._delivery import RETENTION_KIND, Delivery
-from cogs.checkins._views import DYNAMIC_ITEMS, ForgetButton, preview
+from cogs.checkins._views import DYNAMIC_ITEMS, ForgetButton, checkins, preview
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +89,18 @@ class Checkins(commands.Cog):
         self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
         if not await self.bot.timers.pending(RETENTION_KIND):
             await self.delivery.schedule_retention(self.bot.clock.now())
-        self.bot.about_stats["check-in schedules"] = self.schedules.count_active_group
+        self.bot.features.add(
+            Feature(
+                name="checkins", about={"check-in schedules": self.schedules.count_active_group}
+            )
+        )
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.dispatcher.remove_source(self.source)
         self.delivery.unregister()
         self.bot.dispatcher.unregister_timer(RETENTION_KIND)
-        self.bot.about_stats.pop("check-in schedules", None)
+        self.bot.features.remove("checkins")
 
     async def _retention(self, timer: Timer, now: Any) -> None:
         await self.delivery.retention(self.answers, timer, now)
@@ -334,8 +339,7 @@ class Checkins(commands.Cog):
 async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     """Every check-in prompt (a preview each: `/checkin schedule test` posts one in full)."""
     guild = guild_of(interaction)
-    cog = hearth(interaction).get_cog("Checkins")
-    assert isinstance(cog, Checkins)
+    cog = checkins(interaction)
     found = await cog.schedules.list_group(guild.id)
     personal = await cog.schedules.count_personal(guild.id)
     footer = f"\n{personal} member(s) have personal check-ins switched on (they stay private)."

@@ -16,7 +16,7 @@ from bot.errors import UserFacingError
 from bot.services.checkin_answers import AnswerResult
 from bot.services.checkins import MAX_NOTE, MOODS, Occurrence
 from bot.tree import NO_MENTIONS, report_error, send_ephemeral
-from cogs._ui import DynamicView, HearthModal, hearth
+from cogs._ui import DynamicView, HearthModal, hearth, own_cog
 
 if TYPE_CHECKING:
     from cogs.checkins import Checkins
@@ -36,10 +36,10 @@ def preview(text: str, limit: int = 200) -> str:
 
 
 def checkins(interaction: discord.Interaction) -> Checkins:
-    cog = hearth(interaction).get_cog("Checkins")
-    if cog is None:
-        raise UserFacingError("Check-ins aren't available right now; please try again later.")
-    return cog  # type: ignore[return-value]  # get_cog is untyped by name (issue 15, 1)
+    from cogs.checkins import Checkins  # the package imports this module
+
+    unavailable = "Check-ins aren't available right now; please try again later."
+    return own_cog(interaction, Checkins, unavailable)
 
 
 async def _guarded(

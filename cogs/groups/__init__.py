@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.features import CONTINUE_JOIN, FILL_PLACES, Feature
 from bot.services.group_membership import MembershipService
 from bot.services.group_names import GroupState
 from bot.services.groups import (
@@ -69,12 +70,16 @@ class Groups(GroupFlow):
         install_pages(self.bot)
         self.bot.add_dynamic_items(*PERSISTENT_ITEMS)
         self.bot.outbox.register(PROMOTION_KIND, PromotionDM(self.bot, self.members))
-        self.bot.about_stats["groups"] = self.groups.count_open
+        self.bot.features.add(
+            Feature(name="groups", about={"groups": self.groups.count_open})
+            .offering(FILL_PLACES, self.fill_places)
+            .offering(CONTINUE_JOIN, self.continue_join)
+        )
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*PERSISTENT_ITEMS)
         self.bot.outbox.unregister(PROMOTION_KIND)
-        self.bot.about_stats.pop("groups", None)
+        self.bot.features.remove("groups")
 
     # --- autocomplete --------------------------------------------------------------------------
     async def _names(

@@ -16,12 +16,12 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.delivery import Outgoing
+from bot.features import GateStep
 from bot.outbox_kinds import DirectMessage
 from bot.services.group_membership import MembershipService
 from bot.services.groups import Group, GroupService, GroupSummary, Panel
 from bot.services.outbox import OutboxItem
 from bot.tree import NO_MENTIONS
-from cogs._gates import GateStep
 from cogs._ui import guild_of
 from cogs.groups._discord import change_role, tell_coordinators
 from cogs.groups._views import choice_view, info_embed, panel_messages
@@ -120,7 +120,10 @@ class GroupFlow(commands.Cog):
         # a refusal from `check_can_join` still wins over any gate's step.
         _, *steps = await asyncio.gather(
             self.members.check_can_join(group, user_id),
-            *(gate.next_step(guild.id, user_id, group_id) for gate in self.bot.join_gates),
+            *(
+                gate.next_step(guild.id, user_id, group_id)
+                for gate in self.bot.features.join_gates()
+            ),
         )
         step: GateStep | None = next((s for s in steps if s is not None), None)
         if step is not None:

@@ -14,7 +14,7 @@ import discord
 from bot.services.group_membership import MembershipService
 from bot.services.groups import GroupService, GroupSummary
 from cogs._pages import Page, line_page, pager
-from cogs._ui import DynamicView, guild_of, hearth, routed_errors
+from cogs._ui import DynamicView, guild_of, hearth, own_cog, routed_errors
 
 if TYPE_CHECKING:
     from cogs.groups import Groups
@@ -149,10 +149,10 @@ def choice_view(group_id: int) -> discord.ui.View:
 
 
 def _cog(interaction: discord.Interaction) -> Groups:
-    cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]  # a cog by name (issue 15, 1)
-    if cog is None:
-        raise RuntimeError("the Groups cog is not loaded")
-    return cog  # type: ignore[no-any-return]  # get_cog is untyped by name (issue 15, 1)
+    from cogs.groups import Groups  # the package imports this module
+
+    unavailable = "Groups aren't available right now; please try again in a little while."
+    return own_cog(interaction, Groups, unavailable)
 
 
 class JoinButton(

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.features import Feature
 from bot.services.group_names import GroupRef
 from bot.services.groups import GroupService
 from bot.services.guideline_posts import MAX_REPOST_DAYS, REPOST_KIND, GuidelinePostsService
@@ -71,14 +72,13 @@ class Guidelines(commands.Cog):
     async def cog_load(self) -> None:
         install_pages(self.bot)
         self.bot.add_dynamic_items(AgreeButton, GateAgreeButton)
-        self.bot.join_gates.append(self.gate)
+        self.bot.features.add(Feature(name="guidelines", join_gates=[self.gate]))
         self.bot.outbox.register(REPOST_KIND, Repost(self.publisher))
         self.bot.dispatcher.add_source(self.source)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(AgreeButton, GateAgreeButton)
-        if self.gate in self.bot.join_gates:
-            self.bot.join_gates.remove(self.gate)
+        self.bot.features.remove("guidelines")
         self.bot.dispatcher.remove_source(self.source)
         self.bot.outbox.unregister(REPOST_KIND)
         self.publisher.close()

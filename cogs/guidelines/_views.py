@@ -13,10 +13,18 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.features import CONTINUE_JOIN, GateStep
 from bot.services.guidelines import MAX_LENGTH, GuidelineVersion, group_of
 from bot.tree import send_ephemeral
-from cogs._gates import GateStep
-from cogs._ui import DynamicView, HearthModal, guild_of, hearth, require_coordinator, routed_errors
+from cogs._ui import (
+    DynamicView,
+    HearthModal,
+    guild_of,
+    hearth,
+    own_cog,
+    require_coordinator,
+    routed_errors,
+)
 
 if TYPE_CHECKING:
     from cogs.guidelines import Guidelines
@@ -38,10 +46,10 @@ def guideline_embed(version: GuidelineVersion, group_name: str | None) -> discor
 
 
 def cog_of(interaction: discord.Interaction) -> Guidelines:
-    cog = hearth(interaction).get_cog("Guidelines")
-    if cog is None:
-        raise UserFacingError("Guidelines aren't available right now. Please try again later.")
-    return cog  # type: ignore[return-value]  # get_cog is untyped by name (issue 15, 1)
+    from cogs.guidelines import Guidelines  # the package imports this module
+
+    unavailable = "Guidelines aren't available right now. Please try again later."
+    return own_cog(interaction, Guidelines, unavailable)
 
 
 async def group_name_for(interaction: discord.Interaction, group_id: int | None) -> str | None:
@@ -137,13 +145,13 @@ class GateAgreeButton(
         group_id = group_of(self.scope_id)
         await group_name_for(interaction, group_id)
         await cog.service.accept(guild.id, group_id, self.version, interaction.user.id)
-        groups = hearth(interaction).get_cog("Groups")
-        if groups is None:
+        continue_join = hearth(interaction).features.api(CONTINUE_JOIN)
+        if continue_join is None:
             raise UserFacingError(
                 "Your acceptance is saved, but joining groups isn't available right now. "
                 "Please try joining again in a little while."
             )
-        await groups.continue_join(interaction, self.joining_group_id)  # type: ignore[attr-defined]  # a cog found by name (issue 15, 1)
+        await continue_join(interaction, self.joining_group_id)
         if group_id is None and isinstance(interaction.user, discord.Member):
             current = await cog.service.current(guild.id, None)
             if current is not None and current.version == self.version:

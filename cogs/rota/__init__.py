@@ -6,6 +6,7 @@ import discord
 from discord.ext import commands
 
 from bot.app import HearthBot
+from bot.features import Feature
 from bot.services import rota as service
 from bot.services.rota.breaks import hand_back_all
 from bot.services.rota.reminders import TIMER_OUTBOX, reschedule_reminders
@@ -31,18 +32,22 @@ class Rota(commands.Cog):
         _wellbeing.register(self.bot)
         for kind, converter in TIMER_OUTBOX.items():
             self.bot.dispatcher.register_timer_outbox(kind, converter)
-        self.bot.about_stats["rotas"] = self._count
-        self.bot.settings.on_change(self._settings_changed)
+        self.bot.features.add(
+            Feature(
+                name="rota",
+                about={"rotas": self._count},
+                on_settings_changed=self._settings_changed,
+            )
+        )
 
     async def cog_unload(self) -> None:
-        self.bot.settings.remove_listener(self._settings_changed)
         self.bot.tree.remove_command(rota.name)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         for kind in TIMER_OUTBOX:
             self.bot.dispatcher.unregister_timer(kind)
         self.timers.unregister()
         _wellbeing.unregister(self.bot)
-        self.bot.about_stats.pop("rotas", None)
+        self.bot.features.remove("rota")
 
     async def _settings_changed(
         self, guild_id: int, before: GuildSettings, after: GuildSettings

@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.features import SUPPORT_ROUTING, Feature
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import MAX_NOTE, UNCLAIMED_TIMER, unclaimed_outbox
 from bot.services.text import split_text
@@ -39,7 +40,7 @@ class Safety(commands.Cog):
         self.bot.add_dynamic_items(ClaimButton, CloseButton)
         self.bot.outbox.register(UNCLAIMED_TIMER, UnclaimedAlert(self.bot))
         self.bot.dispatcher.register_timer_outbox(UNCLAIMED_TIMER, unclaimed_outbox)
-        self.bot.support_router = self.route
+        self.bot.features.add(Feature(name="safety").offering(SUPPORT_ROUTING, self.route))
         admin = self.bot.tree.get_command("admin")
         if isinstance(admin, app_commands.Group):
             admin.add_command(self.crisis_admin)
@@ -52,8 +53,7 @@ class Safety(commands.Cog):
         self.bot.remove_dynamic_items(ClaimButton, CloseButton)
         self.bot.dispatcher.unregister_timer(UNCLAIMED_TIMER)
         self.bot.outbox.unregister(UNCLAIMED_TIMER)
-        if self.bot.support_router == self.route:
-            self.bot.support_router = None
+        self.bot.features.remove("safety")
         if self.own_admin is not None:
             self.bot.tree.remove_command("admin")
             self.own_admin = None

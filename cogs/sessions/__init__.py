@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.features import Feature
 from bot.services import session_events
 from bot.services.groups import GroupService
 from bot.services.rota.parsing import MAX_DURATION_TEXT, MAX_REPEAT_WEEKS, MAX_START_TEXT
@@ -379,7 +380,11 @@ class Sessions(commands.Cog):
         self.bot.outbox.register(ALERT, FacilitatorAlert(self.bot))
         self.bot.dispatcher.register_timer_outbox(ALERT, alert_outbox)
         self.bot.dispatcher.register_timer(CHECK, self.timers.opens_only_with_facilitator)
-        self.bot.about_stats["upcoming sessions"] = self.sessions.upkeep.count_upcoming
+        self.bot.features.add(
+            Feature(
+                name="sessions", about={"upcoming sessions": self.sessions.upkeep.count_upcoming}
+            )
+        )
         self.bot.dispatcher.register_timer(RETENTION_KIND, self.timers.retention)
         if not await self.bot.timers.pending(RETENTION_KIND):
             await self.timers.schedule_retention(self.bot.clock.now())
@@ -397,7 +402,7 @@ class Sessions(commands.Cog):
         self.bot.dispatcher.unregister_timer(ALERT)
         self.bot.dispatcher.unregister_timer(CHECK)
         self.bot.dispatcher.unregister_timer(RETENTION_KIND)
-        self.bot.about_stats.pop("upcoming sessions", None)
+        self.bot.features.remove("sessions")
         group = self.bot.tree.get_command("group")
         if isinstance(group, app_commands.Group):
             group.remove_command("sessions")

@@ -7,7 +7,7 @@ from typing import Any
 
 import discord
 
-from cogs._gates import GateStep
+from bot.features import Feature, GateStep
 from tests.fakediscord import DEFAULT_BOT, Perm
 from tests.harness import Harness, bot_of
 from tests.helpers import configure, create_group, dms_saying, rows
@@ -336,7 +336,7 @@ class AgreeFirst:
 async def test_a_join_gate_is_shown_first_and_agreeing_completes_the_join(
     hearth: Harness,
 ) -> None:
-    bot_of(hearth).join_gates.append(AgreeFirst())
+    bot_of(hearth).features.add(Feature(name="agree first", join_gates=[AgreeFirst()]))
     await create_group(hearth)
     step = await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")
     assert step.ephemeral and "Be kind." in step.text
