@@ -1,4 +1,6 @@
-"""Command line: `python -m bot [run|migrate|backup PATH|check-config|sync] [--config PATH]`.
+"""Command line: `python -m bot [COMMAND] [--config PATH]`.
+
+Commands: run (the default), migrate, backup PATH, copy-database --to TARGET, check-config, sync.
 
 Configuration problems print a short explanation and exit with status 2 before anything is
 created, so a volunteer admin never has to read a traceback to find a typo.
@@ -14,6 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
 import discord
 
 from bot import __version__
@@ -21,11 +24,12 @@ from bot.config import (
     DEFAULT_CONFIG_PATH,
     ConfigError,
     HearthConfig,
+    database_password,
     load_config,
     load_token,
     open_configured_database,
 )
-from bot.db import StoreError
+from bot.db import StoreError, open_database
 from bot.engines.sqlite import SqliteDatabase
 
 EXIT_CONFIG = 2
@@ -91,6 +95,36 @@ async def backup(config: HearthConfig, destination: Path) -> None:
         await db.close()
 
 
+async def copy_to(config: HearthConfig, to: str, batch: int) -> str:
+    """Copy the configured database into `to` (a SQLite path or a PostgreSQL URL)."""
+    from bot.engines.copy import copy_database
+
+    source = open_configured_database(config)
+    target = open_database(
+        to,
+        pool_size=config.database.pool_size,
+        connect_timeout=config.database.connect_timeout_seconds,
+        password=database_password(),
+    )
+    if source.describe() == target.describe():
+        raise ConfigError("--to names the database the config already uses; nothing was copied")
+    if isinstance(target, SqliteDatabase) and not target.path.parent.is_dir():
+        raise ConfigError(f"there is no folder {target.path.parent} for {target.path}")
+    await source.connect()
+    try:
+        await target.connect()
+        try:
+            report = await copy_database(source, target, batch_size=batch)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    lines = [f"{name}: {count}" for name, count in report.rows.items() if count]
+    return "\n".join(
+        [f"copied {report.total} rows (schema {report.version}) to {target.describe()}:", *lines]
+    )
+
+
 async def sync(config: HearthConfig, token: str) -> None:
     """Force a command sync without starting the gateway, e.g. after a failed deploy."""
     from bot.app import HearthBot
@@ -127,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations and exit")
     backup_parser = sub.add_parser("backup", help="copy the live database consistently")
     backup_parser.add_argument("path", type=Path)
+    copy_parser = sub.add_parser(
+        "copy-database", help="copy the database into an empty one (SQLite <-> PostgreSQL)"
+    )
+    copy_parser.add_argument("--to", required=True, help="a SQLite file or a postgresql:// URL")
+    copy_parser.add_argument("--batch", type=int, default=1000, help="rows per transaction")
     sub.add_parser("check-config", help="validate the config and show what would be used")
     sub.add_parser("sync", help="sync slash commands with Discord now")
     args = parser.parse_args(argv)
@@ -153,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "backup":
             asyncio.run(backup(config, args.path))
             print(f"backup written to {args.path}")
+        elif command == "copy-database":
+            print(asyncio.run(copy_to(config, args.to, max(1, args.batch))))
         elif command == "sync":
             assert token is not None
             asyncio.run(sync(config, token))
@@ -173,6 +214,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "hearth: enable the Server Members intent for this bot in the developer portal "
             "(Bot → Privileged Gateway Intents): Hearth needs it to notice members leaving.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except (aiohttp.ClientConnectionError, OSError) as exc:
+        print(
+            f"hearth: can't reach Discord ({exc.__class__.__name__}: {exc}); check this "
+            "machine's network, or discord.api_base in the config.",
             file=sys.stderr,
         )
         return EXIT_CONFIG
