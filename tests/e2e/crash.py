@@ -13,7 +13,6 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import sys
 import time
 from collections import Counter
@@ -22,8 +21,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.db import Database, Tx, open_database
 from tests.fakediscord import FakeDiscord
-from tests.stores import new_database
+from tests.stores import new_target
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -37,9 +37,11 @@ _REMINDER = re.compile(r"you're on \*\*(crash-r\d+)\*\*")
 
 @dataclass
 class Burst:
-    """The items, by the marker that identifies each in what Discord received."""
+    """The items, by the marker that identifies each in what Discord received, and the database
+    they were written to (a SQLite path or a PostgreSQL URL, as `tests.stores` gave it)."""
 
     guild_id: int
+    target: str | Path
     channels: list[int] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
     personal: dict[str, int] = field(default_factory=dict)  # marker → member id
@@ -68,74 +70,102 @@ class Burst:
         return seen
 
 
-async def build_burst(fake: FakeDiscord, size: int, db_path: Path) -> Burst:
+async def build_burst(fake: FakeDiscord, size: int, target: str | Path) -> Burst:
     """A server with `size` items due now: 40% group prompts, 30% personal check-ins, 30% shift
     reminders, written straight into a migrated database as the features would have."""
     guild = fake.add_guild("Crash Server", owner="olive")
-    burst = Burst(guild_id=guild.id)
+    burst = Burst(guild_id=guild.id, target=target)
     groups = size * 2 // 5
     personal = size * 3 // 10
     reminders = size - groups - personal
     for index in range(-(-groups // GROUPS_PER_CHANNEL)):
         burst.channels.append(guild.add_text_channel(f"checkins-{index}").id)
+    for index in range(groups):
+        burst.prompts.append(f"crash-g{index}")
+    for index in range(personal):
+        member = guild.add_member(f"p{index}")
+        burst.personal[f"p{member.id}"] = member.id
+    for index in range(reminders):
+        burst.reminded.append(guild.add_member(f"s{index}").id)
+        burst.reminders.append(f"crash-r{index}")
     now = int(time.time())
-    db = new_database(db_path)
-    await db.connect()
-    await db.migrate()
-    await db.close()
-    with sqlite3.connect(db_path) as conn:
-        conn.execute(
+    schedule = (
+        "INSERT INTO checkin_schedules (guild_id, kind, channel_id, user_id, prompt, days, "
+        "local_time, zone, next_due_at, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, ?, 127, '00:00', 'UTC', ?, 1, ?)"
+    )
+
+    def seed(tx: Tx) -> None:  # only SQL: on PostgreSQL a write unit may run more than once
+        tx.execute(
             "INSERT INTO guilds (guild_id, joined_at, greeted_at) VALUES (?, ?, ?)",
             (guild.id, now, now),
         )
-        schedule = (
-            "INSERT INTO checkin_schedules (guild_id, kind, channel_id, user_id, prompt, days, "
-            "local_time, zone, next_due_at, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, 127, '00:00', 'UTC', ?, 1, ?)"
-        )
-        for index in range(groups):
-            prompt = f"crash-g{index}"
-            burst.prompts.append(prompt)
+        for index, prompt in enumerate(burst.prompts):
             channel = burst.channels[index // GROUPS_PER_CHANNEL]
-            conn.execute(schedule, (guild.id, "group", channel, None, prompt, now - 1, now))
-        for index in range(personal):
-            member = guild.add_member(f"p{index}")
-            burst.personal[f"p{member.id}"] = member.id
-            conn.execute(schedule, (guild.id, "personal", None, member.id, "", now - 1, now))
-        for index in range(reminders):
-            member = guild.add_member(f"s{index}")
-            burst.reminded.append(member.id)
-            name = f"crash-r{index}"
-            burst.reminders.append(name)
-            rota = conn.execute(
+            tx.execute(schedule, (guild.id, "group", channel, None, prompt, now - 1, now))
+        for member_id in burst.personal.values():
+            tx.execute(schedule, (guild.id, "personal", None, member_id, "", now - 1, now))
+        for name, member_id in zip(burst.reminders, burst.reminded, strict=True):
+            rota = tx.insert(
                 "INSERT INTO rotas (guild_id, name, name_key, requires_training, created_by, "
                 "created_at) VALUES (?, ?, ?, 0, 1, ?)",
                 (guild.id, name, name, now),
-            ).lastrowid
-            slot = conn.execute(
+            )
+            slot = tx.insert(
                 "INSERT INTO rota_slots (guild_id, rota_id, starts_at, ends_at, created_by, "
                 "created_at) VALUES (?, ?, ?, ?, 1, ?)",
                 (guild.id, rota, now + 7200, now + 10800, now),
-            ).lastrowid
-            claim = conn.execute(
+            )
+            claim = tx.insert(
                 "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) "
                 "VALUES (?, ?, ?, ?)",
-                (guild.id, slot, member.id, now),
-            ).lastrowid
-            conn.execute(
+                (guild.id, slot, member_id, now),
+            )
+            tx.execute(
                 "INSERT INTO timers (guild_id, kind, ref, due_at, payload) VALUES (?, ?, ?, ?, ?)",
                 (guild.id, "rota.reminder", f"claim:{claim}:1", now - 1,
                  '{"hours": 1, "next_hours": null}'),
             )  # fmt: skip
+
+    db = open_database(target)
+    await db.connect()
+    try:
+        await db.migrate()
+        await db.write(seed)
+    finally:
+        await db.close()
     return burst
 
 
-def write_config(folder: Path, fake: FakeDiscord) -> None:
-    (folder / "config.toml").write_text(
-        f'[database]\npath = "hearth.db"\n[discord]\napi_base = "{fake.api_base}"\n'
-        f'gateway_url = "{fake.gateway_url}"\n[delivery]\nlease_seconds = {LEASE_SECONDS}\n',
-        encoding="utf-8",
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: quotes, backslashes and control characters escaped."""
+    escaped = []
+    for char in value:
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif (char < " " and char != "\t") or char == "\x7f":
+            escaped.append(f"\\u{ord(char):04x}")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
+
+
+def database_config(folder: Path, target: str | Path) -> str:
+    """The `[database]` section for `target`: `path` for a SQLite file (relative to `folder`,
+    where the bot runs, when it lies inside it, as an operator writes it), else `url`."""
+    if isinstance(target, Path):
+        shown = target.relative_to(folder) if target.is_relative_to(folder) else target
+        return f"[database]\npath = {toml_string(str(shown))}\n"
+    return f"[database]\nurl = {toml_string(target)}\n"
+
+
+def write_config(folder: Path, fake: FakeDiscord, target: str | Path) -> None:
+    rest = (
+        f"[discord]\napi_base = {toml_string(fake.api_base)}\n"
+        f"gateway_url = {toml_string(fake.gateway_url)}\n"
+        f"[delivery]\nlease_seconds = {LEASE_SECONDS}\n"
     )
+    (folder / "config.toml").write_text(database_config(folder, target) + rest, encoding="utf-8")
 
 
 class BotProcess:
@@ -187,25 +217,35 @@ class BotProcess:
         return await asyncio.wait_for(self.process.wait(), limit)
 
 
-def unsent(db_path: Path) -> int:
+def _unsent(tx: Tx) -> int:
+    pending = tx.fetchval("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+    timers = tx.fetchval("SELECT COUNT(*) FROM timers WHERE kind = 'rota.reminder'")
+    due = tx.fetchval(
+        "SELECT COUNT(*) FROM checkin_schedules WHERE next_due_at <= ? AND paused = 0",
+        (int(time.time()),),
+    )
+    return int(pending) + int(timers) + int(due)
+
+
+async def unsent(db: Database) -> int:
     """Items not yet finished: outbox rows pending, plus what is not even claimed yet."""
-    with sqlite3.connect(db_path, timeout=10) as conn:
-        pending = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()
-        timers = conn.execute("SELECT COUNT(*) FROM timers WHERE kind = 'rota.reminder'").fetchone()
-        due = conn.execute(
-            "SELECT COUNT(*) FROM checkin_schedules WHERE next_due_at <= ? AND paused = 0",
-            (int(time.time()),),
-        ).fetchone()
-    return int(pending[0]) + int(timers[0]) + int(due[0])
+    return await db.read(_unsent)
 
 
-async def wait_delivered(db_path: Path, burst: Burst, fake: FakeDiscord, limit: float) -> None:
+async def wait_delivered(burst: Burst, fake: FakeDiscord, limit: float) -> None:
     deadline = time.monotonic() + limit
-    while unsent(db_path) or set(burst.received(fake)) < burst.expected:
-        if time.monotonic() > deadline:
-            missing = burst.expected - set(burst.received(fake))
-            raise AssertionError(f"{len(missing)} items never arrived, e.g. {sorted(missing)[:5]}")
-        await asyncio.sleep(0.2)
+    db = open_database(burst.target)
+    await db.connect()
+    try:
+        while await unsent(db) or set(burst.received(fake)) < burst.expected:
+            if time.monotonic() > deadline:
+                missing = burst.expected - set(burst.received(fake))
+                raise AssertionError(
+                    f"{len(missing)} items never arrived, e.g. {sorted(missing)[:5]}"
+                )
+            await asyncio.sleep(0.2)
+    finally:
+        await db.close()
 
 
 @asynccontextmanager
@@ -213,8 +253,9 @@ async def crash_world(folder: Path, size: int) -> AsyncIterator[tuple[FakeDiscor
     fake = FakeDiscord()
     await fake.start("127.0.0.1", 0)
     try:
-        burst = await build_burst(fake, size, folder / "hearth.db")
-        write_config(folder, fake)
+        target = new_target(folder / "hearth.db")
+        burst = await build_burst(fake, size, target)
+        write_config(folder, fake, target)
         fake.enforce_global_limit(50)
         yield fake, burst
     finally:
@@ -251,7 +292,7 @@ async def resume(folder: Path, fake: FakeDiscord, burst: Burst, limit: float) ->
     again = BotProcess(folder, fake, 2, {})
     await again.start()
     try:
-        await wait_delivered(folder / "hearth.db", burst, fake, limit)
+        await wait_delivered(burst, fake, limit)
         code, _ = await again.terminate(30)
         assert code == 0, again.log
     finally:

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import discover_migrations, open_database
+from tests.e2e.crash import database_config, toml_string
+from tests.stores import new_target
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -24,12 +28,16 @@ class Endpoint:
     gateway: str
     token: str
 
-    def write_config(self, folder: Path) -> None:
-        (folder / "config.toml").write_text(
-            f'[database]\npath = "hearth.db"\n[discord]\napi_base = "{self.api}"\n'
-            f'gateway_url = "{self.gateway}"\n',
-            encoding="utf-8",
+    def write_config(self, folder: Path) -> str | Path:
+        """config.toml for a bot run in `folder`, on the suite's engine; returns the database."""
+        target = new_target(folder / "hearth.db")
+        discord = (
+            f"[discord]\napi_base = {toml_string(self.api)}\n"
+            f"gateway_url = {toml_string(self.gateway)}\n"
         )
+        config = database_config(folder, target) + discord
+        (folder / "config.toml").write_text(config, encoding="utf-8")
+        return target
 
 
 async def _read_until(stream: asyncio.StreamReader, pattern: str, seen: list[str]) -> re.Match[str]:
@@ -46,6 +54,15 @@ async def _stop(process: asyncio.subprocess.Process | None) -> None:
     if process is not None and process.returncode is None:
         process.kill()
         await process.wait()
+
+
+async def _schema_version(target: str | Path) -> int:
+    db = open_database(target)
+    await db.connect()
+    try:
+        return await db.schema_version()
+    finally:
+        await db.close()
 
 
 @pytest.fixture
@@ -70,7 +87,7 @@ async def standalone_fake() -> AsyncIterator[Endpoint]:
 async def test_bot_process_starts_against_the_standalone_fake_and_stops_cleanly_on_sigterm(
     standalone_fake: Endpoint, tmp_path: Path
 ) -> None:
-    standalone_fake.write_config(tmp_path)
+    target = standalone_fake.write_config(tmp_path)
     bot = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot",
         cwd=tmp_path, env={**ENV, "DISCORD_TOKEN": standalone_fake.token},
@@ -88,7 +105,10 @@ async def test_bot_process_starts_against_the_standalone_fake_and_stops_cleanly_
         assert "shutting down" in output
         assert "Traceback" not in output
         assert standalone_fake.token not in output
-        assert (tmp_path / "hearth.db").exists()
+        if isinstance(target, Path):
+            assert target.exists()  # SQLite: the file was created where config.toml said
+        else:
+            assert await _schema_version(target) == len(discover_migrations())
     finally:
         await _stop(bot)
 

@@ -9,12 +9,12 @@ The suite runs a small burst; `python -m bench --only outbox` runs 20 seeds of 1
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from bot.db import open_database
 from tests.e2e.crash import (
     BotProcess,
     Burst,
@@ -85,9 +85,13 @@ async def test_sigterm_mid_burst_exits_0_within_10_s_and_the_rest_follows_on_res
         assert took < 10
         assert "Traceback" not in first.log
         assert 0 < delivered(fake, burst) < ITEMS  # really stopped mid-burst
-        with sqlite3.connect(tmp_path / "hearth.db") as conn:  # the rest given back, unleased
-            left = conn.execute(
+        db = open_database(burst.target)  # the rest given back, unleased
+        await db.connect()
+        try:
+            left = await db.fetchone(
                 "SELECT COUNT(*), COUNT(lease_owner) FROM outbox WHERE status = 'pending'"
-            ).fetchone()
-        assert left[0] > 0 and left[1] == 0
+            )
+        finally:
+            await db.close()
+        assert left is not None and left[0] > 0 and left[1] == 0
         await _resume_and_check(tmp_path, fake, burst)
