@@ -5,6 +5,10 @@ production (`bench.botproc`); the fake and the traffic stay in this one. Each st
 open-loop at a steady rate (an interaction is dispatched every 1/rate s whether or not earlier
 ones were answered), so a bot slower than the offered load shows up as queueing in p99 rather
 than as a politely reduced rate.
+
+The contention races run twice: on SQLite (the figures the README quotes), then with the bot on
+a fresh PostgreSQL database (`bench.engines`), each with its own check of exactly one winner and
+its latency beside SQLite's. Every other bot here is on SQLite, whatever the environment says.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import engines
 from bench.botproc import BotProcess, bot_process
 from bench.common import Table, median, percentile, verdict
 from bench.world import (
@@ -98,13 +103,7 @@ async def _prepare_hearth(
 ) -> tuple[list[int], Any]:
     """Roles, one big group, a rota (far-future slots to claim, a full week to view), and a
     posted check-in prompt to answer — set up through the settings and slash commands."""
-    await bot.call(
-        "configure",
-        guild_id=harness.guild.id,
-        coordinator_role_id=harness.coordinator_role.id,
-        supporter_role_id=harness.supporter_role.id,
-        alerts_channel_id=harness.alerts.id,
-    )
+    await _configure(harness, bot)
     coordinator = harness.coordinator
     await _expect(harness, coordinator, "group create", "Created", name="Bench circle",
                   description="Benchmark group", capacity=1000)  # fmt: skip
@@ -204,15 +203,53 @@ async def _bare_burst(harness: Harness, racers: list[FakeMember]) -> list[float]
         return (await _burst(harness, racers, "ping"))[1]
 
 
+@dataclass
+class Race:
+    """One 100-way race for one place: how it ended, and every contender's reply latency."""
+
+    winners: int
+    explained: int
+    stored: int
+    ms: list[float]
+
+    @property
+    def ok(self) -> bool:
+        return self.winners == 1 and self.explained == CONTENDERS - 1 and self.stored == 1
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.ms, 99)
+
+    @property
+    def median(self) -> float:
+        return median(self.ms)
+
+
+RACES = ("rota claim", "group join")
+
+
+async def _configure(harness: Harness, bot: BotProcess) -> None:
+    await bot.call(
+        "configure",
+        guild_id=harness.guild.id,
+        coordinator_role_id=harness.coordinator_role.id,
+        supporter_role_id=harness.supporter_role.id,
+        alerts_channel_id=harness.alerts.id,
+    )
+
+
 async def _contention(
-    harness: Harness, bot: BotProcess, table: Table, racers: list[FakeMember], bare: list[float]
-) -> None:
+    harness: Harness, bot: BotProcess, racers: list[FakeMember], tag: str
+) -> dict[str, Race]:
     """100 people at the same instant for the last place on a slot, and in a group.
 
     Both bots first answer one burst of 100 harmless commands: a bot that has been running has
-    its connections to Discord open, while the first burst after a start opens a hundred.
+    its connections to Discord open, while the first burst after a start opens a hundred. The
+    server is configured as for section 1 (a no-op after it), so every engine's bot races on
+    the same settings.
     """
     coordinator = harness.coordinator
+    await _configure(harness, bot)
     await _expect(harness, coordinator, "rota create", "Created the rota", name="Race duty",
                   needed=1, training_required=False)  # fmt: skip
     await _expect(harness, coordinator, "rota slots add", "Added", rota="Race duty",
@@ -222,7 +259,7 @@ async def _contention(
     )
     await _expect(harness, coordinator, "group create", "Created", name="Race circle",
                   description="Contention group", capacity=2)  # fmt: skip
-    first = add_people(harness.guild, "first", 1, [])[0]
+    first = add_people(harness.guild, f"first-{tag}-", 1, [])[0]
     await _expect(harness, first, "group join", "You're in", name="Race circle")
     await _burst(harness, racers, "about")  # warm-up
 
@@ -233,7 +270,7 @@ async def _contention(
         "SELECT COUNT(*) FROM group_members m JOIN groups g ON g.id = m.group_id "
         "WHERE g.name = 'Race circle'"
     )
-    floor = f"{percentile(bare, 99):.1f} ms ({median(bare):.1f} ms): bare bot, 100 /ping at once"
+    races = {}
     for label, texts, ms, won_text, told, stored in (
         ("rota claim", claim_texts, claim_ms, "You're on",
          ("someone just took the last place", "all the supporters it needs"), claimed),
@@ -241,23 +278,55 @@ async def _contention(
     ):  # fmt: skip
         winners = sum(won_text in text for text in texts)
         explained = sum(any(reason in text for reason in told) for text in texts)
-        ok = winners == 1 and explained == CONTENDERS - 1 and stored == 1
+        races[label] = Race(winners, explained, stored, ms)
+    return races
+
+
+def _report_contention(
+    table: Table, lite: dict[str, Race], pg: dict[str, Race] | None, pg_note: str,
+    bare: list[float],
+) -> None:  # fmt: skip
+    """Each race on SQLite (the rows the README quotes), then the same race on PostgreSQL with
+    its ratio to SQLite's."""
+    section = "2 contention"
+    floor = f"{percentile(bare, 99):.1f} ms ({median(bare):.1f} ms): bare bot, 100 /ping at once"
+    for label in RACES:
+        race = lite[label]
         table.add(
-            "2 contention",
+            section,
             f"{CONTENDERS} × {label}, one place: winners / told why / stored",
-            f"{winners} / {explained} / {stored}",
+            f"{race.winners} / {race.explained} / {race.stored}",
             target=f"1 / {CONTENDERS - 1} / 1",
-            verdict=verdict(ok),
+            verdict=verdict(race.ok),
         )
-        p99 = percentile(ms, 99)
         table.add(
-            "2 contention",
+            section,
             f"{label} reply latency p99 (median)",
-            f"{p99:.1f} ms ({median(ms):.1f} ms)",
+            f"{race.p99:.1f} ms ({race.median:.1f} ms)",
             floor,
-            f"{p99 / percentile(bare, 99):.2f}",
+            f"{race.p99 / percentile(bare, 99):.2f}",
             "p99 < 100 ms",
-            verdict(p99 < 100),
+            verdict(race.p99 < 100),
+        )
+        if pg is None:
+            table.add(section, f"{CONTENDERS} × {label} on PostgreSQL", pg_note)
+            continue
+        on_pg = pg[label]
+        table.add(
+            section,
+            f"{CONTENDERS} × {label} on PostgreSQL, one place: winners / told why / stored",
+            f"{on_pg.winners} / {on_pg.explained} / {on_pg.stored}",
+            target=f"1 / {CONTENDERS - 1} / 1",
+            verdict=verdict(on_pg.ok),
+        )
+        table.add(
+            section,
+            f"{label} reply latency p99 (median) on PostgreSQL",
+            f"{on_pg.p99:.1f} ms ({on_pg.median:.1f} ms)",
+            f"{race.p99:.1f} ms ({race.median:.1f} ms) on SQLite",
+            f"{engines.ratio(on_pg.p99, race.p99)} (median {on_pg.median / race.median:.2f})",
+            "p99 < 100 ms",
+            verdict(on_pg.p99 < 100),
         )
 
 
@@ -268,42 +337,57 @@ async def run(table: Table, quick: bool, sections: set[str]) -> None:
     errors = ErrorWatch()
     errors.install()
     try:
-        async with started_fake(FakeClock()) as fake:
-            harness = Harness(fake, BareBotDriver(), errors)  # acts as people; bots run apart
-            harness.build_standard_server()
-            guild = harness.guild
-            people = add_people(guild, "p", PEOPLE, [harness.supporter_role])
-            bare = Stream(f"bare bot /ping at {RATE:.0f}/s", [])
-            streams = [Stream(name, []) for name in STREAM_NAMES]
-            with tempfile.TemporaryDirectory() as tmp:
-                db = Path(tmp) / "hearth.db"
-                prepared: tuple[list[int], Any] | None = None
-                for _ in range(blocks if "interactions" in sections else 0):
-                    async with bot_process("bare", fake):
-                        ping = await _rounds(
-                            harness, per_block, people,
-                            lambda p, i: fake.actions.slash(p, harness.general, "ping", {}),
-                        )  # fmt: skip
-                        bare.rounds += ping.rounds
-                    async with bot_process("hearth", fake, db) as hearth:
-                        if prepared is None:
-                            prepared = await _prepare_hearth(harness, hearth, people)
-                        sent = await _hearth_block(harness, hearth, people, per_block, *prepared)
-                        for stream, more in zip(streams, sent, strict=True):
-                            stream.rounds += more
-                if "interactions" in sections:
-                    await _check_answers(harness, streams)
-                    _report(table, bare, streams)
-                if "contention" in sections:
-                    racers = add_people(guild, "racer", CONTENDERS, [harness.supporter_role])
-                    floor = await _bare_burst(harness, racers)
-                    async with bot_process("hearth", fake, db) as hearth:
-                        await _contention(harness, hearth, table, racers, floor)
+        with engines.server_env(None):  # every bot here is on SQLite unless told otherwise
+            await _run(table, sections, blocks, per_block, errors)
         problems = errors.problems()
         if problems:
             raise RuntimeError("the benchmark run was not clean:\n" + "\n".join(problems[:5]))
     finally:
         errors.uninstall()
+
+
+async def _run(
+    table: Table, sections: set[str], blocks: int, per_block: int, errors: ErrorWatch
+) -> None:
+    async with started_fake(FakeClock()) as fake:
+        harness = Harness(fake, BareBotDriver(), errors)  # acts as people; bots run apart
+        harness.build_standard_server()
+        guild = harness.guild
+        people = add_people(guild, "p", PEOPLE, [harness.supporter_role])
+        bare = Stream(f"bare bot /ping at {RATE:.0f}/s", [])
+        streams = [Stream(name, []) for name in STREAM_NAMES]
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "hearth.db"
+            prepared: tuple[list[int], Any] | None = None
+            for _ in range(blocks if "interactions" in sections else 0):
+                async with bot_process("bare", fake):
+                    ping = await _rounds(
+                        harness, per_block, people,
+                        lambda p, i: fake.actions.slash(p, harness.general, "ping", {}),
+                    )  # fmt: skip
+                    bare.rounds += ping.rounds
+                async with bot_process("hearth", fake, db) as hearth:
+                    if prepared is None:
+                        prepared = await _prepare_hearth(harness, hearth, people)
+                    sent = await _hearth_block(harness, hearth, people, per_block, *prepared)
+                    for stream, more in zip(streams, sent, strict=True):
+                        stream.rounds += more
+            if "interactions" in sections:
+                await _check_answers(harness, streams)
+                _report(table, bare, streams)
+            if "contention" in sections:
+                racers = add_people(guild, "racer", CONTENDERS, [harness.supporter_role])
+                floor = await _bare_burst(harness, racers)
+                async with bot_process("hearth", fake, db) as hearth:
+                    lite = await _contention(harness, hearth, racers, "sqlite")
+                server = engines.postgres()
+                pg = None
+                if server.available:
+                    # The child bot takes a fresh database on the server (tests.stores).
+                    with engines.server_env(server.url):
+                        async with bot_process("hearth", fake, Path(tmp) / "pg") as hearth:
+                            pg = await _contention(harness, hearth, racers, "pg")
+                _report_contention(table, lite, pg, server.note, floor)
 
 
 def _report(table: Table, bare: Stream, streams: list[Stream]) -> None:

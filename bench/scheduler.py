@@ -21,12 +21,15 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bench import engines
 from bench.common import Table, rss_mb, verdict
 from bench.world import add_people, hearth_driver, running, started_fake
 from bot.clock import FakeClock, SystemClock
+from bot.db import Tx, open_database
 from bot.engines.sqlite import SqliteDatabase
 from tests.harness import ErrorWatch, bot_of
 
@@ -116,11 +119,21 @@ def _subprocess_json(*args: str) -> dict[str, Any]:
 
 
 # --- the burst, through the real bot -------------------------------------------------------
-async def _burst(tmp: Path, count: int) -> dict[str, float]:
+def _fill(rows: list[tuple[Any, ...]], guild_ids: list[int], tx: Tx) -> None:
+    tx.executemany(INSERT, rows)
+    # Greeted already: no 100 welcome DMs mid-burst.
+    tx.executemany(
+        "INSERT INTO guilds (guild_id, joined_at, greeted_at) VALUES (?, 0, 0)",
+        [(g,) for g in guild_ids],
+    )
+
+
+async def _burst(tmp: Path, count: int, engine: str = "sqlite") -> dict[str, float]:
+    """The burst on `engine`: a SQLite file in `tmp`, or a fresh PostgreSQL database."""
     clock = FakeClock(BURST_AT.replace(hour=18))
     errors = ErrorWatch()
     errors.install()
-    db_path = tmp / "burst.db"
+    target: Path | str = tmp / "burst.db" if engine == "sqlite" else engines.fresh_database("burst")
     try:
         async with started_fake(clock) as fake:
             channels: list[tuple[int, int]] = []
@@ -132,15 +145,17 @@ async def _burst(tmp: Path, count: int) -> dict[str, float]:
                 for index in range(min(CHANNELS_PER_GUILD, count - len(channels))):
                     channel = guild.add_text_channel(f"checkin-{index}")
                     channels.append((guild.id, channel.id))
-            await _migrated(db_path)
-            due = int(BURST_AT.timestamp())
-            _bulk_insert(db_path, _schedule_rows(count, 0, due, 0, channels))
-            with sqlite3.connect(db_path) as conn:  # greeted: no 100 welcome DMs mid-burst
-                conn.executemany(
-                    "INSERT INTO guilds (guild_id, joined_at, greeted_at) VALUES (?, 0, 0)",
-                    [(g.id,) for g in guilds],
-                )
-            async with running(fake, hearth_driver(db_path, clock), errors, clock, guilds[0]) as h:
+            db = open_database(target)
+            await db.connect()
+            try:
+                await db.migrate()
+                due = int(BURST_AT.timestamp())
+                rows = _schedule_rows(count, 0, due, 0, channels)
+                await db.write(partial(_fill, rows, [g.id for g in guilds]))
+            finally:
+                await db.close()
+            driver = hearth_driver(target, clock)
+            async with running(fake, driver, errors, clock, guilds[0]) as h:
                 fake.enforce_global_limit(50)
                 clock.set(BURST_AT.replace(second=30))
                 started = time.monotonic()
@@ -154,6 +169,8 @@ async def _burst(tmp: Path, count: int) -> dict[str, float]:
                 limited = len(fake.rate_limited)
     finally:
         errors.uninstall()
+        if isinstance(target, str):
+            engines.drop_database(target)
     return {
         "elapsed": elapsed,
         "delivered": sum(1 for n in per_channel if n >= 1),
@@ -196,6 +213,8 @@ async def run(table: Table, quick: bool) -> None:
             verdict(ours["mb"] < 60),
         )
         result = await _burst(tmp, burst)
+        server = engines.postgres()
+        on_pg = await _burst(tmp, burst, "postgresql") if server.available else None
         ok = result["delivered"] == burst and not result["duplicates"] and not result["missing"]
         table.add(
             section,
@@ -214,6 +233,29 @@ async def run(table: Table, quick: bool) -> None:
             f"{result['rate'] / 47:.2f} of 47/s",
             "≥ 45/s",
             verdict(result["rate"] >= 45),
+        )
+        if on_pg is None:
+            table.add(section, f"burst of {burst:,} on PostgreSQL", server.note)
+            return
+        ok = on_pg["delivered"] == burst and not on_pg["duplicates"] and not on_pg["missing"]
+        table.add(
+            section,
+            f"burst of {burst:,} on PostgreSQL: delivered once / duplicated / dropped",
+            f"{on_pg['delivered']:.0f} / {on_pg['duplicates']:.0f} / {on_pg['missing']:.0f}",
+            f"{result['delivered']:.0f} / {result['duplicates']:.0f} / "
+            f"{result['missing']:.0f} on SQLite",
+            "",
+            f"{burst:,} / 0 / 0",
+            verdict(ok),
+        )
+        table.add(
+            section,
+            "burst delivery rate on PostgreSQL, same limit",
+            f"{on_pg['rate']:.1f} msg/s ({on_pg['elapsed']:.0f} s, {on_pg['429s']:.0f} × 429)",
+            f"{result['rate']:.1f} msg/s ({result['elapsed']:.0f} s) on SQLite",
+            engines.ratio(on_pg["rate"], result["rate"]),
+            "≥ 45/s",
+            verdict(on_pg["rate"] >= 45),
         )
 
 

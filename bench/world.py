@@ -94,8 +94,15 @@ async def running(
         raise RuntimeError("the benchmark run was not clean:\n" + "\n".join(problems[:5]))
 
 
-def hearth_driver(db_path: Path, clock: FakeClock) -> HearthDriver:
-    return HearthDriver(db_path, clock)
+def hearth_driver(target: Path | str, clock: FakeClock) -> HearthDriver:
+    """Hearth on exactly `target`, a SQLite path or a PostgreSQL URL. The harness on its own
+    would put it on a fresh PostgreSQL database whenever `HEARTH_TEST_DATABASE_URL` is set."""
+    from bench.engines import server_env
+
+    with server_env(None):
+        driver = HearthDriver(Path(target) if isinstance(target, Path) else Path("unused"), clock)
+    driver.db_target = target
+    return driver
 
 
 def add_people(guild: FakeGuild, prefix: str, count: int, roles: list[Any]) -> list[FakeMember]:
