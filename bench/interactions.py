@@ -246,7 +246,7 @@ async def _contention(
     Both bots first answer one burst of 100 harmless commands: a bot that has been running has
     its connections to Discord open, while the first burst after a start opens a hundred. The
     server is configured as for section 1 (a no-op after it), so every engine's bot races on
-    the same settings.
+    the same settings; unconfigured, every claim is refused (no supporter role is set).
     """
     coordinator = harness.coordinator
     await _configure(harness, bot)
