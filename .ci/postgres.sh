@@ -135,6 +135,23 @@ EOF
             END \$\$;" >&2 ||
         die "could not create role hearth"
 
+    # One role that must give a password, so the tests can prove a wrong one is refused kindly:
+    # trust everywhere else would accept any password. Its password is no secret (a throwaway
+    # cluster on 127.0.0.1 only); tests/unit/test_cli_database.py uses the same one.
+    local hba="$DATA/pg_hba.conf"
+    if ! grep -q '^host all hearth_password ' "$hba"; then
+        { echo "host all hearth_password 127.0.0.1/32 scram-sha-256"; cat "$hba"; } >"$hba.new"
+        chown --reference="$hba" "$hba.new" 2>/dev/null || true
+        mv "$hba.new" "$hba"
+    fi
+    as_owner "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$port" -U postgres -d postgres \
+        -c "DO \$\$ BEGIN
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hearth_password') THEN
+                CREATE ROLE hearth_password LOGIN PASSWORD 'hearth-password-check';
+              END IF;
+            END \$\$;" -c "SELECT pg_reload_conf();" >/dev/null ||
+        die "could not create role hearth_password"
+
     echo "postgresql://hearth@127.0.0.1:$port/postgres"
 }
 

@@ -50,6 +50,11 @@ async def run_bot(config: HearthConfig, token: str) -> None:
     from bot.app import HearthBot
 
     bot = HearthBot(config)
+    try:
+        await bot.open_store()
+    except BaseException:
+        await bot.close()
+        raise
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -143,6 +148,22 @@ async def sync(config: HearthConfig, token: str) -> None:
         await bot.close()
 
 
+async def database_status(config: HearthConfig) -> str:
+    """Reach the database and compare its schema with the code, changing nothing: a SQLite file
+    that does not exist yet is reported, not created."""
+    if config.database.url is None and not config.database.path.exists():
+        return f"  database: none yet at {config.database.path} (created on first start)"
+    db = open_configured_database(config)
+    await db.connect()
+    try:
+        pending = await db.pending()
+        current = await db.schema_version()
+    finally:
+        await db.close()
+    state = "up to date" if not pending else f"{len(pending)} migrations to apply on start"
+    return f"  database: reachable, schema version {current} ({state})"
+
+
 def describe(config: HearthConfig) -> str:
     lines = [f"Hearth {__version__} would use:"]
     for section, values in config.model_dump(mode="json").items():
@@ -186,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 "  token: "
                 + ("set (hidden)" if load_token_quietly() else "NOT SET (DISCORD_TOKEN)")
             )
+            print(asyncio.run(database_status(config)))
         elif command == "migrate":
             applied = asyncio.run(migrate(config))
             print("applied: " + ", ".join(applied) if applied else "database is up to date")

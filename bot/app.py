@@ -149,16 +149,26 @@ class HearthBot(commands.Bot):
         self._extensions = extension_names() if extensions is None else extensions
         self._run_scheduler = run_scheduler
         self._hearth_ready = asyncio.Event()
+        self._store_open = False
         # What each loaded feature adds to the others (bot/features.py): the one contract.
         self.features = Features()
         self.settings.on_change(self.features.settings_changed)
 
     # --- start-up ----------------------------------------------------------------------------
-    async def setup_hook(self) -> None:
+    async def open_store(self) -> None:
+        """Connect and migrate, once. `run` calls this before logging in, so a database that is
+        unreachable, refuses the password or is newer than the code stops Hearth before it
+        touches Discord; setup_hook calls it for every other way a bot starts."""
+        if self._store_open:
+            return
         await self.db.connect()
+        self._store_open = True
         applied = await self.db.migrate()
         if applied:
             log.info("database migrated: %s", ", ".join(applied))
+
+    async def setup_hook(self) -> None:
+        await self.open_store()
         await self.notices.load()
         if self._run_scheduler:  # `python -m bot sync` only needs the command tree
             await self.dispatcher.start()

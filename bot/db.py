@@ -319,8 +319,9 @@ class Database(ABC):
         """Statements in the migrations' dialect (tables a test or a tool adds), atomically."""
         await self._hop(partial(self._script, script))
 
-    async def migrate(self, migrations: list[Migration] | None = None) -> list[str]:
-        """Apply pending migrations in order, each in its own transaction with its version."""
+    async def pending(self, migrations: list[Migration] | None = None) -> list[Migration]:
+        """The migrations this database still lacks, changing nothing; a schema newer than the
+        code is refused, since this Hearth would misread its tables."""
         migrations = discover_migrations() if migrations is None else migrations
         latest = migrations[-1].version if migrations else 0
         current = await self.write(self._schema_version)
@@ -330,11 +331,14 @@ class Database(ABC):
                 f"version of Hearth only knows up to {latest}. It was written by a newer Hearth: "
                 "upgrade Hearth, or restore a backup made with this version."
             )
+        return [migration for migration in migrations if migration.version > current]
+
+    async def migrate(self, migrations: list[Migration] | None = None) -> list[str]:
+        """Apply pending migrations in order, each in its own transaction with its version."""
         applied: list[str] = []
-        for migration in migrations:
-            if migration.version > current:
-                await self._hop(partial(self._apply, migration))
-                applied.append(migration.name)
+        for migration in await self.pending(migrations):
+            await self._hop(partial(self._apply, migration))
+            applied.append(migration.name)
         return applied
 
 

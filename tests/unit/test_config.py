@@ -114,3 +114,13 @@ def test_cli_migrate_backup_and_check_config(tmp_path: Path) -> None:
     assert "database.path = 'data/h.db'" in checked.stdout
     assert "token: set (hidden)" in checked.stdout
     assert "sekrit-token" not in checked.stdout + checked.stderr
+    assert "database: reachable, schema version" in checked.stdout
+    assert "(up to date)" in checked.stdout
+
+
+def test_check_config_reports_a_missing_database_without_creating_it(tmp_path: Path) -> None:
+    write(tmp_path, '[database]\npath = "h.db"\n')
+    checked = run_cli(tmp_path, "check-config")
+    assert checked.returncode == 0, checked.stderr
+    assert "database: none yet at h.db (created on first start)" in checked.stdout
+    assert not (tmp_path / "h.db").exists()
