@@ -26,6 +26,7 @@ from bench.common import Table, median, verdict
 from bot.clock import FakeClock
 from bot.db import Database, Tx, open_database
 from bot.engines.sqlite import SqliteDatabase
+from tests.services import rota_service
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DAY = 86400
@@ -143,7 +144,6 @@ async def _commands(db: Database, guild: int) -> dict[str, Callable[[], Awaitabl
     from bot.services.groups import GroupService
     from bot.services.guidelines import GuidelinesService
     from bot.services.mydata import MyDataService
-    from bot.services.rota import rotas
 
     clock = FakeClock(NOW)
     user = guild * 1000 + 3
@@ -151,8 +151,10 @@ async def _commands(db: Database, guild: int) -> dict[str, Callable[[], Awaitabl
     start = NOW - timedelta(days=NOW.weekday())
 
     async def rota_view() -> Any:
-        found = await rotas.find_rota(db, guild, "Evening duty")
-        return await rotas.slots_between(db, guild, start, start + timedelta(days=7), found.id)
+        found = await rota_service(db).find_rota(guild, "Evening duty")
+        return await rota_service(db).slots_between(
+            guild, start, start + timedelta(days=7), found.id
+        )
 
     schedule = await db.fetchval("SELECT id FROM checkin_schedules WHERE guild_id = ?", (guild,))
     return {

@@ -14,8 +14,9 @@ import json
 import logging
 import pkgutil
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 import yarl
@@ -40,6 +41,7 @@ from bot.services.settings import SettingsService
 from bot.services.timers import TimerService
 from bot.tree import NO_MENTIONS, HearthTree
 
+ServiceT = TypeVar("ServiceT")
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
@@ -153,6 +155,20 @@ class HearthBot(commands.Bot):
         # What each loaded feature adds to the others (bot/features.py): the one contract.
         self.features = Features()
         self.settings.on_change(self.features.settings_changed)
+        self._services: dict[Callable[[Database, Clock], object], object] = {}
+
+    def service(self, kind: Callable[[Database, Clock], ServiceT]) -> ServiceT:
+        """The one instance of a feature's service, built here from the bot's store and clock.
+
+        Every feature service takes exactly `(db, clock)`, so cogs, views and timers all ask the
+        bot instead of each building its own. The core services above (settings, audit, timers,
+        notices, the outbox) are built by name in `__init__` because they are wired into one
+        another before any cog loads.
+        """
+        found = self._services.get(kind)
+        if found is None:
+            found = self._services[kind] = kind(self.db, self.clock)
+        return found  # type: ignore[return-value]  # stored under its own kind just above
 
     # --- start-up ----------------------------------------------------------------------------
     async def open_store(self) -> None:

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def _service(bot: HearthBot) -> MyDataService:
-    return MyDataService(bot.db, bot.clock)
+    return bot.service(MyDataService)
 
 
 def _scope(guild_id: int | None) -> str:

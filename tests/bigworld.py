@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services import rota as rota_service
 from bot.services.checkin_schedules import CheckinSchedules
 from bot.services.checkins import MAX_PROMPT
 from bot.services.crisis import MAX_FIELD, CrisisService
@@ -28,6 +27,7 @@ from bot.services.rota.parsing import week_bounds
 from bot.services.rota.rotas import MAX_NAME as ROTA_NAME_MAX
 from tests.fakediscord import FakeMember
 from tests.harness import Harness, bot_of
+from tests.services import rota_service
 
 GROUPS = 32
 SLOT_DAYS = 7
@@ -110,7 +110,7 @@ async def build_big_world(hearth: Harness) -> BigWorld:
 
     # A rota with two weeks of slots needing several supporters; sam holds 21 a week.
     rota_name = padded("Evening listening duty", ROTA_NAME_MAX)
-    chosen = await rota_service.create_rota(bot.db, gid, cora, rota_name, now, needed=NEEDED)
+    chosen = await rota_service(bot.db, now).create_rota(gid, cora, rota_name, needed=NEEDED)
     world.rota_name = chosen.name
     start, _ = week_bounds(now + timedelta(weeks=1), ZoneInfo("Europe/London"))
     starts = [
@@ -119,21 +119,21 @@ async def build_big_world(hearth: Harness) -> BigWorld:
         for day in range(SLOT_DAYS)
         for slot in range(SLOTS_PER_DAY)
     ]
-    created_slots, _ = await rota_service.add_slots(
-        bot.db, chosen, cora, starts, timedelta(hours=2), now
+    created_slots, _ = await rota_service(bot.db, now).add_slots(
+        chosen, cora, starts, timedelta(hours=2)
     )
     world.slot_ids = [slot.id for slot in created_slots]
     world.week_slot_ids = world.slot_ids[: SLOT_DAYS * SLOTS_PER_DAY]
     settings = await bot.settings.get(gid)
     people = [hearth.supporter, *world.supporters]
     for person in people:
-        await rota_service.grant_training(bot.db, gid, person.id, cora, now, None)
+        await rota_service(bot.db, now).grant_training(gid, person.id, cora, None)
     for index, slot_id in enumerate(world.slot_ids):
         takers = [hearth.supporter] if index % 2 == 0 else []
         takers.append(world.supporters[index % SUPPORTERS])
         for person in takers:
-            await rota_service.claim_slot(
-                bot.db, settings, gid, slot_id, person.id, now, is_supporter=True
+            await rota_service(bot.db, now).claim_slot(
+                settings, gid, slot_id, person.id, is_supporter=True
             )
         if index % 2 == 0:
             world.sam_slot_ids.append(slot_id)

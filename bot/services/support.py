@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec
-from bot.services.rota.duty import next_shift_start, on_duty
+from bot.services.rota import RotaService
 from bot.services.timers import Timer
 
 Source = Literal["support", "checkin"]
@@ -92,23 +92,25 @@ def _request(row: Row) -> SupportRequest:
     )
 
 
-async def supporters_on_duty(db: Database, guild_id: int, now: datetime) -> list[OnDuty]:
-    """Who is on a rota shift right now (one entry per supporter, latest shift end)."""
-    latest: dict[int, datetime] = {}
-    for shift in await on_duty(db, guild_id, now):
-        if shift.user_id and (shift.user_id not in latest or shift.ends_at > latest[shift.user_id]):
-            latest[shift.user_id] = shift.ends_at
-    return [OnDuty(user_id=uid, ends_at=end) for uid, end in latest.items()]
-
-
-async def next_shift(db: Database, guild_id: int, now: datetime) -> datetime | None:
-    return await next_shift_start(db, guild_id, now)
-
-
 class SupportService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._rota = RotaService(db, clock)
+
+    async def supporters_on_duty(self, guild_id: int) -> list[OnDuty]:
+        """Who is on a rota shift right now (one entry per supporter, latest shift end)."""
+        latest: dict[int, datetime] = {}
+        for shift in await self._rota.on_duty(guild_id):
+            if shift.user_id and (
+                shift.user_id not in latest or shift.ends_at > latest[shift.user_id]
+            ):
+                latest[shift.user_id] = shift.ends_at
+        return [OnDuty(user_id=uid, ends_at=end) for uid, end in latest.items()]
+
+    async def next_shift(self, guild_id: int) -> datetime | None:
+        """When someone will next be on duty, for telling a member when to expect a reply."""
+        return await self._rota.next_shift_start(guild_id)
 
     async def get(self, guild_id: int, request_id: int) -> SupportRequest:
         row = await self._db.fetchone(

@@ -45,8 +45,8 @@ class Admin(commands.Cog):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.exports = ExportService(bot.db, bot.clock)
-        self.retention = RetentionService(bot.db, bot.clock)
+        self.exports = bot.service(ExportService)
+        self.retention = bot.service(RetentionService)
 
     async def cog_load(self) -> None:
         install_pages(self.bot)

@@ -77,7 +77,7 @@ class Checkins(commands.Cog):
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
         self.schedules = CheckinSchedules(bot.db, bot.clock, bot.settings)
-        self.answers = CheckinAnswers(bot.db, bot.clock)
+        self.answers = bot.service(CheckinAnswers)
         self.delivery = Delivery(bot, self.schedules)
         self.source = CheckinSource(self.schedules)
 

@@ -62,8 +62,8 @@ class Groups(GroupFlow):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.groups = GroupService(bot.db, bot.clock)
-        self.members = MembershipService(bot.db, bot.clock)
+        self.groups = bot.service(GroupService)
+        self.members = bot.service(MembershipService)
         self._init_flow()
 
     async def cog_load(self) -> None:

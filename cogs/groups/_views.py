@@ -233,7 +233,7 @@ class PickGroup(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"heart
 @pager("groups")
 async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
-    groups = await GroupService(bot.db, bot.clock).summaries(guild_of(interaction).id)
+    groups = await bot.service(GroupService).summaries(guild_of(interaction).id)
     if not groups:
         return Page(
             content="There are no open groups here yet. Coordinators can add one with "
@@ -258,8 +258,8 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
 async def _members_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     guild_id = guild_of(interaction).id
-    found = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
-    roster = await MembershipService(bot.db, bot.clock).roster(guild_id, found.id)
+    found = await bot.service(GroupService).get(guild_id, int(arg))
+    roster = await bot.service(MembershipService).roster(guild_id, found.id)
     lines = ["", "**Members**"]
     lines += [
         f"{n}. <@{e.user_id}> (since <t:{int(e.since.timestamp())}:d>)"

@@ -63,8 +63,8 @@ class Guidelines(commands.Cog):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.service = GuidelinesService(bot.db, bot.clock)
-        self.posts = GuidelinePostsService(bot.db, bot.clock)
+        self.service = bot.service(GuidelinesService)
+        self.posts = bot.service(GuidelinePostsService)
         self.publisher = Publisher(bot, self.service, self.posts)
         self.gate = GuidelinesGate(self)
         self.source = RepostSource(self.publisher)
@@ -394,10 +394,8 @@ async def _history_page(interaction: discord.Interaction, arg: str, page: int) -
     bot = hearth(interaction)
     guild_id = guild_of(interaction).id
     group_id = int(arg) or None
-    name = (
-        (await GroupService(bot.db, bot.clock).get(guild_id, group_id)).name if group_id else None
-    )
-    service = GuidelinesService(bot.db, bot.clock)
+    name = (await bot.service(GroupService).get(guild_id, group_id)).name if group_id else None
+    service = bot.service(GuidelinesService)
     versions, total = await service.history(
         guild_id, group_id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
     )

@@ -36,10 +36,12 @@ from cogs._pages import Page, line_page, pager, send_all, send_paged
 from cogs._ui import GroupName, coordinator_only, guild_of, hearth
 from cogs.rota._common import (
     RotaName,
+    RotaPart,
     SlotText,
     guild_id_of,
     rota,
     rota_choices,
+    rota_of,
     rota_slot_choices,
     slots,
     training,
@@ -52,230 +54,15 @@ async def _group_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    names = await service.open_group_names(hearth(interaction).db, interaction.guild_id, current)
+    names = await rota_of(hearth(interaction)).open_group_names(interaction.guild_id, current)
     return [app_commands.Choice(name=name, value=name) for name in names]
-
-
-@rota.command(name="create", description="Create a rota supporters can claim shifts on")
-@app_commands.describe(
-    name="What the rota is, e.g. “Evening duty”",
-    group="A group this rota looks after (optional)",
-    needed="Supporters wanted per slot (default 1)",
-    training_required="Whether supporters need recorded training to claim (default yes)",
-)
-@app_commands.autocomplete(group=_group_choices)
-@coordinator_only()
-async def create(
-    interaction: discord.Interaction,
-    name: RotaName,
-    group: GroupName | None = None,
-    needed: app_commands.Range[int, 1, MAX_NEEDED] = 1,
-    training_required: bool = True,
-) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    group_id = await service.find_group_id(bot.db, guild.id, group) if group else None
-    created = await service.create_rota(
-        bot.db, guild.id, interaction.user.id, name, bot.clock.now(),
-        needed=needed, group_id=group_id, requires_training=training_required,
-    )  # fmt: skip
-    await bot.audit(
-        guild, interaction.user.id, AUDIT_ROTA_CREATED,
-        f"{created.name} (needed {created.needed}, training "
-        f"{'required' if created.requires_training else 'not required'}"
-        f"{f', group {group}' if group else ''})",
-    )  # fmt: skip
-    await send_ephemeral(
-        interaction,
-        f"Created the rota **{created.name}** ({created.needed} supporter"
-        f"{'s' if created.needed > 1 else ''} per slot"
-        f"{', training required' if created.requires_training else ', no training needed'}). "
-        "Add shifts with `/rota slots add`.",
-    )
-
-
-@slots.command(name="add", description="Add a slot, or the same slot weekly for several weeks")
-@app_commands.describe(
-    rota="Which rota",
-    start="`YYYY-MM-DD HH:MM` or `mon 19:00`, in the server's time zone",
-    duration="How long, e.g. `2h`, `90m`, `1h30m`",
-    repeat_weeks="How many weeks in a row (1 = just this one)",
-)
-@app_commands.autocomplete(rota=rota_choices)
-@coordinator_only()
-async def slots_add(
-    interaction: discord.Interaction,
-    rota: RotaName,
-    start: app_commands.Range[str, 1, MAX_START_TEXT],
-    duration: app_commands.Range[str, 1, MAX_DURATION_TEXT],
-    repeat_weeks: app_commands.Range[int, 1, MAX_REPEAT_WEEKS] = 1,
-) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    settings = await bot.settings.get(guild.id)
-    zone = await zone_of(bot, guild.id)
-    now = bot.clock.now()
-    chosen = await service.find_rota(bot.db, guild.id, rota)
-    day, at = parse_start(start, zone, now)
-    length = parse_duration(duration)
-    starts = weekly_starts(day, at, zone, repeat_weeks)
-    created, existing = await service.add_slots(
-        bot.db, chosen, interaction.user.id, starts, length, now
-    )
-    for slot in created:
-        due = await schedule_coverage_check(bot.timers, slot, settings.coverage_alert_hours, now)
-        if due is not None:
-            bot.dispatcher.poke(due)
-    if created:
-        first, last = created[0], created[-1]
-        await bot.audit(
-            guild, interaction.user.id, AUDIT_ROTA_SLOTS_ADDED,
-            f"{chosen.name}: {len(created)} slot(s) #{first.id}–#{last.id}, "
-            f"{format_dt(first.starts_at, 'f')} for {duration}",
-        )  # fmt: skip
-    lines = [
-        f"Added {len(created)} slot{'s' if len(created) != 1 else ''} to **{chosen.name}**:"
-        if created
-        else f"Nothing was added: **{chosen.name}** already has slots at those times."
-    ]
-    lines += [
-        f"#{slot.id} {format_dt(slot.starts_at, 'F')} – {format_dt(slot.ends_at, 't')}"
-        for slot in created
-    ]
-    if created and existing:
-        lines.append(f"{existing} already existed and were left as they were.")
-    await send_all(interaction, "\n".join(lines))
-
-
-@slots.command(name="remove", description="Remove a slot; supporters on it are told")
-@app_commands.describe(rota="Which rota", slot="The slot to remove")
-@app_commands.autocomplete(rota=rota_choices, slot=rota_slot_choices)
-@coordinator_only()
-async def slots_remove(interaction: discord.Interaction, rota: RotaName, slot: SlotText) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    slot_id = service.parse_slot_id(slot)
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    chosen = await service.find_rota(bot.db, guild.id, rota)
-    claim_ids = await service.claim_ids_of(bot.db, guild.id, slot_id)
-    removed = await service.remove_slot(bot.db, chosen, slot_id)
-    await cancel_slot_timers(bot.timers, removed, claim_ids)
-    when = f"{format_dt(removed.starts_at, 'F')}"
-    for user_id in removed.claimers:
-        await bot.dm(
-            guild.id, user_id,
-            f"A coordinator removed the **{removed.rota_name}** shift on {when} in "
-            f"**{guild.name}**. You don't need to cover it any more — thank you for offering.",
-        )  # fmt: skip
-    await bot.audit(
-        guild, interaction.user.id, AUDIT_ROTA_SLOTS_REMOVED,
-        f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
-    )  # fmt: skip
-    told = (
-        f" The {len(removed.claimers)} supporter(s) who had claimed it were told."
-        if removed.claimers
-        else ""
-    )
-    await send_ephemeral(interaction, f"Removed slot #{removed.id} ({when}).{told}")
-
-
-@rota.command(name="limits", description="Shift limits and reminders for all rotas here")
-@app_commands.describe(
-    max_per_week="Most shifts one supporter may hold in a week (Mon–Sun)",
-    min_rest_hours="Hours of rest required between two shifts",
-    reminder_hours="Hours before a shift to remind, e.g. `24,1`",
-)
-@coordinator_only()
-async def limits(
-    interaction: discord.Interaction,
-    max_per_week: app_commands.Range[int, *field_bounds("max_shifts_per_week")] | None = None,
-    min_rest_hours: app_commands.Range[int, *field_bounds("min_rest_hours")] | None = None,
-    reminder_hours: app_commands.Range[str, 1, MAX_REMINDER_HOURS_TEXT] | None = None,
-) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    changes: dict[str, Any] = {}
-    if max_per_week is not None:
-        changes["max_shifts_per_week"] = max_per_week
-    if min_rest_hours is not None:
-        changes["min_rest_hours"] = min_rest_hours
-    if reminder_hours is not None:
-        changes["reminder_hours"] = reminder_hours
-    if changes:
-        settings = await bot.settings.update(guild.id, interaction.user.id, **changes)
-    else:
-        settings = await bot.settings.get(guild.id)
-    summary = (
-        f"at most {settings.max_shifts_per_week} shifts a week per supporter, "
-        f"{settings.min_rest_hours} hours' rest between shifts, reminders "
-        f"{', '.join(f'{hour} h' for hour in settings.reminder_hours)} before each shift"
-    )
-    if changes:
-        await bot.audit(guild, interaction.user.id, AUDIT_ROTA_LIMITS_SET, summary)
-        text = f"Updated. Rotas here now use: {summary}."
-        if "reminder_hours" in changes:
-            text += " Shifts already claimed are reminded at the new hours too."
-    else:
-        text = f"Rotas here use: {summary}. Give an option to change it."
-    await send_ephemeral(interaction, text)
-
-
-@training.command(name="grant", description="Record that a member has done supporter training")
-@app_commands.describe(member="Who did the training", expires="Valid until (YYYY-MM-DD), optional")
-@coordinator_only()
-async def training_grant(
-    interaction: discord.Interaction,
-    member: discord.Member,
-    expires: app_commands.Range[str, 1, MAX_EXPIRY_TEXT] | None = None,
-) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    now = bot.clock.now()
-    zone = await zone_of(bot, guild.id)
-    expires_at = parse_expiry(expires, zone, now) if expires else None
-    await service.grant_training(
-        bot.db, guild.id, member.id, interaction.user.id, now, expires_at, zone
-    )
-    bot.dispatcher.poke()  # its renewal DMs, and the weekly digest
-    until = f"until {format_dt(expires_at, 'D')}" if expires_at else "with no expiry"
-    await bot.audit(
-        guild, interaction.user.id, AUDIT_ROTA_TRAINING_GRANTED, f"<@{member.id}> {until}"
-    )
-    settings = await bot.settings.get(guild.id)
-    note = ""
-    if settings.supporter_role_id and not any(
-        role.id == settings.supporter_role_id for role in member.roles
-    ):
-        note = " They don't have the supporter role yet, which they also need to claim shifts."
-    await send_ephemeral(interaction, f"Recorded <@{member.id}>'s training {until}.{note}")
-
-
-@training.command(name="revoke", description="Remove a member's recorded training")
-@app_commands.describe(member="Whose training to remove")
-@coordinator_only()
-async def training_revoke(interaction: discord.Interaction, member: discord.Member) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    await service.revoke_training(bot.db, guild.id, member.id)
-    await bot.audit(guild, interaction.user.id, AUDIT_ROTA_TRAINING_REVOKED, f"<@{member.id}>")
-    await send_ephemeral(
-        interaction,
-        f"Removed <@{member.id}>'s training record. Shifts they already hold are kept; they "
-        "can't claim new ones on rotas that need training.",
-    )
-
-
-@training.command(name="list", description="Everyone with recorded supporter training")
-@coordinator_only()
-async def training_list(interaction: discord.Interaction) -> None:
-    await send_paged(interaction, "rota_training")
 
 
 @pager("rota_training", coordinators_only=True)
 async def _training_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     now = bot.clock.now()
-    records = await service.list_training(bot.db, guild_id_of(interaction))
+    records = await rota_of(bot).list_training(guild_id_of(interaction))
     if not records:
         return Page(
             content="Nobody's training is recorded yet. Add it with `/rota training grant`."
@@ -293,26 +80,12 @@ async def _training_page(interaction: discord.Interaction, arg: str, page: int) 
     return shown
 
 
-@rota.command(name="coverage", description="Upcoming slots with fewer supporters than needed")
-@app_commands.describe(rota="Which rota", weeks="How many weeks ahead to look (default 2)")
-@app_commands.autocomplete(rota=rota_choices)
-@coordinator_only()
-async def coverage(
-    interaction: discord.Interaction,
-    rota: RotaName,
-    weeks: app_commands.Range[int, 1, MAX_COVERAGE_WEEKS] = 2,
-) -> None:
-    bot = hearth(interaction)
-    chosen = await service.find_rota(bot.db, guild_id_of(interaction), rota)
-    await send_paged(interaction, "rota_coverage", f"{chosen.id}.{weeks}")
-
-
 @pager("rota_coverage", coordinators_only=True)
 async def _coverage_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     rota_id, weeks = (int(part) for part in arg.split(".", 1))
-    chosen = await service.get_rota(bot.db, guild_id_of(interaction), rota_id)
-    gaps = await service.coverage_gaps(bot.db, chosen, bot.clock.now(), weeks)
+    chosen = await rota_of(bot).get_rota(guild_id_of(interaction), rota_id)
+    gaps = await rota_of(bot).coverage_gaps(chosen, weeks)
     if not gaps:
         return Page(
             content=f"Every **{chosen.name}** slot in the next {weeks} week(s) has the "
@@ -327,3 +100,233 @@ async def _coverage_page(interaction: discord.Interaction, arg: str, page: int) 
     header = f"**{chosen.name}**: {len(gaps)} slot(s) in the next {weeks} week(s) need cover"
     shown, _ = line_page(header, lines, page)
     return shown
+
+
+class RotaAdmin(RotaPart):
+    @rota.command(name="create", description="Create a rota supporters can claim shifts on")
+    @app_commands.describe(
+        name="What the rota is, e.g. “Evening duty”",
+        group="A group this rota looks after (optional)",
+        needed="Supporters wanted per slot (default 1)",
+        training_required="Whether supporters need recorded training to claim (default yes)",
+    )
+    @app_commands.autocomplete(group=_group_choices)
+    @coordinator_only()
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        name: RotaName,
+        group: GroupName | None = None,
+        needed: app_commands.Range[int, 1, MAX_NEEDED] = 1,
+        training_required: bool = True,
+    ) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        group_id = await self.rota.find_group_id(guild.id, group) if group else None
+        created = await self.rota.create_rota(guild.id, interaction.user.id, name,
+            needed=needed, group_id=group_id, requires_training=training_required,
+        )  # fmt: skip
+        await bot.audit(
+            guild, interaction.user.id, AUDIT_ROTA_CREATED,
+            f"{created.name} (needed {created.needed}, training "
+            f"{'required' if created.requires_training else 'not required'}"
+            f"{f', group {group}' if group else ''})",
+        )  # fmt: skip
+        await send_ephemeral(
+            interaction,
+            f"Created the rota **{created.name}** ({created.needed} supporter"
+            f"{'s' if created.needed > 1 else ''} per slot"
+            f"{', training required' if created.requires_training else ', no training needed'}). "
+            "Add shifts with `/rota slots add`.",
+        )
+
+    @slots.command(name="add", description="Add a slot, or the same slot weekly for several weeks")
+    @app_commands.describe(
+        rota="Which rota",
+        start="`YYYY-MM-DD HH:MM` or `mon 19:00`, in the server's time zone",
+        duration="How long, e.g. `2h`, `90m`, `1h30m`",
+        repeat_weeks="How many weeks in a row (1 = just this one)",
+    )
+    @app_commands.autocomplete(rota=rota_choices)
+    @coordinator_only()
+    async def slots_add(
+        self,
+        interaction: discord.Interaction,
+        rota: RotaName,
+        start: app_commands.Range[str, 1, MAX_START_TEXT],
+        duration: app_commands.Range[str, 1, MAX_DURATION_TEXT],
+        repeat_weeks: app_commands.Range[int, 1, MAX_REPEAT_WEEKS] = 1,
+    ) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        settings = await bot.settings.get(guild.id)
+        zone = await zone_of(bot, guild.id)
+        now = bot.clock.now()
+        chosen = await self.rota.find_rota(guild.id, rota)
+        day, at = parse_start(start, zone, now)
+        length = parse_duration(duration)
+        starts = weekly_starts(day, at, zone, repeat_weeks)
+        created, existing = await self.rota.add_slots(chosen, interaction.user.id, starts, length)
+        for slot in created:
+            due = await schedule_coverage_check(
+                bot.timers, slot, settings.coverage_alert_hours, now
+            )
+            if due is not None:
+                bot.dispatcher.poke(due)
+        if created:
+            first, last = created[0], created[-1]
+            await bot.audit(
+                guild, interaction.user.id, AUDIT_ROTA_SLOTS_ADDED,
+                f"{chosen.name}: {len(created)} slot(s) #{first.id}–#{last.id}, "
+                f"{format_dt(first.starts_at, 'f')} for {duration}",
+            )  # fmt: skip
+        lines = [
+            f"Added {len(created)} slot{'s' if len(created) != 1 else ''} to **{chosen.name}**:"
+            if created
+            else f"Nothing was added: **{chosen.name}** already has slots at those times."
+        ]
+        lines += [
+            f"#{slot.id} {format_dt(slot.starts_at, 'F')} – {format_dt(slot.ends_at, 't')}"
+            for slot in created
+        ]
+        if created and existing:
+            lines.append(f"{existing} already existed and were left as they were.")
+        await send_all(interaction, "\n".join(lines))
+
+    @slots.command(name="remove", description="Remove a slot; supporters on it are told")
+    @app_commands.describe(rota="Which rota", slot="The slot to remove")
+    @app_commands.autocomplete(rota=rota_choices, slot=rota_slot_choices)
+    @coordinator_only()
+    async def slots_remove(
+        self, interaction: discord.Interaction, rota: RotaName, slot: SlotText
+    ) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        slot_id = service.parse_slot_id(slot)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        chosen = await self.rota.find_rota(guild.id, rota)
+        claim_ids = await self.rota.claim_ids_of(guild.id, slot_id)
+        removed = await self.rota.remove_slot(chosen, slot_id)
+        await cancel_slot_timers(bot.timers, removed, claim_ids)
+        when = f"{format_dt(removed.starts_at, 'F')}"
+        for user_id in removed.claimers:
+            await bot.dm(
+                guild.id, user_id,
+                f"A coordinator removed the **{removed.rota_name}** shift on {when} in "
+                f"**{guild.name}**. You don't need to cover it any more — thank you for offering.",
+            )  # fmt: skip
+        await bot.audit(
+            guild, interaction.user.id, AUDIT_ROTA_SLOTS_REMOVED,
+            f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
+        )  # fmt: skip
+        told = (
+            f" The {len(removed.claimers)} supporter(s) who had claimed it were told."
+            if removed.claimers
+            else ""
+        )
+        await send_ephemeral(interaction, f"Removed slot #{removed.id} ({when}).{told}")
+
+    @rota.command(name="limits", description="Shift limits and reminders for all rotas here")
+    @app_commands.describe(
+        max_per_week="Most shifts one supporter may hold in a week (Mon–Sun)",
+        min_rest_hours="Hours of rest required between two shifts",
+        reminder_hours="Hours before a shift to remind, e.g. `24,1`",
+    )
+    @coordinator_only()
+    async def limits(
+        self,
+        interaction: discord.Interaction,
+        max_per_week: app_commands.Range[int, *field_bounds("max_shifts_per_week")] | None = None,
+        min_rest_hours: app_commands.Range[int, *field_bounds("min_rest_hours")] | None = None,
+        reminder_hours: app_commands.Range[str, 1, MAX_REMINDER_HOURS_TEXT] | None = None,
+    ) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        changes: dict[str, Any] = {}
+        if max_per_week is not None:
+            changes["max_shifts_per_week"] = max_per_week
+        if min_rest_hours is not None:
+            changes["min_rest_hours"] = min_rest_hours
+        if reminder_hours is not None:
+            changes["reminder_hours"] = reminder_hours
+        if changes:
+            settings = await bot.settings.update(guild.id, interaction.user.id, **changes)
+        else:
+            settings = await bot.settings.get(guild.id)
+        summary = (
+            f"at most {settings.max_shifts_per_week} shifts a week per supporter, "
+            f"{settings.min_rest_hours} hours' rest between shifts, reminders "
+            f"{', '.join(f'{hour} h' for hour in settings.reminder_hours)} before each shift"
+        )
+        if changes:
+            await bot.audit(guild, interaction.user.id, AUDIT_ROTA_LIMITS_SET, summary)
+            text = f"Updated. Rotas here now use: {summary}."
+            if "reminder_hours" in changes:
+                text += " Shifts already claimed are reminded at the new hours too."
+        else:
+            text = f"Rotas here use: {summary}. Give an option to change it."
+        await send_ephemeral(interaction, text)
+
+    @training.command(name="grant", description="Record that a member has done supporter training")
+    @app_commands.describe(
+        member="Who did the training", expires="Valid until (YYYY-MM-DD), optional"
+    )
+    @coordinator_only()
+    async def training_grant(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        expires: app_commands.Range[str, 1, MAX_EXPIRY_TEXT] | None = None,
+    ) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        now = bot.clock.now()
+        zone = await zone_of(bot, guild.id)
+        expires_at = parse_expiry(expires, zone, now) if expires else None
+        await self.rota.grant_training(guild.id, member.id, interaction.user.id, expires_at, zone)
+        bot.dispatcher.poke()  # its renewal DMs, and the weekly digest
+        until = f"until {format_dt(expires_at, 'D')}" if expires_at else "with no expiry"
+        await bot.audit(
+            guild, interaction.user.id, AUDIT_ROTA_TRAINING_GRANTED, f"<@{member.id}> {until}"
+        )
+        settings = await bot.settings.get(guild.id)
+        note = ""
+        if settings.supporter_role_id and not any(
+            role.id == settings.supporter_role_id for role in member.roles
+        ):
+            note = " They don't have the supporter role yet, which they also need to claim shifts."
+        await send_ephemeral(interaction, f"Recorded <@{member.id}>'s training {until}.{note}")
+
+    @training.command(name="revoke", description="Remove a member's recorded training")
+    @app_commands.describe(member="Whose training to remove")
+    @coordinator_only()
+    async def training_revoke(
+        self, interaction: discord.Interaction, member: discord.Member
+    ) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        await self.rota.revoke_training(guild.id, member.id)
+        await bot.audit(guild, interaction.user.id, AUDIT_ROTA_TRAINING_REVOKED, f"<@{member.id}>")
+        await send_ephemeral(
+            interaction,
+            f"Removed <@{member.id}>'s training record. Shifts they already hold are kept; they "
+            "can't claim new ones on rotas that need training.",
+        )
+
+    @training.command(name="list", description="Everyone with recorded supporter training")
+    @coordinator_only()
+    async def training_list(self, interaction: discord.Interaction) -> None:
+        await send_paged(interaction, "rota_training")
+
+    @rota.command(name="coverage", description="Upcoming slots with fewer supporters than needed")
+    @app_commands.describe(rota="Which rota", weeks="How many weeks ahead to look (default 2)")
+    @app_commands.autocomplete(rota=rota_choices)
+    @coordinator_only()
+    async def coverage(
+        self,
+        interaction: discord.Interaction,
+        rota: RotaName,
+        weeks: app_commands.Range[int, 1, MAX_COVERAGE_WEEKS] = 2,
+    ) -> None:
+        chosen = await self.rota.find_rota(guild_id_of(interaction), rota)
+        await send_paged(interaction, "rota_coverage", f"{chosen.id}.{weeks}")

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.errors import NotSetUpError, UserFacingError
-from bot.services import rota as service
-from bot.services.rota.breaks import break_of
+from bot.services.rota import RotaService
 from bot.services.rota.rotas import MAX_NAME, MAX_SLOT_TEXT
 from cogs._ui import hearth
 
@@ -28,6 +28,22 @@ training = app_commands.Group(
 swap = app_commands.Group(
     name="swap", description="Swap a shift with another supporter", parent=rota
 )
+
+
+class RotaPart(commands.Cog):
+    """What each part of the rota cog (admin, member, wellbeing) holds; `Rota` combines them.
+
+    The command groups above are shared by the parts, and discord.py gathers the subcommands
+    of every part into one `/rota` group when the combined cog is added.
+    """
+
+    bot: HearthBot
+    rota: RotaService
+
+
+def rota_of(bot: HearthBot) -> RotaService:
+    """For the glue outside the cog's methods: autocompletes, pagers, buttons and timers."""
+    return bot.service(RotaService)
 
 
 # What members type into the rota options, declared to Discord with the limits the service keeps.
@@ -59,7 +75,7 @@ async def rota_choices(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    names = await service.rota_names(hearth(interaction).db, interaction.guild_id, current)
+    names = await rota_of(hearth(interaction)).rota_names(interaction.guild_id, current)
     return [app_commands.Choice(name=name, value=name) for name in names]
 
 
@@ -71,10 +87,8 @@ async def _slot_choices(
     bot = hearth(interaction)
     zone = await zone_of(bot, interaction.guild_id)
     typed = current.strip().lstrip("#").casefold()
-    found = await service.upcoming_slots(
-        bot.db,
+    found = await rota_of(bot).upcoming_slots(
         interaction.guild_id,
-        bot.clock.now(),
         limit=100,
         number=typed if typed.isdigit() else None,
         **filters,  # type: ignore[arg-type]  # filters: keyword names of upcoming_slots
@@ -108,8 +122,7 @@ async def swap_slot_choices(
         return []
     bot = hearth(interaction)
     guild_id, user_id = interaction.guild_id, interaction.user.id
-    away = await bot.db.read(lambda tx: break_of(tx, guild_id, user_id))
-    if away is not None and away.covers(bot.clock.now()):
+    if await rota_of(bot).is_away(guild_id, user_id):
         return []
     return await _slot_choices(interaction, current, swaps_only=True)
 
@@ -122,7 +135,7 @@ async def rota_slot_choices(
     if not name or interaction.guild_id is None:
         return []
     try:
-        chosen = await service.find_rota(hearth(interaction).db, interaction.guild_id, name)
+        chosen = await rota_of(hearth(interaction)).find_rota(interaction.guild_id, name)
     except UserFacingError:
         return []
     return await _slot_choices(interaction, current, rota_id=chosen.id)
@@ -133,9 +146,7 @@ async def claim_for(interaction: discord.Interaction, slot_id: int) -> str:
     bot = hearth(interaction)
     guild_id = guild_id_of(interaction)
     settings = await bot.settings.get(guild_id)
-    now = bot.clock.now()
-    shift = await service.claim_slot(
-        bot.db, settings, guild_id, slot_id, interaction.user.id, now,
+    shift = await rota_of(bot).claim_slot(settings, guild_id, slot_id, interaction.user.id,
         is_supporter=await is_supporter(bot, interaction.user),
     )  # fmt: skip
     if shift.first_timer_due is not None:

@@ -25,6 +25,7 @@ from cogs._pages import (
 from cogs._ui import guild_of, hearth
 from cogs.rota._common import (
     RotaName,
+    RotaPart,
     SlotText,
     claim_for,
     guild_id_of,
@@ -33,6 +34,7 @@ from cogs.rota._common import (
     open_slot_choices,
     rota,
     rota_choices,
+    rota_of,
     swap,
     swap_slot_choices,
     zone_of,
@@ -57,19 +59,6 @@ def _slot_line(slot: service.Slot) -> str:
     )
 
 
-@rota.command(name="view", description="A week of a rota: times, who is on, and gaps")
-@app_commands.describe(rota="Which rota", week="Weeks from now: 0 this week, 1 next week, …")
-@app_commands.autocomplete(rota=rota_choices)
-async def view(
-    interaction: discord.Interaction,
-    rota: RotaName,
-    week: app_commands.Range[int, -MAX_VIEW_WEEKS, MAX_VIEW_WEEKS] = 0,
-) -> None:
-    bot = hearth(interaction)
-    chosen = await service.find_rota(bot.db, guild_id_of(interaction), rota)
-    await send_paged(interaction, "rota_week", f"{chosen.id}.{week}")
-
-
 @pager("rota_week")
 async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     """A week of one rota, a page of slots at a time with Claim buttons for the open ones."""
@@ -77,10 +66,10 @@ async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> P
     guild_id = guild_id_of(interaction)
     rota_id, week = (int(part) for part in arg.split(".", 1))
     now = bot.clock.now()
-    chosen = await service.get_rota(bot.db, guild_id, rota_id)
+    chosen = await rota_of(bot).get_rota(guild_id, rota_id)
     zone = await zone_of(bot, guild_id)
     start, end = weeks_from(now, week, zone)
-    week_slots = await service.slots_between(bot.db, guild_id, start, end, chosen.id)
+    week_slots = await rota_of(bot).slots_between(guild_id, start, end, chosen.id)
     title = f"{chosen.name} — week of {_day(start.astimezone(zone))}"
     if not week_slots:
         return Page(
@@ -101,61 +90,12 @@ async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> P
     return shown
 
 
-@rota.command(name="claim", description="Take a shift")
-@app_commands.describe(slot="The slot to claim")
-@app_commands.autocomplete(slot=open_slot_choices)
-async def claim(interaction: discord.Interaction, slot: SlotText) -> None:
-    await send_ephemeral(interaction, await claim_for(interaction, service.parse_slot_id(slot)))
-
-
-@rota.command(name="release", description="Give up a shift you claimed")
-@app_commands.describe(slot="Your shift to release")
-@app_commands.autocomplete(slot=my_slot_choices)
-async def release(interaction: discord.Interaction, slot: SlotText) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    released = await service.release_claim(
-        bot.db, guild.id, service.parse_slot_id(slot), interaction.user.id, bot.clock.now()
-    )
-    freed = released.slot
-    text = (
-        f"You've released **{freed.rota_name}** {format_dt(freed.starts_at, 'F')}. "
-        "Thanks for letting us know."
-    )
-    if released.short_notice:
-        await bot.alert(
-            guild,
-            f"🔔 <@{interaction.user.id}> can no longer cover **{freed.rota_name}** "
-            f"{format_dt(freed.starts_at, 'F')} ({format_dt(freed.starts_at, 'R')}); it now has "
-            f"{len(freed.claimers)}/{freed.needed}. Please help find cover (slot #{freed.id}).",
-        )
-        text += (
-            " As it's less than a day away, I've let the coordinators know so they can find cover."
-        )
-    await send_ephemeral(interaction, text)
-
-
-@rota.command(name="mine", description="Your upcoming shifts (optionally as a calendar file)")
-@app_commands.describe(ics="Attach a calendar (.ics) file you can import")
-async def mine(interaction: discord.Interaction, ics: bool = False) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    now = bot.clock.now()
-    shifts = await service.my_shifts(bot.db, guild.id, interaction.user.id, now) if ics else []
-    if not shifts:
-        await send_paged(interaction, "rota_mine")
-        return
-    data = service.shifts_calendar(shifts, guild.name, now)
-    calendar = discord.File(io.BytesIO(data), filename="hearth-shifts.ics")
-    await send_paged(interaction, "rota_mine", file=calendar)
-
-
 @pager("rota_mine")
 async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     now = bot.clock.now()
     guild_id = guild_id_of(interaction)
-    shifts = await service.my_shifts(bot.db, guild_id, interaction.user.id, now)
+    shifts = await rota_of(bot).my_shifts(guild_id, interaction.user.id)
     report = await load_report(bot, guild_id, DEFAULT_LOAD_WEEKS, interaction.user.id)
     figures = (
         f"Your share — {load_figures(report.loads[0], DEFAULT_LOAD_WEEKS)}. Thank you."
@@ -178,76 +118,11 @@ async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> P
     return shown
 
 
-@swap.command(name="offer", description="Offer your shift to another supporter (it stays yours)")
-@app_commands.describe(slot="Your shift to offer")
-@app_commands.autocomplete(slot=my_slot_choices)
-async def swap_offer(interaction: discord.Interaction, slot: SlotText) -> None:
-    bot = hearth(interaction)
-    shift = await service.offer_swap(
-        bot.db,
-        guild_id_of(interaction),
-        service.parse_slot_id(slot),
-        interaction.user.id,
-        bot.clock.now(),
-    )
-    await send_ephemeral(
-        interaction,
-        f"**{shift.slot.rota_name}** {format_dt(shift.slot.starts_at, 'F')} is offered for a swap. "
-        "It stays "
-        "yours — with its reminders — until another supporter takes it with `/rota swap take`; "
-        "I'll DM you when that happens. To keep it after all, use `/rota swap take` on it "
-        "yourself.",
-    )
-
-
-@swap.command(name="take", description="Take a shift another supporter offered")
-@app_commands.describe(slot="The offered shift")
-@app_commands.autocomplete(slot=swap_slot_choices)
-async def swap_take(interaction: discord.Interaction, slot: SlotText) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    slot_id = service.parse_slot_id(slot)
-    now = bot.clock.now()
-    current = await bot.db.read(lambda tx: service.get_slot(tx, guild.id, slot_id))
-    if interaction.user.id in current.swap_offers:
-        await service.withdraw_swap(bot.db, guild.id, slot_id, interaction.user.id)
-        await send_ephemeral(
-            interaction, "You've withdrawn your swap offer; the shift stays yours."
-        )
-        return
-    settings = await bot.settings.get(guild.id)
-    taken = await service.take_swap(
-        bot.db, settings, guild.id, slot_id, interaction.user.id, now,
-        is_supporter=await is_supporter(bot, interaction.user),
-    )  # fmt: skip
-    dues = await schedule_claim_timers(bot.timers, taken.shift, settings.reminder_hours, now)
-    bot.dispatcher.poke(min(dues))
-    moved = taken.shift.slot
-    await bot.dm(
-        guild.id, taken.from_user_id,
-        f"<@{interaction.user.id}> took your **{moved.rota_name}** shift "
-        f"{format_dt(moved.starts_at, 'F')} "
-        f"in **{guild.name}**. It's theirs now — thank you for arranging cover.",
-    )  # fmt: skip
-    await send_ephemeral(
-        interaction,
-        f"The **{moved.rota_name}** shift {format_dt(moved.starts_at, 'F')} – "
-        f"{format_dt(moved.ends_at, 't')} is "
-        "yours now. I'll send you the reminders. Thank you!",
-    )
-
-
-@rota.command(name="onduty", description="Who is on duty right now")
-async def onduty(interaction: discord.Interaction) -> None:
-    await send_paged(interaction, "rota_onduty")
-
-
 @pager("rota_onduty")
 async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     guild_id = guild_id_of(interaction)
-    now = bot.clock.now()
-    shifts = await service.on_duty(bot.db, guild_id, now)
+    shifts = await rota_of(bot).on_duty(guild_id)
     if shifts:
         lines = [
             f"<@{shift.user_id}> — {shift.rota_name}, until {format_dt(shift.ends_at, 't')}"
@@ -255,7 +130,7 @@ async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) ->
         ]
         shown, _ = line_page("**On duty now**", lines, page)
         return shown
-    upcoming = await service.next_shift_start(bot.db, guild_id, now)
+    upcoming = await rota_of(bot).next_shift_start(guild_id)
     if upcoming is None:
         text = "No one is on duty right now, and no shifts are scheduled yet."
     else:
@@ -264,3 +139,124 @@ async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) ->
             f"({format_dt(upcoming, 'R')})."
         )
     return Page(content=text + " If you need help urgently, `/crisis` lists helplines.")
+
+
+class RotaMember(RotaPart):
+    @rota.command(name="view", description="A week of a rota: times, who is on, and gaps")
+    @app_commands.describe(rota="Which rota", week="Weeks from now: 0 this week, 1 next week, …")
+    @app_commands.autocomplete(rota=rota_choices)
+    async def view(
+        self,
+        interaction: discord.Interaction,
+        rota: RotaName,
+        week: app_commands.Range[int, -MAX_VIEW_WEEKS, MAX_VIEW_WEEKS] = 0,
+    ) -> None:
+        chosen = await self.rota.find_rota(guild_id_of(interaction), rota)
+        await send_paged(interaction, "rota_week", f"{chosen.id}.{week}")
+
+    @rota.command(name="claim", description="Take a shift")
+    @app_commands.describe(slot="The slot to claim")
+    @app_commands.autocomplete(slot=open_slot_choices)
+    async def claim(self, interaction: discord.Interaction, slot: SlotText) -> None:
+        await send_ephemeral(interaction, await claim_for(interaction, service.parse_slot_id(slot)))
+
+    @rota.command(name="release", description="Give up a shift you claimed")
+    @app_commands.describe(slot="Your shift to release")
+    @app_commands.autocomplete(slot=my_slot_choices)
+    async def release(self, interaction: discord.Interaction, slot: SlotText) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        released = await self.rota.release_claim(
+            guild.id, service.parse_slot_id(slot), interaction.user.id
+        )
+        freed = released.slot
+        text = (
+            f"You've released **{freed.rota_name}** {format_dt(freed.starts_at, 'F')}. "
+            "Thanks for letting us know."
+        )
+        if released.short_notice:
+            await bot.alert(
+                guild,
+                f"🔔 <@{interaction.user.id}> can no longer cover **{freed.rota_name}** "
+                f"{format_dt(freed.starts_at, 'F')} ({format_dt(freed.starts_at, 'R')}); "
+                f"it now has {len(freed.claimers)}/{freed.needed}. Please help find cover "
+                f"(slot #{freed.id}).",
+            )
+            text += (
+                " As it's less than a day away, I've let the coordinators know so they can "
+                "find cover."
+            )
+        await send_ephemeral(interaction, text)
+
+    @rota.command(name="mine", description="Your upcoming shifts (optionally as a calendar file)")
+    @app_commands.describe(ics="Attach a calendar (.ics) file you can import")
+    async def mine(self, interaction: discord.Interaction, ics: bool = False) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        now = bot.clock.now()
+        shifts = await self.rota.my_shifts(guild.id, interaction.user.id) if ics else []
+        if not shifts:
+            await send_paged(interaction, "rota_mine")
+            return
+        data = service.shifts_calendar(shifts, guild.name, now)
+        calendar = discord.File(io.BytesIO(data), filename="hearth-shifts.ics")
+        await send_paged(interaction, "rota_mine", file=calendar)
+
+    @swap.command(
+        name="offer", description="Offer your shift to another supporter (it stays yours)"
+    )
+    @app_commands.describe(slot="Your shift to offer")
+    @app_commands.autocomplete(slot=my_slot_choices)
+    async def swap_offer(self, interaction: discord.Interaction, slot: SlotText) -> None:
+        shift = await self.rota.offer_swap(
+            guild_id_of(interaction),
+            service.parse_slot_id(slot),
+            interaction.user.id,
+        )
+        await send_ephemeral(
+            interaction,
+            f"**{shift.slot.rota_name}** {format_dt(shift.slot.starts_at, 'F')} is offered "
+            "for a swap. It stays "
+            "yours — with its reminders — until another supporter takes it with `/rota swap take`; "
+            "I'll DM you when that happens. To keep it after all, use `/rota swap take` on it "
+            "yourself.",
+        )
+
+    @swap.command(name="take", description="Take a shift another supporter offered")
+    @app_commands.describe(slot="The offered shift")
+    @app_commands.autocomplete(slot=swap_slot_choices)
+    async def swap_take(self, interaction: discord.Interaction, slot: SlotText) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        slot_id = service.parse_slot_id(slot)
+        now = bot.clock.now()
+        current = await self.rota.slot(guild.id, slot_id)
+        if interaction.user.id in current.swap_offers:
+            await self.rota.withdraw_swap(guild.id, slot_id, interaction.user.id)
+            await send_ephemeral(
+                interaction, "You've withdrawn your swap offer; the shift stays yours."
+            )
+            return
+        settings = await bot.settings.get(guild.id)
+        taken = await self.rota.take_swap(settings, guild.id, slot_id, interaction.user.id,
+            is_supporter=await is_supporter(bot, interaction.user),
+        )  # fmt: skip
+        dues = await schedule_claim_timers(bot.timers, taken.shift, settings.reminder_hours, now)
+        bot.dispatcher.poke(min(dues))
+        moved = taken.shift.slot
+        await bot.dm(
+            guild.id, taken.from_user_id,
+            f"<@{interaction.user.id}> took your **{moved.rota_name}** shift "
+            f"{format_dt(moved.starts_at, 'F')} "
+            f"in **{guild.name}**. It's theirs now — thank you for arranging cover.",
+        )  # fmt: skip
+        await send_ephemeral(
+            interaction,
+            f"The **{moved.rota_name}** shift {format_dt(moved.starts_at, 'F')} – "
+            f"{format_dt(moved.ends_at, 't')} is "
+            "yours now. I'll send you the reminders. Thank you!",
+        )
+
+    @rota.command(name="onduty", description="Who is on duty right now")
+    async def onduty(self, interaction: discord.Interaction) -> None:
+        await send_paged(interaction, "rota_onduty")

@@ -15,7 +15,6 @@ from discord.utils import format_dt
 
 from bot.delivery import Outgoing
 from bot.outbox_kinds import AlertPost, DirectMessage
-from bot.services import rota as service
 from bot.services.outbox import OutboxItem
 from bot.services.rota.reminders import (
     COVERAGE,
@@ -24,6 +23,7 @@ from bot.services.rota.reminders import (
     REMINDER,
     reminder_is_stale,
 )
+from cogs.rota._common import rota_of
 from cogs.rota._views import debrief_text, debrief_view
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _server_name(bot: HearthBot, guild_id: int) -> str:
 
 class Reminder(DirectMessage):
     async def render(self, item: OutboxItem) -> Outgoing | None:
-        shift = await service.shift_by_claim(self.bot.db, item.payload["claim_id"])
+        shift = await rota_of(self.bot).shift_by_claim(item.payload["claim_id"])
         if shift is None or reminder_is_stale(item.payload, shift.slot, self.bot.clock.now()):
             return None
         slot = shift.slot
@@ -55,7 +55,7 @@ class Reminder(DirectMessage):
 
 class Debrief(DirectMessage):
     async def render(self, item: OutboxItem) -> Outgoing | None:
-        shift = await service.shift_by_claim(self.bot.db, item.payload["claim_id"])
+        shift = await rota_of(self.bot).shift_by_claim(item.payload["claim_id"])
         if shift is None or self.bot.clock.now() - shift.slot.ends_at > DEBRIEF_STALE:
             return None
         guild_id = shift.slot.guild_id
@@ -68,9 +68,7 @@ class Debrief(DirectMessage):
 
 class CoverageAlert(AlertPost):
     async def text(self, item: OutboxItem) -> str | None:
-        slot = await self.bot.db.read(
-            lambda tx: service.find_slot(tx, item.guild_id, item.payload["slot_id"])
-        )
+        slot = await rota_of(self.bot).slot_if_any(item.guild_id, item.payload["slot_id"])
         if slot is None or slot.starts_at <= self.bot.clock.now() or slot.open_places == 0:
             return None
         return (

@@ -14,7 +14,7 @@ import discord
 
 from bot.services import rota as service
 from cogs._ui import DynamicView, hearth, routed_errors
-from cogs.rota._common import claim_for
+from cogs.rota._common import claim_for, rota_of
 from cogs.rota._wellbeing import WELLBEING_ITEMS, ask_for_followup
 
 DEBRIEF_QUESTION = "How was that shift?"
@@ -114,9 +114,7 @@ class CheckInButton(
     @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
-        first = await service.close_debrief(
-            bot.db, self.claim_id, interaction.user.id, bot.clock.now()
-        )
+        first = await rota_of(bot).close_debrief(self.claim_id, interaction.user.id)
         if not first:
             await interaction.response.edit_message(
                 content="You've already answered this one — thank you.", view=None

@@ -24,7 +24,6 @@ from bot.services.rota.load import (
     MAX_LOAD_WEEKS,
     Load,
     LoadReport,
-    supporter_load,
 )
 from bot.services.rota.models import Slot
 from bot.services.text import split_text
@@ -39,7 +38,7 @@ from cogs._ui import (
     require_coordinator,
     routed_errors,
 )
-from cogs.rota._common import guild_id_of, rota, zone_of
+from cogs.rota._common import RotaPart, guild_id_of, rota, rota_of, zone_of
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -75,68 +74,12 @@ def _window(away: breaks.Away, zone: ZoneInfo) -> str:
     return f"from {start}, back on {_local_day(away.ends_at, zone)}"
 
 
-@rota.command(name="away", description="Step back from the rota for a while (no reason needed)")
-@app_commands.describe(
-    start="First day away, YYYY-MM-DD (default today)",
-    end="Last day away, YYYY-MM-DD (leave out: until you say)",
-)
-async def away(
-    interaction: discord.Interaction, start: DateOption | None = None, end: DateOption | None = None
-) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    zone = await zone_of(bot, guild.id)
-    now = bot.clock.now()
-    starts_at, ends_at = breaks.parse_break(start, end, zone, now)
-    user_id = interaction.user.id
-    stepped = await breaks.step_back(
-        bot.db, guild.id, user_id, starts_at, ends_at, now,
-        lambda freed: freed_alerts(user_id, "is stepping back for a while", freed),
-    )  # fmt: skip
-    if ends_at is not None:
-        bot.dispatcher.poke(ends_at)
-    bot.dispatcher.poke()  # the coordinators' alert
-    window = _window(stepped.away, zone).replace("until they say", "until you say")
-    lines = [f"Your break is set: {window}. Thank you for looking after yourself."]
-    lines.append(
-        "During the break you won't get reminders or support requests, and shifts in it stay "
-        "off your plate. `/rota back` ends it whenever you like."
-        + (" I'll send you a note when it ends." if ends_at is not None else "")
-    )
-    if stepped.freed:
-        count = len(stepped.freed)
-        lines.append(
-            f"I've handed back {count} shift{'s' if count != 1 else ''} and told the "
-            "coordinators which need cover — never why:"
-        )
-        lines += [f"• **{slot.rota_name}** {_t(slot.starts_at)}" for slot in stepped.freed]
-    await send_all(interaction, "\n".join(lines))
-
-
-@rota.command(name="back", description="End your break from the rota")
-async def back(interaction: discord.Interaction) -> None:
-    bot = hearth(interaction)
-    guild = guild_of(interaction)
-    await breaks.come_back(bot.db, guild.id, interaction.user.id)
-    await send_ephemeral(
-        interaction,
-        "Welcome back — your break is over. Shifts you handed back stay with whoever covers "
-        "them; `/rota view` shows where help is needed, whenever you're ready.",
-    )
-
-
-@rota.command(name="breaks", description="Who is stepping back from the rota, and until when")
-@coordinator_only()
-async def breaks_list(interaction: discord.Interaction) -> None:
-    await send_paged(interaction, "rota_breaks")
-
-
 @pager("rota_breaks", coordinators_only=True)
 async def _breaks_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     guild_id = guild_id_of(interaction)
     zone = await zone_of(bot, guild_id)
-    found = await breaks.list_breaks(bot.db, guild_id, bot.clock.now())
+    found = await rota_of(bot).list_breaks(guild_id)
     if not found:
         return Page(content="Nobody is stepping back from the rota right now.")
     lines = [f"<@{away.user_id}> — {_window(away, zone)}" for away in found]
@@ -161,22 +104,11 @@ def load_figures(load: Load, weeks: int) -> str:
     )
 
 
-@rota.command(name="load", description="Each supporter's share of shifts and late cover")
-@app_commands.describe(weeks=f"Weeks back and ahead to look at (default {DEFAULT_LOAD_WEEKS})")
-@coordinator_only()
-async def load(
-    interaction: discord.Interaction,
-    weeks: app_commands.Range[int, 1, MAX_LOAD_WEEKS] = DEFAULT_LOAD_WEEKS,
-) -> None:
-    await send_paged(interaction, "rota_load", str(weeks))
-
-
 async def load_report(
     bot: HearthBot, guild_id: int, weeks: int, user_id: int | None = None
 ) -> LoadReport:
     settings = await bot.settings.get(guild_id)
-    return await supporter_load(
-        bot.db, guild_id, bot.clock.now(), weeks, ZoneInfo(settings.timezone),
+    return await rota_of(bot).supporter_load(guild_id, weeks, ZoneInfo(settings.timezone),
         settings.max_shifts_per_week, user_id,
     )  # fmt: skip
 
@@ -232,7 +164,7 @@ class WelcomeBack(DirectMessage):
 async def ask_for_followup(bot: HearthBot, guild_id: int, user_id: int) -> str:
     """A supporter's yes after a shift: record it, alert coordinators; what to tell them."""
     now = bot.clock.now()
-    followup = await followups.ask_followup(bot.db, guild_id, user_id, now)
+    followup = await rota_of(bot).ask_followup(guild_id, user_id)
     bot.dispatcher.poke(now + followups.FOLLOWUP_AFTER)
     if await bot.outbox.send_now([followups.alert_spec(followup, now, again=False)]):
         return (
@@ -250,8 +182,8 @@ class FollowupAlert(AlertPost):
 
     async def text(self, item: OutboxItem) -> str | None:
         try:
-            followup = await followups.get_followup(
-                self.bot.db, item.guild_id, item.payload["followup_id"]
+            followup = await rota_of(self.bot).get_followup(
+                item.guild_id, item.payload["followup_id"]
             )
         except UserFacingError:  # the supporter deleted their data since
             return None
@@ -302,8 +234,8 @@ class FollowupButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
         bot = hearth(interaction)
-        taken = await followups.take_followup(
-            bot.db, self.guild_id, self.followup_id, interaction.user.id, bot.clock.now()
+        taken = await rota_of(bot).take_followup(
+            self.guild_id, self.followup_id, interaction.user.id
         )
         await interaction.response.edit_message(
             content=f"✅ <@{interaction.user.id}> is reaching out to <@{taken.user_id}>, who "
@@ -329,7 +261,7 @@ class RenewalReminder(DirectMessage):
     async def render(self, item: OutboxItem) -> Outgoing | None:
         expires = int(item.payload["expires_at"])
         assert item.user_id is not None
-        if not await renewals.renewal_still_due(self.bot.db, item.guild_id, item.user_id, expires):
+        if not await rota_of(self.bot).renewal_still_due(item.guild_id, item.user_id, expires):
             return None  # renewed or revoked since
         return Outgoing(
             user_id=item.user_id,
@@ -391,7 +323,7 @@ def digest_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
 WELLBEING_ITEMS = (FollowupButton,)
 
 
-def register(bot: HearthBot) -> None:
+def register_kinds(bot: HearthBot) -> None:
     bot.outbox.register(breaks.FREED_ALERT, AlertPost(bot))
     bot.outbox.register(breaks.AWAY_END, WelcomeBack(bot))
     bot.outbox.register(followups.FOLLOWUP, FollowupAlert(bot))
@@ -403,7 +335,7 @@ def register(bot: HearthBot) -> None:
     bot.dispatcher.register_timer_outbox(followups.FOLLOWUP_DUE, followups.followup_due_outbox)
 
 
-def unregister(bot: HearthBot) -> None:
+def unregister_kinds(bot: HearthBot) -> None:
     for kind in (
         breaks.FREED_ALERT, breaks.AWAY_END, followups.FOLLOWUP, renewals.RENEWAL, renewals.DIGEST
     ):  # fmt: skip
@@ -414,5 +346,71 @@ def unregister(bot: HearthBot) -> None:
 
 __all__ = [
     "WELLBEING_ITEMS", "ask_for_followup", "freed_alerts", "load_figures", "load_report",
-    "register", "unregister",
+    "register_kinds", "unregister_kinds",
 ]  # fmt: skip
+
+
+class RotaWellbeing(RotaPart):
+    @rota.command(name="away", description="Step back from the rota for a while (no reason needed)")
+    @app_commands.describe(
+        start="First day away, YYYY-MM-DD (default today)",
+        end="Last day away, YYYY-MM-DD (leave out: until you say)",
+    )
+    async def away(
+        self,
+        interaction: discord.Interaction,
+        start: DateOption | None = None,
+        end: DateOption | None = None,
+    ) -> None:
+        bot = hearth(interaction)
+        guild = guild_of(interaction)
+        zone = await zone_of(bot, guild.id)
+        now = bot.clock.now()
+        starts_at, ends_at = breaks.parse_break(start, end, zone, now)
+        user_id = interaction.user.id
+        stepped = await self.rota.step_back(guild.id, user_id, starts_at, ends_at,
+            lambda freed: freed_alerts(user_id, "is stepping back for a while", freed),
+        )  # fmt: skip
+        if ends_at is not None:
+            bot.dispatcher.poke(ends_at)
+        bot.dispatcher.poke()  # the coordinators' alert
+        window = _window(stepped.away, zone).replace("until they say", "until you say")
+        lines = [f"Your break is set: {window}. Thank you for looking after yourself."]
+        lines.append(
+            "During the break you won't get reminders or support requests, and shifts in it stay "
+            "off your plate. `/rota back` ends it whenever you like."
+            + (" I'll send you a note when it ends." if ends_at is not None else "")
+        )
+        if stepped.freed:
+            count = len(stepped.freed)
+            lines.append(
+                f"I've handed back {count} shift{'s' if count != 1 else ''} and told the "
+                "coordinators which need cover — never why:"
+            )
+            lines += [f"• **{slot.rota_name}** {_t(slot.starts_at)}" for slot in stepped.freed]
+        await send_all(interaction, "\n".join(lines))
+
+    @rota.command(name="back", description="End your break from the rota")
+    async def back(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        await self.rota.come_back(guild.id, interaction.user.id)
+        await send_ephemeral(
+            interaction,
+            "Welcome back — your break is over. Shifts you handed back stay with whoever covers "
+            "them; `/rota view` shows where help is needed, whenever you're ready.",
+        )
+
+    @rota.command(name="breaks", description="Who is stepping back from the rota, and until when")
+    @coordinator_only()
+    async def breaks_list(self, interaction: discord.Interaction) -> None:
+        await send_paged(interaction, "rota_breaks")
+
+    @rota.command(name="load", description="Each supporter's share of shifts and late cover")
+    @app_commands.describe(weeks=f"Weeks back and ahead to look at (default {DEFAULT_LOAD_WEEKS})")
+    @coordinator_only()
+    async def load(
+        self,
+        interaction: discord.Interaction,
+        weeks: app_commands.Range[int, 1, MAX_LOAD_WEEKS] = DEFAULT_LOAD_WEEKS,
+    ) -> None:
+        await send_paged(interaction, "rota_load", str(weeks))

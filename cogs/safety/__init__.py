@@ -102,9 +102,7 @@ class Safety(commands.Cog):
     async def crisis(self, interaction: discord.Interaction) -> None:
         resources = []
         if interaction.guild_id is not None:
-            resources = await CrisisService(self.bot.db, self.bot.clock).resources(
-                interaction.guild_id
-            )
+            resources = await self.bot.service(CrisisService).resources(interaction.guild_id)
         await send_all(
             interaction, crisis_text(resources, in_server=interaction.guild_id is not None)
         )

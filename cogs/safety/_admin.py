@@ -40,7 +40,7 @@ INTENT_MISSING = (
 
 def _service(interaction: discord.Interaction) -> CrisisService:
     bot = hearth(interaction)
-    return CrisisService(bot.db, bot.clock)
+    return bot.service(CrisisService)
 
 
 @pager("crisis_list", coordinators_only=True)

@@ -26,8 +26,6 @@ from bot.services.support import (
     Source,
     SupportRequest,
     SupportService,
-    next_shift,
-    supporters_on_duty,
 )
 from bot.tree import NO_MENTIONS, send_ephemeral
 from cogs._ui import DynamicView, hearth, is_coordinator, routed_errors
@@ -39,7 +37,7 @@ ARCHIVE_MINUTES: Final = 10080  # a week: a quiet request should not vanish over
 
 
 def support_service(bot: HearthBot) -> SupportService:
-    return SupportService(bot.db, bot.clock)
+    return bot.service(SupportService)
 
 
 async def _thread(guild: discord.Guild, thread_id: int | None) -> discord.Thread | None:
@@ -89,7 +87,7 @@ async def can_support(bot: HearthBot, guild: discord.Guild, user_id: int) -> boo
     role_ids = {role.id for role in member.roles}
     if {settings.supporter_role_id, settings.coordinator_role_id} & role_ids:
         return True
-    on_duty = await supporters_on_duty(bot.db, guild.id, bot.clock.now())
+    on_duty = await support_service(bot).supporters_on_duty(guild.id)
     return any(duty.user_id == user_id for duty in on_duty)
 
 
@@ -118,7 +116,7 @@ async def open_request(
         raise NotSetUpError("the support channel")
     request = await support_service(bot).open(guild.id, user_id, source)
     now = bot.clock.now()
-    on_duty = await supporters_on_duty(bot.db, guild.id, now)
+    on_duty = await support_service(bot).supporters_on_duty(guild.id)
     thread = await _open_thread(bot, guild, channel, request, on_duty, note, settings)
     due = now + timedelta(minutes=settings.support_claim_alert_minutes)
     await bot.timers.schedule(guild.id, UNCLAIMED_TIMER, str(request.id), due, {})
@@ -130,14 +128,14 @@ async def open_request(
             f"<@{user_id}> asked to talk to a peer supporter and no one is on duty right now"
             f"{where}. Could a coordinator reach out?",
         )
-        starts = await next_shift(bot.db, guild.id, now)
+        starts = await support_service(bot).next_shift(guild.id)
         stamp = int(starts.timestamp()) if starts else 0
         when = (
             f"The next shift starts <t:{stamp}:F> (<t:{stamp}:R>)."
             if starts
             else "No upcoming shift is scheduled yet."
         )
-        resources = await CrisisService(bot.db, bot.clock).resources(guild.id)
+        resources = await bot.service(CrisisService).resources(guild.id)
         return (
             "Thank you for asking. I'm sorry: **no peer supporter is on duty right now.** "
             f"{when} I've told the coordinators, and they can see your request{where}.\n\n"

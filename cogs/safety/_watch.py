@@ -12,7 +12,7 @@ import discord
 
 from bot.app import HearthBot
 from bot.services.crisis import CrisisService, crisis_text
-from bot.services.support import supporters_on_duty
+from bot.services.support import SupportService
 from bot.services.text import split_text
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ async def watch_message(bot: HearthBot, message: discord.Message) -> bool:
         return False
     if not (await bot.settings.get(guild.id)).keyword_watch_enabled:
         return False
-    service = CrisisService(bot.db, bot.clock)
+    service = bot.service(CrisisService)
     channel_id = message.channel.id
     parent_id = getattr(message.channel, "parent_id", None)
     watched = await service.is_watched(guild.id, channel_id) or (
@@ -49,7 +49,7 @@ async def watch_message(bot: HearthBot, message: discord.Message) -> bool:
         "They have been sent the crisis resources privately. Please check in gently if it "
         "feels right."
     )
-    on_duty = await supporters_on_duty(bot.db, guild.id, bot.clock.now())
+    on_duty = await bot.service(SupportService).supporters_on_duty(guild.id)
     for duty in on_duty:
         await bot.dm(guild.id, duty.user_id, alert)
     if not on_duty:

@@ -19,9 +19,9 @@ from bot.errors import UserFacingError
 from bot.features import Feature
 from bot.services import session_events
 from bot.services.groups import GroupService
+from bot.services.rota import RotaService
 from bot.services.rota.parsing import MAX_DURATION_TEXT, MAX_REPEAT_WEEKS, MAX_START_TEXT
 from bot.services.rota.rotas import MAX_NAME as MAX_ROTA_NAME
-from bot.services.rota.rotas import find_rota
 from bot.services.session_facilitators import ALERT, CHECK, MAX_ALERT_HOURS, alert_outbox
 from bot.services.session_notices import NOTICE, REMINDER, reminder_outbox
 from bot.services.session_upkeep import SessionUpkeep
@@ -64,9 +64,9 @@ class SessionCommands(app_commands.Group):
             name="sessions", description="A group's meetings: plan them, say you'll come"
         )
         self.bot = bot
-        self.service = SessionService(bot.db, bot.clock)
-        self.upkeep = SessionUpkeep(bot.db, bot.clock)
-        self.groups = GroupService(bot.db, bot.clock)
+        self.service = bot.service(SessionService)
+        self.upkeep = bot.service(SessionUpkeep)
+        self.groups = bot.service(GroupService)
 
     async def _zone(self, guild_id: int) -> tuple[ZoneInfo, list[int]]:
         settings = await self.bot.settings.get(guild_id)
@@ -291,7 +291,9 @@ class SessionCommands(app_commands.Group):
     ) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, group)
-        linked = None if rota is None else await find_rota(self.bot.db, guild.id, rota)
+        linked = (
+            None if rota is None else await self.bot.service(RotaService).find_rota(guild.id, rota)
+        )
         await self.upkeep.set_facilitation(
             guild.id, found.id, linked.id if linked else None, alert_hours,
             opens_only_with_facilitator, interaction.user.id,

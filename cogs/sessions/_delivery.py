@@ -13,7 +13,7 @@ from cogs.sessions._views import t
 
 class SessionReminder(DirectMessage):
     async def render(self, item: OutboxItem) -> Outgoing | None:
-        sessions = SessionService(self.bot.db, self.bot.clock)
+        sessions = self.bot.service(SessionService)
         session = await sessions.find(int(item.payload["session_id"]))
         if session is None or session.cancelled or item.user_id is None:
             return None
@@ -30,9 +30,7 @@ class SessionReminder(DirectMessage):
 
 class SessionNotice(DirectMessage):
     async def render(self, item: OutboxItem) -> Outgoing | None:
-        session = await SessionService(self.bot.db, self.bot.clock).find(
-            int(item.payload["session_id"])
-        )
+        session = await self.bot.service(SessionService).find(int(item.payload["session_id"]))
         if session is None or item.user_id is None:
             return None
         old = datetime.fromtimestamp(
@@ -56,12 +54,10 @@ class SessionNotice(DirectMessage):
 
 class FacilitatorAlert(AlertPost):
     async def text(self, item: OutboxItem) -> str | None:
-        session = await SessionService(self.bot.db, self.bot.clock).find(
-            int(item.payload["session_id"])
-        )
+        session = await self.bot.service(SessionService).find(int(item.payload["session_id"]))
         if session is None or session.cancelled or session.slot_id is None:
             return None
-        if await SessionService(self.bot.db, self.bot.clock).facilitators(session.id):
+        if await self.bot.service(SessionService).facilitators(session.id):
             return None  # claimed since
         return (
             f"🔔 The **{session.group_name}** session {t(session.starts_at)} "

@@ -44,9 +44,7 @@ class SessionTimers:
         self.bot.dispatcher.poke(now)
         guild = self.bot.get_guild(timer.guild_id)
         if guild is not None:
-            group = await GroupService(self.bot.db, self.bot.clock).get(
-                guild.id, change.sessions[0].group_id
-            )
+            group = await self.bot.service(GroupService).get(guild.id, change.sessions[0].group_id)
             room = await self.upkeep.room(group.id)
             await mirror(self.bot, guild, change.sessions, group.channel_id, room)
 

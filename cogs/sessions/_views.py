@@ -42,7 +42,7 @@ def _label(session: Session, zone: ZoneInfo, what: str) -> str:
 
 def _service(interaction: discord.Interaction) -> SessionService:
     bot = hearth(interaction)
-    return SessionService(bot.db, bot.clock)
+    return bot.service(SessionService)
 
 
 async def _answer(interaction: discord.Interaction, session_id: int, going: bool) -> None:
@@ -105,15 +105,15 @@ class CantButton(
 async def _sessions_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
     guild_id = guild_of(interaction).id
-    group = await GroupService(bot.db, bot.clock).get(guild_id, int(arg))
-    sessions = await SessionService(bot.db, bot.clock).upcoming(guild_id, group.id)
+    group = await bot.service(GroupService).get(guild_id, int(arg))
+    sessions = await bot.service(SessionService).upcoming(guild_id, group.id)
     if not sessions:
         return Page(
             content=f"**{group.name}** has no sessions coming up. Coordinators can add one with "
             "`/group sessions add`."
         )
     zone = ZoneInfo((await bot.settings.get(guild_id)).timezone)
-    mine = await SessionService(bot.db, bot.clock).answers_of(group.id, interaction.user.id)
+    mine = await bot.service(SessionService).answers_of(group.id, interaction.user.id)
     shown, indexes = line_page(
         f"**{group.name}** — upcoming sessions",
         [_line(s, mine.get(s.id)) for s in sessions],

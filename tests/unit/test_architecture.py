@@ -98,3 +98,28 @@ def test_test_modules_share_helpers_instead_of_importing_each_other() -> None:
         if name.rsplit(".", 1)[-1].startswith("test_")
     ]
     assert offenders == []
+
+
+def test_cogs_ask_the_bot_for_services_instead_of_building_them() -> None:
+    """`HearthBot.service(Kind)` builds each feature service once, from the bot's store and
+    clock; a cog constructing one with `(bot.db, bot.clock)` is a second way of doing it."""
+    built_here = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in (ROOT / "cogs").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and len(node.args) == 2
+        and [ast.unparse(arg).rsplit(".", 1)[-1] for arg in node.args] == ["db", "clock"]
+    ]
+    assert built_here == []
+
+
+def test_no_cog_registers_commands_by_an_import_side_effect() -> None:
+    """Commands are methods of a cog, so loading and unloading the cog adds and removes them;
+    a module imported only for its decorators (`# noqa: F401`) escapes that."""
+    side_effects = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "cogs").rglob("*.py")
+        if "noqa: F401" in path.read_text(encoding="utf-8")
+    ]
+    assert side_effects == []

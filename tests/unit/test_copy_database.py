@@ -13,11 +13,11 @@ import pytest
 from bot.clock import FakeClock
 from bot.db import Database, StoreError, open_database
 from bot.engines.copy import copy_database
-from bot.services import rota
 from bot.services.group_membership import MembershipService
 from bot.services.groups import GroupService
 from bot.services.settings import GuildSettings
 from tests.helpers import dump
+from tests.services import rota_service
 from tests.stores import new_target, sqlite_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +38,14 @@ async def _populated(path: Path) -> Database:
         )  # fmt: skip
         for user in range(100, 104):  # two join, two wait
             await members.join(GUILD, group.id, user)
-    created = await rota.create_rota(db, GUILD, 99, "Evening duty", NOW)
-    slots, _ = await rota.add_slots(
-        db, created, 99, [NOW + timedelta(days=d) for d in range(1, 40)], timedelta(hours=2), NOW
+    created = await rota_service(db, NOW).create_rota(GUILD, 99, "Evening duty")
+    slots, _ = await rota_service(db, NOW).add_slots(
+        created, 99, [NOW + timedelta(days=d) for d in range(1, 40)], timedelta(hours=2)
     )
-    await rota.grant_training(db, GUILD, 7, 99, NOW, None)
-    await rota.claim_slot(db, rota_settings(), GUILD, slots[0].id, 7, NOW, is_supporter=True)
+    await rota_service(db, NOW).grant_training(GUILD, 7, 99, None)
+    await rota_service(db, NOW).claim_slot(
+        rota_settings(), GUILD, slots[0].id, 7, is_supporter=True
+    )
     return db
 
 

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import HearthBot
+from bot.clock import FakeClock
+from bot.config import HearthConfig
 from bot.features import FILL_PLACES, SUPPORT_ROUTING, Feature, Features
+from bot.services.rota import RotaService
 from bot.services.settings import GuildSettings
+from bot.services.support import SupportService
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,3 +60,14 @@ def test_no_feature_finds_another_by_its_cog_name() -> None:
         if by_name.search(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+async def test_the_bot_builds_each_service_once_on_its_own_store_and_clock(tmp_path: Path) -> None:
+    """Cogs, views and timers all share one instance, so a service is built in one place."""
+    clock = FakeClock()
+    config = HearthConfig.model_validate({"database": {"path": str(tmp_path / "hearth.db")}})
+    bot = HearthBot(config, clock=clock, run_scheduler=False)
+    rota = bot.service(RotaService)
+    assert bot.service(RotaService) is rota
+    assert isinstance(bot.service(SupportService), SupportService)
+    assert (rota._db, rota._clock) == (bot.db, clock)

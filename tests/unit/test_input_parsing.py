@@ -23,6 +23,7 @@ from bot.services.group_names import clean_name, name_key
 from bot.services.rota.parsing import parse_duration, parse_expiry, parse_start
 from bot.services.settings import GuildSettings, SettingsService
 from bot.services.text import one_line, paragraphs
+from tests.services import rota_service
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
@@ -50,17 +51,17 @@ async def test_slot_services_refuse_numbers_sqlite_cannot_hold(db: Database) -> 
     """Callers that skip the parser (a button, another feature) still get the kind refusal."""
     settings = GuildSettings()
     with pytest.raises(UserFacingError, match="There's no slot #"):
-        await db.read(lambda tx: rota.get_slot(tx, 1, HUGE))
+        await rota_service(db).slot(1, HUGE)
     for call in (
-        rota.claim_slot(db, settings, 1, HUGE, 5, NOW, is_supporter=True),
-        rota.release_claim(db, 1, HUGE, 5, NOW),
-        rota.offer_swap(db, 1, HUGE, 5, NOW),
-        rota.withdraw_swap(db, 1, HUGE, 5),
-        rota.take_swap(db, settings, 1, -HUGE, 6, NOW, is_supporter=True),
+        rota_service(db, NOW).claim_slot(settings, 1, HUGE, 5, is_supporter=True),
+        rota_service(db, NOW).release_claim(1, HUGE, 5),
+        rota_service(db, NOW).offer_swap(1, HUGE, 5),
+        rota_service(db).withdraw_swap(1, HUGE, 5),
+        rota_service(db, NOW).take_swap(settings, 1, -HUGE, 6, is_supporter=True),
     ):
         with pytest.raises(UserFacingError, match="There's no slot #"):
             await call
-    assert await db.read(lambda tx: rota.find_slot(tx, 1, HUGE)) is None
+    assert await rota_service(db).slot_if_any(1, HUGE) is None
 
 
 async def test_checkin_schedule_ids_out_of_range_are_no_such_schedule(db: Database) -> None:

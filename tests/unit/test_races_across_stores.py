@@ -28,6 +28,7 @@ from bot.services.group_membership import MembershipService
 from bot.services.groups import GroupService
 from bot.services.settings import GuildSettings, SettingsService
 from bot.services.support import SupportService
+from tests.services import rota_service
 from tests.stores import new_target
 
 GUILD = 1
@@ -85,14 +86,14 @@ async def test_the_last_places_in_a_group_go_to_exactly_that_many(
 
 async def _slots(db: Database, starts: list[datetime], needed: int) -> list[rota.Slot]:
     name = f"Rota {len(starts)} from {starts[0]:%a %H}"
-    created = await rota.create_rota(db, GUILD, 99, name, NOW, needed=needed)
-    slots, _ = await rota.add_slots(db, created, 99, starts, timedelta(hours=2), NOW)
+    created = await rota_service(db, NOW).create_rota(GUILD, 99, name, needed=needed)
+    slots, _ = await rota_service(db, NOW).add_slots(created, 99, starts, timedelta(hours=2))
     return slots
 
 
 async def _trained(db: Database, users: range) -> None:
     for user in users:
-        await rota.grant_training(db, GUILD, user, 99, NOW, None)
+        await rota_service(db, NOW).grant_training(GUILD, user, 99, None)
 
 
 async def test_the_last_place_on_a_slot_has_one_winner(stores: list[Database]) -> None:
@@ -100,7 +101,7 @@ async def test_the_last_place_on_a_slot_has_one_winner(stores: list[Database]) -
     users = range(200, 230)
     await _trained(stores[0], users)
     claims = [
-        outcome(rota.claim_slot(db, SETTINGS, GUILD, slot.id, user, NOW, is_supporter=True))
+        outcome(rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, user, is_supporter=True))
         for user, db in zip(users, spread(stores, len(users)), strict=True)
     ]
     results = await asyncio.gather(*claims)
@@ -122,7 +123,9 @@ async def test_one_supporter_claiming_two_shifts_at_once_keeps_the_rest_and_the_
     await _trained(stores[0], range(7, 9))
     rest = await asyncio.gather(
         *(
-            outcome(rota.claim_slot(db, SETTINGS, GUILD, slot.id, 7, NOW, is_supporter=True))
+            outcome(
+                rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 7, is_supporter=True)
+            )
             for slot, db in zip(near, stores, strict=False)
         )
     )
@@ -133,7 +136,7 @@ async def test_one_supporter_claiming_two_shifts_at_once_keeps_the_rest_and_the_
     week = await _slots(stores[1], [base + timedelta(hours=12 * n) for n in range(6)], needed=1)
     results = await asyncio.gather(
         *(
-            outcome(rota.claim_slot(db, capped, GUILD, slot.id, 8, NOW, is_supporter=True))
+            outcome(rota_service(db, NOW).claim_slot(capped, GUILD, slot.id, 8, is_supporter=True))
             for slot, db in zip(week, spread(stores, 6), strict=True)
         )
     )

@@ -24,11 +24,11 @@ from bot.services.rota.reminders import (
     DEBRIEF,
     REMINDER,
     reminder_is_stale,
-    reschedule_reminders,
     schedule_claim_timers,
 )
 from bot.services.settings import GuildSettings
 from bot.services.timers import TimerService
+from tests.services import rota_service
 
 LONDON = ZoneInfo("Europe/London")
 GUILD = 1
@@ -39,16 +39,16 @@ SETTINGS = GuildSettings(timezone="Europe/London")
 async def new_slots(
     db: Database, starts: list[datetime], *, needed: int = 1, length: timedelta = timedelta(hours=2)
 ) -> list[rota.Slot]:
-    created = await rota.create_rota(
-        db, GUILD, 99, f"Rota {len(starts)} {needed}", NOW, needed=needed
+    created = await rota_service(db, NOW).create_rota(
+        GUILD, 99, f"Rota {len(starts)} {needed}", needed=needed
     )
-    slots, _ = await rota.add_slots(db, created, 99, starts, length, NOW)
+    slots, _ = await rota_service(db, NOW).add_slots(created, 99, starts, length)
     return slots
 
 
 async def trained(db: Database, *users: int) -> None:
     for user in users:
-        await rota.grant_training(db, GUILD, user, 99, NOW, None)
+        await rota_service(db, NOW).grant_training(GUILD, user, 99, None)
 
 
 def test_durations() -> None:
@@ -99,11 +99,13 @@ async def test_thirty_concurrent_claims_for_the_last_place_have_one_winner(db: D
     users = list(range(100, 132))
     await trained(db, *users)
     for user in users[:2]:
-        await rota.claim_slot(db, SETTINGS, GUILD, slot.id, user, NOW, is_supporter=True)
+        await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, user, is_supporter=True)
 
     async def attempt(user: int) -> str:
         try:
-            await rota.claim_slot(db, SETTINGS, GUILD, slot.id, user, NOW, is_supporter=True)
+            await rota_service(db, NOW).claim_slot(
+                SETTINGS, GUILD, slot.id, user, is_supporter=True
+            )
         except UserFacingError as exc:
             return exc.message
         return "won"
@@ -123,12 +125,12 @@ async def test_thirty_concurrent_claims_for_the_last_place_have_one_winner(db: D
 async def test_concurrent_swap_takers_only_one_gets_the_shift(db: Database) -> None:
     (slot,) = await new_slots(db, [NOW + timedelta(days=2)])
     await trained(db, 1, *range(10, 30))
-    await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 1, NOW, is_supporter=True)
-    await rota.offer_swap(db, GUILD, slot.id, 1, NOW)
+    await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 1, is_supporter=True)
+    await rota_service(db, NOW).offer_swap(GUILD, slot.id, 1)
 
     async def take(user: int) -> bool:
         try:
-            await rota.take_swap(db, SETTINGS, GUILD, slot.id, user, NOW, is_supporter=True)
+            await rota_service(db, NOW).take_swap(SETTINGS, GUILD, slot.id, user, is_supporter=True)
         except UserFacingError:
             return False
         return True
@@ -144,13 +146,13 @@ async def test_rest_and_weekly_limits_count_across_rotas(db: Database) -> None:
     first, near = await new_slots(db, [base, base + timedelta(hours=9)])
     (other_rota_near,) = await new_slots(db, [base + timedelta(hours=3)], needed=2)
     await trained(db, 5)
-    await rota.claim_slot(db, SETTINGS, GUILD, first.id, 5, NOW, is_supporter=True)
+    await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, first.id, 5, is_supporter=True)
     with pytest.raises(UserFacingError, match="8 hours' rest"):
-        await rota.claim_slot(db, SETTINGS, GUILD, near.id, 5, NOW, is_supporter=True)
+        await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, near.id, 5, is_supporter=True)
     relaxed = SETTINGS.model_copy(update={"min_rest_hours": 0, "max_shifts_per_week": 2})
-    await rota.claim_slot(db, relaxed, GUILD, other_rota_near.id, 5, NOW, is_supporter=True)
+    await rota_service(db, NOW).claim_slot(relaxed, GUILD, other_rota_near.id, 5, is_supporter=True)
     with pytest.raises(UserFacingError, match="2 shifts that week"):
-        await rota.claim_slot(db, relaxed, GUILD, near.id, 5, NOW, is_supporter=True)
+        await rota_service(db, NOW).claim_slot(relaxed, GUILD, near.id, 5, is_supporter=True)
 
 
 async def test_on_duty_and_next_shift_start(db: Database) -> None:
@@ -160,20 +162,22 @@ async def test_on_duty_and_next_shift_start(db: Database) -> None:
     )
     await trained(db, 7, 8)
     for user in (7, 8):
-        await rota.claim_slot(db, SETTINGS, GUILD, now_slot.id, user, NOW, is_supporter=True)
-    await rota.claim_slot(db, SETTINGS, GUILD, later_slot.id, 7, NOW, is_supporter=True)
+        await rota_service(db, NOW).claim_slot(
+            SETTINGS, GUILD, now_slot.id, user, is_supporter=True
+        )
+    await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, later_slot.id, 7, is_supporter=True)
 
-    assert await rota.on_duty(db, GUILD, NOW) == []
-    assert await rota.next_shift_start(db, GUILD, NOW) == start
+    assert await rota_service(db, NOW).on_duty(GUILD) == []
+    assert await rota_service(db, NOW).next_shift_start(GUILD) == start
     during = start + timedelta(minutes=30)
-    duty = await rota.on_duty(db, GUILD, during)
+    duty = await rota_service(db, during).on_duty(GUILD)
     end = start + timedelta(hours=2)
     assert [(d.user_id, d.ends_at) for d in duty] == [(7, end), (8, end)]
     assert (
-        await rota.next_shift_start(db, GUILD, during) == later_slot.starts_at
+        await rota_service(db, during).next_shift_start(GUILD) == later_slot.starts_at
     )  # not the empty one
-    assert await rota.on_duty(db, 2, during) == []  # other servers see nothing
-    assert await rota.next_shift_start(db, GUILD, later_slot.ends_at) is None
+    assert await rota_service(db, during).on_duty(2) == []  # other servers see nothing
+    assert await rota_service(db, later_slot.ends_at).next_shift_start(GUILD) is None
     assert empty_slot.claimers == []
 
 
@@ -183,7 +187,7 @@ async def test_a_claim_and_its_reminders_are_committed_and_ended_together(db: Da
     timers = TimerService(db)
     (slot,) = await new_slots(db, [NOW + timedelta(hours=30)])
     await trained(db, 3)
-    shift = await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 3, NOW, is_supporter=True)
+    shift = await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 3, is_supporter=True)
     assert shift.first_timer_due == slot.starts_at - timedelta(hours=24)
     assert {(t.kind, t.ref, t.due_at) for t in await timers.pending()} == {
         (REMINDER, f"claim:{shift.claim_id}:24", slot.starts_at - timedelta(hours=24)),
@@ -197,11 +201,11 @@ async def test_a_claim_and_its_reminders_are_committed_and_ended_together(db: Da
         slot.ends_at,
     ]
     assert len(await timers.pending()) == 3
-    released = await rota.release_claim(db, GUILD, slot.id, 3, NOW)
+    released = await rota_service(db, NOW).release_claim(GUILD, slot.id, 3)
     assert not released.short_notice
     assert await timers.pending() == []
     with pytest.raises(UserFacingError, match="haven't claimed"):
-        await rota.release_claim(db, GUILD, slot.id, 3, NOW)
+        await rota_service(db, NOW).release_claim(GUILD, slot.id, 3)
 
 
 async def test_new_reminder_hours_move_every_upcoming_claims_reminders(db: Database) -> None:
@@ -209,15 +213,15 @@ async def test_new_reminder_hours_move_every_upcoming_claims_reminders(db: Datab
     soon, later = await new_slots(db, [NOW + timedelta(hours=30), NOW + timedelta(days=5)])
     started, *_ = await new_slots(db, [NOW - timedelta(hours=1)], needed=2)
     await trained(db, 3)
-    first = await rota.claim_slot(db, SETTINGS, GUILD, soon.id, 3, NOW, is_supporter=True)
-    second = await rota.claim_slot(db, SETTINGS, GUILD, later.id, 3, NOW, is_supporter=True)
+    first = await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, soon.id, 3, is_supporter=True)
+    second = await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, later.id, 3, is_supporter=True)
     await db.execute(  # a shift under way keeps whatever it has (its debrief)
         "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) VALUES (?, ?, 4, 0)",
         (GUILD, started.id),
     )
     await timers.schedule(GUILD + 1, REMINDER, "claim:999:24", NOW + timedelta(days=1))
 
-    earliest = await reschedule_reminders(db, GUILD, [48, 2], NOW)
+    earliest = await rota_service(db, NOW).reschedule_reminders(GUILD, [48, 2])
 
     reminders = {
         (t.ref, t.due_at, t.payload.get("next_hours")) for t in await timers.pending(REMINDER)
@@ -237,9 +241,9 @@ async def test_a_refused_claim_schedules_nothing(db: Database) -> None:
     (slot,) = await new_slots(db, [NOW + timedelta(hours=30)], needed=1)
     await trained(db, 3)
     await trained(db, 4)
-    await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 3, NOW, is_supporter=True)
+    await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 3, is_supporter=True)
     with pytest.raises(UserFacingError):
-        await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 4, NOW, is_supporter=True)
+        await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 4, is_supporter=True)
     assert len(await TimerService(db).pending()) == 3  # only the first supporter's
 
 
@@ -260,11 +264,13 @@ def test_a_reminder_is_stale_once_started_or_when_a_later_one_is_due() -> None:
 async def test_debrief_answer_is_acted_on_once_and_never_lost(db: Database) -> None:
     (slot,) = await new_slots(db, [NOW + timedelta(hours=3)])
     await trained(db, 4)
-    shift = await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 4, NOW, is_supporter=True)
-    assert not await rota.close_debrief(db, shift.claim_id, 5, NOW)  # someone else's
-    assert await rota.close_debrief(db, shift.claim_id, 4, NOW)
-    assert not await rota.close_debrief(db, shift.claim_id, 4, NOW)
-    assert await rota.close_debrief(db, 12345, 4, NOW)  # claim gone with its slot: still act
+    shift = await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 4, is_supporter=True)
+    assert not await rota_service(db, NOW).close_debrief(shift.claim_id, 5)  # someone else's
+    assert await rota_service(db, NOW).close_debrief(shift.claim_id, 4)
+    assert not await rota_service(db, NOW).close_debrief(shift.claim_id, 4)
+    assert await rota_service(db, NOW).close_debrief(
+        12345, 4
+    )  # claim gone with its slot: still act
 
 
 def test_ics_folding_never_splits_a_character_and_stays_within_75_octets() -> None:
@@ -279,8 +285,8 @@ async def test_calendar_has_one_event_per_shift(db: Database) -> None:
     clock = FakeClock(NOW)
     (slot,) = await new_slots(db, [NOW + timedelta(days=1)])
     await trained(db, 6)
-    await rota.claim_slot(db, SETTINGS, GUILD, slot.id, 6, NOW, is_supporter=True)
-    shifts = await rota.my_shifts(db, GUILD, 6, clock.now())
+    await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 6, is_supporter=True)
+    shifts = await rota_service(db, clock.now()).my_shifts(GUILD, 6)
     data = shifts_calendar(shifts, "Server, with; specials", clock.now()).decode()
     assert data.count("BEGIN:VEVENT") == 1 and data.endswith("END:VCALENDAR\r\n")
     assert "DTSTART:20260303T120000Z\r\n" in data and "DTEND:20260303T140000Z\r\n" in data

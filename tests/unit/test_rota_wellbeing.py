@@ -11,11 +11,10 @@ import pytest
 
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
-from bot.services import rota
 from bot.services.rota import breaks, followups, renewals
-from bot.services.rota.load import supporter_load
 from bot.services.settings import GuildSettings
 from bot.services.timers import TimerService
+from tests.services import rota_service
 
 GUILD = 1
 LONDON = ZoneInfo("Europe/London")
@@ -48,17 +47,17 @@ def test_break_dates_are_local_days_and_bad_ones_are_refused() -> None:
 
 
 async def test_a_break_releases_only_its_window_and_refuses_claims_inside_it(db: Database) -> None:
-    created = await rota.create_rota(db, GUILD, 99, "Evening", NOW, needed=1)
+    created = await rota_service(db, NOW).create_rota(GUILD, 99, "Evening", needed=1)
     starts = [NOW + timedelta(days=d, hours=7) for d in (1, 8, 15)]
-    slots, _ = await rota.add_slots(db, created, 99, starts, timedelta(hours=2), NOW)
-    await rota.grant_training(db, GUILD, SAM, 99, NOW, None)
+    slots, _ = await rota_service(db, NOW).add_slots(created, 99, starts, timedelta(hours=2))
+    await rota_service(db, NOW).grant_training(GUILD, SAM, 99, None)
     rules = GuildSettings(timezone="Europe/London")
     for slot in slots:
-        await rota.claim_slot(db, rules, GUILD, slot.id, SAM, NOW, is_supporter=True)
+        await rota_service(db, NOW).claim_slot(rules, GUILD, slot.id, SAM, is_supporter=True)
     texts: list[list[int]] = []
     start, end = breaks.parse_break("2026-03-09", "2026-03-15", LONDON, NOW)
-    stepped = await breaks.step_back(
-        db, GUILD, SAM, start, end, NOW, lambda freed: [str(s.id) for s in freed] or []
+    stepped = await rota_service(db, NOW).step_back(
+        GUILD, SAM, start, end, lambda freed: [str(s.id) for s in freed] or []
     )
     texts.append([s.id for s in stepped.freed])
     assert texts == [[slots[1].id]]
@@ -66,20 +65,20 @@ async def test_a_break_releases_only_its_window_and_refuses_claims_inside_it(db:
         await db.fetchval("SELECT COUNT(*) FROM outbox WHERE kind = ?", (breaks.FREED_ALERT,)) == 1
     )
     with pytest.raises(UserFacingError, match="taking a break"):
-        await rota.claim_slot(db, rules, GUILD, slots[1].id, SAM, NOW, is_supporter=True)
+        await rota_service(db, NOW).claim_slot(rules, GUILD, slots[1].id, SAM, is_supporter=True)
     # replacing the break with an open-ended one hands back the rest, with one more alert
-    again = await breaks.step_back(db, GUILD, SAM, start, None, NOW, lambda f: ["x"])
+    again = await rota_service(db, NOW).step_back(GUILD, SAM, start, None, lambda f: ["x"])
     assert [s.id for s in again.freed] == [slots[2].id]
     assert await TimerService(db).pending(breaks.AWAY_END) == []
-    await breaks.come_back(db, GUILD, SAM)
+    await rota_service(db).come_back(GUILD, SAM)
     with pytest.raises(UserFacingError, match="not on a break"):
-        await breaks.come_back(db, GUILD, SAM)
+        await rota_service(db).come_back(GUILD, SAM)
 
 
 async def test_exactly_one_coordinator_takes_a_follow_up_under_a_race(db: Database) -> None:
-    asked = await followups.ask_followup(db, GUILD, SAM, NOW)
+    asked = await rota_service(db, NOW).ask_followup(GUILD, SAM)
     results = await asyncio.gather(
-        *(followups.take_followup(db, GUILD, asked.id, 100 + n, NOW) for n in range(20)),
+        *(rota_service(db, NOW).take_followup(GUILD, asked.id, 100 + n) for n in range(20)),
         return_exceptions=True,
     )
     winners = [r for r in results if isinstance(r, followups.Followup)]
@@ -94,23 +93,23 @@ async def test_renewal_timers_follow_the_training_and_the_digest_is_scheduled_on
 ) -> None:
     timers = TimerService(db)
     expires = NOW + timedelta(days=60)
-    await rota.grant_training(db, GUILD, SAM, 99, NOW, expires, LONDON)
+    await rota_service(db, NOW).grant_training(GUILD, SAM, 99, expires, LONDON)
     due = sorted(t.due_at for t in await timers.pending(renewals.RENEWAL))
     assert due == [expires - timedelta(days=30), expires - timedelta(days=7)]
     [digest] = await timers.pending(renewals.DIGEST)
     assert digest.due_at == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # next Monday 09:00 London
     soon = NOW + timedelta(days=10)  # renewed to expire sooner: only the 7-day DM is ahead
-    await rota.grant_training(db, GUILD, SAM, 99, NOW + timedelta(days=1), soon, LONDON)
+    await rota_service(db, NOW + timedelta(days=1)).grant_training(GUILD, SAM, 99, soon, LONDON)
     assert [t.due_at for t in await timers.pending(renewals.RENEWAL)] == [soon - timedelta(days=7)]
     assert len(await timers.pending(renewals.DIGEST)) == 1
-    await rota.revoke_training(db, GUILD, SAM)
+    await rota_service(db).revoke_training(GUILD, SAM)
     assert await timers.pending(renewals.RENEWAL) == []
 
 
 async def test_load_counts_hours_late_cover_and_runs_at_the_cap(db: Database) -> None:
-    created = await rota.create_rota(db, GUILD, 99, "Evening", NOW, needed=2)
+    created = await rota_service(db, NOW).create_rota(GUILD, 99, "Evening", needed=2)
     starts = [NOW + timedelta(weeks=w, hours=7) for w in range(-2, 2)]  # Mondays 19:00
-    slots, _ = await rota.add_slots(db, created, 99, starts, timedelta(hours=3), NOW)
+    slots, _ = await rota_service(db, NOW).add_slots(created, 99, starts, timedelta(hours=3))
     for slot in slots:
         await db.execute(
             "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) VALUES (?, ?, ?, ?)",
@@ -120,11 +119,11 @@ async def test_load_counts_hours_late_cover_and_runs_at_the_cap(db: Database) ->
         "INSERT INTO rota_claims (guild_id, slot_id, user_id, claimed_at) VALUES (?, ?, ?, ?)",
         (GUILD, slots[0].id, ALEX, to_ts(slots[0].starts_at - timedelta(hours=2))),
     )
-    report = await supporter_load(db, GUILD, NOW, 2, LONDON, 1)
+    report = await rota_service(db, NOW).supporter_load(GUILD, 2, LONDON, 1)
     sam, alex = report.loads
     assert (sam.user_id, sam.past_shifts, sam.past_hours, sam.ahead_shifts) == (SAM, 2, 6.0, 2)
     assert sam.cap_streak == 4 and sam.at_cap_for_long and sam.late_covers == 0
     assert (alex.late_covers, alex.cap_streak, report.late_total) == (1, 1, 1)
     assert report.most_late_cover is None  # too little late cover to single anyone out
-    mine = await supporter_load(db, GUILD, NOW, 2, LONDON, 1, ALEX)
+    mine = await rota_service(db, NOW).supporter_load(GUILD, 2, LONDON, 1, ALEX)
     assert [load.user_id for load in mine.loads] == [ALEX]

@@ -1,23 +1,16 @@
 """Peer-supporter rotas: slots, claims, swaps, training, on-duty and the timers around them.
 
-Discord-free; cogs/rota is the glue. Other features use `on_duty` and `next_shift_start`.
+Discord-free; cogs/rota is the glue. `RotaService(db, clock)` is the whole public API, one part
+per module so each keeps its SQL beside its rules; other features use its `on_duty` and
+`next_shift_start`.
 """
 
-from bot.services.rota.claims import (
-    LAST_PLACE_TAKEN,
-    NOT_SUPPORTER,
-    TRAINING_MISSING,
-    claim_slot,
-    close_debrief,
-    my_shifts,
-    offer_swap,
-    release_claim,
-    shift_by_claim,
-    take_swap,
-    withdraw_swap,
-)
-from bot.services.rota.duty import next_shift_start, on_duty
+from bot.services.rota.breaks import BreaksPart
+from bot.services.rota.claims import LAST_PLACE_TAKEN, NOT_SUPPORTER, TRAINING_MISSING, ClaimsPart
+from bot.services.rota.duty import DutyPart
+from bot.services.rota.followups import FollowupsPart
 from bot.services.rota.ics import shifts_calendar
+from bot.services.rota.load import LoadPart
 from bot.services.rota.models import (
     OnDutyShift,
     Released,
@@ -27,25 +20,25 @@ from bot.services.rota.models import (
     SwapTaken,
     Training,
 )
-from bot.services.rota.rotas import (
-    add_slots,
-    claim_ids_of,
-    count_rotas,
-    coverage_gaps,
-    create_rota,
-    find_group_id,
-    find_rota,
-    find_slot,
-    get_rota,
-    get_slot,
-    open_group_names,
-    parse_slot_id,
-    remove_slot,
-    rota_names,
-    slots_between,
-    upcoming_slots,
-)
-from bot.services.rota.training import grant_training, list_training, revoke_training
+from bot.services.rota.reminders import RemindersPart
+from bot.services.rota.renewals import RenewalsPart
+from bot.services.rota.rotas import RotasPart, parse_slot_id
+from bot.services.rota.training import TrainingPart
+
+
+class RotaService(
+    RotasPart,
+    ClaimsPart,
+    TrainingPart,
+    BreaksPart,
+    DutyPart,
+    FollowupsPart,
+    LoadPart,
+    RemindersPart,
+    RenewalsPart,
+):
+    """Built once, by `HearthBot.service`, and shared: it holds only the store and the clock."""
+
 
 __all__ = [
     "LAST_PLACE_TAKEN",
@@ -54,38 +47,11 @@ __all__ = [
     "OnDutyShift",
     "Released",
     "Rota",
+    "RotaService",
     "Shift",
     "Slot",
     "SwapTaken",
     "Training",
-    "add_slots",
-    "claim_ids_of",
-    "claim_slot",
-    "close_debrief",
-    "count_rotas",
-    "coverage_gaps",
-    "create_rota",
-    "find_group_id",
-    "find_rota",
-    "find_slot",
-    "get_rota",
-    "get_slot",
-    "grant_training",
-    "list_training",
-    "my_shifts",
-    "next_shift_start",
-    "offer_swap",
-    "on_duty",
-    "open_group_names",
     "parse_slot_id",
-    "release_claim",
-    "remove_slot",
-    "revoke_training",
-    "rota_names",
-    "shift_by_claim",
     "shifts_calendar",
-    "slots_between",
-    "take_swap",
-    "upcoming_slots",
-    "withdraw_swap",
 ]

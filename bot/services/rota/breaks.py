@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Database, Row, Tx, from_ts, to_ts
+from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
 from bot.services.outbox import OutboxSpec, enqueue_in
+from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Slot
 from bot.services.rota.reminders import cancel_claim_timers_in
 from bot.services.rota.rotas import load_slots
@@ -133,71 +134,8 @@ def _alert_specs(guild_id: int, texts: list[str], now: datetime) -> list[OutboxS
     ]
 
 
-async def hand_back_all(
-    db: Database, guild_id: int, user_id: int, now: datetime, alert: AlertTexts
-) -> list[Slot]:
-    """Open every upcoming shift of someone who can no longer cover them (they left), and
-    queue the coordinators' alert listing them, in one transaction."""
-
-    def hand_back(tx: Tx) -> list[Slot]:
-        freed = release_upcoming_in(tx, guild_id, user_id, now, now, None)
-        if freed:
-            enqueue_in(tx, _alert_specs(guild_id, alert(freed), now), now)
-        return freed
-
-    return await db.write(hand_back)
-
-
-async def step_back(
-    db: Database, guild_id: int, user_id: int, starts_at: datetime, ends_at: datetime | None,
-    now: datetime, alert: AlertTexts,
-) -> SteppedBack:  # fmt: skip
-    """Record (or replace) the break, release the shifts inside it and queue one alert listing
-    them, and schedule the welcome back: all or nothing."""
-    away = Away(guild_id=guild_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at)
-
-    def record(tx: Tx) -> SteppedBack:
-        tx.execute(
-            "INSERT INTO rota_away (guild_id, user_id, starts_at, ends_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
-            "starts_at = excluded.starts_at, ends_at = excluded.ends_at, "
-            "created_at = excluded.created_at",
-            (guild_id, user_id, to_ts(starts_at), ends_at and to_ts(ends_at), to_ts(now)),
-        )
-        ref = _end_ref(guild_id, user_id)
-        if ends_at is None:
-            cancel_in(tx, AWAY_END, ref)
-        else:
-            schedule_in(tx, guild_id, [(AWAY_END, ref, ends_at, {"ends_at": to_ts(ends_at)})])
-        freed = release_upcoming_in(tx, guild_id, user_id, now, starts_at, ends_at)
-        if freed:
-            enqueue_in(tx, _alert_specs(guild_id, alert(freed), now), now)
-        return SteppedBack(away=away, freed=freed)
-
-    return await db.write(record)
-
-
 def _end_ref(guild_id: int, user_id: int) -> str:
     return f"away:{guild_id}:{user_id}"
-
-
-async def come_back(db: Database, guild_id: int, user_id: int) -> Away:
-    """End the break now (or call off one not yet begun); shifts released stay released."""
-
-    def end(tx: Tx) -> Away:
-        row = tx.fetchone(
-            "DELETE FROM rota_away WHERE guild_id = ? AND user_id = ? RETURNING *",
-            (guild_id, user_id),
-        )
-        if row is None:
-            raise UserFacingError(
-                "You're not on a break, so there's nothing to end. `/rota away` starts one "
-                "whenever you need it."
-            )
-        cancel_in(tx, AWAY_END, _end_ref(guild_id, user_id))
-        return _away(row)
-
-    return await db.write(end)
 
 
 def away_end_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
@@ -239,17 +177,88 @@ def judge_break(away: Away | None, starts_at: datetime, now: datetime) -> None:
     )
 
 
-async def list_breaks(db: Database, guild_id: int, now: datetime) -> list[Away]:
-    """Breaks now or still to come, soonest ending first ("until I say" last)."""
-    rows = await db.fetchall(
-        "SELECT * FROM rota_away WHERE guild_id = ? AND (ends_at IS NULL OR ends_at > ?) "
-        "ORDER BY ends_at IS NULL, ends_at, starts_at, user_id",
-        (guild_id, to_ts(now)),
-    )
-    return [_away(row) for row in rows]
-
-
 AWAY_NOW = (
     "NOT EXISTS (SELECT 1 FROM rota_away a WHERE a.guild_id = c.guild_id AND "
     "a.user_id = c.user_id AND a.starts_at <= :now AND (a.ends_at IS NULL OR a.ends_at > :now))"
 )
+
+
+class BreaksPart(RotaPart):
+    async def is_away(self, guild_id: int, user_id: int) -> bool:
+        """Whether the supporter is on a break right now (so is offered no shifts)."""
+        away = await self._db.read(lambda tx: break_of(tx, guild_id, user_id))
+        return away is not None and away.covers(self._clock.now())
+
+    async def hand_back_all(self, guild_id: int, user_id: int, alert: AlertTexts) -> list[Slot]:
+        """Open every upcoming shift of someone who can no longer cover them (they left), and
+        queue the coordinators' alert listing them, in one transaction."""
+        now = self._clock.now()
+
+        def hand_back(tx: Tx) -> list[Slot]:
+            freed = release_upcoming_in(tx, guild_id, user_id, now, now, None)
+            if freed:
+                enqueue_in(tx, _alert_specs(guild_id, alert(freed), now), now)
+            return freed
+
+        return await self._db.write(hand_back)
+
+    async def step_back(
+        self,
+        guild_id: int,
+        user_id: int,
+        starts_at: datetime,
+        ends_at: datetime | None,
+        alert: AlertTexts,
+    ) -> SteppedBack:
+        """Record (or replace) the break, release the shifts inside it and queue one alert listing
+        them, and schedule the welcome back: all or nothing."""
+        now = self._clock.now()
+        away = Away(guild_id=guild_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at)
+
+        def record(tx: Tx) -> SteppedBack:
+            tx.execute(
+                "INSERT INTO rota_away (guild_id, user_id, starts_at, ends_at, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+                "starts_at = excluded.starts_at, ends_at = excluded.ends_at, "
+                "created_at = excluded.created_at",
+                (guild_id, user_id, to_ts(starts_at), ends_at and to_ts(ends_at), to_ts(now)),
+            )
+            ref = _end_ref(guild_id, user_id)
+            if ends_at is None:
+                cancel_in(tx, AWAY_END, ref)
+            else:
+                schedule_in(tx, guild_id, [(AWAY_END, ref, ends_at, {"ends_at": to_ts(ends_at)})])
+            freed = release_upcoming_in(tx, guild_id, user_id, now, starts_at, ends_at)
+            if freed:
+                enqueue_in(tx, _alert_specs(guild_id, alert(freed), now), now)
+            return SteppedBack(away=away, freed=freed)
+
+        return await self._db.write(record)
+
+    async def come_back(self, guild_id: int, user_id: int) -> Away:
+        """End the break now (or call off one not yet begun); shifts released stay released."""
+
+        def end(tx: Tx) -> Away:
+            row = tx.fetchone(
+                "DELETE FROM rota_away WHERE guild_id = ? AND user_id = ? RETURNING *",
+                (guild_id, user_id),
+            )
+            if row is None:
+                raise UserFacingError(
+                    "You're not on a break, so there's nothing to end. `/rota away` starts one "
+                    "whenever you need it."
+                )
+            cancel_in(tx, AWAY_END, _end_ref(guild_id, user_id))
+            return _away(row)
+
+        return await self._db.write(end)
+
+    async def list_breaks(self, guild_id: int) -> list[Away]:
+        """Breaks now or still to come, soonest ending first ("until I say" last)."""
+        now = self._clock.now()
+        rows = await self._db.fetchall(
+            "SELECT * FROM rota_away WHERE guild_id = ? AND (ends_at IS NULL OR ends_at > ?) "
+            "ORDER BY ends_at IS NULL, ends_at, starts_at, user_id",
+            (guild_id, to_ts(now)),
+        )
+        return [_away(row) for row in rows]

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.db import Database, Tx, to_ts
+from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
+from bot.services.rota.base import RotaPart
 from bot.services.rota.breaks import break_of, judge_break
 from bot.services.rota.models import Released, Shift, Slot, SwapTaken
 from bot.services.rota.parsing import week_bounds
@@ -156,41 +157,6 @@ _CLAIM_INSERT = (
 )
 
 
-async def claim_slot(
-    db: Database, settings: GuildSettings, guild_id: int, slot_id: int, user_id: int,
-    now: datetime, *, is_supporter: bool,
-) -> Shift:  # fmt: skip
-    if not is_supporter:
-        raise UserFacingError(NOT_SUPPORTER)
-    known_slot_id(slot_id)
-    # Whether the member saw a free place before queueing for the writer: losing the race then
-    # reads "someone just took it", not "already full". One committed read, off the write lock.
-    seen_open = await db.fetchval(
-        "SELECT r.needed > (SELECT COUNT(*) FROM rota_claims c WHERE c.slot_id = s.id) "
-        "FROM rota_slots s JOIN rotas r ON r.id = s.rota_id WHERE s.guild_id = ? AND s.id = ?",
-        (guild_id, slot_id),
-    )
-    if seen_open is None:
-        raise no_slot(slot_id)
-
-    def claim(tx: Tx) -> Shift:
-        slot = get_slot(tx, guild_id, slot_id)
-        check_fit(tx, settings, slot, user_id, now, was_open=bool(seen_open))
-        rows = tx.fetchall(
-            _CLAIM_INSERT, (guild_id, slot_id, user_id, to_ts(now), slot_id, slot.needed)
-        )  # read RETURNING to the end before COMMIT
-        if not rows:
-            raise UserFacingError(LAST_PLACE_TAKEN)
-        slot.claimers.append(user_id)
-        shift = Shift(claim_id=rows[0]["id"], user_id=user_id, slot=slot)
-        timers = claim_timers(shift, settings.reminder_hours, now)
-        schedule_in(tx, guild_id, timers)
-        shift.first_timer_due = min(due for _, _, due, _ in timers)
-        return shift
-
-    return await db.write(claim)
-
-
 _OWN_CLAIM = "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ? AND user_id = ?"
 NOT_YOURS = (
     "You haven't claimed that shift, so there's nothing to change. `/rota mine` lists yours."
@@ -212,152 +178,198 @@ def _not_started(slot: Slot, now: datetime) -> None:
         )
 
 
-async def release_claim(
-    db: Database, guild_id: int, slot_id: int, user_id: int, now: datetime
-) -> Released:
-    """End the claim and its reminders and debrief together, in one transaction."""
-    known_slot_id(slot_id)
-
-    def release(tx: Tx) -> Released:
-        slot = get_slot(tx, guild_id, slot_id)
-        claim_id = _own_claim(tx, guild_id, slot_id, user_id)
-        _not_started(slot, now)
-        tx.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id,))
-        cancel_claim_timers_in(tx, claim_id)
-        slot.claimers.remove(user_id)
-        if user_id in slot.swap_offers:
-            slot.swap_offers.remove(user_id)
-        short_notice = slot.starts_at - now < SHORT_NOTICE
-        return Released(slot=slot, claim_id=claim_id, short_notice=short_notice)
-
-    return await db.write(release)
-
-
-async def offer_swap(
-    db: Database, guild_id: int, slot_id: int, user_id: int, now: datetime
-) -> Shift:
-
-    def offer(tx: Tx) -> Shift:
-        slot = get_slot(tx, guild_id, slot_id)
-        claim_id = _own_claim(tx, guild_id, slot_id, user_id)
-        _not_started(slot, now)
-        if not tx.execute(
-            "UPDATE rota_claims SET swap_offered_at = ? WHERE id = ? AND swap_offered_at IS NULL",
-            (to_ts(now), claim_id),
-        ):
-            raise UserFacingError("You've already offered that shift for a swap.")
-        slot.swap_offers.append(user_id)
-        return Shift(claim_id=claim_id, user_id=user_id, slot=slot, swap_offered=True)
-
-    return await db.write(offer)
-
-
-async def withdraw_swap(db: Database, guild_id: int, slot_id: int, user_id: int) -> Shift:
-
-    def withdraw(tx: Tx) -> Shift:
-        slot = get_slot(tx, guild_id, slot_id)
-        claim_id = _own_claim(tx, guild_id, slot_id, user_id)
-        tx.execute("UPDATE rota_claims SET swap_offered_at = NULL WHERE id = ?", (claim_id,))
-        if user_id in slot.swap_offers:
-            slot.swap_offers.remove(user_id)
-        return Shift(claim_id=claim_id, user_id=user_id, slot=slot)
-
-    return await db.write(withdraw)
-
-
-async def take_swap(
-    db: Database, settings: GuildSettings, guild_id: int, slot_id: int, user_id: int,
-    now: datetime, *, is_supporter: bool,
-) -> SwapTaken:  # fmt: skip
-    """Move an offered claim to the taker in one guarded UPDATE; the cover never lapses."""
-    if not is_supporter:
-        raise UserFacingError(NOT_SUPPORTER)
-
-    def take(tx: Tx) -> SwapTaken:
-        slot = get_slot(tx, guild_id, slot_id)
-        offer = tx.fetchone(
-            "SELECT id, user_id FROM rota_claims WHERE slot_id = ? AND swap_offered_at IS NOT NULL "
-            "AND user_id != ? ORDER BY swap_offered_at, id LIMIT 1",
-            (slot_id, user_id),
+class ClaimsPart(RotaPart):
+    async def claim_slot(
+        self,
+        settings: GuildSettings,
+        guild_id: int,
+        slot_id: int,
+        user_id: int,
+        *,
+        is_supporter: bool,
+    ) -> Shift:
+        now = self._clock.now()
+        if not is_supporter:
+            raise UserFacingError(NOT_SUPPORTER)
+        known_slot_id(slot_id)
+        # Whether the member saw a free place before queueing for the writer: losing the race then
+        # reads "someone just took it", not "already full". One committed read, off the write lock.
+        seen_open = await self._db.fetchval(
+            "SELECT r.needed > (SELECT COUNT(*) FROM rota_claims c WHERE c.slot_id = s.id) "
+            "FROM rota_slots s JOIN rotas r ON r.id = s.rota_id WHERE s.guild_id = ? AND s.id = ?",
+            (guild_id, slot_id),
         )
-        if offer is None:
-            raise UserFacingError(
-                "Nobody is offering that shift for a swap any more — someone may have just "
-                "taken it. `/rota view` shows shifts that still need cover."
+        if seen_open is None:
+            raise no_slot(slot_id)
+
+        def claim(tx: Tx) -> Shift:
+            slot = get_slot(tx, guild_id, slot_id)
+            check_fit(tx, settings, slot, user_id, now, was_open=bool(seen_open))
+            rows = tx.fetchall(
+                _CLAIM_INSERT, (guild_id, slot_id, user_id, to_ts(now), slot_id, slot.needed)
+            )  # read RETURNING to the end before COMMIT
+            if not rows:
+                raise UserFacingError(LAST_PLACE_TAKEN)
+            slot.claimers.append(user_id)
+            shift = Shift(claim_id=rows[0]["id"], user_id=user_id, slot=slot)
+            timers = claim_timers(shift, settings.reminder_hours, now)
+            schedule_in(tx, guild_id, timers)
+            shift.first_timer_due = min(due for _, _, due, _ in timers)
+            return shift
+
+        return await self._db.write(claim)
+
+    async def release_claim(self, guild_id: int, slot_id: int, user_id: int) -> Released:
+        """End the claim and its reminders and debrief together, in one transaction."""
+        now = self._clock.now()
+        known_slot_id(slot_id)
+
+        def release(tx: Tx) -> Released:
+            slot = get_slot(tx, guild_id, slot_id)
+            claim_id = _own_claim(tx, guild_id, slot_id, user_id)
+            _not_started(slot, now)
+            tx.execute("DELETE FROM rota_claims WHERE id = ?", (claim_id,))
+            cancel_claim_timers_in(tx, claim_id)
+            slot.claimers.remove(user_id)
+            if user_id in slot.swap_offers:
+                slot.swap_offers.remove(user_id)
+            short_notice = slot.starts_at - now < SHORT_NOTICE
+            return Released(slot=slot, claim_id=claim_id, short_notice=short_notice)
+
+        return await self._db.write(release)
+
+    async def offer_swap(self, guild_id: int, slot_id: int, user_id: int) -> Shift:
+
+        now = self._clock.now()
+
+        def offer(tx: Tx) -> Shift:
+            slot = get_slot(tx, guild_id, slot_id)
+            claim_id = _own_claim(tx, guild_id, slot_id, user_id)
+            _not_started(slot, now)
+            if not tx.execute(
+                "UPDATE rota_claims SET swap_offered_at = ? "
+                "WHERE id = ? AND swap_offered_at IS NULL",
+                (to_ts(now), claim_id),
+            ):
+                raise UserFacingError("You've already offered that shift for a swap.")
+            slot.swap_offers.append(user_id)
+            return Shift(claim_id=claim_id, user_id=user_id, slot=slot, swap_offered=True)
+
+        return await self._db.write(offer)
+
+    async def withdraw_swap(self, guild_id: int, slot_id: int, user_id: int) -> Shift:
+
+        def withdraw(tx: Tx) -> Shift:
+            slot = get_slot(tx, guild_id, slot_id)
+            claim_id = _own_claim(tx, guild_id, slot_id, user_id)
+            tx.execute("UPDATE rota_claims SET swap_offered_at = NULL WHERE id = ?", (claim_id,))
+            if user_id in slot.swap_offers:
+                slot.swap_offers.remove(user_id)
+            return Shift(claim_id=claim_id, user_id=user_id, slot=slot)
+
+        return await self._db.write(withdraw)
+
+    async def take_swap(
+        self,
+        settings: GuildSettings,
+        guild_id: int,
+        slot_id: int,
+        user_id: int,
+        *,
+        is_supporter: bool,
+    ) -> SwapTaken:
+        """Move an offered claim to the taker in one guarded UPDATE; the cover never lapses."""
+        now = self._clock.now()
+        if not is_supporter:
+            raise UserFacingError(NOT_SUPPORTER)
+
+        def take(tx: Tx) -> SwapTaken:
+            slot = get_slot(tx, guild_id, slot_id)
+            offer = tx.fetchone(
+                "SELECT id, user_id FROM rota_claims "
+                "WHERE slot_id = ? AND swap_offered_at IS NOT NULL "
+                "AND user_id != ? ORDER BY swap_offered_at, id LIMIT 1",
+                (slot_id, user_id),
             )
-        check_fit(tx, settings, slot, user_id, now, taking_swap=True)
-        if not tx.execute(
-            "UPDATE rota_claims SET user_id = ?, claimed_at = ?, swap_offered_at = NULL, "
-            "debrief_closed_at = NULL WHERE id = ? AND user_id = ? AND swap_offered_at IS NOT NULL",
-            (user_id, to_ts(now), offer["id"], offer["user_id"]),
-        ):
-            raise UserFacingError("Someone just took that swap. Thank you for offering!")
-        slot.claimers[slot.claimers.index(offer["user_id"])] = user_id
-        slot.swap_offers.remove(offer["user_id"])
-        return SwapTaken(
-            shift=Shift(claim_id=offer["id"], user_id=user_id, slot=slot),
-            from_user_id=offer["user_id"],
+            if offer is None:
+                raise UserFacingError(
+                    "Nobody is offering that shift for a swap any more — someone may have just "
+                    "taken it. `/rota view` shows shifts that still need cover."
+                )
+            check_fit(tx, settings, slot, user_id, now, taking_swap=True)
+            if not tx.execute(
+                "UPDATE rota_claims SET user_id = ?, claimed_at = ?, swap_offered_at = NULL, "
+                "debrief_closed_at = NULL "
+                "WHERE id = ? AND user_id = ? AND swap_offered_at IS NOT NULL",
+                (user_id, to_ts(now), offer["id"], offer["user_id"]),
+            ):
+                raise UserFacingError("Someone just took that swap. Thank you for offering!")
+            slot.claimers[slot.claimers.index(offer["user_id"])] = user_id
+            slot.swap_offers.remove(offer["user_id"])
+            return SwapTaken(
+                shift=Shift(claim_id=offer["id"], user_id=user_id, slot=slot),
+                from_user_id=offer["user_id"],
+            )
+
+        return await self._db.write(take)
+
+    async def my_shifts(self, guild_id: int, user_id: int) -> list[Shift]:
+        """A supporter's shifts not yet over (including one in progress), soonest first."""
+        now = self._clock.now()
+        rows = await self._db.fetchall(
+            "SELECT c.id, c.slot_id, c.swap_offered_at FROM rota_claims c "
+            "JOIN rota_slots s ON s.id = c.slot_id "
+            "WHERE c.guild_id = ? AND c.user_id = ? AND s.ends_at > ? "
+            "ORDER BY s.starts_at LIMIT 100",
+            (guild_id, user_id, to_ts(now)),
         )
+        if not rows:
+            return []
+        marks = ",".join("?" * len(rows))
+        slots = {
+            slot.id: slot
+            for slot in await self._db.read(
+                lambda tx: load_slots(tx, f"s.id IN ({marks})", [r["slot_id"] for r in rows])
+            )
+        }
+        return [
+            Shift(
+                claim_id=row["id"],
+                user_id=user_id,
+                slot=slots[row["slot_id"]],
+                swap_offered=row["swap_offered_at"] is not None,
+            )
+            for row in rows
+        ]
 
-    return await db.write(take)
-
-
-async def my_shifts(db: Database, guild_id: int, user_id: int, now: datetime) -> list[Shift]:
-    """A supporter's shifts not yet over (including one in progress), soonest first."""
-    rows = await db.fetchall(
-        "SELECT c.id, c.slot_id, c.swap_offered_at FROM rota_claims c "
-        "JOIN rota_slots s ON s.id = c.slot_id "
-        "WHERE c.guild_id = ? AND c.user_id = ? AND s.ends_at > ? ORDER BY s.starts_at LIMIT 100",
-        (guild_id, user_id, to_ts(now)),
-    )
-    if not rows:
-        return []
-    marks = ",".join("?" * len(rows))
-    slots = {
-        slot.id: slot
-        for slot in await db.read(
-            lambda tx: load_slots(tx, f"s.id IN ({marks})", [r["slot_id"] for r in rows])
+    async def shift_by_claim(self, claim_id: int) -> Shift | None:
+        """The claim behind a timer, if it still exists (released or removed claims do not)."""
+        row = await self._db.fetchone(
+            "SELECT id, guild_id, slot_id, user_id, swap_offered_at FROM rota_claims WHERE id = ?",
+            (claim_id,),
         )
-    }
-    return [
-        Shift(
+        if row is None:
+            return None
+        slot = await self._db.read(lambda tx: get_slot(tx, row["guild_id"], row["slot_id"]))
+        return Shift(
             claim_id=row["id"],
-            user_id=user_id,
-            slot=slots[row["slot_id"]],
+            user_id=row["user_id"],
+            slot=slot,
             swap_offered=row["swap_offered_at"] is not None,
         )
-        for row in rows
-    ]
 
+    async def close_debrief(self, claim_id: int, user_id: int) -> bool:
+        """Whether to act on this answer to the after-shift question: only the first time.
 
-async def shift_by_claim(db: Database, claim_id: int) -> Shift | None:
-    """The claim behind a timer, if it still exists (released or removed claims do not)."""
-    row = await db.fetchone(
-        "SELECT id, guild_id, slot_id, user_id, swap_offered_at FROM rota_claims WHERE id = ?",
-        (claim_id,),
-    )
-    if row is None:
-        return None
-    slot = await db.read(lambda tx: get_slot(tx, row["guild_id"], row["slot_id"]))
-    return Shift(
-        claim_id=row["id"],
-        user_id=row["user_id"],
-        slot=slot,
-        swap_offered=row["swap_offered_at"] is not None,
-    )
-
-
-async def close_debrief(db: Database, claim_id: int, user_id: int, now: datetime) -> bool:
-    """Whether to act on this answer to the after-shift question: only the first time.
-
-    Only the fact that it was answered is stored, never the answer. If the slot was removed
-    since (taking the claim with it) the answer is acted on: a "yes" must never be lost.
-    """
-    if await db.execute(
-        "UPDATE rota_claims SET debrief_closed_at = ? "
-        "WHERE id = ? AND user_id = ? AND debrief_closed_at IS NULL",
-        (to_ts(now), claim_id, user_id),
-    ):
-        return True
-    exists = await db.fetchval("SELECT 1 FROM rota_claims WHERE id = ?", (claim_id,))
-    return exists is None
+        Only the fact that it was answered is stored, never the answer. If the slot was removed
+        since (taking the claim with it) the answer is acted on: a "yes" must never be lost.
+        """
+        now = self._clock.now()
+        if await self._db.execute(
+            "UPDATE rota_claims SET debrief_closed_at = ? "
+            "WHERE id = ? AND user_id = ? AND debrief_closed_at IS NULL",
+            (to_ts(now), claim_id, user_id),
+        ):
+            return True
+        exists = await self._db.fetchval("SELECT 1 FROM rota_claims WHERE id = ?", (claim_id,))
+        return exists is None

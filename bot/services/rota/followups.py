@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.db import Database, Row, Tx, from_ts, to_ts
+from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec
+from bot.services.rota.base import RotaPart
 from bot.services.timers import Timer, cancel_in, schedule_in
 
 FOLLOWUP = "rota.followup"  # the coordinators' alert with the I'll reach out button
@@ -56,61 +57,6 @@ def alert_spec(followup: Followup, now: datetime, *, again: bool) -> OutboxSpec:
     )
 
 
-async def ask_followup(db: Database, guild_id: int, user_id: int, now: datetime) -> Followup:
-    """Record the ask and its re-alert a day later, together."""
-
-    def ask(tx: Tx) -> Followup:
-        row = tx.one(
-            "INSERT INTO rota_followups (guild_id, user_id, created_at) VALUES (?, ?, ?) "
-            "RETURNING *",
-            (guild_id, user_id, to_ts(now)),
-        )
-        schedule_in(tx, guild_id, [(FOLLOWUP_DUE, _ref(row["id"]), now + FOLLOWUP_AFTER, None)])
-        return _followup(row)
-
-    return await db.write(ask)
-
-
-async def get_followup(db: Database, guild_id: int, followup_id: int) -> Followup:
-    row = await db.fetchone(
-        "SELECT * FROM rota_followups WHERE guild_id = ? AND id = ?", (guild_id, followup_id)
-    )
-    if row is None:
-        raise UserFacingError(
-            "I can't find that check-in request any more (the supporter may have deleted "
-            "their data). Nothing was changed."
-        )
-    return _followup(row)
-
-
-async def take_followup(
-    db: Database, guild_id: int, followup_id: int, coordinator_id: int, now: datetime
-) -> Followup:
-    """Exactly one coordinator takes it; the others are told who did."""
-
-    def take(tx: Tx) -> Followup | None:
-        row = tx.fetchone(
-            "UPDATE rota_followups SET taken_by = ?, taken_at = ? "
-            "WHERE guild_id = ? AND id = ? AND taken_by IS NULL RETURNING *",
-            (coordinator_id, to_ts(now), guild_id, followup_id),
-        )
-        if row is None:
-            return None
-        cancel_in(tx, FOLLOWUP_DUE, _ref(followup_id))
-        return _followup(row)
-
-    won = await db.write(take)
-    if won is not None:
-        return won
-    current = await get_followup(db, guild_id, followup_id)
-    if current.taken_by == coordinator_id:
-        raise UserFacingError("You've already said you'll reach out to them. Thank you.")
-    raise UserFacingError(
-        f"<@{current.taken_by}> is already reaching out to them, so you don't need to. "
-        "Thank you for being ready."
-    )
-
-
 def followup_due_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     """A day on and still not taken: one more alert (whether it is still untaken is checked
     again when its turn comes)."""
@@ -121,3 +67,57 @@ def followup_due_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]
     if row is None:
         return []
     return [alert_spec(_followup(row), timer.due_at, again=True)]
+
+
+class FollowupsPart(RotaPart):
+    async def ask_followup(self, guild_id: int, user_id: int) -> Followup:
+        """Record the ask and its re-alert a day later, together."""
+        now = self._clock.now()
+
+        def ask(tx: Tx) -> Followup:
+            row = tx.one(
+                "INSERT INTO rota_followups (guild_id, user_id, created_at) VALUES (?, ?, ?) "
+                "RETURNING *",
+                (guild_id, user_id, to_ts(now)),
+            )
+            schedule_in(tx, guild_id, [(FOLLOWUP_DUE, _ref(row["id"]), now + FOLLOWUP_AFTER, None)])
+            return _followup(row)
+
+        return await self._db.write(ask)
+
+    async def get_followup(self, guild_id: int, followup_id: int) -> Followup:
+        row = await self._db.fetchone(
+            "SELECT * FROM rota_followups WHERE guild_id = ? AND id = ?", (guild_id, followup_id)
+        )
+        if row is None:
+            raise UserFacingError(
+                "I can't find that check-in request any more (the supporter may have deleted "
+                "their data). Nothing was changed."
+            )
+        return _followup(row)
+
+    async def take_followup(self, guild_id: int, followup_id: int, coordinator_id: int) -> Followup:
+        """Exactly one coordinator takes it; the others are told who did."""
+        now = self._clock.now()
+
+        def take(tx: Tx) -> Followup | None:
+            row = tx.fetchone(
+                "UPDATE rota_followups SET taken_by = ?, taken_at = ? "
+                "WHERE guild_id = ? AND id = ? AND taken_by IS NULL RETURNING *",
+                (coordinator_id, to_ts(now), guild_id, followup_id),
+            )
+            if row is None:
+                return None
+            cancel_in(tx, FOLLOWUP_DUE, _ref(followup_id))
+            return _followup(row)
+
+        won = await self._db.write(take)
+        if won is not None:
+            return won
+        current = await self.get_followup(guild_id, followup_id)
+        if current.taken_by == coordinator_id:
+            raise UserFacingError("You've already said you'll reach out to them. Thank you.")
+        raise UserFacingError(
+            f"<@{current.taken_by}> is already reaching out to them, so you don't need to. "
+            "Thank you for being ready."
+        )

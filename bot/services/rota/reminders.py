@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.db import Database, Row, Tx, from_ts, to_ts
+from bot.db import Row, Tx, from_ts, to_ts
 from bot.services.outbox import OutboxSpec
+from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Shift, Slot
 from bot.services.timers import (
     Timer,
@@ -57,28 +58,6 @@ def claim_timers(shift: Shift, reminder_hours: list[int], now: datetime) -> list
     specs = reminder_timers(shift.claim_id, slot.starts_at, reminder_hours, now)
     specs.append((DEBRIEF, f"claim:{shift.claim_id}", slot.ends_at, None))
     return specs
-
-
-async def reschedule_reminders(
-    db: Database, guild_id: int, reminder_hours: list[int], now: datetime
-) -> datetime | None:
-    """Move the reminders of every shift not yet started to the server's new hours, so a
-    supporter is reminded when the coordinators now say, whenever they claimed. Returns the
-    earliest new reminder, to wake the dispatcher for."""
-    claims_sql = (
-        "SELECT c.id, s.starts_at FROM rota_slots s JOIN rota_claims c ON c.slot_id = s.id "
-        "WHERE s.guild_id = ? AND s.starts_at > ?"
-    )
-
-    def move(tx: Tx) -> datetime | None:
-        specs: list[TimerSpec] = []
-        for claim_id, starts_at in tx.fetchall(claims_sql, (guild_id, to_ts(now))):
-            cancel_prefix_in(tx, REMINDER, f"claim:{claim_id}:")
-            specs += reminder_timers(claim_id, from_ts(starts_at), reminder_hours, now)
-        schedule_in(tx, guild_id, specs)
-        return min((due for _, _, due, _ in specs), default=None)
-
-    return await db.write(move)
 
 
 async def schedule_claim_timers(
@@ -203,3 +182,27 @@ TIMER_OUTBOX: dict[str, TimerConverter] = {
     DEBRIEF: debrief_outbox,
     COVERAGE: coverage_outbox,
 }
+
+
+class RemindersPart(RotaPart):
+    async def reschedule_reminders(
+        self, guild_id: int, reminder_hours: list[int]
+    ) -> datetime | None:
+        """Move the reminders of every shift not yet started to the server's new hours, so a
+        supporter is reminded when the coordinators now say, whenever they claimed. Returns the
+        earliest new reminder, to wake the dispatcher for."""
+        now = self._clock.now()
+        claims_sql = (
+            "SELECT c.id, s.starts_at FROM rota_slots s JOIN rota_claims c ON c.slot_id = s.id "
+            "WHERE s.guild_id = ? AND s.starts_at > ?"
+        )
+
+        def move(tx: Tx) -> datetime | None:
+            specs: list[TimerSpec] = []
+            for claim_id, starts_at in tx.fetchall(claims_sql, (guild_id, to_ts(now))):
+                cancel_prefix_in(tx, REMINDER, f"claim:{claim_id}:")
+                specs += reminder_timers(claim_id, from_ts(starts_at), reminder_hours, now)
+            schedule_in(tx, guild_id, specs)
+            return min((due for _, _, due, _ in specs), default=None)
+
+        return await self._db.write(move)

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.scheduling import next_weekly
 from bot.services.outbox import OutboxSpec
+from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Training, training_of
 from bot.services.timers import Timer, TimerSpec, cancel_in, cancel_prefix_in, schedule_in
 
@@ -109,15 +110,6 @@ def renewal_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
     ]
 
 
-async def renewal_still_due(db: Database, guild_id: int, user_id: int, expires: int) -> bool:
-    """Checked again at send time: renewed or revoked meanwhile means no DM."""
-    found = await db.fetchval(
-        "SELECT 1 FROM rota_training WHERE guild_id = ? AND user_id = ? AND expires_at = ?",
-        (guild_id, user_id, expires),
-    )
-    return found is not None
-
-
 def digest_sync(tx: Tx, guild_id: int, now: datetime) -> Digest:
     """What the weekly digest lists, read inside the transaction that consumes its timer."""
     expiring = [
@@ -164,3 +156,13 @@ def schedule_next_digest_in(tx: Tx, timer: Timer, now: datetime) -> None:
         return
     zone = ZoneInfo(timer.payload.get("zone", "UTC"))
     schedule_in(tx, timer.guild_id, [(DIGEST, timer.ref, next_digest(now, zone), timer.payload)])
+
+
+class RenewalsPart(RotaPart):
+    async def renewal_still_due(self, guild_id: int, user_id: int, expires: int) -> bool:
+        """Checked again at send time: renewed or revoked meanwhile means no DM."""
+        found = await self._db.fetchval(
+            "SELECT 1 FROM rota_training WHERE guild_id = ? AND user_id = ? AND expires_at = ?",
+            (guild_id, user_id, expires),
+        )
+        return found is not None

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.db import Database, Row, Tx, from_ts, is_row_id, to_ts
+from bot.db import Row, Tx, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.services.group_names import find_group, group_names
+from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
 from bot.services.text import one_line
@@ -133,178 +134,182 @@ def no_slot(slot_id: int) -> UserFacingError:
     )
 
 
-async def find_group_id(db: Database, guild_id: int, name: str) -> int:
-    """The id of an open group in this server, by the groups feature's own name rule."""
-    group = await db.read(lambda tx: find_group(tx, guild_id, name))
-    if group is None:
-        raise UserFacingError(f"There's no group called “{one_line(name)}” on this server.")
-    if group.archived:
-        raise UserFacingError(
-            f"“{group.name}” is archived. `/group reopen` it first if it is meeting again."
-        )
-    return group.id
+class RotasPart(RotaPart):
+    async def slot(self, guild_id: int, slot_id: int) -> Slot:
+        """The slot as it stands, or a kind "no such slot" for the member."""
+        return await self._db.read(lambda tx: get_slot(tx, guild_id, slot_id))
 
+    async def slot_if_any(self, guild_id: int, slot_id: int) -> Slot | None:
+        """For timers, whose slot may have been removed since they were set."""
+        return await self._db.read(lambda tx: find_slot(tx, guild_id, slot_id))
 
-async def open_group_names(db: Database, guild_id: int, typed: str) -> list[str]:
-    return await db.read(lambda tx: group_names(tx, guild_id, typed))
-
-
-async def create_rota(
-    db: Database,
-    guild_id: int,
-    actor_id: int,
-    name: str,
-    now: datetime,
-    *,
-    needed: int = 1,
-    group_id: int | None = None,
-    requires_training: bool = True,
-) -> Rota:
-    cleaned = one_line(name)
-    if not cleaned:
-        raise UserFacingError("A rota needs a name, such as “Evening duty”.")
-    if len(cleaned) > MAX_NAME:
-        raise UserFacingError(f"Please keep the rota name under {MAX_NAME} characters.")
-    if not 1 <= needed <= MAX_NEEDED:
-        raise UserFacingError(f"`needed` can be 1 to {MAX_NEEDED} supporters per slot.")
-    rows = await db.write_fetchall(
-        "INSERT INTO rotas (guild_id, name, name_key, group_id, needed, requires_training, "
-        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (guild_id, name_key) DO NOTHING RETURNING *",
-        (guild_id, cleaned, name_key(cleaned), group_id, needed, int(requires_training),
-         actor_id, to_ts(now)),
-    )  # fmt: skip
-    if not rows:
-        raise UserFacingError(f"There's already a rota called “{cleaned}”. Pick another name.")
-    return _rota(rows[0])
-
-
-async def find_rota(db: Database, guild_id: int, name: str) -> Rota:
-    row = await db.fetchone(
-        "SELECT * FROM rotas WHERE guild_id = ? AND name_key = ?", (guild_id, name_key(name))
-    )
-    if row is None:
-        raise UserFacingError(
-            f"There's no rota called “{name}” here. Pick one from the list as you type."
-        )
-    return _rota(row)
-
-
-async def get_rota(db: Database, guild_id: int, rota_id: int) -> Rota:
-    """By id, for pages that carry the rota in their buttons; it may be gone since."""
-    row = await db.fetchone(
-        "SELECT * FROM rotas WHERE guild_id = ? AND id = ?", (guild_id, rota_id)
-    )
-    if row is None:
-        raise UserFacingError("That rota no longer exists. `/rota view` shows the ones here.")
-    return _rota(row)
-
-
-async def rota_names(db: Database, guild_id: int, typed: str) -> list[str]:
-    rows = await db.fetchall(
-        "SELECT name FROM rotas WHERE guild_id = ? AND name_key LIKE ? ORDER BY name_key LIMIT 25",
-        (guild_id, f"%{name_key(typed)}%"),
-    )
-    return [row["name"] for row in rows]
-
-
-async def count_rotas(db: Database, guild_id: int) -> int:
-    return int(await db.fetchval("SELECT COUNT(*) FROM rotas WHERE guild_id = ?", (guild_id,)))
-
-
-async def add_slots(
-    db: Database, rota: Rota, actor_id: int, starts: list[datetime], length: timedelta,
-    now: datetime,
-) -> tuple[list[Slot], int]:  # fmt: skip
-    """Create the slots in one transaction; returns them and how many already existed."""
-
-    def add(tx: Tx) -> list[Slot]:
-        created: list[int] = []
-        for start in starts:
-            rows = tx.fetchall(
-                "INSERT INTO rota_slots (guild_id, rota_id, starts_at, ends_at, created_by, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (rota_id, starts_at) DO NOTHING RETURNING id",
-                (rota.guild_id, rota.id, to_ts(start), to_ts(start + length), actor_id,
-                 to_ts(now)),
-            )  # fmt: skip
-            created += [row["id"] for row in rows]
-        if not created:
-            return []
-        return load_slots(tx, f"s.id IN ({','.join('?' * len(created))})", created)
-
-    slots = await db.write(add)
-    return slots, len(starts) - len(slots)
-
-
-async def claim_ids_of(db: Database, guild_id: int, slot_id: int) -> list[int]:
-    """The claims on a slot, read before `remove_slot` deletes them so their timers can go."""
-    rows = await db.fetchall(
-        "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ?", (guild_id, slot_id)
-    )
-    return [int(row["id"]) for row in rows]
-
-
-async def remove_slot(db: Database, rota: Rota, slot_id: int) -> Slot:
-    """Delete a slot (and its claims); returns it as it was, so its supporters can be told."""
-
-    def remove(tx: Tx) -> Slot:
-        slot = get_slot(tx, rota.guild_id, slot_id)
-        if slot.rota_id != rota.id:
+    async def find_group_id(self, guild_id: int, name: str) -> int:
+        """The id of an open group in this server, by the groups feature's own name rule."""
+        group = await self._db.read(lambda tx: find_group(tx, guild_id, name))
+        if group is None:
+            raise UserFacingError(f"There's no group called “{one_line(name)}” on this server.")
+        if group.archived:
             raise UserFacingError(
-                f"Slot #{slot_id} belongs to “{slot.rota_name}”, not “{rota.name}”."
+                f"“{group.name}” is archived. `/group reopen` it first if it is meeting again."
             )
-        tx.execute("DELETE FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, rota.guild_id))
-        return slot
+        return group.id
 
-    return await db.write(remove)
+    async def open_group_names(self, guild_id: int, typed: str) -> list[str]:
+        return await self._db.read(lambda tx: group_names(tx, guild_id, typed))
 
+    async def create_rota(
+        self,
+        guild_id: int,
+        actor_id: int,
+        name: str,
+        *,
+        needed: int = 1,
+        group_id: int | None = None,
+        requires_training: bool = True,
+    ) -> Rota:
+        now = self._clock.now()
+        cleaned = one_line(name)
+        if not cleaned:
+            raise UserFacingError("A rota needs a name, such as “Evening duty”.")
+        if len(cleaned) > MAX_NAME:
+            raise UserFacingError(f"Please keep the rota name under {MAX_NAME} characters.")
+        if not 1 <= needed <= MAX_NEEDED:
+            raise UserFacingError(f"`needed` can be 1 to {MAX_NEEDED} supporters per slot.")
+        rows = await self._db.write_fetchall(
+            "INSERT INTO rotas (guild_id, name, name_key, group_id, needed, requires_training, "
+            "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, name_key) DO NOTHING RETURNING *",
+            (guild_id, cleaned, name_key(cleaned), group_id, needed, int(requires_training),
+             actor_id, to_ts(now)),
+        )  # fmt: skip
+        if not rows:
+            raise UserFacingError(f"There's already a rota called “{cleaned}”. Pick another name.")
+        return _rota(rows[0])
 
-async def slots_between(
-    db: Database, guild_id: int, start: datetime, end: datetime, rota_id: int | None = None
-) -> list[Slot]:
-    where = "s.guild_id = ? AND s.starts_at >= ? AND s.starts_at < ?"
-    params: list[Any] = [guild_id, to_ts(start), to_ts(end)]
-    if rota_id is not None:
-        where += " AND s.rota_id = ?"
-        params.append(rota_id)
-    return await db.read(lambda tx: load_slots(tx, where, params))
-
-
-async def coverage_gaps(db: Database, rota: Rota, now: datetime, weeks: int) -> list[Slot]:
-    """Upcoming slots of a rota with fewer supporters than needed, soonest first."""
-    if not 1 <= weeks <= MAX_COVERAGE_WEEKS:
-        raise UserFacingError(f"`weeks` can be 1 to {MAX_COVERAGE_WEEKS}.")
-    slots = await slots_between(db, rota.guild_id, now, now + timedelta(weeks=weeks), rota.id)
-    return [slot for slot in slots if slot.open_places > 0]
-
-
-async def upcoming_slots(
-    db: Database, guild_id: int, now: datetime, *, user_id: int | None = None,
-    swaps_only: bool = False, rota_id: int | None = None, limit: int = MAX_SLOT_LIST,
-    number: str | None = None,
-) -> list[Slot]:  # fmt: skip
-    """Slots not yet started, for pickers: all, a member's own, or those offered for swap.
-
-    `number` (digits someone typed) keeps the slots whose number contains them, so a picker
-    reaches any slot however many come before it.
-    """
-    where = "s.guild_id = ? AND s.starts_at > ?"
-    params: list[Any] = [guild_id, to_ts(now)]
-    if number is not None and number.isdigit():
-        where += " AND CAST(s.id AS TEXT) LIKE ?"
-        params.append(f"%{number}%")
-    if user_id is not None:
-        where += (
-            " AND EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id AND c.user_id = ?)"
+    async def find_rota(self, guild_id: int, name: str) -> Rota:
+        row = await self._db.fetchone(
+            "SELECT * FROM rotas WHERE guild_id = ? AND name_key = ?", (guild_id, name_key(name))
         )
-        params.append(user_id)
-    if swaps_only:
-        where += (
-            " AND EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id "
-            "AND c.swap_offered_at IS NOT NULL)"
+        if row is None:
+            raise UserFacingError(
+                f"There's no rota called “{name}” here. Pick one from the list as you type."
+            )
+        return _rota(row)
+
+    async def get_rota(self, guild_id: int, rota_id: int) -> Rota:
+        """By id, for pages that carry the rota in their buttons; it may be gone since."""
+        row = await self._db.fetchone(
+            "SELECT * FROM rotas WHERE guild_id = ? AND id = ?", (guild_id, rota_id)
         )
-    if rota_id is not None:
-        where += " AND s.rota_id = ?"
-        params.append(rota_id)
-    return await db.read(lambda tx: load_slots(tx, where, params, limit=limit))
+        if row is None:
+            raise UserFacingError("That rota no longer exists. `/rota view` shows the ones here.")
+        return _rota(row)
+
+    async def rota_names(self, guild_id: int, typed: str) -> list[str]:
+        rows = await self._db.fetchall(
+            "SELECT name FROM rotas WHERE guild_id = ? AND name_key LIKE ? "
+            "ORDER BY name_key LIMIT 25",
+            (guild_id, f"%{name_key(typed)}%"),
+        )
+        return [row["name"] for row in rows]
+
+    async def count_rotas(self, guild_id: int) -> int:
+        return int(
+            await self._db.fetchval("SELECT COUNT(*) FROM rotas WHERE guild_id = ?", (guild_id,))
+        )
+
+    async def add_slots(
+        self, rota: Rota, actor_id: int, starts: list[datetime], length: timedelta,
+    ) -> tuple[list[Slot], int]:  # fmt: skip
+        """Create the slots in one transaction; returns them and how many already existed."""
+        now = self._clock.now()
+
+        def add(tx: Tx) -> list[Slot]:
+            created: list[int] = []
+            for start in starts:
+                rows = tx.fetchall(
+                    "INSERT INTO rota_slots (guild_id, rota_id, starts_at, ends_at, created_by, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (rota_id, starts_at) DO NOTHING RETURNING id",
+                    (rota.guild_id, rota.id, to_ts(start), to_ts(start + length), actor_id,
+                     to_ts(now)),
+                )  # fmt: skip
+                created += [row["id"] for row in rows]
+            if not created:
+                return []
+            return load_slots(tx, f"s.id IN ({','.join('?' * len(created))})", created)
+
+        slots = await self._db.write(add)
+        return slots, len(starts) - len(slots)
+
+    async def claim_ids_of(self, guild_id: int, slot_id: int) -> list[int]:
+        """The claims on a slot, read before `remove_slot` deletes them so their timers can go."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ?", (guild_id, slot_id)
+        )
+        return [int(row["id"]) for row in rows]
+
+    async def remove_slot(self, rota: Rota, slot_id: int) -> Slot:
+        """Delete a slot (and its claims); returns it as it was, so its supporters can be told."""
+
+        def remove(tx: Tx) -> Slot:
+            slot = get_slot(tx, rota.guild_id, slot_id)
+            if slot.rota_id != rota.id:
+                raise UserFacingError(
+                    f"Slot #{slot_id} belongs to “{slot.rota_name}”, not “{rota.name}”."
+                )
+            tx.execute(
+                "DELETE FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, rota.guild_id)
+            )
+            return slot
+
+        return await self._db.write(remove)
+
+    async def slots_between(
+        self, guild_id: int, start: datetime, end: datetime, rota_id: int | None = None
+    ) -> list[Slot]:
+        where = "s.guild_id = ? AND s.starts_at >= ? AND s.starts_at < ?"
+        params: list[Any] = [guild_id, to_ts(start), to_ts(end)]
+        if rota_id is not None:
+            where += " AND s.rota_id = ?"
+            params.append(rota_id)
+        return await self._db.read(lambda tx: load_slots(tx, where, params))
+
+    async def coverage_gaps(self, rota: Rota, weeks: int) -> list[Slot]:
+        """Upcoming slots of a rota with fewer supporters than needed, soonest first."""
+        now = self._clock.now()
+        if not 1 <= weeks <= MAX_COVERAGE_WEEKS:
+            raise UserFacingError(f"`weeks` can be 1 to {MAX_COVERAGE_WEEKS}.")
+        slots = await self.slots_between(rota.guild_id, now, now + timedelta(weeks=weeks), rota.id)
+        return [slot for slot in slots if slot.open_places > 0]
+
+    async def upcoming_slots(
+        self, guild_id: int, *, user_id: int | None = None,
+        swaps_only: bool = False, rota_id: int | None = None, limit: int = MAX_SLOT_LIST,
+        number: str | None = None,
+    ) -> list[Slot]:  # fmt: skip
+        """Slots not yet started, for pickers: all, a member's own, or those offered for swap.
+
+        `number` (digits someone typed) keeps the slots whose number contains them, so a picker
+        reaches any slot however many come before it.
+        """
+        now = self._clock.now()
+        where = "s.guild_id = ? AND s.starts_at > ?"
+        params: list[Any] = [guild_id, to_ts(now)]
+        if number is not None and number.isdigit():
+            where += " AND CAST(s.id AS TEXT) LIKE ?"
+            params.append(f"%{number}%")
+        if user_id is not None:
+            where += (
+                " AND EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id AND c.user_id = ?)"
+            )
+            params.append(user_id)
+        if swaps_only:
+            where += (
+                " AND EXISTS (SELECT 1 FROM rota_claims c WHERE c.slot_id = s.id "
+                "AND c.swap_offered_at IS NOT NULL)"
+            )
+        if rota_id is not None:
+            where += " AND s.rota_id = ?"
+            params.append(rota_id)
+        return await self._db.read(lambda tx: load_slots(tx, where, params, limit=limit))
