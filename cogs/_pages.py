@@ -22,7 +22,8 @@ import discord
 from bot.errors import UserFacingError
 from bot.services.text import split_text
 from bot.tree import NO_MENTIONS
-from cogs._ui import DynamicView, require_coordinator, routed_errors
+from cogs._routes import PersistentButton
+from cogs._ui import DynamicView, require_coordinator
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -131,9 +132,9 @@ def page_view(kind: str, viewer_id: int, arg: str, page: Page) -> DynamicView | 
         view.add_item(item)
     if page.pages > 1:
         back, forward = _LABELS.get(kind, ("← Previous", "Next →"))
-        base = f"hearth:page:{kind}:{viewer_id}:{arg}"
-        view.add_item(PageButton(f"{base}:{max(page.page - 1, 0)}:p", back, page.page == 0))
-        view.add_item(PageButton(f"{base}:{page.page + 1}:n", forward, page.page + 1 >= page.pages))
+        earlier, later = max(page.page - 1, 0), page.page + 1
+        view.add_item(PageButton(kind, viewer_id, arg, earlier, "p", back, page.page == 0))
+        view.add_item(PageButton(kind, viewer_id, arg, later, "n", forward, later >= page.pages))
     return view
 
 
@@ -177,44 +178,41 @@ async def send_all(interaction: discord.Interaction, text: str) -> None:
 
 
 class PageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=(
-        r"hearth:page:(?P<kind>[a-z_]+):(?P<viewer>\d+):(?P<arg>[\w.\-]*):(?P<page>\d+):[pn]"
-    ),
+    PersistentButton,
+    route=r"hearth:page:{kind:[a-z_]+}:{viewer}:{arg:[\w.\-]*}:{page}:{way:[pn]}",
 ):
-    def __init__(self, custom_id: str, text: str = "Page", disabled: bool = False) -> None:
+    """Previous/Next: the custom_id carries what list, whose, its argument and which page."""
+
+    def __init__(
+        self, kind: str, viewer: int, arg: str, page: int, way: str, text: str = "Page",
+        disabled: bool = False,
+    ) -> None:  # fmt: skip
         super().__init__(
-            discord.ui.Button(
-                label=text,
-                style=discord.ButtonStyle.secondary,
-                custom_id=custom_id,
-                disabled=disabled,
+            self.button(
+                kind, viewer, arg, page, way,
+                label=text, style=discord.ButtonStyle.secondary, disabled=disabled,
             )
-        )
-        match = self.template.fullmatch(custom_id)
-        if match is None:
-            raise ValueError(f"not a page id: {custom_id}")
-        self.match = match
+        )  # fmt: skip
+        self.kind, self.viewer, self.arg, self.page = kind, viewer, arg, page
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PageButton:
-        return cls(match.string, getattr(item, "label", None) or "Page")
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> PageButton:
+        kind, viewer, arg, page, way = values
+        label = getattr(item, "label", None) or "Page"
+        return cls(str(kind), int(viewer), str(arg), int(page), str(way), label)
 
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        if int(self.match["viewer"]) != interaction.user.id:
+        if self.viewer != interaction.user.id:
             raise UserFacingError(
                 "These buttons belong to whoever ran the command; run it yourself to browse."
             )
-        kind, arg = self.match["kind"], self.match["arg"]
+        kind, arg = self.kind, self.arg
         if kind in _COORDINATORS_ONLY:
             await require_coordinator(interaction)
         renderer = _RENDERERS.get(kind)
         if renderer is None:
             raise UserFacingError("That list isn't available any more; run the command again.")
-        page = await renderer(interaction, arg, int(self.match["page"]))
+        page = await renderer(interaction, arg, self.page)
         await interaction.response.edit_message(
             content=page.content or None,
             embed=page.embed,

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -26,7 +24,8 @@ from bot.services.mydata import (
     last_export_name,
 )
 from cogs._pages import send_all
-from cogs._ui import DynamicView, hearth, routed_errors
+from cogs._routes import PersistentButton
+from cogs._ui import DynamicView, hearth
 
 log = logging.getLogger(__name__)
 
@@ -94,30 +93,18 @@ async def promote_waitlists(bot: HearthBot, freed: list[tuple[int, int]]) -> Non
             await fill_places(guild, group_id)
 
 
-class ConfirmDelete(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:mydata:delete:(?P<user>\d+):(?P<guild>\d+)",
-):
+class ConfirmDelete(PersistentButton, route="hearth:mydata:delete:{user}:{guild}"):
     """Only the member who asked can press it; guild 0 means every server (from a DM)."""
 
     def __init__(self, user_id: int, guild_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Yes, delete my data",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"hearth:mydata:delete:{user_id}:{guild_id}",
+            self.button(
+                user_id, guild_id, label="Yes, delete my data", style=discord.ButtonStyle.danger
             )
         )
         self.user_id = user_id
         self.guild_id = guild_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ConfirmDelete:
-        return cls(int(match["user"]), int(match["guild"]))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id:
             raise UserFacingError("Only the person who asked can confirm deleting their data.")

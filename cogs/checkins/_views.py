@@ -1,13 +1,11 @@
 """Check-in buttons and the private-note form.
 
-Every button is a `DynamicItem` whose custom_id carries what it acts on, so prompts posted weeks
-ago (and before a restart) still work. discord.py builds a plain view around a dynamic item, so
-failures are routed to the one error handler here by `_guarded`.
+Every button is a `PersistentButton` whose custom_id carries what it acts on, so prompts posted
+weeks ago (and before a restart) still work, and whose failures reach the one error handler.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -15,7 +13,8 @@ import discord
 from bot.errors import UserFacingError
 from bot.services.checkin_answers import AnswerResult
 from bot.services.checkins import MAX_NOTE, MOODS, Occurrence
-from bot.tree import NO_MENTIONS, report_error, send_ephemeral
+from bot.tree import NO_MENTIONS, send_ephemeral
+from cogs._routes import PersistentButton
 from cogs._ui import DynamicView, HearthModal, hearth, own_cog
 
 if TYPE_CHECKING:
@@ -40,15 +39,6 @@ def checkins(interaction: discord.Interaction) -> Checkins:
 
     unavailable = "Check-ins aren't available right now; please try again later."
     return own_cog(interaction, Checkins, unavailable)
-
-
-async def _guarded(
-    interaction: discord.Interaction, action: Callable[[discord.Interaction], Awaitable[None]]
-) -> None:
-    try:
-        await action(interaction)
-    except Exception as exc:
-        await report_error(interaction, exc)
 
 
 # --- answering ---------------------------------------------------------------------------------
@@ -77,29 +67,16 @@ async def _mood(interaction: discord.Interaction, occurrence_id: int, mood: int)
     await send_ephemeral(interaction, answer_text(result), view=view)
 
 
-class MoodButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:ci:mood:(?P<occurrence>\d+):(?P<mood>[1-5])",
-):
+class MoodButton(PersistentButton, route="hearth:ci:mood:{occurrence}:{mood:[1-5]}"):
     def __init__(self, occurrence_id: int, mood: int) -> None:
         self.occurrence_id = occurrence_id
         self.mood = mood
         super().__init__(
-            discord.ui.Button(
-                label=str(mood),
-                style=discord.ButtonStyle.primary,
-                custom_id=f"hearth:ci:mood:{occurrence_id}:{mood}",
-            )
+            self.button(occurrence_id, mood, label=str(mood), style=discord.ButtonStyle.primary)
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> MoodButton:
-        return cls(int(match["occurrence"]), int(match["mood"]))
-
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, lambda i: _mood(i, self.occurrence_id, self.mood))
+        await _mood(interaction, self.occurrence_id, self.mood)
 
 
 class NoteModal(HearthModal):
@@ -136,28 +113,17 @@ async def _open_note(interaction: discord.Interaction, occurrence_id: int) -> No
     await interaction.response.send_modal(NoteModal(occurrence, current))
 
 
-class NoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:ci:note:(?P<occurrence>\d+)",
-):
+class NoteButton(PersistentButton, route="hearth:ci:note:{occurrence}"):
     def __init__(self, occurrence_id: int) -> None:
         self.occurrence_id = occurrence_id
         super().__init__(
-            discord.ui.Button(
-                label="Add a private note",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"hearth:ci:note:{occurrence_id}",
+            self.button(
+                occurrence_id, label="Add a private note", style=discord.ButtonStyle.secondary
             )
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> NoteButton:
-        return cls(int(match["occurrence"]))
-
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, lambda i: _open_note(i, self.occurrence_id))
+        await _open_note(interaction, self.occurrence_id)
 
 
 async def _skip(interaction: discord.Interaction, occurrence_id: int) -> None:
@@ -169,28 +135,15 @@ async def _skip(interaction: discord.Interaction, occurrence_id: int) -> None:
     )
 
 
-class SkipButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:ci:skip:(?P<occurrence>\d+)",
-):
+class SkipButton(PersistentButton, route="hearth:ci:skip:{occurrence}"):
     def __init__(self, occurrence_id: int) -> None:
         self.occurrence_id = occurrence_id
         super().__init__(
-            discord.ui.Button(
-                label="Skip",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"hearth:ci:skip:{occurrence_id}",
-            )
+            self.button(occurrence_id, label="Skip", style=discord.ButtonStyle.secondary)
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> SkipButton:
-        return cls(int(match["occurrence"]))
-
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, lambda i: _skip(i, self.occurrence_id))
+        await _skip(interaction, self.occurrence_id)
 
 
 def prompt_view(occurrence: Occurrence) -> discord.ui.View:
@@ -220,29 +173,25 @@ async def _support(interaction: discord.Interaction, guild_id: int, yes: bool) -
     await interaction.edit_original_response(content=f"{text}\n\n{CRISIS_LINE}", view=None)
 
 
-class SupportOffer(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:ci:support:(?P<guild>\d+):(?P<answer>yes|no)",
-):
+class SupportOffer(PersistentButton, route="hearth:ci:support:{guild}:{answer:yes|no}"):
     def __init__(self, guild_id: int, yes: bool) -> None:
         self.guild_id = guild_id
         self.yes = yes
         super().__init__(
-            discord.ui.Button(
+            self.button(
+                guild_id, "yes" if yes else "no",
                 label="Yes, please" if yes else "No, thank you",
                 style=discord.ButtonStyle.success if yes else discord.ButtonStyle.secondary,
-                custom_id=f"hearth:ci:support:{guild_id}:{'yes' if yes else 'no'}",
             )
-        )
+        )  # fmt: skip
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> SupportOffer:
-        return cls(int(match["guild"]), match["answer"] == "yes")
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> SupportOffer:
+        guild_id, answer = values
+        return cls(int(guild_id), answer == "yes")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, lambda i: _support(i, self.guild_id, self.yes))
+        await _support(interaction, self.guild_id, self.yes)
 
     @staticmethod
     def make_view(guild_id: int) -> discord.ui.View:
@@ -272,29 +221,25 @@ async def _forget(interaction: discord.Interaction, user_id: int, confirm: bool)
     )
 
 
-class ForgetButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:ci:forget:(?P<user>\d+):(?P<answer>yes|no)",
-):
+class ForgetButton(PersistentButton, route="hearth:ci:forget:{user}:{answer:yes|no}"):
     def __init__(self, user_id: int, confirm: bool) -> None:
         self.user_id = user_id
         self.confirm = confirm
         super().__init__(
-            discord.ui.Button(
+            self.button(
+                user_id, "yes" if confirm else "no",
                 label="Delete everything" if confirm else "Keep them",
                 style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
-                custom_id=f"hearth:ci:forget:{user_id}:{'yes' if confirm else 'no'}",
             )
-        )
+        )  # fmt: skip
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> ForgetButton:
-        return cls(int(match["user"]), match["answer"] == "yes")
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> ForgetButton:
+        user_id, answer = values
+        return cls(int(user_id), answer == "yes")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, lambda i: _forget(i, self.user_id, self.confirm))
+        await _forget(interaction, self.user_id, self.confirm)
 
     @staticmethod
     def make_view(user_id: int) -> discord.ui.View:

@@ -6,7 +6,6 @@ after a restart without any per-message registration. Their callbacks hand over 
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -14,7 +13,8 @@ import discord
 from bot.services.group_membership import MembershipService
 from bot.services.groups import GroupService, GroupSummary
 from cogs._pages import Page, line_page, pager
-from cogs._ui import DynamicView, guild_of, hearth, own_cog, routed_errors
+from cogs._routes import Persistent, PersistentButton
+from cogs._ui import DynamicView, guild_of, hearth, own_cog
 
 if TYPE_CHECKING:
     from cogs.groups import Groups
@@ -155,76 +155,51 @@ def _cog(interaction: discord.Interaction) -> Groups:
     return own_cog(interaction, Groups, unavailable)
 
 
-class JoinButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:groups:join:(?P<id>\d+)"
-):
+class JoinButton(PersistentButton, route="hearth:groups:join:{id}"):
     def __init__(self, group_id: int, label: str = "Join", row: int | None = None) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.success,
-                custom_id=f"hearth:groups:join:{group_id}",
-                row=row,
-            )
+            self.button(group_id, label=label, style=discord.ButtonStyle.success, row=row)
         )
         self.group_id = group_id
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> JoinButton:
-        label = getattr(item, "label", None) or "Join"
-        return cls(int(match["id"]), label)
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> JoinButton:
+        return cls(int(values[0]), getattr(item, "label", None) or "Join")
 
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await _cog(interaction).continue_join(interaction, self.group_id)
 
 
-class LeaveButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:groups:leave:(?P<id>\d+)"
-):
+class LeaveButton(PersistentButton, route="hearth:groups:leave:{id}"):
     def __init__(self, group_id: int, label: str = "Leave", row: int | None = None) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"hearth:groups:leave:{group_id}",
-                row=row,
-            )
+            self.button(group_id, label=label, style=discord.ButtonStyle.secondary, row=row)
         )
         self.group_id = group_id
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> LeaveButton:
-        label = getattr(item, "label", None) or "Leave"
-        return cls(int(match["id"]), label)
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> LeaveButton:
+        return cls(int(values[0]), getattr(item, "label", None) or "Leave")
 
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await _cog(interaction).leave_from_button(interaction, self.group_id)
 
 
-class PickGroup(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"hearth:groups:pick"):
+class PickGroup(Persistent[discord.ui.Select[Any]], route="hearth:groups:pick"):
     def __init__(self, options: list[discord.SelectOption]) -> None:
         super().__init__(
             discord.ui.Select(
-                custom_id="hearth:groups:pick",
+                custom_id=self.custom_id_for(),
                 placeholder="Choose a group to join or leave…",
                 options=options,
             )
         )
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PickGroup:
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> PickGroup:
         options = getattr(item, "options", None) or [discord.SelectOption(label="?", value="0")]
         return cls(list(options))
 
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         picked = int(self.item.values[0]) if self.item.values else 0
         await _cog(interaction).show_choice(interaction, picked)

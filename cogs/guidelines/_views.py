@@ -8,7 +8,7 @@ error handler.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -16,6 +16,7 @@ from bot.errors import UserFacingError
 from bot.features import CONTINUE_JOIN, GateStep
 from bot.services.guidelines import MAX_LENGTH, GuidelineVersion, group_of
 from bot.tree import send_ephemeral
+from cogs._routes import PersistentButton
 from cogs._ui import (
     DynamicView,
     HearthModal,
@@ -23,7 +24,6 @@ from cogs._ui import (
     hearth,
     own_cog,
     require_coordinator,
-    routed_errors,
 )
 
 if TYPE_CHECKING:
@@ -62,31 +62,15 @@ async def group_name_for(interaction: discord.Interaction, group_id: int | None)
     return name
 
 
-class AgreeButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:gl:agree:(?P<scope>\d+)"
-):
+class AgreeButton(PersistentButton, route="hearth:gl:agree:{scope}"):
     """On posted and shown copies: always accepts the scope's CURRENT version, and says which."""
 
     def __init__(self, scope_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=AGREE_LABEL,
-                style=discord.ButtonStyle.success,
-                custom_id=f"hearth:gl:agree:{scope_id}",
-            )
+            self.button(scope_id, label=AGREE_LABEL, style=discord.ButtonStyle.success)
         )
         self.scope_id = scope_id
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: Any,
-    ) -> AgreeButton:
-        return cls(int(match["scope"]))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
         guild = guild_of(interaction)
@@ -111,34 +95,23 @@ class AgreeButton(
             )
 
 
-class GateAgreeButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:gl:gate:(?P<scope>\d+):(?P<version>\d+):(?P<group>\d+)",
-):
+class GateAgreeButton(PersistentButton, route="hearth:gl:gate:{scope}:{version}:{group}"):
     """A join step: accepts the exact version shown, then hands back to the groups' join flow."""
 
     def __init__(self, scope_id: int, version: int, joining_group_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
+            self.button(
+                scope_id,
+                version,
+                joining_group_id,
                 label=AGREE_LABEL,
                 style=discord.ButtonStyle.success,
-                custom_id=f"hearth:gl:gate:{scope_id}:{version}:{joining_group_id}",
             )
         )
         self.scope_id = scope_id
         self.version = version
         self.joining_group_id = joining_group_id
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: Any,
-    ) -> GateAgreeButton:
-        return cls(int(match["scope"]), int(match["version"]), int(match["group"]))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction)
         guild = guild_of(interaction)

@@ -7,13 +7,13 @@ of them takes (cogs.rota._wellbeing).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import discord
 
 from bot.services import rota as service
-from cogs._ui import DynamicView, hearth, routed_errors
+from cogs._routes import PersistentButton
+from cogs._ui import DynamicView, hearth
 from cogs.rota._common import claim_for, rota_of
 from cogs.rota._wellbeing import WELLBEING_ITEMS, ask_for_followup
 
@@ -29,26 +29,19 @@ SCORE_REPLIES = {
 }
 
 
-class ClaimButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:rota:claim:(?P<slot>\d+)"
-):
+class ClaimButton(PersistentButton, route="hearth:rota:claim:{slot}"):
     def __init__(self, slot_id: int, label: str | None = None) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=label or f"Claim #{slot_id}",
-                style=discord.ButtonStyle.success,
-                custom_id=f"hearth:rota:claim:{slot_id}",
+            self.button(
+                slot_id, label=label or f"Claim #{slot_id}", style=discord.ButtonStyle.success
             )
         )
         self.slot_id = slot_id
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ClaimButton:
-        return cls(int(match["slot"]), getattr(item, "label", None))
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> ClaimButton:
+        return cls(int(values[0]), getattr(item, "label", None))
 
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
             await claim_for(interaction, self.slot_id), ephemeral=True
@@ -60,28 +53,16 @@ def claim_buttons(slots: list[service.Slot]) -> list[discord.ui.DynamicItem[Any]
     return [ClaimButton(slot.id) for slot in slots]
 
 
-class ScoreButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:rota:debrief:(?P<guild>\d+):(?P<claim>\d+):(?P<score>[1-5])",
-):
+class ScoreButton(PersistentButton, route="hearth:rota:debrief:{guild}:{claim}:{score:[1-5]}"):
     def __init__(self, guild_id: int, claim_id: int, score: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=str(score),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"hearth:rota:debrief:{guild_id}:{claim_id}:{score}",
-                row=0,
+            self.button(
+                guild_id, claim_id, score,
+                label=str(score), style=discord.ButtonStyle.secondary, row=0,
             )
-        )
+        )  # fmt: skip
         self.guild_id, self.claim_id, self.score = guild_id, claim_id, score
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ScoreButton:
-        return cls(int(match["guild"]), int(match["claim"]), int(match["score"]))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.edit_message(
             content=f"{SCORE_REPLIES[self.score]}\n\n{CHECKIN_QUESTION}",
@@ -89,29 +70,19 @@ class ScoreButton(
         )
 
 
-class CheckInButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:rota:checkin:(?P<guild>\d+):(?P<claim>\d+):(?P<answer>yes|no)",
-):
+class CheckInButton(PersistentButton, route="hearth:rota:checkin:{guild}:{claim}:{answer:yes|no}"):
     def __init__(self, guild_id: int, claim_id: int, answer: str) -> None:
         yes = answer == "yes"
         super().__init__(
-            discord.ui.Button(
+            self.button(
+                guild_id, claim_id, answer,
                 label="Yes, please" if yes else "No, thanks",
                 style=discord.ButtonStyle.primary if yes else discord.ButtonStyle.secondary,
-                custom_id=f"hearth:rota:checkin:{guild_id}:{claim_id}:{answer}",
                 row=1,
             )
-        )
+        )  # fmt: skip
         self.guild_id, self.claim_id, self.yes = guild_id, claim_id, yes
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CheckInButton:
-        return cls(int(match["guild"]), int(match["claim"]), match["answer"])
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
         first = await rota_of(bot).close_debrief(self.claim_id, interaction.user.id)

@@ -5,9 +5,8 @@ service, because it renders (and splits) the digest's text while consuming its t
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
@@ -30,13 +29,13 @@ from bot.services.text import split_text
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, send_ephemeral
 from cogs._pages import Page, line_page, pager, send_all, send_paged
+from cogs._routes import PersistentButton
 from cogs._ui import (
     DynamicView,
     coordinator_only,
     guild_of,
     hearth,
     require_coordinator,
-    routed_errors,
 )
 from cogs.rota._common import RotaPart, guild_id_of, rota, rota_of, zone_of
 
@@ -210,27 +209,15 @@ class FollowupAlert(AlertPost):
         return outgoing
 
 
-class FollowupButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:rota:followup:(?P<guild>\d+):(?P<id>\d+)",
-):
+class FollowupButton(PersistentButton, route="hearth:rota:followup:{guild}:{id}"):
     def __init__(self, guild_id: int, followup_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="I'll reach out",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"hearth:rota:followup:{guild_id}:{followup_id}",
+            self.button(
+                guild_id, followup_id, label="I'll reach out", style=discord.ButtonStyle.primary
             )
         )
         self.guild_id, self.followup_id = guild_id, followup_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> FollowupButton:
-        return cls(int(match["guild"]), int(match["id"]))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
         bot = hearth(interaction)

@@ -8,7 +8,6 @@ in the thread only; Hearth's database keeps ids, times and state.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 from typing import Any, Final
 
@@ -28,7 +27,8 @@ from bot.services.support import (
     SupportService,
 )
 from bot.tree import NO_MENTIONS, send_ephemeral
-from cogs._ui import DynamicView, hearth, is_coordinator, routed_errors
+from cogs._routes import PersistentButton
+from cogs._ui import DynamicView, hearth, is_coordinator
 
 log = logging.getLogger(__name__)
 
@@ -243,32 +243,16 @@ class UnclaimedAlert(AlertPost):
         )
 
 
-def _ids(match: re.Match[str]) -> tuple[int, int]:
-    return int(match["guild"]), int(match["id"])
-
-
-class ClaimButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:support:claim:(?P<guild>\d+):(?P<id>\d+)",
-):
+class ClaimButton(PersistentButton, route="hearth:support:claim:{guild}:{id}"):
     def __init__(self, guild_id: int, request_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="I'll take this",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"hearth:support:claim:{guild_id}:{request_id}",
+            self.button(
+                guild_id, request_id, label="I'll take this", style=discord.ButtonStyle.primary
             )
         )
         self.guild_id = guild_id
         self.request_id = request_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ClaimButton:
-        return cls(*_ids(match))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
         guild = bot.get_guild(self.guild_id)
@@ -299,28 +283,14 @@ class ClaimButton(
             )
 
 
-class CloseButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:support:close:(?P<guild>\d+):(?P<id>\d+)",
-):
+class CloseButton(PersistentButton, route="hearth:support:close:{guild}:{id}"):
     def __init__(self, guild_id: int, request_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Close",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"hearth:support:close:{guild_id}:{request_id}",
-            )
+            self.button(guild_id, request_id, label="Close", style=discord.ButtonStyle.secondary)
         )
         self.guild_id = guild_id
         self.request_id = request_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CloseButton:
-        return cls(*_ids(match))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
         guild = bot.get_guild(self.guild_id)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
@@ -13,7 +11,8 @@ from bot.services.groups import GroupService
 from bot.services.sessions import Session, SessionService
 from bot.tree import NO_MENTIONS
 from cogs._pages import Page, line_page, pager
-from cogs._ui import guild_of, hearth, routed_errors
+from cogs._routes import PersistentButton
+from cogs._ui import guild_of, hearth
 
 SESSIONS_PER_PAGE = 10  # two buttons each: the page's four rows of its own items
 
@@ -58,45 +57,20 @@ async def _answer(interaction: discord.Interaction, session_id: int, going: bool
     )
 
 
-def _button(action: str, session_id: int, label: str) -> discord.ui.Button[Any]:
-    style = discord.ButtonStyle.success if action == "going" else discord.ButtonStyle.secondary
-    return discord.ui.Button(
-        label=label, style=style, custom_id=f"hearth:session:{action}:{session_id}"
-    )
-
-
-class GoingButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:session:going:(?P<id>\d+)"
-):
+class GoingButton(PersistentButton, route="hearth:session:going:{id}"):
     def __init__(self, session_id: int, label: str = "Going") -> None:
-        super().__init__(_button("going", session_id, label))
+        super().__init__(self.button(session_id, label=label, style=discord.ButtonStyle.success))
         self.session_id = session_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> GoingButton:
-        return cls(int(match["id"]))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await _answer(interaction, self.session_id, True)
 
 
-class CantButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hearth:session:cant:(?P<id>\d+)"
-):
+class CantButton(PersistentButton, route="hearth:session:cant:{id}"):
     def __init__(self, session_id: int, label: str = "Can't make it") -> None:
-        super().__init__(_button("cant", session_id, label))
+        super().__init__(self.button(session_id, label=label, style=discord.ButtonStyle.secondary))
         self.session_id = session_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CantButton:
-        return cls(int(match["id"]))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await _answer(interaction, self.session_id, False)
 

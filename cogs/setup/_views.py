@@ -8,7 +8,6 @@ coordinators editing at once each see the latest values.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import discord
@@ -17,7 +16,8 @@ from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.errors import UserFacingError
 from bot.services.settings import AUDIT_SETUP_COMPLETED, GuildSettings, audit_setup_step
-from cogs._ui import DynamicView, HearthModal, guild_of, hearth, require_coordinator, routed_errors
+from cogs._routes import Persistent, PersistentButton
+from cogs._ui import DynamicView, HearthModal, guild_of, hearth, require_coordinator
 from cogs.setup._create import create_missing
 from cogs.setup._permissions import check_permissions, describe_problems
 from cogs.setup._timezones import resolve, suggest
@@ -114,8 +114,7 @@ async def change(
 
 
 class RoleChoice(
-    discord.ui.DynamicItem[discord.ui.RoleSelect[Any]],
-    template=r"hearth:setup:role:(?P<kind>coordinator|supporter)",
+    Persistent[discord.ui.RoleSelect[Any]], route="hearth:setup:role:{kind:coordinator|supporter}"
 ):
     def __init__(
         self, kind: str, current: int | None = None, guild: discord.Guild | None = None
@@ -123,20 +122,13 @@ class RoleChoice(
         role = guild.get_role(current) if guild is not None and current else None
         super().__init__(
             discord.ui.RoleSelect(
-                custom_id=f"hearth:setup:role:{kind}",
+                custom_id=self.custom_id_for(kind),
                 placeholder=f"{LABELS[ROLE_KEYS[kind]]}…",
                 default_values=[role] if role is not None else [],
             )
         )
         self.kind = kind
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> RoleChoice:
-        return cls(match["kind"])
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
         role = self.item.values[0]
@@ -149,8 +141,8 @@ class RoleChoice(
 
 
 class ChannelChoice(
-    discord.ui.DynamicItem[discord.ui.ChannelSelect[Any]],
-    template=r"hearth:setup:channel:(?P<kind>log|alerts|support)",
+    Persistent[discord.ui.ChannelSelect[Any]],
+    route="hearth:setup:channel:{kind:log|alerts|support}",
 ):
     def __init__(
         self, kind: str, current: int | None = None, guild: discord.Guild | None = None
@@ -158,7 +150,7 @@ class ChannelChoice(
         channel = guild.get_channel(current) if guild is not None and current else None
         super().__init__(
             discord.ui.ChannelSelect(
-                custom_id=f"hearth:setup:channel:{kind}",
+                custom_id=self.custom_id_for(kind),
                 placeholder=f"{LABELS[CHANNEL_KEYS[kind]]}…",
                 channel_types=[discord.ChannelType.text],
                 default_values=[channel] if channel is not None else [],
@@ -166,13 +158,6 @@ class ChannelChoice(
         )
         self.kind = kind
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ChannelChoice:
-        return cls(match["kind"])
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
         channel = self.item.values[0]
@@ -189,25 +174,17 @@ BUTTONS: dict[str, tuple[str, discord.ButtonStyle]] = {
 
 
 class SetupButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hearth:setup:(?P<action>tz|create|page1|page2|finish):(?P<page>[12])",
+    PersistentButton, route="hearth:setup:{action:tz|create|page1|page2|finish}:{page:[12]}"
 ):
     def __init__(self, action: str, page: int) -> None:
         text, style = BUTTONS[action]
         super().__init__(
-            discord.ui.Button(label=text, style=style, custom_id=f"hearth:setup:{action}:{page}"),
+            self.button(action, page, label=text, style=style),
             row=4,
         )
         self.action = action
         self.page = page
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> SetupButton:
-        return cls(match["action"], int(match["page"]))
-
-    @routed_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await require_coordinator(interaction)
         if self.action == "tz":

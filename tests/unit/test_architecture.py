@@ -123,3 +123,18 @@ def test_no_cog_registers_commands_by_an_import_side_effect() -> None:
         if "noqa: F401" in path.read_text(encoding="utf-8")
     ]
     assert side_effects == []
+
+
+def test_every_persistent_item_takes_its_custom_id_from_one_route() -> None:
+    """`cogs._routes.Persistent` is the one way to write a persistent component: a class built
+    straight on `DynamicItem` would keep a template and a custom_id that can drift apart, and
+    would have to remember to route its errors."""
+    by_hand = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in (ROOT / "cogs").rglob("*.py")
+        if path.name != "_routes.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef)
+        and any("DynamicItem" in ast.unparse(base) for base in node.bases)
+    ]
+    assert by_hand == []
