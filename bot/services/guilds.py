@@ -26,16 +26,22 @@ class GuildRegistry:
     async def joined(self, guild_id: int) -> bool:
         """Record that the bot is in a server; True when it is new (never seen before)."""
         now = to_ts(self._clock.now())
-        inserted = await self._db.execute(
-            "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (guild_id, now),
-        )
-        if not inserted:
-            await self._db.execute(
-                "UPDATE guilds SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL",
-                (guild_id,),
+
+        # One transaction: as two statements, a retention purge could delete the old row
+        # between them, and the re-invited server would be left with no row at all.
+        def join(tx: Tx) -> bool:
+            inserted = tx.execute(
+                "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (guild_id, now),
             )
-        return bool(inserted)
+            if not inserted:
+                tx.execute(
+                    "UPDATE guilds SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL",
+                    (guild_id,),
+                )
+            return bool(inserted)
+
+        return await self._db.write(join)
 
     async def left(self, guild_id: int) -> None:
         await self._db.execute(
