@@ -15,14 +15,14 @@ from bot.services.rota.reminders import TIMER_OUTBOX
 from bot.services.settings import GuildSettings
 from cogs._pages import install_pages
 from cogs.rota._admin import RotaAdmin
-from cogs.rota._common import RotaPart, rota
+from cogs.rota._common import RotaCogPart, rota
 from cogs.rota._member import RotaMember
 from cogs.rota._timers import RotaTimers
 from cogs.rota._views import DYNAMIC_ITEMS
 from cogs.rota._wellbeing import RotaWellbeing, freed_alerts, register_kinds, unregister_kinds
 
 
-class Rota(RotaAdmin, RotaMember, RotaWellbeing, RotaPart):
+class Rota(RotaAdmin, RotaMember, RotaWellbeing, RotaCogPart):
     group = rota
 
     def __init__(self, bot: HearthBot) -> None:
@@ -62,7 +62,7 @@ class Rota(RotaAdmin, RotaMember, RotaWellbeing, RotaPart):
         if first is not None:
             self.bot.dispatcher.poke(first)
 
-    @RotaPart.listener()
+    @RotaCogPart.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         """A supporter who left the server can't cover their shifts: open them and say so."""
         user_id = payload.user.id

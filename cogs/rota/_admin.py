@@ -35,8 +35,8 @@ from bot.tree import send_ephemeral
 from cogs._pages import Page, line_page, pager, send_all, send_paged
 from cogs._ui import GroupName, coordinator_only, guild_of, hearth
 from cogs.rota._common import (
+    RotaCogPart,
     RotaName,
-    RotaPart,
     SlotText,
     guild_id_of,
     rota,
@@ -102,7 +102,7 @@ async def _coverage_page(interaction: discord.Interaction, arg: str, page: int) 
     return shown
 
 
-class RotaAdmin(RotaPart):
+class RotaAdmin(RotaCogPart):
     @rota.command(name="create", description="Create a rota supporters can claim shifts on")
     @app_commands.describe(
         name="What the rota is, e.g. “Evening duty”",

@@ -30,7 +30,7 @@ swap = app_commands.Group(
 )
 
 
-class RotaPart(commands.Cog):
+class RotaCogPart(commands.Cog):
     """What each part of the rota cog (admin, member, wellbeing) holds; `Rota` combines them.
 
     The command groups above are shared by the parts, and discord.py gathers the subcommands

@@ -24,8 +24,8 @@ from cogs._pages import (
 )
 from cogs._ui import guild_of, hearth
 from cogs.rota._common import (
+    RotaCogPart,
     RotaName,
-    RotaPart,
     SlotText,
     claim_for,
     guild_id_of,
@@ -141,7 +141,7 @@ async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) ->
     return Page(content=text + " If you need help urgently, `/crisis` lists helplines.")
 
 
-class RotaMember(RotaPart):
+class RotaMember(RotaCogPart):
     @rota.command(name="view", description="A week of a rota: times, who is on, and gaps")
     @app_commands.describe(rota="Which rota", week="Weeks from now: 0 this week, 1 next week, …")
     @app_commands.autocomplete(rota=rota_choices)

@@ -37,7 +37,7 @@ from cogs._ui import (
     hearth,
     require_coordinator,
 )
-from cogs.rota._common import RotaPart, guild_id_of, rota, rota_of, zone_of
+from cogs.rota._common import RotaCogPart, guild_id_of, rota, rota_of, zone_of
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -337,7 +337,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-class RotaWellbeing(RotaPart):
+class RotaWellbeing(RotaCogPart):
     @rota.command(name="away", description="Step back from the rota for a while (no reason needed)")
     @app_commands.describe(
         start="First day away, YYYY-MM-DD (default today)",
