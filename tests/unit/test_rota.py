@@ -122,6 +122,36 @@ async def test_thirty_concurrent_claims_for_the_last_place_have_one_winner(db: D
     assert await db.fetchval("SELECT COUNT(*) FROM rota_claims WHERE slot_id = ?", (slot.id,)) == 3
 
 
+async def test_a_claim_that_saw_a_free_place_and_lost_it_hears_someone_just_took_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race, made deterministic: the loser reads a free place, the winner commits, then the
+    loser writes. The e2e race can't promise this interleaving, so the message is proved here."""
+    (slot,) = await new_slots(db, [NOW + timedelta(days=1)], needed=1)
+    await trained(db, 100, 101)
+    real_write = db.write
+    queued, go = asyncio.Event(), asyncio.Event()
+
+    async def write_after_the_winner(fn: object) -> object:
+        queued.set()
+        await go.wait()
+        return await real_write(fn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(db, "write", write_after_the_winner)
+    loser = asyncio.create_task(
+        rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 101, is_supporter=True)
+    )
+    await queued.wait()  # it has seen the free place and is about to write
+    monkeypatch.undo()
+    await rota_service(db, NOW).claim_slot(SETTINGS, GUILD, slot.id, 100, is_supporter=True)
+    go.set()
+    with pytest.raises(UserFacingError) as lost:
+        await loser
+    assert lost.value.message == rota.LAST_PLACE_TAKEN
+    claimers = await db.fetchall("SELECT user_id FROM rota_claims WHERE slot_id = ?", (slot.id,))
+    assert [r["user_id"] for r in claimers] == [100]
+
+
 async def test_concurrent_swap_takers_only_one_gets_the_shift(db: Database) -> None:
     (slot,) = await new_slots(db, [NOW + timedelta(days=2)])
     await trained(db, 1, *range(10, 30))
