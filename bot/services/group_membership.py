@@ -12,6 +12,7 @@ did not get the role.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal
 
@@ -54,6 +55,19 @@ class Promotion(BaseModel):
     user_id: int
     position: int
     queued_at: int
+
+
+# What became of the role of someone moved up: given; not needed, as they have left the server;
+# or refused by Discord (a permission or hierarchy problem a coordinator has to fix).
+RoleOutcome = Literal["given", "member_gone", "refused"]
+GiveRole = Callable[[Promotion], Awaitable[RoleOutcome]]
+
+
+class Filled(BaseModel):
+    """What `fill_places` did: who is in now, and whose role Discord refused (if anyone)."""
+
+    promoted: list[Promotion]
+    refused: Promotion | None = None
 
 
 class RosterEntry(BaseModel):
@@ -222,6 +236,25 @@ class MembershipService:
             )
 
         return await self._db.write(promote)
+
+    async def fill_places(self, guild_id: int, group_id: int, give_role: GiveRole) -> Filled:
+        """Move people up from the waitlist while places are free, giving each their role.
+
+        Someone who has left the server passes the place on to the next in line. A refused role
+        puts that person back at the head of the queue, at their old place, and stops: everyone
+        after them would be refused the same role, and nobody may be in without it.
+        """
+        promoted: list[Promotion] = []
+        while (promotion := await self.promote_next(guild_id, group_id)) is not None:
+            outcome = await give_role(promotion)
+            if outcome == "member_gone":
+                await self.undo_join(guild_id, group_id, promotion.user_id)
+            elif outcome == "refused":
+                await self.revert_promotion(promotion)
+                return Filled(promoted=promoted, refused=promotion)
+            else:
+                promoted.append(promotion)
+        return Filled(promoted=promoted)
 
     async def revert_promotion(self, promotion: Promotion) -> None:
         """The role could not be given: back to the head of the queue, at their old place."""

@@ -18,7 +18,7 @@ from bot.app import HearthBot
 from bot.delivery import Outgoing
 from bot.features import GateStep
 from bot.outbox_kinds import DirectMessage
-from bot.services.group_membership import MembershipService
+from bot.services.group_membership import MembershipService, Promotion, RoleOutcome
 from bot.services.groups import Group, GroupService, GroupSummary, Panel
 from bot.services.outbox import OutboxItem
 from bot.tree import NO_MENTIONS
@@ -198,26 +198,28 @@ class GroupFlow(commands.Cog):
 
     # --- the waitlist ------------------------------------------------------------------------
     async def fill_places(self, guild: discord.Guild, group_id: int) -> None:
-        """Give every free place to the next in line, with their role and a DM."""
-        while (promotion := await self.members.promote_next(guild.id, group_id)) is not None:
-            group = promotion.group
+        """Give every free place to the next in line (the service's rules), with a DM each."""
+        fixes: dict[int, str] = {}
+
+        async def give_role(promotion: Promotion) -> RoleOutcome:
             failure = await change_role(
                 self.bot,
                 guild,
                 promotion.user_id,
-                group.role_id,
+                promotion.group.role_id,
                 add=True,
-                reason=f"promoted from the waitlist of group {group.id}",
+                reason=f"promoted from the waitlist of group {promotion.group.id}",
             )
-            if failure is not None and failure.member_gone:
-                await self.members.undo_join(guild.id, group.id, promotion.user_id)
-                continue
-            if failure is not None:
-                await self.members.revert_promotion(promotion)
-                await self._role_alert(
-                    guild, group, promotion.user_id, failure.fix, "moving up from the waitlist"
-                )
-                return
+            if failure is None:
+                return "given"
+            if failure.member_gone:
+                return "member_gone"
+            fixes[promotion.user_id] = failure.fix
+            return "refused"
+
+        filled = await self.members.fill_places(guild.id, group_id, give_role)
+        for promotion in filled.promoted:
+            group = promotion.group
             await self.bot.dm(
                 guild.id,
                 promotion.user_id,
@@ -229,6 +231,15 @@ class GroupFlow(commands.Cog):
                 group_id=group.id,
             )
             log.info("promoted a member from the waitlist of group %s", group.id)
+        if filled.refused is not None:
+            refused = filled.refused
+            await self._role_alert(
+                guild,
+                refused.group,
+                refused.user_id,
+                fixes[refused.user_id],
+                "moving up from the waitlist",
+            )
 
     async def _role_alert(
         self, guild: discord.Guild, group: Group, user_id: int, fix: str, doing: str

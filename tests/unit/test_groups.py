@@ -11,7 +11,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import UserFacingError
-from bot.services.group_membership import MembershipService
+from bot.services.group_membership import MembershipService, Promotion, RoleOutcome
 from bot.services.groups import Group, GroupService
 from tests.stores import new_database
 
@@ -162,6 +162,35 @@ async def test_a_reverted_promotion_keeps_the_member_first_in_line(world: World)
     roster = await world.members.roster(GUILD, group.id)
     assert [entry.user_id for entry in roster.waitlist] == [11, 12, 13]
     assert roster.members == []
+
+
+async def test_filling_places_passes_over_the_departed_and_stops_at_a_refused_role(
+    world: World,
+) -> None:
+    group = await world.group(capacity=3)
+    for user in (10, 11, 12, 20, 21, 22, 23):
+        await world.members.join(GUILD, group.id, user)  # 10-12 in; 20-23 waiting
+    for user in (10, 11, 12):
+        await world.members.leave(GUILD, group.id, user)
+    outcomes: dict[int, RoleOutcome] = {20: "given", 21: "member_gone", 22: "given", 23: "refused"}
+    asked: list[int] = []
+
+    async def give_role(promotion: Promotion) -> RoleOutcome:
+        asked.append(promotion.user_id)
+        return outcomes[promotion.user_id]
+
+    filled = await world.members.fill_places(GUILD, group.id, give_role)
+    assert asked == [20, 21, 22, 23]  # 21 had left the server: their place went on to 22, 23
+    assert [p.user_id for p in filled.promoted] == [20, 22]
+    assert filled.refused is not None and filled.refused.user_id == 23
+    roster = await world.members.roster(GUILD, group.id)
+    assert sorted(entry.user_id for entry in roster.members) == [20, 22]
+    assert [entry.user_id for entry in roster.waitlist] == [23]  # back first in line, not in
+
+    outcomes[23] = "given"  # the coordinator fixed the role
+    again = await world.members.fill_places(GUILD, group.id, give_role)
+    assert [p.user_id for p in again.promoted] == [23] and again.refused is None
+    assert (await world.members.fill_places(GUILD, group.id, give_role)).promoted == []
 
 
 async def test_lowering_capacity_keeps_members_and_stops_joins(world: World) -> None:
