@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec, insert_in
+from bot.services.text import discord_time
 
 MAX_AUDIT_DAYS = 3650
 LOG_POST_KIND = "audit.log"
@@ -26,7 +27,7 @@ class PostTo:
 
 
 def log_line(moment: datetime, actor_id: int, action: str, detail: str) -> str:
-    text = f"<t:{int(moment.timestamp())}:f> <@{actor_id}> **{action}**"
+    text = f"{discord_time(moment)} <@{actor_id}> **{action}**"
     return (text + (f" — {detail}" if detail else ""))[:2000]
 
 

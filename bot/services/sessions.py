@@ -35,7 +35,7 @@ from bot.services.session_facilitators import (
     unclaimed_in,
 )
 from bot.services.session_notices import GOING_USERS, REMINDER, notices, reminder_timers
-from bot.services.text import contains_pattern, one_line
+from bot.services.text import contains_pattern, discord_time, one_line
 from bot.services.timers import TimerSpec, cancel_prefix_in, schedule_in
 
 MAX_REASON = 200
@@ -148,7 +148,8 @@ def _check_free(
         )
         if clash is not None:
             raise UserFacingError(
-                f"That would overlap the group's session at <t:{clash[0]}:F>. Nothing was "
+                "That would overlap the group's session at "
+                f"{discord_time(from_ts(clash[0]), 'F')}. Nothing was "
                 "changed; pick another time, or move or cancel that session first."
             )
 

@@ -17,6 +17,7 @@ from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec
 from bot.services.rota import RotaService
+from bot.services.text import discord_time
 from bot.services.timers import Timer
 
 Source = Literal["support", "checkin"]
@@ -67,7 +68,7 @@ class AlreadyOpen(UserFacingError):
         where = f" in <#{request.thread_id}>" if request.thread_id else ""
         super().__init__(
             f"You already have an open support request{where} (opened "
-            f"<t:{int(request.created_at.timestamp())}:R>). Someone will reply there; "
+            f"{discord_time(request.created_at, 'R')}). Someone will reply there; "
             "you can close it with its Close button when you're ready."
         )
         self.request = request

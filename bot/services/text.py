@@ -10,6 +10,8 @@ stores or looks up a typed name goes through `one_line`.
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
+from typing import Literal
 
 # Invisible "format" characters that still matter: the joiner inside emoji sequences (👩‍👩‍👧) and
 # the variation selectors' neighbours; everything else of category Cf (zero-width space, BOM,
@@ -80,3 +82,15 @@ def split_text(text: str, limit: int = 2000) -> list[str]:
     if current or not parts:
         parts.append(current)
     return parts
+
+
+# Discord's timestamp styles: t 16:20, T 16:20:30, d 20/04/2021, D 20 April 2021,
+# f 20 April 2021 16:20, F Tuesday, 20 April 2021 16:20, R "in 2 hours".
+TimeStyle = Literal["t", "T", "d", "D", "f", "F", "R"]
+
+
+def discord_time(moment: datetime, style: TimeStyle = "f") -> str:
+    """Discord's `<t:…>` markup, which each reader's app shows in their own time zone and
+    language. It is `discord.utils.format_dt`'s output, for services, which never import discord
+    (the cogs call `format_dt` itself); a test holds the two equal."""
+    return f"<t:{int(moment.timestamp())}:{style}>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import discord
+from discord.utils import format_dt
 
 from cogs._pages import Page, pager
 from cogs._ui import guild_of, hearth
@@ -45,12 +46,11 @@ async def render_page(interaction: discord.Interaction, arg: str, page: int) -> 
         return Page(content=f"{header}: nothing was recorded.")
     lines = []
     for entry in entries:
-        stamp = int(entry.created_at.timestamp())
         detail = entry.detail
         if len(detail) > DETAIL_LIMIT:
             detail = detail[: DETAIL_LIMIT - 1] + "…"
         lines.append(
-            f"<t:{stamp}:f> <@{entry.actor_id}> **{entry.action[:100]}**"
+            f"{format_dt(entry.created_at, 'f')} <@{entry.actor_id}> **{entry.action[:100]}**"
             + (f" — {detail}" if detail else "")
         )
     summary = f"{header}: {total} entr{'ies' if total != 1 else 'y'} (page {page + 1} of {pages})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord.utils import format_dt
 
 from bot.services.group_membership import MembershipService
 from bot.services.groups import GroupService, GroupSummary
@@ -237,12 +238,12 @@ async def _members_page(interaction: discord.Interaction, arg: str, page: int) -
     roster = await bot.service(MembershipService).roster(guild_id, found.id)
     lines = ["", "**Members**"]
     lines += [
-        f"{n}. <@{e.user_id}> (since <t:{int(e.since.timestamp())}:d>)"
+        f"{n}. <@{e.user_id}> (since {format_dt(e.since, 'd')})"
         for n, e in enumerate(roster.members, 1)
     ] or ["Nobody yet."]
     lines += ["", "**Waitlist** (first in line at the top)"]
     lines += [
-        f"{n}. <@{e.user_id}> (waiting since <t:{int(e.since.timestamp())}:R>)"
+        f"{n}. <@{e.user_id}> (waiting since {format_dt(e.since, 'R')})"
         for n, e in enumerate(roster.waitlist, 1)
     ] or ["Nobody is waiting."]
     shown, _ = line_page(f"**{found.name}** — {spaces_text(found)}", lines, page)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import format_dt
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
@@ -240,12 +241,13 @@ class Guidelines(commands.Cog):
             AUDIT_GUIDELINES_REPOST_SCHEDULED,
             f"{group_name or 'server'} every {every_days} day(s) in #{channel.name}",
         )
-        stamp = int(schedule.next_due_at.timestamp())
+        due = schedule.next_due_at
         days = "day" if every_days == 1 else f"{every_days} days"
         await send_ephemeral(
             interaction,
             f"I'll post a fresh copy of {scope_label(group_name)} in {channel.mention} every "
-            f"{days}, unpinning the previous one. The next is <t:{stamp}:F> (<t:{stamp}:R>). "
+            f"{days}, unpinning the previous one. The next is {format_dt(due, 'F')} "
+            f"({format_dt(due, 'R')}). "
             "Use `/guidelines post` if you'd like one there right now.",
         )
 
@@ -406,10 +408,10 @@ async def _history_page(interaction: discord.Interaction, arg: str, page: int) -
     header += f", page {page + 1} of {pages}):" if pages > 1 else "):"
     lines = [header]
     for entry in versions:
-        stamp = int(entry.created_at.timestamp())
         current = " — current" if page == 0 and entry is versions[0] else ""
         lines.append(
-            f"- **Version {entry.version}**{current}: <t:{stamp}:f> by <@{entry.edited_by}>"
+            f"- **Version {entry.version}**{current}: {format_dt(entry.created_at, 'f')} by "
+            f"<@{entry.edited_by}>"
         )
     return Page(content="\n".join(lines), page=page, pages=pages)
 

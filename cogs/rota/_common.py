@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import format_dt
 
 from bot.errors import NotSetUpError, UserFacingError
 from bot.services.rota import RotaService
@@ -154,8 +155,8 @@ async def claim_for(interaction: discord.Interaction, slot_id: int) -> str:
     slot = shift.slot
     hours = ", ".join(f"{hour} h" for hour in settings.reminder_hours)
     return (
-        f"You're on **{slot.rota_name}** <t:{int(slot.starts_at.timestamp())}:F> until "
-        f"<t:{int(slot.ends_at.timestamp())}:t> (slot #{slot.id}, now "
+        f"You're on **{slot.rota_name}** {format_dt(slot.starts_at, 'F')} until "
+        f"{format_dt(slot.ends_at, 't')} (slot #{slot.id}, now "
         f"{len(slot.claimers)}/{slot.needed}). I'll remind you by DM {hours} before. "
         "Thank you for being there."
     )

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
+from discord.utils import format_dt
 
-from bot.db import Tx
+from bot.db import Tx, from_ts
 from bot.delivery import Outgoing
 from bot.errors import UserFacingError
 from bot.outbox_kinds import AlertPost, DirectMessage
@@ -45,10 +46,6 @@ if TYPE_CHECKING:
 DateOption = app_commands.Range[str, 1, breaks.DATE_LENGTH]
 
 
-def _t(moment: datetime, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def _local_day(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %Y}"
@@ -57,7 +54,7 @@ def _local_day(moment: datetime, zone: ZoneInfo) -> str:
 def freed_alerts(user_id: int, why: str, freed: list[Slot]) -> list[str]:
     """The coordinators' one alert listing shifts a supporter handed back (split if long)."""
     lines = [
-        f"• **{slot.rota_name}** {_t(slot.starts_at)} "
+        f"• **{slot.rota_name}** {format_dt(slot.starts_at, 'F')} "
         f"(now {len(slot.claimers)}/{slot.needed}, slot #{slot.id})"
         for slot in freed
     ]
@@ -226,7 +223,7 @@ class FollowupButton(PersistentButton, route="hearth:rota:followup:{guild}:{id}"
         )
         await interaction.response.edit_message(
             content=f"✅ <@{interaction.user.id}> is reaching out to <@{taken.user_id}>, who "
-            f"asked for a check-in after their shift {_t(taken.created_at, 'R')}.",
+            f"asked for a check-in after their shift {format_dt(taken.created_at, 'R')}.",
             view=None,
         )
         await interaction.followup.send(
@@ -247,13 +244,15 @@ class FollowupButton(PersistentButton, route="hearth:rota:followup:{guild}:{id}"
 class RenewalReminder(DirectMessage):
     async def render(self, item: OutboxItem) -> Outgoing | None:
         expires = int(item.payload["expires_at"])
+        expiry = from_ts(expires)
         assert item.user_id is not None
         if not await rota_of(self.bot).renewal_still_due(item.guild_id, item.user_id, expires):
             return None  # renewed or revoked since
         return Outgoing(
             user_id=item.user_id,
             content=f"🌱 Your supporter training in **{_server_name(self.bot, item.guild_id)}** "
-            f"runs out <t:{expires}:D> (<t:{expires}:R>). Thank you for all you give. When "
+            f"runs out {format_dt(expiry, 'D')} ({format_dt(expiry, 'R')}). Thank you for all "
+            "you give. When "
             "you've renewed it, a coordinator can record it with `/rota training grant`; until "
             "then shifts after that date can't be claimed.",
         )
@@ -271,14 +270,14 @@ def digest_texts(digest: renewals.Digest, now: datetime) -> list[str]:
         lines.append("Training expired or running out within 30 days:")
         for record in digest.expiring:
             assert record.expires_at is not None
-            when = _t(record.expires_at, "D")
+            when = format_dt(record.expires_at, "D")
             state = f"**expired** {when}" if record.expires_at <= now else f"runs out {when}"
             lines.append(f"• <@{record.user_id}> — {state}")
     if digest.past_expiry:
         lines.append("Shifts already claimed past an expiry (they need renewing or cover):")
         lines += [
-            f"• <@{shift.user_id}> — **{shift.rota_name}** {_t(shift.starts_at)} (slot "
-            f"#{shift.slot_id}); training runs out {_t(shift.expires_at, 'D')}"
+            f"• <@{shift.user_id}> — **{shift.rota_name}** {format_dt(shift.starts_at, 'F')} (slot "
+            f"#{shift.slot_id}); training runs out {format_dt(shift.expires_at, 'D')}"
             for shift in digest.past_expiry
         ]
         more = digest.past_expiry_total - len(digest.past_expiry)
@@ -374,7 +373,9 @@ class RotaWellbeing(RotaCogPart):
                 f"I've handed back {count} shift{'s' if count != 1 else ''} and told the "
                 "coordinators which need cover — never why:"
             )
-            lines += [f"• **{slot.rota_name}** {_t(slot.starts_at)}" for slot in stepped.freed]
+            lines += [
+                f"• **{slot.rota_name}** {format_dt(slot.starts_at, 'F')}" for slot in stepped.freed
+            ]
         await send_all(interaction, "\n".join(lines))
 
     @rota.command(name="back", description="End your break from the rota")

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 import discord
+from discord.utils import format_dt
 
 from bot.app import HearthBot
 from bot.errors import NotSetUpError, UserFacingError
@@ -129,9 +130,8 @@ async def open_request(
             f"{where}. Could a coordinator reach out?",
         )
         starts = await support_service(bot).next_shift(guild.id)
-        stamp = int(starts.timestamp()) if starts else 0
         when = (
-            f"The next shift starts <t:{stamp}:F> (<t:{stamp}:R>)."
+            f"The next shift starts {format_dt(starts, 'F')} ({format_dt(starts, 'R')})."
             if starts
             else "No upcoming shift is scheduled yet."
         )

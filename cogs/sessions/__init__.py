@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import format_dt
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
@@ -45,7 +46,7 @@ from cogs._ui import GroupName, coordinator_only, guild_of, is_coordinator
 from cogs.sessions._delivery import FacilitatorAlert, SessionNotice, SessionReminder
 from cogs.sessions._events import mirror
 from cogs.sessions._timers import RETENTION_KIND, SessionTimers
-from cogs.sessions._views import CantButton, GoingButton, t
+from cogs.sessions._views import CantButton, GoingButton
 
 Start = app_commands.Range[str, 1, MAX_START_TEXT]
 Duration = app_commands.Range[str, 1, MAX_DURATION_TEXT]
@@ -141,8 +142,10 @@ class SessionCommands(app_commands.Group):
         await self._finish(
             interaction,
             change.sessions,
-            f"Planned {what} for **{found.name}**, the first {t(first.starts_at)} until "
-            f"{t(first.ends_at, 't')} (#{first.id}). Members answer in `/group sessions list`.",
+            f"Planned {what} for **{found.name}**, the first {format_dt(first.starts_at, 'F')} "
+            "until "
+            f"{format_dt(first.ends_at, 't')} (#{first.id}). Members answer in `/group sessions "
+            "list`.",
         )
 
     @app_commands.command(
@@ -180,7 +183,8 @@ class SessionCommands(app_commands.Group):
             interaction,
             change.sessions,
             f"Moved {len(change.sessions)} session(s) of **{first.group_name}**; the first is "
-            f"now {t(first.starts_at)}. {change.told} notice(s) are on their way to the "
+            f"now {format_dt(first.starts_at, 'F')}. {change.told} notice(s) are on their way to "
+            "the "
             "people going.",
         )
 
@@ -217,7 +221,8 @@ class SessionCommands(app_commands.Group):
             interaction,
             change.sessions,
             f"Cancelled {len(change.sessions)} session(s) of **{first.group_name}**, from "
-            f"{t(first.starts_at)}. {change.told} notice(s) are on their way to the people going.",
+            f"{format_dt(first.starts_at, 'F')}. {change.told} notice(s) are on their way to the "
+            "people going.",
         )
 
     @app_commands.command(
@@ -321,7 +326,7 @@ class SessionCommands(app_commands.Group):
     async def who(self, interaction: discord.Interaction, session: SessionRef) -> None:
         guild = guild_of(interaction)
         found = await self.service.get(guild.id, session_number(session))
-        header = f"**{found.group_name}** {t(found.starts_at)} — {found.going} going"
+        header = f"**{found.group_name}** {format_dt(found.starts_at, 'F')} — {found.going} going"
         if interaction.user.id in await self.service.facilitators(found.id):
             people = await self.service.going(found.id)
             names = ", ".join(f"<@{user_id}>" for user_id in people) or "nobody yet"

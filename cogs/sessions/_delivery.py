@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from discord.utils import format_dt
+
 from bot.delivery import Outgoing
 from bot.outbox_kinds import AlertPost, DirectMessage
 from bot.services.outbox import OutboxItem
 from bot.services.sessions import SessionService
-from cogs.sessions._views import t
 
 
 class SessionReminder(DirectMessage):
@@ -21,8 +22,9 @@ class SessionReminder(DirectMessage):
             return None  # they changed their answer since
         return Outgoing(
             user_id=item.user_id,
-            content=f"⏰ Reminder: **{session.group_name}** meets {t(session.starts_at)} "
-            f"({t(session.starts_at, 'R')}). If you can't make it after all, press "
+            content=f"⏰ Reminder: **{session.group_name}** meets "
+            f"{format_dt(session.starts_at, 'F')} "
+            f"({format_dt(session.starts_at, 'R')}). If you can't make it after all, press "
             "**Can't make it** in `/group sessions list` so the group knows. "
             "(`/group sessions reminders` turns these off.)",
         )
@@ -39,14 +41,15 @@ class SessionNotice(DirectMessage):
         why = f" Reason: {session.reason}" if session.reason else ""
         if item.payload["what"] == "cancelled":
             text = (
-                f"The **{session.group_name}** session on {t(old)} is cancelled.{why} "
+                f"The **{session.group_name}** session on {format_dt(old, 'F')} is cancelled.{why} "
                 "I'm sorry for the change. If you'd like someone to talk to meanwhile, "
                 "`/support` reaches a supporter privately, and `/crisis` lists helplines."
             )
         else:
             text = (
-                f"The **{session.group_name}** session on {t(old)} has moved to "
-                f"{t(session.starts_at)} ({t(session.starts_at, 'R')}).{why} Your answer "
+                f"The **{session.group_name}** session on {format_dt(old, 'F')} has moved to "
+                f"{format_dt(session.starts_at, 'F')} "
+                f"({format_dt(session.starts_at, 'R')}).{why} Your answer "
                 "still stands; change it in `/group sessions list` if the new time doesn't suit."
             )
         return Outgoing(user_id=item.user_id, content=text)
@@ -60,7 +63,7 @@ class FacilitatorAlert(AlertPost):
         if await self.bot.service(SessionService).facilitators(session.id):
             return None  # claimed since
         return (
-            f"🔔 The **{session.group_name}** session {t(session.starts_at)} "
-            f"({t(session.starts_at, 'R')}) has no facilitator yet ({session.going} going). "
-            f"Supporters can claim slot #{session.slot_id} with `/rota claim`."
+            f"🔔 The **{session.group_name}** session {format_dt(session.starts_at, 'F')} "
+            f"({format_dt(session.starts_at, 'R')}) has no facilitator yet ({session.going} "
+            f"going). Supporters can claim slot #{session.slot_id} with `/rota claim`."
         )

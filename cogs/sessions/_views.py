@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import discord
+from discord.utils import format_dt
 
 from bot.services.groups import GroupService
 from bot.services.sessions import Session, SessionService
@@ -17,10 +17,6 @@ from cogs._ui import guild_of, hearth
 SESSIONS_PER_PAGE = 10  # two buttons each: the page's four rows of its own items
 
 
-def t(moment: datetime, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def _count(session: Session) -> str:
     places = f" of {session.places} places" if session.places is not None else ""
     return f"{session.going} going{places}"
@@ -29,10 +25,11 @@ def _count(session: Session) -> str:
 def _line(session: Session, mine: bool | None) -> str:
     if session.cancelled:
         why = f": {session.reason}" if session.reason else ""
-        return f"• ~~#{session.id} {t(session.starts_at)}~~ — cancelled{why}"
-    until = t(session.ends_at, "t")
+        return f"• ~~#{session.id} {format_dt(session.starts_at, 'F')}~~ — cancelled{why}"
+    until = format_dt(session.ends_at, "t")
     yours = {True: " · you're going", False: " · you can't make it", None: ""}[mine]
-    return f"• **#{session.id}** {t(session.starts_at)} until {until} — {_count(session)}{yours}"
+    starts = format_dt(session.starts_at, "F")
+    return f"• **#{session.id}** {starts} until {until} — {_count(session)}{yours}"
 
 
 def _label(session: Session, zone: ZoneInfo, what: str) -> str:
@@ -50,7 +47,8 @@ async def _answer(interaction: discord.Interaction, session_id: int, going: bool
     session = answer.session
     mine = "You're **going**" if answer.going else "You've said you **can't make it**"
     await interaction.response.send_message(
-        f"{mine} to **{session.group_name}** {t(session.starts_at)} — {_count(session)}. "
+        f"{mine} to **{session.group_name}** {format_dt(session.starts_at, 'F')} — "
+        f"{_count(session)}. "
         "You can change your answer any time before it starts.",
         ephemeral=True,
         allowed_mentions=NO_MENTIONS,

@@ -138,3 +138,17 @@ def test_every_persistent_item_takes_its_custom_id_from_one_route() -> None:
         and any("DynamicItem" in ast.unparse(base) for base in node.bases)
     ]
     assert by_hand == []
+
+
+def test_timestamps_are_written_by_format_dt_or_its_one_discord_free_twin() -> None:
+    """Cogs call `discord.utils.format_dt`; services, which can't import discord, call
+    `bot.services.text.discord_time`. A hand-written `<t:` is a helper that can drift."""
+    by_hand = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("bot", "cogs")
+        for path in (ROOT / folder).rglob("*.py")
+        if path != ROOT / "bot" / "services" / "text.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "<t:{" in line
+    ]
+    assert by_hand == []

@@ -7,9 +7,11 @@ read, a date at the end of the calendar.
 
 from __future__ import annotations
 
+import typing
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import discord.utils
 import pytest
 
 from bot.clock import FakeClock
@@ -22,7 +24,7 @@ from bot.services.checkins import parse_time, parse_zone
 from bot.services.group_names import clean_name, name_key
 from bot.services.rota.parsing import parse_duration, parse_expiry, parse_start
 from bot.services.settings import GuildSettings, SettingsService
-from bot.services.text import one_line, paragraphs
+from bot.services.text import TimeStyle, discord_time, one_line, paragraphs
 from tests.services import rota_service
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -136,3 +138,9 @@ def test_what_was_pasted_with_invisible_characters_still_reads() -> None:
     assert parse_zone("\u200fEurope/London ") == LONDON
     assert parse_duration("1h\u200b30m") == parse_duration("1h30m")
     assert parse_expiry("\u200e2026-12-31", LONDON, NOW) == parse_expiry("2026-12-31", LONDON, NOW)
+
+
+@pytest.mark.parametrize("style", typing.get_args(TimeStyle))
+def test_the_services_timestamps_are_format_dts(style: TimeStyle) -> None:
+    moment = datetime(2026, 3, 29, 1, 30, 59, 900000, tzinfo=UTC)
+    assert discord_time(moment, style) == discord.utils.format_dt(moment, style)

@@ -26,6 +26,7 @@ from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Slot
 from bot.services.rota.reminders import cancel_claim_timers_in
 from bot.services.rota.rotas import load_slots
+from bot.services.text import discord_time
 from bot.services.timers import Timer, cancel_in, schedule_in
 
 AWAY_END = "rota.away_end"  # the timer at a break's end, and the DM it becomes
@@ -170,7 +171,9 @@ def judge_break(away: Away | None, starts_at: datetime, now: datetime) -> None:
     """Refuse a shift while on a break, or one inside a break still to come."""
     if away is None or not (away.covers(now) or away.covers(starts_at)):
         return
-    until = f"until <t:{to_ts(away.ends_at)}:D>" if away.ends_at is not None else "until you say"
+    until = (
+        f"until {discord_time(away.ends_at, 'D')}" if away.ends_at is not None else "until you say"
+    )
     raise UserFacingError(
         f"You're taking a break {until}, so I'm keeping shifts in it off your plate. Rest well. "
         "If you're ready to come back sooner, `/rota back` ends the break."

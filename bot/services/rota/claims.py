@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.db import Tx, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.rota.base import RotaPart
 from bot.services.rota.breaks import break_of, judge_break
@@ -24,6 +24,7 @@ from bot.services.rota.rotas import (
     no_slot,
 )
 from bot.services.settings import GuildSettings
+from bot.services.text import discord_time
 from bot.services.timers import schedule_in
 
 SHORT_NOTICE = timedelta(hours=24)
@@ -40,10 +41,6 @@ LAST_PLACE_TAKEN = (
     "Sorry — someone just took the last place on that shift. `/rota coverage` or `/rota view` "
     "shows shifts that still need someone."
 )
-
-
-def _when(moment: datetime) -> str:
-    return f"<t:{to_ts(moment)}:F>"
 
 
 def _check_training(tx: Tx, slot: Slot, user_id: int, now: datetime) -> None:
@@ -64,12 +61,14 @@ def _judge_training(
         raise UserFacingError(TRAINING_MISSING)
     if expires_at is not None and expires_at <= to_ts(now):
         raise UserFacingError(
-            f"Your supporter training expired <t:{expires_at}:D>, so I can't give you shifts "
+            f"Your supporter training expired {discord_time(from_ts(expires_at), 'D')}, so I "
+            "can't give you shifts "
             "until it's renewed. A coordinator can renew it with `/rota training grant`."
         )
     if expires_at is not None and expires_at <= to_ts(starts_at):
         raise UserFacingError(
-            f"Your supporter training runs out <t:{expires_at}:D>, before this shift starts. "
+            f"Your supporter training runs out {discord_time(from_ts(expires_at), 'D')}, before "
+            "this shift starts. "
             "Once it's renewed (`/rota training grant`) you can claim it."
         )
 
@@ -98,7 +97,7 @@ def _judge_place(
 ) -> None:  # fmt: skip
     if starts_at <= now:
         raise UserFacingError(
-            f"That shift started {_when(starts_at)}, so it can't be taken any more."
+            f"That shift started {discord_time(starts_at, 'F')}, so it can't be taken any more."
         )
     if mine:
         raise UserFacingError("You've already claimed that shift — it's in `/rota mine`.")
@@ -132,7 +131,7 @@ def _judge_others(settings: GuildSettings, slot: Slot, others: list[Slot]) -> No
         if other.starts_at < slot.ends_at and other.ends_at > slot.starts_at:
             raise UserFacingError(
                 f"That shift overlaps another of yours: {other.rota_name}, "
-                f"{_when(other.starts_at)}."
+                f"{discord_time(other.starts_at, 'F')}."
             )
     in_week = [o for o in others if week_start <= o.starts_at < week_end]
     if len(in_week) >= settings.max_shifts_per_week:
@@ -145,7 +144,8 @@ def _judge_others(settings: GuildSettings, slot: Slot, others: list[Slot]) -> No
         if other.starts_at < slot.ends_at + rest and other.ends_at > slot.starts_at - rest:
             raise UserFacingError(
                 f"That would leave you less than {settings.min_rest_hours} hours' rest next to "
-                f"your shift {other.rota_name}, {_when(other.starts_at)}. Rest between shifts "
+                f"your shift {other.rota_name}, {discord_time(other.starts_at, 'F')}. Rest "
+                "between shifts "
                 "matters; please pick another."
             )
 
