@@ -39,6 +39,7 @@ from bot.services.notices import NoticeService
 from bot.services.outbox import OutboxService
 from bot.services.settings import SettingsService
 from bot.services.timers import TimerService
+from bot.shards import ShardScope
 from bot.tree import NO_MENTIONS, HearthTree
 
 ServiceT = TypeVar("ServiceT")
@@ -170,6 +171,16 @@ class HearthBot(commands.Bot):
             found = self._services[kind] = kind(self.db, self.clock)
         return found  # type: ignore[return-value]  # stored under its own kind just above
 
+    @property
+    def shard_scope(self) -> ShardScope:
+        """Whose servers' scheduled and outbox work this process does (`bot.shards`): the
+        dispatcher's scope, set once before start; everything by default (one process)."""
+        return self.dispatcher.scope
+
+    @shard_scope.setter
+    def shard_scope(self, scope: ShardScope) -> None:
+        self.dispatcher.scope = scope
+
     # --- start-up ----------------------------------------------------------------------------
     async def open_store(self) -> None:
         """Connect and migrate, once. `run` calls this before logging in, so a database that is
@@ -220,9 +231,12 @@ class HearthBot(commands.Bot):
         log.info("Hearth %s ready in %d servers", __version__, len(self.guilds))
 
     async def reconcile_guilds(self) -> None:
-        """Catch up on servers joined or left while the bot was offline."""
+        """Catch up on servers joined or left while the bot was offline.
+
+        Only servers of this process's shards: the others are in another process's cache, not
+        gone."""
         present = {guild.id for guild in self.guilds}
-        known = await self.guild_registry.present_ids()
+        known = {g for g in await self.guild_registry.present_ids() if self.shard_scope.owns(g)}
         for guild in self.guilds:
             if guild.id not in known and await self.guild_registry.joined(guild.id):
                 self.dispatch("hearth_guild_added", guild)

@@ -41,6 +41,7 @@ from bot.services.outbox import (
     OutboxSpec,
     backoff,
 )
+from bot.shards import ShardScope
 from bot.tree import NO_MENTIONS
 
 if TYPE_CHECKING:
@@ -157,26 +158,33 @@ class Outbox:
         self._kinds.pop(kind, None)
 
     # --- the dispatcher's view ---------------------------------------------------------------
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, scope: ShardScope | None = None) -> datetime | None:
         if self._stopping or not self.bot.hearth_ready:  # READY pokes the dispatcher
             return None
-        return await self.service.next_due()
+        return await self.service.next_due(scope or self.bot.dispatcher.scope)
 
-    async def run_due(self, now: datetime) -> None:
+    async def run_due(self, now: datetime, scope: ShardScope | None = None) -> None:
+        """Send what is ready for `scope`'s servers (the dispatcher's unless given): only their
+        guilds are in this process's cache, so another process's rows would render as "server
+        gone" and be dropped."""
+        scope = scope or self.bot.dispatcher.scope
         # Until the guild cache is filled every server looks gone, and what resumes at start-up
         # would be dropped as unwanted.
         if not self.bot.hearth_ready:
             return
         self._leased_any = True
-        await self._purge(now)
+        if scope.runs_global_work:
+            await self._purge(now)
         while not self._stopping:
-            batch = await self.service.claim(self.owner, self.clock.now(), self._batch)
+            batch = await self.service.claim(self.owner, self.clock.now(), self._batch, scope)
             if not batch:
                 return
             tasks = [self._start(item) for item in batch]
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _purge(self, now: datetime) -> None:
+        """Finished rows past `RETENTION` go, for every server at once: global work, so only the
+        process of shard 0 does it (`bot.shards`); it needs no guild cache."""
         if self._last_purge is not None and now - self._last_purge < RETENTION / 7:
             return
         self._last_purge = now

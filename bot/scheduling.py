@@ -10,6 +10,10 @@ wake-up or a restart cannot fire an occurrence twice.
 Whatever a source or timer wants to *send* becomes an outbox row in the transaction that claims
 it; the outbox (attached with `attach_outbox`) runs last in every wake-up and sends those rows,
 claiming them from the database in small leased batches (see `bot.services.outbox`).
+
+When Hearth runs as several processes (one range of gateway shards each), the dispatcher's
+`scope` says whose servers' work is this process's: it is handed to the timers' claim and to
+every source's `next_due`/`run_due`, which keep their queries to it (see `bot.shards`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
 from bot.services.timers import Timer, TimerConverter, TimerService
+from bot.shards import ShardScope
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +43,20 @@ TimerHandler = Callable[[Timer, datetime], Awaitable[None]]
 
 
 class DueSource(Protocol):
-    """A feature's own table of recurring due times (check-in schedules, reposts, …)."""
+    """A feature's own table of recurring due times (check-in schedules, reposts, …).
+
+    Both calls get the process's `scope` and must keep their queries to its servers
+    (`scope.where("guild_id")`): `next_due` so another process's due rows never wake this one
+    (it could not claim them, and would spin), `run_due` so it claims only its own servers'.
+    """
 
     name: str
 
-    async def next_due(self) -> datetime | None: ...
+    async def next_due(self, scope: ShardScope) -> datetime | None: ...
 
-    async def run_due(self, now: datetime) -> None:
-        """Fire everything due at or before `now`, each occurrence claimed exactly once."""
+    async def run_due(self, now: datetime, scope: ShardScope) -> None:
+        """Fire everything due at or before `now` among `scope`'s servers, each occurrence
+        claimed exactly once."""
         ...
 
 
@@ -63,6 +74,9 @@ class Dispatcher:
         self._rearm_tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._wake_again = False
+        # Whose servers' work this process does (`HearthBot.shard_scope` sets it, once, before
+        # the dispatcher starts): every claim below is kept to it.
+        self.scope = ShardScope.everything()
 
     # --- registration ------------------------------------------------------------------------
     def register_timer(self, kind: str, handler: TimerHandler) -> None:
@@ -121,9 +135,10 @@ class Dispatcher:
 
     # --- arming ------------------------------------------------------------------------------
     async def next_due(self) -> datetime | None:
-        candidates = [await self._timers.next_due([*self._handlers, *self._converters])]
+        scope = self.scope
+        candidates = [await self._timers.next_due([*self._handlers, *self._converters], scope)]
         for source in self._all_sources():
-            candidates.append(await source.next_due())
+            candidates.append(await source.next_due(scope))
         due = [moment for moment in candidates if moment is not None]
         return min(due) if due else None
 
@@ -188,11 +203,11 @@ class Dispatcher:
     async def run_due(self) -> None:
         """Fire everything due now. Tests call this after moving their FakeClock."""
         async with self._run_lock:
-            now = self._clock.now()
-            await self._run_timers(now)
+            now, scope = self._clock.now(), self.scope
+            await self._run_timers(now, scope)
             for source in self._all_sources():
                 try:
-                    await source.run_due(now)
+                    await source.run_due(now, scope)
                 except Exception:
                     log.exception("scheduled source %s failed", source.name)
         await self.rearm()
@@ -200,7 +215,7 @@ class Dispatcher:
     def _all_sources(self) -> list[DueSource]:
         return [*self._sources, *([self._outbox] if self._outbox is not None else [])]
 
-    async def _run_timers(self, now: datetime) -> None:
+    async def _run_timers(self, now: datetime, scope: ShardScope) -> None:
         limit = asyncio.Semaphore(TIMER_CONCURRENCY)
 
         async def fire(timer: Timer) -> None:
@@ -213,7 +228,7 @@ class Dispatcher:
                 except Exception:
                     log.exception("timer %s (%s) failed", timer.id, timer.kind)
 
-        while batch := await self._timers.claim_due(now, self._handlers, self._converters):
+        while batch := await self._timers.claim_due(now, self._handlers, self._converters, scope):
             await asyncio.gather(*(fire(timer) for timer in batch))
 
 

@@ -23,6 +23,7 @@ from bot.errors import UserFacingError
 from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
 from bot.services.checkins import Occurrence
+from bot.shards import ShardScope
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ CLAIM_BATCH = 500
 SEND_CONCURRENCY = 20
 
 GROUP_KIND, PERSONAL_KIND = "checkin.group", "checkin.personal"
+_EVERYTHING = ShardScope.everything()
+# Both completed with the process's scope filter (`bot.shards`) where they are used.
+_NEXT_DUE = "SELECT MIN(next_due_at) FROM checkin_schedules WHERE paused = 0"
+_DUE = "SELECT * FROM checkin_schedules WHERE paused = 0 AND next_due_at <= :now"
 
 Deliver = Callable[[Occurrence], Awaitable[None]]
 
@@ -92,10 +97,9 @@ class CheckinSource:
         self._on_claimed = on_claimed
         self._concurrency = concurrency
 
-    async def next_due(self) -> datetime | None:
-        value = await self._db.fetchval(
-            "SELECT MIN(next_due_at) FROM checkin_schedules WHERE paused = 0"
-        )
+    async def next_due(self, scope: ShardScope = _EVERYTHING) -> datetime | None:
+        where = scope.where()
+        value = await self._db.fetchval(_NEXT_DUE + where.sql, where.params)
         return None if value is None else from_ts(value)
 
     async def _grace(self, guild_id: int, cache: dict[int, int]) -> int:
@@ -103,17 +107,20 @@ class CheckinSource:
             cache[guild_id] = (await self._settings.get(guild_id)).checkin_grace_minutes * 60
         return cache[guild_id]
 
-    async def claim_due(self, now: datetime, limit: int = CLAIM_BATCH) -> ClaimedBatch:
-        """Claim up to `limit` due schedules; return the occurrences that are ours to send.
+    async def claim_due(
+        self, now: datetime, limit: int = CLAIM_BATCH, scope: ShardScope = _EVERYTHING
+    ) -> ClaimedBatch:
+        """Claim up to `limit` due schedules of `scope`'s servers; return the occurrences that
+        are ours to send.
 
         An occurrence missed by more than the server's grace window is skipped (logged), and the
         schedule moves to its next future occurrence — never a burst of stale prompts.
         """
         now_ts = to_ts(now)
+        where = scope.where()
         rows = await self._db.fetchall(
-            "SELECT * FROM checkin_schedules WHERE paused = 0 AND next_due_at <= ? "
-            "ORDER BY next_due_at LIMIT ?",
-            (now_ts, limit),
+            _DUE + where.sql + " ORDER BY next_due_at LIMIT :limit",
+            where.bind({"now": now_ts, "limit": limit}),
         )
         if not rows:
             return ClaimedBatch(fetched=0, to_send=[], skipped=0)
@@ -202,7 +209,7 @@ class CheckinSource:
         occurrences.sort(key=lambda occurrence: (occurrence.due_at, occurrence.id))
         return ClaimedBatch(fetched=len(rows), to_send=occurrences, skipped=len(skipped))
 
-    async def run_due(self, now: datetime) -> None:
+    async def run_due(self, now: datetime, scope: ShardScope = _EVERYTHING) -> None:
         limit = asyncio.Semaphore(self._concurrency)
 
         async def send(occurrence: Occurrence) -> None:
@@ -219,7 +226,7 @@ class CheckinSource:
                     )
 
         while True:
-            batch = await self.claim_due(now)
+            batch = await self.claim_due(now, scope=scope)
             if batch.fetched == 0:
                 return
             await asyncio.gather(*(send(occurrence) for occurrence in batch.to_send))

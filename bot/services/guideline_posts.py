@@ -19,10 +19,15 @@ from bot.errors import UserFacingError
 from bot.scheduling import localize
 from bot.services.guidelines import scope_of
 from bot.services.outbox import OutboxSpec, enqueue_in
+from bot.shards import ShardScope
 
 REPOST_BATCH = 50
 MAX_REPOST_DAYS = 365
 REPOST_KIND = "guidelines.repost"
+_EVERYTHING = ShardScope.everything()
+# Both completed with the process's scope filter (`bot.shards`) where they are used.
+_NEXT_DUE = "SELECT MIN(next_due_at) FROM guideline_reposts"
+_DUE = "SELECT * FROM guideline_reposts WHERE next_due_at <= :now"
 
 
 class PostedCopy(BaseModel):
@@ -173,15 +178,19 @@ class GuidelinePostsService:
     async def stop_repost(self, schedule_id: int) -> None:
         await self._db.execute("DELETE FROM guideline_reposts WHERE id = ?", (schedule_id,))
 
-    async def next_repost_due(self) -> datetime | None:
-        value = await self._db.fetchval("SELECT MIN(next_due_at) FROM guideline_reposts")
+    async def next_repost_due(self, scope: ShardScope = _EVERYTHING) -> datetime | None:
+        where = scope.where()
+        value = await self._db.fetchval(_NEXT_DUE + where.where_sql, where.params)
         return None if value is None else from_ts(value)
 
-    async def due_reposts(self, now: datetime) -> list[RepostSchedule]:
+    async def due_reposts(
+        self, now: datetime, scope: ShardScope = _EVERYTHING
+    ) -> list[RepostSchedule]:
+        """Due schedules of `scope`'s servers (the process's shards, see `bot.shards`)."""
+        where = scope.where()
         rows = await self._db.fetchall(
-            "SELECT * FROM guideline_reposts WHERE next_due_at <= ? ORDER BY next_due_at, id "
-            "LIMIT ?",
-            (to_ts(now), REPOST_BATCH),
+            _DUE + where.sql + " ORDER BY next_due_at, id LIMIT :limit",
+            where.bind({"now": to_ts(now), "limit": REPOST_BATCH}),
         )
         return [_repost(row) for row in rows]
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from bot.db import SKIP_LOCKED, Database, Tx, from_ts, to_ts
+from bot.shards import ScopeFilter, ShardScope
 
 Status = Literal["pending", "sent", "failed", "dropped"]
 
@@ -38,6 +39,7 @@ BACKOFF_MAX = timedelta(minutes=5)
 RETENTION = timedelta(days=7)
 NONCE_PREFIX = "hob"
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_EVERYTHING = ShardScope.everything()
 
 INSERT = (
     "INSERT INTO outbox (guild_id, kind, channel_id, user_id, payload, created_at, due_at, "
@@ -48,12 +50,21 @@ _COLUMNS = (
 )
 # The guard a claim re-checks on the row it updates: still unsent and not leased by anyone.
 _CLAIMABLE = "status = 'pending' AND ready_at <= :now"
-_CLAIM = (
-    f"WITH picked AS (SELECT id FROM outbox WHERE {_CLAIMABLE} ORDER BY ready_at, id "
-    f"LIMIT :limit {SKIP_LOCKED}) "
-    "UPDATE outbox SET lease_owner = :owner, ready_at = :lease_until, attempts = attempts + 1 "
-    f"WHERE id IN (SELECT id FROM picked) AND {_CLAIMABLE} RETURNING {_COLUMNS}"
-)
+
+
+def _claim_sql(scope: ScopeFilter) -> str:
+    """The claim, kept to a process's servers: the picking SELECT is filtered (the outer guard
+    need not be: a row's server never changes)."""
+    return (
+        f"WITH picked AS (SELECT id FROM outbox WHERE {_CLAIMABLE}{scope.sql} "
+        f"ORDER BY ready_at, id LIMIT :limit {SKIP_LOCKED}) "
+        "UPDATE outbox SET lease_owner = :owner, ready_at = :lease_until, attempts = attempts + 1 "
+        f"WHERE id IN (SELECT id FROM picked) AND {_CLAIMABLE} RETURNING {_COLUMNS}"
+    )
+
+
+_CLAIM = _claim_sql(ShardScope.everything().where())
+_NEXT_DUE = "SELECT MIN(ready_at) FROM outbox WHERE status = 'pending'"
 
 
 @dataclass(frozen=True)
@@ -180,20 +191,33 @@ class OutboxService:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (item_id,))
         return None if row is None else _item(row)
 
-    async def next_due(self) -> datetime | None:
-        value = await self._db.fetchval("SELECT MIN(ready_at) FROM outbox WHERE status = 'pending'")
+    async def next_due(self, scope: ShardScope = _EVERYTHING) -> datetime | None:
+        """When the next row of `scope`'s servers is ready (another process's rows never wake
+        this one: it could not claim them)."""
+        where = scope.where()
+        value = await self._db.fetchval(_NEXT_DUE + where.sql, where.params)
         return None if value is None else from_ts(value)
 
-    async def claim(self, owner: str, now: datetime, limit: int = CLAIM_BATCH) -> list[OutboxItem]:
-        """Lease up to `limit` ready rows to `owner`; each row is won by exactly one claimer."""
+    async def claim(
+        self,
+        owner: str,
+        now: datetime,
+        limit: int = CLAIM_BATCH,
+        scope: ShardScope = _EVERYTHING,
+    ) -> list[OutboxItem]:
+        """Lease up to `limit` ready rows of `scope`'s servers to `owner`; each row is won by
+        exactly one claimer."""
+        where = scope.where()
         rows = await self._db.claim(
-            _CLAIM,
-            {
-                "owner": owner,
-                "now": to_ts(now),
-                "lease_until": to_ts(now + self.lease),
-                "limit": limit,
-            },
+            _CLAIM if not where.sql else _claim_sql(where),
+            where.bind(
+                {
+                    "owner": owner,
+                    "now": to_ts(now),
+                    "lease_until": to_ts(now + self.lease),
+                    "limit": limit,
+                }
+            ),
         )
         return sorted((_item(row) for row in rows), key=lambda item: (item.due_at, item.id))
 

@@ -18,8 +18,10 @@ from pydantic import BaseModel
 
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.services.outbox import OutboxSpec, enqueue_in
+from bot.shards import ScopeFilter, ShardScope
 
 CLAIM_BATCH = 500
+_EVERYTHING = ShardScope.everything()
 # A prefix as a key range, so it is a seek on the (kind, ref) index: `LIKE 'claim:7:%'` would
 # read every timer of the kind (SQLite only turns LIKE into a range for case-insensitive keys).
 _DELETE_PREFIX = "DELETE FROM timers WHERE kind = ? AND ref >= ? AND ref < ?"
@@ -56,6 +58,27 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
     if not prefix:
         raise ValueError("an empty prefix would cancel every timer of the kind")
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _named_marks(kinds: list[str]) -> str:
+    return ",".join(f":kind_{index}" for index in range(len(kinds)))
+
+
+def _next_due_sql(kinds: list[str], where: ScopeFilter) -> str:
+    return f"SELECT MIN(due_at) FROM timers WHERE kind IN ({_named_marks(kinds)}){where.sql}"
+
+
+def _claim_sql(kinds: list[str], where: ScopeFilter) -> str:
+    """Due timers of `kinds` (parameters `:now`, `:limit`, `:kind_N`) in `where`'s servers."""
+    return (
+        "DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE due_at <= :now "
+        f"AND kind IN ({_named_marks(kinds)}){where.sql} ORDER BY due_at, id LIMIT :limit) "
+        "RETURNING id, guild_id, kind, ref, due_at, payload"
+    )
+
+
+def _named(kinds: list[str]) -> dict[str, str]:
+    return {f"kind_{index}": kind for index, kind in enumerate(kinds)}
 
 
 class Timer(BaseModel):
@@ -124,14 +147,15 @@ class TimerService:
         rows = await self._db.fetchall(sql + " ORDER BY due_at, id", params)
         return [_timer(row) for row in rows]
 
-    async def next_due(self, kinds: Iterable[str]) -> datetime | None:
+    async def next_due(
+        self, kinds: Iterable[str], scope: ShardScope = _EVERYTHING
+    ) -> datetime | None:
+        """The earliest timer of `kinds` among `scope`'s servers (see `bot.shards`)."""
         kinds = list(kinds)
         if not kinds:
             return None
-        marks = ",".join("?" * len(kinds))
-        value = await self._db.fetchval(
-            f"SELECT MIN(due_at) FROM timers WHERE kind IN ({marks})", kinds
-        )
+        where = scope.where()
+        value = await self._db.fetchval(_next_due_sql(kinds, where), where.bind(_named(kinds)))
         return None if value is None else from_ts(value)
 
     async def claim_due(
@@ -139,23 +163,21 @@ class TimerService:
         now: datetime,
         kinds: Iterable[str],
         converters: Mapping[str, TimerConverter] | None = None,
+        scope: ShardScope = _EVERYTHING,
     ) -> list[Timer]:
         """Atomically take up to a batch of due timers of the given kinds (and of the converters'
-        kinds) out of the store; a converted timer's outbox rows are written in the same
-        transaction. Returns every timer taken, converted ones included."""
+        kinds) out of the store, of `scope`'s servers only; a converted timer's outbox rows are
+        written in the same transaction. Returns every timer taken, converted ones included."""
         converters = dict(converters or {})
         kinds = sorted(set(kinds) | set(converters))
         if not kinds:
             return []
-        marks = ",".join("?" * len(kinds))
-        sql = (
-            "DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE due_at <= ? "
-            f"AND kind IN ({marks}) ORDER BY due_at, id LIMIT ?) "
-            "RETURNING id, guild_id, kind, ref, due_at, payload"
-        )
+        where = scope.where()
+        sql = _claim_sql(kinds, where)
+        params = where.bind({"now": to_ts(now), "limit": CLAIM_BATCH, **_named(kinds)})
 
         def claim(tx: Tx) -> list[Timer]:
-            taken = [_timer(row) for row in tx.fetchall(sql, [to_ts(now), *kinds, CLAIM_BATCH])]
+            taken = [_timer(row) for row in tx.fetchall(sql, params)]
             specs = [
                 spec
                 for timer in taken

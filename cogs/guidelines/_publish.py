@@ -24,6 +24,7 @@ from bot.services.guideline_posts import (
 )
 from bot.services.guidelines import GuidelinesService, GuidelineVersion
 from bot.services.outbox import OutboxItem
+from bot.shards import ShardScope
 from cogs._ui import DynamicView
 from cogs.guidelines._views import AgreeButton, guideline_embed, scope_label
 
@@ -85,11 +86,11 @@ class RepostSource:
     def __init__(self, publisher: Publisher) -> None:
         self.publisher = publisher
 
-    async def next_due(self) -> datetime | None:
-        return await self.publisher.posts.next_repost_due()
+    async def next_due(self, scope: ShardScope) -> datetime | None:
+        return await self.publisher.posts.next_repost_due(scope)
 
-    async def run_due(self, now: datetime) -> None:
-        await self.publisher.run_due_reposts(now)
+    async def run_due(self, now: datetime, scope: ShardScope) -> None:
+        await self.publisher.run_due_reposts(now, scope)
 
 
 class Publisher:
@@ -221,8 +222,8 @@ class Publisher:
         return report
 
     # --- scheduled re-posts ------------------------------------------------------------------
-    async def run_due_reposts(self, now: datetime) -> None:
-        while batch := await self.posts.due_reposts(now):
+    async def run_due_reposts(self, now: datetime, scope: ShardScope) -> None:
+        while batch := await self.posts.due_reposts(now, scope):
             for schedule in batch:
                 settings = await self.bot.settings.get(schedule.guild_id)
                 following = next_repost_after(
