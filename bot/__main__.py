@@ -31,6 +31,7 @@ from bot.config import (
 )
 from bot.db import StoreError, open_database
 from bot.engines.sqlite import SqliteDatabase
+from bot.services.shard_leases import ShardsTaken
 
 EXIT_CONFIG = 2
 log = logging.getLogger("bot")
@@ -52,11 +53,12 @@ async def run_bot(config: HearthConfig, token: str) -> None:
     bot = HearthBot(config)
     try:
         await bot.open_store()
+        await bot.claim_shards()  # no other live process runs our shards, or ShardsTaken
     except BaseException:
         await bot.close()
         raise
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
+    stop = bot.stop_requested  # also set when another process takes our shards over
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(signum, stop.set)
@@ -73,6 +75,8 @@ async def run_bot(config: HearthConfig, token: str) -> None:
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
+    if bot.shards_lost is not None:
+        raise bot.shards_lost
 
 
 async def migrate(config: HearthConfig) -> list[str]:
@@ -222,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             assert token is not None
             asyncio.run(run_bot(config, token))
-    except (ConfigError, StoreError) as exc:
+    except (ConfigError, StoreError, ShardsTaken) as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except discord.LoginFailure:

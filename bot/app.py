@@ -8,6 +8,7 @@ first event), then command sync — only when the command tree changed since the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
 import json
@@ -38,6 +39,7 @@ from bot.services.guilds import GuildRegistry
 from bot.services.notices import NoticeService
 from bot.services.outbox import OutboxService
 from bot.services.settings import SettingsService
+from bot.services.shard_leases import ProcessIdentity, ShardLeaseLost, ShardLeases
 from bot.services.timers import TimerService
 from bot.shards import ShardScope
 from bot.tree import NO_MENTIONS, HearthTree
@@ -147,6 +149,15 @@ class HearthBot(commands.Bot):
         self.outbox.register(ALERT_KIND, AlertPost(self))
         self.outbox.register(COORDINATOR_KIND, AlertPost(self, log_first=True))
         self.outbox.register(LOG_POST_KIND, LogPost())
+        # This process's hold on its shards (`claim_shards`), under the outbox's owner name.
+        self.shard_leases = ShardLeases(
+            self.db, self.clock, ProcessIdentity.current(self.outbox.owner)
+        )
+        self.shards_lost: ShardLeaseLost | None = None
+        self._shard_renewal: asyncio.Task[None] | None = None
+        # Set to ask whoever runs the bot to stop it (`python -m bot run` waits on it with the
+        # signals): another process took over our shards.
+        self.stop_requested = asyncio.Event()
         self.started_monotonic = time.monotonic()
         self.synced_commands = False
         self._extensions = extension_names() if extensions is None else extensions
@@ -180,6 +191,34 @@ class HearthBot(commands.Bot):
     @shard_scope.setter
     def shard_scope(self, scope: ShardScope) -> None:
         self.dispatcher.scope = scope
+
+    async def claim_shards(self) -> None:
+        """Take this process's shards (`shard_scope`) before connecting to Discord, and keep
+        them renewed until `close`. `ShardsTaken` (the CLI: one line, exit 2) if another live
+        Hearth process runs any of them or uses another shard count; a killed process's lease
+        is waited for once (at most 30 s). See `bot.services.shard_leases`."""
+        await self.open_store()
+        await self.shard_leases.acquire(self.shard_scope)
+        self._shard_renewal = asyncio.get_running_loop().create_task(
+            self.shard_leases.keep(self._shards_taken_over), name="hearth-shard-leases"
+        )
+
+    async def _shards_taken_over(self, lost: ShardLeaseLost) -> None:
+        """Another process runs our shards now: stop, rather than run them twice."""
+        log.error("%s", lost)
+        self.shards_lost = lost
+        self.stop_requested.set()
+
+    async def _release_shards(self) -> None:
+        if self._shard_renewal is not None:
+            self._shard_renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._shard_renewal
+            self._shard_renewal = None
+        try:
+            await self.shard_leases.release()
+        except Exception:  # the lease runs out on its own within 30 s
+            log.warning("could not release the shard leases", exc_info=True)
 
     # --- start-up ----------------------------------------------------------------------------
     async def open_store(self) -> None:
@@ -346,6 +385,7 @@ class HearthBot(commands.Bot):
         await asyncio.gather(self.outbox.stop(grace), _finish_or_cancel(running, grace))
         await self.dispatcher.shutdown()
         await super().close()
+        await self._release_shards()  # after the last send: the next process may start now
         await self.db.close()
 
 
