@@ -1,12 +1,19 @@
 """The bot's shard scope, given once (`HearthBot.shard_scope`), reaches what it claims: the outbox
 of another shard's server is left for that shard's process, and a server on another shard is not
-taken for gone when this process starts."""
+taken for gone when this process starts; the bot holds its shards' lease until it stops."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.outbox_kinds import message_specs
+from bot.services.shard_leases import (
+    LEASE,
+    RENEW_EVERY,
+    ProcessIdentity,
+    ShardLeases,
+    ShardsTaken,
+)
 from bot.shards import ShardScope, shard_of
 from tests.harness import Harness, bot_of
 
@@ -58,3 +65,37 @@ async def test_a_server_on_another_shard_is_not_taken_for_gone(hearth: Harness) 
     bot.shard_scope = ShardScope.everything()  # one process: it really is gone
     await bot.reconcile_guilds()
     assert elsewhere not in await bot.guild_registry.present_ids()
+
+
+async def test_the_bot_holds_its_shards_until_it_stops_and_stops_if_they_are_taken(
+    hearth: Harness,
+) -> None:
+    """`claim_shards` (what `python -m bot run` calls before connecting) takes the lease under
+    the outbox's owner name; if another process takes the shards over (its lease ran out while
+    it was frozen), the bot asks to be stopped rather than run them twice."""
+    bot = bot_of(hearth)
+    await bot.claim_shards()
+    [lease] = await bot.shard_leases.live()
+    assert (lease.shard_count, lease.shard_id, lease.holder) == (1, 0, bot.outbox.owner)
+    other = ShardLeases(bot.db, hearth.clock, ProcessIdentity("other:1:ab", None, 0))
+    with pytest.raises(ShardsTaken, match="Shard 0 \\(of 1\\) is already run"):
+        await other.claim(ShardScope.everything())
+    hearth.clock.advance(LEASE)  # frozen: no renewal for a whole lease
+    await other.claim(ShardScope.everything())
+    hearth.expect_errors("Another Hearth process took over all servers")
+
+    async def at_once(seconds: float) -> None:
+        assert seconds == RENEW_EVERY.total_seconds()
+
+    await bot.shard_leases.keep(bot._shards_taken_over, sleep=at_once)
+    assert bot.stop_requested.is_set() and bot.shards_lost is not None
+    assert "stopping, so that no shard runs twice" in str(bot.shards_lost)
+
+
+async def test_a_clean_stop_releases_the_shards(hearth: Harness) -> None:
+    bot = bot_of(hearth)
+    await bot.claim_shards()
+    await hearth.restart()  # the old bot closes: its successor claims at once
+    again = bot_of(hearth)
+    await again.claim_shards()
+    assert [lease.holder for lease in await again.shard_leases.live()] == [again.outbox.owner]
