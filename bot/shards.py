@@ -16,7 +16,10 @@ check-in and session answers), and 0 is on shard 0: **global work runs in the pr
 shard 0**, exactly once, because shard leases (`bot.services.shard_leases`) let only one process
 hold a shard. Those purges read and delete rows by server id, never the guild cache, so the
 process of shard 0 can do them for every server; the outbox's own purge of finished rows runs
-there too (`ShardScope.runs_global_work`).
+there too (`ShardScope.runs_global_work`). Per-server sweeps keep to the scope instead: the
+purge of a removed server is that server's timer, and the catch-up at READY (`reconcile_guilds`)
+compares only its own shards' servers with the cache (the others are in another process's cache,
+not gone).
 
 How a query keeps to its shards: `scope.where("guild_id")` gives an SQL condition with named
 parameters (`:shard_count`, `:shard_0`, …) to append to a statement's WHERE, integer arithmetic
