@@ -13,7 +13,8 @@ from typing import Any
 import discord
 import pytest
 
-from bot.app import HearthBot, SessionStartLimitReached, ShardLayout
+from bot.app import HearthBot, ShardLayout
+from bot.gateway_limits import SessionStartLimitReached
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
 from tests.fakediscord.gateway import shard_of
 from tests.harness import ErrorWatch, Harness, HearthDriver, bot_of
