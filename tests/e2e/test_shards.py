@@ -112,7 +112,7 @@ async def test_a_server_on_a_dropped_shard_gets_what_it_missed(
         await fake.flush()
         cached = bot.get_guild(guild.id)
         assert cached is not None
-        await hearth.wait_for(lambda: cached.get_member(newcomer.id) is not None, timeout=2)
+        await hearth.wait_for(lambda: cached.get_member(newcomer.id) is not None)
     finally:
         await hearth.stop()
 
