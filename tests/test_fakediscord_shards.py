@@ -156,11 +156,14 @@ async def test_each_guilds_events_go_only_to_its_shard(
     await fake.flush()
     for i, raw in enumerate(shards):
         got = [e["t"] for e in raw.events if e["t"] not in ("READY", "GUILD_CREATE")]
-        assert got == [
-            ["MESSAGE_CREATE", "INTERACTION_CREATE"],
-            ["GUILD_MEMBER_ADD"],
-            ["INTERACTION_CREATE"],
-        ][i]
+        assert (
+            got
+            == [
+                ["MESSAGE_CREATE", "INTERACTION_CREATE"],
+                ["GUILD_MEMBER_ADD"],
+                ["INTERACTION_CREATE"],
+            ][i]
+        )
     fake.remove_bot_from_guild(guilds[1])  # GUILD_DELETE carries the guild's id as `id`
     assert await shards[1].until("GUILD_DELETE") == {"id": str(guilds[1].id)}
     await fake.flush()
