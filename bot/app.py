@@ -3,6 +3,11 @@
 Start-up order matters: migrations first (nothing may read an old schema), then the dispatcher
 (rebuilt from the database), then the cogs with their persistent views (buttons work from the
 first event), then command sync — only when the command tree changed since the last sync.
+
+Hearth is an `AutoShardedBot`: Discord closes an unsharded connection holding more than 2,500
+servers (4011), so the gateway is split in shards, each server's events on shard
+`(guild_id >> 22) % shard_count`. This process runs `[discord] shard_ids` (all by default) of
+`shard_count` (Discord's recommendation by default); `shard_layout` says which, once known.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from bot.config import HearthConfig, open_configured_database
 from bot.db import Database
 from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features
+from bot.gateway_limits import IdentifyGate, check_session_budget
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
@@ -45,6 +51,7 @@ from bot.shards import ShardScope
 from bot.tree import NO_MENTIONS, HearthTree
 
 ServiceT = TypeVar("ServiceT")
+_SHARD_QUEUE = "_AutoShardedClient__queue"  # discord.py's private queue of shard events
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
@@ -109,7 +116,10 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-class HearthBot(commands.Bot):
+class HearthBot(commands.AutoShardedBot):
+    # Discord allows one IDENTIFY per rate-limit key per this many seconds (tests shorten it).
+    identify_window: float = 5.0
+
     def __init__(
         self,
         config: HearthConfig,
@@ -129,7 +139,16 @@ class HearthBot(commands.Bot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=config.discord.shard_count,
+            # None is discord.py's own default (all shards); its typing only names the list.
+            shard_ids=list(config.discord.shard_ids) if config.discord.shard_ids else None,  # type: ignore[arg-type]
         )
+        # The shards this process connects (known from the config, else once Discord
+        # recommended a count); `shard_scope`, set below, is whose servers' work it does.
+        self._shard_layout: ShardScope | None = None
+        if config.discord.shard_count is not None:
+            self._shard_layout = ShardScope.of(config.discord.shard_count, config.discord.shard_ids)
+        self._identify_gate = IdentifyGate(1, self.identify_window)
         RequestPacer().install(self.http)  # fan-outs wait their turn instead of 429s
         self.config = config
         self.clock: Clock = clock or SystemClock()
@@ -140,6 +159,9 @@ class HearthBot(commands.Bot):
         self.notices = NoticeService(self.db, self.clock)
         self.guild_registry = GuildRegistry(self.db, self.clock)
         self.dispatcher = Dispatcher(self.clock, self.timers)
+        # Whose servers' scheduled and outbox work is this process's: its configured shards, or
+        # every server when it runs them all (`bot.shards`).
+        self.shard_scope = ShardScope.of(config.discord.shard_count, config.discord.shard_ids)
         self.outbox_store = OutboxService(
             self.db, lease=timedelta(seconds=config.delivery.lease_seconds)
         )
@@ -262,12 +284,64 @@ class HearthBot(commands.Bot):
         log.info("synced %d slash commands", len(synced))
         return True
 
+    # --- shards ------------------------------------------------------------------------------
+    @property
+    def shard_layout(self) -> ShardScope:
+        """How many shards the bot has and which this process runs. Known from the config, or
+        (shard_count unset) once `launch_shards` asked Discord for its recommendation."""
+        if self._shard_layout is None:
+            raise RuntimeError("the shard layout is known once the bot starts connecting")
+        return self._shard_layout
+
+    async def launch_shards(self) -> None:
+        """Ask Discord (GET /gateway/bot) for the recommended shard count and the session start
+        limit, refuse to start past that limit, then let discord.py start the shards, each
+        IDENTIFY paced by `max_concurrency` (`before_identify_hook`)."""
+        if self.is_closed():
+            return
+        recommended, _, limits = await self.http.get_bot_gateway()
+        count = self.shard_count if self.shard_count is not None else recommended
+        layout = ShardScope.of(count, self.config.discord.shard_ids)
+        check_session_budget(dict(limits), len(layout.ids))
+        self._shard_layout = layout
+        self._identify_gate = IdentifyGate(int(limits["max_concurrency"]), self.identify_window)
+        self.shard_count = count  # so discord.py connects without asking Discord again
+        log.info(
+            "starting shards for %s (%d session starts left, %d at once)",
+            layout.describe(),
+            limits["remaining"],
+            limits["max_concurrency"],
+        )
+        await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        await self._identify_gate.wait(shard_id or 0)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        log.info("shard %d connected", shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        log.info("shard %d disconnected", shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        log.info("shard %d resumed", shard_id)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        servers = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+        log.info("shard %d ready: %d servers", shard_id, servers)
+
     async def on_ready(self) -> None:
+        """All of this process's shards are ready (discord.py waits for every one)."""
         await self.reconcile_guilds()
         settle_heap()
         self._hearth_ready.set()
         self.dispatcher.poke()  # the outbox waits for the guild cache (see `hearth_ready`)
-        log.info("Hearth %s ready in %d servers", __version__, len(self.guilds))
+        log.info(
+            "Hearth %s ready in %d servers (%s)",
+            __version__,
+            len(self.guilds),
+            self.shard_layout.describe(),
+        )
 
     async def reconcile_guilds(self) -> None:
         """Catch up on servers joined or left while the bot was offline.
@@ -384,6 +458,10 @@ class HearthBot(commands.Bot):
         # manager kills a process that outlives its stop timeout (systemd: 90 s by default).
         await asyncio.gather(self.outbox.stop(grace), _finish_or_cancel(running, grace))
         await self.dispatcher.shutdown()
+        if not hasattr(self, _SHARD_QUEUE):
+            # discord.py makes the shards' event queue when it logs in, and its close() posts
+            # to it; a bot stopped before that (its database refused it) gets an idle one.
+            setattr(self, _SHARD_QUEUE, asyncio.PriorityQueue())
         await super().close()
         await self._release_shards()  # after the last send: the next process may start now
         await self.db.close()

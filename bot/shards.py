@@ -130,9 +130,13 @@ class ShardScope:
         return ScopeFilter(f"(({column} / {_DIVISOR}) % :shard_count) IN ({marks})", params)
 
     def describe(self) -> str:
-        """For logs and messages: "shards 0, 2 of 4" (or "all servers")."""
-        if self.covers_all and self.count == 1:
+        """For logs and messages: "all servers" (one shard of one), "shard 2 of 4",
+        "shards 0-3 of 8", "shards 1, 3 of 4"."""
+        ids = sorted(self.ids)
+        if self.count == 1:
             return "all servers"
-        listed = ", ".join(str(shard) for shard in sorted(self.ids))
-        noun = "shard" if len(self.ids) == 1 else "shards"
-        return f"{noun} {listed} of {self.count}"
+        if len(ids) == 1:
+            return f"shard {ids[0]} of {self.count}"
+        if ids == list(range(ids[0], ids[-1] + 1)):
+            return f"shards {ids[0]}-{ids[-1]} of {self.count}"
+        return f"shards {', '.join(map(str, ids))} of {self.count}"
