@@ -70,10 +70,13 @@ class Burst:
         return seen
 
 
-async def build_burst(fake: FakeDiscord, size: int, target: str | Path) -> Burst:
+async def build_burst(
+    fake: FakeDiscord, size: int, target: str | Path, *, shard: tuple[int, int] | None = None
+) -> Burst:
     """A server with `size` items due now: 40% group prompts, 30% personal check-ins, 30% shift
-    reminders, written straight into a migrated database as the features would have."""
-    guild = fake.add_guild("Crash Server", owner="olive")
+    reminders, written straight into a migrated database as the features would have (several
+    bursts may share one database: `shard` puts each server on a chosen shard)."""
+    guild = fake.add_guild("Crash Server", owner="olive", shard=shard)
     burst = Burst(guild_id=guild.id, target=target)
     groups = size * 2 // 5
     personal = size * 3 // 10
