@@ -225,18 +225,18 @@ class HearthBot(commands.Bot):
         known = await self.guild_registry.present_ids()
         for guild in self.guilds:
             if guild.id not in known and await self.guild_registry.joined(guild.id):
-                self.dispatch("hearth_guild_added", guild)
+                await self.features.guild_added(guild)
         for guild_id in known - present:
             await self.guild_registry.left(guild_id)
-            self.dispatch("hearth_guild_removed", guild_id)
+            await self.features.guild_removed(guild_id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         if await self.guild_registry.joined(guild.id):
-            self.dispatch("hearth_guild_added", guild)
+            await self.features.guild_added(guild)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.guild_registry.left(guild.id)
-        self.dispatch("hearth_guild_removed", guild.id)
+        await self.features.guild_removed(guild.id)
 
     async def wait_until_hearth_ready(self) -> None:
         await self._hearth_ready.wait()

@@ -24,7 +24,8 @@ class GuildRegistry:
         self._clock = clock
 
     async def joined(self, guild_id: int) -> bool:
-        """Record that the bot is in a server; True when it is new (never seen before)."""
+        """Record that the bot is in a server; True when it arrived (never seen before, or back
+        within the retention window), False when it was already known to be there."""
         now = to_ts(self._clock.now())
 
         # One transaction: as two statements, a retention purge could delete the old row
@@ -34,12 +35,13 @@ class GuildRegistry:
                 "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (guild_id, now),
             )
-            if not inserted:
-                tx.execute(
-                    "UPDATE guilds SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL",
-                    (guild_id,),
-                )
-            return bool(inserted)
+            if inserted:
+                return True
+            returned = tx.execute(
+                "UPDATE guilds SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL",
+                (guild_id,),
+            )
+            return bool(returned)
 
         return await self._db.write(join)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
+import discord
 import pytest
 
 from bot.app import HearthBot
@@ -50,6 +54,43 @@ async def test_a_feature_declares_about_lines_apis_and_settings_in_one_place() -
     assert features.api(SUPPORT_ROUTING) is None
     await features.settings_changed(8, settings, settings)
     assert changed == [7]
+
+
+@pytest.mark.allow_errors("feature setup failed in on_guild_added")
+async def test_guild_hooks_run_in_load_order_and_one_failure_stops_no_other(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    heard: list[str] = []
+
+    async def failing_greeting(guild: discord.Guild) -> None:
+        raise RuntimeError("owner unreachable")
+
+    def hooks(name: str) -> Feature:
+        async def added(guild: discord.Guild) -> None:
+            heard.append(f"{name} added {guild.id}")
+
+        async def removed(guild_id: int) -> None:
+            heard.append(f"{name} removed {guild_id}")
+
+        return Feature(name=name, on_guild_added=added, on_guild_removed=removed)
+
+    features = Features()
+    features.add(hooks("admin"))
+    features.add(Feature(name="setup", on_guild_added=failing_greeting))
+    features.add(Feature(name="groups"))  # no hooks: nothing to do
+    features.add(hooks("rota"))
+    guild = cast(discord.Guild, SimpleNamespace(id=5))
+
+    with caplog.at_level(logging.ERROR, logger="bot.features"):
+        await features.guild_added(guild)
+    await features.guild_removed(6)
+
+    assert heard == ["admin added 5", "rota added 5", "admin removed 6", "rota removed 6"]
+    [failure] = caplog.records
+    assert failure.getMessage() == "feature setup failed in on_guild_added for guild 5"
+    features.remove("admin")
+    await features.guild_removed(7)
+    assert heard[-1] == "rota removed 7" and len(heard) == 5
 
 
 def test_no_feature_finds_another_by_its_cog_name() -> None:
