@@ -23,6 +23,7 @@ from bot.errors import UserFacingError
 from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
 from bot.services.checkins import Occurrence
+from bot.services.data import PersonColumn, TableData
 
 log = logging.getLogger(__name__)
 
@@ -223,3 +224,14 @@ class CheckinSource:
             if batch.fetched == 0:
                 return
             await asyncio.gather(*(send(occurrence) for occurrence in batch.to_send))
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "checkin_occurrences",
+        export="never",
+        why="would reveal members' personal check-in times",
+        people=(PersonColumn("user_id", "delete", "personal check-ins sent to you"),),
+    ),
+)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.text import one_line
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -249,3 +250,33 @@ class CrisisService:
                 (guild_id, user_id, now, cutoff),
             )
         )
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "crisis_resources",
+        export="rows",
+        people=(PersonColumn("added_by", "anonymise", "helplines you added", KEPT_FOR_THE_SERVER),),
+    ),
+    TableData(
+        "crisis_watch_channels",
+        export="rows",
+        people=(
+            PersonColumn("added_by", "anonymise", "channels you set watching", KEPT_FOR_THE_SERVER),
+        ),
+    ),
+    TableData(
+        "crisis_watch_phrases",
+        export="rows",
+        people=(
+            PersonColumn("added_by", "anonymise", "phrases you set watching", KEPT_FOR_THE_SERVER),
+        ),
+    ),
+    TableData(
+        "crisis_watch_signposted",
+        export="never",
+        why="when a member was signposted to crisis help",
+        people=(PersonColumn("user_id", "delete", "when you were last signposted"),),
+    ),
+)

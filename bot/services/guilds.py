@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
+from bot.services.data import TableData
 from bot.services.outbox import OutboxSpec, insert_in
 
 
@@ -82,3 +83,7 @@ class GuildRegistry:
     async def present_ids(self) -> set[int]:
         rows = await self._db.fetchall("SELECT guild_id FROM guilds WHERE left_at IS NULL")
         return {row["guild_id"] for row in rows}
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (TableData("guilds", export="rows", why="which servers Hearth is in, and since when"),)

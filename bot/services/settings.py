@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.config import validate_timezone_name
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.text import one_line
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -230,3 +231,18 @@ class SettingsService:
     def forget(self, guild_id: int) -> None:
         """Drop the cached copy after a purge, so a re-invited server starts from defaults."""
         self._cache.pop(guild_id, None)
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "guild_settings",
+        export="rows",
+        why="the server's own settings",
+        people=(
+            PersonColumn(
+                "updated_by", "anonymise", "server settings you changed", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota import RotaService
 from bot.services.text import discord_time
@@ -181,3 +182,33 @@ class SupportService:
         if not closed:
             raise UserFacingError("This request is already closed.")
         return request
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "support_requests",
+        export="never",
+        why="who asked for support",
+        people=(
+            PersonColumn(
+                "user_id",
+                "anonymise",
+                "support requests you made",
+                "they hold no content; counts stay right",
+            ),
+            PersonColumn(
+                "claimed_by",
+                "anonymise",
+                "support requests you took",
+                "they hold no content; counts stay right",
+            ),
+            PersonColumn(
+                "closed_by",
+                "anonymise",
+                "support requests you closed",
+                "they hold no content; counts stay right",
+            ),
+        ),
+    ),
+)
