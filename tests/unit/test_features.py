@@ -11,7 +11,8 @@ from typing import cast
 import discord
 import pytest
 
-from bot.app import HearthBot
+import cogs
+from bot.app import HearthBot, extension_names
 from bot.clock import FakeClock
 from bot.config import HearthConfig
 from bot.features import FILL_PLACES, SUPPORT_ROUTING, Feature, Features
@@ -112,3 +113,18 @@ async def test_the_bot_builds_each_service_once_on_its_own_store_and_clock(tmp_p
     assert bot.service(RotaService) is rota
     assert isinstance(bot.service(SupportService), SupportService)
     assert (rota._db, rota._clock) == (bot.db, clock)
+
+
+def test_a_new_cog_package_is_loaded_without_editing_any_list(tmp_path: Path) -> None:
+    """Adding a feature edits nothing central: its cog is found by walking `cogs/` (its tables
+    by walking `bot.services`: tests/unit/test_mydata.py and test_export.py prove that side)."""
+    (tmp_path / "journals").mkdir()
+    (tmp_path / "journals" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "_journal_helpers.py").write_text("", encoding="utf-8")
+    cogs.__path__.append(str(tmp_path))
+    try:
+        names = extension_names()
+    finally:
+        cogs.__path__.remove(str(tmp_path))
+    assert "cogs.journals" in names and "cogs.rota" in names
+    assert "cogs._journal_helpers" not in names
