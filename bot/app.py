@@ -220,15 +220,21 @@ class HearthBot(commands.Bot):
         log.info("Hearth %s ready in %d servers", __version__, len(self.guilds))
 
     async def reconcile_guilds(self) -> None:
-        """Catch up on servers joined or left while the bot was offline."""
+        """Catch up on servers joined or left while the bot was offline. Each server's features
+        hear of it in load order; servers side by side, so many greetings don't queue up."""
         present = {guild.id for guild in self.guilds}
         known = await self.guild_registry.present_ids()
-        for guild in self.guilds:
-            if guild.id not in known and await self.guild_registry.joined(guild.id):
-                await self.features.guild_added(guild)
+        arrived = [
+            guild
+            for guild in self.guilds
+            if guild.id not in known and await self.guild_registry.joined(guild.id)
+        ]
         for guild_id in known - present:
             await self.guild_registry.left(guild_id)
-            await self.features.guild_removed(guild_id)
+        await asyncio.gather(
+            *(self.features.guild_added(guild) for guild in arrived),
+            *(self.features.guild_removed(guild_id) for guild_id in known - present),
+        )
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         if await self.guild_registry.joined(guild.id):

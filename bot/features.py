@@ -31,11 +31,10 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import discord
 
-log = logging.getLogger(__name__)
-
 if TYPE_CHECKING:
     from bot.services.settings import GuildSettings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 StatCounter = Callable[[int], Awaitable[int]]
@@ -134,22 +133,22 @@ class Features:
     async def guild_added(self, guild: discord.Guild) -> None:
         """Hearth arrived in `guild` (new, or back within the retention window)."""
         for feature in list(self._features.values()):
-            if feature.on_guild_added is not None:
-                await _isolated(feature, "on_guild_added", feature.on_guild_added(guild), guild.id)
+            if (hook := feature.on_guild_added) is not None:
+                await _isolated(feature, "on_guild_added", guild.id, lambda: hook(guild))
 
     async def guild_removed(self, guild_id: int) -> None:
         """Hearth was removed from a server (or found gone at start-up)."""
         for feature in list(self._features.values()):
-            if feature.on_guild_removed is not None:
-                await _isolated(
-                    feature, "on_guild_removed", feature.on_guild_removed(guild_id), guild_id
-                )
+            if (hook := feature.on_guild_removed) is not None:
+                await _isolated(feature, "on_guild_removed", guild_id, lambda: hook(guild_id))
 
 
-async def _isolated(feature: Feature, hook: str, call: Awaitable[None], guild_id: int) -> None:
+async def _isolated(
+    feature: Feature, hook: str, guild_id: int, call: Callable[[], Awaitable[None]]
+) -> None:
     """Run one feature's hook; a failure is logged, so the next feature still hears of it
     (a greeting that could not be sent must not stop a removed server's purge being planned)."""
     try:
-        await call
+        await call()
     except Exception:
         log.exception("feature %s failed in %s for guild %s", feature.name, hook, guild_id)
