@@ -1,8 +1,9 @@
 """A throwaway feature service module, as a new feature would add one: nothing else is edited.
 
 `service_module` writes a module into a temporary folder that joins the `bot.services` package's
-search path, so `bot.services.data.declared()` finds it by walking the package exactly as it
-finds the real ones; everything is undone when the block ends.
+search path, so `bot.services.data.service_modules()` finds it by walking the package exactly as
+it finds the real ones (its tables and settings are then declared); everything is undone when
+the block ends.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import bot.services
-from bot.services.data import declared
+from bot.services.data import service_modules
 
 
 @contextmanager
@@ -28,10 +29,10 @@ def service_module(folder: Path, name: str, source: str) -> Iterator[str]:
     search.append(str(folder))
     sys.modules.pop(full_name, None)
     importlib.invalidate_caches()
-    declared.cache_clear()
+    service_modules.cache_clear()
     try:
         yield full_name
     finally:
         search.remove(str(folder))
         sys.modules.pop(full_name, None)
-        declared.cache_clear()
+        service_modules.cache_clear()

@@ -2,8 +2,8 @@
 `/mydata` rule of every column holding a person's id.
 
 A service module that creates tables (through its migration) declares them in a module-level
-`TABLES` tuple of `TableData`. Nothing lists the modules: `declared()` walks the `bot.services`
-package and collects every `TABLES` it finds, so a new feature's module is covered the moment it
+`TABLES` tuple of `TableData`. Nothing lists the modules: `declared()` collects every `TABLES`
+in the `bot.services` package (`service_modules()` walks it; settings are found the same way), so a new feature's module is covered the moment it
 exists, and no central file is edited. Unit tests fail until every table in the migrated schema
 has a declaration (`tests/unit/test_export.py`) and every column that looks like a person's id
 has a rule (`tests/unit/test_mydata.py`); two declarations of one table, or of one column, are an
@@ -26,6 +26,7 @@ import importlib
 import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Literal
 
 Policy = Literal["rows", "counts", "never"]
@@ -113,16 +114,21 @@ def collect(modules: Mapping[str, object]) -> Declarations:
 
 
 @functools.cache
-def declared() -> Declarations:
-    """Every declaration in the `bot.services` package, found by walking it (once: call
-    `declared.cache_clear()` after adding a module at run time, as tests do)."""
+def service_modules() -> dict[str, ModuleType]:
+    """Every module of the `bot.services` package by name, found by walking it (once: call
+    `service_modules.cache_clear()` after adding a module at run time, as tests do)."""
     import bot.services
 
-    modules = {
+    found = {
         info.name: importlib.import_module(info.name)
         for info in pkgutil.walk_packages(bot.services.__path__, "bot.services.")
     }
-    return collect(dict(sorted(modules.items())))
+    return dict(sorted(found.items()))
+
+
+def declared() -> Declarations:
+    """Every table declaration in the `bot.services` package."""
+    return collect(service_modules())
 
 
 # The two queues of the core. They belong beside their SQL in bot/services/timers.py and
