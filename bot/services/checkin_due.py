@@ -24,6 +24,7 @@ from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
 from bot.services.checkins import Occurrence
 from bot.services.data import PersonColumn, TableData
+from bot.services.settings import Setting
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,17 @@ CLAIM_BATCH = 500
 SEND_CONCURRENCY = 20
 
 GROUP_KIND, PERSONAL_KIND = "checkin.group", "checkin.personal"
+
+# The check-ins feature's own setting (bot/services/settings.py): settings[GRACE_MINUTES].
+GRACE_MINUTES = Setting[int](
+    "checkin_grace_minutes",
+    int,
+    60,
+    "How late a missed check-in may still be sent",
+    low=0,
+    high=1440,
+)
+SETTINGS = (GRACE_MINUTES,)
 
 Deliver = Callable[[Occurrence], Awaitable[None]]
 
@@ -101,7 +113,7 @@ class CheckinSource:
 
     async def _grace(self, guild_id: int, cache: dict[int, int]) -> int:
         if guild_id not in cache:
-            cache[guild_id] = (await self._settings.get(guild_id)).checkin_grace_minutes * 60
+            cache[guild_id] = (await self._settings.get(guild_id))[GRACE_MINUTES] * 60
         return cache[guild_id]
 
     async def claim_due(self, now: datetime, limit: int = CLAIM_BATCH) -> ClaimedBatch:

@@ -3,11 +3,12 @@
 
 A service module that creates tables (through its migration) declares them in a module-level
 `TABLES` tuple of `TableData`. Nothing lists the modules: `declared()` collects every `TABLES`
-in the `bot.services` package (`service_modules()` walks it; settings are found the same way), so a new feature's module is covered the moment it
-exists, and no central file is edited. Unit tests fail until every table in the migrated schema
-has a declaration (`tests/unit/test_export.py`) and every column that looks like a person's id
-has a rule (`tests/unit/test_mydata.py`); two declarations of one table, or of one column, are an
-error naming both modules.
+in the `bot.services` package (`service_modules()` walks it; settings are found the same way),
+so a new feature's module is covered the moment it exists, and no central file is edited. Unit
+tests fail until every table in the migrated schema has a declaration (`tests/unit/
+test_export.py`) and every column that looks like a person's id has a rule (`tests/unit/
+test_mydata.py`); two declarations of one table, or of one column, are an error naming both
+modules.
 
 - `export` — what `/admin export` gives coordinators, because an export leaves the server:
   "rows" (operational data, exported as is), "counts" (aggregate counts only, grouped by

@@ -22,7 +22,7 @@ from bot.services.settings import (
     MAX_SETTING_KEY,
     MAX_SETTING_VALUE,
     SETTING_KEYS,
-    GuildSettings,
+    setting_field,
 )
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
@@ -116,7 +116,7 @@ class Admin(commands.Cog):
         key = str(getattr(interaction.namespace, "key", "") or "")
         if key not in SETTING_KEYS or interaction.guild is None:
             return []
-        field = GuildSettings.model_fields[key]
+        field = setting_field(key)
         if field.annotation is bool:
             options = [("on", "on"), ("off", "off")]
         elif key == "timezone":
