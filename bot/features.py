@@ -19,7 +19,8 @@ to what others do:
 
 Nothing else is shared between features: no attributes hung on the bot, no cog names, no
 custom events (`bot.dispatch`; a test refuses them). What a feature stores is declared next to its
-SQL instead (`bot/services/data.py`): what `/admin export` and `/mydata` do with each table.
+SQL instead (`bot/services/data.py`): what `/admin export` and `/mydata` do with each table;
+and so is a setting only it reads (`Setting` in `bot/services/settings.py`).
 """
 
 from __future__ import annotations
