@@ -25,11 +25,12 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Literal
+from typing import Literal, TypeVar
 
+R = TypeVar("R")
 Policy = Literal["rows", "counts", "never"]
 Action = Literal["delete", "anonymise", "none"]
 
@@ -127,9 +128,22 @@ def service_modules() -> dict[str, ModuleType]:
     return dict(sorted(found.items()))
 
 
-def declared() -> Declarations:
-    """Every table declaration in the `bot.services` package."""
-    return collect(service_modules())
+def per_walk(gather: Callable[[dict[str, ModuleType]], R]) -> Callable[[], R]:
+    """`gather` over the walked modules, worked out again only after a new walk: asking for
+    declarations on every `/mydata` or settings read costs a comparison."""
+    last: list[tuple[dict[str, ModuleType], R]] = []
+
+    def current() -> R:
+        modules = service_modules()
+        if not last or last[0][0] is not modules:
+            last[:] = [(modules, gather(modules))]
+        return last[0][1]
+
+    return current
+
+
+# Every table declaration in the `bot.services` package.
+declared: Callable[[], Declarations] = per_walk(collect)
 
 
 # The two queues of the core. They belong beside their SQL in bot/services/timers.py and

@@ -77,19 +77,21 @@ class MyDataService:
         self._clock = clock
 
     async def _present(self) -> list[tuple[str, str, PersonColumn]]:
-        """Declared person columns whose table and column exist (features can be absent).
-
-        Children come before the tables they reference, so a delete removes and counts a
-        member's check-in answers before their personal check-ins (whose deletion would
-        otherwise cascade to the answers uncounted)."""
-        tables = await discover_tables(self._db)
-        people = declared().people
+        """Declared person columns whose table and column exist (features can be absent)."""
+        schema = await _schema(self._db)
         return [
             (table, column, rule)
-            for table in children_first(tables, list(tables))
-            for (owner, column), rule in people.items()
-            if owner == table and column in tables[table].columns
+            for (table, column), rule in declared().people.items()
+            if table in schema and column in schema[table].columns
         ]
+
+    async def _children_first(self) -> list[tuple[str, str, PersonColumn]]:
+        """The same, children before the tables they reference: a delete removes and counts a
+        member's check-in answers before their personal check-ins (whose deletion would
+        otherwise take the answers with it, uncounted)."""
+        present = await self._present()
+        order = children_first(await discover_tables(self._db), [t for t, _, _ in present])
+        return sorted(present, key=lambda entry: order.index(entry[0]))
 
     async def summary(self, guild_id: int | None, user_id: int) -> list[KindCount]:
         """Rows about this person, by kind (only kinds with something stored)."""
@@ -141,7 +143,7 @@ class MyDataService:
     async def delete(self, guild_id: int | None, user_id: int) -> DeleteReport:
         """Apply every rule in one transaction: deletes first (children cascade), then anonymise."""
         params = {"user_id": user_id, "guild_id": guild_id}
-        present = await self._present()
+        present = await self._children_first()
         schema = await _schema(self._db)
         removed: dict[str, int] = {}
         anonymised: dict[str, int] = {}

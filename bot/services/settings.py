@@ -16,6 +16,7 @@ import functools
 import json
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Annotated, Any, Generic, TypeVar, cast, overload
 
 from annotated_types import Ge, Le
@@ -41,7 +42,7 @@ from bot.services.data import (
     DeclarationError,
     PersonColumn,
     TableData,
-    service_modules,
+    per_walk,
 )
 from bot.services.text import one_line
 
@@ -98,11 +99,11 @@ class Setting(Generic[T]):
         return annotation, cast(FieldInfo, info)  # typed as the default, for model bodies
 
 
-def declared_settings() -> tuple[Setting[Any], ...]:
-    """Every setting a service module declares, refusing a name declared twice or a core one."""
+def _settings_of(modules: dict[str, ModuleType]) -> tuple[Setting[Any], ...]:
+    """Every setting these modules declare, refusing a name declared twice or a core one."""
     found: dict[str, str] = {}
     settings: list[Setting[Any]] = []
-    for module_name, module in service_modules().items():
+    for module_name, module in modules.items():
         listed = getattr(module, SETTINGS_ATTRIBUTE, ())
         if not isinstance(listed, tuple) or not all(isinstance(s, Setting) for s in listed):
             raise DeclarationError(f"{module_name}.{SETTINGS_ATTRIBUTE} must be a tuple of Setting")
@@ -117,6 +118,10 @@ def declared_settings() -> tuple[Setting[Any], ...]:
             found[setting.name] = module_name
             settings.append(setting)
     return tuple(settings)
+
+
+# Every setting a service module declares (walked once; see `bot/services/data.py`).
+declared_settings: Callable[[], tuple[Setting[Any], ...]] = per_walk(_settings_of)
 
 
 @functools.lru_cache(maxsize=4)
