@@ -13,7 +13,6 @@ servers (4011), so the gateway is split in shards, each server's events on shard
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import hashlib
 import json
@@ -35,7 +34,7 @@ from bot.config import HearthConfig, open_configured_database
 from bot.db import Database
 from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features
-from bot.gateway_limits import IdentifyGate, check_session_budget
+from bot.gateway_limits import IdentifyGate
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
@@ -47,6 +46,7 @@ from bot.services.outbox import OutboxService
 from bot.services.settings import SettingsService
 from bot.services.shard_leases import ProcessIdentity, ShardLeaseLost, ShardLeases
 from bot.services.timers import TimerService
+from bot.sharding import ShardedBot
 from bot.shards import ShardScope
 from bot.tree import NO_MENTIONS, HearthTree
 
@@ -116,10 +116,7 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-class HearthBot(commands.AutoShardedBot):
-    # Discord allows one IDENTIFY per rate-limit key per this many seconds (tests shorten it).
-    identify_window: float = 5.0
-
+class HearthBot(ShardedBot):
     def __init__(
         self,
         config: HearthConfig,
@@ -204,44 +201,6 @@ class HearthBot(commands.AutoShardedBot):
             found = self._services[kind] = kind(self.db, self.clock)
         return found  # type: ignore[return-value]  # stored under its own kind just above
 
-    @property
-    def shard_scope(self) -> ShardScope:
-        """Whose servers' scheduled and outbox work this process does (`bot.shards`): the
-        dispatcher's scope, set once before start; everything by default (one process)."""
-        return self.dispatcher.scope
-
-    @shard_scope.setter
-    def shard_scope(self, scope: ShardScope) -> None:
-        self.dispatcher.scope = scope
-
-    async def claim_shards(self) -> None:
-        """Take this process's shards (`shard_scope`) before connecting to Discord, and keep
-        them renewed until `close`. `ShardsTaken` (the CLI: one line, exit 2) if another live
-        Hearth process runs any of them or uses another shard count; a killed process's lease
-        is waited for once (at most 30 s). See `bot.services.shard_leases`."""
-        await self.open_store()
-        await self.shard_leases.acquire(self.shard_scope)
-        self._shard_renewal = asyncio.get_running_loop().create_task(
-            self.shard_leases.keep(self._shards_taken_over), name="hearth-shard-leases"
-        )
-
-    async def _shards_taken_over(self, lost: ShardLeaseLost) -> None:
-        """Another process runs our shards now: stop, rather than run them twice."""
-        log.error("%s", lost)
-        self.shards_lost = lost
-        self.stop_requested.set()
-
-    async def _release_shards(self) -> None:
-        if self._shard_renewal is not None:
-            self._shard_renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._shard_renewal
-            self._shard_renewal = None
-        try:
-            await self.shard_leases.release()
-        except Exception:  # the lease runs out on its own within 30 s
-            log.warning("could not release the shard leases", exc_info=True)
-
     # --- start-up ----------------------------------------------------------------------------
     async def open_store(self) -> None:
         """Connect and migrate, once. `run` calls this before logging in, so a database that is
@@ -254,6 +213,12 @@ class HearthBot(commands.AutoShardedBot):
         applied = await self.db.migrate()
         if applied:
             log.info("database migrated: %s", ", ".join(applied))
+
+    async def claim_shards(self) -> None:
+        """Connect to the store and take this process's shards before connecting to Discord
+        (`hold_shards`): the CLI turns a refusal into one line and exit status 2."""
+        await self.open_store()
+        await self.hold_shards()
 
     async def setup_hook(self) -> None:
         await self.open_store()
@@ -284,52 +249,6 @@ class HearthBot(commands.AutoShardedBot):
         log.info("synced %d slash commands", len(synced))
         return True
 
-    # --- shards ------------------------------------------------------------------------------
-    @property
-    def shard_layout(self) -> ShardScope:
-        """How many shards the bot has and which this process runs. Known from the config, or
-        (shard_count unset) once `launch_shards` asked Discord for its recommendation."""
-        if self._shard_layout is None:
-            raise RuntimeError("the shard layout is known once the bot starts connecting")
-        return self._shard_layout
-
-    async def launch_shards(self) -> None:
-        """Ask Discord (GET /gateway/bot) for the recommended shard count and the session start
-        limit, refuse to start past that limit, then let discord.py start the shards, each
-        IDENTIFY paced by `max_concurrency` (`before_identify_hook`)."""
-        if self.is_closed():
-            return
-        recommended, _, limits = await self.http.get_bot_gateway()
-        count = self.shard_count if self.shard_count is not None else recommended
-        layout = ShardScope.of(count, self.config.discord.shard_ids)
-        check_session_budget(dict(limits), len(layout.ids))
-        self._shard_layout = layout
-        self._identify_gate = IdentifyGate(int(limits["max_concurrency"]), self.identify_window)
-        self.shard_count = count  # so discord.py connects without asking Discord again
-        log.info(
-            "starting shards for %s (%d session starts left, %d at once)",
-            layout.describe(),
-            limits["remaining"],
-            limits["max_concurrency"],
-        )
-        await super().launch_shards()
-
-    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        await self._identify_gate.wait(shard_id or 0)
-
-    async def on_shard_connect(self, shard_id: int) -> None:
-        log.info("shard %d connected", shard_id)
-
-    async def on_shard_disconnect(self, shard_id: int) -> None:
-        log.info("shard %d disconnected", shard_id)
-
-    async def on_shard_resumed(self, shard_id: int) -> None:
-        log.info("shard %d resumed", shard_id)
-
-    async def on_shard_ready(self, shard_id: int) -> None:
-        servers = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
-        log.info("shard %d ready: %d servers", shard_id, servers)
-
     async def on_ready(self) -> None:
         """All of this process's shards are ready (discord.py waits for every one)."""
         await self.reconcile_guilds()
@@ -344,26 +263,32 @@ class HearthBot(commands.AutoShardedBot):
         )
 
     async def reconcile_guilds(self) -> None:
-        """Catch up on servers joined or left while the bot was offline.
+        """Catch up on servers joined or left while the bot was offline. Each server's features
+        hear of it in load order; servers side by side, so many greetings don't queue up.
 
         Only servers of this process's shards: the others are in another process's cache, not
         gone."""
         present = {guild.id for guild in self.guilds}
         known = {g for g in await self.guild_registry.present_ids() if self.shard_scope.owns(g)}
-        for guild in self.guilds:
-            if guild.id not in known and await self.guild_registry.joined(guild.id):
-                self.dispatch("hearth_guild_added", guild)
+        arrived = [
+            guild
+            for guild in self.guilds
+            if guild.id not in known and await self.guild_registry.joined(guild.id)
+        ]
         for guild_id in known - present:
             await self.guild_registry.left(guild_id)
-            self.dispatch("hearth_guild_removed", guild_id)
+        await asyncio.gather(
+            *(self.features.guild_added(guild) for guild in arrived),
+            *(self.features.guild_removed(guild_id) for guild_id in known - present),
+        )
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         if await self.guild_registry.joined(guild.id):
-            self.dispatch("hearth_guild_added", guild)
+            await self.features.guild_added(guild)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.guild_registry.left(guild.id)
-        self.dispatch("hearth_guild_removed", guild.id)
+        await self.features.guild_removed(guild.id)
 
     async def wait_until_hearth_ready(self) -> None:
         await self._hearth_ready.wait()

@@ -8,17 +8,26 @@ to what others do:
 - `join_gates`: the steps it puts before a group join (the guidelines feature's "read and
   agree"); the groups feature asks every gate for its next step and shows the first;
 - `on_settings_changed`: what it brings in line when a coordinator changes a server's settings;
+- `on_guild_added` / `on_guild_removed`: what it does when Hearth arrives in a server it was not
+  in (first time, or back within the retention window) and when it is removed from one (the
+  greeting; the purge after the retention window). The bot calls every feature's hook in load
+  order, live and when it catches up at start-up; one hook failing is logged and does not stop
+  the others;
 - `apis`: the typed calls it offers other features, each under an `ApiKey` declared here, so a
   caller gets a typed callable or None (the feature is not loaded) — never a cog looked up by
   name.
 
-Nothing else is shared between features: no attributes hung on the bot, no cog names.
+Nothing else is shared between features: no attributes hung on the bot, no cog names, no
+custom events (`bot.dispatch`; a test refuses them). What a feature stores is declared next to its
+SQL instead (`bot/services/data.py`): what `/admin export` and `/mydata` do with each table;
+and so is a setting only it reads (`Setting` in `bot/services/settings.py`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import discord
@@ -26,10 +35,13 @@ import discord
 if TYPE_CHECKING:
     from bot.services.settings import GuildSettings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 StatCounter = Callable[[int], Awaitable[int]]
 SettingsChanged = Callable[[int, "GuildSettings", "GuildSettings"], Awaitable[None]]
+GuildAdded = Callable[[discord.Guild], Awaitable[None]]
+GuildRemoved = Callable[[int], Awaitable[None]]
 
 
 @dataclass
@@ -77,17 +89,13 @@ class Feature:
     about: Mapping[str, StatCounter] = field(default_factory=dict)
     join_gates: Sequence[JoinGate] = ()
     on_settings_changed: SettingsChanged | None = None
+    on_guild_added: GuildAdded | None = None
+    on_guild_removed: GuildRemoved | None = None
     apis: Mapping[ApiKey[Any], object] = field(default_factory=dict)
 
     def offering(self, key: ApiKey[T], call: T) -> Feature:
         """This declaration with one more API: typed here, so a wrong callable fails mypy."""
-        return Feature(
-            name=self.name,
-            about=self.about,
-            join_gates=self.join_gates,
-            on_settings_changed=self.on_settings_changed,
-            apis={**self.apis, key: call},
-        )
+        return replace(self, apis={**self.apis, key: call})
 
 
 class Features:
@@ -122,3 +130,26 @@ class Features:
         for feature in list(self._features.values()):
             if feature.on_settings_changed is not None:
                 await feature.on_settings_changed(guild_id, before, after)
+
+    async def guild_added(self, guild: discord.Guild) -> None:
+        """Hearth arrived in `guild` (new, or back within the retention window)."""
+        for feature in list(self._features.values()):
+            if (hook := feature.on_guild_added) is not None:
+                await _isolated(feature, "on_guild_added", guild.id, lambda: hook(guild))
+
+    async def guild_removed(self, guild_id: int) -> None:
+        """Hearth was removed from a server (or found gone at start-up)."""
+        for feature in list(self._features.values()):
+            if (hook := feature.on_guild_removed) is not None:
+                await _isolated(feature, "on_guild_removed", guild_id, lambda: hook(guild_id))
+
+
+async def _isolated(
+    feature: Feature, hook: str, guild_id: int, call: Callable[[], Awaitable[None]]
+) -> None:
+    """Run one feature's hook; a failure is logged, so the next feature still hears of it
+    (a greeting that could not be sent must not stop a removed server's purge being planned)."""
+    try:
+        await call()
+    except Exception:
+        log.exception("feature %s failed in %s for guild %s", feature.name, hook, guild_id)

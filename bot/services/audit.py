@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec, insert_in
 from bot.services.text import discord_time
 
@@ -115,3 +116,22 @@ class AuditService:
             AuditEntry(**{**dict(row), "created_at": from_ts(row["created_at"])}) for row in rows
         ]
         return entries, int(total)
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "audit_log",
+        export="rows",
+        why="the trail coordinators answer to; never answers or notes",
+        people=(
+            PersonColumn(
+                "actor_id",
+                "none",
+                "admin actions you took",
+                "the audit trail is how a server holds its coordinators to account; it never "
+                "holds members' answers or notes",
+            ),
+        ),
+    ),
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.db import Database
+from bot.services.data import TableData
 
 
 async def get_value(db: Database, key: str) -> str | None:
@@ -16,3 +17,7 @@ async def set_value(db: Database, key: str, value: str) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (TableData("bot_meta", export="never", why="process-level facts, not any server's"),)

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
+from bot.services.data import PersonColumn, TableData
 
 MAX_HISTORY_DAYS = 365
 MAX_SUMMARY_OCCURRENCES = 20
@@ -252,3 +253,14 @@ class CheckinAnswers:
             return answers
 
         return await self._db.write(purge)
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "checkin_answers",
+        export="never",
+        why="members' private answers and notes",
+        people=(PersonColumn("user_id", "delete", "check-in answers and notes"),),
+    ),
+)

@@ -23,6 +23,8 @@ from bot.errors import UserFacingError
 from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
 from bot.services.checkins import Occurrence
+from bot.services.data import PersonColumn, TableData
+from bot.services.settings import Setting
 from bot.shards import ShardScope
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,17 @@ _EVERYTHING = ShardScope.everything()
 # Both completed with the process's scope filter (`bot.shards`) where they are used.
 _NEXT_DUE = "SELECT MIN(next_due_at) FROM checkin_schedules WHERE paused = 0"
 _DUE = "SELECT * FROM checkin_schedules WHERE paused = 0 AND next_due_at <= :now"
+
+# The check-ins feature's own setting (bot/services/settings.py): settings[GRACE_MINUTES].
+GRACE_MINUTES = Setting[int](
+    "checkin_grace_minutes",
+    int,
+    60,
+    "How late a missed check-in may still be sent",
+    low=0,
+    high=1440,
+)
+SETTINGS = (GRACE_MINUTES,)
 
 Deliver = Callable[[Occurrence], Awaitable[None]]
 
@@ -104,7 +117,7 @@ class CheckinSource:
 
     async def _grace(self, guild_id: int, cache: dict[int, int]) -> int:
         if guild_id not in cache:
-            cache[guild_id] = (await self._settings.get(guild_id)).checkin_grace_minutes * 60
+            cache[guild_id] = (await self._settings.get(guild_id))[GRACE_MINUTES] * 60
         return cache[guild_id]
 
     async def claim_due(
@@ -230,3 +243,14 @@ class CheckinSource:
             if batch.fetched == 0:
                 return
             await asyncio.gather(*(send(occurrence) for occurrence in batch.to_send))
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "checkin_occurrences",
+        export="never",
+        why="would reveal members' personal check-in times",
+        people=(PersonColumn("user_id", "delete", "personal check-ins sent to you"),),
+    ),
+)

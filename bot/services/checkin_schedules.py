@@ -26,6 +26,7 @@ from bot.services.checkins import (
     parse_zone,
     weekdays_of,
 )
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.settings import SettingsService
 from bot.services.text import one_line
 
@@ -308,3 +309,20 @@ class CheckinSchedules:
             )
             > 0
         )
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "checkin_schedules",
+        export="rows",
+        why="group schedules only: personal ones are a member's own business",
+        rows_where="kind = 'group'",
+        people=(
+            PersonColumn("user_id", "delete", "personal check-in schedules"),
+            PersonColumn(
+                "created_by", "anonymise", "check-in schedules you created", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+)

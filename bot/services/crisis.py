@@ -15,6 +15,8 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.settings import Setting
 from bot.services.text import one_line
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -35,6 +37,15 @@ NOT_A_CRISIS_SERVICE = (
     "respond to an emergency."
 )
 SIGNPOST_INTERVAL = timedelta(hours=1)
+
+# The safety feature's own setting (bot/services/settings.py): read as settings[KEYWORD_WATCH].
+KEYWORD_WATCH = Setting[bool](
+    "keyword_watch_enabled",
+    bool,
+    False,
+    "Signpost crisis resources on watched phrases (needs message content)",
+)
+SETTINGS = (KEYWORD_WATCH,)
 # Enough for a region's lines; `/crisis` shows them all, in as many messages as they need.
 MAX_RESOURCES = 50
 MAX_PHRASES = 100
@@ -249,3 +260,33 @@ class CrisisService:
                 (guild_id, user_id, now, cutoff),
             )
         )
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "crisis_resources",
+        export="rows",
+        people=(PersonColumn("added_by", "anonymise", "helplines you added", KEPT_FOR_THE_SERVER),),
+    ),
+    TableData(
+        "crisis_watch_channels",
+        export="rows",
+        people=(
+            PersonColumn("added_by", "anonymise", "channels you set watching", KEPT_FOR_THE_SERVER),
+        ),
+    ),
+    TableData(
+        "crisis_watch_phrases",
+        export="rows",
+        people=(
+            PersonColumn("added_by", "anonymise", "phrases you set watching", KEPT_FOR_THE_SERVER),
+        ),
+    ),
+    TableData(
+        "crisis_watch_signposted",
+        export="never",
+        why="when a member was signposted to crisis help",
+        people=(PersonColumn("user_id", "delete", "when you were last signposted"),),
+    ),
+)

@@ -1,18 +1,19 @@
 """What `/admin export` may take out of the store, table by table, and building the archive.
 
 Tables are discovered from the live schema at run time, so a table another feature adds later is
-covered without this module knowing it. Each table needs a decision in `EXPORT_POLICIES` (a unit
-test fails until it has one), because an export leaves the server: a coordinator may download it,
-and members' private words must never be in it.
+covered without this module knowing it. Each table's policy is declared by the feature that owns
+it, beside its SQL (`TABLES` in its service module; see `bot/services/data.py`), because an
+export leaves the server: a coordinator may download it, and members' private words must never
+be in it. A unit test fails until every table has one; a table without one is withheld.
 
 - "rows": operational data, exported as is (groups, memberships, rotas, slots, claims, settings).
-- "counts": only aggregate counts, grouped by `COUNT_BY[table]` or else by the table's foreign
-  keys (e.g. guideline acceptances per version), so no member can be picked out.
+- "counts": only aggregate counts, grouped by the declaration's `count_by` or else by the
+  table's foreign keys (e.g. guideline acceptances per version), so no member can be picked out.
 - "never": private member data (check-in answers and notes, personal schedules, held DMs,
   support requests' members) and internal bookkeeping. Only the table name is listed.
 
-`ROWS_WHERE` narrows a table that mixes both kinds of rows (group check-in schedules are
-operational, personal ones are private).
+A declaration's `rows_where` narrows a table that mixes both kinds of rows (group check-in
+schedules are operational, personal ones are private).
 """
 
 from __future__ import annotations
@@ -23,77 +24,18 @@ import json
 import logging
 import zipfile
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.services.data import Policy, TableData, declared
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
 AUDIT_EXPORT_CREATED = "export.created"
 
 log = logging.getLogger(__name__)
-
-Policy = Literal["rows", "counts", "never"]
-
-EXPORT_POLICIES: dict[str, Policy] = {
-    # 0001_core
-    "guilds": "rows",
-    "guild_settings": "rows",
-    "audit_log": "rows",
-    "timers": "never",  # the internal job queue; payloads may name members
-    "pending_notices": "never",  # DMs held for a member: their private messages
-    "bot_meta": "never",  # process-level facts, not any server's
-    # 0009_outbox
-    "outbox": "never",  # the delivery queue; payloads may hold DMs and alerts naming members
-    # 0011_sessions
-    "group_sessions": "rows",  # when groups meet; no names
-    "session_rsvps": "counts",  # how many are going to each session, not who
-    "session_reminders_off": "never",  # a member's own preference
-    "session_facilitation": "rows",  # which rota facilitates a group's sessions
-    # 0002_groups
-    "groups": "rows",
-    "group_members": "rows",
-    "group_waitlist": "rows",
-    "group_panels": "rows",
-    # 0003_rota
-    "rotas": "rows",
-    "rota_slots": "rows",
-    "rota_claims": "rows",
-    "rota_training": "rows",
-    # 0010_wellbeing
-    "rota_away": "rows",  # who is away and until when (operational); no reason is stored
-    "rota_followups": "never",  # who asked for a check-in after a shift
-    # 0004_guidelines
-    "guideline_versions": "rows",
-    "guideline_acceptances": "counts",  # how many accepted each version, not who
-    "guideline_posts": "rows",
-    "guideline_reposts": "rows",
-    "guideline_gate_off": "rows",
-    # 0005_checkins
-    "checkin_schedules": "rows",  # group schedules only: see ROWS_WHERE
-    "checkin_occurrences": "never",  # would reveal members' personal check-in times
-    "checkin_answers": "never",  # members' private answers and notes
-    # 0007_safety
-    "support_requests": "never",  # who asked for support
-    "crisis_resources": "rows",
-    "crisis_watch_channels": "rows",
-    "crisis_watch_phrases": "rows",
-    "crisis_watch_signposted": "never",  # when a member was signposted to crisis help
-    # 0013_shard_leases
-    "shard_leases": "never",  # which process runs which shards: per process, no server's data
-}
-
-# For "counts" tables: the columns to count by, when the foreign keys are not the right grouping.
-COUNT_BY: dict[str, tuple[str, ...]] = {
-    "guideline_acceptances": ("group_id", "version"),
-}
-
-# For tables mixing operational and private rows: only rows matching this SQL are exported.
-ROWS_WHERE: dict[str, str] = {
-    "checkin_schedules": "kind = 'group'",  # personal schedules are a member's own business
-}
 
 GUILD_COLUMN = "guild_id"
 MAX_SCOPE_DEPTH = 6
@@ -226,10 +168,10 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def count_columns(table: TableInfo) -> list[str]:
-    chosen = COUNT_BY.get(table.name)
-    if chosen is not None:
-        return list(chosen)
+def count_columns(table: TableInfo, declaration: TableData | None = None) -> list[str]:
+    """What a "counts" table is grouped by: the declared `count_by`, else its foreign keys."""
+    if declaration is not None and declaration.count_by:
+        return list(declaration.count_by)
     columns = [c for key in table.foreign_keys for c in key.columns if c != GUILD_COLUMN]
     return list(dict.fromkeys(columns))
 
@@ -242,6 +184,7 @@ class ExportService:
     async def build(self, guild_id: int) -> ExportArchive:
         """One server's operational data as a zip: a JSON document and one CSV per table."""
         tables = await discover_tables(self._db)
+        declarations = declared().tables
         exported: list[TableExport] = []
         withheld: list[str] = []
         params = {"guild_id": guild_id}
@@ -249,16 +192,17 @@ class ExportService:
             scope = guild_scope(tables, name)
             if scope is None:
                 continue  # not per server: nothing of this server's is in it
-            policy = EXPORT_POLICIES.get(name)
-            if policy is None:
+            declaration = declarations.get(name)
+            if declaration is None:
                 log.warning("table %s has no export policy; it was left out of an export", name)
                 withheld.append(name)
                 continue
+            policy = declaration.export
             if policy == "never":
                 withheld.append(name)
                 continue
-            if name in ROWS_WHERE:
-                scope = f"({scope}) AND ({ROWS_WHERE[name]})"
+            if declaration.rows_where is not None:
+                scope = f"({scope}) AND ({declaration.rows_where})"
             if policy == "rows":
                 # Named columns, not *: generated columns are derived, so they stay out.
                 listed = ", ".join(quote(c) for c in table.columns)
@@ -276,7 +220,7 @@ class ExportService:
                     )
                 )
                 continue
-            by = count_columns(table)
+            by = count_columns(table, declaration)
             selected = ", ".join([*(quote(c) for c in by), "COUNT(*)"])
             grouping = f" GROUP BY {', '.join(map(quote, by))} ORDER BY 1" if by else ""
             rows = await self._db.fetchall(

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import PersonColumn, TableData
 from bot.services.groups import Group, GroupSummary, to_group
 
 # Takes a place if the group is open, has room and nobody is queueing (params: user, now, group).
@@ -307,3 +308,18 @@ class MembershipService:
                 RosterEntry(user_id=r["user_id"], since=from_ts(r["queued_at"])) for r in waiting
             ],
         )
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "group_members",
+        export="rows",
+        people=(PersonColumn("user_id", "delete", "group memberships"),),
+    ),
+    TableData(
+        "group_waitlist",
+        export="rows",
+        people=(PersonColumn("user_id", "delete", "waitlist places"),),
+    ),
+)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
 from bot.services.text import contains_pattern, paragraphs
 
@@ -413,3 +414,24 @@ class GroupService:
             "DELETE FROM group_panels WHERE guild_id = ? AND panel_id = ?",
             (guild_id, message_id),
         )
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "groups",
+        export="rows",
+        people=(
+            PersonColumn("created_by", "anonymise", "groups you created", KEPT_FOR_THE_SERVER),
+        ),
+    ),
+    TableData(
+        "group_panels",
+        export="rows",
+        people=(
+            PersonColumn(
+                "created_by", "anonymise", "sign-up panels you posted", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+)

@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.guidelines import scope_of
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.shards import ShardScope
@@ -219,3 +220,26 @@ class GuidelinePostsService:
             return claimed == 1
 
         return await self._db.write(claim)
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "guideline_posts",
+        export="rows",
+        people=(
+            PersonColumn(
+                "posted_by", "anonymise", "guideline copies you posted", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+    TableData(
+        "guideline_reposts",
+        export="rows",
+        people=(
+            PersonColumn(
+                "created_by", "anonymise", "guideline re-posts you set", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.group_names import GroupRef, find_group, group_names
 from bot.services.text import one_line
 
@@ -321,3 +322,33 @@ class GuidelinesService:
                 (group_id, guild_id, actor_id, to_ts(self._clock.now())),
             )
         return changed == 1
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "guideline_versions",
+        export="rows",
+        people=(
+            PersonColumn(
+                "edited_by", "anonymise", "guideline versions you wrote", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+    TableData(
+        "guideline_acceptances",
+        export="counts",
+        why="how many accepted each version, not who",
+        count_by=("group_id", "version"),
+        people=(PersonColumn("user_id", "delete", "guideline acceptances"),),
+    ),
+    TableData(
+        "guideline_gate_off",
+        export="rows",
+        people=(
+            PersonColumn(
+                "turned_off_by", "anonymise", "guideline gates you turned off", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+)

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
+from bot.services.data import TableData
 from bot.services.outbox import OutboxSpec, insert_in
 
 
@@ -24,7 +25,8 @@ class GuildRegistry:
         self._clock = clock
 
     async def joined(self, guild_id: int) -> bool:
-        """Record that the bot is in a server; True when it is new (never seen before)."""
+        """Record that the bot is in a server; True when it arrived (never seen before, or back
+        within the retention window), False when it was already known to be there."""
         now = to_ts(self._clock.now())
 
         # One transaction: as two statements, a retention purge could delete the old row
@@ -34,12 +36,13 @@ class GuildRegistry:
                 "INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (guild_id, now),
             )
-            if not inserted:
-                tx.execute(
-                    "UPDATE guilds SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL",
-                    (guild_id,),
-                )
-            return bool(inserted)
+            if inserted:
+                return True
+            returned = tx.execute(
+                "UPDATE guilds SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL",
+                (guild_id,),
+            )
+            return bool(returned)
 
         return await self._db.write(join)
 
@@ -80,3 +83,7 @@ class GuildRegistry:
     async def present_ids(self) -> set[int]:
         rows = await self._db.fetchall("SELECT guild_id FROM guilds WHERE left_at IS NULL")
         return {row["guild_id"] for row in rows}
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (TableData("guilds", export="rows", why="which servers Hearth is in, and since when"),)

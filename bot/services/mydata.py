@@ -1,10 +1,12 @@
 """A member's data rights: see, export and delete what Hearth stores about them.
 
-Generic over the schema: `REGISTRY` names every column that holds a person's id and decides
-what deleting that person does to it: `delete` the rows (their answers, memberships, …),
-`anonymise` the column (the row is kept for the server, e.g. rota coverage counts, but no longer
-says who), or `none` with a reason. A unit test fails when a table in the migrated schema has a
-column that looks like a person's id and is not listed here, so every new table forces a decision.
+Generic over the schema: every column that holds a person's id is declared by the feature that
+owns its table, beside its SQL (`PersonColumn` in the `TABLES` of its service module; see
+`bot/services/data.py`), with what deleting that person does to it: `delete` the rows (their
+answers, memberships, …), `anonymise` the column (the row is kept for the server, e.g. rota
+coverage counts, but no longer says who), or `none` with a reason. A unit test fails when a table
+in the migrated schema has a column that looks like a person's id and has no declaration, so
+every new table forces a decision.
 """
 
 from __future__ import annotations
@@ -13,18 +15,18 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database, TableSchema, Tx, to_ts
-from bot.services.export import quote
+from bot.services.data import Action, PersonColumn, declared
+from bot.services.export import children_first, discover_tables, quote
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
 AUDIT_MYDATA_DELETED = "mydata.deleted"
 
-Action = Literal["delete", "anonymise", "none"]
 # What an anonymised id becomes: never a real Discord id, so it reads as "a former member".
 ANONYMOUS_ID = 0
 # Column names that hold a person's id; the registry test scans the schema with this.
@@ -32,87 +34,6 @@ PERSON_COLUMN = re.compile(
     r"^(user|member|supporter|author|actor|editor|owner|requester|coordinator|creator|target)"
     r"(_id|_ids)?$|_(user|member|supporter|author|actor|editor|owner)_id$|_by$"
 )
-
-
-class Rule(BaseModel):
-    """What one person-id column means and what happens to it when that person deletes."""
-
-    action: Action
-    kind: str  # how `/mydata show` names these rows
-    reason: str = ""  # why, for `none` and `anonymise`: shown nowhere, read by reviewers
-    export: bool = True
-
-
-def _rule(action: Action, kind: str, reason: str = "", *, export: bool = True) -> Rule:
-    return Rule(action=action, kind=kind, reason=reason, export=export)
-
-
-_ADMIN = "kept as 'a former coordinator' so the server's settings still make sense"
-
-REGISTRY: dict[tuple[str, str], Rule] = {
-    # core
-    ("guild_settings", "updated_by"): _rule("anonymise", "server settings you changed", _ADMIN),
-    ("audit_log", "actor_id"): _rule(
-        "none",
-        "admin actions you took",
-        "the audit trail is how a server holds its coordinators to account; it never holds "
-        "members' answers or notes",
-    ),
-    ("pending_notices", "user_id"): _rule("delete", "messages held while your DMs were closed"),
-    ("outbox", "user_id"): _rule("delete", "messages waiting to be sent to you, or about you"),
-    # groups
-    ("groups", "created_by"): _rule("anonymise", "groups you created", _ADMIN),
-    ("group_members", "user_id"): _rule("delete", "group memberships"),
-    ("group_waitlist", "user_id"): _rule("delete", "waitlist places"),
-    ("group_panels", "created_by"): _rule("anonymise", "sign-up panels you posted", _ADMIN),
-    # sessions
-    ("group_sessions", "created_by"): _rule("anonymise", "group sessions you planned", _ADMIN),
-    ("session_rsvps", "user_id"): _rule("delete", "your answers to group sessions"),
-    ("session_reminders_off", "user_id"): _rule("delete", "session reminders switched off"),
-    ("session_facilitation", "set_by"): _rule("anonymise", "session facilitation you set", _ADMIN),
-    # rota
-    ("rotas", "created_by"): _rule("anonymise", "rotas you created", _ADMIN),
-    ("rota_slots", "created_by"): _rule("anonymise", "rota shifts you created", _ADMIN),
-    ("rota_claims", "user_id"): _rule(
-        "anonymise", "rota shifts you took", "coverage counts stay right: 'a former supporter'"
-    ),
-    ("rota_training", "user_id"): _rule("delete", "supporter training records"),
-    ("rota_training", "granted_by"): _rule("anonymise", "training you recorded", _ADMIN),
-    ("rota_away", "user_id"): _rule("delete", "breaks from the rota (dates only, never why)"),
-    ("rota_followups", "user_id"): _rule("delete", "check-ins you asked for after a shift"),
-    ("rota_followups", "taken_by"): _rule(
-        "anonymise", "check-ins you took on as a coordinator", _ADMIN
-    ),
-    # guidelines
-    ("guideline_versions", "edited_by"): _rule("anonymise", "guideline versions you wrote", _ADMIN),
-    ("guideline_acceptances", "user_id"): _rule("delete", "guideline acceptances"),
-    ("guideline_posts", "posted_by"): _rule("anonymise", "guideline copies you posted", _ADMIN),
-    ("guideline_reposts", "created_by"): _rule("anonymise", "guideline re-posts you set", _ADMIN),
-    ("guideline_gate_off", "turned_off_by"): _rule(
-        "anonymise", "guideline gates you turned off", _ADMIN
-    ),
-    # check-ins (personal schedules and their occurrences before answers: FKs cascade)
-    ("checkin_schedules", "user_id"): _rule("delete", "personal check-in schedules"),
-    ("checkin_schedules", "created_by"): _rule(
-        "anonymise", "check-in schedules you created", _ADMIN
-    ),
-    ("checkin_occurrences", "user_id"): _rule("delete", "personal check-ins sent to you"),
-    ("checkin_answers", "user_id"): _rule("delete", "check-in answers and notes"),
-    # safety
-    ("support_requests", "user_id"): _rule(
-        "anonymise", "support requests you made", "they hold no content; counts stay right"
-    ),
-    ("support_requests", "claimed_by"): _rule(
-        "anonymise", "support requests you took", "they hold no content; counts stay right"
-    ),
-    ("support_requests", "closed_by"): _rule(
-        "anonymise", "support requests you closed", "they hold no content; counts stay right"
-    ),
-    ("crisis_resources", "added_by"): _rule("anonymise", "helplines you added", _ADMIN),
-    ("crisis_watch_channels", "added_by"): _rule("anonymise", "channels you set watching", _ADMIN),
-    ("crisis_watch_phrases", "added_by"): _rule("anonymise", "phrases you set watching", _ADMIN),
-    ("crisis_watch_signposted", "user_id"): _rule("delete", "when you were last signposted"),
-}
 
 
 class KindCount(BaseModel):
@@ -155,14 +76,22 @@ class MyDataService:
         self._db = db
         self._clock = clock
 
-    async def _present(self) -> list[tuple[str, str, Rule]]:
-        """Registry entries whose table and column exist (features can be absent)."""
+    async def _present(self) -> list[tuple[str, str, PersonColumn]]:
+        """Declared person columns whose table and column exist (features can be absent)."""
         schema = await _schema(self._db)
         return [
             (table, column, rule)
-            for (table, column), rule in REGISTRY.items()
+            for (table, column), rule in declared().people.items()
             if table in schema and column in schema[table].columns
         ]
+
+    async def _children_first(self) -> list[tuple[str, str, PersonColumn]]:
+        """The same, children before the tables they reference: a delete removes and counts a
+        member's check-in answers before their personal check-ins (whose deletion would
+        otherwise take the answers with it, uncounted)."""
+        present = await self._present()
+        order = children_first(await discover_tables(self._db), [t for t, _, _ in present])
+        return sorted(present, key=lambda entry: order.index(entry[0]))
 
     async def summary(self, guild_id: int | None, user_id: int) -> list[KindCount]:
         """Rows about this person, by kind (only kinds with something stored)."""
@@ -214,7 +143,7 @@ class MyDataService:
     async def delete(self, guild_id: int | None, user_id: int) -> DeleteReport:
         """Apply every rule in one transaction: deletes first (children cascade), then anonymise."""
         params = {"user_id": user_id, "guild_id": guild_id}
-        present = await self._present()
+        present = await self._children_first()
         schema = await _schema(self._db)
         removed: dict[str, int] = {}
         anonymised: dict[str, int] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.db import Database, to_ts
+from bot.services.data import PersonColumn, TableData
 
 
 class NoticeService:
@@ -39,3 +40,14 @@ class NoticeService:
             "DELETE FROM pending_notices WHERE user_id = ? RETURNING id, text", (user_id,)
         )
         return [row["text"] for row in sorted(rows, key=lambda row: row["id"])]
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "pending_notices",
+        export="never",
+        why="DMs held for a member: their private messages",
+        people=(PersonColumn("user_id", "delete", "messages held while your DMs were closed"),),
+    ),
+)

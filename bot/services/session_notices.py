@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.db import Tx, from_ts, to_ts
+from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.timers import Timer, TimerSpec
 
@@ -89,3 +90,14 @@ def reminder_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
         )
         for (user_id,) in users
     ]
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "session_reminders_off",
+        export="never",
+        why="a member's own preference",
+        people=(PersonColumn("user_id", "delete", "session reminders switched off"),),
+    ),
+)

@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.session_facilitators import MAX_ALERT_HOURS
 from bot.services.sessions import MAX_PLACES
 
@@ -100,3 +101,24 @@ class SessionUpkeep:
             (group_id, guild_id, rota_id, alert_hours, int(required), actor_id,
              to_ts(self._clock.now())),
         )  # fmt: skip
+
+
+# What /admin export and /mydata do with the sessions feature's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "group_sessions",
+        export="rows",
+        why="when groups meet; no names",
+        people=(
+            PersonColumn(
+                "created_by", "anonymise", "group sessions you planned", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+    TableData(
+        "session_rsvps",
+        export="counts",
+        why="how many are going to each session, not who",
+        people=(PersonColumn("user_id", "delete", "your answers to group sessions"),),
+    ),
+)

@@ -1,23 +1,52 @@
 """Per-server settings: one validated model, stored as key/value rows so new keys need no migration.
 
-Every setting a feature reads is declared here with its default, bounds and a plain description,
-which `/admin settings`, `/admin set` (with autocomplete) and `/setup` all use.
+The server's own structure (time zone, coordinator and supporter roles, log and alerts channels)
+and the settings several features share are fields of `GuildSettings` here. A setting only one
+feature reads is declared by that feature, in its own service module: `KEY = Setting(name, type,
+default, description, low=, high=, parse=)` listed in a module-level `SETTINGS` tuple, found by
+walking `bot.services` (as table declarations are) and read typed as `settings[KEY]`. Both kinds
+carry their default, bounds and a plain description, which `/admin settings`, `/admin set` (with
+autocomplete) and `/setup` all use; nothing central is edited to add one.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Annotated, Any, Generic, TypeVar, cast, overload
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 
 from bot.clock import Clock
 from bot.config import validate_timezone_name
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import (
+    KEPT_FOR_THE_SERVER,
+    DeclarationError,
+    PersonColumn,
+    TableData,
+    per_walk,
+)
 from bot.services.text import one_line
+
+T = TypeVar("T")
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
 AUDIT_SETTINGS_CHANGED = "settings.changed"
@@ -37,8 +66,78 @@ MAX_REMINDERS = 5
 MAX_REMINDER_HOUR = 168
 
 
+# The longest setting name `/admin set` accepts (Discord checks it before Hearth sees it).
+MAX_SETTING_KEY = 40
+# The module attribute listing a service module's settings.
+SETTINGS_ATTRIBUTE = "SETTINGS"
+
+
+@dataclass(frozen=True, eq=False)
+class Setting(Generic[T]):
+    """One per-server setting a feature declares beside its rules (`SETTINGS = (KEY, ...)` in its
+    service module), read as `settings[KEY]`, typed `T`."""
+
+    name: str
+    annotation: object  # the stored type: int, bool, int | None, list[int], str
+    default: T
+    description: str  # shown by /admin settings and /admin set
+    low: int | None = None  # whole numbers: the bounds /admin set (and any option) accepts
+    high: int | None = None
+    parse: Callable[[Any], Any] | None = None  # what was typed or stored, into the type
+
+    def field(self) -> tuple[Any, FieldInfo]:
+        annotation: Any = self.annotation
+        if self.parse is not None:
+            annotation = Annotated[annotation, BeforeValidator(self.parse)]
+        default = self.default
+        info = Field(
+            default_factory=lambda: copy.deepcopy(default),
+            ge=self.low,
+            le=self.high,
+            description=self.description,
+        )
+        return annotation, cast(FieldInfo, info)  # typed as the default, for model bodies
+
+
+def _settings_of(modules: dict[str, ModuleType]) -> tuple[Setting[Any], ...]:
+    """Every setting these modules declare, refusing a name declared twice or a core one."""
+    found: dict[str, str] = {}
+    settings: list[Setting[Any]] = []
+    for module_name, module in modules.items():
+        listed = getattr(module, SETTINGS_ATTRIBUTE, ())
+        if not isinstance(listed, tuple) or not all(isinstance(s, Setting) for s in listed):
+            raise DeclarationError(f"{module_name}.{SETTINGS_ATTRIBUTE} must be a tuple of Setting")
+        for setting in listed:
+            if setting.name in GuildSettings.model_fields or setting.name in found:
+                where = found.get(setting.name, __name__)
+                raise DeclarationError(
+                    f"setting {setting.name} is declared twice: in {where} and {module_name}"
+                )
+            if len(setting.name) > MAX_SETTING_KEY:
+                raise DeclarationError(f"setting {setting.name} is over {MAX_SETTING_KEY} long")
+            found[setting.name] = module_name
+            settings.append(setting)
+    return tuple(settings)
+
+
+# Every setting a service module declares (walked once; see `bot/services/data.py`).
+declared_settings: Callable[[], tuple[Setting[Any], ...]] = per_walk(_settings_of)
+
+
+@functools.lru_cache(maxsize=4)
+def _model_of(settings: tuple[Setting[Any], ...]) -> type[BaseModel]:
+    fields: dict[str, Any] = {setting.name: setting.field() for setting in settings}
+    return create_model("DeclaredSettings", __config__=ConfigDict(extra="ignore"), **fields)
+
+
+def declared_model() -> type[BaseModel]:
+    """The features' declared settings as one model (rebuilt only when the declarations change)."""
+    return _model_of(declared_settings())
+
+
 class GuildSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    # Declared settings are kept as extras, validated by their declarations (`_declared`).
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
     timezone: str = Field("UTC", description="Server time zone (IANA name, e.g. Europe/London)")
     coordinator_role_id: int | None = Field(None, description="Role whose members coordinate")
@@ -53,9 +152,6 @@ class GuildSettings(BaseModel):
     guidelines_role_id: int | None = Field(
         None, description="Role given on accepting the server guidelines (optional)"
     )
-    checkin_grace_minutes: int = Field(
-        60, ge=0, le=1440, description="How late a missed check-in may still be sent"
-    )
     retention_days: int = Field(
         90, ge=1, le=3650, description="Days check-in answers and notes are kept"
     )
@@ -69,13 +165,25 @@ class GuildSettings(BaseModel):
     coverage_alert_hours: int = Field(
         48, ge=1, le=336, description="Alert coordinators this long before an uncovered slot"
     )
-    support_claim_alert_minutes: int = Field(
-        15, ge=1, le=1440, description="Alert if a support request is unclaimed this long"
-    )
-    keyword_watch_enabled: bool = Field(
-        False, description="Signpost crisis resources on watched phrases (needs message content)"
-    )
     setup_completed: bool = Field(False, description="Whether /setup has been completed")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _declared(
+        cls, data: Any, handler: ModelWrapValidatorHandler[GuildSettings]
+    ) -> GuildSettings:
+        """The fields above as usual; each declared setting checked (and defaulted) by its
+        declaration; anything else (a setting no longer declared, still stored) ignored."""
+        if not isinstance(data, dict):
+            return handler(data)
+        model = declared_model()
+        theirs = model.model_validate({k: v for k, v in data.items() if k in model.model_fields})
+        ours = {key: value for key, value in data.items() if key in cls.model_fields}
+        return handler({**ours, **theirs.model_dump()})
+
+    def __getitem__(self, key: Setting[T]) -> T:
+        """A declared setting's value, typed by its declaration."""
+        return cast(T, getattr(self, key.name))
 
     @field_validator("timezone")
     @classmethod
@@ -103,9 +211,40 @@ class GuildSettings(BaseModel):
         return value
 
 
-SETTING_KEYS: tuple[str, ...] = tuple(GuildSettings.model_fields)
-MAX_SETTING_KEY = max(len(key) for key in SETTING_KEYS)
+class _SettingKeys(Sequence[str]):
+    """Every setting's name: the fields of `GuildSettings`, then the declared ones. Read when
+    used, since declarations are found by walking the services, which import this module."""
+
+    def _keys(self) -> tuple[str, ...]:
+        return (*GuildSettings.model_fields, *declared_model().model_fields)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._keys()[index]
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+
+SETTING_KEYS: Sequence[str] = _SettingKeys()
 MAX_SETTING_VALUE = 200
+
+
+def setting_field(key: str) -> FieldInfo:
+    """How one setting is stored and checked, wherever it is declared."""
+    found = GuildSettings.model_fields.get(key) or declared_model().model_fields.get(key)
+    if found is None:
+        raise KeyError(key)
+    return found
 
 
 def _is_number(text: str) -> bool:
@@ -116,7 +255,7 @@ def _is_number(text: str) -> bool:
 def field_bounds(key: str) -> tuple[int, int]:
     """The (lowest, highest) a whole-number setting accepts, so a command offering the same
     number can declare exactly these bounds to Discord."""
-    metadata = GuildSettings.model_fields[key].metadata
+    metadata = setting_field(key).metadata
     low = next(m.ge for m in metadata if isinstance(m, Ge))
     high = next(m.le for m in metadata if isinstance(m, Le))
     assert isinstance(low, int) and isinstance(high, int), key
@@ -124,12 +263,12 @@ def field_bounds(key: str) -> tuple[int, int]:
 
 
 def describe(key: str) -> str:
-    return GuildSettings.model_fields[key].description or key
+    return setting_field(key).description or key
 
 
 def _parse_raw(key: str, raw: str) -> Any:
     """Turn what a coordinator typed into the setting's type, or explain what is expected."""
-    annotation = GuildSettings.model_fields[key].annotation
+    annotation = setting_field(key).annotation
     if len(raw) > MAX_SETTING_VALUE:
         raise UserFacingError(
             f"That value is {len(raw)} characters; a setting takes at most {MAX_SETTING_VALUE}. "
@@ -230,3 +369,18 @@ class SettingsService:
     def forget(self, guild_id: int) -> None:
         """Drop the cached copy after a purge, so a re-invited server starts from defaults."""
         self._cache.pop(guild_id, None)
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "guild_settings",
+        export="rows",
+        why="the server's own settings",
+        people=(
+            PersonColumn(
+                "updated_by", "anonymise", "server settings you changed", KEPT_FOR_THE_SERVER
+            ),
+        ),
+    ),
+)

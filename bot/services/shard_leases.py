@@ -44,6 +44,7 @@ from pydantic import BaseModel
 
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
+from bot.services.data import TableData
 from bot.shards import ShardScope
 
 log = logging.getLogger(__name__)
@@ -302,3 +303,12 @@ class ShardLeases:
             )
             for row in rows
         ]
+
+
+TABLES = (
+    TableData(
+        "shard_leases",
+        export="never",
+        why="which process runs which shard: the deployment's, not any server's",
+    ),
+)

@@ -15,8 +15,10 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota import RotaService
+from bot.services.settings import Setting
 from bot.services.text import discord_time
 from bot.services.timers import Timer
 
@@ -25,6 +27,17 @@ State = Literal["open", "closed"]
 UNCLAIMED_TIMER = "support.unclaimed"
 # The note a member may leave for the supporters (posted in the thread, never stored).
 MAX_NOTE = 1500
+
+# The support feature's own setting (bot/services/settings.py): settings[CLAIM_ALERT_MINUTES].
+CLAIM_ALERT_MINUTES = Setting[int](
+    "support_claim_alert_minutes",
+    int,
+    15,
+    "Alert if a support request is unclaimed this long",
+    low=1,
+    high=1440,
+)
+SETTINGS = (CLAIM_ALERT_MINUTES,)
 
 
 def unclaimed_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
@@ -181,3 +194,33 @@ class SupportService:
         if not closed:
             raise UserFacingError("This request is already closed.")
         return request
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "support_requests",
+        export="never",
+        why="who asked for support",
+        people=(
+            PersonColumn(
+                "user_id",
+                "anonymise",
+                "support requests you made",
+                "they hold no content; counts stay right",
+            ),
+            PersonColumn(
+                "claimed_by",
+                "anonymise",
+                "support requests you took",
+                "they hold no content; counts stay right",
+            ),
+            PersonColumn(
+                "closed_by",
+                "anonymise",
+                "support requests you closed",
+                "they hold no content; counts stay right",
+            ),
+        ),
+    ),
+)

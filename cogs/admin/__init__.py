@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
+from bot.features import Feature
 from bot.services.audit import MAX_AUDIT_DAYS
 from bot.services.export import AUDIT_EXPORT_CREATED, ExportService
 from bot.services.retention import PURGE_TIMER, RetentionService
@@ -21,7 +22,7 @@ from bot.services.settings import (
     MAX_SETTING_KEY,
     MAX_SETTING_VALUE,
     SETTING_KEYS,
-    GuildSettings,
+    setting_field,
 )
 from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
@@ -51,8 +52,12 @@ class Admin(commands.Cog):
     async def cog_load(self) -> None:
         install_pages(self.bot)
         self.bot.dispatcher.register_timer(PURGE_TIMER, self._purge)
+        self.bot.features.add(
+            Feature(name="admin", on_guild_added=self._kept, on_guild_removed=self._removed)
+        )
 
     async def cog_unload(self) -> None:
+        self.bot.features.remove("admin")
         self.bot.dispatcher.unregister_timer(PURGE_TIMER)
 
     # --- settings ----------------------------------------------------------------------------
@@ -111,7 +116,7 @@ class Admin(commands.Cog):
         key = str(getattr(interaction.namespace, "key", "") or "")
         if key not in SETTING_KEYS or interaction.guild is None:
             return []
-        field = GuildSettings.model_fields[key]
+        field = setting_field(key)
         if field.annotation is bool:
             options = [("on", "on"), ("off", "off")]
         elif key == "timezone":
@@ -175,14 +180,12 @@ class Admin(commands.Cog):
     def _window(self) -> timedelta:
         return timedelta(days=self.bot.config.defaults.removed_server_retention_days)
 
-    @commands.Cog.listener()
-    async def on_hearth_guild_removed(self, guild_id: int) -> None:
+    async def _removed(self, guild_id: int) -> None:
         due = self.bot.clock.now() + self._window()
         await self._schedule_purge(guild_id, due)
         log.info("removed from guild %s; its data will be deleted at %s", guild_id, due)
 
-    @commands.Cog.listener()
-    async def on_guild_join(self, guild: discord.Guild) -> None:
+    async def _kept(self, guild: discord.Guild) -> None:
         """A re-invite inside the window: keep everything (the purge also re-checks)."""
         if await self.bot.timers.cancel(PURGE_TIMER, str(guild.id)):
             log.info("re-invited to guild %s; its data is kept", guild.id)

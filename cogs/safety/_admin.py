@@ -15,6 +15,7 @@ from bot.services.crisis import (
     AUDIT_CRISIS_PHRASE_REMOVED,
     AUDIT_CRISIS_REMOVED,
     AUDIT_CRISIS_WATCH_SET,
+    KEYWORD_WATCH,
     MAX_FIELD,
     MAX_PHRASE,
     MIN_PHRASE,
@@ -51,7 +52,7 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
     bot = hearth(interaction)
     resources = await service.resources(guild.id)
     lines = [r.line() for r in resources] or ["None yet: add one with `/admin crisis add`."]
-    enabled = (await bot.settings.get(guild.id)).keyword_watch_enabled
+    enabled = (await bot.settings.get(guild.id))[KEYWORD_WATCH]
     channels = await service.watched_channels(guild.id)
     phrases = await service.phrases(guild.id)
     lines += ["", f"**Keyword watch:** {'on' if enabled else 'off'}"]

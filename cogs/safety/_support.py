@@ -20,6 +20,7 @@ from bot.outbox_kinds import AlertPost
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.outbox import OutboxItem
 from bot.services.support import (
+    CLAIM_ALERT_MINUTES,
     MAX_NOTE,
     UNCLAIMED_TIMER,
     OnDuty,
@@ -119,7 +120,7 @@ async def open_request(
     now = bot.clock.now()
     on_duty = await support_service(bot).supporters_on_duty(guild.id)
     thread = await _open_thread(bot, guild, channel, request, on_duty, note, settings)
-    due = now + timedelta(minutes=settings.support_claim_alert_minutes)
+    due = now + timedelta(minutes=settings[CLAIM_ALERT_MINUTES])
     await bot.timers.schedule(guild.id, UNCLAIMED_TIMER, str(request.id), due, {})
     bot.dispatcher.poke(due)
     where = f" in {thread.mention}" if thread else ""
@@ -239,7 +240,7 @@ class UnclaimedAlert(AlertPost):
         where = f" in <#{request.thread_id}>" if request.thread_id else ""
         return (
             f"A support request from <@{request.user_id}>{where} has not been taken for "
-            f"{settings.support_claim_alert_minutes} minutes. Could someone reach out?"
+            f"{settings[CLAIM_ALERT_MINUTES]} minutes. Could someone reach out?"
         )
 
 

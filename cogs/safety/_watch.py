@@ -11,7 +11,7 @@ import logging
 import discord
 
 from bot.app import HearthBot
-from bot.services.crisis import CrisisService, crisis_text
+from bot.services.crisis import KEYWORD_WATCH, CrisisService, crisis_text
 from bot.services.support import SupportService
 from bot.services.text import split_text
 
@@ -23,7 +23,7 @@ async def watch_message(bot: HearthBot, message: discord.Message) -> bool:
     guild = message.guild
     if guild is None or message.author.bot or not message.content:
         return False
-    if not (await bot.settings.get(guild.id)).keyword_watch_enabled:
+    if not (await bot.settings.get(guild.id))[KEYWORD_WATCH]:
         return False
     service = bot.service(CrisisService)
     channel_id = message.channel.id

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.delivery import OutboxKind, Outgoing
+from bot.features import Feature
 from bot.services.outbox import OutboxItem, OutboxSpec
 from bot.services.settings import audit_setup_step
 from bot.tree import NO_MENTIONS
@@ -46,8 +47,10 @@ class Setup(commands.Cog):
         register(self.bot)
         self.bot.outbox.register(GREETING_KIND, OwnerGreeting(self.bot))
         self.bot.outbox.register(CHANNEL_GREETING_KIND, ChannelGreeting(self.bot))
+        self.bot.features.add(Feature(name="setup", on_guild_added=self.greet))
 
     async def cog_unload(self) -> None:
+        self.bot.features.remove("setup")
         self.bot.outbox.unregister(GREETING_KIND)
         self.bot.outbox.unregister(CHANNEL_GREETING_KIND)
 
@@ -88,15 +91,11 @@ class Setup(commands.Cog):
         now = self.bot.clock.now()
         return [app_commands.Choice(name=label(name, now), value=name) for name in suggest(current)]
 
-    @commands.Cog.listener()
-    async def on_hearth_guild_added(self, guild: discord.Guild) -> None:
-        await self.greet(guild)
-
     async def greet(self, guild: discord.Guild) -> None:
         """Tell the owner privately how to start; a channel only if their DMs are closed.
 
         The greeting is claimed in the store together with its outbox row, so it is never
-        repeated, even if the join event arrives twice, and never lost to a crash.
+        repeated (a join event arriving twice, a re-invite), and never lost to a crash.
         """
         now = self.bot.clock.now()
         spec = OutboxSpec(guild_id=guild.id, kind=GREETING_KIND, due_at=now, user_id=guild.owner_id)

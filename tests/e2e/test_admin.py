@@ -217,7 +217,9 @@ async def test_export_has_operational_data_and_never_private_answers(hearth: Har
 
 
 async def run_event(hearth: Harness, event: str, trigger: Callable[[], None]) -> None:
-    """Trigger a gateway change and wait until the bot's listeners for `event` have finished."""
+    """Trigger a gateway change and wait until the bot's handlers for `event` have finished:
+    `HearthBot.on_guild_join`/`on_guild_remove` call every feature's hook before returning, so
+    their tasks finishing is the observable "the purge is planned / cancelled"."""
     bot = bot_of(hearth)
     waiter = asyncio.ensure_future(bot.wait_for(event, timeout=5))
     trigger()
@@ -255,9 +257,7 @@ async def test_data_is_kept_through_the_window_and_a_reinvite_then_deleted(
     assert {"guilds", "guild_settings", "audit_log", "pending_notices"} <= set(kept)
     others = await rows_of(hearth, other.id)
 
-    await run_event(
-        hearth, "hearth_guild_removed", lambda: hearth.fake.remove_bot_from_guild(hearth.guild)
-    )
+    await run_event(hearth, "guild_remove", lambda: hearth.fake.remove_bot_from_guild(hearth.guild))
     [timer] = await bot.timers.pending(PURGE)
     assert timer.guild_id == hearth.guild.id
     assert timer.due_at == hearth.clock.now().replace(microsecond=0) + timedelta(days=30)
@@ -275,9 +275,7 @@ async def test_data_is_kept_through_the_window_and_a_reinvite_then_deleted(
     assert "**`min_rest_hours`**: 9" in reply.text  # a re-invite lost nothing
     assert len(hearth.dms(hearth.owner)) == 1  # and was not greeted again
 
-    await run_event(
-        hearth, "hearth_guild_removed", lambda: hearth.fake.remove_bot_from_guild(hearth.guild)
-    )
+    await run_event(hearth, "guild_remove", lambda: hearth.fake.remove_bot_from_guild(hearth.guild))
     hearth.clock.advance(timedelta(days=30))
     await bot.dispatcher.run_due()
     assert await rows_of(hearth, hearth.guild.id) == {}
@@ -285,3 +283,21 @@ async def test_data_is_kept_through_the_window_and_a_reinvite_then_deleted(
     assert (await bot.settings.get(hearth.guild.id)).min_rest_hours == 8  # cache forgotten too
     assert await rows_of(hearth, other.id) == others
     assert (await bot.settings.get(other.id)).max_shifts_per_week == 5
+
+
+async def test_a_removal_and_a_reinvite_while_offline_are_caught_up_at_start(
+    hearth: Harness,
+) -> None:
+    """The same feature hooks run when the bot finds at start-up what changed while it was off."""
+    await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the greeting")
+    await hearth.stop()
+    hearth.fake.remove_bot_from_guild(hearth.guild)
+    await hearth.start()
+    [timer] = await bot_of(hearth).timers.pending(PURGE)
+    assert timer.guild_id == hearth.guild.id
+
+    await hearth.stop()
+    hearth.fake.add_bot_to_guild(hearth.guild)
+    await hearth.start()
+    assert await bot_of(hearth).timers.pending(PURGE) == []  # back within the window: kept
+    assert len(hearth.dms(hearth.owner)) == 1  # and not greeted again

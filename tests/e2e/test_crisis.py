@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from discord import app_commands
 
+from bot.services.crisis import KEYWORD_WATCH
 from cogs._ui import requires_coordinator
 from tests.fakediscord import ActionError
 from tests.harness import Harness, bot_of
@@ -83,7 +84,7 @@ async def test_members_are_refused_admin_crisis_and_nothing_changes(hearth: Harn
     for command in crisis.commands:
         assert isinstance(command, app_commands.Command) and requires_coordinator(command)
     assert await helplines(hearth) == []
-    assert not (await bot_of(hearth).settings.get(hearth.guild.id)).keyword_watch_enabled
+    assert not (await bot_of(hearth).settings.get(hearth.guild.id))[KEYWORD_WATCH]
 
 
 async def test_crisis_in_a_dm_shows_only_the_lines_that_always_apply(hearth: Harness) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.services.export import EXPORT_POLICIES
+from bot.services.data import declared
 from bot.services.mydata import MyDataService
 from tests.harness import Harness, bot_of
 from tests.helpers import (
@@ -26,8 +26,8 @@ async def test_mydata_shows_and_deletes_answers_and_export_counts_only(hearth: H
     await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
     shown = await hearth.slash(hearth.member, hearth.channel, "mydata show")
     assert "answers to group sessions" in shown.content, shown.content
-    assert EXPORT_POLICIES["session_rsvps"] == "counts"
-    assert EXPORT_POLICIES["group_sessions"] == "rows"
+    assert declared().tables["session_rsvps"].export == "counts"
+    assert declared().tables["group_sessions"].export == "rows"
     report = await MyDataService(bot_of(hearth).db, hearth.clock).delete(
         hearth.guild.id, hearth.member.id
     )

@@ -152,3 +152,48 @@ def test_timestamps_are_written_by_format_dt_or_its_one_discord_free_twin() -> N
         if "<t:{" in line
     ]
     assert by_hand == []
+
+
+def _custom_events(source: str) -> list[str]:
+    """Calls of `<anything>.dispatch(...)` and `on_hearth_*` listeners: Hearth's own events."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "dispatch"
+        ):
+            found.append((node.lineno, ".dispatch("))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "on_hearth_"
+        ):
+            found.append((node.lineno, node.name))
+    return [f"{line}: {what}" for line, what in sorted(found)]
+
+
+def test_the_custom_event_detector_finds_dispatches_and_listeners() -> None:
+    source = (
+        'self.dispatch("hearth_guild_added", guild)\n'
+        "bot.dispatch('hearth_thing')\n"
+        "self.bot.dispatcher.poke()\n"
+        "async def on_hearth_guild_removed(self, guild_id): ...\n"
+        "async def on_guild_join(self, guild): ...\n"
+    )
+    assert _custom_events(source) == [
+        "1: .dispatch(",
+        "2: .dispatch(",
+        "4: on_hearth_guild_removed",
+    ]
+
+
+def test_features_meet_through_their_declarations_not_custom_events() -> None:
+    """A custom event (`bot.dispatch("hearth_…")`) is a contract nobody declared: who listens,
+    in what order, and what a failure does are all invisible. Features declare hooks on their
+    `Feature` (bot/features.py) instead, and the bot calls them in load order."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{found}"
+        for folder in ("bot", "cogs")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for found in _custom_events(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

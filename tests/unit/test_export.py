@@ -6,19 +6,21 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 import pytest
 
 from bot.clock import FakeClock
 from bot.db import Database, Tx
-from bot.services import export
+from bot.services.data import DeclarationError, PersonColumn, TableData, declared
 from bot.services.export import (
-    EXPORT_POLICIES,
     JSON_NAME,
     ExportService,
     discover_tables,
     guild_scope,
 )
+from tests.declarations import service_module
 
 GUILD, OTHER = 111, 222
 SNOWFLAKE = 1_234_567_890_123_456_789
@@ -29,25 +31,63 @@ def _open(data: bytes) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
+def undeclared(tables: Iterable[str]) -> list[str]:
+    """Tables of the schema that no service module declares."""
+    return sorted(set(tables) - set(declared().tables))
+
+
 async def test_every_table_has_an_export_policy(db: Database) -> None:
-    tables = await discover_tables(db)
-    missing = sorted(set(tables) - set(EXPORT_POLICIES))
+    missing = undeclared(await discover_tables(db))
     assert not missing, (
         f"These tables have no export policy: {', '.join(missing)}.\n"
-        "Add each to EXPORT_POLICIES in bot/services/export.py with one of:\n"
+        "Declare each in TABLES of the service module that owns it (bot/services/<feature>.py),\n"
+        "TableData(name, export=...; see bot/services/data.py) with one of:\n"
         '  "rows"   - operational data a coordinator may download as is (groups, rotas, …)\n'
-        '  "counts" - only aggregate counts (set COUNT_BY[table] to choose the grouping)\n'
+        '  "counts" - only aggregate counts (count_by=(...) chooses the grouping)\n'
         '  "never"  - private member data (answers, notes, personal schedules) or internals\n'
-        "A table mixing both kinds of rows can be narrowed with ROWS_WHERE."
+        "A table mixing both kinds of rows can be narrowed with rows_where=..."
     )
+
+
+async def test_a_table_nobody_declares_fails_the_policy_check(db: Database) -> None:
+    """The check above can fail: a table a migration adds without a declaration is named."""
+    await db.run_script("CREATE TABLE gizmos (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL)")
+    assert undeclared(await discover_tables(db)) == ["gizmos"]
 
 
 async def test_no_policy_names_a_table_that_does_not_exist(db: Database) -> None:
     tables = await discover_tables(db)
-    stale = sorted(set(EXPORT_POLICIES) - set(tables))
-    assert not stale, f"EXPORT_POLICIES names tables that no migration creates: {stale}"
-    unknown = [name for name in export.COUNT_BY if EXPORT_POLICIES.get(name) != "counts"]
-    assert not unknown, f"COUNT_BY entries for tables whose policy is not 'counts': {unknown}"
+    stale = sorted(set(declared().tables) - set(tables))
+    assert not stale, f"TABLES declare tables that no migration creates: {stale}"
+    unknown = [t.table for t in declared().tables.values() if t.count_by and t.export != "counts"]
+    assert not unknown, f"count_by declared for tables whose policy is not 'counts': {unknown}"
+
+
+def test_a_table_declared_twice_is_an_error(tmp_path: Path) -> None:
+    source = """
+        from bot.services.data import TableData
+
+        TABLES = (TableData("guilds", export="never"),)
+    """
+    with service_module(tmp_path, "second_guilds", source), pytest.raises(DeclarationError) as e:
+        declared()
+    assert str(e.value) == (
+        "table guilds is declared twice: in bot.services.guilds and bot.services.second_guilds"
+    )
+    assert declared().tables["guilds"].export == "rows"  # the throwaway module is gone again
+
+
+def test_a_column_declared_twice_or_a_policy_contradicting_itself_is_an_error() -> None:
+    with pytest.raises(DeclarationError, match="user_id declared twice"):
+        TableData(
+            "gizmos",
+            export="never",
+            people=(PersonColumn("user_id", "delete", "a"), PersonColumn("user_id", "delete", "b")),
+        )
+    with pytest.raises(DeclarationError, match="count_by is for a 'counts' table"):
+        TableData("gizmos", export="rows", count_by=("group_id",))
+    with pytest.raises(DeclarationError, match="'anonymise' needs a reason"):
+        PersonColumn("made_by", "anonymise", "gizmos you made")
 
 
 async def test_every_per_server_table_is_scoped_to_one_server(db: Database) -> None:
@@ -57,8 +97,24 @@ async def test_every_per_server_table_is_scoped_to_one_server(db: Database) -> N
     assert unscoped == ["bot_meta", "shard_leases"]  # per process, not per server
 
 
+WIDGET_POLICIES = {
+    "widgets": "rows",
+    "widget_parts": "rows",
+    "widget_votes": "counts",
+    "widget_diary": "never",
+}
+
+
+def widget_module(policies: dict[str, str]) -> str:
+    """The service module a new "widgets" feature would add, declaring these policies."""
+    declarations = "".join(
+        f"    TableData({name!r}, export={policy!r}),\n" for name, policy in policies.items()
+    )
+    return f"from bot.services.data import TableData\n\nTABLES = (\n{declarations})\n"
+
+
 @pytest.fixture
-async def widgets(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+async def widget_tables(db: Database) -> Database:
     """Tables this module has never seen: one per server, one hanging off it, one private."""
 
     await db.run_script(
@@ -98,11 +154,14 @@ async def widgets(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
         )
 
     await db.write(_fill)
-    monkeypatch.setitem(EXPORT_POLICIES, "widgets", "rows")
-    monkeypatch.setitem(EXPORT_POLICIES, "widget_parts", "rows")
-    monkeypatch.setitem(EXPORT_POLICIES, "widget_votes", "counts")
-    monkeypatch.setitem(EXPORT_POLICIES, "widget_diary", "never")
     return db
+
+
+@pytest.fixture
+async def widgets(widget_tables: Database, tmp_path: Path) -> AsyncIterator[Database]:
+    """The widget tables, declared by their own service module: nothing central is edited."""
+    with service_module(tmp_path, "widgets", widget_module(WIDGET_POLICIES)):
+        yield widget_tables
 
 
 async def test_export_covers_unseen_tables_by_policy(widgets: Database) -> None:
@@ -150,10 +209,11 @@ async def test_private_rows_of_a_mixed_table_stay_out(db: Database) -> None:
 
 
 async def test_a_table_without_policy_is_withheld_not_exported(
-    widgets: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    widget_tables: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delitem(EXPORT_POLICIES, "widgets")
-    archive = await ExportService(widgets, FakeClock()).build(GUILD)
+    policies = {name: p for name, p in WIDGET_POLICIES.items() if name != "widgets"}
+    with service_module(tmp_path, "widgets", widget_module(policies)):
+        archive = await ExportService(widget_tables, FakeClock()).build(GUILD)
     assert "widgets" in archive.withheld
     assert "widgets.csv" not in _open(archive.data)
     assert "widgets has no export policy" in caplog.text

@@ -12,7 +12,9 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.engines.sqlite import SqliteDatabase
-from bot.services.mydata import ANONYMOUS_ID, PERSON_COLUMN, REGISTRY, MyDataService
+from bot.services.data import PersonColumn, declared
+from bot.services.mydata import ANONYMOUS_ID, PERSON_COLUMN, MyDataService
+from tests.declarations import service_module
 from tests.stores import sqlite_database
 
 GUILD, OTHER_GUILD = 111, 222
@@ -55,26 +57,47 @@ def person_columns(path: Path) -> set[tuple[str, str]]:
     }
 
 
+def registry() -> dict[tuple[str, str], PersonColumn]:
+    """Every declared person column, as declared by the service modules that own the tables."""
+    return declared().people
+
+
+def uncovered(path: Path) -> list[tuple[str, str]]:
+    return sorted(person_columns(path) - set(registry()))
+
+
 async def test_every_column_holding_a_person_id_is_covered_by_the_registry(
     db: SqliteDatabase,
 ) -> None:
     """A new table (or column) naming a person must say what export and delete do with it."""
-    missing = person_columns(db.path) - set(REGISTRY)
+    missing = uncovered(db.path)
     assert not missing, (
-        "these columns look like they hold a person's id but bot/services/mydata.py REGISTRY "
-        f"does not say what /mydata export and delete do with them: {sorted(missing)}"
+        "these columns look like they hold a person's id but no PersonColumn in the TABLES of "
+        "the service module owning their table (bot/services/data.py) says what /mydata export "
+        f"and delete do with them: {missing}"
     )
+
+
+async def test_a_person_column_nobody_declares_fails_the_coverage_check(
+    db: SqliteDatabase,
+) -> None:
+    """The check above can fail: a new table naming a member, without a declaration."""
+    await db.run_script(
+        "CREATE TABLE gizmos (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
+        "owner_id INTEGER NOT NULL, made_by INTEGER)"
+    )
+    assert uncovered(db.path) == [("gizmos", "made_by"), ("gizmos", "owner_id")]
 
 
 async def test_the_registry_names_real_columns_in_tables_scoped_by_server(
     db: SqliteDatabase,
 ) -> None:
     tables = schema(db.path)
-    for table, column in REGISTRY:
+    for table, column in registry():
         names = {col["name"] for col in tables.get(table, [])}
         assert column in names, f"{table}.{column} is in the registry but not in the schema"
         assert "guild_id" in names, f"{table} has no guild_id, so delete can't be per server"
-    for rule in REGISTRY.values():
+    for rule in registry().values():
         assert rule.action == "delete" or rule.reason, "anonymise/none need a reason"
 
 
@@ -85,7 +108,7 @@ def fill(path: Path) -> None:
     conn.execute("PRAGMA ignore_check_constraints = ON")
     counter = 10_000
     for table, cols in schema(path).items():
-        person = [c["name"] for c in cols if (table, c["name"]) in REGISTRY]
+        person = [c["name"] for c in cols if (table, c["name"]) in registry()]
         if not person:
             continue
         cases = [
@@ -138,11 +161,11 @@ async def test_delete_applies_every_rule_to_one_member_in_one_server_only(
     fill(db.path)
     before = {
         key: (count(db.path, *key, BOB, GUILD), count(db.path, *key, ALICE, OTHER_GUILD))
-        for key in REGISTRY
+        for key in registry()
     }
     report = await MyDataService(db, FakeClock()).delete(GUILD, ALICE)
     assert report.total > 0
-    for (table, column), rule in REGISTRY.items():
+    for (table, column), rule in registry().items():
         left = count(db.path, table, column, ALICE, GUILD)
         if rule.action == "none":
             assert left >= 1, f"{table}.{column} should be kept ({rule.reason})"
@@ -165,7 +188,7 @@ async def test_delete_applies_every_rule_to_one_member_in_one_server_only(
 async def test_delete_from_a_dm_covers_every_server(db: SqliteDatabase) -> None:
     fill(db.path)
     await MyDataService(db, FakeClock()).delete(None, ALICE)
-    for (table, column), rule in REGISTRY.items():
+    for (table, column), rule in registry().items():
         if rule.action != "none":
             assert count(db.path, table, column, ALICE, OTHER_GUILD) == 0, f"{table}.{column}"
 
@@ -177,10 +200,50 @@ async def test_summary_and_export_cover_every_registered_table(db: SqliteDatabas
     assert summary["check-in answers and notes"] == 1
     exported = json.loads(await service.export_json(GUILD, ALICE))
     assert exported["user_id"] == str(ALICE) and exported["server_id"] == str(GUILD)
-    for table, column in REGISTRY:
+    for table, column in registry():
         rows = exported["tables"][table][column]["rows"]
         assert [row[column] for row in rows] == [ALICE], f"{table}.{column}"
         assert all(row["guild_id"] == GUILD for row in rows)
     everywhere = json.loads(await service.export_json(None, ALICE))
     assert len(everywhere["tables"]["checkin_answers"]["user_id"]["rows"]) == 2
     assert await service.summary(GUILD, 999) == []
+
+
+async def test_a_new_feature_is_covered_by_declaring_its_tables_in_its_own_module(
+    db: SqliteDatabase, tmp_path: Path
+) -> None:
+    """Nothing central to edit: a new service module's declaration is found and applied."""
+    await db.run_script(
+        "CREATE TABLE gizmo_diary (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
+        "user_id INTEGER NOT NULL, text TEXT NOT NULL)"
+    )
+    for user, text in ((ALICE, "mine"), (BOB, "theirs")):
+        await db.execute(
+            "INSERT INTO gizmo_diary (guild_id, user_id, text) VALUES (?, ?, ?)",
+            (GUILD, user, text),
+        )
+    assert uncovered(db.path) == [("gizmo_diary", "user_id")]
+    source = """
+        from bot.services.data import PersonColumn, TableData
+
+        TABLES = (
+            TableData(
+                "gizmo_diary",
+                export="never",
+                people=(PersonColumn("user_id", "delete", "gizmo diary entries"),),
+            ),
+        )
+    """
+    with service_module(tmp_path / "modules", "gizmos", source):
+        assert uncovered(db.path) == []
+        service = MyDataService(db, FakeClock())
+        summary = await service.summary(GUILD, ALICE)
+        assert [(item.kind, item.count) for item in summary] == [("gizmo diary entries", 1)]
+        exported = json.loads(await service.export_json(GUILD, ALICE))
+        assert [row["text"] for row in exported["tables"]["gizmo_diary"]["user_id"]["rows"]] == [
+            "mine"
+        ]
+        report = await service.delete(GUILD, ALICE)
+        assert [(item.kind, item.count) for item in report.removed] == [("gizmo diary entries", 1)]
+    assert await db.fetchval("SELECT text FROM gizmo_diary") == "theirs"
+    assert uncovered(db.path) == [("gizmo_diary", "user_id")]  # the module is gone again

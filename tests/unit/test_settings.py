@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,17 @@ import pytest
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import UserFacingError
-from bot.services.settings import SettingsService
+from bot.services.crisis import KEYWORD_WATCH
+from bot.services.data import DeclarationError
+from bot.services.settings import (
+    SETTING_KEYS,
+    Setting,
+    SettingsService,
+    declared_settings,
+    describe,
+    field_bounds,
+)
+from tests.declarations import service_module
 from tests.stores import new_database
 
 
@@ -42,7 +53,7 @@ async def test_set_from_text_validates_and_persists(
     fresh = SettingsService(db, FakeClock())
     loaded = await fresh.get(1)
     assert loaded.reminder_hours == [24, 2, 1]
-    assert loaded.keyword_watch_enabled is True
+    assert loaded[KEYWORD_WATCH] is True
     assert (await fresh.get(2)).reminder_hours == [24, 1]  # other servers untouched
 
 
@@ -63,3 +74,57 @@ async def test_bad_values_are_refused_and_nothing_changes(
     with pytest.raises(UserFacingError, match=message):
         await service.set_from_text(1, 99, key, raw)
     assert await db.fetchval("SELECT COUNT(*) FROM guild_settings") == 0
+
+
+JOURNALS = """
+    from bot.services.settings import Setting
+
+    KEEP_DAYS = Setting[int]("journal_keep_days", int, 7, "Days journals are kept", low=1, high=30)
+    SETTINGS = (KEEP_DAYS,)
+"""
+
+
+async def test_a_feature_declares_its_own_setting_in_its_own_module(
+    settings: tuple[SettingsService, Database], tmp_path: Path
+) -> None:
+    """Nothing central to edit: the setting is listed, defaulted, checked, stored and read typed."""
+    service, db = settings
+    assert "journal_keep_days" not in SETTING_KEYS
+    with service_module(tmp_path / "modules", "journals", JOURNALS) as name:
+        keep_days: Setting[int] = importlib.import_module(name).KEEP_DAYS
+        assert "journal_keep_days" in SETTING_KEYS
+        assert describe("journal_keep_days") == "Days journals are kept"
+        assert field_bounds("journal_keep_days") == (1, 30)
+        assert (await service.get(1))[keep_days] == 7
+        with pytest.raises(UserFacingError, match="less than or equal to 30"):
+            await service.set_from_text(1, 99, "journal_keep_days", "31")
+        await service.set_from_text(1, 99, "journal_keep_days", "12")
+        assert (await SettingsService(db, FakeClock()).get(1))[keep_days] == 12
+    # Once no module declares it, a stored value is ignored (as a retired setting's would be).
+    assert "journal_keep_days" not in SETTING_KEYS
+    assert "journal_keep_days" not in (await SettingsService(db, FakeClock()).get(1)).model_dump()
+
+
+def test_a_setting_declared_twice_is_an_error(tmp_path: Path) -> None:
+    again = """
+        from bot.services.settings import Setting
+
+        SETTINGS = (Setting[int]("checkin_grace_minutes", int, 5, "Twice"),)
+    """
+    with (
+        service_module(tmp_path, "second_checkins", again),
+        pytest.raises(DeclarationError) as error,
+    ):
+        declared_settings()
+    assert str(error.value) == (
+        "setting checkin_grace_minutes is declared twice: in bot.services.checkin_due and "
+        "bot.services.second_checkins"
+    )
+    core = """
+        from bot.services.settings import Setting
+
+        SETTINGS = (Setting[str]("timezone", str, "UTC", "A second time zone"),)
+    """
+    with service_module(tmp_path, "core", core), pytest.raises(DeclarationError) as error:
+        declared_settings()
+    assert "setting timezone is declared twice: in bot.services.settings" in str(error.value)

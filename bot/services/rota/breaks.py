@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
+from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Slot
@@ -265,3 +266,14 @@ class BreaksPart(RotaPart):
             (guild_id, to_ts(now)),
         )
         return [_away(row) for row in rows]
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "rota_away",
+        export="rows",
+        why="who is away and until when (operational); no reason is stored",
+        people=(PersonColumn("user_id", "delete", "breaks from the rota (dates only, never why)"),),
+    ),
+)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import PersonColumn, TableData
 from bot.services.rota.base import RotaPart
 from bot.services.rota.breaks import break_of, judge_break
 from bot.services.rota.models import Released, Shift, Slot, SwapTaken
@@ -373,3 +374,20 @@ class ClaimsPart(RotaPart):
             return True
         exists = await self._db.fetchval("SELECT 1 FROM rota_claims WHERE id = ?", (claim_id,))
         return exists is None
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "rota_claims",
+        export="rows",
+        people=(
+            PersonColumn(
+                "user_id",
+                "anonymise",
+                "rota shifts you took",
+                "coverage counts stay right: 'a former supporter'",
+            ),
+        ),
+    ),
+)

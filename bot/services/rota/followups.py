@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
 from bot.services.timers import Timer, cancel_in, schedule_in
@@ -121,3 +122,22 @@ class FollowupsPart(RotaPart):
             f"<@{current.taken_by}> is already reaching out to them, so you don't need to. "
             "Thank you for being ready."
         )
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "rota_followups",
+        export="never",
+        why="who asked for a check-in after a shift",
+        people=(
+            PersonColumn("user_id", "delete", "check-ins you asked for after a shift"),
+            PersonColumn(
+                "taken_by",
+                "anonymise",
+                "check-ins you took on as a coordinator",
+                KEPT_FOR_THE_SERVER,
+            ),
+        ),
+    ),
+)
