@@ -30,7 +30,7 @@ from bot.db import Database
 from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
-from bot.pacing import RequestPacer
+from bot.pacing import pacer_for
 from bot.scheduling import Dispatcher
 from bot.services import bot_meta
 from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
@@ -127,10 +127,16 @@ class HearthBot(commands.Bot):
             max_messages=None,
             guild_ready_timeout=guild_ready_timeout,
         )
-        RequestPacer().install(self.http)  # fan-outs wait their turn instead of 429s
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.db: Database = open_configured_database(config)
+        # Fan-outs wait their turn instead of 429s; on PostgreSQL, one turn for all processes.
+        self.pacer = pacer_for(
+            self.db,
+            shared=config.delivery.shared_rate_budget,
+            fallback_per_second=config.delivery.fallback_requests_per_second,
+        )
+        self.pacer.install(self.http)
         self.settings = SettingsService(self.db, self.clock, config.defaults.timezone)
         self.audit_log = AuditService(self.db, self.clock)
         self.timers = TimerService(self.db)

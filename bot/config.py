@@ -164,6 +164,18 @@ class DeliverySection(_Section):
         le=3600,
         description="how long a claimed message is reserved; a crashed process's resend waits this",
     )
+    shared_rate_budget: bool = Field(
+        default=True,
+        description="on PostgreSQL, share Discord's global request limit among all processes "
+        "through the database (off behind a rate-limit proxy that enforces it)",
+    )
+    fallback_requests_per_second: int = Field(
+        default=15,
+        ge=1,
+        le=47,
+        description="while the shared budget cannot be reached, each process sends at most this "
+        "many requests a second (about 47 divided by the number of processes)",
+    )
 
 
 class HearthConfig(_Section):

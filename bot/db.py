@@ -217,6 +217,11 @@ class Database(ABC):
                 pool.shutdown(wait=True)
         self._writes = self._reads = None
 
+    @property
+    def connected(self) -> bool:
+        """Whether `connect` ran and `close` did not (so a unit of work may be run)."""
+        return self._writes is not None
+
     async def _hop(self, fn: Callable[[], T], *, reads: bool = False) -> T:
         pool = self._reads if reads else self._writes
         if pool is None:
@@ -306,6 +311,17 @@ class Database(ABC):
         if SKIP_LOCKED not in sql:
             raise ValueError(f"a claim must select its rows {SKIP_LOCKED}")
         return await self._hop(lambda: self._claim(sql, params))
+
+    async def write_read_committed(self, sql: str, params: Params = ()) -> list[Row]:
+        """One write statement with RETURNING on a row every process updates all the time (the
+        shared rate budget), at READ COMMITTED on PostgreSQL: concurrent updates of the row
+        queue on its lock and each sees the one before it, instead of failing SERIALIZABLE and
+        retrying. The statement must be correct on its own (no read-then-write). On SQLite it
+        is an ordinary write."""
+        return await self._hop(lambda: self._write_read_committed(sql, params))
+
+    def _write_read_committed(self, sql: str, params: Params) -> list[Row]:
+        return self._write(lambda tx: tx.fetchall(sql, params))
 
     # --- schema -----------------------------------------------------------------------------
     async def schema_version(self) -> int:

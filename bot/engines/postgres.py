@@ -290,6 +290,9 @@ class PostgresDatabase(Database):
     def _claim(self, sql: str, params: Params) -> list[Row]:
         return self._write(lambda tx: tx.fetchall(sql, params), isolation="READ COMMITTED")
 
+    def _write_read_committed(self, sql: str, params: Params) -> list[Row]:
+        return self._write(lambda tx: tx.fetchall(sql, params), isolation="READ COMMITTED")
+
     def _schema_version(self, tx: Tx) -> int:
         if tx.fetchval("SELECT to_regclass(?) IS NOT NULL", (VERSION_TABLE,)) is not True:
             return 0

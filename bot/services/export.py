@@ -45,6 +45,7 @@ EXPORT_POLICIES: dict[str, Policy] = {
     "timers": "never",  # the internal job queue; payloads may name members
     "pending_notices": "never",  # DMs held for a member: their private messages
     "bot_meta": "never",  # process-level facts, not any server's
+    "rate_budget": "never",  # the request schedule processes share, not any server's
     # 0009_outbox
     "outbox": "never",  # the delivery queue; payloads may hold DMs and alerts naming members
     # 0011_sessions

@@ -56,7 +56,8 @@ Waiting and time: `await fake.wait_for(predicate, timeout) -> bool` wakes on eve
   `fake.advance_time(s)` moves the clock of interaction deadlines (3 s to answer, 15 min token).
 Faults: fake.rate_limit_next(method, path_regex, retry_after=0.05, global_=False, count=1),
   fake.enforce_global_limit(per_second=50, window=1.0) (None turns it off; fake.rate_limited
-  lists every 429), fake.drop_connection(code=4000) (the bot RESUMEs and gets missed events),
+  lists every 429; fake.peak_requests_per_second() the most counted requests in any sliding
+  second, enforced or not), fake.drop_connection(code=4000) (the bot RESUMEs, gets missed events),
   fake.request_reconnect() (op 7), fake.gateway.invalidate_sessions().
 
 Modules: state (world + inspection), guild (server building), models (payload shapes),
