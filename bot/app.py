@@ -29,15 +29,16 @@ from bot.config import HearthConfig, open_configured_database
 from bot.db import Database
 from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features
+from bot.invalidation import Invalidations
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import pacer_for
 from bot.scheduling import Dispatcher
 from bot.services import bot_meta
 from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
 from bot.services.guilds import GuildRegistry
-from bot.services.notices import NoticeService
+from bot.services.notices import NOTICES_TOPIC, NoticeService
 from bot.services.outbox import OutboxService
-from bot.services.settings import SettingsService
+from bot.services.settings import SETTINGS_TOPIC, SettingsService
 from bot.services.timers import TimerService
 from bot.tree import NO_MENTIONS, HearthTree
 
@@ -141,6 +142,10 @@ class HearthBot(commands.Bot):
         self.audit_log = AuditService(self.db, self.clock)
         self.timers = TimerService(self.db)
         self.notices = NoticeService(self.db, self.clock)
+        # Other processes' changes reach these in-memory copies (PostgreSQL; bot/invalidation.py).
+        self.invalidations = Invalidations(self.db)
+        self.invalidations.register(SETTINGS_TOPIC, self.settings)
+        self.invalidations.register(NOTICES_TOPIC, self.notices)
         self.guild_registry = GuildRegistry(self.db, self.clock)
         self.dispatcher = Dispatcher(self.clock, self.timers)
         self.outbox_store = OutboxService(
@@ -191,6 +196,7 @@ class HearthBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.open_store()
+        await self.invalidations.start()  # listening before anything is cached
         await self.notices.load()
         if self._run_scheduler:  # `python -m bot sync` only needs the command tree
             await self.dispatcher.start()
@@ -338,6 +344,7 @@ class HearthBot(commands.Bot):
         await asyncio.gather(self.outbox.stop(grace), _finish_or_cancel(running, grace))
         await self.dispatcher.shutdown()
         await super().close()
+        await self.invalidations.stop()
         await self.db.close()
 
 

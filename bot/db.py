@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -164,12 +164,31 @@ class Tx(ABC):
         row = self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    def invalidate(self, topic: str, key: object) -> None:  # noqa: B027 - no-op on one process
+        """Tell every other process, once this unit commits, that what it keeps in memory about
+        `topic`/`key` (a server's settings) changed: `bot/invalidation.py` hears it on
+        PostgreSQL. Rolled back with the unit, sent once however often the unit is retried.
+        SQLite serves one process, so there it does nothing."""
+
     def one(self, sql: str, params: Params = ()) -> Row:
         """A statement that yields exactly one row, such as `INSERT … RETURNING *`."""
         row = self.fetchone(sql, params)
         if row is None:
             raise RuntimeError("the statement returned no row")
         return row
+
+
+INVALIDATION_CHANNEL = "hearth_invalidate"  # payloads are "<topic>:<key>"
+
+
+class Listener(Protocol):
+    """A connection that hears other processes' `Tx.invalidate` (PostgreSQL's LISTEN)."""
+
+    def payloads(self) -> AsyncIterator[str]:
+        """Each `<topic>:<key>` as it arrives; raises when the connection is lost."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class Database(ABC):
@@ -322,6 +341,11 @@ class Database(ABC):
 
     def _write_read_committed(self, sql: str, params: Params) -> list[Row]:
         return self._write(lambda tx: tx.fetchall(sql, params))
+
+    async def listen(self) -> Listener | None:
+        """A dedicated connection hearing `Tx.invalidate` from every process, or None where
+        there are no other processes to hear (SQLite)."""
+        return None
 
     # --- schema -----------------------------------------------------------------------------
     async def schema_version(self) -> int:

@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -59,7 +59,9 @@ async def stores(tmp_path: Path) -> AsyncIterator[list[Database]]:
             await store.close()
 
 
-async def clients(fake: FakeDiscord, pacers: list[RequestPacer | SharedPacer]) -> list[HTTPClient]:
+async def clients(
+    fake: FakeDiscord, pacers: Sequence[RequestPacer | SharedPacer]
+) -> list[HTTPClient]:
     made = []
     for pacer in pacers:
         http = HTTPClient(asyncio.get_running_loop())
