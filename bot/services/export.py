@@ -46,6 +46,7 @@ EXPORT_POLICIES: dict[str, Policy] = {
     "pending_notices": "never",  # DMs held for a member: their private messages
     "bot_meta": "never",  # process-level facts, not any server's
     "rate_budget": "never",  # the request schedule processes share, not any server's
+    "group_panel_refresh": "never",  # which process is editing a server's panels: internal
     # 0009_outbox
     "outbox": "never",  # the delivery queue; payloads may hold DMs and alerts naming members
     # 0011_sessions
