@@ -174,7 +174,7 @@ class DeliverySection(_Section):
         ge=1,
         le=47,
         description="while the shared budget cannot be reached, each process sends at most this "
-        "many requests a second (about 47 divided by the number of processes)",
+        "many requests a second (about 45 divided by the number of processes)",
     )
 
 
