@@ -142,7 +142,10 @@ class Invalidations:
         topic, _, key = payload.partition(":")
         cache = self._caches.get(topic)
         if cache is not None:
-            cache.invalidate(key)
+            try:
+                cache.invalidate(key)
+            except ValueError:  # not ours (another program on the channel): nothing to drop
+                log.debug("ignored an invalidation for %s with an unexpected key", topic)
         self.heard.append(payload)
         await self._note_change()
 
