@@ -114,6 +114,9 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 
 SKIP_LOCKED = "FOR UPDATE SKIP LOCKED"
+# Process bookkeeping whose rows move with Discord traffic (every request takes a slot), not with
+# anyone's data: a test's snapshot of "what a command changed" leaves these out.
+RUNTIME_TABLES = frozenset({"rate_budget"})
 
 
 @dataclass(frozen=True)

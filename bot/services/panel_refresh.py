@@ -34,6 +34,11 @@ class PanelRefreshes:
         now, until = self._until()
 
         def unit(tx: Tx) -> int | None:
+            if (
+                tx.fetchone("SELECT 1 FROM group_panels WHERE guild_id = ? LIMIT 1", (guild_id,))
+                is None
+            ):
+                return None  # no panel to edit (most servers): nothing to record either
             tx.execute(
                 "INSERT INTO group_panel_refresh (guild_id, wanted) VALUES (?, 1) "
                 "ON CONFLICT (guild_id) DO UPDATE SET wanted = group_panel_refresh.wanted + 1",

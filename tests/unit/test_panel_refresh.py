@@ -29,6 +29,11 @@ async def stores(tmp_path: Path) -> AsyncIterator[list[Database]]:
     for store in opened:
         await store.connect()
     await opened[0].migrate()
+    await opened[0].execute(
+        "INSERT INTO group_panels (message_id, guild_id, channel_id, created_at, panel_id, part) "
+        "VALUES (10, ?, 20, 0, 10, 0)",
+        (GUILD,),
+    )
     try:
         yield opened
     finally:
@@ -84,3 +89,9 @@ async def test_a_failed_pass_lets_the_next_ask_claim_at_once(stores: list[Databa
     assert await a.ask(GUILD, "a") == 1
     await a.abandon(GUILD, "a")
     assert await b.ask(GUILD, "b") == 2
+
+
+async def test_a_server_without_panels_records_nothing(stores: list[Database]) -> None:
+    refreshes = PanelRefreshes(stores[0], FakeClock(NOW))
+    assert await refreshes.ask(GUILD + 1, "a") is None
+    assert await stores[0].fetchval("SELECT COUNT(*) FROM group_panel_refresh") == 0
