@@ -243,3 +243,21 @@ async def test_slots_are_spaced_on_the_servers_clock_across_stores(
     assert abs(waits[-1] + elapsed - 29 * interval_us / 1e6) < 0.015
     # Another bot's budget is its own.
     assert await budgets[0].take("bot:8", 1, interval_us) == 0.0
+
+
+@needs_postgres
+async def test_a_long_queue_in_one_process_does_not_hold_up_anothers_request(
+    stores: list[Database],
+) -> None:
+    """A process with a hundred messages queued books at most `horizon` ahead at a time, so a
+    member's single request in another process waits a fraction of a second, not the queue."""
+    busy = SharedPacer(RateBudget(stores[0]), bucket="bot:9")
+    other = SharedPacer(RateBudget(stores[1]), bucket="bot:9")
+    queue = asyncio.gather(*(busy.wait_turn() for _ in range(100)))
+    await asyncio.sleep(0.3)  # the queue is well under way
+    started = time.monotonic()
+    await other.wait_turn()
+    waited = time.monotonic() - started
+    assert not queue.done()  # the queue's 2 s are not over …
+    assert waited < 2 * busy.horizon + 0.15  # … but the other process's turn came
+    await queue
