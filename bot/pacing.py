@@ -18,7 +18,9 @@ schedule itself. Each round trip reserves as many slots as this process has requ
 up to `horizon` seconds' worth, and no new ones while it already holds more than `horizon`
 ahead: without that, a process with 500 queued messages would book the next ten seconds and
 every other process's requests (a member's button) would wait behind them. An idle process pays
-one round trip (about a millisecond on a local network) per request and never waits for a slot.
+one round trip per request and never waits for a slot: measured on a busy two-core machine with
+the database local, a median 1 ms (95th percentile 4.5 ms); in a burst, one round trip of about
+3 ms reserves 10 slots.
 
 When the database does not answer within `timeout`, requests are paced by this process alone at
 a conservative `fallback_per_second` (about 45 divided by the number of processes; see
