@@ -9,6 +9,11 @@ The crash test is `tests/e2e/test_process_delivery.py` at the issue's size: the 
 process, a burst mixing group prompts, personal check-ins and shift reminders, SIGKILLed at a
 random moment and restarted, once per seed; then once killed between "Discord accepted" and
 "marked sent" by the fault hook. Every item is counted in the fake.
+
+The shared rate budget (PostgreSQL only): two "processes" (two stores, two discord.py clients,
+two pacers) burst together against the fake's enforced 50/s; the busiest second the fake saw,
+its 429s, the rate, and what a round trip to the budget cost. Beside it, the same two pacing
+alone (limit not enforced, or discord.py would give up on the 429s).
 """
 
 from __future__ import annotations
