@@ -83,6 +83,8 @@ EXPORT_POLICIES: dict[str, Policy] = {
     "crisis_watch_channels": "rows",
     "crisis_watch_phrases": "rows",
     "crisis_watch_signposted": "never",  # when a member was signposted to crisis help
+    # 0013_shard_leases
+    "shard_leases": "never",  # which process runs which shards: per process, no server's data
 }
 
 # For "counts" tables: the columns to count by, when the foreign keys are not the right grouping.
