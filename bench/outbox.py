@@ -9,6 +9,11 @@ The crash test is `tests/e2e/test_process_delivery.py` at the issue's size: the 
 process, a burst mixing group prompts, personal check-ins and shift reminders, SIGKILLed at a
 random moment and restarted, once per seed; then once killed between "Discord accepted" and
 "marked sent" by the fault hook. Every item is counted in the fake.
+
+The shared rate budget (PostgreSQL only): two "processes" (two stores, two discord.py clients,
+two pacers) burst together against the fake's enforced 50/s; the busiest second the fake saw,
+its 429s, the rate, and what a round trip to the budget cost. Beside it, the same two pacing
+alone (limit not enforced, or discord.py would give up on the 429s).
 """
 
 from __future__ import annotations
@@ -114,6 +119,88 @@ async def run(table: Table, quick: bool) -> None:
         "",
         "0 / 0",
         verdict(crash["lost"] == 0 and crash["doubled"] == 0),
+    )
+    await _shared_budget_row(table, section, 100 if quick else 300)
+
+
+async def _shared_burst(shared: bool, each: int, url: str) -> dict[str, float]:
+    """Two "processes" (two stores, two discord.py clients, two pacers) post `each` messages
+    apiece at once to the fake, its global limit of 50/s enforced."""
+    from discord.http import HTTPClient, Route
+
+    from bot.clock import FakeClock
+    from bot.db import open_database
+    from bot.pacing import RequestPacer, SharedPacer
+    from bot.services.rate_budget import RateBudget
+    from tests.fakediscord import FakeDiscord
+
+    fake = FakeDiscord(clock=FakeClock())
+    await fake.start()
+    base, Route.BASE = Route.BASE, fake.api_base
+    stores = [open_database(url, pool_size=2) for _ in range(2)]
+    https: list[HTTPClient] = []
+    try:
+        for store in stores:
+            await store.connect()
+        await stores[0].migrate()
+        pacers = [SharedPacer(RateBudget(db)) if shared else RequestPacer() for db in stores]
+        for pacer in pacers:
+            http = HTTPClient(asyncio.get_running_loop())
+            pacer.install(http)
+            await http.static_login(fake.token)
+            https.append(http)
+        channel = fake.add_guild("Budget").add_text_channel("general")
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel.id)
+        fake.enforce_global_limit(50 if shared else None)  # alone, discord.py would give up
+        fake.ratelimits.reset_peaks()
+        started = time.monotonic()
+        await asyncio.gather(
+            *(http.request(route, json={"content": "x"}) for http in https for _ in range(each))
+        )
+        elapsed = time.monotonic() - started
+        stats = [p.stats for p in pacers if isinstance(p, SharedPacer)]
+        trips = sum(s.round_trips for s in stats)
+        return {
+            "rate": 2 * each / elapsed,
+            "peak": float(fake.peak_requests_per_second()),
+            "429s": float(len(fake.rate_limited)),
+            "rtt_ms": 1000 * sum(s.round_trip_seconds for s in stats) / max(trips, 1),
+            "per_trip": sum(s.slots for s in stats) / max(trips, 1),
+        }
+    finally:
+        for http in https:
+            await http.close()
+        for store in stores:
+            await store.close()
+        Route.BASE = base
+        await fake.stop()
+
+
+async def _shared_budget_row(table: Table, section: str, each: int) -> None:
+    from bench import engines
+
+    server = engines.postgres()
+    if not server.available:
+        table.add(section, "2 processes' pacers sharing one budget on PostgreSQL", server.note)
+        return
+    results = []
+    for shared in (True, False):
+        url = engines.fresh_database("budget")
+        try:
+            results.append(await _shared_burst(shared, each, url))
+        finally:
+            engines.drop_database(url)
+    ours, alone = results
+    table.add(
+        section,
+        f"2 processes' pacers bursting {2 * each:,} requests over one PostgreSQL budget: "
+        "busiest second / 429s / rate (round trip, slots per trip)",
+        f"{ours['peak']:.0f} / {ours['429s']:.0f} / {ours['rate']:.1f} msg/s "
+        f"({ours['rtt_ms']:.1f} ms, {ours['per_trip']:.1f})",
+        f"{alone['peak']:.0f} / - / {alone['rate']:.1f} msg/s (each pacing alone; not enforced)",
+        "",
+        "≤ 50 / 0",
+        verdict(ours["peak"] <= 50 and ours["429s"] == 0),
     )
 
 

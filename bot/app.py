@@ -35,15 +35,16 @@ from bot.db import Database
 from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features
 from bot.gateway_limits import IdentifyGate
+from bot.invalidation import Invalidations
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
-from bot.pacing import RequestPacer
+from bot.pacing import pacer_for
 from bot.scheduling import Dispatcher
 from bot.services import bot_meta
 from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
 from bot.services.guilds import GuildRegistry
-from bot.services.notices import NoticeService
+from bot.services.notices import NOTICES_TOPIC, NoticeService
 from bot.services.outbox import OutboxService
-from bot.services.settings import SettingsService
+from bot.services.settings import SETTINGS_TOPIC, SettingsService
 from bot.services.shard_leases import ProcessIdentity, ShardLeaseLost, ShardLeases
 from bot.services.timers import TimerService
 from bot.sharding import ShardedBot
@@ -146,14 +147,25 @@ class HearthBot(ShardedBot):
         if config.discord.shard_count is not None:
             self._shard_layout = ShardScope.of(config.discord.shard_count, config.discord.shard_ids)
         self._identify_gate = IdentifyGate(1, self.identify_window)
-        RequestPacer().install(self.http)  # fan-outs wait their turn instead of 429s
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.db: Database = open_configured_database(config)
+        # Fan-outs wait their turn instead of 429s; on PostgreSQL, one turn for all processes.
+        self.pacer = pacer_for(
+            self.db,
+            limit=config.discord.global_rate_limit,
+            shared=config.delivery.shared_rate_budget,
+            fallback_per_second=config.delivery.fallback_requests_per_second,
+        )
+        self.pacer.install(self.http)
         self.settings = SettingsService(self.db, self.clock, config.defaults.timezone)
         self.audit_log = AuditService(self.db, self.clock)
         self.timers = TimerService(self.db)
         self.notices = NoticeService(self.db, self.clock)
+        # Other processes' changes reach these in-memory copies (PostgreSQL; bot/invalidation.py).
+        self.invalidations = Invalidations(self.db)
+        self.invalidations.register(SETTINGS_TOPIC, self.settings)
+        self.invalidations.register(NOTICES_TOPIC, self.notices)
         self.guild_registry = GuildRegistry(self.db, self.clock)
         self.dispatcher = Dispatcher(self.clock, self.timers)
         # Whose servers' scheduled and outbox work is this process's: its configured shards, or
@@ -222,6 +234,7 @@ class HearthBot(ShardedBot):
 
     async def setup_hook(self) -> None:
         await self.open_store()
+        await self.invalidations.start()  # listening before anything is cached
         await self.notices.load()
         if self._run_scheduler:  # `python -m bot sync` only needs the command tree
             await self.dispatcher.start()
@@ -388,6 +401,7 @@ class HearthBot(ShardedBot):
             # to it; a bot stopped before that (its database refused it) gets an idle one.
             setattr(self, _SHARD_QUEUE, asyncio.PriorityQueue())
         await super().close()
+        await self.invalidations.stop()
         await self._release_shards()  # after the last send: the next process may start now
         await self.db.close()
 

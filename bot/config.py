@@ -88,6 +88,13 @@ class DiscordSection(_Section):
         ge=1,
         description="How many shards the bot runs in all; unset: Discord's recommendation",
     )
+    global_rate_limit: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="Requests per second Discord allows this bot in all (50; Discord raises it "
+        "for large bots on request); Hearth's processes together keep a little under it",
+    )
     shard_ids: tuple[int, ...] | None = Field(
         default=None,
         description="Which of the shards this process runs, e.g. [0, 1]; unset: all of them",
@@ -211,6 +218,18 @@ class DeliverySection(_Section):
         ge=1,
         le=3600,
         description="how long a claimed message is reserved; a crashed process's resend waits this",
+    )
+    shared_rate_budget: bool = Field(
+        default=True,
+        description="on PostgreSQL, share Discord's global request limit among all processes "
+        "through the database (off behind a rate-limit proxy that enforces it)",
+    )
+    fallback_requests_per_second: int = Field(
+        default=15,
+        ge=1,
+        le=47,
+        description="while the shared budget cannot be reached, each process sends at most this "
+        "many requests a second (about 45 divided by the number of processes)",
     )
 
 

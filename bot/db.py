@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -114,6 +114,9 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 
 SKIP_LOCKED = "FOR UPDATE SKIP LOCKED"
+# Process bookkeeping whose rows move with Discord traffic (every request takes a slot), not with
+# anyone's data: a test's snapshot of "what a command changed" leaves these out.
+RUNTIME_TABLES = frozenset({"rate_budget"})
 
 
 @dataclass(frozen=True)
@@ -164,12 +167,31 @@ class Tx(ABC):
         row = self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    def invalidate(self, topic: str, key: object) -> None:  # noqa: B027 - no-op on one process
+        """Tell every other process, once this unit commits, that what it keeps in memory about
+        `topic`/`key` (a server's settings) changed: `bot/invalidation.py` hears it on
+        PostgreSQL. Rolled back with the unit, sent once however often the unit is retried.
+        SQLite serves one process, so there it does nothing."""
+
     def one(self, sql: str, params: Params = ()) -> Row:
         """A statement that yields exactly one row, such as `INSERT … RETURNING *`."""
         row = self.fetchone(sql, params)
         if row is None:
             raise RuntimeError("the statement returned no row")
         return row
+
+
+INVALIDATION_CHANNEL = "hearth_invalidate"  # payloads are "<topic>:<key>"
+
+
+class Listener(Protocol):
+    """A connection that hears other processes' `Tx.invalidate` (PostgreSQL's LISTEN)."""
+
+    def payloads(self) -> AsyncIterator[str]:
+        """Each `<topic>:<key>` as it arrives; raises when the connection is lost."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class Database(ABC):
@@ -216,6 +238,11 @@ class Database(ABC):
             if pool is not None:
                 pool.shutdown(wait=True)
         self._writes = self._reads = None
+
+    @property
+    def connected(self) -> bool:
+        """Whether `connect` ran and `close` did not (so a unit of work may be run)."""
+        return self._writes is not None
 
     async def _hop(self, fn: Callable[[], T], *, reads: bool = False) -> T:
         pool = self._reads if reads else self._writes
@@ -306,6 +333,22 @@ class Database(ABC):
         if SKIP_LOCKED not in sql:
             raise ValueError(f"a claim must select its rows {SKIP_LOCKED}")
         return await self._hop(lambda: self._claim(sql, params))
+
+    async def write_read_committed(self, sql: str, params: Params = ()) -> list[Row]:
+        """One write statement with RETURNING on a row every process updates all the time (the
+        shared rate budget), at READ COMMITTED on PostgreSQL: concurrent updates of the row
+        queue on its lock and each sees the one before it, instead of failing SERIALIZABLE and
+        retrying. The statement must be correct on its own (no read-then-write). On SQLite it
+        is an ordinary write."""
+        return await self._hop(lambda: self._write_read_committed(sql, params))
+
+    def _write_read_committed(self, sql: str, params: Params) -> list[Row]:
+        return self._write(lambda tx: tx.fetchall(sql, params))
+
+    async def listen(self) -> Listener | None:
+        """A dedicated connection hearing `Tx.invalidate` from every process, or None where
+        there are no other processes to hear (SQLite)."""
+        return None
 
     # --- schema -----------------------------------------------------------------------------
     async def schema_version(self) -> int:

@@ -13,10 +13,11 @@ no rule having to know about locks. Reads run REPEATABLE READ READ ONLY: one sna
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -28,9 +29,11 @@ from psycopg.types.numeric import NumericLoader
 from psycopg_pool import ConnectionPool
 
 from bot.db import (
+    INVALIDATION_CHANNEL,
     Database,
     ForeignKeyInfo,
     IntegrityError,
+    Listener,
     Migration,
     MigrationError,
     Params,
@@ -183,6 +186,35 @@ class PgTx(Tx):
         rows: list[Row] = list(self._run(sql, params).fetchall())
         return rows
 
+    def invalidate(self, topic: str, key: object) -> None:
+        # Queued in the transaction, delivered to listeners at its commit only.
+        self._conn.execute("SELECT pg_notify(%s, %s)", (INVALIDATION_CHANNEL, f"{topic}:{key}"))
+
+
+# How often an idle listener proves its connection alive (a silently dropped network path
+# otherwise goes unnoticed, and with it every change it should have heard).
+LISTEN_PING_SECONDS = 15.0
+
+
+class PgListener:
+    """One autocommit connection of its own, LISTENing (never from the pool: it stays open)."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    @property
+    def backend_pid(self) -> int:
+        return self._conn.info.backend_pid
+
+    async def payloads(self) -> AsyncIterator[str]:
+        while True:
+            async for notify in self._conn.notifies(timeout=LISTEN_PING_SECONDS):
+                yield notify.payload
+            await asyncio.wait_for(self._conn.execute("SELECT 1"), LISTEN_PING_SECONDS)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
 
 class PostgresDatabase(Database):
     engine = "postgresql"
@@ -288,6 +320,29 @@ class PostgresDatabase(Database):
         raise AssertionError("unreachable")
 
     def _claim(self, sql: str, params: Params) -> list[Row]:
+        return self._write(lambda tx: tx.fetchall(sql, params), isolation="READ COMMITTED")
+
+    async def listen(self) -> Listener:
+        options: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": max(1, int(self._timeout)),
+            # The kernel notices a dead peer too, between the pings.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        }
+        if self._password is not None:
+            options["password"] = self._password
+        conn = await psycopg.AsyncConnection.connect(self.url, **options)
+        try:
+            await conn.execute(f"LISTEN {INVALIDATION_CHANNEL}")
+        except BaseException:
+            await conn.close()
+            raise
+        return PgListener(conn)
+
+    def _write_read_committed(self, sql: str, params: Params) -> list[Row]:
         return self._write(lambda tx: tx.fetchall(sql, params), isolation="READ COMMITTED")
 
     def _schema_version(self, tx: Tx) -> int:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts
 from bot.services.export import children_first, discover_tables, guild_scope, quote
+from bot.services.settings import SETTINGS_TOPIC
 
 PURGE_TIMER = "guild_purge"
 
@@ -64,6 +65,7 @@ class RetentionService:
                 )
                 if count > 0:
                     deleted[name] = count
+            tx.invalidate(SETTINGS_TOPIC, guild_id)  # no process keeps the old settings
             return PurgeOutcome(guild_id=guild_id, status="purged", deleted=deleted)
 
         return await self._db.write(purge)

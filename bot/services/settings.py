@@ -35,7 +35,7 @@ from pydantic.fields import FieldInfo
 
 from bot.clock import Clock
 from bot.config import validate_timezone_name
-from bot.db import Database, to_ts
+from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.data import (
     KEPT_FOR_THE_SERVER,
@@ -50,6 +50,7 @@ T = TypeVar("T")
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
 AUDIT_SETTINGS_CHANGED = "settings.changed"
+SETTINGS_TOPIC = "settings"  # `tx.invalidate(SETTINGS_TOPIC, guild_id)`: other processes re-read
 AUDIT_SETUP_CREATED = "setup.created"
 AUDIT_SETUP_COMPLETED = "setup.completed"
 
@@ -302,6 +303,11 @@ class SettingsService:
         self._default_timezone = default_timezone
         self._cache: dict[int, GuildSettings] = {}
         self._listeners: list[SettingsListener] = []
+        # Other processes change settings too (bot/invalidation.py): `_epoch` moves on at every
+        # invalidation, so a read that raced one is used once but never cached; while changes
+        # may go unheard (`_trusted` false), nothing is cached.
+        self._epoch = 0
+        self._trusted = True
 
     def on_change(self, listener: SettingsListener) -> None:
         """Call `listener(guild_id, before, after)` after every stored change, so a feature can
@@ -315,20 +321,28 @@ class SettingsService:
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
+        epoch = self._epoch
         rows = await self._db.fetchall(
             "SELECT key, value FROM guild_settings WHERE guild_id = ?", (guild_id,)
         )
         values: dict[str, Any] = {"timezone": self._default_timezone}
         values.update({row["key"]: json.loads(row["value"]) for row in rows})
         settings = GuildSettings.model_validate(values)
-        self._cache[guild_id] = settings
+        self._keep(guild_id, settings, epoch)
         return settings
+
+    def _keep(self, guild_id: int, settings: GuildSettings, epoch: int) -> None:
+        if self._trusted and epoch == self._epoch:
+            self._cache[guild_id] = settings
+        else:
+            self._cache.pop(guild_id, None)
 
     async def update(self, guild_id: int, actor_id: int | None, **changes: Any) -> GuildSettings:
         """Validate all changes together, then store them in one transaction."""
         unknown = set(changes) - set(SETTING_KEYS)
         if unknown:
             raise UserFacingError(f"Unknown setting: {', '.join(sorted(unknown))}.")
+        epoch = self._epoch
         current = await self.get(guild_id)
         try:
             updated = GuildSettings.model_validate({**current.model_dump(), **changes})
@@ -343,16 +357,21 @@ class SettingsService:
         rows = [
             (guild_id, key, json.dumps(getattr(updated, key)), now, actor_id) for key in changes
         ]
-        await self._db.write(
-            lambda tx: tx.executemany(
+
+        def store(tx: Tx) -> None:
+            tx.executemany(
                 "INSERT INTO guild_settings (guild_id, key, value, updated_at, updated_by) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, key) DO UPDATE SET "
                 "value = excluded.value, updated_at = excluded.updated_at, "
                 "updated_by = excluded.updated_by",
                 rows,
             )
-        )
-        self._cache[guild_id] = updated
+            tx.invalidate(SETTINGS_TOPIC, guild_id)  # every other process reads it afresh
+
+        await self._db.write(store)
+        # `updated` holds the other keys as this process last read them: cached only if no
+        # other process changed the server's settings since.
+        self._keep(guild_id, updated, epoch)
         for listener in self._listeners:
             await listener(guild_id, current, updated)
         return updated
@@ -369,6 +388,21 @@ class SettingsService:
     def forget(self, guild_id: int) -> None:
         """Drop the cached copy after a purge, so a re-invited server starts from defaults."""
         self._cache.pop(guild_id, None)
+        self._epoch += 1
+
+    # --- kept right across processes (bot/invalidation.py) -------------------------------------
+    def invalidate(self, key: str) -> None:
+        self.forget(int(key))
+
+    def distrust(self) -> None:
+        self._trusted = False
+        self._cache.clear()
+        self._epoch += 1
+
+    async def trust(self) -> None:
+        self._cache.clear()
+        self._epoch += 1
+        self._trusted = True
 
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).

@@ -21,6 +21,7 @@ from bot.outbox_kinds import DirectMessage
 from bot.services.group_membership import MembershipService, Promotion, RoleOutcome
 from bot.services.groups import Group, GroupService, GroupSummary, Panel
 from bot.services.outbox import OutboxItem
+from bot.services.panel_refresh import PanelRefreshes
 from bot.tree import NO_MENTIONS
 from cogs._ui import guild_of
 from cogs.groups._discord import change_role, tell_coordinators
@@ -67,8 +68,7 @@ class GroupFlow(commands.Cog):
     members: MembershipService
 
     def _init_flow(self) -> None:
-        self._panel_locks: dict[int, asyncio.Lock] = {}
-        self._panels_dirty: set[int] = set()
+        self._panel_refreshes = self.bot.service(PanelRefreshes)
         self._alerted: dict[tuple[int, int], float] = {}
 
     # --- answering ---------------------------------------------------------------------------
@@ -270,15 +270,17 @@ class GroupFlow(commands.Cog):
 
     # --- panels ------------------------------------------------------------------------------
     async def refresh_panels(self, guild_id: int) -> None:
-        """Edit every panel in place; calls during a refresh fold into one more pass after it."""
-        self._panels_dirty.add(guild_id)
-        lock = self._panel_locks.setdefault(guild_id, asyncio.Lock())
-        if lock.locked():
-            return
-        async with lock:
-            while guild_id in self._panels_dirty:
-                self._panels_dirty.discard(guild_id)
+        """Edit every panel in place; calls during a refresh (from any process) fold into one
+        more pass after it, by the one process holding the server's claim in the database."""
+        refreshes, holder = self._panel_refreshes, self.bot.outbox.owner
+        seen = await refreshes.ask(guild_id, holder)
+        while seen is not None:
+            try:
                 await self._refresh_once(guild_id)
+            except BaseException:
+                await refreshes.abandon(guild_id, holder)
+                raise
+            seen = await refreshes.finish(guild_id, holder, seen)
 
     async def _refresh_once(self, guild_id: int) -> None:
         panels = await self.groups.panels(guild_id)

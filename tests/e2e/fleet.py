@@ -16,7 +16,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.e2e.crash import START_TIMEOUT, BotProcess, database_config, toml_string
+from bot.db import open_database
+from tests.e2e.crash import START_TIMEOUT, BotProcess, Burst, database_config, toml_string, unsent
 from tests.fakediscord import FakeDiscord, FakeGuild
 
 LEASE_SECONDS = 2  # a killed process's outbox claims come back this soon
@@ -32,6 +33,7 @@ def process_config(
     shard_ids: Sequence[int],
     *,
     requests_per_second: int | None = None,
+    delivery: str = "",
 ) -> str:
     """config.toml for one process of the fleet: its shards, the shared database."""
     discord = (
@@ -40,9 +42,9 @@ def process_config(
         f"shard_count = {shard_count}\nshard_ids = [{', '.join(map(str, shard_ids))}]\n"
     )
     if requests_per_second is not None:
-        discord += f"global_requests_per_second = {requests_per_second}\n"
-    delivery = f"[delivery]\nlease_seconds = {LEASE_SECONDS}\n"
-    return database_config(folder, target) + discord + delivery
+        discord += f"global_rate_limit = {requests_per_second}\n"
+    section = f"[delivery]\nlease_seconds = {LEASE_SECONDS}\n{delivery}"
+    return database_config(folder, target) + discord + section
 
 
 class FleetProcess(BotProcess):
@@ -106,6 +108,7 @@ async def fleet(
     ranges: Sequence[Sequence[int]],
     *,
     requests_per_second: int | None = None,
+    delivery: str = "",
 ) -> AsyncIterator[Fleet]:
     """The processes (one per shard range) configured, not yet started; all killed at the end
     whatever happened."""
@@ -120,6 +123,7 @@ async def fleet(
             shard_count,
             shard_ids,
             requests_per_second=requests_per_second,
+            delivery=delivery,
         )
         (process.folder / "config.toml").write_text(config, encoding="utf-8")
         crew.processes.append(process)
@@ -129,3 +133,24 @@ async def fleet(
         for process in crew.processes:
             if process.process is not None:
                 await process.kill()
+
+
+async def wait_all_sent(
+    fake: FakeDiscord, target: str | Path, bursts: Sequence[Burst], limit: float
+) -> None:
+    """Until nothing is left to send and Discord holds every item of every burst."""
+    db = open_database(target)
+    await db.connect()
+    try:
+
+        async def done() -> bool:
+            if await unsent(db):
+                return False
+            return all(set(burst.received(fake)) >= burst.expected for burst in bursts)
+
+        deadline = time.monotonic() + limit
+        while not await done():
+            assert time.monotonic() < deadline, f"{await unsent(db)} items were never sent"
+            await asyncio.sleep(0.2)
+    finally:
+        await db.close()

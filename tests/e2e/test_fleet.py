@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from bot.db import open_database
-from tests.e2e.crash import Burst, build_burst, delivered, unsent
-from tests.e2e.fleet import fleet
+from tests.e2e.crash import Burst, build_burst, delivered
+from tests.e2e.fleet import fleet, wait_all_sent
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
 from tests.fakediscord.models import FakeInteraction
 from tests.fakediscord.views import Reply
@@ -155,25 +155,6 @@ def _assert_each_once(fake: FakeDiscord, bursts: list[Burst]) -> None:
         assert set(received) == burst.expected, sorted(set(received) - burst.expected)[:5]
 
 
-async def _wait_all_sent(fake: FakeDiscord, target: str | Path, bursts: list[Burst]) -> None:
-    db = open_database(target)
-    await db.connect()
-    try:
-
-        async def done() -> bool:
-            if await unsent(db):
-                return False
-            return all(set(burst.received(fake)) >= burst.expected for burst in bursts)
-
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + DELIVER_TIMEOUT
-        while not await done():
-            assert loop.time() < deadline, f"{await unsent(db)} items were never sent"
-            await asyncio.sleep(0.2)
-    finally:
-        await db.close()
-
-
 async def test_a_burst_over_every_shard_is_delivered_once_under_one_global_limit(
     live: FakeDiscord, tmp_path: Path
 ) -> None:
@@ -186,7 +167,7 @@ async def test_a_burst_over_every_shard_is_delivered_once_under_one_global_limit
         fake, target, tmp_path, SHARDS, ranges, requests_per_second=GRANTED_PER_SECOND
     ) as crew:
         await crew.start()
-        await _wait_all_sent(fake, target, bursts)
+        await wait_all_sent(fake, target, bursts, DELIVER_TIMEOUT)
         await crew.stop()
         crew.assert_clean()
     _assert_each_once(fake, bursts)
@@ -227,7 +208,7 @@ async def test_a_killed_process_leaves_the_others_running_and_loses_nothing(
 
         await victim.start()  # its shards come back: the lease of a dead pid is taken at once
         await victim.wait_ready()
-        await _wait_all_sent(fake, target, bursts)
+        await wait_all_sent(fake, target, bursts, DELIVER_TIMEOUT)
         await crew.stop()
         crew.assert_clean()
     _assert_each_once(fake, bursts)

@@ -57,7 +57,8 @@ Waiting and time: `await fake.wait_for(predicate, timeout) -> bool` wakes on eve
   `fake.advance_time(s)` moves the clock of interaction deadlines (3 s to answer, 15 min token).
 Faults: fake.rate_limit_next(method, path_regex, retry_after=0.05, global_=False, count=1),
   fake.enforce_global_limit(per_second=50, window=1.0) (None turns it off; fake.rate_limited
-  lists every 429), fake.drop_connection(code=4000) (the bot RESUMEs and gets missed events),
+  lists every 429; fake.peak_requests_per_second() the most counted requests in any sliding
+  second, enforced or not), fake.drop_connection(code=4000) (the bot RESUMEs, gets missed events),
   fake.request_reconnect() (op 7), fake.gateway.invalidate_sessions().
 Sharding (gateway.py): IDENTIFY's `shard` routes each guild's events to its shard's session
   (DMs to shard 0); 4010 for a bad shard, 4011 past fake.gateway.max_guilds_per_shard (2,500).

@@ -34,6 +34,10 @@ class RateLimiter:
         self.per_second: int | None = None
         self.window = 1.0
         self._window: deque[float] = deque()
+        # Per bot token: arrival times of counted requests in the last second, and the most
+        # seen in any sliding second (what Discord's global limit is measured against).
+        self._arrivals: dict[str, deque[float]] = {}
+        self.max_per_second: dict[str, int] = {}
 
     def limit_next(
         self, method: str, path_regex: str, retry_after: float, global_: bool, count: int
@@ -51,8 +55,25 @@ class RateLimiter:
         self.window = window
         self._window.clear()
 
-    def check(self, method: str, path: str, *, exempt: bool) -> web.Response | None:
+    def record(self, token: str) -> None:
+        """Note one counted request's arrival for `token`, keeping the busiest second's count."""
+        now = time.monotonic()
+        arrivals = self._arrivals.setdefault(token, deque())
+        while arrivals and now - arrivals[0] >= 1.0:
+            arrivals.popleft()
+        arrivals.append(now)
+        self.max_per_second[token] = max(self.max_per_second.get(token, 0), len(arrivals))
+
+    def reset_peaks(self) -> None:
+        self._arrivals.clear()
+        self.max_per_second.clear()
+
+    def check(
+        self, method: str, path: str, *, exempt: bool, token: str | None = None
+    ) -> web.Response | None:
         """A 429 response if this request must be refused, else None (and it is counted)."""
+        if token is not None and not exempt:
+            self.record(token)
         for rule in self.rules:
             if rule.remaining > 0 and rule.method in (method, "*") and rule.pattern.search(path):
                 rule.remaining -= 1

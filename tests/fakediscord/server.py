@@ -143,6 +143,11 @@ class FakeDiscord(FakeState):
     def rate_limited(self) -> list[tuple[str, str, bool]]:
         return self.ratelimits.hits
 
+    def peak_requests_per_second(self, token: str | None = None) -> int:
+        """The most counted requests (callbacks and webhooks exempt) the bot `token` sent in
+        any sliding second: what Discord's global limit of 50 is measured against."""
+        return self.ratelimits.max_per_second.get(f"Bot {token or self.token}", 0)
+
     # -- http plumbing -------------------------------------------------------------------------
 
     @web.middleware
@@ -163,7 +168,9 @@ class FakeDiscord(FakeState):
         if not exempt and request.headers.get("Authorization") != f"Bot {self.token}":
             self.request_log.append((request.method, path, 401))
             return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
-        limited = self.ratelimits.check(request.method, path, exempt=exempt)
+        limited = self.ratelimits.check(
+            request.method, path, exempt=exempt, token=request.headers.get("Authorization")
+        )
         if limited is not None:
             self.request_log.append((request.method, path, limited.status))
             return limited

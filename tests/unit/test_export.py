@@ -94,7 +94,7 @@ async def test_every_per_server_table_is_scoped_to_one_server(db: Database) -> N
     """A table with member data but no path to a server could never be purged or exported."""
     tables = await discover_tables(db)
     unscoped = [name for name in tables if guild_scope(tables, name) is None]
-    assert unscoped == ["bot_meta", "shard_leases"]  # per process, not per server
+    assert unscoped == ["bot_meta", "rate_budget", "shard_leases"]  # per process, not per server
 
 
 WIDGET_POLICIES = {
