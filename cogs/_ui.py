@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -193,16 +193,41 @@ def guild_of(interaction: discord.Interaction) -> discord.Guild:
     return interaction.guild
 
 
+async def name_choices(
+    interaction: discord.Interaction, names: Callable[[int], Awaitable[Iterable[str]]]
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete offering a server's names (groups, rotas) as they are; none in DMs.
+
+    `names(guild_id)` is the feature's own search, which already matches what was typed.
+    """
+    if interaction.guild_id is None:
+        return []
+    return [
+        app_commands.Choice(name=name, value=name) for name in await names(interaction.guild_id)
+    ]
+
+
+async def audited(
+    interaction: discord.Interaction, action: str, detail: str, reply: str, **kwargs: Any
+) -> None:
+    """Record a coordinator's change in the audit log (and its log channel), then tell them,
+    privately, what now holds: every admin action ends this way."""
+    await hearth(interaction).audit(guild_of(interaction), interaction.user.id, action, detail)
+    await send_ephemeral(interaction, reply, **kwargs)
+
+
 __all__ = [
     "CoordinatorGroup",
     "DynamicView",
     "GroupName",
     "HearthModal",
+    "audited",
     "coordinator_only",
     "deliver_notices",
     "guild_of",
     "hearth",
     "is_coordinator",
+    "name_choices",
     "require_coordinator",
     "requires_coordinator",
     "routed_errors",

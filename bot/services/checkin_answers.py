@@ -8,14 +8,14 @@ with fewer, a distribution could reveal how a particular person is doing.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Database, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
+from bot.services.rows import model_of
 
 MAX_HISTORY_DAYS = 365
 MAX_SUMMARY_OCCURRENCES = 20
@@ -48,16 +48,8 @@ class HistoryEntry(BaseModel):
     note: str | None
 
 
-def _occurrence(row: Any) -> Occurrence:
-    return Occurrence(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        schedule_id=row["schedule_id"],
-        kind=row["kind"],
-        user_id=row["user_id"],
-        due_at=from_ts(row["due_at"]),
-        is_test=bool(row["is_test"]),
-    )
+def _occurrence(row: Row) -> Occurrence:
+    return model_of(Occurrence, row)
 
 
 def _check_mood(mood: int) -> None:

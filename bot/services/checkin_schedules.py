@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, is_row_id, to_ts
+from bot.db import Database, Row, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import next_weekly
 from bot.services.checkins import (
@@ -26,6 +25,7 @@ from bot.services.checkins import (
     parse_zone,
     weekdays_of,
 )
+from bot.services.rows import model_of
 from bot.services.settings import SettingsService
 from bot.services.text import one_line
 
@@ -41,26 +41,8 @@ log = logging.getLogger(__name__)
 MAX_SNOOZE_DAYS = 60
 
 
-def _schedule(row: Any) -> Schedule:
-    return Schedule(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        kind=row["kind"],
-        channel_id=row["channel_id"],
-        user_id=row["user_id"],
-        prompt=row["prompt"],
-        open_thread=bool(row["open_thread"]),
-        days=row["days"],
-        local_time=row["local_time"],
-        zone=row["zone"],
-        next_due_at=from_ts(row["next_due_at"]),
-        last_occurrence_at=(
-            None if row["last_occurrence_at"] is None else from_ts(row["last_occurrence_at"])
-        ),
-        paused=bool(row["paused"]),
-        paused_reason=row["paused_reason"],
-        snoozed_until=None if row["snoozed_until"] is None else from_ts(row["snoozed_until"]),
-    )
+def _schedule(row: Row) -> Schedule:
+    return model_of(Schedule, row)
 
 
 def next_after(moment: datetime, days: int, local_time: str, zone: str) -> datetime:

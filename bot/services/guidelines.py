@@ -14,9 +14,10 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Database, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.group_names import GroupRef, find_group, group_names
+from bot.services.rows import model_of
 from bot.services.text import one_line
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -93,16 +94,8 @@ def normalise(body: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
-def _version(row: object) -> GuidelineVersion:
-    data = dict(row)  # type: ignore[call-overload]  # typeshed: Row is no Mapping
-    return GuidelineVersion(
-        guild_id=data["guild_id"],
-        group_id=data["group_id"],
-        version=data["version"],
-        body=data["body"],
-        edited_by=data["edited_by"],
-        created_at=from_ts(data["created_at"]),
-    )
+def _version(row: Row) -> GuidelineVersion:
+    return model_of(GuidelineVersion, row)
 
 
 class GuidelinesService:

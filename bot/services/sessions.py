@@ -27,6 +27,7 @@ from bot.db import Database, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.services.rota.parsing import parse_duration, parse_start, weekly_starts
+from bot.services.rows import model_of
 from bot.services.session_facilitators import (
     add_slot_in,
     drop_slot_in,
@@ -107,10 +108,7 @@ class Change(BaseModel):
 
 
 def _session(row: Row) -> Session:
-    data = dict(row)
-    for key in ("starts_at", "ends_at", "cancelled_at"):
-        data[key] = from_ts(data[key]) if data[key] is not None else None
-    return Session.model_validate(data)
+    return model_of(Session, row)
 
 
 def session_number(text: str) -> int:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Row, Tx, from_ts, to_ts
+from bot.db import Row, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
 from bot.services.outbox import OutboxSpec, enqueue_in
@@ -26,6 +26,7 @@ from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Slot
 from bot.services.rota.reminders import cancel_claim_timers_in
 from bot.services.rota.rotas import load_slots
+from bot.services.rows import model_of
 from bot.services.text import discord_time
 from bot.services.timers import Timer, cancel_in, schedule_in
 
@@ -54,12 +55,7 @@ class SteppedBack(BaseModel):
 
 
 def _away(row: Row) -> Away:
-    return Away(
-        guild_id=row["guild_id"],
-        user_id=row["user_id"],
-        starts_at=from_ts(row["starts_at"]),
-        ends_at=None if row["ends_at"] is None else from_ts(row["ends_at"]),
-    )
+    return model_of(Away, row)
 
 
 def _day(text: str, name: str) -> date:

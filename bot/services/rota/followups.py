@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.db import Row, Tx, from_ts, to_ts
+from bot.db import Row, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
+from bot.services.rows import model_of
 from bot.services.timers import Timer, cancel_in, schedule_in
 
 FOLLOWUP = "rota.followup"  # the coordinators' alert with the I'll reach out button
@@ -34,14 +35,7 @@ class Followup(BaseModel):
 
 
 def _followup(row: Row) -> Followup:
-    return Followup(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        user_id=row["user_id"],
-        created_at=from_ts(row["created_at"]),
-        taken_by=row["taken_by"],
-        taken_at=None if row["taken_at"] is None else from_ts(row["taken_at"]),
-    )
+    return model_of(Followup, row)
 
 
 def _ref(followup_id: int) -> str:

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.db import Row, Tx, from_ts, is_row_id, to_ts
+from bot.db import Row, Tx, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.services.group_names import find_group, group_names
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
+from bot.services.rows import model_of
 from bot.services.text import one_line
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -32,14 +33,7 @@ MAX_SLOT_TEXT = 100
 
 
 def _rota(row: Row) -> Rota:
-    return Rota(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        name=row["name"],
-        group_id=row["group_id"],
-        needed=row["needed"],
-        requires_training=bool(row["requires_training"]),
-    )
+    return model_of(Rota, row)
 
 
 SLOT_SELECT = (
@@ -70,18 +64,7 @@ def _claims_sql(slots: dict[int, Slot]) -> str:
 
 
 def _slots_from(rows: list[Row]) -> dict[int, Slot]:
-    return {
-        row["id"]: Slot(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            rota_id=row["rota_id"],
-            rota_name=row["rota_name"],
-            needed=row["needed"],
-            starts_at=from_ts(row["starts_at"]),
-            ends_at=from_ts(row["ends_at"]),
-        )
-        for row in rows
-    }
+    return {row["id"]: model_of(Slot, row) for row in rows}
 
 
 def _with_claims(slots: dict[int, Slot], claims: list[Row]) -> list[Slot]:
