@@ -142,6 +142,23 @@ async def train(hearth: Harness, member: FakeMember, **options: Any) -> None:
     assert "Recorded" in reply.content, reply.content
 
 
+async def claimed_shifts(
+    hearth: Harness, start: str = "2026-03-03 19:00", repeat_weeks: int = 1
+) -> list[int]:
+    """On a server set up for rotas, the standard supporter (trained) holds Evening duty at
+    `start`, weekly for `repeat_weeks` weeks: the slots' ids."""
+    await set_up_rotas(hearth)
+    await make_rota(hearth)
+    ids = await add_slots(hearth, "Evening duty", start, repeat_weeks=repeat_weeks)
+    await train(hearth, hearth.supporter)
+    for slot_id in ids:
+        reply = await hearth.slash(
+            hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id)
+        )
+        assert "You're on" in reply.content, reply.content
+    return ids
+
+
 async def claims_of(hearth: Harness, slot_id: int) -> list[int]:
     rows = await bot_of(hearth).db.fetchall(
         "SELECT user_id FROM rota_claims WHERE slot_id = ? ORDER BY id", (slot_id,)
