@@ -134,56 +134,53 @@ class CheckinSchedules:
 
     async def pause_group(self, guild_id: int, schedule_id: int) -> Schedule:
         await self.get_group(guild_id, schedule_id)
-        rows = await self._db.write_fetchall(
+        return await self._changed(
             "UPDATE checkin_schedules SET paused = 1, paused_reason = 'paused by a coordinator' "
             "WHERE id = ? AND guild_id = ? AND paused = 0 RETURNING *",
             (schedule_id, guild_id),
+            f"Check-in schedule #{schedule_id} is already paused.",
         )
-        if not rows:
-            raise UserFacingError(f"Check-in schedule #{schedule_id} is already paused.")
-        return _schedule(rows[0])
 
     async def resume_group(self, guild_id: int, schedule_id: int) -> Schedule:
         """Resume from the next future occurrence: nothing missed while paused is sent."""
         current = await self.get_group(guild_id, schedule_id)
         nxt = next_after(self._clock.now(), current.days, current.local_time, current.zone)
-        rows = await self._db.write_fetchall(
+        return await self._changed(
             "UPDATE checkin_schedules SET paused = 0, paused_reason = NULL, next_due_at = ? "
             "WHERE id = ? AND guild_id = ? AND paused = 1 RETURNING *",
             (to_ts(nxt), schedule_id, guild_id),
+            f"Check-in schedule #{schedule_id} isn't paused.",
         )
-        if not rows:
-            raise UserFacingError(f"Check-in schedule #{schedule_id} isn't paused.")
-        return _schedule(rows[0])
 
     async def remove_group(self, guild_id: int, schedule_id: int) -> Schedule:
         await self.get_group(guild_id, schedule_id)
-        rows = await self._db.write_fetchall(
+        return await self._changed(
             "DELETE FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group' "
             "RETURNING *",
             (schedule_id, guild_id),
+            f"There is no check-in schedule #{schedule_id} on this server. Nothing was changed.",
         )
+
+    async def _changed(self, sql: str, params: tuple[int, ...], refusal: str) -> Schedule:
+        """One guarded write `RETURNING *` of a schedule: the schedule as it is now, or, when the
+        guard matched nothing (someone else got there first), the refusal."""
+        rows = await self._db.write_fetchall(sql, params)
         if not rows:
-            raise UserFacingError(
-                f"There is no check-in schedule #{schedule_id} on this server. Nothing was changed."
-            )
+            raise UserFacingError(refusal)
         return _schedule(rows[0])
 
     async def count_active_group(self, guild_id: int) -> int:
-        return int(
-            await self._db.fetchval(
-                "SELECT COUNT(*) FROM checkin_schedules "
-                "WHERE guild_id = ? AND kind = 'group' AND paused = 0",
-                (guild_id,),
-            )
-        )
+        return await self._count_active(guild_id, "group")
 
     async def count_personal(self, guild_id: int) -> int:
+        return await self._count_active(guild_id, "personal")
+
+    async def _count_active(self, guild_id: int, kind: str) -> int:
         return int(
             await self._db.fetchval(
                 "SELECT COUNT(*) FROM checkin_schedules "
-                "WHERE guild_id = ? AND kind = 'personal' AND paused = 0",
-                (guild_id,),
+                "WHERE guild_id = ? AND kind = ? AND paused = 0",
+                (guild_id, kind),
             )
         )
 
