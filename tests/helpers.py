@@ -286,6 +286,33 @@ async def session_rows(hearth: Harness) -> list[tuple[Any, ...]]:
     )
 
 
+async def session_ids(hearth: Harness) -> list[int]:
+    """Every session's id, earliest first."""
+    return [int(row[0]) for row in await session_rows(hearth)]
+
+
+async def member_going(hearth: Harness) -> int:
+    """Carers circle with one session on Tuesday 19:00 that the standard member is going to."""
+    await set_up_sessions(hearth)
+    await add_session(hearth)
+    await join_group(hearth, hearth.member)
+    [session_id] = await session_ids(hearth)
+    await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+    return session_id
+
+
+async def sessions_list(hearth: Harness, member: FakeMember) -> Reply:
+    return await hearth.slash(member, hearth.channel, "group sessions list", group="Carers circle")
+
+
+async def move_session(hearth: Harness, session_id: int, start: str = "2026-03-04 18:00") -> Reply:
+    """A coordinator moves a session (by default, Tuesday's to Wednesday 18:00)."""
+    return await hearth.slash(
+        hearth.coordinator, hearth.channel, "group sessions move", session=str(session_id),
+        start=start,
+    )  # fmt: skip
+
+
 async def going_to(hearth: Harness, session_id: int) -> list[int]:
     found = await rows(
         hearth, "SELECT user_id FROM session_rsvps WHERE session_id = ? AND going = 1", session_id
