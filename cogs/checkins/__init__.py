@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -41,10 +40,9 @@ from bot.services.checkins import (
     Schedule,
     describe_days,
 )
-from bot.services.timers import Timer
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, line_page, pager, send_all, send_paged
-from cogs._ui import audited, coordinator_only, guild_of
+from cogs._ui import DailyRetention, audited, coordinator_only, guild_of
 from cogs.checkins import _member
 from cogs.checkins._delivery import RETENTION_KIND, Delivery
 from cogs.checkins._views import DYNAMIC_ITEMS, ForgetButton, checkins, preview
@@ -80,15 +78,17 @@ class Checkins(commands.Cog):
         self.answers = bot.service(CheckinAnswers)
         self.delivery = Delivery(bot, self.schedules)
         self.source = CheckinSource(self.schedules)
+        self.retention = DailyRetention(
+            bot, RETENTION_KIND, "check-in answers",
+            self.answers.guilds_with_data, self.answers.purge_older_than,
+        )  # fmt: skip
 
     async def cog_load(self) -> None:
         install_pages(self.bot)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.delivery.register()
         self.bot.dispatcher.add_source(self.source)
-        self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
-        if not await self.bot.timers.pending(RETENTION_KIND):
-            await self.delivery.schedule_retention(self.bot.clock.now())
+        await self.retention.start()
         self.bot.features.add(
             Feature(
                 name="checkins", about={"check-in schedules": self.schedules.count_active_group}
@@ -99,11 +99,8 @@ class Checkins(commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.dispatcher.remove_source(self.source)
         self.delivery.unregister()
-        self.bot.dispatcher.unregister_timer(RETENTION_KIND)
+        self.retention.stop()
         self.bot.features.remove("checkins")
-
-    async def _retention(self, timer: Timer, now: Any) -> None:
-        await self.delivery.retention(self.answers, timer, now)
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:

@@ -42,7 +42,15 @@ from bot.services.sessions import (
 )
 from bot.tree import send_ephemeral
 from cogs._pages import install_pages, send_all, send_paged
-from cogs._ui import GroupName, audited, coordinator_only, guild_of, is_coordinator, name_choices
+from cogs._ui import (
+    DailyRetention,
+    GroupName,
+    audited,
+    coordinator_only,
+    guild_of,
+    is_coordinator,
+    name_choices,
+)
 from cogs.sessions._delivery import FacilitatorAlert, SessionNotice, SessionReminder
 from cogs.sessions._events import mirror
 from cogs.sessions._timers import RETENTION_KIND, SessionTimers
@@ -368,6 +376,11 @@ class Sessions(commands.Cog):
         self.bot = bot
         self.sessions = SessionCommands(bot)
         self.timers = SessionTimers(bot, self.sessions.service, self.sessions.upkeep)
+        upkeep = self.sessions.upkeep
+        self.retention = DailyRetention(
+            bot, RETENTION_KIND, "session answers",
+            upkeep.guilds_with_answers, upkeep.forget_past_answers,
+        )  # fmt: skip
 
     async def cog_load(self) -> None:
         install_pages(self.bot)
@@ -383,9 +396,7 @@ class Sessions(commands.Cog):
                 name="sessions", about={"upcoming sessions": self.sessions.upkeep.count_upcoming}
             )
         )
-        self.bot.dispatcher.register_timer(RETENTION_KIND, self.timers.retention)
-        if not await self.bot.timers.pending(RETENTION_KIND):
-            await self.timers.schedule_retention(self.bot.clock.now())
+        await self.retention.start()
         group = self.bot.tree.get_command("group")
         if not isinstance(group, app_commands.Group):
             raise RuntimeError("/group sessions needs the groups feature loaded first")
@@ -399,7 +410,7 @@ class Sessions(commands.Cog):
         self.bot.outbox.unregister(ALERT)
         self.bot.dispatcher.unregister_timer(ALERT)
         self.bot.dispatcher.unregister_timer(CHECK)
-        self.bot.dispatcher.unregister_timer(RETENTION_KIND)
+        self.retention.stop()
         self.bot.features.remove("sessions")
         group = self.bot.tree.get_command("group")
         if isinstance(group, app_commands.Group):
