@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.services.checkin_schedules import CheckinSchedules
 from tests.fakediscord.options import ignore_declared_limits
 from tests.harness import Harness, bot_of
 
@@ -57,9 +58,11 @@ async def test_a_prompt_is_posted_once_with_mood_buttons_and_a_thread(hearth: Ha
     assert [c.label for c in prompt.components] == ["1", "2", "3", "4", "5", "Add a private note"]
     [thread] = hearth.fake.threads(hearth.general)
     assert thread.id == prompt.message_id and "Check-in replies" in thread.name
-    [schedule] = await _rows(hearth, "SELECT * FROM checkin_schedules")
-    assert schedule["last_occurrence_at"] == int(MONDAY_19.timestamp())
-    assert schedule["next_due_at"] == int((MONDAY_19 + timedelta(days=2)).timestamp())
+    bot = bot_of(hearth)
+    schedules = CheckinSchedules(bot.db, bot.clock, bot.settings)
+    [schedule] = await schedules.list_group(hearth.guild.id)
+    assert schedule.last_occurrence_at == MONDAY_19
+    assert schedule.next_due_at == MONDAY_19 + timedelta(days=2)
 
 
 async def test_answering_with_buttons_and_a_private_note(hearth: Harness) -> None:
@@ -82,7 +85,7 @@ async def test_answering_with_buttons_and_a_private_note(hearth: Harness) -> Non
     assert reopened.modal is not None
     assert reopened.modal.fields[0].value == "Slept badly, walk helped"
 
-    [row] = await _rows(hearth, "SELECT * FROM checkin_answers")
+    [row] = await _rows(hearth, "SELECT user_id, mood, note FROM checkin_answers")
     assert (row["user_id"], row["mood"], row["note"]) == (
         hearth.member.id,
         4,

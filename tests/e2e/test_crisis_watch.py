@@ -66,7 +66,9 @@ class TestWithTheIntent:
         assert "disappear" not in alert.content
         # Nothing public: only the member's own message is in the channel.
         assert [m.id for m in hearth.fake.channel_messages(hearth.general)] == [message.id]
-        dumped = await bot_of(hearth).db.fetchall("SELECT * FROM crisis_watch_signposted")
+        dumped = await bot_of(hearth).db.fetchall(
+            "SELECT guild_id, user_id, last_at FROM crisis_watch_signposted"
+        )
         assert [dict(r) for r in dumped] == [
             {
                 "guild_id": hearth.guild.id,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.clock import FakeClock
+from bot.services.rota import RotaService
 from bot.services.rota.reminders import REMINDER
 from tests.harness import Harness, bot_of
 from tests.helpers import (
@@ -18,6 +19,7 @@ from tests.helpers import (
     supporter,
     train,
 )
+from tests.services import seeded_group
 
 # The harness clock starts Monday 2 March 2026, 12:00 UTC (= 12:00 in London, GMT).
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -45,9 +47,8 @@ async def test_create_rota_links_a_group_and_refuses_duplicates_and_unknown_grou
 ) -> None:
     bot = await set_up_rotas(hearth)
     db = bot.db
-    group_id = await db.insert(
-        "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) VALUES (?, ?, ?, ?, ?)",
-        (hearth.guild.id, "Carers Circle", "carers circle", hearth.supporter_role.id, 0),
+    group_id = await seeded_group(
+        db, hearth.guild.id, "Carers Circle", role_id=hearth.supporter_role.id
     )
     reply = await hearth.slash(
         hearth.coordinator, hearth.channel, "rota create",
@@ -57,9 +58,8 @@ async def test_create_rota_links_a_group_and_refuses_duplicates_and_unknown_grou
     assert "Created the rota **Thursday hosts** (2 supporters per slot, no training needed)" in (
         reply.content
     )
-    row = await db.fetchone("SELECT * FROM rotas WHERE name = 'Thursday hosts'")
-    assert row is not None
-    assert (row["group_id"], row["needed"], row["requires_training"]) == (group_id, 2, 0)
+    created = await bot.service(RotaService).find_rota(hearth.guild.id, "Thursday hosts")
+    assert (created.group_id, created.needed, created.requires_training) == (group_id, 2, False)
     assert await hearth.autocomplete(
         hearth.coordinator, hearth.channel, "rota create", "group", "Car", name="x"
     ) == [{"name": "Carers Circle", "value": "Carers Circle"}]

@@ -14,6 +14,7 @@ from tests.helpers import (
     add_slots,
     claimed_shifts,
     claims_of,
+    dict_rows,
     make_rota,
     run_at,
     set_up_rotas,
@@ -34,8 +35,8 @@ def alerts_with(hearth: Harness, text: str) -> list[str]:
 
 
 async def away_rows(hearth: Harness) -> list[dict[str, object]]:
-    rows = await bot_of(hearth).db.fetchall("SELECT * FROM rota_away")
-    return [dict(row) for row in rows]
+    """Every column: a test holds that a break stores no reason (a new column must say why)."""
+    return await dict_rows(hearth, "SELECT * FROM rota_away")
 
 
 # --- 1. stepping back ----------------------------------------------------------------------------

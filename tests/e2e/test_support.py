@@ -9,7 +9,7 @@ from bot.db import to_ts
 from bot.services.crisis import CrisisService
 from tests.fakediscord import FakeChannel, FakeMember, Perm
 from tests.harness import Harness, bot_of
-from tests.helpers import put_on_duty
+from tests.helpers import dict_rows, put_on_duty
 
 
 async def add_support_channel(hearth: Harness, *, threads: bool = True) -> FakeChannel:
@@ -35,8 +35,8 @@ async def requested(hearth: Harness, *on_duty: FakeMember) -> None:
 
 
 async def stored_requests(hearth: Harness) -> list[dict[str, object]]:
-    rows = await bot_of(hearth).db.fetchall("SELECT * FROM support_requests ORDER BY id")
-    return [dict(row) for row in rows]
+    """Every column of every request: a test checks that none of them holds the member's note."""
+    return await dict_rows(hearth, "SELECT * FROM support_requests ORDER BY id")
 
 
 async def test_request_with_supporters_on_duty_opens_a_private_thread_for_the_right_people(
