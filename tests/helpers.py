@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.db import Database, Tx, to_ts
 from bot.services.sessions import SessionService
-from tests.fakediscord import FakeMember
+from tests.fakediscord import FakeChannel, FakeMember
 from tests.fakediscord.options import GROUP, SUBCOMMAND
 from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
@@ -54,6 +54,13 @@ async def create_group(hearth: Harness, name: str = "Carers circle", **options: 
 
 async def rows(hearth: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
+
+
+async def new_channel(hearth: Harness, name: str) -> FakeChannel:
+    """A text channel someone added by hand, once the bot has heard of it."""
+    channel = hearth.guild.add_text_channel(name)
+    await hearth.fake.flush()
+    return channel
 
 
 def dms_saying(hearth: Harness, person: Any, text: str) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 from bot.services.checkin_schedules import CheckinSchedules
 from tests.fakediscord.options import ignore_declared_limits
 from tests.harness import Harness, bot_of
+from tests.helpers import new_channel
 
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # the harness clock starts Monday 12:00 UTC
 
@@ -198,8 +199,7 @@ async def test_a_deleted_channel_pauses_its_schedule_and_alerts_coordinators(
     hearth: Harness,
 ) -> None:
     await _alerts_on(hearth)
-    doomed = hearth.guild.add_text_channel("doomed")
-    await hearth.fake.flush()
+    doomed = await new_channel(hearth, "doomed")
     await _add(hearth, channel=doomed, days="daily")
     await _add(hearth, days="daily")
     hearth.guild.delete_channel(doomed)

@@ -37,6 +37,14 @@ async def members_of(hearth: Harness, group_id: int) -> list[int]:
     return [int(str(row["user_id"])) for row in found]
 
 
+async def server_and_carers_rules(hearth: Harness) -> int:
+    """Server guidelines, and a group "Carers" with its own: the group's id."""
+    carers = await create_group(hearth, "Carers")
+    await save(hearth, "Server rules")
+    await save(hearth, "Carers rules", group="Carers")
+    return carers
+
+
 async def test_group_options_autocomplete_and_group_text_is_separate(hearth: Harness) -> None:
     carers = await create_group(hearth, "Carers")
     await create_group(hearth, "Walkers")
@@ -61,9 +69,7 @@ async def test_group_options_autocomplete_and_group_text_is_separate(hearth: Har
 async def test_joining_needs_the_server_text_then_the_groups_then_completes(
     hearth: Harness,
 ) -> None:
-    carers = await create_group(hearth, "Carers")
-    await save(hearth, "Server rules")
-    await save(hearth, "Carers rules", group="Carers")
+    carers = await server_and_carers_rules(hearth)
 
     step = await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers")
     assert step.ephemeral
@@ -253,9 +259,7 @@ async def test_a_role_hearth_cannot_manage_is_reported_not_crashed_on(
 async def test_group_copies_are_posted_and_updated_apart_from_the_servers(
     hearth: Harness,
 ) -> None:
-    carers = await create_group(hearth, "Carers")
-    await save(hearth, "Server rules")
-    await save(hearth, "Carers rules", group="Carers")
+    carers = await server_and_carers_rules(hearth)
     await hearth.slash(
         hearth.coordinator, hearth.channel, "guidelines post", channel=hearth.general
     )
