@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, Row, Tx, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
 from bot.services.rows import model_of
@@ -48,10 +48,6 @@ class HistoryEntry(BaseModel):
     note: str | None
 
 
-def _occurrence(row: Row) -> Occurrence:
-    return model_of(Occurrence, row)
-
-
 def _check_mood(mood: int) -> None:
     if mood not in MOODS:
         raise UserFacingError("Moods go from 1 to 5.")
@@ -69,7 +65,7 @@ def _answerable(tx: Tx, occurrence_id: int, guild_id: int | None, user_id: int) 
             "This check-in has ended and its answers were cleared, so I can't record that. "
             "Thank you for wanting to answer."
         )
-    occurrence = _occurrence(row)
+    occurrence = model_of(Occurrence, row)
     if occurrence.kind == "personal" and occurrence.user_id != user_id:
         raise UserFacingError("This check-in belongs to someone else.")
     if occurrence.kind == "group" and occurrence.guild_id != guild_id:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, Row, Tx, from_ts, to_ts
+from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.group_names import GroupRef, find_group, group_names
 from bot.services.rows import model_of
@@ -94,10 +94,6 @@ def normalise(body: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
-def _version(row: Row) -> GuidelineVersion:
-    return model_of(GuidelineVersion, row)
-
-
 class GuidelinesService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -136,7 +132,7 @@ class GuidelinesService:
             "ORDER BY version DESC LIMIT 1",
             (guild_id, scope_of(group_id)),
         )
-        return None if row is None else _version(row)
+        return None if row is None else model_of(GuidelineVersion, row)
 
     async def save(
         self, guild_id: int, group_id: int | None, body: str, editor_id: int
@@ -199,7 +195,7 @@ class GuidelinesService:
             "ORDER BY version DESC LIMIT ? OFFSET ?",
             (guild_id, scope, limit, offset),
         )
-        return [_version(row) for row in rows], int(total)
+        return [model_of(GuidelineVersion, row) for row in rows], int(total)
 
     # --- acceptance ----------------------------------------------------------------------------
     async def accept(self, guild_id: int, group_id: int | None, version: int, user_id: int) -> bool:
@@ -257,7 +253,7 @@ class GuidelinesService:
             {"guild": guild_id, "server": scope_of(None), "group": scope_of(group_id),
              "user": user_id},
         )  # fmt: skip
-        return [_version(row) for row in rows]
+        return [model_of(GuidelineVersion, row) for row in rows]
 
     async def status(
         self,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Row, Tx, to_ts
+from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
 from bot.services.outbox import OutboxSpec, enqueue_in
@@ -52,10 +52,6 @@ class Away(BaseModel):
 class SteppedBack(BaseModel):
     away: Away
     freed: list[Slot]
-
-
-def _away(row: Row) -> Away:
-    return model_of(Away, row)
 
 
 def _day(text: str, name: str) -> date:
@@ -160,7 +156,7 @@ def break_of(tx: Tx, guild_id: int, user_id: int) -> Away | None:
     row = tx.fetchone(
         "SELECT * FROM rota_away WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
-    return None if row is None else _away(row)
+    return None if row is None else model_of(Away, row)
 
 
 def judge_break(away: Away | None, starts_at: datetime, now: datetime) -> None:
@@ -248,7 +244,7 @@ class BreaksPart(RotaPart):
                     "whenever you need it."
                 )
             cancel_in(tx, AWAY_END, _end_ref(guild_id, user_id))
-            return _away(row)
+            return model_of(Away, row)
 
         return await self._db.write(end)
 
@@ -260,4 +256,4 @@ class BreaksPart(RotaPart):
             "ORDER BY ends_at IS NULL, ends_at, starts_at, user_id",
             (guild_id, to_ts(now)),
         )
-        return [_away(row) for row in rows]
+        return [model_of(Away, row) for row in rows]

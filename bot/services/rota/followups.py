@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.db import Row, Tx, to_ts
+from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
@@ -32,10 +32,6 @@ class Followup(BaseModel):
     created_at: datetime
     taken_by: int | None
     taken_at: datetime | None
-
-
-def _followup(row: Row) -> Followup:
-    return model_of(Followup, row)
 
 
 def _ref(followup_id: int) -> str:
@@ -60,7 +56,7 @@ def followup_due_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]
     )
     if row is None:
         return []
-    return [alert_spec(_followup(row), timer.due_at, again=True)]
+    return [alert_spec(model_of(Followup, row), timer.due_at, again=True)]
 
 
 class FollowupsPart(RotaPart):
@@ -75,7 +71,7 @@ class FollowupsPart(RotaPart):
                 (guild_id, user_id, to_ts(now)),
             )
             schedule_in(tx, guild_id, [(FOLLOWUP_DUE, _ref(row["id"]), now + FOLLOWUP_AFTER, None)])
-            return _followup(row)
+            return model_of(Followup, row)
 
         return await self._db.write(ask)
 
@@ -88,7 +84,7 @@ class FollowupsPart(RotaPart):
                 "I can't find that check-in request any more (the supporter may have deleted "
                 "their data). Nothing was changed."
             )
-        return _followup(row)
+        return model_of(Followup, row)
 
     async def take_followup(self, guild_id: int, followup_id: int, coordinator_id: int) -> Followup:
         """Exactly one coordinator takes it; the others are told who did."""
@@ -103,7 +99,7 @@ class FollowupsPart(RotaPart):
             if row is None:
                 return None
             cancel_in(tx, FOLLOWUP_DUE, _ref(followup_id))
-            return _followup(row)
+            return model_of(Followup, row)
 
         won = await self._db.write(take)
         if won is not None:

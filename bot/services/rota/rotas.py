@@ -32,10 +32,6 @@ MAX_COVERAGE_WEEKS = 12
 MAX_SLOT_TEXT = 100
 
 
-def _rota(row: Row) -> Rota:
-    return model_of(Rota, row)
-
-
 SLOT_SELECT = (
     "SELECT s.id, s.guild_id, s.rota_id, s.starts_at, s.ends_at, r.name AS rota_name, r.needed "
     "FROM rota_slots s JOIN rotas r ON r.id = s.rota_id "
@@ -167,7 +163,7 @@ class RotasPart(RotaPart):
         )  # fmt: skip
         if not rows:
             raise UserFacingError(f"There's already a rota called “{cleaned}”. Pick another name.")
-        return _rota(rows[0])
+        return model_of(Rota, rows[0])
 
     async def find_rota(self, guild_id: int, name: str) -> Rota:
         row = await self._db.fetchone(
@@ -177,7 +173,7 @@ class RotasPart(RotaPart):
             raise UserFacingError(
                 f"There's no rota called “{name}” here. Pick one from the list as you type."
             )
-        return _rota(row)
+        return model_of(Rota, row)
 
     async def get_rota(self, guild_id: int, rota_id: int) -> Rota:
         """By id, for pages that carry the rota in their buttons; it may be gone since."""
@@ -186,7 +182,7 @@ class RotasPart(RotaPart):
         )
         if row is None:
             raise UserFacingError("That rota no longer exists. `/rota view` shows the ones here.")
-        return _rota(row)
+        return model_of(Rota, row)
 
     async def rota_names(self, guild_id: int, typed: str) -> list[str]:
         rows = await self._db.fetchall(
