@@ -43,11 +43,17 @@ async def configure(hearth: Harness) -> None:
     )
 
 
-async def create_group(hearth: Harness, name: str = "Carers circle", **options: Any) -> Any:
-    options.setdefault("description", "A space for people caring for someone")
-    reply = await hearth.slash(
+async def group_create(hearth: Harness, name: str, **options: Any) -> Reply:
+    """A coordinator runs `/group create` (description "x" unless given), whatever it answers."""
+    options.setdefault("description", "x")
+    return await hearth.slash(
         hearth.coordinator, hearth.channel, "group create", name=name, **options
     )
+
+
+async def create_group(hearth: Harness, name: str = "Carers circle", **options: Any) -> Any:
+    options.setdefault("description", "A space for people caring for someone")
+    reply = await group_create(hearth, name, **options)
     assert reply.ephemeral and f"Created “{name}”" in reply.content, reply.content
     return reply
 
