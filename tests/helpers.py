@@ -187,6 +187,17 @@ async def supporter(hearth: Harness, name: str, trained: bool = True) -> FakeMem
     return person
 
 
+# -- Crisis ----------------------------------------------------------------------------------------
+
+
+async def add_helpline(hearth: Harness, name: str, contact: str, **options: Any) -> Reply:
+    """A coordinator adds a helpline to `/crisis` (in #general), whatever it answers."""
+    return await hearth.slash(
+        hearth.coordinator, hearth.general, "admin crisis add", name=name, contact=contact,
+        **options,
+    )  # fmt: skip
+
+
 # -- Support ---------------------------------------------------------------------------------------
 
 
