@@ -102,6 +102,14 @@ async def save(hearth: Harness, text: str, group: str | None = None) -> Reply:
     return await hearth.submit_modal(hearth.coordinator, form, {FIELD: text})
 
 
+async def post(hearth: Harness, channel: FakeChannel, group: str | None = None) -> Reply:
+    """A coordinator runs `/guidelines post` (the server's, or a group's) in `channel`."""
+    options: dict[str, object] = {"channel": channel}
+    if group:
+        options["group"] = group
+    return await hearth.slash(hearth.coordinator, hearth.channel, "guidelines post", **options)
+
+
 async def dict_rows(hearth: Harness, sql: str, *params: object) -> list[dict[str, object]]:
     return [dict(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
 

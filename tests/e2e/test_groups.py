@@ -8,9 +8,17 @@ from typing import Any
 import discord
 
 from bot.features import Feature, GateStep
-from tests.fakediscord import DEFAULT_BOT, Perm
+from tests.fakediscord import DEFAULT_BOT, FakeMember, Perm
+from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
 from tests.helpers import configure, create_group, dms_saying, group_create, rows
+
+
+async def remove_from_carers(hearth: Harness, member: FakeMember) -> Reply:
+    """A coordinator takes `member` out of Carers circle, whatever it answers."""
+    return await hearth.slash(
+        hearth.coordinator, hearth.channel, "group remove", name="Carers circle", member=member
+    )
 
 
 async def test_create_makes_a_plain_role_and_a_private_channel(hearth: Harness) -> None:
@@ -231,13 +239,7 @@ async def test_remove_takes_the_role_promotes_and_is_audited(hearth: Harness) ->
     await create_group(hearth, capacity=1)
     await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")
     await hearth.slash(hearth.supporter, hearth.channel, "group join", name="Carers circle")
-    reply = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group remove",
-        name="Carers circle",
-        member=hearth.member,
-    )
+    reply = await remove_from_carers(hearth, hearth.member)
     assert reply.ephemeral and "Removed" in reply.content
     assert "Carers circle" not in hearth.role_names(hearth.member)
     assert "Carers circle" in hearth.role_names(hearth.supporter)
@@ -245,13 +247,7 @@ async def test_remove_takes_the_role_promotes_and_is_audited(hearth: Harness) ->
     audit = await rows(hearth, "SELECT action, detail FROM audit_log WHERE action LIKE '%removed'")
     assert audit == [("group.member_removed", f"<@{hearth.member.id}> from Carers circle")]
     assert dms_saying(hearth, hearth.member, "Carers circle") == []  # told personally instead
-    missing = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group remove",
-        name="Carers circle",
-        member=hearth.owner,
-    )
+    missing = await remove_from_carers(hearth, hearth.owner)
     assert "isn't in “Carers circle”" in missing.content
 
 

@@ -7,7 +7,7 @@ import pytest
 from cogs.guidelines import _publish
 from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
-from tests.helpers import AGREE, dict_rows, save, use_alerts_channel
+from tests.helpers import AGREE, dict_rows, post, save, use_alerts_channel
 
 
 async def create_group(hearth: Harness, name: str) -> int:
@@ -260,16 +260,8 @@ async def test_group_copies_are_posted_and_updated_apart_from_the_servers(
     hearth: Harness,
 ) -> None:
     carers = await server_and_carers_rules(hearth)
-    await hearth.slash(
-        hearth.coordinator, hearth.channel, "guidelines post", channel=hearth.general
-    )
-    reply = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "guidelines post",
-        channel=hearth.general,
-        group="Carers",
-    )
+    await post(hearth, hearth.general)
+    reply = await post(hearth, hearth.general, group="Carers")
     assert "guidelines for **Carers**" in reply.text and "earlier copy" not in reply.text
     server_copy, group_copy = hearth.messages(hearth.general)
     assert server_copy.pinned and group_copy.pinned

@@ -10,16 +10,8 @@ import pytest
 
 from tests.fakediscord import FakeChannel, Overwrite, Perm
 from tests.fakediscord.messages import delete_message
-from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
-from tests.helpers import AGREE, dict_rows, new_channel, save, use_alerts_channel
-
-
-async def post(hearth: Harness, channel: FakeChannel, group: str | None = None) -> Reply:
-    options: dict[str, object] = {"channel": channel}
-    if group:
-        options["group"] = group
-    return await hearth.slash(hearth.coordinator, hearth.channel, "guidelines post", **options)
+from tests.helpers import AGREE, dict_rows, new_channel, post, save, use_alerts_channel
 
 
 def deny_bot(hearth: Harness, channel: FakeChannel, permissions: int) -> None:
