@@ -32,7 +32,7 @@ from bot.services.guidelines import (
 )
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, pager, send_all, send_paged
-from cogs._ui import GroupName, coordinator_only, guild_of, hearth
+from cogs._ui import GroupName, coordinator_only, guild_of, hearth, name_choices
 from cogs.guidelines._publish import (
     Publisher,
     Repost,
@@ -91,10 +91,10 @@ class Guidelines(commands.Cog):
     async def group_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.service.search_groups(interaction.guild_id, current)
-        return [app_commands.Choice(name=name[:100], value=name[:100]) for name in names]
+        # Group names are stored at most 80 characters, within Discord's 100 for a choice.
+        return await name_choices(
+            interaction, lambda guild_id: self.service.search_groups(guild_id, current)
+        )
 
     async def save_and_publish(
         self,
