@@ -195,9 +195,5 @@ class CrisisAdmin(CoordinatorGroup):
             key = await service.remove_phrase(guild.id, phrase)
             text = f"No longer watching for “{key}”."
         # The phrase itself stays out of the audit log: it may be sensitive wording.
-        await hearth(interaction).audit(
-            guild,
-            interaction.user.id,
-            AUDIT_CRISIS_PHRASE_ADDED if action == "add" else AUDIT_CRISIS_PHRASE_REMOVED,
-        )
-        await interaction.response.send_message(text, ephemeral=True)
+        done = AUDIT_CRISIS_PHRASE_ADDED if action == "add" else AUDIT_CRISIS_PHRASE_REMOVED
+        await audited(interaction, done, "", text)
