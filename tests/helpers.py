@@ -110,7 +110,7 @@ async def post(hearth: Harness, channel: FakeChannel, group: str | None = None) 
     return await hearth.slash(hearth.coordinator, hearth.channel, "guidelines post", **options)
 
 
-async def dict_rows(hearth: Harness, sql: str, *params: object) -> list[dict[str, object]]:
+async def dict_rows(hearth: Harness, sql: str, *params: object) -> list[dict[str, Any]]:
     return [dict(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
 
 

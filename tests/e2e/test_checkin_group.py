@@ -10,7 +10,7 @@ import pytest
 from bot.services.checkin_schedules import CheckinSchedules
 from tests.fakediscord.options import ignore_declared_limits
 from tests.harness import Harness, bot_of
-from tests.helpers import new_channel
+from tests.helpers import dict_rows, new_channel
 
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # the harness clock starts Monday 12:00 UTC
 
@@ -39,15 +39,13 @@ def _prompts(hearth: Harness, channel: Any = None) -> list[Any]:
     return [m for m in hearth.messages(channel or hearth.general) if "Check-in" in m.content]
 
 
-async def _rows(hearth: Harness, sql: str, *params: Any) -> list[Any]:
-    return await bot_of(hearth).db.fetchall(sql, params)
-
-
 async def test_a_prompt_is_posted_once_with_mood_buttons_and_a_thread(hearth: Harness) -> None:
     reply = await _add(hearth, thread=True)
     assert reply.ephemeral and "Check-in **#1** is set" in reply.text
     assert f"<t:{int(MONDAY_19.timestamp())}:F>" in reply.text
-    audit = await _rows(hearth, "SELECT action FROM audit_log WHERE guild_id = ?", hearth.guild.id)
+    audit = await dict_rows(
+        hearth, "SELECT action FROM audit_log WHERE guild_id = ?", hearth.guild.id
+    )
     assert [row["action"] for row in audit] == ["checkin.schedule_added"]
 
     await _fire(hearth, MONDAY_19 - timedelta(seconds=1))
@@ -87,7 +85,7 @@ async def test_answering_with_buttons_and_a_private_note(hearth: Harness) -> Non
     assert reopened.modal is not None
     assert reopened.modal.fields[0].value == "Slept badly, walk helped"
 
-    [row] = await _rows(hearth, "SELECT user_id, mood, note FROM checkin_answers")
+    [row] = await dict_rows(hearth, "SELECT user_id, mood, note FROM checkin_answers")
     assert (row["user_id"], row["mood"], row["note"]) == (
         hearth.member.id,
         4,
@@ -143,7 +141,7 @@ async def test_bad_input_explains_and_creates_nothing(hearth: Harness) -> None:
     for options, message in cases:
         reply = await _add(hearth, **options)
         assert reply.ephemeral and message in reply.text, reply.text
-    assert await _rows(hearth, "SELECT id FROM checkin_schedules") == []
+    assert await dict_rows(hearth, "SELECT id FROM checkin_schedules") == []
     member = await hearth.slash(
         hearth.member,
         hearth.channel,
@@ -154,7 +152,7 @@ async def test_bad_input_explains_and_creates_nothing(hearth: Harness) -> None:
         time="19:00",
     )
     assert "Only coordinators" in member.text
-    assert await _rows(hearth, "SELECT id FROM checkin_schedules") == []
+    assert await dict_rows(hearth, "SELECT id FROM checkin_schedules") == []
 
 
 async def test_list_pause_resume_remove_and_test(hearth: Harness) -> None:
@@ -176,7 +174,7 @@ async def test_list_pause_resume_remove_and_test(hearth: Harness) -> None:
     tested = await hearth.slash(hearth.coordinator, hearth.channel, "checkin schedule test", id=1)
     assert "Posted check-in #1 once" in tested.text
     assert "Check-in (test)" in _prompts(hearth)[-1].content
-    [schedule] = await _rows(hearth, "SELECT next_due_at FROM checkin_schedules")
+    [schedule] = await dict_rows(hearth, "SELECT next_due_at FROM checkin_schedules")
     assert schedule["next_due_at"] == int((MONDAY_19 + timedelta(days=2)).timestamp())
 
     removed = await hearth.slash(
@@ -185,7 +183,7 @@ async def test_list_pause_resume_remove_and_test(hearth: Harness) -> None:
     assert "is removed" in removed.text
     missing = await hearth.slash(hearth.coordinator, hearth.channel, "checkin schedule pause", id=1)
     assert "no check-in schedule #1" in missing.text
-    actions = await _rows(hearth, "SELECT action FROM audit_log ORDER BY id")
+    actions = await dict_rows(hearth, "SELECT action FROM audit_log ORDER BY id")
     assert [row["action"] for row in actions] == [
         "checkin.schedule_added",
         "checkin.schedule_paused",
@@ -209,7 +207,7 @@ async def test_a_deleted_channel_pauses_its_schedule_and_alerts_coordinators(
     await hearth.wait_for(lambda: len(hearth.messages(hearth.alerts)) == 1)
     alert = hearth.messages(hearth.alerts)[0].text
     assert "Check-in #1" in alert and "paused" in alert
-    rows = await _rows(hearth, "SELECT id, paused FROM checkin_schedules ORDER BY id")
+    rows = await dict_rows(hearth, "SELECT id, paused FROM checkin_schedules ORDER BY id")
     assert [(r["id"], r["paused"]) for r in rows] == [(1, 1), (2, 0)]
 
 
@@ -238,7 +236,7 @@ async def test_missed_beyond_the_grace_window_is_skipped(hearth: Harness) -> Non
     await hearth.start()
     await bot_of(hearth).dispatcher.run_due()
     assert _prompts(hearth) == []
-    [schedule] = await _rows(hearth, "SELECT next_due_at FROM checkin_schedules")
+    [schedule] = await dict_rows(hearth, "SELECT next_due_at FROM checkin_schedules")
     assert schedule["next_due_at"] == int((MONDAY_19 + timedelta(days=3)).timestamp())
 
 
@@ -250,7 +248,7 @@ async def test_a_dst_week_posts_at_19_00_london_every_day(hearth: Harness) -> No
     while moment < datetime(2026, 4, 1, 22, 0, tzinfo=UTC):
         moment += timedelta(hours=1)
         await _fire(hearth, moment)
-    rows = await _rows(hearth, "SELECT due_at FROM checkin_occurrences ORDER BY due_at")
+    rows = await dict_rows(hearth, "SELECT due_at FROM checkin_occurrences ORDER BY due_at")
     hours_utc = [datetime.fromtimestamp(r["due_at"], UTC).hour for r in rows]
     assert hours_utc == [19, 19, 19, 19, 18, 18, 18, 18]  # GMT until 29 March, then BST
     assert len(_prompts(hearth)) == 8
