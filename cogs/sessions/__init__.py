@@ -127,9 +127,7 @@ class SessionCommands(app_commands.Group):
             self.bot.dispatcher.poke(self.bot.clock.now())
         guild = guild_of(interaction)
         await self.bot.audit(guild, interaction.user.id, *audit)
-        group = await self.groups.get(guild.id, change.sessions[0].group_id)
-        room = await self.upkeep.room(group.id)
-        fix = await mirror(self.bot, guild, change.sessions, group.channel_id, room)
+        fix = await mirror(self.bot, guild, change.sessions)
         await send_ephemeral(interaction, text + (f"\n\n{fix}" if fix else ""))
 
     @app_commands.command(name="add", description="Coordinators: plan a session, once or weekly")
@@ -375,7 +373,7 @@ class Sessions(commands.Cog):
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
         self.sessions = SessionCommands(bot)
-        self.timers = SessionTimers(bot, self.sessions.service, self.sessions.upkeep)
+        self.timers = SessionTimers(bot, self.sessions.service)
         upkeep = self.sessions.upkeep
         self.retention = DailyRetention(
             bot, RETENTION_KIND, "session answers",

@@ -7,8 +7,6 @@ import logging
 from datetime import datetime
 
 from bot.app import HearthBot
-from bot.services.groups import GroupService
-from bot.services.session_upkeep import SessionUpkeep
 from bot.services.sessions import SessionService
 from bot.services.timers import Timer
 from cogs.sessions._events import mirror
@@ -19,10 +17,9 @@ RETENTION_KIND = "session.retention"
 
 
 class SessionTimers:
-    def __init__(self, bot: HearthBot, service: SessionService, upkeep: SessionUpkeep) -> None:
+    def __init__(self, bot: HearthBot, service: SessionService) -> None:
         self.bot = bot
         self.service = service
-        self.upkeep = upkeep
 
     async def opens_only_with_facilitator(self, timer: Timer, now: datetime) -> None:
         """At the start of a session of a group that opens only with a facilitator."""
@@ -32,6 +29,4 @@ class SessionTimers:
         self.bot.dispatcher.poke(now)
         guild = self.bot.get_guild(timer.guild_id)
         if guild is not None:
-            group = await self.bot.service(GroupService).get(guild.id, change.sessions[0].group_id)
-            room = await self.upkeep.room(group.id)
-            await mirror(self.bot, guild, change.sessions, group.channel_id, room)
+            await mirror(self.bot, guild, change.sessions)
