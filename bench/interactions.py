@@ -290,43 +290,39 @@ def _report_contention(
     its ratio to SQLite's."""
     section = "2 contention"
     floor = f"{percentile(bare, 99):.1f} ms ({median(bare):.1f} ms): bare bot, 100 /ping at once"
-    for label in RACES:
-        race = lite[label]
+
+    def race_rows(race: Race, label: str, where: str, baseline: str, ratio: str) -> None:
+        """One race on one engine (`where`): who won and was told, then how fast all heard."""
         table.add(
             section,
-            f"{CONTENDERS} × {label}, one place: winners / told why / stored",
+            f"{CONTENDERS} × {label}{where}, one place: winners / told why / stored",
             f"{race.winners} / {race.explained} / {race.stored}",
             target=f"1 / {CONTENDERS - 1} / 1",
             verdict=verdict(race.ok),
         )
         table.add(
             section,
-            f"{label} reply latency p99 (median)",
+            f"{label} reply latency p99 (median){where}",
             f"{race.p99:.1f} ms ({race.median:.1f} ms)",
-            floor,
-            f"{race.p99 / percentile(bare, 99):.2f}",
+            baseline,
+            ratio,
             "p99 < 100 ms",
             verdict(race.p99 < 100),
         )
+
+    for label in RACES:
+        race = lite[label]
+        race_rows(race, label, "", floor, f"{race.p99 / percentile(bare, 99):.2f}")
         if pg is None:
             table.add(section, f"{CONTENDERS} × {label} on PostgreSQL", pg_note)
             continue
         on_pg = pg[label]
-        table.add(
-            section,
-            f"{CONTENDERS} × {label} on PostgreSQL, one place: winners / told why / stored",
-            f"{on_pg.winners} / {on_pg.explained} / {on_pg.stored}",
-            target=f"1 / {CONTENDERS - 1} / 1",
-            verdict=verdict(on_pg.ok),
-        )
-        table.add(
-            section,
-            f"{label} reply latency p99 (median) on PostgreSQL",
-            f"{on_pg.p99:.1f} ms ({on_pg.median:.1f} ms)",
+        race_rows(
+            on_pg,
+            label,
+            " on PostgreSQL",
             f"{race.p99:.1f} ms ({race.median:.1f} ms) on SQLite",
             f"{engines.ratio(on_pg.p99, race.p99)} (median {on_pg.median / race.median:.2f})",
-            "p99 < 100 ms",
-            verdict(on_pg.p99 < 100),
         )
 
 

@@ -105,3 +105,26 @@ class PersistentButton(Persistent[discord.ui.Button[Any]]):
     @classmethod
     def button(cls, *values: object, **style: Any) -> discord.ui.Button[Any]:
         return discord.ui.Button(custom_id=cls.custom_id_for(*values), **style)
+
+
+class RecordButton(PersistentButton):
+    """A button about one stored thing (a group, a session) whose id is the route's one field.
+
+    `default_label` and `button_style` are the class's; a label given when sending replaces the
+    default, and a press is rebuilt with the label that was pressed.
+    """
+
+    default_label: ClassVar[str]
+    button_style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
+
+    def __init__(self, record_id: int, label: str | None = None, row: int | None = None) -> None:
+        super().__init__(
+            self.button(
+                record_id, label=label or self.default_label, style=self.button_style, row=row
+            )
+        )
+        self.record_id = record_id
+
+    @classmethod
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> Self:
+        return cls(int(values[0]), getattr(item, "label", None))

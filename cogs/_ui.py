@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -14,6 +15,7 @@ from discord.ext import commands
 from bot.errors import UserFacingError
 from bot.services.group_names import NAME_MAX as GROUP_NAME_MAX
 from bot.services.text import split_text
+from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, report_error, send_ephemeral
 
 if TYPE_CHECKING:
@@ -187,22 +189,91 @@ async def deliver_notices(interaction: discord.Interaction) -> None:
             await bot.notices.hold(interaction.guild_id or 0, interaction.user.id, notice)
 
 
+class DailyRetention:
+    """A feature's daily sweep of members' data kept longer than each server keeps data.
+
+    One timer of `kind` stands for the next sweep; each sweep deletes, server by server, what is
+    older than that server's `retention_days` (`purge(guild_id, cutoff)` says how many rows went),
+    then schedules the next one a day later, even when a server failed.
+    """
+
+    def __init__(
+        self,
+        bot: HearthBot,
+        kind: str,
+        what: str,
+        guilds: Callable[[], Awaitable[Iterable[int]]],
+        purge: Callable[[int, datetime], Awaitable[int]],
+    ) -> None:
+        self.bot, self.kind, self.what = bot, kind, what
+        self._guilds, self._purge = guilds, purge
+
+    async def start(self) -> None:
+        """In `cog_load`: handle the timer, and plan the first sweep unless one is planned."""
+        self.bot.dispatcher.register_timer(self.kind, self.sweep)
+        if not await self.bot.timers.pending(self.kind):
+            await self.schedule(self.bot.clock.now())
+
+    def stop(self) -> None:
+        self.bot.dispatcher.unregister_timer(self.kind)
+
+    async def sweep(self, timer: Timer, now: datetime) -> None:
+        try:
+            for guild_id in await self._guilds():
+                keep = (await self.bot.settings.get(guild_id)).retention_days
+                removed = await self._purge(guild_id, now - timedelta(days=keep))
+                if removed:
+                    log.info("retention removed %d %s in guild %s", removed, self.what, guild_id)
+        finally:
+            await self.schedule(now + timedelta(days=1))
+
+    async def schedule(self, due_at: datetime) -> None:
+        await self.bot.timers.schedule(0, self.kind, "daily", due_at)
+        self.bot.dispatcher.poke(due_at)
+
+
 def guild_of(interaction: discord.Interaction) -> discord.Guild:
     if interaction.guild is None:
         raise UserFacingError("That only works inside a server, not in DMs.")
     return interaction.guild
 
 
+async def name_choices(
+    interaction: discord.Interaction, names: Callable[[int], Awaitable[Iterable[str]]]
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete offering a server's names (groups, rotas) as they are; none in DMs.
+
+    `names(guild_id)` is the feature's own search, which already matches what was typed.
+    """
+    if interaction.guild_id is None:
+        return []
+    return [
+        app_commands.Choice(name=name, value=name) for name in await names(interaction.guild_id)
+    ]
+
+
+async def audited(
+    interaction: discord.Interaction, action: str, detail: str, reply: str, **kwargs: Any
+) -> None:
+    """Record a coordinator's change in the audit log (and its log channel), then tell them,
+    privately, what now holds: every admin action ends this way."""
+    await hearth(interaction).audit(guild_of(interaction), interaction.user.id, action, detail)
+    await send_ephemeral(interaction, reply, **kwargs)
+
+
 __all__ = [
     "CoordinatorGroup",
+    "DailyRetention",
     "DynamicView",
     "GroupName",
     "HearthModal",
+    "audited",
     "coordinator_only",
     "deliver_notices",
     "guild_of",
     "hearth",
     "is_coordinator",
+    "name_choices",
     "require_coordinator",
     "requires_coordinator",
     "routed_errors",

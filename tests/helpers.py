@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.db import RUNTIME_TABLES, Database, Tx, to_ts
 from bot.services.sessions import SessionService
-from tests.fakediscord import FakeMember
+from tests.fakediscord import FakeChannel, FakeMember
 from tests.fakediscord.options import GROUP, SUBCOMMAND
 from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
@@ -43,17 +43,30 @@ async def configure(hearth: Harness) -> None:
     )
 
 
-async def create_group(hearth: Harness, name: str = "Carers circle", **options: Any) -> Any:
-    options.setdefault("description", "A space for people caring for someone")
-    reply = await hearth.slash(
+async def group_create(hearth: Harness, name: str, **options: Any) -> Reply:
+    """A coordinator runs `/group create` (description "x" unless given), whatever it answers."""
+    options.setdefault("description", "x")
+    return await hearth.slash(
         hearth.coordinator, hearth.channel, "group create", name=name, **options
     )
+
+
+async def create_group(hearth: Harness, name: str = "Carers circle", **options: Any) -> Any:
+    options.setdefault("description", "A space for people caring for someone")
+    reply = await group_create(hearth, name, **options)
     assert reply.ephemeral and f"Created “{name}”" in reply.content, reply.content
     return reply
 
 
 async def rows(hearth: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
+
+
+async def new_channel(hearth: Harness, name: str) -> FakeChannel:
+    """A text channel someone added by hand, once the bot has heard of it."""
+    channel = hearth.guild.add_text_channel(name)
+    await hearth.fake.flush()
+    return channel
 
 
 def dms_saying(hearth: Harness, person: Any, text: str) -> list[str]:
@@ -89,7 +102,15 @@ async def save(hearth: Harness, text: str, group: str | None = None) -> Reply:
     return await hearth.submit_modal(hearth.coordinator, form, {FIELD: text})
 
 
-async def dict_rows(hearth: Harness, sql: str, *params: object) -> list[dict[str, object]]:
+async def post(hearth: Harness, channel: FakeChannel, group: str | None = None) -> Reply:
+    """A coordinator runs `/guidelines post` (the server's, or a group's) in `channel`."""
+    options: dict[str, object] = {"channel": channel}
+    if group:
+        options["group"] = group
+    return await hearth.slash(hearth.coordinator, hearth.channel, "guidelines post", **options)
+
+
+async def dict_rows(hearth: Harness, sql: str, *params: object) -> list[dict[str, Any]]:
     return [dict(row) for row in await bot_of(hearth).db.fetchall(sql, params)]
 
 
@@ -142,6 +163,23 @@ async def train(hearth: Harness, member: FakeMember, **options: Any) -> None:
     assert "Recorded" in reply.content, reply.content
 
 
+async def claimed_shifts(
+    hearth: Harness, start: str = "2026-03-03 19:00", repeat_weeks: int = 1
+) -> list[int]:
+    """On a server set up for rotas, the standard supporter (trained) holds Evening duty at
+    `start`, weekly for `repeat_weeks` weeks: the slots' ids."""
+    await set_up_rotas(hearth)
+    await make_rota(hearth)
+    ids = await add_slots(hearth, "Evening duty", start, repeat_weeks=repeat_weeks)
+    await train(hearth, hearth.supporter)
+    for slot_id in ids:
+        reply = await hearth.slash(
+            hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id)
+        )
+        assert "You're on" in reply.content, reply.content
+    return ids
+
+
 async def claims_of(hearth: Harness, slot_id: int) -> list[int]:
     rows = await bot_of(hearth).db.fetchall(
         "SELECT user_id FROM rota_claims WHERE slot_id = ? ORDER BY id", (slot_id,)
@@ -155,6 +193,17 @@ async def supporter(hearth: Harness, name: str, trained: bool = True) -> FakeMem
     if trained:
         await train(hearth, person)
     return person
+
+
+# -- Crisis ----------------------------------------------------------------------------------------
+
+
+async def add_helpline(hearth: Harness, name: str, contact: str, **options: Any) -> Reply:
+    """A coordinator adds a helpline to `/crisis` (in #general), whatever it answers."""
+    return await hearth.slash(
+        hearth.coordinator, hearth.general, "admin crisis add", name=name, contact=contact,
+        **options,
+    )  # fmt: skip
 
 
 # -- Support ---------------------------------------------------------------------------------------
@@ -268,6 +317,33 @@ async def session_rows(hearth: Harness) -> list[tuple[Any, ...]]:
         "SELECT id, starts_at, ends_at, cancelled_at, reason, series_id FROM group_sessions "
         "ORDER BY starts_at",
     )
+
+
+async def session_ids(hearth: Harness) -> list[int]:
+    """Every session's id, earliest first."""
+    return [int(row[0]) for row in await session_rows(hearth)]
+
+
+async def member_going(hearth: Harness) -> int:
+    """Carers circle with one session on Tuesday 19:00 that the standard member is going to."""
+    await set_up_sessions(hearth)
+    await add_session(hearth)
+    await join_group(hearth, hearth.member)
+    [session_id] = await session_ids(hearth)
+    await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+    return session_id
+
+
+async def sessions_list(hearth: Harness, member: FakeMember) -> Reply:
+    return await hearth.slash(member, hearth.channel, "group sessions list", group="Carers circle")
+
+
+async def move_session(hearth: Harness, session_id: int, start: str = "2026-03-04 18:00") -> Reply:
+    """A coordinator moves a session (by default, Tuesday's to Wednesday 18:00)."""
+    return await hearth.slash(
+        hearth.coordinator, hearth.channel, "group sessions move", session=str(session_id),
+        start=start,
+    )  # fmt: skip
 
 
 async def going_to(hearth: Harness, session_id: int) -> list[int]:

@@ -8,7 +8,6 @@ with fewer, a distribution could reveal how a particular person is doing.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -17,6 +16,7 @@ from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
 from bot.services.data import PersonColumn, TableData
+from bot.services.rows import model_of
 
 MAX_HISTORY_DAYS = 365
 MAX_SUMMARY_OCCURRENCES = 20
@@ -49,18 +49,6 @@ class HistoryEntry(BaseModel):
     note: str | None
 
 
-def _occurrence(row: Any) -> Occurrence:
-    return Occurrence(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        schedule_id=row["schedule_id"],
-        kind=row["kind"],
-        user_id=row["user_id"],
-        due_at=from_ts(row["due_at"]),
-        is_test=bool(row["is_test"]),
-    )
-
-
 def _check_mood(mood: int) -> None:
     if mood not in MOODS:
         raise UserFacingError("Moods go from 1 to 5.")
@@ -78,7 +66,7 @@ def _answerable(tx: Tx, occurrence_id: int, guild_id: int | None, user_id: int) 
             "This check-in has ended and its answers were cleared, so I can't record that. "
             "Thank you for wanting to answer."
         )
-    occurrence = _occurrence(row)
+    occurrence = model_of(Occurrence, row)
     if occurrence.kind == "personal" and occurrence.user_id != user_id:
         raise UserFacingError("This check-in belongs to someone else.")
     if occurrence.kind == "group" and occurrence.guild_id != guild_id:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.db import Database, from_ts, is_row_id, to_ts
+from bot.db import Database, Row, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import next_weekly
 from bot.services.checkins import (
@@ -27,6 +26,7 @@ from bot.services.checkins import (
     weekdays_of,
 )
 from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.rows import model_of
 from bot.services.settings import SettingsService
 from bot.services.text import one_line
 
@@ -42,26 +42,8 @@ log = logging.getLogger(__name__)
 MAX_SNOOZE_DAYS = 60
 
 
-def _schedule(row: Any) -> Schedule:
-    return Schedule(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        kind=row["kind"],
-        channel_id=row["channel_id"],
-        user_id=row["user_id"],
-        prompt=row["prompt"],
-        open_thread=bool(row["open_thread"]),
-        days=row["days"],
-        local_time=row["local_time"],
-        zone=row["zone"],
-        next_due_at=from_ts(row["next_due_at"]),
-        last_occurrence_at=(
-            None if row["last_occurrence_at"] is None else from_ts(row["last_occurrence_at"])
-        ),
-        paused=bool(row["paused"]),
-        paused_reason=row["paused_reason"],
-        snoozed_until=None if row["snoozed_until"] is None else from_ts(row["snoozed_until"]),
-    )
+def _schedule(row: Row) -> Schedule:
+    return model_of(Schedule, row)
 
 
 def next_after(moment: datetime, days: int, local_time: str, zone: str) -> datetime:
@@ -153,56 +135,53 @@ class CheckinSchedules:
 
     async def pause_group(self, guild_id: int, schedule_id: int) -> Schedule:
         await self.get_group(guild_id, schedule_id)
-        rows = await self._db.write_fetchall(
+        return await self._changed(
             "UPDATE checkin_schedules SET paused = 1, paused_reason = 'paused by a coordinator' "
             "WHERE id = ? AND guild_id = ? AND paused = 0 RETURNING *",
             (schedule_id, guild_id),
+            f"Check-in schedule #{schedule_id} is already paused.",
         )
-        if not rows:
-            raise UserFacingError(f"Check-in schedule #{schedule_id} is already paused.")
-        return _schedule(rows[0])
 
     async def resume_group(self, guild_id: int, schedule_id: int) -> Schedule:
         """Resume from the next future occurrence: nothing missed while paused is sent."""
         current = await self.get_group(guild_id, schedule_id)
         nxt = next_after(self._clock.now(), current.days, current.local_time, current.zone)
-        rows = await self._db.write_fetchall(
+        return await self._changed(
             "UPDATE checkin_schedules SET paused = 0, paused_reason = NULL, next_due_at = ? "
             "WHERE id = ? AND guild_id = ? AND paused = 1 RETURNING *",
             (to_ts(nxt), schedule_id, guild_id),
+            f"Check-in schedule #{schedule_id} isn't paused.",
         )
-        if not rows:
-            raise UserFacingError(f"Check-in schedule #{schedule_id} isn't paused.")
-        return _schedule(rows[0])
 
     async def remove_group(self, guild_id: int, schedule_id: int) -> Schedule:
         await self.get_group(guild_id, schedule_id)
-        rows = await self._db.write_fetchall(
+        return await self._changed(
             "DELETE FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group' "
             "RETURNING *",
             (schedule_id, guild_id),
+            f"There is no check-in schedule #{schedule_id} on this server. Nothing was changed.",
         )
+
+    async def _changed(self, sql: str, params: tuple[int, ...], refusal: str) -> Schedule:
+        """One guarded write `RETURNING *` of a schedule: the schedule as it is now, or, when the
+        guard matched nothing (someone else got there first), the refusal."""
+        rows = await self._db.write_fetchall(sql, params)
         if not rows:
-            raise UserFacingError(
-                f"There is no check-in schedule #{schedule_id} on this server. Nothing was changed."
-            )
+            raise UserFacingError(refusal)
         return _schedule(rows[0])
 
     async def count_active_group(self, guild_id: int) -> int:
-        return int(
-            await self._db.fetchval(
-                "SELECT COUNT(*) FROM checkin_schedules "
-                "WHERE guild_id = ? AND kind = 'group' AND paused = 0",
-                (guild_id,),
-            )
-        )
+        return await self._count_active(guild_id, "group")
 
     async def count_personal(self, guild_id: int) -> int:
+        return await self._count_active(guild_id, "personal")
+
+    async def _count_active(self, guild_id: int, kind: str) -> int:
         return int(
             await self._db.fetchval(
                 "SELECT COUNT(*) FROM checkin_schedules "
-                "WHERE guild_id = ? AND kind = 'personal' AND paused = 0",
-                (guild_id,),
+                "WHERE guild_id = ? AND kind = ? AND paused = 0",
+                (guild_id, kind),
             )
         )
 

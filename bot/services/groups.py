@@ -13,10 +13,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
+from bot.db import Database, IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
+from bot.services.rows import model_of
 from bot.services.text import contains_pattern, paragraphs
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -111,25 +112,12 @@ def _capacity(value: int | None) -> int | None:
     return value
 
 
-def _group_fields(row: Row) -> dict[str, Any]:
-    data = dict(row)
-    data.pop("name_key", None)
-    data.pop("created_by", None)
-    data["created_at"] = from_ts(data["created_at"])
-    if data["archived_at"] is not None:
-        data["archived_at"] = from_ts(data["archived_at"])
-    return data
-
-
 def to_group(row: Row) -> Group:
-    fields = _group_fields(row)
-    fields.pop("member_count", None)
-    fields.pop("waitlist_count", None)
-    return Group(**fields)
+    return model_of(Group, row)
 
 
 def to_summary(row: Row) -> GroupSummary:
-    return GroupSummary(**_group_fields(row))
+    return model_of(GroupSummary, row)
 
 
 class GroupService:

@@ -18,6 +18,7 @@ from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.group_names import GroupRef, find_group, group_names
+from bot.services.rows import model_of
 from bot.services.text import one_line
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -94,18 +95,6 @@ def normalise(body: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
-def _version(row: object) -> GuidelineVersion:
-    data = dict(row)  # type: ignore[call-overload]  # typeshed: Row is no Mapping
-    return GuidelineVersion(
-        guild_id=data["guild_id"],
-        group_id=data["group_id"],
-        version=data["version"],
-        body=data["body"],
-        edited_by=data["edited_by"],
-        created_at=from_ts(data["created_at"]),
-    )
-
-
 class GuidelinesService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -144,7 +133,7 @@ class GuidelinesService:
             "ORDER BY version DESC LIMIT 1",
             (guild_id, scope_of(group_id)),
         )
-        return None if row is None else _version(row)
+        return None if row is None else model_of(GuidelineVersion, row)
 
     async def save(
         self, guild_id: int, group_id: int | None, body: str, editor_id: int
@@ -207,7 +196,7 @@ class GuidelinesService:
             "ORDER BY version DESC LIMIT ? OFFSET ?",
             (guild_id, scope, limit, offset),
         )
-        return [_version(row) for row in rows], int(total)
+        return [model_of(GuidelineVersion, row) for row in rows], int(total)
 
     # --- acceptance ----------------------------------------------------------------------------
     async def accept(self, guild_id: int, group_id: int | None, version: int, user_id: int) -> bool:
@@ -265,7 +254,7 @@ class GuidelinesService:
             {"guild": guild_id, "server": scope_of(None), "group": scope_of(group_id),
              "user": user_id},
         )  # fmt: skip
-        return [_version(row) for row in rows]
+        return [model_of(GuidelineVersion, row) for row in rows]
 
     async def status(
         self,

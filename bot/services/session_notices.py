@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.db import Tx, from_ts, to_ts
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
+from bot.services.rota.reminders import reminders_before
 from bot.services.timers import Timer, TimerSpec
 
 if TYPE_CHECKING:
@@ -27,17 +28,8 @@ GOING_USERS = "SELECT user_id FROM session_rsvps WHERE session_id = ? AND going 
 def reminder_timers(
     session_id: int, starts_at: datetime, hours: list[int], now: datetime
 ) -> list[TimerSpec]:
-    """A reminder per configured hour still ahead, each knowing the next one (after downtime
-    only the latest due is sent)."""
-    ordered = sorted(set(hours), reverse=True)
-    specs: list[TimerSpec] = []
-    for index, hour in enumerate(ordered):
-        due = starts_at - timedelta(hours=hour)
-        if due <= now:
-            continue
-        later = ordered[index + 1] if index + 1 < len(ordered) else None
-        specs.append((REMINDER, f"session:{session_id}:{hour}", due, {"next_hours": later}))
-    return specs
+    """A reminder per configured hour still ahead of the session's start."""
+    return reminders_before(REMINDER, f"session:{session_id}", starts_at, hours, now)
 
 
 def notices(

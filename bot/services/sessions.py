@@ -27,6 +27,7 @@ from bot.db import Database, Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.services.rota.parsing import parse_duration, parse_start, weekly_starts
+from bot.services.rows import model_of
 from bot.services.session_facilitators import (
     add_slot_in,
     drop_slot_in,
@@ -107,10 +108,7 @@ class Change(BaseModel):
 
 
 def _session(row: Row) -> Session:
-    data = dict(row)
-    for key in ("starts_at", "ends_at", "cancelled_at"):
-        data[key] = from_ts(data[key]) if data[key] is not None else None
-    return Session.model_validate(data)
+    return model_of(Session, row)
 
 
 def session_number(text: str) -> int:
@@ -154,15 +152,27 @@ def _check_free(
             )
 
 
-def _affected(tx: Tx, guild_id: int, session_id: int, rest: bool, now: datetime) -> list[Session]:
-    first = tx.fetchone(f"{_SESSION_SQL} WHERE s.guild_id = ? AND s.id = ?", (guild_id, session_id))
-    if first is None:
+def _still_ahead(
+    tx: Tx, guild_id: int, session_id: int, now: datetime, cancelled: str, started: str
+) -> Session:
+    """The session, if it is neither cancelled nor started; otherwise the refusal given."""
+    row = tx.fetchone(f"{_SESSION_SQL} WHERE s.guild_id = ? AND s.id = ?", (guild_id, session_id))
+    if row is None:
         raise UserFacingError(GONE)
-    session = _session(first)
+    session = _session(row)
     if session.cancelled:
-        raise UserFacingError("That session is already cancelled. Nothing was changed.")
+        raise UserFacingError(cancelled)
     if session.starts_at <= now:
-        raise UserFacingError("That session has already started, so it can't be changed now.")
+        raise UserFacingError(started)
+    return session
+
+
+def _affected(tx: Tx, guild_id: int, session_id: int, rest: bool, now: datetime) -> list[Session]:
+    session = _still_ahead(
+        tx, guild_id, session_id, now,
+        cancelled="That session is already cancelled. Nothing was changed.",
+        started="That session has already started, so it can't be changed now.",
+    )  # fmt: skip
     if not rest or session.series_id is None:
         return [session]
     rows = tx.fetchall(
@@ -353,16 +363,11 @@ class SessionService:
         now = self._clock.now()
 
         def answer(tx: Tx) -> Answer:
-            row = tx.fetchone(
-                f"{_SESSION_SQL} WHERE s.guild_id = ? AND s.id = ?", (guild_id, session_id)
-            )
-            if row is None:
-                raise UserFacingError(GONE)
-            session = _session(row)
-            if session.cancelled:
-                raise UserFacingError("That session was cancelled, so it takes no answers.")
-            if session.starts_at <= now:
-                raise UserFacingError("That session has already started; answers are closed.")
+            session = _still_ahead(
+                tx, guild_id, session_id, now,
+                cancelled="That session was cancelled, so it takes no answers.",
+                started="That session has already started; answers are closed.",
+            )  # fmt: skip
             member = tx.fetchone(
                 "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
                 (session.group_id, user_id),

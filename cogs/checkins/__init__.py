@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -41,10 +40,9 @@ from bot.services.checkins import (
     Schedule,
     describe_days,
 )
-from bot.services.timers import Timer
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, line_page, pager, send_all, send_paged
-from cogs._ui import coordinator_only, guild_of
+from cogs._ui import DailyRetention, audited, coordinator_only, guild_of
 from cogs.checkins import _member
 from cogs.checkins._delivery import RETENTION_KIND, Delivery
 from cogs.checkins._views import DYNAMIC_ITEMS, ForgetButton, checkins, preview
@@ -80,15 +78,17 @@ class Checkins(commands.Cog):
         self.answers = bot.service(CheckinAnswers)
         self.delivery = Delivery(bot, self.schedules)
         self.source = CheckinSource(self.schedules)
+        self.retention = DailyRetention(
+            bot, RETENTION_KIND, "check-in answers",
+            self.answers.guilds_with_data, self.answers.purge_older_than,
+        )  # fmt: skip
 
     async def cog_load(self) -> None:
         install_pages(self.bot)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.delivery.register()
         self.bot.dispatcher.add_source(self.source)
-        self.bot.dispatcher.register_timer(RETENTION_KIND, self._retention)
-        if not await self.bot.timers.pending(RETENTION_KIND):
-            await self.delivery.schedule_retention(self.bot.clock.now())
+        await self.retention.start()
         self.bot.features.add(
             Feature(
                 name="checkins", about={"check-in schedules": self.schedules.count_active_group}
@@ -99,11 +99,8 @@ class Checkins(commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.dispatcher.remove_source(self.source)
         self.delivery.unregister()
-        self.bot.dispatcher.unregister_timer(RETENTION_KIND)
+        self.retention.stop()
         self.bot.features.remove("checkins")
-
-    async def _retention(self, timer: Timer, now: Any) -> None:
-        await self.delivery.retention(self.answers, timer, now)
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
@@ -146,14 +143,10 @@ class Checkins(commands.Cog):
             guild.id, interaction.user.id, channel.id, prompt, days, at, timezone, thread
         )
         self.bot.dispatcher.poke(created.next_due_at)
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
+        await audited(
+            interaction,
             AUDIT_CHECKIN_ADDED,
             f"#{created.id} in <#{channel.id}>, {created.when}",
-        )
-        await send_ephemeral(
-            interaction,
             f"Check-in **#{created.id}** is set: {channel.mention}, {created.when}"
             f"{', with a thread for replies' if thread else ''}.\n"
             f"First prompt: {format_dt(created.next_due_at, 'F')} "
@@ -171,11 +164,11 @@ class Checkins(commands.Cog):
     @app_commands.describe(id="The check-in's number")
     @coordinator_only()
     async def schedule_pause(self, interaction: discord.Interaction, id: ScheduleId) -> None:
-        guild = guild_of(interaction)
-        paused = await self.schedules.pause_group(guild.id, id)
-        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_PAUSED, f"#{id}")
-        await send_ephemeral(
+        paused = await self.schedules.pause_group(guild_of(interaction).id, id)
+        await audited(
             interaction,
+            AUDIT_CHECKIN_PAUSED,
+            f"#{id}",
             f"Check-in #{paused.id} is paused. `/checkin schedule resume {paused.id}` restarts it.",
         )
 
@@ -183,12 +176,12 @@ class Checkins(commands.Cog):
     @app_commands.describe(id="The check-in's number")
     @coordinator_only()
     async def schedule_resume(self, interaction: discord.Interaction, id: ScheduleId) -> None:
-        guild = guild_of(interaction)
-        resumed = await self.schedules.resume_group(guild.id, id)
+        resumed = await self.schedules.resume_group(guild_of(interaction).id, id)
         self.bot.dispatcher.poke(resumed.next_due_at)
-        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_RESUMED, f"#{id}")
-        await send_ephemeral(
+        await audited(
             interaction,
+            AUDIT_CHECKIN_RESUMED,
+            f"#{id}",
             f"Check-in #{resumed.id} is running again; the next prompt is "
             f"{format_dt(resumed.next_due_at, 'F')}. Nothing missed while paused will be posted.",
         )
@@ -197,16 +190,11 @@ class Checkins(commands.Cog):
     @app_commands.describe(id="The check-in's number")
     @coordinator_only()
     async def schedule_remove(self, interaction: discord.Interaction, id: ScheduleId) -> None:
-        guild = guild_of(interaction)
-        removed = await self.schedules.remove_group(guild.id, id)
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
+        removed = await self.schedules.remove_group(guild_of(interaction).id, id)
+        await audited(
+            interaction,
             AUDIT_CHECKIN_REMOVED,
             f"#{id} in <#{removed.channel_id}>",
-        )
-        await send_ephemeral(
-            interaction,
             f"Check-in #{removed.id} is removed; no more prompts will be posted. Members keep "
             "their own past answers until retention clears them.",
         )
@@ -217,16 +205,16 @@ class Checkins(commands.Cog):
     @app_commands.describe(id="The check-in's number")
     @coordinator_only()
     async def schedule_test(self, interaction: discord.Interaction, id: ScheduleId) -> None:
-        guild = guild_of(interaction)
-        found = await self.schedules.get_group(guild.id, id)
+        found = await self.schedules.get_group(guild_of(interaction).id, id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         occurrence = await self.schedules.test_occurrence(found)
         problem = await self.delivery.post_group(occurrence)
         if problem is not None:
             raise UserFacingError(f"I couldn't post check-in #{id}: {problem}.")
-        await self.bot.audit(guild, interaction.user.id, AUDIT_CHECKIN_TESTED, f"#{id}")
-        await send_ephemeral(
+        await audited(
             interaction,
+            AUDIT_CHECKIN_TESTED,
+            f"#{id}",
             f"Posted check-in #{id} once in <#{found.channel_id}>. Its schedule is unchanged "
             f"(next: {format_dt(found.next_due_at, 'F')}).",
         )

@@ -10,31 +10,25 @@ grace window (the bot was down) is skipped and logged.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.delivery import OutboxKind, Outgoing
-from bot.services.checkin_answers import CheckinAnswers
 from bot.services.checkin_due import GROUP_KIND, PERSONAL_KIND
 from bot.services.checkin_schedules import CheckinSchedules
 from bot.services.checkins import Occurrence
 from bot.services.outbox import OutboxItem
-from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS
 from cogs.checkins._views import MOOD_SCALE, prompt_view
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from bot.app import HearthBot
 
 log = logging.getLogger(__name__)
 
 RETENTION_KIND = "checkin_retention"
-RETENTION_REF = "daily"
 CANNOT_DM = 50007
 DM_CLOSED_NOTICE = (
     "I couldn't send your personal check-in because your direct messages are closed, so I've "
@@ -166,22 +160,6 @@ class Delivery:
         if schedule is not None and not schedule.paused:
             await self.schedules.pause_for_failure(schedule.id, "you left the server")
             log.info("personal check-in %s paused: member left", schedule.id)
-
-    # --- retention -----------------------------------------------------------------------------
-    async def retention(self, answers: CheckinAnswers, timer: Timer, now: datetime) -> None:
-        """Delete answers older than each server keeps them, then run again tomorrow."""
-        try:
-            for guild_id in await answers.guilds_with_data():
-                keep = (await self.bot.settings.get(guild_id)).retention_days
-                removed = await answers.purge_older_than(guild_id, now - timedelta(days=keep))
-                if removed:
-                    log.info("retention removed %d check-in answers in guild %s", removed, guild_id)
-        finally:
-            await self.schedule_retention(now + timedelta(days=1))
-
-    async def schedule_retention(self, due_at: datetime) -> None:
-        await self.bot.timers.schedule(0, RETENTION_KIND, RETENTION_REF, due_at)
-        self.bot.dispatcher.poke(due_at)
 
 
 class _CheckinKind(OutboxKind):

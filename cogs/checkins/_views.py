@@ -6,7 +6,7 @@ weeks ago (and before a restart) still work, and whose failures reach the one er
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
@@ -173,32 +173,43 @@ async def _support(interaction: discord.Interaction, guild_id: int, yes: bool) -
     await interaction.edit_original_response(content=f"{text}\n\n{CRISIS_LINE}", view=None)
 
 
-class SupportOffer(PersistentButton, route="hearth:ci:support:{guild}:{answer:yes|no}"):
-    def __init__(self, guild_id: int, yes: bool) -> None:
-        self.guild_id = guild_id
+class YesNoButton(PersistentButton):
+    """One of a Yes / No pair of buttons about one thing (a server, a member): the route ends in
+    `{answer:yes|no}`, `labels` and `yes_style` say how each looks, `callback` answers."""
+
+    labels: ClassVar[tuple[str, str]]  # (yes, no)
+    yes_style: ClassVar[discord.ButtonStyle]
+
+    def __init__(self, about: int, yes: bool) -> None:
+        self.about = about
         self.yes = yes
         super().__init__(
             self.button(
-                guild_id, "yes" if yes else "no",
-                label="Yes, please" if yes else "No, thank you",
-                style=discord.ButtonStyle.success if yes else discord.ButtonStyle.secondary,
+                about, "yes" if yes else "no",
+                label=self.labels[0] if yes else self.labels[1],
+                style=self.yes_style if yes else discord.ButtonStyle.secondary,
             )
         )  # fmt: skip
 
     @classmethod
-    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> SupportOffer:
-        guild_id, answer = values
-        return cls(int(guild_id), answer == "yes")
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> Self:
+        about, answer = values
+        return cls(int(about), answer == "yes")
+
+    @classmethod
+    def make_view(cls, about: int) -> discord.ui.View:
+        view = DynamicView()
+        view.add_item(cls(about, True))
+        view.add_item(cls(about, False))
+        return view
+
+
+class SupportOffer(YesNoButton, route="hearth:ci:support:{guild}:{answer:yes|no}"):
+    labels = ("Yes, please", "No, thank you")
+    yes_style = discord.ButtonStyle.success
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _support(interaction, self.guild_id, self.yes)
-
-    @staticmethod
-    def make_view(guild_id: int) -> discord.ui.View:
-        view = DynamicView()
-        view.add_item(SupportOffer(guild_id, True))
-        view.add_item(SupportOffer(guild_id, False))
-        return view
+        await _support(interaction, self.about, self.yes)
 
 
 # --- deleting one's own answers ----------------------------------------------------------------
@@ -221,32 +232,12 @@ async def _forget(interaction: discord.Interaction, user_id: int, confirm: bool)
     )
 
 
-class ForgetButton(PersistentButton, route="hearth:ci:forget:{user}:{answer:yes|no}"):
-    def __init__(self, user_id: int, confirm: bool) -> None:
-        self.user_id = user_id
-        self.confirm = confirm
-        super().__init__(
-            self.button(
-                user_id, "yes" if confirm else "no",
-                label="Delete everything" if confirm else "Keep them",
-                style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
-            )
-        )  # fmt: skip
-
-    @classmethod
-    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> ForgetButton:
-        user_id, answer = values
-        return cls(int(user_id), answer == "yes")
+class ForgetButton(YesNoButton, route="hearth:ci:forget:{user}:{answer:yes|no}"):
+    labels = ("Delete everything", "Keep them")
+    yes_style = discord.ButtonStyle.danger
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _forget(interaction, self.user_id, self.confirm)
-
-    @staticmethod
-    def make_view(user_id: int) -> discord.ui.View:
-        view = DynamicView()
-        view.add_item(ForgetButton(user_id, True))
-        view.add_item(ForgetButton(user_id, False))
-        return view
+        await _forget(interaction, self.about, self.yes)
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

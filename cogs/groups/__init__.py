@@ -31,8 +31,9 @@ from bot.services.groups import (
     GroupService,
     Unchanged,
 )
+from bot.tree import send_ephemeral
 from cogs._pages import install_pages, send_paged
-from cogs._ui import GroupName, coordinator_only, guild_of
+from cogs._ui import GroupName, coordinator_only, guild_of, name_choices
 from cogs.groups._discord import (
     change_role,
     check_assignable,
@@ -85,10 +86,9 @@ class Groups(GroupFlow):
     async def _names(
         self, interaction: discord.Interaction, current: str, which: GroupState
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.groups.names(interaction.guild_id, current, which=which)
-        return [app_commands.Choice(name=n, value=n) for n in names]
+        return await name_choices(
+            interaction, lambda guild_id: self.groups.names(guild_id, current, which=which)
+        )
 
     async def _open_names(
         self, interaction: discord.Interaction, current: str
@@ -108,12 +108,10 @@ class Groups(GroupFlow):
     async def _my_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.groups.names_for_member(
-            interaction.guild_id, interaction.user.id, current
+        user_id = interaction.user.id
+        return await name_choices(
+            interaction, lambda guild_id: self.groups.names_for_member(guild_id, user_id, current)
         )
-        return [app_commands.Choice(name=n, value=n) for n in names]
 
     # --- everyone ------------------------------------------------------------------------------
     @group.command(name="list", description="The open groups, with places left")
@@ -206,11 +204,17 @@ class Groups(GroupFlow):
         await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_CREATED, detail)
         summary = await self.groups.get(guild.id, created.id)
         where = f"\nChannel: {channel.mention}" if channel else ""
-        await self.refresh_panels(guild.id)
-        await interaction.edit_original_response(
-            content=f"Created “{created.name}” with role {group_role.mention}.{where}\n"
-            f"{group_details(summary)}"
+        await self._finish(
+            interaction,
+            f"Created “{created.name}” with role {group_role.mention}.{where}\n"
+            f"{group_details(summary)}",
         )
+
+    async def _finish(self, interaction: discord.Interaction, text: str) -> None:
+        """After a coordinator changed groups: bring every sign-up panel up to date, then answer
+        the deferred command."""
+        await self.refresh_panels(guild_of(interaction).id)
+        await send_ephemeral(interaction, text)
 
     async def _undo_created(self, made: list[Any]) -> None:
         """A create that failed part-way leaves no stray role or channel behind."""
@@ -264,10 +268,10 @@ class Groups(GroupFlow):
                 f"\nIt has {summary.member_count} members, more than the new capacity: "
                 "everyone stays, and new joins wait until there is room."
             )
-        await self.refresh_panels(guild.id)
-        await interaction.edit_original_response(
-            content=f"Updated “{updated.name}” ({', '.join(changes)}).{role_note}{note}\n"
-            f"{group_details(summary)}"
+        await self._finish(
+            interaction,
+            f"Updated “{updated.name}” ({', '.join(changes)}).{role_note}{note}\n"
+            f"{group_details(summary)}",
         )
 
     async def _rename_role(
@@ -309,11 +313,11 @@ class Groups(GroupFlow):
                 "members, so its waitlist has ended. `/group list` shows the groups that are "
                 "open; a coordinator can tell you more.",
             )
-        await self.refresh_panels(guild.id)
-        await interaction.edit_original_response(
-            content=f"Archived “{archived.name}”: no new joins. Its {found.member_count} "
+        await self._finish(
+            interaction,
+            f"Archived “{archived.name}”: no new joins. Its {found.member_count} "
             f"members keep their role until they leave or you use `/group remove`."
-            + (f" I told the {len(waiting)} people on its waitlist." if waiting else "")
+            + (f" I told the {len(waiting)} people on its waitlist." if waiting else ""),
         )
 
     @group.command(name="reopen", description="Coordinators: let an archived group take joins")
@@ -325,12 +329,12 @@ class Groups(GroupFlow):
         reopened = await self.groups.reopen(guild.id, found.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_REOPENED, reopened.name)
-        await self.refresh_panels(guild.id)
         now_open = await self.groups.get(guild.id, reopened.id)
-        await interaction.edit_original_response(
-            content=f"Reopened “{reopened.name}”: members can join again, and it is back in "
+        await self._finish(
+            interaction,
+            f"Reopened “{reopened.name}”: members can join again, and it is back in "
             f"`/group list` and the panels ({spaces_text(now_open)}). Its old waitlist was "
-            "closed when it was archived, so nobody is added automatically."
+            "closed when it was archived, so nobody is added automatically.",
         )
 
     @group.command(name="remove", description="Coordinators: take a member out of a group")
@@ -359,8 +363,7 @@ class Groups(GroupFlow):
                 text += f" I couldn't take their group role away: {failure.fix}"
             await self.fill_places(guild, found.id)
         text += " I haven't messaged them; you may want to let them know personally."
-        await self.refresh_panels(guild.id)
-        await interaction.edit_original_response(content=text)
+        await self._finish(interaction, text)
 
     @group.command(name="members", description="Coordinators: who is in a group, and who waits")
     @app_commands.describe(name="The group")

@@ -14,7 +14,7 @@ from discord.utils import format_dt
 from bot.services.group_membership import MembershipService
 from bot.services.groups import GroupService, GroupSummary
 from cogs._pages import Page, line_page, pager
-from cogs._routes import Persistent, PersistentButton
+from cogs._routes import Persistent, RecordButton
 from cogs._ui import DynamicView, guild_of, hearth, own_cog
 
 if TYPE_CHECKING:
@@ -156,34 +156,19 @@ def _cog(interaction: discord.Interaction) -> Groups:
     return own_cog(interaction, Groups, unavailable)
 
 
-class JoinButton(PersistentButton, route="hearth:groups:join:{id}"):
-    def __init__(self, group_id: int, label: str = "Join", row: int | None = None) -> None:
-        super().__init__(
-            self.button(group_id, label=label, style=discord.ButtonStyle.success, row=row)
-        )
-        self.group_id = group_id
-
-    @classmethod
-    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> JoinButton:
-        return cls(int(values[0]), getattr(item, "label", None) or "Join")
+class JoinButton(RecordButton, route="hearth:groups:join:{id}"):
+    default_label = "Join"
+    button_style = discord.ButtonStyle.success
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).continue_join(interaction, self.group_id)
+        await _cog(interaction).continue_join(interaction, self.record_id)
 
 
-class LeaveButton(PersistentButton, route="hearth:groups:leave:{id}"):
-    def __init__(self, group_id: int, label: str = "Leave", row: int | None = None) -> None:
-        super().__init__(
-            self.button(group_id, label=label, style=discord.ButtonStyle.secondary, row=row)
-        )
-        self.group_id = group_id
-
-    @classmethod
-    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> LeaveButton:
-        return cls(int(values[0]), getattr(item, "label", None) or "Leave")
+class LeaveButton(RecordButton, route="hearth:groups:leave:{id}"):
+    default_label = "Leave"
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).leave_from_button(interaction, self.group_id)
+        await _cog(interaction).leave_from_button(interaction, self.record_id)
 
 
 class PickGroup(Persistent[discord.ui.Select[Any]], route="hearth:groups:pick"):

@@ -32,7 +32,7 @@ from bot.services.guidelines import (
 )
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, pager, send_all, send_paged
-from cogs._ui import GroupName, coordinator_only, guild_of, hearth
+from cogs._ui import GroupName, audited, coordinator_only, guild_of, hearth, name_choices
 from cogs.guidelines._publish import (
     Publisher,
     Repost,
@@ -91,10 +91,10 @@ class Guidelines(commands.Cog):
     async def group_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.service.search_groups(interaction.guild_id, current)
-        return [app_commands.Choice(name=name[:100], value=name[:100]) for name in names]
+        # Group names are stored at most 80 characters, within Discord's 100 for a choice.
+        return await name_choices(
+            interaction, lambda guild_id: self.service.search_groups(guild_id, current)
+        )
 
     async def save_and_publish(
         self,
@@ -235,16 +235,12 @@ class Guidelines(commands.Cog):
             guild.id, group_id, channel.id, every_days, zone, interaction.user.id
         )
         self.bot.dispatcher.poke(schedule.next_due_at)
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
-            AUDIT_GUIDELINES_REPOST_SCHEDULED,
-            f"{group_name or 'server'} every {every_days} day(s) in #{channel.name}",
-        )
         due = schedule.next_due_at
         days = "day" if every_days == 1 else f"{every_days} days"
-        await send_ephemeral(
+        await audited(
             interaction,
+            AUDIT_GUIDELINES_REPOST_SCHEDULED,
+            f"{group_name or 'server'} every {every_days} day(s) in #{channel.name}",
             f"I'll post a fresh copy of {scope_label(group_name)} in {channel.mention} every "
             f"{days}, unpinning the previous one. The next is {format_dt(due, 'F')} "
             f"({format_dt(due, 'R')}). "
@@ -263,11 +259,10 @@ class Guidelines(commands.Cog):
         stopped = await self.posts.stop_reposts(guild.id, channel.id)
         if not stopped:
             raise UserFacingError(f"Nothing is being re-posted in {channel.mention}.")
-        await self.bot.audit(
-            guild, interaction.user.id, AUDIT_GUIDELINES_REPOST_STOPPED, f"#{channel.name}"
-        )
-        await send_ephemeral(
+        await audited(
             interaction,
+            AUDIT_GUIDELINES_REPOST_STOPPED,
+            f"#{channel.name}",
             f"Stopped re-posting in {channel.mention}. The copy already there stays pinned and "
             "is still updated when you save a new version.",
         )
@@ -343,13 +338,8 @@ class Guidelines(commands.Cog):
         if not changed:
             await send_ephemeral(interaction, f"That was already so: {text[0].lower()}{text[1:]}")
             return
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
-            AUDIT_GUIDELINES_GATE_ON if enabled else AUDIT_GUIDELINES_GATE_OFF,
-            ref.name,
-        )
-        await send_ephemeral(interaction, text)
+        action = AUDIT_GUIDELINES_GATE_ON if enabled else AUDIT_GUIDELINES_GATE_OFF
+        await audited(interaction, action, ref.name, text)
 
     gate_command.autocomplete("group")(group_autocomplete)
 

@@ -33,7 +33,7 @@ from bot.services.rota.rotas import (
 from bot.services.settings import MAX_REMINDER_HOURS_TEXT, field_bounds
 from bot.tree import send_ephemeral
 from cogs._pages import Page, line_page, pager, send_all, send_paged
-from cogs._ui import GroupName, coordinator_only, guild_of, hearth
+from cogs._ui import GroupName, audited, coordinator_only, guild_of, hearth, name_choices
 from cogs.rota._common import (
     RotaCogPart,
     RotaName,
@@ -52,10 +52,10 @@ from cogs.rota._common import (
 async def _group_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    if interaction.guild_id is None:
-        return []
-    names = await rota_of(hearth(interaction)).open_group_names(interaction.guild_id, current)
-    return [app_commands.Choice(name=name, value=name) for name in names]
+    service = rota_of(hearth(interaction))
+    return await name_choices(
+        interaction, lambda guild_id: service.open_group_names(guild_id, current)
+    )
 
 
 @pager("rota_training", coordinators_only=True)
@@ -120,20 +120,17 @@ class RotaAdmin(RotaCogPart):
         needed: app_commands.Range[int, 1, MAX_NEEDED] = 1,
         training_required: bool = True,
     ) -> None:
-        bot = hearth(interaction)
-        guild = guild_of(interaction)
-        group_id = await self.rota.find_group_id(guild.id, group) if group else None
-        created = await self.rota.create_rota(guild.id, interaction.user.id, name,
+        guild_id = guild_of(interaction).id
+        group_id = await self.rota.find_group_id(guild_id, group) if group else None
+        created = await self.rota.create_rota(guild_id, interaction.user.id, name,
             needed=needed, group_id=group_id, requires_training=training_required,
         )  # fmt: skip
-        await bot.audit(
-            guild, interaction.user.id, AUDIT_ROTA_CREATED,
+        await audited(
+            interaction,
+            AUDIT_ROTA_CREATED,
             f"{created.name} (needed {created.needed}, training "
             f"{'required' if created.requires_training else 'not required'}"
             f"{f', group {group}' if group else ''})",
-        )  # fmt: skip
-        await send_ephemeral(
-            interaction,
             f"Created the rota **{created.name}** ({created.needed} supporter"
             f"{'s' if created.needed > 1 else ''} per slot"
             f"{', training required' if created.requires_training else ', no training needed'}). "
@@ -215,16 +212,16 @@ class RotaAdmin(RotaCogPart):
                 f"A coordinator removed the **{removed.rota_name}** shift on {when} in "
                 f"**{guild.name}**. You don't need to cover it any more — thank you for offering.",
             )  # fmt: skip
-        await bot.audit(
-            guild, interaction.user.id, AUDIT_ROTA_SLOTS_REMOVED,
-            f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
-        )  # fmt: skip
         told = (
             f" The {len(removed.claimers)} supporter(s) who had claimed it were told."
             if removed.claimers
             else ""
         )
-        await send_ephemeral(interaction, f"Removed slot #{removed.id} ({when}).{told}")
+        await audited(
+            interaction, AUDIT_ROTA_SLOTS_REMOVED,
+            f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
+            f"Removed slot #{removed.id} ({when}).{told}",
+        )  # fmt: skip
 
     @rota.command(name="limits", description="Shift limits and reminders for all rotas here")
     @app_commands.describe(
@@ -303,12 +300,11 @@ class RotaAdmin(RotaCogPart):
     async def training_revoke(
         self, interaction: discord.Interaction, member: discord.Member
     ) -> None:
-        bot = hearth(interaction)
-        guild = guild_of(interaction)
-        await self.rota.revoke_training(guild.id, member.id)
-        await bot.audit(guild, interaction.user.id, AUDIT_ROTA_TRAINING_REVOKED, f"<@{member.id}>")
-        await send_ephemeral(
+        await self.rota.revoke_training(guild_of(interaction).id, member.id)
+        await audited(
             interaction,
+            AUDIT_ROTA_TRAINING_REVOKED,
+            f"<@{member.id}>",
             f"Removed <@{member.id}>'s training record. Shifts they already hold are kept; they "
             "can't claim new ones on rotas that need training.",
         )

@@ -13,7 +13,7 @@ from discord.utils import format_dt
 from bot.errors import NotSetUpError, UserFacingError
 from bot.services.rota import RotaService
 from bot.services.rota.rotas import MAX_NAME, MAX_SLOT_TEXT
-from cogs._ui import hearth
+from cogs._ui import hearth, name_choices
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -74,10 +74,8 @@ def guild_id_of(interaction: discord.Interaction) -> int:
 async def rota_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    if interaction.guild_id is None:
-        return []
-    names = await rota_of(hearth(interaction)).rota_names(interaction.guild_id, current)
-    return [app_commands.Choice(name=name, value=name) for name in names]
+    service = rota_of(hearth(interaction))
+    return await name_choices(interaction, lambda guild_id: service.rota_names(guild_id, current))
 
 
 async def _slot_choices(

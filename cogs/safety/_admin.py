@@ -22,7 +22,7 @@ from bot.services.crisis import (
     CrisisService,
 )
 from cogs._pages import Page, line_page, pager, send_paged
-from cogs._ui import CoordinatorGroup, guild_of, hearth
+from cogs._ui import CoordinatorGroup, audited, guild_of, hearth
 
 OnOff = Literal["on", "off"]
 HelplineName = app_commands.Range[str, 1, MAX_FIELD["name"]]
@@ -85,24 +85,21 @@ class CrisisAdmin(CoordinatorGroup):
         region: Region = "",
         hours: Hours = "",
     ) -> None:
-        guild = guild_of(interaction)
         resource = await _service(interaction).add(
-            guild.id, interaction.user.id, name, contact, region, hours
+            guild_of(interaction).id, interaction.user.id, name, contact, region, hours
         )
-        await hearth(interaction).audit(
-            guild, interaction.user.id, AUDIT_CRISIS_ADDED, resource.name
-        )
-        await interaction.response.send_message(
-            f"Added to `/crisis`:\n{resource.line()}", ephemeral=True
+        await audited(
+            interaction,
+            AUDIT_CRISIS_ADDED,
+            resource.name,
+            f"Added to `/crisis`:\n{resource.line()}",
         )
 
     @app_commands.command(name="remove", description="Remove a helpline from /crisis")
     async def remove(self, interaction: discord.Interaction, name: HelplineName) -> None:
-        guild = guild_of(interaction)
-        removed = await _service(interaction).remove(guild.id, name)
-        await hearth(interaction).audit(guild, interaction.user.id, AUDIT_CRISIS_REMOVED, removed)
-        await interaction.response.send_message(
-            f"Removed “{removed}” from `/crisis`.", ephemeral=True
+        removed = await _service(interaction).remove(guild_of(interaction).id, name)
+        await audited(
+            interaction, AUDIT_CRISIS_REMOVED, removed, f"Removed “{removed}” from `/crisis`."
         )
 
     @remove.autocomplete("name")
@@ -199,9 +196,5 @@ class CrisisAdmin(CoordinatorGroup):
             key = await service.remove_phrase(guild.id, phrase)
             text = f"No longer watching for “{key}”."
         # The phrase itself stays out of the audit log: it may be sensitive wording.
-        await hearth(interaction).audit(
-            guild,
-            interaction.user.id,
-            AUDIT_CRISIS_PHRASE_ADDED if action == "add" else AUDIT_CRISIS_PHRASE_REMOVED,
-        )
-        await interaction.response.send_message(text, ephemeral=True)
+        done = AUDIT_CRISIS_PHRASE_ADDED if action == "add" else AUDIT_CRISIS_PHRASE_REMOVED
+        await audited(interaction, done, "", text)

@@ -19,7 +19,7 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
 from bot.services import session_events
-from bot.services.groups import GroupService
+from bot.services.groups import GroupService, GroupSummary
 from bot.services.rota import RotaService
 from bot.services.rota.parsing import MAX_DURATION_TEXT, MAX_REPEAT_WEEKS, MAX_START_TEXT
 from bot.services.rota.rotas import MAX_NAME as MAX_ROTA_NAME
@@ -36,13 +36,21 @@ from bot.services.sessions import (
     MAX_PLACES,
     MAX_REASON,
     MAX_SESSION_TEXT,
-    Session,
+    Change,
     SessionService,
     session_number,
 )
-from bot.tree import NO_MENTIONS
+from bot.tree import send_ephemeral
 from cogs._pages import install_pages, send_all, send_paged
-from cogs._ui import GroupName, coordinator_only, guild_of, is_coordinator
+from cogs._ui import (
+    DailyRetention,
+    GroupName,
+    audited,
+    coordinator_only,
+    guild_of,
+    is_coordinator,
+    name_choices,
+)
 from cogs.sessions._delivery import FacilitatorAlert, SessionNotice, SessionReminder
 from cogs.sessions._events import mirror
 from cogs.sessions._timers import RETENTION_KIND, SessionTimers
@@ -56,6 +64,9 @@ SessionRef = app_commands.Range[str, 1, MAX_SESSION_TEXT]
 Places = app_commands.Range[int, 0, MAX_PLACES]
 RotaName = app_commands.Range[str, 1, MAX_ROTA_NAME]
 AlertHours = app_commands.Range[int, 1, MAX_ALERT_HOURS]
+# Options several commands take, worded once.
+SESSION_OPTION = "The session (pick from the suggestions)"
+REASON_OPTION = "Told to the people going (optional)"
 log = logging.getLogger(__name__)
 
 
@@ -76,10 +87,9 @@ class SessionCommands(app_commands.Group):
     async def _group_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.groups.names(interaction.guild_id, current, which="all")
-        return [app_commands.Choice(name=n, value=n) for n in names]
+        return await name_choices(
+            interaction, lambda guild_id: self.groups.names(guild_id, current, which="all")
+        )
 
     async def _sessions(
         self, interaction: discord.Interaction, current: str
@@ -96,17 +106,29 @@ class SessionCommands(app_commands.Group):
             for s in found
         ]
 
+    async def _group(self, interaction: discord.Interaction, name: str) -> GroupSummary:
+        return await self.groups.find(guild_of(interaction).id, name)
+
     async def _finish(
-        self, interaction: discord.Interaction, sessions: list[Session], text: str
+        self,
+        interaction: discord.Interaction,
+        change: Change,
+        audit: tuple[str, str],
+        text: str,
+        *,
+        poke_now: bool = True,
     ) -> None:
-        """Mirror the changed sessions as Discord events, then answer (with the fix, if any)."""
+        """After sessions were added, moved or cancelled: wake the dispatcher for their timers
+        (and, for a move or cancel, the notices), audit, mirror the changed sessions as Discord
+        events, then answer (with the fix, if any)."""
+        if change.first_due is not None:
+            self.bot.dispatcher.poke(change.first_due)
+        if poke_now:
+            self.bot.dispatcher.poke(self.bot.clock.now())
         guild = guild_of(interaction)
-        group = await self.groups.get(guild.id, sessions[0].group_id)
-        room = await self.upkeep.room(group.id)
-        fix = await mirror(self.bot, guild, sessions, group.channel_id, room)
-        await interaction.followup.send(
-            text + (f"\n\n{fix}" if fix else ""), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await self.bot.audit(guild, interaction.user.id, *audit)
+        fix = await mirror(self.bot, guild, change.sessions)
+        await send_ephemeral(interaction, text + (f"\n\n{fix}" if fix else ""))
 
     @app_commands.command(name="add", description="Coordinators: plan a session, once or weekly")
     @app_commands.describe(
@@ -131,31 +153,27 @@ class SessionCommands(app_commands.Group):
         change = await self.service.add(
             guild.id, found.id, interaction.user.id, start, duration, repeat_weeks, zone, hours
         )
-        if change.first_due is not None:
-            self.bot.dispatcher.poke(change.first_due)
-        first = change.sessions[0]
-        many = len(change.sessions)
+        first, many = change.sessions[0], len(change.sessions)
         what = f"{many} weekly sessions" if many > 1 else "a session"
-        await self.bot.audit(
-            guild, interaction.user.id, AUDIT_SESSIONS_ADDED, f"{found.name} #{first.id} ×{many}"
-        )
         await self._finish(
             interaction,
-            change.sessions,
+            change,
+            (AUDIT_SESSIONS_ADDED, f"{found.name} #{first.id} ×{many}"),
             f"Planned {what} for **{found.name}**, the first {format_dt(first.starts_at, 'F')} "
             "until "
             f"{format_dt(first.ends_at, 't')} (#{first.id}). Members answer in `/group sessions "
             "list`.",
+            poke_now=False,
         )
 
     @app_commands.command(
         name="move", description="Coordinators: move a session (or the rest of its series)"
     )
     @app_commands.describe(
-        session="The session (pick from the suggestions)",
+        session=SESSION_OPTION,
         start="The new start, in the server's time zone",
         rest_of_series="Also move every later session of its weekly series",
-        reason="Told to the people going (optional)",
+        reason=REASON_OPTION,
     )
     @coordinator_only()
     async def move(
@@ -166,22 +184,17 @@ class SessionCommands(app_commands.Group):
         rest_of_series: bool = False,
         reason: Reason | None = None,
     ) -> None:
-        guild = guild_of(interaction)
+        guild_id = guild_of(interaction).id
         await interaction.response.defer(ephemeral=True, thinking=True)
-        zone, hours = await self._zone(guild.id)
+        zone, hours = await self._zone(guild_id)
         change = await self.service.move(
-            guild.id, session_number(session), start, rest_of_series, reason, zone, hours
+            guild_id, session_number(session), start, rest_of_series, reason, zone, hours
         )
-        if change.first_due is not None:
-            self.bot.dispatcher.poke(change.first_due)
-        self.bot.dispatcher.poke(self.bot.clock.now())
         first = change.sessions[0]
-        await self.bot.audit(
-            guild, interaction.user.id, AUDIT_SESSIONS_MOVED, f"#{first.id} ×{len(change.sessions)}"
-        )
         await self._finish(
             interaction,
-            change.sessions,
+            change,
+            (AUDIT_SESSIONS_MOVED, f"#{first.id} ×{len(change.sessions)}"),
             f"Moved {len(change.sessions)} session(s) of **{first.group_name}**; the first is "
             f"now {format_dt(first.starts_at, 'F')}. {change.told} notice(s) are on their way to "
             "the "
@@ -192,9 +205,9 @@ class SessionCommands(app_commands.Group):
         name="cancel", description="Coordinators: cancel a session (or the rest of its series)"
     )
     @app_commands.describe(
-        session="The session (pick from the suggestions)",
+        session=SESSION_OPTION,
         rest_of_series="Also cancel every later session of its weekly series",
-        reason="Told to the people going (optional)",
+        reason=REASON_OPTION,
     )
     @coordinator_only()
     async def cancel(
@@ -204,22 +217,16 @@ class SessionCommands(app_commands.Group):
         rest_of_series: bool = False,
         reason: Reason | None = None,
     ) -> None:
-        guild = guild_of(interaction)
+        guild_id = guild_of(interaction).id
         await interaction.response.defer(ephemeral=True, thinking=True)
         change = await self.service.cancel(
-            guild.id, session_number(session), rest_of_series, reason
+            guild_id, session_number(session), rest_of_series, reason
         )
-        self.bot.dispatcher.poke(self.bot.clock.now())
         first = change.sessions[0]
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
-            AUDIT_SESSIONS_CANCELLED,
-            f"#{first.id} ×{len(change.sessions)}",
-        )
         await self._finish(
             interaction,
-            change.sessions,
+            change,
+            (AUDIT_SESSIONS_CANCELLED, f"#{first.id} ×{len(change.sessions)}"),
             f"Cancelled {len(change.sessions)} session(s) of **{first.group_name}**, from "
             f"{format_dt(first.starts_at, 'F')}. {change.told} notice(s) are on their way to the "
             "people going.",
@@ -233,28 +240,21 @@ class SessionCommands(app_commands.Group):
     async def places(
         self, interaction: discord.Interaction, group: GroupName, places: Places
     ) -> None:
-        guild = guild_of(interaction)
-        found = await self.groups.find(guild.id, group)
-        value = await self.upkeep.set_places(guild.id, found.id, places)
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
+        found = await self._group(interaction, group)
+        value = await self.upkeep.set_places(found.guild_id, found.id, places)
+        limit = f"{value} places" if value else "no limit on places"
+        await audited(
+            interaction,
             AUDIT_SESSION_PLACES_SET,
             f"{found.name}: {value or 'no limit'}",
-        )
-        limit = f"{value} places" if value else "no limit on places"
-        await interaction.response.send_message(
             f"**{found.name}** sessions now have {limit}. Answers already given stand.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
         )
 
     @app_commands.command(
         name="room", description="Coordinators: hold a group's session events in a voice channel"
     )
     @app_commands.describe(
-        group="The group",
-        channel="A voice or stage channel (leave empty: the group's own channel)",
+        group="The group", channel="A voice or stage channel (leave empty: the group's own channel)"
     )
     @coordinator_only()
     async def room(
@@ -263,17 +263,14 @@ class SessionCommands(app_commands.Group):
         group: GroupName,
         channel: discord.VoiceChannel | discord.StageChannel | None = None,
     ) -> None:
-        guild = guild_of(interaction)
-        found = await self.groups.find(guild.id, group)
-        await self.upkeep.set_room(guild.id, found.id, channel.id if channel else None)
+        found = await self._group(interaction, group)
+        await self.upkeep.set_room(found.guild_id, found.id, channel.id if channel else None)
         where = f"<#{channel.id}>" if channel else "the group's own channel"
-        await self.bot.audit(
-            guild, interaction.user.id, AUDIT_SESSION_ROOM_SET, f"{found.name}: {where}"
-        )
-        await interaction.response.send_message(
+        await audited(
+            interaction,
+            AUDIT_SESSION_ROOM_SET,
+            f"{found.name}: {where}",
             f"Events for **{found.name}** sessions planned from now on are held in {where}.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
         )
 
     @app_commands.command(
@@ -294,17 +291,16 @@ class SessionCommands(app_commands.Group):
         alert_hours: AlertHours = 24,
         opens_only_with_facilitator: bool = False,
     ) -> None:
-        guild = guild_of(interaction)
-        found = await self.groups.find(guild.id, group)
+        found = await self._group(interaction, group)
         linked = (
-            None if rota is None else await self.bot.service(RotaService).find_rota(guild.id, rota)
+            None
+            if rota is None
+            else await self.bot.service(RotaService).find_rota(found.guild_id, rota)
         )
         await self.upkeep.set_facilitation(
-            guild.id, found.id, linked.id if linked else None, alert_hours,
+            found.guild_id, found.id, linked.id if linked else None, alert_hours,
             opens_only_with_facilitator, interaction.user.id,
         )  # fmt: skip
-        detail = "off" if linked is None else f"{linked.name}, {alert_hours}h"
-        await self.bot.audit(guild, interaction.user.id, AUDIT_SESSION_FACILITATION_SET, detail)
         if linked is None:
             text = f"**{found.name}** sessions no longer get a facilitator slot."
         else:
@@ -319,10 +315,11 @@ class SessionCommands(app_commands.Group):
                 f"training, caps and rest). Coordinators are alerted {alert_hours}h before a "
                 f"session nobody has claimed.{rule}"
             )
-        await interaction.response.send_message(text, ephemeral=True)
+        detail = "off" if linked is None else f"{linked.name}, {alert_hours}h"
+        await audited(interaction, AUDIT_SESSION_FACILITATION_SET, detail, text)
 
     @app_commands.command(name="who", description="Who is going to a session (its facilitator)")
-    @app_commands.describe(session="The session (pick from the suggestions)")
+    @app_commands.describe(session=SESSION_OPTION)
     async def who(self, interaction: discord.Interaction, session: SessionRef) -> None:
         guild = guild_of(interaction)
         found = await self.service.get(guild.id, session_number(session))
@@ -347,7 +344,7 @@ class SessionCommands(app_commands.Group):
     )
     @app_commands.describe(group="The group")
     async def list_sessions(self, interaction: discord.Interaction, group: GroupName) -> None:
-        found = await self.groups.find(guild_of(interaction).id, group)
+        found = await self._group(interaction, group)
         await send_paged(interaction, "sessions", str(found.id))
 
     @app_commands.command(name="reminders", description="Turn your session reminders on or off")
@@ -376,7 +373,12 @@ class Sessions(commands.Cog):
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
         self.sessions = SessionCommands(bot)
-        self.timers = SessionTimers(bot, self.sessions.service, self.sessions.upkeep)
+        self.timers = SessionTimers(bot, self.sessions.service)
+        upkeep = self.sessions.upkeep
+        self.retention = DailyRetention(
+            bot, RETENTION_KIND, "session answers",
+            upkeep.guilds_with_answers, upkeep.forget_past_answers,
+        )  # fmt: skip
 
     async def cog_load(self) -> None:
         install_pages(self.bot)
@@ -392,9 +394,7 @@ class Sessions(commands.Cog):
                 name="sessions", about={"upcoming sessions": self.sessions.upkeep.count_upcoming}
             )
         )
-        self.bot.dispatcher.register_timer(RETENTION_KIND, self.timers.retention)
-        if not await self.bot.timers.pending(RETENTION_KIND):
-            await self.timers.schedule_retention(self.bot.clock.now())
+        await self.retention.start()
         group = self.bot.tree.get_command("group")
         if not isinstance(group, app_commands.Group):
             raise RuntimeError("/group sessions needs the groups feature loaded first")
@@ -408,7 +408,7 @@ class Sessions(commands.Cog):
         self.bot.outbox.unregister(ALERT)
         self.bot.dispatcher.unregister_timer(ALERT)
         self.bot.dispatcher.unregister_timer(CHECK)
-        self.bot.dispatcher.unregister_timer(RETENTION_KIND)
+        self.retention.stop()
         self.bot.features.remove("sessions")
         group = self.bot.tree.get_command("group")
         if isinstance(group, app_commands.Group):

@@ -15,6 +15,8 @@ import discord
 
 from bot.app import HearthBot
 from bot.services import session_events
+from bot.services.groups import GroupService
+from bot.services.session_upkeep import SessionUpkeep
 from bot.services.sessions import Session
 
 log = logging.getLogger(__name__)
@@ -31,18 +33,14 @@ def _location(guild: discord.Guild, channel_id: int | None, group_name: str) -> 
     return f"#{channel.name}" if channel is not None else f"The {group_name} group"[:100]
 
 
-async def mirror(
-    bot: HearthBot,
-    guild: discord.Guild,
-    sessions: list[Session],
-    channel_id: int | None,
-    room_id: int | None = None,
-) -> str | None:
-    """Bring each session's event in line with it; what to tell coordinators if Discord
-    refused (None when every event is right)."""
+async def mirror(bot: HearthBot, guild: discord.Guild, sessions: list[Session]) -> str | None:
+    """Bring the event of each session (all of one group, held in its room or channel) in line
+    with it; what to tell coordinators if Discord refused (None when every event is right)."""
+    group = await bot.service(GroupService).get(guild.id, sessions[0].group_id)
+    room_id = await bot.service(SessionUpkeep).room(group.id)
     for session in sessions:
         try:
-            await _mirror_one(bot, guild, session, channel_id, room_id)
+            await _mirror_one(bot, guild, session, group.channel_id, room_id)
         except discord.Forbidden:
             return MANAGE_EVENTS_FIX
         except discord.HTTPException as exc:

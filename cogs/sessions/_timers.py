@@ -1,14 +1,12 @@
-"""The sessions' own timers: the start of a session that opens only with a facilitator, and the
-daily retention of answers to sessions long past."""
+"""The sessions' own timer: the start of a session that opens only with a facilitator (the daily
+retention of answers to sessions long past is a `cogs._ui.DailyRetention`)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.app import HearthBot
-from bot.services.groups import GroupService
-from bot.services.session_upkeep import SessionUpkeep
 from bot.services.sessions import SessionService
 from bot.services.timers import Timer
 from cogs.sessions._events import mirror
@@ -19,22 +17,9 @@ RETENTION_KIND = "session.retention"
 
 
 class SessionTimers:
-    def __init__(self, bot: HearthBot, service: SessionService, upkeep: SessionUpkeep) -> None:
+    def __init__(self, bot: HearthBot, service: SessionService) -> None:
         self.bot = bot
         self.service = service
-        self.upkeep = upkeep
-
-    async def retention(self, timer: Timer, now: datetime) -> None:
-        """Forget answers to sessions over for longer than each server keeps data, daily."""
-        service = self.upkeep
-        try:
-            for guild_id in await service.guilds_with_answers():
-                keep = (await self.bot.settings.get(guild_id)).retention_days
-                removed = await service.forget_past_answers(guild_id, now - timedelta(days=keep))
-                if removed:
-                    log.info("retention removed %d session answers in guild %s", removed, guild_id)
-        finally:
-            await self.schedule_retention(now + timedelta(days=1))
 
     async def opens_only_with_facilitator(self, timer: Timer, now: datetime) -> None:
         """At the start of a session of a group that opens only with a facilitator."""
@@ -44,10 +29,4 @@ class SessionTimers:
         self.bot.dispatcher.poke(now)
         guild = self.bot.get_guild(timer.guild_id)
         if guild is not None:
-            group = await self.bot.service(GroupService).get(guild.id, change.sessions[0].group_id)
-            room = await self.upkeep.room(group.id)
-            await mirror(self.bot, guild, change.sessions, group.channel_id, room)
-
-    async def schedule_retention(self, due_at: datetime) -> None:
-        await self.bot.timers.schedule(0, RETENTION_KIND, "daily", due_at)
-        self.bot.dispatcher.poke(due_at)
+            await mirror(self.bot, guild, change.sessions)

@@ -11,7 +11,7 @@ from bot.services.groups import GroupService
 from bot.services.sessions import Session, SessionService
 from bot.tree import NO_MENTIONS
 from cogs._pages import Page, line_page, pager
-from cogs._routes import PersistentButton
+from cogs._routes import RecordButton
 from cogs._ui import guild_of, hearth
 
 SESSIONS_PER_PAGE = 10  # two buttons each: the page's four rows of its own items
@@ -55,22 +55,19 @@ async def _answer(interaction: discord.Interaction, session_id: int, going: bool
     )
 
 
-class GoingButton(PersistentButton, route="hearth:session:going:{id}"):
-    def __init__(self, session_id: int, label: str = "Going") -> None:
-        super().__init__(self.button(session_id, label=label, style=discord.ButtonStyle.success))
-        self.session_id = session_id
+class GoingButton(RecordButton, route="hearth:session:going:{id}"):
+    default_label = "Going"
+    button_style = discord.ButtonStyle.success
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _answer(interaction, self.session_id, True)
+        await _answer(interaction, self.record_id, True)
 
 
-class CantButton(PersistentButton, route="hearth:session:cant:{id}"):
-    def __init__(self, session_id: int, label: str = "Can't make it") -> None:
-        super().__init__(self.button(session_id, label=label, style=discord.ButtonStyle.secondary))
-        self.session_id = session_id
+class CantButton(RecordButton, route="hearth:session:cant:{id}"):
+    default_label = "Can't make it"
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _answer(interaction, self.session_id, False)
+        await _answer(interaction, self.record_id, False)
 
 
 @pager("sessions")

@@ -13,6 +13,7 @@ from datetime import timedelta
 from bot.db import Tx
 from bot.services.export import discover_tables
 from tests.harness import Harness, bot_of
+from tests.services import seeded_group
 
 PURGE = "guild_purge"
 
@@ -148,13 +149,10 @@ async def test_export_has_operational_data_and_never_private_answers(hearth: Har
     now = int(hearth.clock.now().timestamp())
     member = hearth.member.id
 
+    await seeded_group(bot.db, gid, "Carers circle", role_id=5, members=[member])
+    await seeded_group(bot.db, gid + 1, "OTHER-SERVER group", role_id=6)
+
     def _fill(tx: Tx) -> None:
-        group = tx.insert(
-            "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) "
-            "VALUES (?, 'Carers circle', 'carers circle', 5, ?)",
-            (gid, now),
-        )
-        tx.execute("INSERT INTO group_members VALUES (?, ?, ?, ?)", (group, gid, member, now))
         schedule = tx.insert(
             "INSERT INTO checkin_schedules (guild_id, kind, user_id, days, local_time, zone, "
             "next_due_at, created_by, created_at) VALUES (?, 'personal', ?, 1, '09:00', 'UTC', "
@@ -167,18 +165,14 @@ async def test_export_has_operational_data_and_never_private_answers(hearth: Har
             (gid, schedule, member, now),
         )
         tx.execute(
-            "INSERT INTO checkin_answers VALUES (?, ?, ?, 2, 'PRIVATE-NOTE about my week', ?, ?)",
+            "INSERT INTO checkin_answers (occurrence_id, user_id, guild_id, mood, note, "
+            "answered_at, updated_at) VALUES (?, ?, ?, 2, 'PRIVATE-NOTE about my week', ?, ?)",
             (occurrence, member, gid, now, now),
         )
         tx.execute(
             "INSERT INTO pending_notices (guild_id, user_id, text, created_at) "
             "VALUES (?, ?, 'PRIVATE-HELD message', ?)",
             (gid, member, now),
-        )
-        tx.execute(
-            "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) "
-            "VALUES (?, 'OTHER-SERVER group', 'x', 6, ?)",
-            (gid + 1, now),
         )
 
     await bot.db.write(_fill)

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from bot.services.checkin_schedules import CheckinSchedules
 from tests.fakediscord.options import ignore_declared_limits
 from tests.harness import Harness, bot_of
+from tests.helpers import dict_rows, new_channel
 
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # the harness clock starts Monday 12:00 UTC
 
@@ -37,15 +39,13 @@ def _prompts(hearth: Harness, channel: Any = None) -> list[Any]:
     return [m for m in hearth.messages(channel or hearth.general) if "Check-in" in m.content]
 
 
-async def _rows(hearth: Harness, sql: str, *params: Any) -> list[Any]:
-    return await bot_of(hearth).db.fetchall(sql, params)
-
-
 async def test_a_prompt_is_posted_once_with_mood_buttons_and_a_thread(hearth: Harness) -> None:
     reply = await _add(hearth, thread=True)
     assert reply.ephemeral and "Check-in **#1** is set" in reply.text
     assert f"<t:{int(MONDAY_19.timestamp())}:F>" in reply.text
-    audit = await _rows(hearth, "SELECT action FROM audit_log WHERE guild_id = ?", hearth.guild.id)
+    audit = await dict_rows(
+        hearth, "SELECT action FROM audit_log WHERE guild_id = ?", hearth.guild.id
+    )
     assert [row["action"] for row in audit] == ["checkin.schedule_added"]
 
     await _fire(hearth, MONDAY_19 - timedelta(seconds=1))
@@ -57,12 +57,15 @@ async def test_a_prompt_is_posted_once_with_mood_buttons_and_a_thread(hearth: Ha
     assert [c.label for c in prompt.components] == ["1", "2", "3", "4", "5", "Add a private note"]
     [thread] = hearth.fake.threads(hearth.general)
     assert thread.id == prompt.message_id and "Check-in replies" in thread.name
-    [schedule] = await _rows(hearth, "SELECT * FROM checkin_schedules")
-    assert schedule["last_occurrence_at"] == int(MONDAY_19.timestamp())
-    assert schedule["next_due_at"] == int((MONDAY_19 + timedelta(days=2)).timestamp())
+    bot = bot_of(hearth)
+    schedules = CheckinSchedules(bot.db, bot.clock, bot.settings)
+    [schedule] = await schedules.list_group(hearth.guild.id)
+    assert schedule.last_occurrence_at == MONDAY_19
+    assert schedule.next_due_at == MONDAY_19 + timedelta(days=2)
 
 
 async def test_answering_with_buttons_and_a_private_note(hearth: Harness) -> None:
+    await bot_of(hearth).settings.update(hearth.guild.id, None, log_channel_id=hearth.log.id)
     await _add(hearth)
     await _fire(hearth, MONDAY_19)
     [prompt] = _prompts(hearth)
@@ -82,7 +85,7 @@ async def test_answering_with_buttons_and_a_private_note(hearth: Harness) -> Non
     assert reopened.modal is not None
     assert reopened.modal.fields[0].value == "Slept badly, walk helped"
 
-    [row] = await _rows(hearth, "SELECT * FROM checkin_answers")
+    [row] = await dict_rows(hearth, "SELECT user_id, mood, note FROM checkin_answers")
     assert (row["user_id"], row["mood"], row["note"]) == (
         hearth.member.id,
         4,
@@ -90,7 +93,9 @@ async def test_answering_with_buttons_and_a_private_note(hearth: Harness) -> Non
     )
     # Nothing about the answer appeared anywhere public.
     assert all("Slept" not in m.text for m in hearth.messages(hearth.general))
-    assert all("Slept" not in m.text for m in hearth.messages(hearth.log))
+    logged = hearth.messages(hearth.log)
+    assert logged, "the log channel holds the schedule's audit post, so the check below can fail"
+    assert all("Slept" not in m.text for m in logged)
 
 
 async def test_summary_shows_counts_and_moods_only_from_five_answers(hearth: Harness) -> None:
@@ -136,7 +141,7 @@ async def test_bad_input_explains_and_creates_nothing(hearth: Harness) -> None:
     for options, message in cases:
         reply = await _add(hearth, **options)
         assert reply.ephemeral and message in reply.text, reply.text
-    assert await _rows(hearth, "SELECT id FROM checkin_schedules") == []
+    assert await dict_rows(hearth, "SELECT id FROM checkin_schedules") == []
     member = await hearth.slash(
         hearth.member,
         hearth.channel,
@@ -147,7 +152,7 @@ async def test_bad_input_explains_and_creates_nothing(hearth: Harness) -> None:
         time="19:00",
     )
     assert "Only coordinators" in member.text
-    assert await _rows(hearth, "SELECT id FROM checkin_schedules") == []
+    assert await dict_rows(hearth, "SELECT id FROM checkin_schedules") == []
 
 
 async def test_list_pause_resume_remove_and_test(hearth: Harness) -> None:
@@ -169,7 +174,7 @@ async def test_list_pause_resume_remove_and_test(hearth: Harness) -> None:
     tested = await hearth.slash(hearth.coordinator, hearth.channel, "checkin schedule test", id=1)
     assert "Posted check-in #1 once" in tested.text
     assert "Check-in (test)" in _prompts(hearth)[-1].content
-    [schedule] = await _rows(hearth, "SELECT next_due_at FROM checkin_schedules")
+    [schedule] = await dict_rows(hearth, "SELECT next_due_at FROM checkin_schedules")
     assert schedule["next_due_at"] == int((MONDAY_19 + timedelta(days=2)).timestamp())
 
     removed = await hearth.slash(
@@ -178,7 +183,7 @@ async def test_list_pause_resume_remove_and_test(hearth: Harness) -> None:
     assert "is removed" in removed.text
     missing = await hearth.slash(hearth.coordinator, hearth.channel, "checkin schedule pause", id=1)
     assert "no check-in schedule #1" in missing.text
-    actions = await _rows(hearth, "SELECT action FROM audit_log ORDER BY id")
+    actions = await dict_rows(hearth, "SELECT action FROM audit_log ORDER BY id")
     assert [row["action"] for row in actions] == [
         "checkin.schedule_added",
         "checkin.schedule_paused",
@@ -192,8 +197,7 @@ async def test_a_deleted_channel_pauses_its_schedule_and_alerts_coordinators(
     hearth: Harness,
 ) -> None:
     await _alerts_on(hearth)
-    doomed = hearth.guild.add_text_channel("doomed")
-    await hearth.fake.flush()
+    doomed = await new_channel(hearth, "doomed")
     await _add(hearth, channel=doomed, days="daily")
     await _add(hearth, days="daily")
     hearth.guild.delete_channel(doomed)
@@ -203,7 +207,7 @@ async def test_a_deleted_channel_pauses_its_schedule_and_alerts_coordinators(
     await hearth.wait_for(lambda: len(hearth.messages(hearth.alerts)) == 1)
     alert = hearth.messages(hearth.alerts)[0].text
     assert "Check-in #1" in alert and "paused" in alert
-    rows = await _rows(hearth, "SELECT id, paused FROM checkin_schedules ORDER BY id")
+    rows = await dict_rows(hearth, "SELECT id, paused FROM checkin_schedules ORDER BY id")
     assert [(r["id"], r["paused"]) for r in rows] == [(1, 1), (2, 0)]
 
 
@@ -232,7 +236,7 @@ async def test_missed_beyond_the_grace_window_is_skipped(hearth: Harness) -> Non
     await hearth.start()
     await bot_of(hearth).dispatcher.run_due()
     assert _prompts(hearth) == []
-    [schedule] = await _rows(hearth, "SELECT next_due_at FROM checkin_schedules")
+    [schedule] = await dict_rows(hearth, "SELECT next_due_at FROM checkin_schedules")
     assert schedule["next_due_at"] == int((MONDAY_19 + timedelta(days=3)).timestamp())
 
 
@@ -244,7 +248,7 @@ async def test_a_dst_week_posts_at_19_00_london_every_day(hearth: Harness) -> No
     while moment < datetime(2026, 4, 1, 22, 0, tzinfo=UTC):
         moment += timedelta(hours=1)
         await _fire(hearth, moment)
-    rows = await _rows(hearth, "SELECT due_at FROM checkin_occurrences ORDER BY due_at")
+    rows = await dict_rows(hearth, "SELECT due_at FROM checkin_occurrences ORDER BY due_at")
     hours_utc = [datetime.fromtimestamp(r["due_at"], UTC).hour for r in rows]
     assert hours_utc == [19, 19, 19, 19, 18, 18, 18, 18]  # GMT until 29 March, then BST
     assert len(_prompts(hearth)) == 8

@@ -7,6 +7,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.services.checkin_schedules import CheckinSchedules
+from bot.services.checkins import Schedule
 from tests.harness import Harness, bot_of
 
 TUESDAY_8 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # the harness clock starts Monday 12:00 UTC
@@ -26,11 +28,11 @@ def _checkins(hearth: Harness, person: Any = None) -> list[Any]:
     return [m for m in hearth.dms(person or hearth.member) if "How are you today?" in m.content]
 
 
-async def _schedule(hearth: Harness) -> Any:
-    return await bot_of(hearth).db.fetchone(
-        "SELECT * FROM checkin_schedules WHERE kind = 'personal' AND user_id = ?",
-        (hearth.member.id,),
-    )
+async def _schedule(hearth: Harness) -> Schedule | None:
+    """The member's personal check-in schedule, as the check-in service reads it."""
+    bot = bot_of(hearth)
+    schedules = CheckinSchedules(bot.db, bot.clock, bot.settings)
+    return await schedules.personal(hearth.guild.id, hearth.member.id)
 
 
 async def test_switching_on_sends_a_welcome_dm_then_daily_check_ins(hearth: Harness) -> None:
@@ -97,7 +99,8 @@ async def test_dms_closed_later_pause_and_the_member_is_told_next_time(hearth: H
     assert _checkins(hearth) == []
     assert len(_checkins(hearth, other)) == 1  # everyone else still gets theirs
     schedule = await _schedule(hearth)
-    assert schedule["paused"] == 1 and "closed" in schedule["paused_reason"]
+    assert schedule is not None and schedule.paused
+    assert schedule.paused_reason is not None and "closed" in schedule.paused_reason
 
     await _fire(hearth, TUESDAY_8 + timedelta(days=1))
     assert _checkins(hearth) == []

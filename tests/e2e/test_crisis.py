@@ -9,6 +9,7 @@ from bot.services.crisis import KEYWORD_WATCH
 from cogs._ui import requires_coordinator
 from tests.fakediscord import ActionError
 from tests.harness import Harness, bot_of
+from tests.helpers import add_helpline
 
 
 async def helplines(hearth: Harness) -> list[str]:
@@ -30,22 +31,12 @@ async def test_crisis_without_helplines_says_so_and_still_gives_the_emergency_li
 async def test_coordinator_adds_lists_and_removes_helplines_shown_by_crisis(
     hearth: Harness,
 ) -> None:
-    added = await hearth.slash(
-        hearth.coordinator,
-        hearth.general,
-        "admin crisis add",
-        name="Samaritans",
-        contact="call 116 123",
-        region="UK & Ireland",
-        hours="24/7",
+    added = await add_helpline(
+        hearth, "Samaritans", "call 116 123", region="UK & Ireland", hours="24/7"
     )
     assert "Samaritans" in added.text
-    await hearth.slash(
-        hearth.coordinator, hearth.general, "admin crisis add", name="Shout", contact="text 85258"
-    )
-    duplicate = await hearth.slash(
-        hearth.coordinator, hearth.general, "admin crisis add", name="samaritans", contact="x"
-    )
+    await add_helpline(hearth, "Shout", "text 85258")
+    duplicate = await add_helpline(hearth, "samaritans", "x")
     assert "already a helpline" in duplicate.text
     assert await helplines(hearth) == ["Samaritans", "Shout"]
 
@@ -88,9 +79,7 @@ async def test_members_are_refused_admin_crisis_and_nothing_changes(hearth: Harn
 
 
 async def test_crisis_in_a_dm_shows_only_the_lines_that_always_apply(hearth: Harness) -> None:
-    await hearth.slash(
-        hearth.coordinator, hearth.general, "admin crisis add", name="Samaritans", contact="116"
-    )
+    await add_helpline(hearth, "Samaritans", "116")
     reply = await hearth.slash(hearth.member, None, "crisis")
     assert "emergency services" in reply.text and "not a crisis service" in reply.text
     assert "Samaritans" not in reply.text and "hasn't listed" not in reply.text

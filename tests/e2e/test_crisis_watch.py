@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.harness import Harness, bot_of
-from tests.helpers import put_on_duty
+from tests.helpers import add_helpline, put_on_duty
 
 INTENT_ON = {"discord": {"message_content": True}}
 
@@ -16,9 +16,7 @@ INTENT_ON = {"discord": {"message_content": True}}
 async def set_up_watch(hearth: Harness, *, enabled: bool = True) -> str:
     """Watch #general for one phrase; returns what the coordinator saw on switching it on."""
     await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
-    await hearth.slash(
-        hearth.coordinator, hearth.general, "admin crisis add", name="Samaritans", contact="116 123"
-    )
+    await add_helpline(hearth, "Samaritans", "116 123")
     await hearth.slash(
         hearth.coordinator,
         hearth.general,
@@ -66,7 +64,9 @@ class TestWithTheIntent:
         assert "disappear" not in alert.content
         # Nothing public: only the member's own message is in the channel.
         assert [m.id for m in hearth.fake.channel_messages(hearth.general)] == [message.id]
-        dumped = await bot_of(hearth).db.fetchall("SELECT * FROM crisis_watch_signposted")
+        dumped = await bot_of(hearth).db.fetchall(
+            "SELECT guild_id, user_id, last_at FROM crisis_watch_signposted"
+        )
         assert [dict(r) for r in dumped] == [
             {
                 "guild_id": hearth.guild.id,

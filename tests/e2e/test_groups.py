@@ -8,9 +8,17 @@ from typing import Any
 import discord
 
 from bot.features import Feature, GateStep
-from tests.fakediscord import DEFAULT_BOT, Perm
+from tests.fakediscord import DEFAULT_BOT, FakeMember, Perm
+from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
-from tests.helpers import configure, create_group, dms_saying, rows
+from tests.helpers import configure, create_group, dms_saying, group_create, rows
+
+
+async def remove_from_carers(hearth: Harness, member: FakeMember) -> Reply:
+    """A coordinator takes `member` out of Carers circle, whatever it answers."""
+    return await hearth.slash(
+        hearth.coordinator, hearth.channel, "group remove", name="Carers circle", member=member
+    )
 
 
 async def test_create_makes_a_plain_role_and_a_private_channel(hearth: Harness) -> None:
@@ -42,34 +50,15 @@ async def test_create_refuses_duplicates_and_unusable_roles_and_changes_nothing(
 ) -> None:
     await create_group(hearth)
     roles_before = len(hearth.guild.roles)
-    dup = await hearth.slash(
-        hearth.coordinator, hearth.channel, "group create", name="CARERS  circle", description="x"
-    )
+    dup = await group_create(hearth, "CARERS  circle")
     assert dup.ephemeral and "already a group called “Carers circle”" in dup.content
     high = hearth.guild.add_role("mods", position=hearth.guild.bot_role.position + 1)
     await hearth.fake.flush()
-    above = await hearth.slash(
-        hearth.coordinator, hearth.channel, "group create", name="Mods", description="x", role=high
-    )
+    above = await group_create(hearth, "Mods", role=high)
     assert "above my highest role" in above.content and "Nothing was changed" in above.content
-    taken = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group create",
-        name="Second",
-        description="x",
-        role=hearth.guild.role("Carers circle"),
-    )
+    taken = await group_create(hearth, "Second", role=hearth.guild.role("Carers circle"))
     assert "already belongs to the group “Carers circle”" in taken.content
-    both = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group create",
-        name="Third",
-        description="x",
-        channel=hearth.general,
-        create_channel=True,
-    )
+    both = await group_create(hearth, "Third", channel=hearth.general, create_channel=True)
     assert "not both" in both.content
     assert len(hearth.guild.roles) == roles_before + 1  # only the "mods" role made by the test
     assert await rows(hearth, "SELECT name FROM groups") == [("Carers circle",)]
@@ -250,13 +239,7 @@ async def test_remove_takes_the_role_promotes_and_is_audited(hearth: Harness) ->
     await create_group(hearth, capacity=1)
     await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")
     await hearth.slash(hearth.supporter, hearth.channel, "group join", name="Carers circle")
-    reply = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group remove",
-        name="Carers circle",
-        member=hearth.member,
-    )
+    reply = await remove_from_carers(hearth, hearth.member)
     assert reply.ephemeral and "Removed" in reply.content
     assert "Carers circle" not in hearth.role_names(hearth.member)
     assert "Carers circle" in hearth.role_names(hearth.supporter)
@@ -264,13 +247,7 @@ async def test_remove_takes_the_role_promotes_and_is_audited(hearth: Harness) ->
     audit = await rows(hearth, "SELECT action, detail FROM audit_log WHERE action LIKE '%removed'")
     assert audit == [("group.member_removed", f"<@{hearth.member.id}> from Carers circle")]
     assert dms_saying(hearth, hearth.member, "Carers circle") == []  # told personally instead
-    missing = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group remove",
-        name="Carers circle",
-        member=hearth.owner,
-    )
+    missing = await remove_from_carers(hearth, hearth.owner)
     assert "isn't in “Carers circle”" in missing.content
 
 
@@ -353,23 +330,14 @@ async def test_a_create_that_fails_part_way_leaves_no_stray_role(hearth: Harness
     hearth.guild.set_bot_permissions(DEFAULT_BOT & ~Perm.MANAGE_CHANNELS)
     await hearth.fake.flush()
     roles_before = set(hearth.guild.roles)
-    reply = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group create",
-        name="Carers circle",
-        description="x",
-        create_channel=True,
-    )
+    reply = await group_create(hearth, "Carers circle", create_channel=True)
     assert "Manage Channels" in reply.content and "Nothing was changed" in reply.content
     await hearth.wait_for(lambda: set(hearth.guild.roles) == roles_before, what="role cleanup")
     assert await rows(hearth, "SELECT COUNT(*) FROM groups") == [(0,)]
 
     hearth.guild.set_bot_permissions(DEFAULT_BOT & ~Perm.MANAGE_ROLES)
     await hearth.fake.flush()
-    no_roles = await hearth.slash(
-        hearth.coordinator, hearth.channel, "group create", name="Carers circle", description="x"
-    )
+    no_roles = await group_create(hearth, "Carers circle")
     assert "Manage Roles" in no_roles.content and "Nothing was changed" in no_roles.content
     assert await rows(hearth, "SELECT COUNT(*) FROM groups") == [(0,)]
 

@@ -7,7 +7,7 @@ import pytest
 from cogs.guidelines import _publish
 from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
-from tests.helpers import AGREE, dict_rows, save, use_alerts_channel
+from tests.helpers import AGREE, dict_rows, post, save, use_alerts_channel
 
 
 async def create_group(hearth: Harness, name: str) -> int:
@@ -37,6 +37,14 @@ async def members_of(hearth: Harness, group_id: int) -> list[int]:
     return [int(str(row["user_id"])) for row in found]
 
 
+async def server_and_carers_rules(hearth: Harness) -> int:
+    """Server guidelines, and a group "Carers" with its own: the group's id."""
+    carers = await create_group(hearth, "Carers")
+    await save(hearth, "Server rules")
+    await save(hearth, "Carers rules", group="Carers")
+    return carers
+
+
 async def test_group_options_autocomplete_and_group_text_is_separate(hearth: Harness) -> None:
     carers = await create_group(hearth, "Carers")
     await create_group(hearth, "Walkers")
@@ -61,9 +69,7 @@ async def test_group_options_autocomplete_and_group_text_is_separate(hearth: Har
 async def test_joining_needs_the_server_text_then_the_groups_then_completes(
     hearth: Harness,
 ) -> None:
-    carers = await create_group(hearth, "Carers")
-    await save(hearth, "Server rules")
-    await save(hearth, "Carers rules", group="Carers")
+    carers = await server_and_carers_rules(hearth)
 
     step = await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers")
     assert step.ephemeral
@@ -253,19 +259,9 @@ async def test_a_role_hearth_cannot_manage_is_reported_not_crashed_on(
 async def test_group_copies_are_posted_and_updated_apart_from_the_servers(
     hearth: Harness,
 ) -> None:
-    carers = await create_group(hearth, "Carers")
-    await save(hearth, "Server rules")
-    await save(hearth, "Carers rules", group="Carers")
-    await hearth.slash(
-        hearth.coordinator, hearth.channel, "guidelines post", channel=hearth.general
-    )
-    reply = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "guidelines post",
-        channel=hearth.general,
-        group="Carers",
-    )
+    carers = await server_and_carers_rules(hearth)
+    await post(hearth, hearth.general)
+    reply = await post(hearth, hearth.general, group="Carers")
     assert "guidelines for **Carers**" in reply.text and "earlier copy" not in reply.text
     server_copy, group_copy = hearth.messages(hearth.general)
     assert server_copy.pinned and group_copy.pinned

@@ -10,16 +10,8 @@ import pytest
 
 from tests.fakediscord import FakeChannel, Overwrite, Perm
 from tests.fakediscord.messages import delete_message
-from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
-from tests.helpers import AGREE, dict_rows, save, use_alerts_channel
-
-
-async def post(hearth: Harness, channel: FakeChannel, group: str | None = None) -> Reply:
-    options: dict[str, object] = {"channel": channel}
-    if group:
-        options["group"] = group
-    return await hearth.slash(hearth.coordinator, hearth.channel, "guidelines post", **options)
+from tests.helpers import AGREE, dict_rows, new_channel, post, save, use_alerts_channel
 
 
 def deny_bot(hearth: Harness, channel: FakeChannel, permissions: int) -> None:
@@ -66,8 +58,7 @@ async def test_posting_again_in_the_same_channel_replaces_the_pinned_copy(hearth
 
 
 async def test_a_new_version_edits_every_posted_copy_in_place(hearth: Harness) -> None:
-    welcome = hearth.guild.add_text_channel("welcome")
-    await hearth.fake.flush()
+    welcome = await new_channel(hearth, "welcome")
     await save(hearth, "Version one")
     await post(hearth, hearth.general)
     await post(hearth, welcome)
@@ -125,8 +116,7 @@ async def test_a_lost_permission_is_reported_to_coordinators_and_the_copy_kept(
 
 async def test_a_deleted_channel_is_reported_and_its_copy_forgotten(hearth: Harness) -> None:
     await use_alerts_channel(hearth)
-    doomed = hearth.guild.add_text_channel("doomed")
-    await hearth.fake.flush()
+    doomed = await new_channel(hearth, "doomed")
     await save(hearth, "Version one")
     await post(hearth, doomed)
     hearth.guild.delete_channel(doomed)
@@ -235,8 +225,7 @@ async def test_a_repost_into_a_deleted_channel_stops_and_tells_coordinators(
     hearth: Harness,
 ) -> None:
     await use_alerts_channel(hearth)
-    doomed = hearth.guild.add_text_channel("doomed")
-    await hearth.fake.flush()
+    doomed = await new_channel(hearth, "doomed")
     await save(hearth, "Be kind.")
     await hearth.slash(
         hearth.coordinator,

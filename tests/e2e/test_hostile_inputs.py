@@ -498,9 +498,11 @@ async def test_a_person_from_another_server_is_named_not_a_member(
 async def test_the_checks_see_what_they_look_for(hearth: Harness) -> None:
     """`public_pings` and `Snapshots` keep the hostile runs honest: prove they notice."""
     snapshots = Snapshots(bot_of(hearth).db)
-    # The daily retention timer fires once at start-up and moves itself a day on: let that run
-    # finish first (run_due waits for a run in flight), or the two snapshots race it.
+    # The daily retention timer fires once at start-up and moves itself a day on, and the
+    # owner's greeting goes out through the outbox: let both finish first (run_due waits for a
+    # run in flight), or the two snapshots race them.
     await bot_of(hearth).dispatcher.run_due()
+    await greeted(hearth)
     before = await snapshots.now()
     assert await snapshots.now() == before
     await bot_of(hearth).settings.update(hearth.guild.id, None, min_rest_hours=9)

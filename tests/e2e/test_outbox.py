@@ -16,6 +16,7 @@ from bot.delivery import Outbox
 from bot.outbox_kinds import DirectMessage, message_specs
 from bot.services.outbox import LEASE, MAX_ATTEMPTS, OutboxSpec, backoff
 from tests.harness import Harness, bot_of
+from tests.helpers import new_channel
 
 MESSAGES = "POST /channels/{channel_id}/messages"
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
@@ -99,8 +100,7 @@ async def test_an_unknown_channel_pauses_the_schedule_and_tells_coordinators(
     hearth: Harness,
 ) -> None:
     await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
-    doomed = hearth.guild.add_text_channel("doomed")
-    await hearth.fake.flush()
+    doomed = await new_channel(hearth, "doomed")
     await hearth.slash(
         hearth.coordinator, hearth.channel, "checkin schedule add",
         channel=doomed, prompt="How are you?", days="daily", time="19:00", timezone="UTC",

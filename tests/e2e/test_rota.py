@@ -7,16 +7,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.clock import FakeClock
+from bot.services.rota import RotaService
 from bot.services.rota.reminders import REMINDER
 from tests.harness import Harness, bot_of
 from tests.helpers import (
     add_slots,
+    claimed_shifts,
     claims_of,
     make_rota,
     set_up_rotas,
     supporter,
     train,
 )
+from tests.services import seeded_group
 
 # The harness clock starts Monday 2 March 2026, 12:00 UTC (= 12:00 in London, GMT).
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -44,9 +47,8 @@ async def test_create_rota_links_a_group_and_refuses_duplicates_and_unknown_grou
 ) -> None:
     bot = await set_up_rotas(hearth)
     db = bot.db
-    group_id = await db.insert(
-        "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) VALUES (?, ?, ?, ?, ?)",
-        (hearth.guild.id, "Carers Circle", "carers circle", hearth.supporter_role.id, 0),
+    group_id = await seeded_group(
+        db, hearth.guild.id, "Carers Circle", role_id=hearth.supporter_role.id
     )
     reply = await hearth.slash(
         hearth.coordinator, hearth.channel, "rota create",
@@ -56,9 +58,8 @@ async def test_create_rota_links_a_group_and_refuses_duplicates_and_unknown_grou
     assert "Created the rota **Thursday hosts** (2 supporters per slot, no training needed)" in (
         reply.content
     )
-    row = await db.fetchone("SELECT * FROM rotas WHERE name = 'Thursday hosts'")
-    assert row is not None
-    assert (row["group_id"], row["needed"], row["requires_training"]) == (group_id, 2, 0)
+    created = await bot.service(RotaService).find_rota(hearth.guild.id, "Thursday hosts")
+    assert (created.group_id, created.needed, created.requires_training) == (group_id, 2, False)
     assert await hearth.autocomplete(
         hearth.coordinator, hearth.channel, "rota create", "group", "Car", name="x"
     ) == [{"name": "Carers Circle", "value": "Carers Circle"}]
@@ -179,11 +180,8 @@ async def test_limits_show_update_and_refuse_bad_reminder_hours(hearth: Harness)
 async def test_changing_reminder_hours_moves_reminders_of_shifts_already_claimed(
     hearth: Harness,
 ) -> None:
-    bot = await set_up_rotas(hearth)
-    await make_rota(hearth)
-    (slot_id,) = await add_slots(hearth, "Evening duty", "2026-03-06 19:00")
-    await train(hearth, hearth.supporter)
-    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id))
+    await claimed_shifts(hearth, "2026-03-06 19:00")
+    bot = bot_of(hearth)
 
     async def reminder_refs() -> list[str]:
         return sorted(t.ref.rsplit(":", 1)[1] for t in await bot.timers.pending(REMINDER))
@@ -346,11 +344,8 @@ async def test_release_far_ahead_is_silent_and_short_notice_alerts_coordinators(
 
 
 async def test_swap_offer_keeps_cover_until_taken_and_tells_the_offerer(hearth: Harness) -> None:
-    bot = await set_up_rotas(hearth)
-    await make_rota(hearth)
-    slot_id = (await add_slots(hearth, "Evening duty", "2026-03-04 19:00"))[0]
-    await train(hearth, hearth.supporter)
-    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id))
+    (slot_id,) = await claimed_shifts(hearth, "2026-03-04 19:00")
+    bot = bot_of(hearth)
     claim_id = await bot.db.fetchval("SELECT id FROM rota_claims")
 
     offered = await hearth.slash(
@@ -393,11 +388,8 @@ async def test_swap_offer_keeps_cover_until_taken_and_tells_the_offerer(hearth: 
 
 
 async def test_swap_offer_can_be_withdrawn_by_taking_it_back(hearth: Harness) -> None:
-    bot = await set_up_rotas(hearth)
-    await make_rota(hearth)
-    slot_id = (await add_slots(hearth, "Evening duty", "2026-03-04 19:00"))[0]
-    await train(hearth, hearth.supporter)
-    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id))
+    (slot_id,) = await claimed_shifts(hearth, "2026-03-04 19:00")
+    bot = bot_of(hearth)
     await hearth.slash(hearth.supporter, hearth.channel, "rota swap offer", slot=str(slot_id))
     back = await hearth.slash(hearth.supporter, hearth.channel, "rota swap take", slot=str(slot_id))
     assert "withdrawn your swap offer" in back.content
@@ -405,11 +397,8 @@ async def test_swap_offer_can_be_withdrawn_by_taking_it_back(hearth: Harness) ->
 
 
 async def test_remove_slot_tells_its_supporters_and_cancels_their_timers(hearth: Harness) -> None:
-    bot = await set_up_rotas(hearth)
-    await make_rota(hearth)
-    slot_id = (await add_slots(hearth, "Evening duty", "2026-03-06 19:00"))[0]
-    await train(hearth, hearth.supporter)
-    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id))
+    (slot_id,) = await claimed_shifts(hearth, "2026-03-06 19:00")
+    bot = bot_of(hearth)
     assert await bot.timers.pending(guild_id=hearth.guild.id)
 
     wrong = await hearth.slash(
@@ -541,15 +530,8 @@ async def test_mine_lists_upcoming_shifts_and_attaches_a_valid_calendar(hearth: 
 async def test_a_supporter_who_leaves_the_server_frees_their_future_shifts(
     hearth: Harness,
 ) -> None:
-    bot = await set_up_rotas(hearth)
-    await make_rota(hearth)
-    ids = await add_slots(hearth, "Evening duty", "2026-03-03 19:00", repeat_weeks=2)
-    await train(hearth, hearth.supporter)
-    for slot_id in ids:
-        reply = await hearth.slash(
-            hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id)
-        )
-        assert "You're on" in reply.content, reply.content
+    ids = await claimed_shifts(hearth, repeat_weeks=2)
+    bot = bot_of(hearth)
     assert await bot.timers.pending("rota.reminder")
 
     hearth.guild.remove_member(hearth.supporter)

@@ -7,7 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.harness import Harness, bot_of
-from tests.helpers import add_slots, claims_of, make_rota, run_at, set_up_rotas, supporter, train
+from tests.helpers import (
+    add_slots,
+    claimed_shifts,
+    claims_of,
+    make_rota,
+    run_at,
+    set_up_rotas,
+    supporter,
+    train,
+)
 
 TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
 
@@ -17,11 +26,7 @@ def reminder_dms(hearth: Harness) -> list[str]:
 
 
 async def claimed_tuesday(hearth: Harness) -> int:
-    await set_up_rotas(hearth)
-    await make_rota(hearth)
-    slot_id = (await add_slots(hearth, "Evening duty", "2026-03-03 19:00"))[0]
-    await train(hearth, hearth.supporter)
-    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id))
+    (slot_id,) = await claimed_shifts(hearth)
     return slot_id
 
 

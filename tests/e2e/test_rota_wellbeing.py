@@ -12,7 +12,9 @@ from bot.db import to_ts
 from tests.harness import Harness, bot_of
 from tests.helpers import (
     add_slots,
+    claimed_shifts,
     claims_of,
+    dict_rows,
     make_rota,
     run_at,
     set_up_rotas,
@@ -25,16 +27,7 @@ TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
 
 async def three_tuesdays(hearth: Harness) -> list[int]:
     """The supporter holds Evening duty on 3, 10 and 17 March (19:00 London = UTC in March)."""
-    await set_up_rotas(hearth)
-    await make_rota(hearth)
-    ids = await add_slots(hearth, "Evening duty", "2026-03-03 19:00", repeat_weeks=3)
-    await train(hearth, hearth.supporter)
-    for slot_id in ids:
-        reply = await hearth.slash(
-            hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id)
-        )
-        assert "You're on" in reply.content, reply.content
-    return ids
+    return await claimed_shifts(hearth, repeat_weeks=3)
 
 
 def alerts_with(hearth: Harness, text: str) -> list[str]:
@@ -42,8 +35,8 @@ def alerts_with(hearth: Harness, text: str) -> list[str]:
 
 
 async def away_rows(hearth: Harness) -> list[dict[str, object]]:
-    rows = await bot_of(hearth).db.fetchall("SELECT * FROM rota_away")
-    return [dict(row) for row in rows]
+    """Every column: a test holds that a break stores no reason (a new column must say why)."""
+    return await dict_rows(hearth, "SELECT * FROM rota_away")
 
 
 # --- 1. stepping back ----------------------------------------------------------------------------
@@ -323,11 +316,7 @@ async def test_renewal_dms_30_and_7_days_ahead_exactly_once_across_restarts(
 async def test_weekly_digest_lists_expiring_training_and_shifts_past_an_expiry_once(
     hearth: Harness,
 ) -> None:
-    await set_up_rotas(hearth)
-    await make_rota(hearth)
-    [late] = await add_slots(hearth, "Evening duty", "2026-03-24 19:00")
-    await train(hearth, hearth.supporter)
-    await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(late))
+    [late] = await claimed_shifts(hearth, "2026-03-24 19:00")
     await train(hearth, hearth.supporter, expires="2026-03-20")  # now runs out before the shift
     alex = await supporter(hearth, "alex", trained=False)
     await train(hearth, alex, expires="2026-06-30")  # months away: not listed

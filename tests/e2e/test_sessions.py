@@ -14,10 +14,14 @@ from tests.helpers import (
     dms_saying,
     going_to,
     join_group,
+    member_going,
+    move_session,
     rows,
     run_at,
+    session_ids,
     session_rows,
     session_service,
+    sessions_list,
     set_up_sessions,
 )
 
@@ -53,19 +57,15 @@ async def test_members_answer_and_see_their_answer_and_the_count(hearth: Harness
     await set_up_sessions(hearth)
     await add_session(hearth)
     await join_group(hearth, hearth.member)
-    listing = await hearth.slash(
-        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
-    )
+    listing = await sessions_list(hearth, hearth.member)
     assert "0 going" in listing.content
-    [session_id] = [row[0] for row in await session_rows(hearth)]
+    [session_id] = await session_ids(hearth)
     reply = await hearth.click(
         hearth.member, listing, custom_id=f"hearth:session:going:{session_id}"
     )
     assert reply.ephemeral and "You're **going**" in reply.content and "1 going" in reply.content
     assert await going_to(hearth, session_id) == [hearth.member.id]
-    again = await hearth.slash(
-        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
-    )
+    again = await sessions_list(hearth, hearth.member)
     assert "1 going · you're going" in again.content
     reply = await hearth.click(
         hearth.member, listing, custom_id=f"hearth:session:cant:{session_id}"
@@ -73,9 +73,7 @@ async def test_members_answer_and_see_their_answer_and_the_count(hearth: Harness
     assert "can't make it" in reply.content and "0 going" in reply.content
     assert await going_to(hearth, session_id) == []
     # Someone outside the group is refused, and nothing is stored for them.
-    theirs = await hearth.slash(
-        hearth.supporter, hearth.channel, "group sessions list", group="Carers circle"
-    )
+    theirs = await sessions_list(hearth, hearth.supporter)
     outsider = await hearth.click(
         hearth.supporter, theirs, custom_id=f"hearth:session:going:{session_id}"
     )
@@ -88,11 +86,9 @@ async def test_buttons_work_after_a_restart(hearth: Harness) -> None:
     await set_up_sessions(hearth)
     await add_session(hearth)
     await join_group(hearth, hearth.member)
-    listing = await hearth.slash(
-        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
-    )
+    listing = await sessions_list(hearth, hearth.member)
     await hearth.restart()
-    [session_id] = [row[0] for row in await session_rows(hearth)]
+    [session_id] = await session_ids(hearth)
     reply = await hearth.click(
         hearth.member, listing, custom_id=f"hearth:session:going:{session_id}"
     )
@@ -112,11 +108,8 @@ async def test_twenty_members_pressing_going_for_the_last_place_one_wins(hearth:
     assert (await rows(hearth, "SELECT session_places FROM groups WHERE id = ?", group_id)) == [
         (1,)
     ]
-    listings = [
-        await hearth.slash(member, hearth.channel, "group sessions list", group="Carers circle")
-        for member in members
-    ]
-    [session_id] = [row[0] for row in await session_rows(hearth)]
+    listings = [await sessions_list(hearth, member) for member in members]
+    [session_id] = await session_ids(hearth)
     custom_id = f"hearth:session:going:{session_id}"
     replies = await asyncio.gather(
         *(
@@ -137,7 +130,7 @@ async def test_reminders_reach_the_people_going_exactly_once(hearth: Harness) ->
     await hearth.fake.flush()
     for member in (hearth.member, quiet):
         await join_group(hearth, member)
-    [session_id] = [row[0] for row in await session_rows(hearth)]
+    [session_id] = await session_ids(hearth)
     for member in (hearth.member, quiet):
         await session_service(hearth).answer(hearth.guild.id, session_id, member.id, True)
     off = await hearth.slash(quiet, hearth.channel, "group sessions reminders", on=False)
@@ -165,7 +158,7 @@ async def test_cancel_tells_everyone_going_once_and_holds_it_for_closed_dms(
     await hearth.fake.flush()
     for member in (hearth.member, closed):
         await join_group(hearth, member)
-    first, second, third = [row[0] for row in await session_rows(hearth)]
+    first, second, third = await session_ids(hearth)
     answers = session_service(hearth)
     for session_id in (first, second):
         for member in (hearth.member, closed):
@@ -191,7 +184,7 @@ async def test_cancel_tells_everyone_going_once_and_holds_it_for_closed_dms(
     found = {row[0]: row for row in await session_rows(hearth)}
     assert found[first][3] is None and found[second][3] is not None and found[third][3] is not None
     # The member with closed DMs sees it at their next command, once.
-    later = await hearth.slash(closed, hearth.channel, "group sessions list", group="Carers circle")
+    later = await sessions_list(hearth, closed)
     await hearth.wait_for(lambda: any("cancelled" in m.content for m in later.followups))
     # No reminder for a cancelled session.
     await run_at(hearth, TUE_19 + timedelta(weeks=1) - timedelta(hours=1))
@@ -199,18 +192,8 @@ async def test_cancel_tells_everyone_going_once_and_holds_it_for_closed_dms(
 
 
 async def test_move_tells_the_people_going_and_moves_the_reminder(hearth: Harness) -> None:
-    await set_up_sessions(hearth)
-    await add_session(hearth)
-    await join_group(hearth, hearth.member)
-    [session_id] = [row[0] for row in await session_rows(hearth)]
-    await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
-    reply = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group sessions move",
-        session=str(session_id),
-        start="2026-03-04 18:00",
-    )
+    session_id = await member_going(hearth)
+    reply = await move_session(hearth, session_id)
     assert "Moved 1 session(s)" in reply.content
     wed_18 = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
     [row] = await session_rows(hearth)
@@ -238,11 +221,9 @@ async def test_a_long_series_is_paged_with_buttons_on_every_page(hearth: Harness
     await set_up_sessions(hearth)
     await add_session(hearth, repeat_weeks=25)
     await join_group(hearth, hearth.member)
-    listing = await hearth.slash(
-        hearth.member, hearth.channel, "group sessions list", group="Carers circle"
-    )
+    listing = await sessions_list(hearth, hearth.member)
     assert "(page 1 of 3)" in listing.content
-    ids = [row[0] for row in await session_rows(hearth)]
+    ids = await session_ids(hearth)
     page2 = await hearth.click(hearth.member, listing, label="Next →")
     assert f"#{ids[10]}" in page2.text and f"#{ids[9]}" not in page2.text
     reply = await hearth.click(hearth.member, page2, custom_id=f"hearth:session:going:{ids[10]}")
@@ -252,7 +233,7 @@ async def test_a_long_series_is_paged_with_buttons_on_every_page(hearth: Harness
 async def test_moving_the_rest_of_a_series_keeps_local_time_across_dst(hearth: Harness) -> None:
     await set_up_sessions(hearth)
     await add_session(hearth, repeat_weeks=6)  # Tuesdays 3 March to 7 April, 19:00 London
-    ids = [row[0] for row in await session_rows(hearth)]
+    ids = await session_ids(hearth)
     reply = await hearth.slash(
         hearth.coordinator,
         hearth.channel,

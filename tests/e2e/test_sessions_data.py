@@ -11,7 +11,9 @@ from tests.helpers import (
     add_session,
     going_to,
     join_group,
+    member_going,
     run_at,
+    session_ids,
     session_rows,
     session_service,
     set_up_sessions,
@@ -19,11 +21,7 @@ from tests.helpers import (
 
 
 async def test_mydata_shows_and_deletes_answers_and_export_counts_only(hearth: Harness) -> None:
-    await set_up_sessions(hearth)
-    await add_session(hearth)
-    await join_group(hearth, hearth.member)
-    [session_id] = [row[0] for row in await session_rows(hearth)]
-    await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
+    session_id = await member_going(hearth)
     shown = await hearth.slash(hearth.member, hearth.channel, "mydata show")
     assert "answers to group sessions" in shown.content, shown.content
     assert declared().tables["session_rsvps"].export == "counts"
@@ -40,7 +38,7 @@ async def test_retention_forgets_answers_to_long_past_sessions_only(hearth: Harn
     await add_session(hearth)  # Tue 3 March
     await add_session(hearth, start="2026-05-26 19:00")
     await join_group(hearth, hearth.member)
-    old, recent = [row[0] for row in await session_rows(hearth)]
+    old, recent = await session_ids(hearth)
     for session_id in (old, recent):
         await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
     # Kept 90 days by default: on 3 June the March session's answers go, May's stay.

@@ -13,7 +13,9 @@ from tests.helpers import (
     TUE_19,
     add_session,
     join_group,
+    move_session,
     rows,
+    session_ids,
     session_rows,
     session_service,
     set_up_sessions,
@@ -50,14 +52,8 @@ async def test_the_event_follows_the_session_add_move_cancel(hearth: Harness) ->
     assert event.scheduled_end_time is not None
     assert (event.scheduled_end_time - event.scheduled_start_time).total_seconds() == 90 * 60
     assert await event_ids(hearth) == [event.id]
-    [session_id] = [row[0] for row in await session_rows(hearth)]
-    await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group sessions move",
-        session=str(session_id),
-        start="2026-03-04 18:00",
-    )
+    [session_id] = await session_ids(hearth)
+    await move_session(hearth, session_id)
     assert event.scheduled_start_time == datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
     await hearth.slash(
         hearth.coordinator, hearth.channel, "group sessions cancel", session=str(session_id)
@@ -85,14 +81,8 @@ async def test_an_event_deleted_by_hand_is_forgotten_not_recreated(hearth: Harne
     hearth.fake.delete_event_by_hand(hearth.guild, event)
     await hearth.fake.flush()
     await settle(hearth, "SELECT event_id FROM group_sessions", [(0,)])
-    [session_id] = [row[0] for row in await session_rows(hearth)]
-    await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group sessions move",
-        session=str(session_id),
-        start="2026-03-04 18:00",
-    )
+    [session_id] = await session_ids(hearth)
+    await move_session(hearth, session_id)
     assert events(hearth) == [] and len(await session_rows(hearth)) == 1
 
 
@@ -101,7 +91,7 @@ async def test_interested_on_the_event_counts_as_going_for_members_only(hearth: 
     await add_session(hearth)
     await join_group(hearth, hearth.member)
     [event] = hearth.fake.scheduled_events(hearth.guild)
-    [session_id] = [row[0] for row in await session_rows(hearth)]
+    [session_id] = await session_ids(hearth)
     member_user = hearth.fake.users[hearth.member.id]
     hearth.fake.mark_interested(hearth.guild, event, member_user)
     hearth.fake.mark_interested(hearth.guild, event, hearth.fake.users[hearth.supporter.id])

@@ -15,9 +15,10 @@ from tests.helpers import (
     dms_saying,
     join_group,
     make_rota,
+    move_session,
     rows,
     run_at,
-    session_rows,
+    session_ids,
     session_service,
     set_up_sessions,
     train,
@@ -39,7 +40,7 @@ async def facilitated(hearth: Harness, **options: Any) -> int:
     assert "gets a slot on **Hosts**" in reply.content, reply.content
     await add_session(hearth)
     await join_group(hearth, hearth.member)
-    [session_id] = [row[0] for row in await session_rows(hearth)]
+    [session_id] = await session_ids(hearth)
     await session_service(hearth).answer(hearth.guild.id, session_id, hearth.member.id, True)
     return int(session_id)
 
@@ -136,13 +137,7 @@ async def test_a_claimed_session_is_not_moved_behind_its_facilitator(hearth: Har
     slot_id = await slot_of(hearth, session_id)
     await train(hearth, hearth.supporter)
     await hearth.slash(hearth.supporter, hearth.channel, "rota claim", slot=str(slot_id))
-    reply = await hearth.slash(
-        hearth.coordinator,
-        hearth.channel,
-        "group sessions move",
-        session=str(session_id),
-        start="2026-03-04 18:00",
-    )
+    reply = await move_session(hearth, session_id)
     assert "already facilitating" in reply.content and "Nothing was changed" in reply.content
     [(starts,)] = await rows(hearth, "SELECT starts_at FROM group_sessions")
     assert starts == int(TUE_19.timestamp())

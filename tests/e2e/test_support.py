@@ -6,9 +6,10 @@ import asyncio
 from datetime import timedelta
 
 from bot.db import to_ts
-from tests.fakediscord import FakeChannel, Perm
+from bot.services.crisis import CrisisService
+from tests.fakediscord import FakeChannel, FakeMember, Perm
 from tests.harness import Harness, bot_of
-from tests.helpers import put_on_duty
+from tests.helpers import dict_rows, put_on_duty
 
 
 async def add_support_channel(hearth: Harness, *, threads: bool = True) -> FakeChannel:
@@ -25,9 +26,17 @@ async def add_support_channel(hearth: Harness, *, threads: bool = True) -> FakeC
     return channel
 
 
+async def requested(hearth: Harness, *on_duty: FakeMember) -> None:
+    """A #support channel, these supporters (by default the standard one) on duty now, and the
+    standard member's `/support` request made."""
+    await add_support_channel(hearth)
+    await put_on_duty(hearth, *(on_duty or (hearth.supporter,)))
+    await hearth.slash(hearth.member, hearth.general, "support")
+
+
 async def stored_requests(hearth: Harness) -> list[dict[str, object]]:
-    rows = await bot_of(hearth).db.fetchall("SELECT * FROM support_requests ORDER BY id")
-    return [dict(row) for row in rows]
+    """Every column of every request: a test checks that none of them holds the member's note."""
+    return await dict_rows(hearth, "SELECT * FROM support_requests ORDER BY id")
 
 
 async def test_request_with_supporters_on_duty_opens_a_private_thread_for_the_right_people(
@@ -74,9 +83,7 @@ async def test_request_with_supporters_on_duty_opens_a_private_thread_for_the_ri
 
 
 async def test_one_open_request_per_member_links_the_open_one(hearth: Harness) -> None:
-    await add_support_channel(hearth)
-    await put_on_duty(hearth, hearth.supporter)
-    await hearth.slash(hearth.member, hearth.general, "support")
+    await requested(hearth)
     again = await hearth.slash(hearth.member, hearth.general, "support")
     assert "already have an open support request" in again.text
     [thread] = hearth.fake.threads()
@@ -89,11 +96,8 @@ async def test_no_one_on_duty_says_so_with_the_next_shift_and_crisis_lines(
 ) -> None:
     await add_support_channel(hearth)
     await put_on_duty(hearth, hearth.supporter, starts_in=timedelta(hours=3))
-    await bot_of(hearth).db.execute(
-        "INSERT INTO crisis_resources (guild_id, name, name_key, contact, added_by, added_at) "
-        "VALUES (?, 'Samaritans', 'samaritans', 'call 116 123', 1, 0)",
-        (hearth.guild.id,),
-    )
+    crisis = bot_of(hearth).service(CrisisService)
+    await crisis.add(hearth.guild.id, hearth.coordinator.id, "Samaritans", "call 116 123", "", "")
     reply = await hearth.slash(hearth.member, hearth.general, "support")
     starts = to_ts(hearth.clock.now() + timedelta(hours=3))
     assert "no peer supporter is on duty right now" in reply.text
@@ -137,10 +141,8 @@ async def test_without_thread_permission_the_on_duty_supporters_are_dmed(hearth:
 async def test_claim_race_exactly_one_supporter_wins_and_the_other_is_told_who(
     hearth: Harness,
 ) -> None:
-    await add_support_channel(hearth)
     second = hearth.guild.add_member("sky", roles=[hearth.supporter_role])
-    await put_on_duty(hearth, hearth.supporter, second)
-    await hearth.slash(hearth.member, hearth.general, "support")
+    await requested(hearth, hearth.supporter, second)
     [thread] = hearth.fake.threads()
     ping = hearth.messages(thread)[0]
 
@@ -165,9 +167,7 @@ async def test_claim_race_exactly_one_supporter_wins_and_the_other_is_told_who(
 
 
 async def test_the_member_cannot_claim_their_own_request(hearth: Harness) -> None:
-    await add_support_channel(hearth)
-    await put_on_duty(hearth, hearth.supporter)
-    await hearth.slash(hearth.member, hearth.general, "support")
+    await requested(hearth)
     [thread] = hearth.fake.threads()
     reply = await hearth.click(hearth.member, hearth.messages(thread)[0], label="I'll take this")
     assert "Only peer supporters and coordinators" in reply.text
@@ -178,9 +178,7 @@ async def test_the_member_cannot_claim_their_own_request(hearth: Harness) -> Non
 async def test_unclaimed_request_alerts_coordinators_once_after_the_configured_minutes(
     hearth: Harness,
 ) -> None:
-    await add_support_channel(hearth)
-    await put_on_duty(hearth, hearth.supporter)
-    await hearth.slash(hearth.member, hearth.general, "support")
+    await requested(hearth)
     hearth.clock.advance(timedelta(minutes=14))
     await bot_of(hearth).dispatcher.run_due()
     assert hearth.messages(hearth.alerts) == []
@@ -196,9 +194,7 @@ async def test_unclaimed_request_alerts_coordinators_once_after_the_configured_m
 async def test_claimed_request_cancels_the_alert_and_buttons_survive_a_restart(
     hearth: Harness,
 ) -> None:
-    await add_support_channel(hearth)
-    await put_on_duty(hearth, hearth.supporter)
-    await hearth.slash(hearth.member, hearth.general, "support")
+    await requested(hearth)
     await hearth.restart()
     [thread] = hearth.fake.threads()
     await hearth.click(hearth.supporter, hearth.messages(thread)[0], label="I'll take this")
@@ -211,9 +207,7 @@ async def test_claimed_request_cancels_the_alert_and_buttons_survive_a_restart(
 async def test_close_archives_and_locks_the_thread_and_allows_a_new_request(
     hearth: Harness,
 ) -> None:
-    await add_support_channel(hearth)
-    await put_on_duty(hearth, hearth.supporter)
-    await hearth.slash(hearth.member, hearth.general, "support")
+    await requested(hearth)
     [thread] = hearth.fake.threads()
     outsider = hearth.guild.add_member("olly")
     assert outsider.id not in thread.members  # private: others can't even see the thread

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
     from .guild import FakeGuild
@@ -128,6 +128,33 @@ class FakeRole:
         return data
 
 
+T = TypeVar("T")
+
+
+class Forwarded(Generic[T]):
+    """A read-only attribute that belongs to an object its owner holds:
+    `name = Forwarded[str]("user", "username")` reads `self.user.username`."""
+
+    def __init__(self, via: str, attribute: str = "") -> None:
+        self.via = via
+        self.attribute = attribute
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attribute = self.attribute or name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Forwarded[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+
+    def __get__(self, obj: object, owner: type) -> Forwarded[T] | T:
+        if obj is None:
+            return self
+        value: T = getattr(getattr(obj, self.via), self.attribute)
+        return value
+
+
 @dataclass(eq=False)
 class FakeMember:
     user: FakeUser
@@ -136,21 +163,10 @@ class FakeMember:
     nick: str | None = None
     joined_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    @property
-    def name(self) -> str:
-        return self.user.username
-
-    @property
-    def mention(self) -> str:
-        return self.user.mention
-
-    @property
-    def bot(self) -> bool:
-        return self.user.bot
+    id = Forwarded[int]("user")
+    name = Forwarded[str]("user", "username")
+    mention = Forwarded[str]("user")
+    bot = Forwarded[bool]("user")
 
     @property
     def dms_closed(self) -> bool:

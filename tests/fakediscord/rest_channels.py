@@ -28,6 +28,7 @@ from .messages import (
 from .models import (
     CATEGORY,
     TEXT,
+    FakeChannel,
     Overwrite,
 )
 from .permissions import Perm
@@ -47,11 +48,27 @@ def _no_content() -> web.Response:
     return web.Response(status=204)
 
 
-@routes.get(API + "/channels/{channel_id}")
-async def get_channel(request: web.Request) -> web.Response:
+def _channel_allowing(
+    request: web.Request, needed: int, *, any_of: bool = False
+) -> tuple[Any, FakeChannel, int]:
+    """The route's channel once the bot is known to hold `needed` there (403 as Discord
+    otherwise): the fake, the channel and the bot's permissions in it."""
     fake = ctx.fake_of(request)
     channel = ctx.channel_from(request)
-    ctx.require(fake, 0, channel=channel)
+    return fake, channel, ctx.require(fake, needed, channel=channel, any_of=any_of)
+
+
+def _channel_changed(fake: Any, channel: FakeChannel) -> web.Response:
+    """A guild channel's settings changed: CHANNEL_UPDATE, and 204."""
+    guild = fake.guild_of(channel)
+    assert guild is not None
+    guild.channel_updated(channel)
+    return _no_content()
+
+
+@routes.get(API + "/channels/{channel_id}")
+async def get_channel(request: web.Request) -> web.Response:
+    fake, channel, _ = _channel_allowing(request, 0)
     return web.json_response(channel.payload(me=fake.bot_user.id))
 
 
@@ -131,42 +148,28 @@ async def delete_channel(request: web.Request) -> web.Response:
 
 @routes.put(API + "/channels/{channel_id}/permissions/{target_id}")
 async def put_overwrite(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    channel = ctx.channel_from(request)
-    current = ctx.require(fake, Perm.MANAGE_ROLES, channel=channel)
+    fake, channel, current = _channel_allowing(request, Perm.MANAGE_ROLES)
     body = await ctx.json_body(request)
     target = ctx.snowflake(request, "target_id")
     check_overwrites(fake, current, [body])
     channel.overwrites[target] = Overwrite(
         target, int(body.get("type", 0)), int(body.get("allow", 0)), int(body.get("deny", 0))
     )
-    guild = fake.guild_of(channel)
-    assert guild is not None
-    guild.channel_updated(channel)
-    return _no_content()
+    return _channel_changed(fake, channel)
 
 
 @routes.delete(API + "/channels/{channel_id}/permissions/{target_id}")
 async def delete_overwrite(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    channel = ctx.channel_from(request)
-    ctx.require(fake, Perm.MANAGE_ROLES, channel=channel)
+    fake, channel, _ = _channel_allowing(request, Perm.MANAGE_ROLES)
     channel.overwrites.pop(ctx.snowflake(request, "target_id"), None)
-    guild = fake.guild_of(channel)
-    assert guild is not None
-    guild.channel_updated(channel)
-    return _no_content()
+    return _channel_changed(fake, channel)
 
 
 @routes.post(API + "/channels/{channel_id}/typing")
 async def typing(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
     channel = ctx.channel_from(request)
-    ctx.require(
-        fake,
-        Perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else Perm.SEND_MESSAGES,
-        channel=channel,
-    )
+    needed = Perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else Perm.SEND_MESSAGES
+    ctx.require(ctx.fake_of(request), needed, channel=channel)
     return _no_content()
 
 
@@ -175,9 +178,7 @@ async def typing(request: web.Request) -> web.Response:
 
 @routes.get(API + "/channels/{channel_id}/messages")
 async def list_messages(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    channel = ctx.channel_from(request)
-    ctx.require(fake, Perm.READ_MESSAGE_HISTORY, channel=channel)
+    fake, channel, _ = _channel_allowing(request, Perm.READ_MESSAGE_HISTORY)
     limit = min(int(request.query.get("limit", 50)), 100)
     found = fake.channel_messages(channel)
     if "before" in request.query:
@@ -252,9 +253,7 @@ def _same_nonce(fake: FakeDiscord, body: dict[str, Any]) -> FakeMessage | None:
 
 @routes.get(API + "/channels/{channel_id}/messages/pins")
 async def list_pins(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    channel = ctx.channel_from(request)
-    ctx.require(fake, Perm.READ_MESSAGE_HISTORY, channel=channel)
+    fake, channel, _ = _channel_allowing(request, Perm.READ_MESSAGE_HISTORY)
     limit = int(request.query.get("limit", 50))
     pins = fake.pins(channel)
     if "before" in request.query:
@@ -272,16 +271,14 @@ async def list_pins(request: web.Request) -> web.Response:
 
 @routes.get(API + "/channels/{channel_id}/pins")
 async def list_pins_legacy(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    channel = ctx.channel_from(request)
-    ctx.require(fake, Perm.READ_MESSAGE_HISTORY, channel=channel)
+    fake, channel, _ = _channel_allowing(request, Perm.READ_MESSAGE_HISTORY)
     return web.json_response([message_payload(fake, m) for m in fake.pins(channel)])
 
 
 async def _set_pin(request: web.Request, pinned: bool) -> web.Response:
-    fake = ctx.fake_of(request)
-    channel = ctx.channel_from(request)
-    ctx.require(fake, Perm.PIN_MESSAGES | Perm.MANAGE_MESSAGES, channel=channel, any_of=True)
+    fake, channel, _ = _channel_allowing(
+        request, Perm.PIN_MESSAGES | Perm.MANAGE_MESSAGES, any_of=True
+    )
     message = ctx.message_in(request, channel)
     if pinned and not message.pinned and len(fake.pins(channel)) >= 50:
         raise ApiError(400, MAX_PINS, "Maximum number of pins reached (50)")
@@ -318,18 +315,14 @@ async def unpin(request: web.Request) -> web.Response:
 
 @routes.get(API + "/channels/{channel_id}/messages/{message_id}")
 async def get_message(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    channel = ctx.channel_from(request)
-    ctx.require(fake, Perm.READ_MESSAGE_HISTORY, channel=channel)
+    fake, channel, _ = _channel_allowing(request, Perm.READ_MESSAGE_HISTORY)
     message = ctx.message_in(request, channel)
     return web.json_response(strip_content(fake, message_payload(fake, message), message))
 
 
 @routes.patch(API + "/channels/{channel_id}/messages/{message_id}")
 async def patch_message(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    channel = ctx.channel_from(request)
-    ctx.require(fake, 0, channel=channel)
+    fake, channel, _ = _channel_allowing(request, 0)
     message = ctx.message_in(request, channel)
     body, uploads = await read_body(request)
     if message.author.id != fake.bot_user.id:

@@ -22,6 +22,14 @@ routes = web.RouteTableDef()
 API = "/api/v10"
 
 
+def _guild_allowing(request: web.Request, needed: int) -> tuple[Any, FakeGuild, int]:
+    """The route's guild once the bot is known to hold `needed` there (403 as Discord
+    otherwise): the fake, the guild and the bot's permissions in it."""
+    fake = ctx.fake_of(request)
+    guild = ctx.guild_from(request)
+    return fake, guild, ctx.require(fake, needed, guild=guild)
+
+
 @routes.get(API + "/users/@me")
 async def me(request: web.Request) -> web.Response:
     fake = ctx.fake_of(request)
@@ -91,9 +99,7 @@ async def guild_channels(request: web.Request) -> web.Response:
 
 @routes.post(API + "/guilds/{guild_id}/channels")
 async def create_channel(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    guild = ctx.guild_from(request)
-    current = ctx.require(fake, Perm.MANAGE_CHANNELS, guild=guild)
+    fake, guild, current = _guild_allowing(request, Perm.MANAGE_CHANNELS)
     body = await ctx.json_body(request)
     kind = int(body.get("type") or TEXT)
     if kind not in (TEXT, 2, CATEGORY, 5, 13, 15):
@@ -164,9 +170,7 @@ async def list_roles(request: web.Request) -> web.Response:
 
 @routes.post(API + "/guilds/{guild_id}/roles")
 async def create_role(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    guild = ctx.guild_from(request)
-    ctx.require(fake, Perm.MANAGE_ROLES, guild=guild)
+    fake, guild, _ = _guild_allowing(request, Perm.MANAGE_ROLES)
     body = await ctx.json_body(request)
     wanted = int(body.get("permissions") or 0)
     _check_grant(fake, guild, wanted)
@@ -188,9 +192,7 @@ async def create_role(request: web.Request) -> web.Response:
 
 @routes.patch(API + "/guilds/{guild_id}/roles/{role_id}")
 async def edit_role(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    guild = ctx.guild_from(request)
-    ctx.require(fake, Perm.MANAGE_ROLES, guild=guild)
+    fake, guild, _ = _guild_allowing(request, Perm.MANAGE_ROLES)
     role = ctx.role_in(request, guild)
     if role.id != guild.id:
         _can_manage_role(fake, guild, role)
@@ -208,9 +210,7 @@ async def edit_role(request: web.Request) -> web.Response:
 
 @routes.delete(API + "/guilds/{guild_id}/roles/{role_id}")
 async def delete_role(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    guild = ctx.guild_from(request)
-    ctx.require(fake, Perm.MANAGE_ROLES, guild=guild)
+    fake, guild, _ = _guild_allowing(request, Perm.MANAGE_ROLES)
     role = ctx.role_in(request, guild)
     if role.id == guild.id or role.managed:
         raise invalid("role_id", "Cannot delete this role")

@@ -8,6 +8,7 @@ replaces the thinking message (as on Discord) instead of adding a new one.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -47,6 +48,21 @@ API = "/api/v10"
 RESPONSE_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60
 _ALLOWED_CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _commands_route(method: str, tail: str) -> Callable[[Handler], Handler]:
+    """A route for the application's commands, under both scopes Discord has for them: global
+    (`/commands…`) and one guild's (`/guilds/{guild_id}/commands…`)."""
+
+    def register(handler: Handler) -> Handler:
+        for scope in ("/guilds/{guild_id}", ""):
+            path = f"{API}/applications/{{application_id}}{scope}/commands{tail}"
+            routes.route(method, path)(handler)
+        return handler
+
+    return register
 
 
 def app_info(fake: Any) -> dict[str, Any]:
@@ -111,14 +127,12 @@ def _stored(
     return command
 
 
-@routes.get(API + "/applications/{application_id}/commands")
-@routes.get(API + "/applications/{application_id}/guilds/{guild_id}/commands")
+@_commands_route("GET", "")
 async def list_commands(request: web.Request) -> web.Response:
     return web.json_response(_command_list(request)[0])
 
 
-@routes.put(API + "/applications/{application_id}/commands")
-@routes.put(API + "/applications/{application_id}/guilds/{guild_id}/commands")
+@_commands_route("PUT", "")
 async def bulk_overwrite(request: web.Request) -> web.Response:
     fake = ctx.fake_of(request)
     current, guild_id = _command_list(request)
@@ -132,8 +146,7 @@ async def bulk_overwrite(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
-@routes.post(API + "/applications/{application_id}/commands")
-@routes.post(API + "/applications/{application_id}/guilds/{guild_id}/commands")
+@_commands_route("POST", "")
 async def upsert_command(request: web.Request) -> web.Response:
     fake = ctx.fake_of(request)
     current, guild_id = _command_list(request)
@@ -159,14 +172,12 @@ def _command_from(request: web.Request) -> tuple[list[dict[str, Any]], dict[str,
     return current, command, guild_id
 
 
-@routes.get(API + "/applications/{application_id}/commands/{command_id}")
-@routes.get(API + "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}")
+@_commands_route("GET", "/{command_id}")
 async def get_command(request: web.Request) -> web.Response:
     return web.json_response(_command_from(request)[1])
 
 
-@routes.patch(API + "/applications/{application_id}/commands/{command_id}")
-@routes.patch(API + "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}")
+@_commands_route("PATCH", "/{command_id}")
 async def edit_command(request: web.Request) -> web.Response:
     fake = ctx.fake_of(request)
     current, command, guild_id = _command_from(request)
@@ -180,8 +191,7 @@ async def edit_command(request: web.Request) -> web.Response:
     return web.json_response(updated)
 
 
-@routes.delete(API + "/applications/{application_id}/commands/{command_id}")
-@routes.delete(API + "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}")
+@_commands_route("DELETE", "/{command_id}")
 async def delete_command(request: web.Request) -> web.Response:
     current, command, _ = _command_from(request)
     current.remove(command)

@@ -43,6 +43,29 @@ class Recorder:
         self.sent.append(occurrence)
 
 
+async def sent_at(
+    schedules: CheckinSchedules, clock: FakeClock, moment: datetime
+) -> list[Occurrence]:
+    """Jump the clock to `moment` and run the due check-ins once: what was sent."""
+    sent = Recorder()
+    clock.set(moment)
+    await CheckinSource(schedules, sent).run_due(clock.now())
+    return sent.sent
+
+
+async def sent_stepping(
+    schedules: CheckinSchedules, clock: FakeClock, until: datetime, step: timedelta
+) -> list[Occurrence]:
+    """Move the clock on by `step` until `until`, running the due check-ins after each step (as
+    the dispatcher would): everything that was sent."""
+    sent = Recorder()
+    source = CheckinSource(schedules, sent)
+    while clock.now() < until:
+        clock.advance(step)
+        await source.run_due(clock.now())
+    return sent.sent
+
+
 def test_day_names_parse_and_describe() -> None:
     assert parse_days("mon,wed,fri") == 0b10101
     assert parse_days("Monday Wednesday") == 0b101
@@ -153,11 +176,8 @@ async def test_missed_beyond_grace_is_skipped_not_burst(
     schedules: CheckinSchedules, clock: FakeClock
 ) -> None:
     created = await schedules.add_group(GUILD, 9, 100, "Hi", "daily", "19:00", None, False)
-    sent = Recorder()
     # Down from Monday noon until Thursday 21:00: three occurrences missed, the last by 2 hours.
-    clock.set(datetime(2026, 3, 5, 21, 0, tzinfo=UTC))
-    await CheckinSource(schedules, sent).run_due(clock.now())
-    assert sent.sent == []
+    assert await sent_at(schedules, clock, datetime(2026, 3, 5, 21, 0, tzinfo=UTC)) == []
     after = await schedules.get_group(GUILD, created.id)
     assert after.next_due_at == datetime(2026, 3, 6, 19, 0, tzinfo=UTC)
 
@@ -177,16 +197,13 @@ async def test_missed_within_grace_is_sent_late_once(
 async def test_a_dst_week_keeps_19_00_london(schedules: CheckinSchedules, clock: FakeClock) -> None:
     clock.set(datetime(2026, 3, 25, 12, 0, tzinfo=UTC))
     await schedules.add_group(GUILD, 9, 100, "Hi", "daily", "19:00", "Europe/London", False)
-    sent = Recorder()
-    source = CheckinSource(schedules, sent)
-    while clock.now() < datetime(2026, 4, 1, 23, 0, tzinfo=UTC):
-        clock.advance(timedelta(minutes=30))
-        await source.run_due(clock.now())
-    local = [o.due_at.astimezone(LONDON) for o in sent.sent]
+    until = datetime(2026, 4, 1, 23, 0, tzinfo=UTC)
+    sent = await sent_stepping(schedules, clock, until, timedelta(minutes=30))
+    local = [o.due_at.astimezone(LONDON) for o in sent]
     assert len(local) == 8  # 25 March … 1 April, once a day
     assert {moment.hour for moment in local} == {19}
-    assert sent.sent[3].due_at == datetime(2026, 3, 28, 19, 0, tzinfo=UTC)  # GMT
-    assert sent.sent[4].due_at == datetime(2026, 3, 29, 18, 0, tzinfo=UTC)  # BST
+    assert sent[3].due_at == datetime(2026, 3, 28, 19, 0, tzinfo=UTC)  # GMT
+    assert sent[4].due_at == datetime(2026, 3, 29, 18, 0, tzinfo=UTC)  # BST
 
 
 async def test_the_autumn_change_keeps_local_time(
@@ -194,12 +211,9 @@ async def test_the_autumn_change_keeps_local_time(
 ) -> None:
     clock.set(datetime(2026, 10, 23, 12, 0, tzinfo=UTC))
     await schedules.add_group(GUILD, 9, 100, "Hi", "sat,sun,mon", "08:30", "Europe/London", False)
-    sent = Recorder()
-    source = CheckinSource(schedules, sent)
-    while clock.now() < datetime(2026, 10, 27, 12, 0, tzinfo=UTC):
-        clock.advance(timedelta(minutes=15))
-        await source.run_due(clock.now())
-    assert [o.due_at for o in sent.sent] == [
+    until = datetime(2026, 10, 27, 12, 0, tzinfo=UTC)
+    sent = await sent_stepping(schedules, clock, until, timedelta(minutes=15))
+    assert [o.due_at for o in sent] == [
         datetime(2026, 10, 24, 7, 30, tzinfo=UTC),  # BST
         datetime(2026, 10, 25, 8, 30, tzinfo=UTC),  # GMT from 02:00 that day
         datetime(2026, 10, 26, 8, 30, tzinfo=UTC),
@@ -214,10 +228,7 @@ async def test_pause_and_resume_skip_what_was_missed(
     with pytest.raises(UserFacingError, match="already paused"):
         await schedules.pause_group(GUILD, created.id)
     assert await CheckinSource(schedules, Recorder()).next_due() is None
-    sent = Recorder()
-    clock.set(datetime(2026, 3, 4, 19, 5, tzinfo=UTC))
-    await CheckinSource(schedules, sent).run_due(clock.now())
-    assert sent.sent == []
+    assert await sent_at(schedules, clock, datetime(2026, 3, 4, 19, 5, tzinfo=UTC)) == []
     resumed = await schedules.resume_group(GUILD, created.id)
     assert resumed.next_due_at == datetime(2026, 3, 5, 19, 0, tzinfo=UTC)
     with pytest.raises(UserFacingError, match="isn't paused"):

@@ -11,6 +11,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.services.guidelines import MAX_LENGTH, STARTER_TEMPLATE, GuidelinesService
+from tests.services import seeded_group
 
 GUILD = 111
 OTHER_GUILD = 222
@@ -27,20 +28,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def service(db: Database, clock: FakeClock) -> GuidelinesService:
     return GuidelinesService(db, clock)
-
-
-async def add_group(db: Database, name: str, guild_id: int = GUILD) -> int:
-    return await db.insert(
-        "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) VALUES (?, ?, ?, ?, 0)",
-        (guild_id, name, name.casefold(), 999),
-    )
-
-
-async def add_member(db: Database, group_id: int, user_id: int) -> None:
-    await db.execute(
-        "INSERT INTO group_members (group_id, guild_id, user_id, joined_at) VALUES (?, ?, ?, 0)",
-        (group_id, GUILD, user_id),
-    )
 
 
 def test_starter_template_covers_every_boundary_and_fits_the_form() -> None:
@@ -97,7 +84,7 @@ async def test_concurrent_saves_get_consecutive_versions(service: GuidelinesServ
 async def test_server_and_group_scopes_are_separate(
     service: GuidelinesService, db: Database
 ) -> None:
-    carers = await add_group(db, "Carers")
+    carers = await seeded_group(db, GUILD, "Carers")
     await service.save(GUILD, None, "Server text", CORA)
     group_v = await service.save(GUILD, carers, "Carers text", CORA)
     assert group_v is not None and group_v.version == 1
@@ -143,7 +130,7 @@ async def test_many_presses_at_once_record_one_acceptance(
 async def test_pending_lists_server_then_group_and_respects_the_gate(
     service: GuidelinesService, db: Database
 ) -> None:
-    carers = await add_group(db, "Carers")
+    carers = await seeded_group(db, GUILD, "Carers")
     assert await service.pending(GUILD, MAX, carers) == []
     await service.save(GUILD, None, "Server", CORA)
     await service.save(GUILD, carers, "Carers", CORA)
@@ -165,9 +152,7 @@ async def test_pending_lists_server_then_group_and_respects_the_gate(
 async def test_status_counts_current_older_and_none(
     service: GuidelinesService, db: Database
 ) -> None:
-    carers = await add_group(db, "Carers")
-    for user in (MAX, SAM, CORA, 50):
-        await add_member(db, carers, user)
+    carers = await seeded_group(db, GUILD, "Carers", members=(MAX, SAM, CORA, 50))
     await service.save(GUILD, carers, "v1", CORA)
     await service.accept_current(GUILD, carers, MAX)
     await service.accept_current(GUILD, carers, SAM)
@@ -188,8 +173,8 @@ async def test_status_counts_current_older_and_none(
 async def test_groups_are_found_by_name_ignoring_case_and_only_in_their_server(
     service: GuidelinesService, db: Database
 ) -> None:
-    carers = await add_group(db, "Carers Circle")
-    await add_group(db, "Carers Elsewhere", guild_id=OTHER_GUILD)
+    carers = await seeded_group(db, GUILD, "Carers Circle")
+    await seeded_group(db, OTHER_GUILD, "Carers Elsewhere")
     found = await service.find_group(GUILD, "  carers CIRCLE ")
     assert (found.id, found.name) == (carers, "Carers Circle")
     with pytest.raises(UserFacingError, match="couldn't find a group"):
@@ -201,7 +186,7 @@ async def test_groups_are_found_by_name_ignoring_case_and_only_in_their_server(
 async def test_deleting_a_group_removes_its_guidelines_and_acceptances(
     service: GuidelinesService, db: Database
 ) -> None:
-    carers = await add_group(db, "Carers")
+    carers = await seeded_group(db, GUILD, "Carers")
     await service.save(GUILD, carers, "text", CORA)
     await service.accept_current(GUILD, carers, MAX)
     await service.set_gate(GUILD, carers, False, CORA)

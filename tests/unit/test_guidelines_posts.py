@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.services.guideline_posts import GuidelinePostsService, next_repost_after
+from tests.services import seeded_group
 
 GUILD = 111
 CORA = 7
@@ -82,11 +83,7 @@ async def test_an_occurrence_is_claimed_exactly_once(
 async def test_stopping_removes_every_schedule_in_the_channel(
     posts: GuidelinePostsService, db: Database
 ) -> None:
-    group_id = await db.insert(
-        "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) "
-        "VALUES (?, 'Carers', 'carers', 1, 0)",
-        (GUILD,),
-    )
+    group_id = await seeded_group(db, GUILD, "Carers")
     await posts.set_repost(GUILD, None, 10, 7, LONDON, CORA)
     await posts.set_repost(GUILD, group_id, 10, 3, LONDON, CORA)
     await posts.set_repost(GUILD, None, 11, 7, LONDON, CORA)

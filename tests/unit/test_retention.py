@@ -14,6 +14,7 @@ from bot.db import Database, Tx, to_ts
 from bot.services.export import children_first, discover_tables
 from bot.services.guilds import GuildRegistry
 from bot.services.retention import RetentionService
+from tests.services import seeded_group
 from tests.stores import new_database
 
 GUILD, OTHER = 111, 222
@@ -43,7 +44,8 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
             now = to_ts(clock.now())
             tx.execute("INSERT INTO guilds (guild_id, joined_at) VALUES (?, ?)", (guild, now))
             tx.execute(
-                "INSERT INTO guild_settings VALUES (?, 'timezone', '\"Europe/London\"', ?, 1)",
+                "INSERT INTO guild_settings (guild_id, key, value, updated_at, updated_by) "
+                "VALUES (?, 'timezone', '\"Europe/London\"', ?, 1)",
                 (guild, now),
             )
             tx.execute(
@@ -51,16 +53,12 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
                 "VALUES (?, 1, 'x', ?)",
                 (guild, now),
             )
-            group_id = tx.insert(
-                "INSERT INTO groups (guild_id, name, name_key, role_id, created_at) "
-                "VALUES (?, 'Carers', 'carers', 5, ?)",
-                (guild, now),
-            )
-            tx.execute("INSERT INTO group_members VALUES (?, ?, 7, ?)", (group_id, guild, now))
             gadget = tx.insert("INSERT INTO gadgets (guild_id) VALUES (?)", (guild,))
             tx.execute("INSERT INTO gadget_notes (gadget_id, text) VALUES (?, 'n')", (gadget,))
 
     await db.write(_fill)
+    for guild in (GUILD, OTHER):
+        await seeded_group(db, guild, "Carers", role_id=5, members=[7], clock=clock)
     yield db, clock, RetentionService(db, clock), GuildRegistry(db, clock)
     await db.close()
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Row, Tx, from_ts, to_ts
+from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
 from bot.services.data import PersonColumn, TableData
@@ -27,6 +27,7 @@ from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Slot
 from bot.services.rota.reminders import cancel_claim_timers_in
 from bot.services.rota.rotas import load_slots
+from bot.services.rows import model_of
 from bot.services.text import discord_time
 from bot.services.timers import Timer, cancel_in, schedule_in
 
@@ -52,15 +53,6 @@ class Away(BaseModel):
 class SteppedBack(BaseModel):
     away: Away
     freed: list[Slot]
-
-
-def _away(row: Row) -> Away:
-    return Away(
-        guild_id=row["guild_id"],
-        user_id=row["user_id"],
-        starts_at=from_ts(row["starts_at"]),
-        ends_at=None if row["ends_at"] is None else from_ts(row["ends_at"]),
-    )
 
 
 def _day(text: str, name: str) -> date:
@@ -165,7 +157,7 @@ def break_of(tx: Tx, guild_id: int, user_id: int) -> Away | None:
     row = tx.fetchone(
         "SELECT * FROM rota_away WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
-    return None if row is None else _away(row)
+    return None if row is None else model_of(Away, row)
 
 
 def judge_break(away: Away | None, starts_at: datetime, now: datetime) -> None:
@@ -253,7 +245,7 @@ class BreaksPart(RotaPart):
                     "whenever you need it."
                 )
             cancel_in(tx, AWAY_END, _end_ref(guild_id, user_id))
-            return _away(row)
+            return model_of(Away, row)
 
         return await self._db.write(end)
 
@@ -265,7 +257,7 @@ class BreaksPart(RotaPart):
             "ORDER BY ends_at IS NULL, ends_at, starts_at, user_id",
             (guild_id, to_ts(now)),
         )
-        return [_away(row) for row in rows]
+        return [model_of(Away, row) for row in rows]
 
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).

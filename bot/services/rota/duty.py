@@ -8,6 +8,7 @@ from bot.db import from_ts, to_ts
 from bot.services.rota.base import RotaPart
 from bot.services.rota.breaks import AWAY_NOW
 from bot.services.rota.models import OnDutyShift
+from bot.services.rows import model_of
 
 
 class DutyPart(RotaPart):
@@ -16,7 +17,7 @@ class DutyPart(RotaPart):
         on a break is not on duty, even in a shift that began before it."""
         now = self._clock.now()
         rows = await self._db.fetchall(
-            "SELECT c.user_id, s.id AS slot_id, r.name, s.starts_at, s.ends_at "
+            "SELECT c.user_id, s.id AS slot_id, r.name AS rota_name, s.starts_at, s.ends_at "
             "FROM rota_slots s JOIN rota_claims c ON c.slot_id = s.id "
             "JOIN rotas r ON r.id = s.rota_id "
             "WHERE s.guild_id = :guild AND s.ends_at > :now AND s.starts_at <= :now "
@@ -24,16 +25,7 @@ class DutyPart(RotaPart):
             "ORDER BY s.ends_at, s.id, c.claimed_at",
             {"guild": guild_id, "now": to_ts(now)},
         )
-        return [
-            OnDutyShift(
-                user_id=row["user_id"],
-                slot_id=row["slot_id"],
-                rota_name=row["name"],
-                starts_at=from_ts(row["starts_at"]),
-                ends_at=from_ts(row["ends_at"]),
-            )
-            for row in rows
-        ]
+        return [model_of(OnDutyShift, row) for row in rows]
 
     async def next_shift_start(self, guild_id: int) -> datetime | None:
         """When the next claimed shift begins (someone will be on duty), if any is scheduled."""

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.db import Row, Tx, from_ts, to_ts
+from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
+from bot.services.rows import model_of
 from bot.services.timers import Timer, cancel_in, schedule_in
 
 FOLLOWUP = "rota.followup"  # the coordinators' alert with the I'll reach out button
@@ -32,17 +33,6 @@ class Followup(BaseModel):
     created_at: datetime
     taken_by: int | None
     taken_at: datetime | None
-
-
-def _followup(row: Row) -> Followup:
-    return Followup(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        user_id=row["user_id"],
-        created_at=from_ts(row["created_at"]),
-        taken_by=row["taken_by"],
-        taken_at=None if row["taken_at"] is None else from_ts(row["taken_at"]),
-    )
 
 
 def _ref(followup_id: int) -> str:
@@ -67,7 +57,7 @@ def followup_due_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]
     )
     if row is None:
         return []
-    return [alert_spec(_followup(row), timer.due_at, again=True)]
+    return [alert_spec(model_of(Followup, row), timer.due_at, again=True)]
 
 
 class FollowupsPart(RotaPart):
@@ -82,7 +72,7 @@ class FollowupsPart(RotaPart):
                 (guild_id, user_id, to_ts(now)),
             )
             schedule_in(tx, guild_id, [(FOLLOWUP_DUE, _ref(row["id"]), now + FOLLOWUP_AFTER, None)])
-            return _followup(row)
+            return model_of(Followup, row)
 
         return await self._db.write(ask)
 
@@ -95,7 +85,7 @@ class FollowupsPart(RotaPart):
                 "I can't find that check-in request any more (the supporter may have deleted "
                 "their data). Nothing was changed."
             )
-        return _followup(row)
+        return model_of(Followup, row)
 
     async def take_followup(self, guild_id: int, followup_id: int, coordinator_id: int) -> Followup:
         """Exactly one coordinator takes it; the others are told who did."""
@@ -110,7 +100,7 @@ class FollowupsPart(RotaPart):
             if row is None:
                 return None
             cancel_in(tx, FOLLOWUP_DUE, _ref(followup_id))
-            return _followup(row)
+            return model_of(Followup, row)
 
         won = await self._db.write(take)
         if won is not None:

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.db import Row, from_ts
+from bot.db import Row
+from bot.services.rows import model_of
 
 
 class Rota(BaseModel):
@@ -89,9 +90,4 @@ class Training(BaseModel):
 
 
 def training_of(row: Row) -> Training:
-    return Training(
-        user_id=row["user_id"],
-        granted_by=row["granted_by"],
-        granted_at=from_ts(row["granted_at"]),
-        expires_at=None if row["expires_at"] is None else from_ts(row["expires_at"]),
-    )
+    return model_of(Training, row)

@@ -36,20 +36,28 @@ COVERAGE = "rota.coverage"
 DEBRIEF_STALE = timedelta(days=2)
 
 
+def reminders_before(
+    kind: str, ref: str, starts_at: datetime, hours: list[int], now: datetime
+) -> list[TimerSpec]:
+    """A `kind` timer per configured hour still ahead of `starts_at` (ref `{ref}:{hour}`), each
+    knowing its hour and the next one, so after downtime only the latest due is sent. Shifts and
+    sessions are reminded by this one rule."""
+    ordered = sorted(set(hours), reverse=True)
+    specs: list[TimerSpec] = []
+    for index, hour in enumerate(ordered):
+        due = starts_at - timedelta(hours=hour)
+        if due <= now:
+            continue
+        later = ordered[index + 1] if index + 1 < len(ordered) else None
+        specs.append((kind, f"{ref}:{hour}", due, {"hours": hour, "next_hours": later}))
+    return specs
+
+
 def reminder_timers(
     claim_id: int, starts_at: datetime, reminder_hours: list[int], now: datetime
 ) -> list[TimerSpec]:
     """A reminder per configured hour still ahead of the shift's start."""
-    hours = sorted(set(reminder_hours), reverse=True)
-    specs: list[TimerSpec] = []
-    for index, hour in enumerate(hours):
-        due = starts_at - timedelta(hours=hour)
-        if due <= now:
-            continue
-        later = hours[index + 1] if index + 1 < len(hours) else None
-        payload = {"hours": hour, "next_hours": later}
-        specs.append((REMINDER, f"claim:{claim_id}:{hour}", due, payload))
-    return specs
+    return reminders_before(REMINDER, f"claim:{claim_id}", starts_at, reminder_hours, now)
 
 
 def claim_timers(shift: Shift, reminder_hours: list[int], now: datetime) -> list[TimerSpec]:

@@ -18,6 +18,7 @@ from bot.scheduling import next_weekly
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Training, training_of
+from bot.services.rows import model_of
 from bot.services.timers import Timer, TimerSpec, cancel_in, cancel_prefix_in, schedule_in
 
 RENEWAL = "rota.renewal"  # the timer 30 or 7 days before an expiry, and the DM it becomes
@@ -129,15 +130,9 @@ def digest_sync(tx: Tx, guild_id: int, now: datetime) -> Digest:
     params = (guild_id, to_ts(now))
     total = tx.fetchval(f"SELECT COUNT(*) {past_sql}", params)
     past = [
-        PastExpiry(
-            user_id=row["user_id"],
-            slot_id=row["slot_id"],
-            rota_name=row["name"],
-            starts_at=from_ts(row["starts_at"]),
-            expires_at=from_ts(row["expires_at"]),
-        )
+        model_of(PastExpiry, row)
         for row in tx.fetchall(
-            "SELECT c.user_id, c.slot_id, r.name, s.starts_at, t.expires_at "
+            "SELECT c.user_id, c.slot_id, r.name AS rota_name, s.starts_at, t.expires_at "
             f"{past_sql} ORDER BY s.starts_at, c.id LIMIT {MAX_PAST_EXPIRY}",
             params,
         )

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.db import Row, Tx, from_ts, is_row_id, to_ts
+from bot.db import Row, Tx, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
 from bot.services.group_names import find_group, group_names
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Rota, Slot
 from bot.services.rota.parsing import name_key
+from bot.services.rows import model_of
 from bot.services.text import one_line
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -30,17 +31,6 @@ MAX_COVERAGE_WEEKS = 12
 # A slot option carries the id from its autocomplete, or what the member typed: "12", "#12", or
 # a picker label ("#12 Evening duty …", at most 100 characters as Discord shows choices).
 MAX_SLOT_TEXT = 100
-
-
-def _rota(row: Row) -> Rota:
-    return Rota(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        name=row["name"],
-        group_id=row["group_id"],
-        needed=row["needed"],
-        requires_training=bool(row["requires_training"]),
-    )
 
 
 SLOT_SELECT = (
@@ -71,18 +61,7 @@ def _claims_sql(slots: dict[int, Slot]) -> str:
 
 
 def _slots_from(rows: list[Row]) -> dict[int, Slot]:
-    return {
-        row["id"]: Slot(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            rota_id=row["rota_id"],
-            rota_name=row["rota_name"],
-            needed=row["needed"],
-            starts_at=from_ts(row["starts_at"]),
-            ends_at=from_ts(row["ends_at"]),
-        )
-        for row in rows
-    }
+    return {row["id"]: model_of(Slot, row) for row in rows}
 
 
 def _with_claims(slots: dict[int, Slot], claims: list[Row]) -> list[Slot]:
@@ -185,7 +164,7 @@ class RotasPart(RotaPart):
         )  # fmt: skip
         if not rows:
             raise UserFacingError(f"There's already a rota called “{cleaned}”. Pick another name.")
-        return _rota(rows[0])
+        return model_of(Rota, rows[0])
 
     async def find_rota(self, guild_id: int, name: str) -> Rota:
         row = await self._db.fetchone(
@@ -195,7 +174,7 @@ class RotasPart(RotaPart):
             raise UserFacingError(
                 f"There's no rota called “{name}” here. Pick one from the list as you type."
             )
-        return _rota(row)
+        return model_of(Rota, row)
 
     async def get_rota(self, guild_id: int, rota_id: int) -> Rota:
         """By id, for pages that carry the rota in their buttons; it may be gone since."""
@@ -204,7 +183,7 @@ class RotasPart(RotaPart):
         )
         if row is None:
             raise UserFacingError("That rota no longer exists. `/rota view` shows the ones here.")
-        return _rota(row)
+        return model_of(Rota, row)
 
     async def rota_names(self, guild_id: int, typed: str) -> list[str]:
         rows = await self._db.fetchall(
