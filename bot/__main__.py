@@ -1,6 +1,7 @@
 """Command line: `python -m bot [COMMAND] [--config PATH]`.
 
-Commands: run (the default), migrate, backup PATH, copy-database --to TARGET, check-config, sync.
+Commands: run (the default), migrate, backup PATH, copy-database --to TARGET, check-config, sync,
+status.
 
 Configuration problems print a short explanation and exit with status 2 before anything is
 created, so a volunteer admin never has to read a traceback to find a typo.
@@ -20,6 +21,7 @@ import aiohttp
 import discord
 
 from bot import __version__
+from bot.clock import SystemClock
 from bot.config import (
     DEFAULT_CONFIG_PATH,
     ConfigError,
@@ -178,6 +180,29 @@ async def database_status(config: HearthConfig) -> str:
     return f"  database: reachable, schema version {current} ({state})"
 
 
+async def fleet_status(config: HearthConfig) -> tuple[bool, str]:
+    """Which processes run which shards, and whether each said all its shards are ready: from
+    the shard leases in the database, so it sees every process of a deployment."""
+    from bot.services.shard_leases import fleet_report, leases
+
+    db = open_configured_database(config)
+    await db.connect()
+    try:
+        pending = await db.pending()
+        if pending:
+            return False, (
+                f"the database has {len(pending)} migrations to apply: no process of this "
+                "version has started on it yet (`python -m bot migrate` applies them)"
+            )
+        healthy, lines = fleet_report(await leases(db), SystemClock().now())
+    finally:
+        await db.close()
+    verdict = "healthy: every shard is ready" if healthy else "NOT healthy"
+    return healthy, "\n".join(
+        [f"Hearth {__version__}: {verdict}", *(f"  {line}" for line in lines)]
+    )
+
+
 def describe(config: HearthConfig) -> str:
     lines = [f"Hearth {__version__} would use:"]
     for section, values in config.model_dump(mode="json").items():
@@ -203,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     copy_parser.add_argument("--batch", type=int, default=1000, help="rows per transaction")
     sub.add_parser("check-config", help="validate the config and show what would be used")
     sub.add_parser("sync", help="sync slash commands with Discord now")
+    sub.add_parser(
+        "status", help="which processes run which shards, and whether all are ready (exit 1 if not)"
+    )
     args = parser.parse_args(argv)
     command = args.command or "run"
 
@@ -230,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"backup written to {args.path}")
         elif command == "copy-database":
             print(asyncio.run(copy_to(config, args.to, max(1, args.batch))))
+        elif command == "status":
+            healthy, report = asyncio.run(fleet_status(config))
+            print(report)
+            return 0 if healthy else 1
         elif command == "sync":
             assert token is not None
             asyncio.run(sync(config, token))

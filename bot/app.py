@@ -274,6 +274,7 @@ class HearthBot(ShardedBot):
             len(self.guilds),
             self.shard_layout.describe(),
         )
+        await self.shard_leases.mark_ready()  # `python -m bot status` shows it
 
     async def reconcile_guilds(self) -> None:
         """Catch up on servers joined or left while the bot was offline. Each server's features

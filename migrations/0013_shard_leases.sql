@@ -15,6 +15,7 @@ CREATE TABLE shard_leases (
     host        TEXT,                    -- boot id and pid namespace, where the OS gives them
     pid         INTEGER,
     claimed_at  INTEGER NOT NULL,
+    ready_at    INTEGER,                 -- when all the holder's shards were ready (status)
     expires_at  INTEGER NOT NULL,
     PRIMARY KEY (shard_count, shard_id)
 );

@@ -78,6 +78,8 @@ class ShardLease(BaseModel):
     shard_count: int
     shard_id: int
     holder: str
+    claimed_at: datetime
+    ready_at: datetime | None  # None: the holder's shards are still connecting
     expires_at: datetime
 
 
@@ -287,22 +289,70 @@ class ShardLeases:
             "DELETE FROM shard_leases WHERE holder = ?", (self.me.holder,)
         )
 
+    async def mark_ready(self) -> None:
+        """Say in the lease that all this process's shards are ready (`python -m bot status`)."""
+        if self.held is not None:
+            await self._db.execute(
+                "UPDATE shard_leases SET ready_at = ? WHERE holder = ?",
+                (to_ts(self._clock.now()), self.me.holder),
+            )
+
     async def live(self) -> list[ShardLease]:
         """Every lease still running, for the log and tests."""
-        rows = await self._db.fetchall(
-            "SELECT shard_count, shard_id, holder, expires_at FROM shard_leases "
-            "WHERE expires_at > ? ORDER BY shard_count, shard_id",
-            (to_ts(self._clock.now()),),
+        return [lease for lease in await leases(self._db) if lease.expires_at > self._clock.now()]
+
+
+async def leases(db: Database) -> list[ShardLease]:
+    """Every lease row, live or run out, by shard count and shard."""
+    rows = await db.fetchall(
+        "SELECT shard_count, shard_id, holder, claimed_at, ready_at, expires_at "
+        "FROM shard_leases ORDER BY shard_count, shard_id"
+    )
+    return [
+        ShardLease(
+            shard_count=row["shard_count"],
+            shard_id=row["shard_id"],
+            holder=row["holder"],
+            claimed_at=from_ts(row["claimed_at"]),
+            ready_at=None if row["ready_at"] is None else from_ts(row["ready_at"]),
+            expires_at=from_ts(row["expires_at"]),
         )
-        return [
-            ShardLease(
-                shard_count=row["shard_count"],
-                shard_id=row["shard_id"],
-                holder=row["holder"],
-                expires_at=from_ts(row["expires_at"]),
-            )
-            for row in rows
-        ]
+        for row in rows
+    ]
+
+
+def fleet_report(all_leases: list[ShardLease], now: datetime) -> tuple[bool, list[str]]:
+    """Whether every shard of the deployment is run by a live, ready process, and one line per
+    process (and per shard nobody runs), for `python -m bot status` and a health check."""
+    live = [lease for lease in all_leases if lease.expires_at > now]
+    if not live:
+        return False, ["no Hearth process is running (no live shard lease)"]
+    count = max(lease.shard_count for lease in live)
+    by_holder: dict[str, list[ShardLease]] = {}
+    for lease in live:
+        by_holder.setdefault(lease.holder, []).append(lease)
+    lines, healthy = [], len({lease.shard_count for lease in live}) == 1
+    for holder, held in sorted(by_holder.items(), key=lambda item: item[1][0].shard_id):
+        first = held[0]
+        scope = ShardScope(first.shard_count, frozenset(lease.shard_id for lease in held))
+        expires = min(lease.expires_at for lease in held)
+        left = int((expires - now).total_seconds())
+        quiet = int((now - (expires - LEASE)).total_seconds())  # since the last renewal
+        if quiet > (RENEW_EVERY * 3 / 2).total_seconds():
+            state = f"NOT renewing its lease ({quiet} s since the last renewal): stopped or stuck"
+            healthy = False
+        elif first.ready_at is None:
+            state = f"starting (claimed {int((now - first.claimed_at).total_seconds())} s ago)"
+            healthy = False
+        else:
+            state = f"ready since {first.ready_at:%Y-%m-%d %H:%M:%S} UTC"
+        lines.append(f"{scope.describe()}: {state}; process {holder}, lease {left} s left")
+    running = {lease.shard_id for lease in live if lease.shard_count == count}
+    missing = sorted(set(range(count)) - running)
+    if missing:
+        healthy = False
+        lines.append(f"not running: {ShardScope(count, frozenset(missing)).describe()}")
+    return healthy, lines
 
 
 TABLES = (

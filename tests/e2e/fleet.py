@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.db import open_database
-from tests.e2e.crash import START_TIMEOUT, BotProcess, Burst, database_config, toml_string, unsent
+from tests.e2e.crash import (
+    ENV,
+    START_TIMEOUT,
+    BotProcess,
+    Burst,
+    database_config,
+    toml_string,
+    unsent,
+)
 from tests.fakediscord import FakeDiscord, FakeGuild
 
 LEASE_SECONDS = 2  # a killed process's outbox claims come back this soon
@@ -154,3 +163,27 @@ async def wait_all_sent(
             await asyncio.sleep(0.2)
     finally:
         await db.close()
+
+
+async def status(folder: Path) -> tuple[int, str]:
+    """`python -m bot status` run with the config in `folder`: its exit code and output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "status",
+        cwd=folder, env=ENV, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(process.communicate(), START_TIMEOUT)
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def wait_healthy(folder: Path) -> str:
+    """Until `python -m bot status` says every shard is ready (each process marks its lease
+    just after it logs that it is ready); its report."""
+    deadline = time.monotonic() + 10
+    while True:
+        code, report = await status(folder)
+        if code == 0 or time.monotonic() > deadline:
+            assert code == 0, report
+            return report
+        await asyncio.sleep(0.2)

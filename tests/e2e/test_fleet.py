@@ -25,7 +25,7 @@ import pytest
 
 from bot.db import open_database
 from tests.e2e.crash import Burst, build_burst, delivered
-from tests.e2e.fleet import fleet, wait_all_sent
+from tests.e2e.fleet import fleet, wait_all_sent, wait_healthy
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
 from tests.fakediscord.models import FakeInteraction
 from tests.fakediscord.views import Reply
@@ -92,6 +92,9 @@ async def test_a_race_for_the_last_place_on_every_shard_has_one_winner_each(
     target = new_target(tmp_path / "hearth.db")
     async with fleet(fake, target, tmp_path, SHARDS, TWO_PROCESSES) as crew:
         await crew.start()
+        report = await wait_healthy(crew.processes[0].folder)  # any process's config will do
+        assert "healthy: every shard is ready" in report
+        assert "shards 0-1 of 4: ready since" in report and "shards 2-3 of 4: ready since" in report
         for guild in servers:  # each owner, answered by the process of their server's shard
             made = await slash(fake, guild.owner, guild, "group create", name="Last place",
                                description="One place left", capacity=1)  # fmt: skip
@@ -208,6 +211,7 @@ async def test_a_killed_process_leaves_the_others_running_and_loses_nothing(
 
         await victim.start()  # its shards come back: the lease of a dead pid is taken at once
         await victim.wait_ready()
+        assert "shards 2-3 of 4: ready since" in await wait_healthy(victim.folder)
         await wait_all_sent(fake, target, bursts, DELIVER_TIMEOUT)
         await crew.stop()
         crew.assert_clean()

@@ -20,9 +20,11 @@ from bot.services.shard_leases import (
     LEASE,
     RENEW_EVERY,
     ProcessIdentity,
+    ShardLease,
     ShardLeaseLost,
     ShardLeases,
     ShardsTaken,
+    fleet_report,
     host_key,
     process_gone,
 )
@@ -363,3 +365,42 @@ async def test_run_takes_free_shards_and_gives_them_back_when_it_stops(tmp_path:
         assert await holders(db) == []
     finally:
         await db.close()
+
+
+def _lease(shard: int, holder: str, *, ready: bool = True, renewed_ago: int = 2) -> ShardLease:
+    renewed = NOW - timedelta(seconds=renewed_ago)
+    return ShardLease(
+        shard_count=4,
+        shard_id=shard,
+        holder=holder,
+        claimed_at=NOW - timedelta(minutes=5),
+        ready_at=NOW - timedelta(minutes=4) if ready else None,
+        expires_at=renewed + LEASE,
+    )
+
+
+def test_status_is_healthy_only_when_every_shard_is_run_ready_and_renewed() -> None:
+    both = [_lease(0, "a:1:x"), _lease(1, "a:1:x"), _lease(2, "b:2:y"), _lease(3, "b:2:y")]
+    healthy, lines = fleet_report(both, NOW)
+    assert healthy
+    assert lines == [
+        "shards 0-1 of 4: ready since 2026-03-02 11:56:00 UTC; process a:1:x, lease 28 s left",
+        "shards 2-3 of 4: ready since 2026-03-02 11:56:00 UTC; process b:2:y, lease 28 s left",
+    ]
+
+    starting = [*both[:2], _lease(2, "b:2:y", ready=False), _lease(3, "b:2:y", ready=False)]
+    healthy, lines = fleet_report(starting, NOW)
+    assert not healthy and lines[1].startswith("shards 2-3 of 4: starting (claimed 300 s ago)")
+
+    killed = [*both[:2], _lease(2, "b:2:y", renewed_ago=20), _lease(3, "b:2:y", renewed_ago=20)]
+    healthy, lines = fleet_report(killed, NOW)
+    assert not healthy and "NOT renewing its lease (20 s since the last renewal)" in lines[1]
+
+    healthy, lines = fleet_report(both[:3], NOW)
+    assert not healthy and lines[-1] == "not running: shard 3 of 4"
+
+    gone = [_lease(0, "a:1:x", renewed_ago=31)]
+    assert fleet_report(gone, NOW) == (
+        False,
+        ["no Hearth process is running (no live shard lease)"],
+    )
