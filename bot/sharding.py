@@ -94,7 +94,7 @@ class ShardedBot(commands.AutoShardedBot):
         self._identify_gate = IdentifyGate(int(limits["max_concurrency"]), self.identify_window)
         self.shard_count = count  # so discord.py connects without asking Discord again
         log.info(
-            "starting shards for %s (%d session starts left, %d at once)",
+            "connecting %s (%d session starts left, %d at once)",
             layout.describe(),
             limits["remaining"],
             limits["max_concurrency"],
