@@ -43,7 +43,7 @@ from bot.services import bot_meta
 from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
 from bot.services.guilds import GuildRegistry
 from bot.services.notices import NOTICES_TOPIC, NoticeService
-from bot.services.outbox import OutboxService
+from bot.services.outbox import OUTBOX_TOPIC, OutboxService
 from bot.services.settings import SETTINGS_TOPIC, SettingsService
 from bot.services.shard_leases import ProcessIdentity, ShardLeaseLost, ShardLeases
 from bot.services.timers import TimerService
@@ -176,6 +176,7 @@ class HearthBot(ShardedBot):
         )
         self.outbox = Outbox(self, self.outbox_store, self.clock)
         self.dispatcher.attach_outbox(self.outbox)
+        self.invalidations.register(OUTBOX_TOPIC, self.outbox)  # rows another process left us
         self.outbox.register(DM_KIND, DirectMessage(self))
         self.outbox.register(ALERT_KIND, AlertPost(self))
         self.outbox.register(COORDINATOR_KIND, AlertPost(self, log_first=True))
@@ -333,8 +334,17 @@ class HearthBot(ShardedBot):
         if entry.post_id is not None:
             await self.outbox.send_recorded(entry.post_id)
 
-    async def alert(self, guild: discord.Guild, text: str) -> bool:
-        """Tell coordinators in the alerts channel (or the log channel as a fallback)."""
+    async def in_server(self, guild_id: int) -> bool:
+        """Whether Hearth is in this server: in this process's cache, or on a shard another
+        process runs (a button pressed in a DM reaches shard 0's process, whatever the server)."""
+        return self.get_guild(guild_id) is not None or await self.guild_registry.is_present(
+            guild_id
+        )
+
+    async def alert(self, guild: discord.abc.Snowflake, text: str) -> bool:
+        """Tell coordinators in the alerts channel (or the log channel as a fallback). `guild`
+        may be `discord.Object(id)` for a server on another process's shard: that process
+        sends it."""
         return await self.outbox.send_now(
             message_specs(guild.id, ALERT_KIND, self.clock.now(), text)
         )
@@ -368,9 +378,9 @@ class HearthBot(ShardedBot):
         route = self.features.api(SUPPORT_ROUTING)
         if route is not None:
             return await route(guild_id, user_id, source)
-        guild = self.get_guild(guild_id)
-        reached = guild is not None and await self.alert(
-            guild, f"<@{user_id}> asked for someone to reach out to them (from {source})."
+        reached = await self.in_server(guild_id) and await self.alert(
+            discord.Object(guild_id),
+            f"<@{user_id}> asked for someone to reach out to them (from {source}).",
         )
         if reached:
             return "Thank you for telling me. The coordinators know now; someone will reach out."

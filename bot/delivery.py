@@ -158,6 +158,18 @@ class Outbox:
         self._kinds.pop(kind, None)
 
     # --- the dispatcher's view ---------------------------------------------------------------
+    # --- woken by another process (bot/invalidation.py: the OUTBOX_TOPIC) -----------------------
+    def invalidate(self, key: str) -> None:
+        """Another process left a row for a server: send it now if the server is ours."""
+        if self.bot.dispatcher.scope.owns(int(key)):
+            self.bot.dispatcher.poke()
+
+    def distrust(self) -> None:
+        """Wake-ups may go unheard: the dispatcher's periodic re-check still finds the rows."""
+
+    async def trust(self) -> None:
+        self.bot.dispatcher.poke()  # whatever was left while we weren't listening
+
     async def next_due(self, scope: ShardScope | None = None) -> datetime | None:
         if self._stopping or not self.bot.hearth_ready:  # READY pokes the dispatcher
             return None
@@ -201,6 +213,14 @@ class Outbox:
         if self._stopping:
             await self.service.enqueue(specs, self.clock.now())
             return False
+        scope = self.bot.dispatcher.scope
+        if not all(scope.owns(spec.guild_id) for spec in specs):
+            # Another process runs this server's shard (a button pressed in a DM reaches shard
+            # 0's process): only that one has the server in its cache to render and send it, so
+            # the rows are left to it, and it is woken at once (`wake_owner`). It goes out
+            # there, or is held there for the member's next command.
+            await self.service.enqueue(specs, self.clock.now(), wake_owner=True)
+            return True
         item_ids = await self.service.enqueue(specs, self.clock.now(), lease_owner=self.owner)
         sent = True
         for item_id in item_ids:

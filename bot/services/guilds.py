@@ -46,6 +46,13 @@ class GuildRegistry:
 
         return await self._db.write(join)
 
+    async def is_present(self, guild_id: int) -> bool:
+        """Whether Hearth is in the server now, whichever process runs its shard."""
+        found = await self._db.fetchval(
+            "SELECT 1 FROM guilds WHERE guild_id = ? AND left_at IS NULL", (guild_id,)
+        )
+        return found is not None
+
     async def left(self, guild_id: int) -> None:
         await self._db.execute(
             "UPDATE guilds SET left_at = ? WHERE guild_id = ? AND left_at IS NULL",

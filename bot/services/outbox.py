@@ -40,6 +40,8 @@ RETENTION = timedelta(days=7)
 NONCE_PREFIX = "hob"
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _EVERYTHING = ShardScope.everything()
+# `tx.invalidate(OUTBOX_TOPIC, guild_id)`: rows for that server wait for its process to send them
+OUTBOX_TOPIC = "outbox"
 
 INSERT = (
     "INSERT INTO outbox (guild_id, kind, channel_id, user_id, payload, created_at, due_at, "
@@ -176,13 +178,22 @@ class OutboxService:
         self.lease = lease
 
     async def enqueue(
-        self, specs: Iterable[OutboxSpec], now: datetime, lease_owner: str | None = None
+        self,
+        specs: Iterable[OutboxSpec],
+        now: datetime,
+        lease_owner: str | None = None,
+        *,
+        wake_owner: bool = False,
     ) -> list[int]:
-        """Write rows on their own (when no other change goes with them); returns their ids."""
+        """Write rows on their own (when no other change goes with them); returns their ids.
+        `wake_owner`: tell the process running each row's server (another one) to send now."""
         lease = None if lease_owner is None else (lease_owner, now + self.lease)
         chosen = list(specs)
 
         def insert(tx: Tx) -> list[int]:
+            if wake_owner:
+                for guild_id in sorted({spec.guild_id for spec in chosen}):
+                    tx.invalidate(OUTBOX_TOPIC, guild_id)
             return [insert_in(tx, spec, now, lease) for spec in chosen]
 
         return await self._db.write(insert)

@@ -65,6 +65,17 @@ class Safety(commands.Cog):
     async def route(self, guild_id: int, user_id: int, source: str) -> str:
         """A member's explicit yes from elsewhere in Hearth; returns what to tell them."""
         guild = self.bot.get_guild(guild_id)
+        if guild is None and await self.bot.in_server(guild_id):
+            # Another process runs the server's shard (the yes came from a DM): a request needs
+            # the server at hand, so its coordinators are alerted instead, through that process.
+            await self.bot.alert(
+                discord.Object(guild_id),
+                f"<@{user_id}> asked for someone to reach out to them (from {source}).",
+            )
+            return (
+                "Thank you for telling me. I've asked the coordinators to reach out to you; "
+                "someone will. If you need help urgently, `/crisis` lists helplines."
+            )
         if guild is None:
             return "I couldn't reach this server just now. Please use `/crisis` if you need help."
         try:

@@ -4,6 +4,7 @@ taken for gone when this process starts; the bot holds its shards' lease until i
 
 from __future__ import annotations
 
+import discord
 import pytest
 
 from bot.outbox_kinds import message_specs
@@ -99,3 +100,54 @@ async def test_a_clean_stop_releases_the_shards(hearth: Harness) -> None:
     again = bot_of(hearth)
     await again.claim_shards()
     assert [lease.holder for lease in await again.shard_leases.live()] == [again.outbox.owner]
+
+
+async def test_an_alert_for_another_shards_server_is_left_to_its_process_and_wakes_it(
+    hearth: Harness,
+) -> None:
+    """A member's yes pressed in a DM reaches shard 0's process, whatever their server: the
+    alert it raises is left, unleased, for the process of the server's shard (which has the
+    server in its cache), and that process is told at once (on PostgreSQL: NOTIFY)."""
+    bot = bot_of(hearth)
+    await bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
+    ours, theirs = scopes(hearth.guild.id)
+    bot.shard_scope = theirs
+    assert await bot.alert(discord.Object(hearth.guild.id), "Someone asked for a check-in.")
+    await hearth.fake.flush()
+    assert not any("asked for a check-in" in m.content for m in hearth.messages(hearth.alerts))
+    assert (await bot.outbox_store.counts(hearth.guild.id)).get("pending") == 1
+    if bot.db.engine == "postgresql":  # SQLite serves one process: nobody else to tell
+        assert await bot.invalidations.wait_heard(f"outbox:{hearth.guild.id}", 1.0)
+    bot.shard_scope = ours  # the process of its shard, woken, sends it
+    bot.outbox.invalidate(str(hearth.guild.id))
+    await bot.dispatcher.run_due()
+    await hearth.wait_for(
+        lambda: any("asked for a check-in" in m.content for m in hearth.messages(hearth.alerts)),
+        what="the alert",
+    )
+
+
+async def test_a_yes_from_a_dm_for_another_processs_server_still_reaches_its_coordinators(
+    hearth: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = bot_of(hearth)
+    await bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
+    guild_id, real_get_guild = hearth.guild.id, bot.get_guild
+    ours, theirs = scopes(guild_id)
+    bot.shard_scope = theirs  # this process runs the other shard: the server isn't in its cache
+    monkeypatch.setattr(
+        bot, "get_guild", lambda gid: None if gid == guild_id else real_get_guild(gid)
+    )
+    said = await bot.request_support(guild_id, hearth.member.id, "checkin")
+    assert said.startswith("Thank you for telling me. I've asked the coordinators to reach out")
+    monkeypatch.setattr(bot, "get_guild", real_get_guild)
+    bot.shard_scope = ours
+    await bot.dispatcher.run_due()
+    await hearth.wait_for(
+        lambda: any(
+            f"<@{hearth.member.id}> asked for someone to reach out to them (from checkin)"
+            in m.content
+            for m in hearth.messages(hearth.alerts)
+        ),
+        what="the coordinators' alert",
+    )
