@@ -43,7 +43,7 @@ from bot.services import bot_meta
 from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
 from bot.services.guilds import GuildRegistry
 from bot.services.notices import NOTICES_TOPIC, NoticeService
-from bot.services.outbox import OUTBOX_TOPIC, OutboxService
+from bot.services.outbox import WAKE_TOPIC, OutboxService
 from bot.services.settings import SETTINGS_TOPIC, SettingsService
 from bot.services.shard_leases import ProcessIdentity, ShardLeaseLost, ShardLeases
 from bot.services.timers import TimerService
@@ -176,7 +176,7 @@ class HearthBot(ShardedBot):
         )
         self.outbox = Outbox(self, self.outbox_store, self.clock)
         self.dispatcher.attach_outbox(self.outbox)
-        self.invalidations.register(OUTBOX_TOPIC, self.outbox)  # rows another process left us
+        self.invalidations.register(WAKE_TOPIC, self.outbox)  # rows another process left us
         self.outbox.register(DM_KIND, DirectMessage(self))
         self.outbox.register(ALERT_KIND, AlertPost(self))
         self.outbox.register(COORDINATOR_KIND, AlertPost(self, log_first=True))

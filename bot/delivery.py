@@ -158,7 +158,7 @@ class Outbox:
         self._kinds.pop(kind, None)
 
     # --- the dispatcher's view ---------------------------------------------------------------
-    # --- woken by another process (bot/invalidation.py: the OUTBOX_TOPIC) -----------------------
+    # --- woken by another process (bot/invalidation.py: the WAKE_TOPIC) -----------------------
     def invalidate(self, key: str) -> None:
         """Another process left a row for a server: send it now if the server is ours."""
         if self.bot.dispatcher.scope.owns(int(key)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime
 
 import discord
 from discord import app_commands
@@ -23,6 +24,7 @@ from bot.services.mydata import (
     MyDataService,
     last_export_name,
 )
+from bot.services.timers import Timer
 from cogs._pages import send_all
 from cogs._routes import PersistentButton
 from cogs._ui import DynamicView, hearth
@@ -56,41 +58,62 @@ def describe_report(report: DeleteReport, guild_id: int | None) -> str:
     return "\n".join(lines)
 
 
-async def take_roles(bot: HearthBot, user_id: int, roles: list[tuple[int, int]]) -> None:
-    """Take group roles away after a delete; tell coordinators about any that could not be."""
-    for guild_id, role_id in roles:
+# A delete's follow-up in a server on another process's shard (a delete from a DM reaches shard
+# 0's process, and covers every server): that process has the server at hand, so it is left to it
+# as a timer, due now, and that process is woken (bot/services/outbox.WAKE_TOPIC).
+AFTER_DELETE = "mydata.after_delete"
+
+
+async def follow_up(bot: HearthBot, user_id: int, report: DeleteReport) -> None:
+    """Take group roles away and move waitlists up, in each server the delete touched: here for
+    the servers this process runs, through their own process for the others."""
+    by_guild: dict[int, dict[str, list[int]]] = {}
+    for guild_id, role_id in report.roles:
+        by_guild.setdefault(guild_id, {"roles": [], "groups": []})["roles"].append(role_id)
+    for guild_id, group_id in report.freed_groups:
+        by_guild.setdefault(guild_id, {"roles": [], "groups": []})["groups"].append(group_id)
+    now = bot.clock.now()
+    for guild_id, work in by_guild.items():
         guild = bot.get_guild(guild_id)
-        if guild is None:
-            continue
-        member = guild.get_member(user_id)
-        if member is None:
-            try:
-                member = await guild.fetch_member(user_id)
-            except discord.HTTPException:
-                continue  # no longer in the server: no role to take away
+        if guild is not None:
+            await after_delete(bot, guild, user_id, work["roles"], work["groups"])
+        elif await bot.in_server(guild_id):
+            ref = f"{user_id}:{guild_id}:{int(now.timestamp())}"
+            payload = {"user_id": user_id, **work}
+            await bot.timers.schedule(guild_id, AFTER_DELETE, ref, now, payload, wake_owner=True)
+
+
+async def after_delete(
+    bot: HearthBot, guild: discord.Guild, user_id: int, roles: list[int], groups: list[int]
+) -> None:
+    await take_roles(bot, guild, user_id, roles)
+    fill_places = bot.features.api(FILL_PLACES)
+    if fill_places is not None:  # else the groups feature is not loaded: nobody to move up
+        for group_id in groups:  # a deleted membership frees a place, as a leave would
+            await fill_places(guild, group_id)
+
+
+async def take_roles(bot: HearthBot, guild: discord.Guild, user_id: int, roles: list[int]) -> None:
+    """Take group roles away after a delete; tell coordinators about any that could not be."""
+    member = guild.get_member(user_id)
+    if member is None:
+        try:
+            member = await guild.fetch_member(user_id)
+        except discord.HTTPException:
+            return  # no longer in the server: no role to take away
+    for role_id in roles:
         role = guild.get_role(role_id)
         if role is None or role not in member.roles:
             continue
         try:
             await member.remove_roles(role, reason="Member deleted their Hearth data (/mydata)")
         except discord.HTTPException as exc:
-            log.warning("could not remove a group role in guild %s: %s", guild_id, exc.code)
+            log.warning("could not remove a group role in guild %s: %s", guild.id, exc.code)
             await bot.alert(
                 guild,
                 f"<@{user_id}> deleted their Hearth data, but I couldn't take away the role "
                 f"<@&{role_id}> (missing permission?). Please remove it by hand.",
             )
-
-
-async def promote_waitlists(bot: HearthBot, freed: list[tuple[int, int]]) -> None:
-    """A deleted membership frees a place: move the next person waiting up, as a leave would."""
-    fill_places = bot.features.api(FILL_PLACES)
-    if fill_places is None:  # the groups feature is not loaded: nobody to move up
-        return
-    for guild_id, group_id in freed:
-        guild = bot.get_guild(guild_id)
-        if guild is not None:
-            await fill_places(guild, group_id)
 
 
 class ConfirmDelete(PersistentButton, route="hearth:mydata:delete:{user}:{guild}"):
@@ -112,8 +135,7 @@ class ConfirmDelete(PersistentButton, route="hearth:mydata:delete:{user}:{guild}
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = self.guild_id or None
         report = await _service(bot).delete(guild_id, self.user_id)
-        await take_roles(bot, self.user_id, report.roles)
-        await promote_waitlists(bot, report.freed_groups)
+        await follow_up(bot, self.user_id, report)
         for guild in bot.guilds if guild_id is None else [bot.get_guild(guild_id)]:
             if guild is not None and report.total:
                 await bot.audit(guild, 0, AUDIT_MYDATA_DELETED, f"{report.total} records")
@@ -128,9 +150,25 @@ class MyData(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ConfirmDelete)
+        self.bot.dispatcher.register_timer(AFTER_DELETE, self._after_delete)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ConfirmDelete)
+        self.bot.dispatcher.unregister_timer(AFTER_DELETE)
+
+    async def _after_delete(self, timer: Timer, now: datetime) -> None:
+        """Another process's delete touched a server of ours (see `follow_up`)."""
+        guild = self.bot.get_guild(timer.guild_id)
+        if guild is None:  # Hearth left the server meanwhile: nothing to take or give
+            return
+        payload = timer.payload
+        await after_delete(
+            self.bot,
+            guild,
+            int(payload["user_id"]),
+            [int(role) for role in payload["roles"]],
+            [int(group) for group in payload["groups"]],
+        )
 
     @mydata.command(name="show", description="What Hearth stores about you, with counts")
     async def show(self, interaction: discord.Interaction) -> None:

@@ -40,8 +40,9 @@ RETENTION = timedelta(days=7)
 NONCE_PREFIX = "hob"
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _EVERYTHING = ShardScope.everything()
-# `tx.invalidate(OUTBOX_TOPIC, guild_id)`: rows for that server wait for its process to send them
-OUTBOX_TOPIC = "outbox"
+# `tx.invalidate(WAKE_TOPIC, guild_id)`: work was left for the process running that server's
+# shard (outbox rows, timers): it runs its dispatcher now rather than at its next wake-up.
+WAKE_TOPIC = "wake"
 
 INSERT = (
     "INSERT INTO outbox (guild_id, kind, channel_id, user_id, payload, created_at, due_at, "
@@ -193,7 +194,7 @@ class OutboxService:
         def insert(tx: Tx) -> list[int]:
             if wake_owner:
                 for guild_id in sorted({spec.guild_id for spec in chosen}):
-                    tx.invalidate(OUTBOX_TOPIC, guild_id)
+                    tx.invalidate(WAKE_TOPIC, guild_id)
             return [insert_in(tx, spec, now, lease) for spec in chosen]
 
         return await self._db.write(insert)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.db import Database, Tx, from_ts, to_ts
-from bot.services.outbox import OutboxSpec, enqueue_in
+from bot.services.outbox import WAKE_TOPIC, OutboxSpec, enqueue_in
 from bot.shards import ScopeFilter, ShardScope
 
 CLAIM_BATCH = 500
@@ -117,11 +117,19 @@ class TimerService:
         ref: str,
         due_at: datetime,
         payload: dict[str, Any] | None = None,
+        *,
+        wake_owner: bool = False,
     ) -> None:
-        """Create or move the timer for (kind, ref); scheduling twice never duplicates it."""
-        await self._db.execute(
-            _UPSERT, (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {}))
-        )
+        """Create or move the timer for (kind, ref); scheduling twice never duplicates it.
+        `wake_owner`: the server is on another process's shard; tell it to run the timer now."""
+        row = (guild_id, kind, ref, to_ts(due_at), json.dumps(payload or {}))
+
+        def upsert(tx: Tx) -> None:
+            tx.execute(_UPSERT, row)
+            if wake_owner:
+                tx.invalidate(WAKE_TOPIC, guild_id)
+
+        await self._db.write(upsert)
 
     async def schedule_many(self, guild_id: int, timers: Iterable[TimerSpec]) -> None:
         """`schedule` for several (kind, ref, due_at, payload) at once, in one write."""

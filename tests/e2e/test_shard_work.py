@@ -8,6 +8,7 @@ import discord
 import pytest
 
 from bot.outbox_kinds import message_specs
+from bot.services.mydata import MyDataService
 from bot.services.shard_leases import (
     LEASE,
     RENEW_EVERY,
@@ -16,7 +17,9 @@ from bot.services.shard_leases import (
     ShardsTaken,
 )
 from bot.shards import ShardScope, shard_of
+from cogs.mydata import AFTER_DELETE, follow_up
 from tests.harness import Harness, bot_of
+from tests.helpers import create_group
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +120,7 @@ async def test_an_alert_for_another_shards_server_is_left_to_its_process_and_wak
     assert not any("asked for a check-in" in m.content for m in hearth.messages(hearth.alerts))
     assert (await bot.outbox_store.counts(hearth.guild.id)).get("pending") == 1
     if bot.db.engine == "postgresql":  # SQLite serves one process: nobody else to tell
-        assert await bot.invalidations.wait_heard(f"outbox:{hearth.guild.id}", 1.0)
+        assert await bot.invalidations.wait_heard(f"wake:{hearth.guild.id}", 1.0)
     bot.shard_scope = ours  # the process of its shard, woken, sends it
     bot.outbox.invalidate(str(hearth.guild.id))
     await bot.dispatcher.run_due()
@@ -151,3 +154,37 @@ async def test_a_yes_from_a_dm_for_another_processs_server_still_reaches_its_coo
         ),
         what="the coordinators' alert",
     )
+
+
+async def test_a_delete_from_a_dm_finishes_in_the_process_of_each_servers_shard(
+    hearth: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/mydata delete` from a DM covers every server, but reaches shard 0's process: for a
+    server another process runs, taking the group role and moving the waitlist up is left to
+    that process (a timer due now, and a wake-up), and happens there."""
+    bot = bot_of(hearth)
+    await create_group(hearth, capacity=1)
+    await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")
+    await hearth.slash(hearth.supporter, hearth.channel, "group join", name="Carers circle")
+    await hearth.wait_for(lambda: "Carers circle" in hearth.role_names(hearth.member))
+    guild_id, real_get_guild = hearth.guild.id, bot.get_guild
+    ours, theirs = scopes(guild_id)
+    bot.shard_scope = theirs
+    monkeypatch.setattr(
+        bot, "get_guild", lambda gid: None if gid == guild_id else real_get_guild(gid)
+    )
+    report = await bot.service(MyDataService).delete(None, hearth.member.id)
+    await follow_up(bot, hearth.member.id, report)
+    [left] = await bot.timers.pending(AFTER_DELETE, guild_id)
+    assert left.payload["user_id"] == hearth.member.id
+    if bot.db.engine == "postgresql":
+        assert await bot.invalidations.wait_heard(f"wake:{guild_id}", 1.0)
+    await hearth.fake.flush()
+    assert "Carers circle" in hearth.role_names(hearth.member)  # not this process's to do
+
+    monkeypatch.setattr(bot, "get_guild", real_get_guild)
+    bot.shard_scope = ours  # the server's own process runs it
+    await bot.dispatcher.run_due()
+    await hearth.wait_for(lambda: "Carers circle" not in hearth.role_names(hearth.member))
+    await hearth.wait_for(lambda: "Carers circle" in hearth.role_names(hearth.supporter))
+    assert await bot.timers.pending(AFTER_DELETE, guild_id) == []
