@@ -16,7 +16,9 @@ from pathlib import Path
 from bench.common import Table
 from bench.world import quiet_logs
 
-SECTIONS = ("interactions", "contention", "scheduler", "store", "memory", "outbox")
+SECTIONS = (
+    "interactions", "contention", "scheduler", "store", "memory", "outbox", "capacity",
+)  # fmt: skip
 LATEST = Path(__file__).resolve().parent / "latest.md"
 
 
@@ -42,6 +44,10 @@ async def _run(table: Table, quick: bool, chosen: set[str]) -> None:
         from bench import outbox
 
         await outbox.run(table, quick)
+    if "capacity" in chosen:
+        from bench import capacity
+
+        await capacity.run(table, quick)
 
 
 def main(argv: list[str] | None = None) -> int:

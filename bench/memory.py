@@ -59,7 +59,25 @@ async def _measure(kind: str, fake: Any, db: Path) -> dict[str, float]:
     return figures
 
 
+def _add_servers(fake: Any, path: Path, first: int, count: int) -> None:
+    """`count` more servers × `MEMBERS`, already greeted (no welcome DMs at start-up)."""
+    guilds = []
+    for number in range(first, first + count):
+        guild = fake.add_guild(f"Server {number}", owner=f"owner{number}")
+        for channel in ("general", "alerts", "log"):
+            guild.add_text_channel(channel)
+        add_people(guild, f"s{number}-", MEMBERS - 2, [])
+        guilds.append(guild)
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO guilds (guild_id, joined_at, greeted_at) VALUES (?, 0, 0)",
+            [(g.id,) for g in guilds],
+        )
+
+
 async def run(table: Table, quick: bool) -> None:
+    """Both bots serving `servers`, then twice as many: the rows at `servers`, and the growth
+    per 1,000 servers from the difference (start-up's fixed cost, the cogs, cancels out)."""
     servers = 100 if quick else 1000
     with tempfile.TemporaryDirectory() as name:
         path = Path(name) / "memory.db"
@@ -69,20 +87,12 @@ async def run(table: Table, quick: bool) -> None:
         await db.close()
         async with started_fake() as fake:
             fake.notify = lambda: None  # type: ignore[method-assign]  # nobody waits here
-            guilds = []
-            for number in range(servers):
-                guild = fake.add_guild(f"Server {number}", owner=f"owner{number}")
-                for channel in ("general", "alerts", "log"):
-                    guild.add_text_channel(channel)
-                add_people(guild, f"s{number}-", MEMBERS - 2, [])
-                guilds.append(guild)
-            with sqlite3.connect(path) as conn:  # already greeted: no 1,000 welcome DMs
-                conn.executemany(
-                    "INSERT INTO guilds (guild_id, joined_at, greeted_at) VALUES (?, 0, 0)",
-                    [(g.id,) for g in guilds],
-                )
+            _add_servers(fake, path, 0, servers)
             bare = await _measure("bare", fake, path)
             ours = await _measure("hearth", fake, path)
+            _add_servers(fake, path, servers, servers)
+            bare2 = await _measure("bare", fake, path)
+            ours2 = await _measure("hearth", fake, path)
     section = "5 memory"
     per = (ours["after"] - ours["before"]) / servers * 1024
     bare_per = (bare["after"] - bare["before"]) / servers * 1024
@@ -102,6 +112,18 @@ async def run(table: Table, quick: bool) -> None:
         f"{bare_per:.0f} KiB",
         f"{per / max(bare_per, 1):.2f}",
     )
+    ours_k, bare_k = _per_thousand(ours, ours2, servers), _per_thousand(bare, bare2, servers)
+    table.add(
+        section,
+        f"RSS per 1,000 servers × {MEMBERS} members, one process (growth start → ready with "
+        f"{2 * servers:,} servers minus with {servers:,}, per 1,000; "
+        f"{ours2['guilds']:.0f} seen)",
+        f"{ours_k:.1f} MiB",
+        f"{bare_k:.1f} MiB (bare discord.py)",
+        f"{ours_k / bare_k:.2f}" if bare_k > 0 else "",
+        "reported",
+        verdict(ours2["guilds"] == 2 * servers),
+    )
     table.add(
         section,
         "a full garbage collection once ready (every interaction waits for it)",
@@ -110,6 +132,12 @@ async def run(table: Table, quick: bool) -> None:
         f"{ours['gc_ms'] / max(bare['gc_ms'], 1e-3):.2f}",
         "reported",
     )
+
+
+def _per_thousand(small: dict[str, float], large: dict[str, float], servers: int) -> float:
+    """MiB per 1,000 servers: growth to ready with `2 × servers` minus with `servers`."""
+    grown = (large["after"] - large["before"]) - (small["after"] - small["before"])
+    return grown / servers * 1000
 
 
 if __name__ == "__main__":
