@@ -2,7 +2,8 @@
 
 "Sustains" means: an open-loop stream at that rate (an interaction dispatched every 1/rate s
 whether or not earlier ones were answered, `bench.world.paced`) is answered with p99 under
-50 ms, and the fake really offered the rate (its own dispatching kept within 10 % of it). The
+50 ms, the answers never fell a quarter of a second behind (a step stops there, missed), and
+the fake really offered the rate (its own dispatching kept within 10 % of it). The
 search doubles the rate from 100/s until a step misses, then bisects between the last rate met
 and the first missed. A step that misses is tried once more before it counts as missed, so a
 single stall of this shared machine does not end the search; both bots are searched the same way.
@@ -14,6 +15,13 @@ rates the fake's own work is comparable to the bot's, so every figure here is a 
 Hearth's stream is the check-in mood button (a member command that reads the occurrence and
 writes the member's answer, replacing it on a repeat), set up as in section 1 with
 `bench.interactions`' own helpers; the bare bot's stream is its `/ping`.
+
+Then the same search for 1, 2 and 4 Hearth processes sharing one fresh PostgreSQL database
+(`bench.engines`), the bot sharded four ways (`[discord] shard_count = 4`, each process running
+its share of `shard_ids`), over servers spread evenly across the shards and the load spread
+evenly over the servers; the scaling factor is capacity(N) / capacity(1). On two CPUs that also
+run the fake and PostgreSQL, scaling is bounded by the CPUs, not by Hearth: the figure says
+whether processes add capacity here at all, not what they would add on their own machines.
 """
 
 from __future__ import annotations
@@ -22,16 +30,19 @@ import asyncio
 import functools
 import tempfile
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bench import engines
 from bench.botproc import BotProcess, bot_process
 from bench.common import Table, percentile
-from bench.interactions import PEOPLE, _prepare_hearth
+from bench.interactions import CHECKIN_TIME, PEOPLE, _configure, _expect, _prepare_hearth
 from bench.world import BareBotDriver, add_people, latencies_ms, paced, started_fake, throughput
 from bot.clock import FakeClock
+from bot.config import DiscordSection
 from tests.fakediscord import FakeDiscord, FakeMember
 from tests.fakediscord.models import FakeInteraction
 from tests.harness import ErrorWatch, Harness
@@ -41,7 +52,13 @@ P99_LIMIT_MS = 50.0
 START_RATE = 100.0
 MAX_RATE = 12_800.0  # far past anything two shared CPUs reach; the search stops before it
 OFFERED_SHARE = 0.9  # the fake must really dispatch at ≥ 90 % of the nominal rate
+# A step stops once this many seconds of its traffic are unanswered: it has missed already
+# (a tenth of a 2 s step waiting > 50 ms), and going on would pile interactions up past
+# Discord's 3 s deadline.
+BACKLOG_S = 0.25
 PAUSE_S = 0.3  # between steps, so one step's queue never spills into the next
+SHARDS = 4
+SERVER_PEOPLE = 50  # members clicking, per server of the sharded runs
 
 
 @dataclass
@@ -50,13 +67,18 @@ class Step:
     offered: float  # what the fake really dispatched per second
     answered: float  # answered per second over the stream's span
     p99: float  # ms
+    cut: bool = False  # stopped early: the answers fell behind by more than `BACKLOG_S`
 
     @property
     def ok(self) -> bool:
-        return self.p99 < P99_LIMIT_MS and self.offered >= OFFERED_SHARE * self.rate
+        return (
+            not self.cut and self.p99 < P99_LIMIT_MS and self.offered >= OFFERED_SHARE * self.rate
+        )
 
     def why(self) -> str:
         """What stopped a missed step, for the table."""
+        if self.cut:
+            return f"answers fell {BACKLOG_S:g} s behind"
         if self.offered < OFFERED_SHARE * self.rate:
             return f"the fake offered only {self.offered:.0f}/s"
         return f"p99 {self.p99:.0f} ms"
@@ -74,13 +96,19 @@ class Search:
     def rate(self) -> float:
         return self.best.rate if self.best else 0.0
 
+    @property
+    def peak(self) -> float:
+        """The most answered per second in any step, met or missed: what the bot got through
+        when offered more than it could answer in time."""
+        return max((step.answered for step in self.steps), default=0.0)
+
     def describe(self) -> str:
         if self.best is None:
             return f"< {START_RATE:.0f}/s ({self.missed.why() if self.missed else '?'})"
         text = f"{self.best.rate:.0f}/s (p99 {self.best.p99:.1f} ms)"
         if self.missed is not None:
             text += f"; {self.missed.rate:.0f}/s missed: {self.missed.why()}"
-        return text
+        return text + f"; peak {self.peak:.0f} answered/s"
 
 
 Act = Callable[[int], FakeInteraction]  # the stream's i-th interaction
@@ -93,8 +121,12 @@ def _offered(sent: list[FakeInteraction]) -> float:
 
 async def _step(fake: FakeDiscord, act: Act, rate: float, seconds: float) -> Step:
     count = max(20, round(rate * seconds))
-    sent = await paced(fake, [functools.partial(act, i) for i in range(count)], rate)
-    step = Step(rate, _offered(sent), throughput(sent), percentile(latencies_ms(sent), 99))
+    makers: list[Callable[[], FakeInteraction]] = [functools.partial(act, i) for i in range(count)]
+    sent = await paced(fake, makers, rate, backlog=max(20, round(rate * BACKLOG_S)))
+    step = Step(
+        rate, _offered(sent), throughput(sent), percentile(latencies_ms(sent), 99),
+        cut=len(sent) < count,
+    )  # fmt: skip
     await asyncio.sleep(PAUSE_S)
     return step
 
@@ -171,16 +203,123 @@ async def _prepared(harness: Harness, bot: BotProcess, people: list[FakeMember])
     return prompt
 
 
+def _sharded_servers(
+    fake: FakeDiscord, clock: FakeClock, count: int, errors: ErrorWatch
+) -> list[tuple[Harness, list[FakeMember]]]:
+    """`count` standard servers, as many on each of the `SHARDS` shards, each with its people.
+
+    A guild's shard is its id's creation millisecond modulo the shard count, and the fake's
+    ids come from its (frozen) clock: a millisecond more before each server moves it to the
+    next shard."""
+    servers = []
+    for number in range(count):
+        clock.advance(timedelta(milliseconds=1))
+        harness = Harness(fake, BareBotDriver(), errors)
+        harness.build_standard_server()
+        people = add_people(harness.guild, f"g{number}-", SERVER_PEOPLE, [harness.supporter_role])
+        servers.append((harness, people))
+    per_shard = [sum((h.guild.id >> 22) % SHARDS == k for h, _ in servers) for k in range(SHARDS)]
+    if len(set(per_shard)) != 1:
+        raise RuntimeError(f"servers per shard should be even, not {per_shard}")
+    return servers
+
+
+async def _prepared_servers(
+    servers: list[tuple[Harness, list[FakeMember]]], bot: BotProcess
+) -> list[Any]:
+    """Each server configured with a weekly check-in, and its prompt posted: the prompts."""
+    for harness, _ in servers:
+        await _configure(harness, bot)
+        await _expect(harness, harness.coordinator, "checkin schedule add", "is set",
+                      channel=harness.general, prompt="How has your week been?", days="mon",
+                      time="19:00", timezone="UTC")  # fmt: skip
+    await bot.call("run_due", at=CHECKIN_TIME.isoformat())
+    fake = servers[0][0].fake
+
+    def prompts() -> list[Any]:
+        return [
+            message
+            for harness, _ in servers
+            for message in fake.channel_messages(harness.general)
+            if "Check-in" in message.content
+        ]
+
+    if not await fake.wait_for(lambda: len(prompts()) == len(servers), 30):
+        raise RuntimeError(f"expected {len(servers)} check-in prompts, found {len(prompts())}")
+    by_channel = {message.channel_id: message for message in prompts()}
+    return [by_channel[harness.general.id] for harness, _ in servers]
+
+
+def _spread_clicks(
+    fake: FakeDiscord, servers: list[tuple[Harness, list[FakeMember]]], prompts: list[Any]
+) -> Act:
+    """The i-th click goes to server i mod n: every server, so every shard, gets its share."""
+
+    def act(i: int) -> FakeInteraction:
+        _, people = servers[i % len(servers)]
+        person = people[(i // len(servers)) % len(people)]
+        return fake.actions.click(person, prompts[i % len(servers)], label=str(3 + i % 2))
+
+    return act
+
+
+async def _scaling(
+    table: Table, fake: FakeDiscord, clock: FakeClock, errors: ErrorWatch, quick: bool,
+    seconds: float, bisections: int,
+) -> None:  # fmt: skip
+    counts = (1, 2) if quick else (1, 2, 4)
+    server = engines.postgres()
+    if not server.available:
+        table.add(SECTION, "capacity of 1, 2, 4 processes on PostgreSQL", server.note)
+        return
+    servers = _sharded_servers(fake, clock, SHARDS * (1 if quick else 2), errors)
+    url = engines.fresh_database("capacity")
+    try:
+        found: dict[int, Search] = {}
+        prompts: list[Any] = []
+        for count in counts:
+            async with AsyncExitStack() as stack:
+                processes = [
+                    await stack.enter_async_context(
+                        bot_process("hearth", fake, url, {"discord": {
+                            "shard_count": SHARDS, "shard_ids": list(range(k, SHARDS, count)),
+                        }})
+                    )
+                    for k in range(count)
+                ]  # fmt: skip
+                if not prompts:  # one process holds every shard: it sets every server up
+                    prompts = await _prepared_servers(servers, processes[0])
+                act = _spread_clicks(fake, servers, prompts)
+                found[count] = await search(fake, act, seconds, bisections)
+    finally:
+        engines.drop_database(url)
+    one = found[1].rate
+    for count, result in found.items():
+        table.add(
+            SECTION,
+            f"{count} process{'es' if count > 1 else ''} on one PostgreSQL database "
+            f"({SHARDS} shards split between them, {len(servers)} servers, the mood button "
+            "spread evenly; 2 CPUs shared with the fake and PostgreSQL bound the scaling)",
+            result.describe(),
+            f"{one:.0f}/s with 1 process",
+            f"{result.rate / one:.2f}× (scaling)" if one else "",
+            "reported",
+        )
+
+
 async def run(table: Table, quick: bool) -> None:
     seconds, bisections = (0.3, 1) if quick else (2.0, 3)
     errors = ErrorWatch()
     errors.install()
     try:
         with engines.server_env(None), tempfile.TemporaryDirectory() as name:
-            async with started_fake(FakeClock()) as fake:
+            clock = FakeClock()
+            async with started_fake(clock) as fake:
                 harness = Harness(fake, BareBotDriver(), errors)  # acts as people; bots run apart
                 harness.build_standard_server()
                 await _one_process(table, fake, harness, Path(name), seconds, bisections)
+                if "shard_count" in DiscordSection.model_fields:  # until sharding lands
+                    await _scaling(table, fake, clock, errors, quick, seconds, bisections)
         problems = errors.problems()
         if problems:
             raise RuntimeError("the benchmark run was not clean:\n" + "\n".join(problems[:5]))

@@ -126,10 +126,17 @@ def settled(fake: FakeDiscord, inter: FakeInteraction) -> bool:
 
 
 async def paced(
-    fake: FakeDiscord, makers: list[Callable[[], FakeInteraction]], rate: float
+    fake: FakeDiscord,
+    makers: list[Callable[[], FakeInteraction]],
+    rate: float,
+    backlog: int | None = None,
 ) -> list[FakeInteraction]:
     """Dispatch one interaction every 1/rate s (open loop: never waiting for answers), then
-    wait until every one is answered and settled."""
+    wait until every one is answered and settled.
+
+    With `backlog`, dispatching stops early once more than that many sent are unanswered: a
+    search for the highest rate a bot sustains has its answer by then, and going on would only
+    queue interactions past Discord's 3 s deadline."""
     # Freeze the fake's heap (every message it has stored so far) out of garbage collection:
     # otherwise a full collection here, which grows with the fake's history, stalls dispatching
     # and shows up as the bot's latency. Discord is not a Python process pausing for its GC.
@@ -137,11 +144,17 @@ async def paced(
     loop = asyncio.get_running_loop()
     start = loop.time()
     sent: list[FakeInteraction] = []
+    oldest = 0  # the first sent that may still be unanswered
     for index, make in enumerate(makers):
         delay = start + index / rate - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
         sent.append(make())
+        if backlog is not None:
+            while oldest < len(sent) and sent[oldest].acknowledged:
+                oldest += 1
+            if len(sent) - oldest > backlog:
+                break
     pending = list(sent)
 
     def done() -> bool:
