@@ -33,6 +33,12 @@ from bot.db import StoreError, open_database
 from bot.engines.sqlite import SqliteDatabase
 
 EXIT_CONFIG = 2
+SHARD_CLOSE_CODES = {  # Discord closing a shard for how it was configured
+    4010: "Discord refused a shard (4010 Invalid shard): check discord.shard_count and "
+    "discord.shard_ids in the config.",
+    4011: "Discord requires more shards for this many servers (4011 Sharding required): raise "
+    "discord.shard_count, or leave it unset to use Discord's recommendation.",
+}
 log = logging.getLogger("bot")
 
 
@@ -48,6 +54,7 @@ def configure_logging(config: HearthConfig) -> None:
 
 async def run_bot(config: HearthConfig, token: str) -> None:
     from bot.app import HearthBot
+    from bot.gateway_limits import SessionStartLimitReached
 
     bot = HearthBot(config)
     try:
@@ -68,7 +75,10 @@ async def run_bot(config: HearthConfig, token: str) -> None:
     stopper.cancel()
     await bot.close()
     if runner in done:
-        runner.result()  # surface a login or connection failure
+        try:
+            runner.result()  # surface a login or connection failure
+        except SessionStartLimitReached as exc:  # explained like bad input: exit 2, one line
+            raise ConfigError(str(exc)) from None
     else:
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -231,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             "developer portal (Bot → Reset Token).",
             file=sys.stderr,
         )
+        return EXIT_CONFIG
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARD_CLOSE_CODES:
+            raise
+        print(f"hearth: {SHARD_CLOSE_CODES[exc.code]}", file=sys.stderr)
         return EXIT_CONFIG
     except discord.PrivilegedIntentsRequired:
         print(

@@ -3,6 +3,11 @@
 Start-up order matters: migrations first (nothing may read an old schema), then the dispatcher
 (rebuilt from the database), then the cogs with their persistent views (buttons work from the
 first event), then command sync — only when the command tree changed since the last sync.
+
+Hearth is an `AutoShardedBot`: Discord closes an unsharded connection holding more than 2,500
+servers (4011), so the gateway is split in shards, each server's events on shard
+`(guild_id >> 22) % shard_count`. This process runs `[discord] shard_ids` (all by default) of
+`shard_count` (Discord's recommendation by default); `shard_layout` says which, once known.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import json
 import logging
 import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -29,6 +35,7 @@ from bot.config import HearthConfig, open_configured_database
 from bot.db import Database
 from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features
+from bot.gateway_limits import IdentifyGate, check_session_budget
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import RequestPacer
 from bot.scheduling import Dispatcher
@@ -106,7 +113,35 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-class HearthBot(commands.Bot):
+@dataclass(frozen=True)
+class ShardLayout:
+    """The shards of the whole bot (`count`) and those this process runs (`ids`)."""
+
+    count: int
+    ids: frozenset[int]
+
+    def owns(self, guild_id: int) -> bool:
+        """Whether this process gets the server's events (so may treat it as present/absent)."""
+        return (guild_id >> 22) % self.count in self.ids
+
+    def describe(self) -> str:
+        """'shards 0-3 of 8', 'shards 0, 2 of 4' or 'shard 0 of 1', for log lines."""
+        ids = sorted(self.ids)
+        if len(ids) == 1:
+            return f"shard {ids[0]} of {self.count}"
+        if ids == list(range(ids[0], ids[-1] + 1)):
+            return f"shards {ids[0]}-{ids[-1]} of {self.count}"
+        return f"shards {', '.join(map(str, ids))} of {self.count}"
+
+
+def _shard_ids(count: int, chosen: Iterable[int] | None) -> frozenset[int]:
+    return frozenset(range(count) if chosen is None else chosen)
+
+
+class HearthBot(commands.AutoShardedBot):
+    # Discord allows one IDENTIFY per rate-limit key per this many seconds (tests shorten it).
+    identify_window: float = 5.0
+
     def __init__(
         self,
         config: HearthConfig,
@@ -126,7 +161,15 @@ class HearthBot(commands.Bot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=config.discord.shard_count,
+            # None is discord.py's own default (all shards); its typing only names the list.
+            shard_ids=list(config.discord.shard_ids) if config.discord.shard_ids else None,  # type: ignore[arg-type]
         )
+        self._shard_layout: ShardLayout | None = None
+        if config.discord.shard_count is not None:
+            count = config.discord.shard_count
+            self._shard_layout = ShardLayout(count, _shard_ids(count, config.discord.shard_ids))
+        self._identify_gate = IdentifyGate(1, self.identify_window)
         RequestPacer().install(self.http)  # fan-outs wait their turn instead of 429s
         self.config = config
         self.clock: Clock = clock or SystemClock()
@@ -212,17 +255,74 @@ class HearthBot(commands.Bot):
         log.info("synced %d slash commands", len(synced))
         return True
 
+    # --- shards ------------------------------------------------------------------------------
+    @property
+    def shard_layout(self) -> ShardLayout:
+        """How many shards the bot has and which this process runs. Known from the config, or
+        (shard_count unset) once `launch_shards` asked Discord for its recommendation."""
+        if self._shard_layout is None:
+            raise RuntimeError("the shard layout is known once the bot starts connecting")
+        return self._shard_layout
+
+    async def launch_shards(self) -> None:
+        """Ask Discord (GET /gateway/bot) for the recommended shard count and the session start
+        limit, refuse to start past that limit, then let discord.py start the shards, each
+        IDENTIFY paced by `max_concurrency` (`before_identify_hook`)."""
+        if self.is_closed():
+            return
+        recommended, _, limits = await self.http.get_bot_gateway()
+        count = self.shard_count if self.shard_count is not None else recommended
+        layout = ShardLayout(count, _shard_ids(count, self.config.discord.shard_ids))
+        check_session_budget(dict(limits), len(layout.ids))
+        self._shard_layout = layout
+        self._identify_gate = IdentifyGate(int(limits["max_concurrency"]), self.identify_window)
+        self.shard_count = count  # so discord.py connects without asking Discord again
+        log.info(
+            "starting %s (%d session starts left, %d at once)",
+            layout.describe(),
+            limits["remaining"],
+            limits["max_concurrency"],
+        )
+        await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        await self._identify_gate.wait(shard_id or 0)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        log.info("shard %d connected", shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        log.info("shard %d disconnected", shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        log.info("shard %d resumed", shard_id)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        servers = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+        log.info("shard %d ready: %d servers", shard_id, servers)
+
     async def on_ready(self) -> None:
+        """All of this process's shards are ready (discord.py waits for every one)."""
         await self.reconcile_guilds()
         settle_heap()
         self._hearth_ready.set()
         self.dispatcher.poke()  # the outbox waits for the guild cache (see `hearth_ready`)
-        log.info("Hearth %s ready in %d servers", __version__, len(self.guilds))
+        log.info(
+            "Hearth %s ready in %d servers on %s",
+            __version__,
+            len(self.guilds),
+            self.shard_layout.describe(),
+        )
 
     async def reconcile_guilds(self) -> None:
-        """Catch up on servers joined or left while the bot was offline."""
+        """Catch up on servers joined or left while the bot was offline.
+
+        Only servers on this process's shards: one on another process's shard is not in this
+        cache, and is not 'left'.
+        """
         present = {guild.id for guild in self.guilds}
-        known = await self.guild_registry.present_ids()
+        layout = self.shard_layout
+        known = {gid for gid in await self.guild_registry.present_ids() if layout.owns(gid)}
         for guild in self.guilds:
             if guild.id not in known and await self.guild_registry.joined(guild.id):
                 self.dispatch("hearth_guild_added", guild)

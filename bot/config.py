@@ -21,7 +21,9 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from bot.db import Database, open_database, without_password
@@ -81,6 +83,15 @@ class DiscordSection(_Section):
         default=False,
         description="Request the privileged message-content intent (needed by the keyword watch)",
     )
+    shard_count: int | None = Field(
+        default=None,
+        ge=1,
+        description="How many shards the bot runs in all; unset: Discord's recommendation",
+    )
+    shard_ids: tuple[int, ...] | None = Field(
+        default=None,
+        description="Which of the shards this process runs, e.g. [0, 1]; unset: all of them",
+    )
 
     @field_validator("api_base")
     @classmethod
@@ -95,6 +106,43 @@ class DiscordSection(_Section):
         if value is not None and not value.startswith(("ws://", "wss://")):
             raise ValueError("must start with ws:// or wss://")
         return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids(
+        cls, value: tuple[int, ...] | None, info: ValidationInfo
+    ) -> tuple[int, ...] | None:
+        """Shard ids only mean something against a total, and each must be one of its shards:
+        Discord closes a shard outside the total (4010), after the process had started."""
+        if value is None:
+            return value
+        if "shard_count" not in info.data:
+            return value  # shard_count itself is refused; one message is enough
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError(
+                "needs discord.shard_count too: the ids are shards out of a total, and every "
+                "process must use the same total"
+            )
+        if not value:
+            raise ValueError("is empty: list this process's shards, or leave it out to run all")
+        repeated = sorted({i for i in value if value.count(i) > 1})
+        if repeated:
+            raise ValueError(f"lists shard {', '.join(map(str, repeated))} more than once")
+        outside = [i for i in value if not 0 <= i < count]
+        if outside:
+            raise ValueError(
+                f"has {', '.join(map(str, outside))}, outside the {count} shards "
+                f"(shard ids run from 0 to {count - 1})"
+            )
+        return value
+
+    @property
+    def runs_every_shard(self) -> bool:
+        """Whether this process runs all the shards (no other process runs any)."""
+        if self.shard_ids is None or self.shard_count is None:
+            return True
+        return set(self.shard_ids) == set(range(self.shard_count))
 
 
 class DatabaseSection(_Section):
@@ -173,13 +221,28 @@ class HearthConfig(_Section):
     logging: LoggingSection = LoggingSection()
     defaults: DefaultsSection = DefaultsSection()
 
+    @model_validator(mode="after")
+    def _shared_store_for_shared_shards(self) -> HearthConfig:
+        """A process that runs only some shards means other processes run the rest, all on one
+        database; a SQLite file has one writer process, so that needs PostgreSQL."""
+        if not self.discord.runs_every_shard and self.database.url is None:
+            raise ValueError(
+                "sharded processes on SQLite: discord.shard_ids runs only some of the "
+                f"{self.discord.shard_count} shards, so other processes run the rest, and SQLite "
+                "serves one process only; set database.url to PostgreSQL (README: Sharding), "
+                "or leave shard_ids out to run every shard in this process"
+            )
+        return self
+
 
 def _describe(error: ValidationError) -> str:
     """Name each failing field and what is expected, in words a volunteer admin can act on."""
     lines = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        if item["type"] == "extra_forbidden":
+        where = ".".join(str(part) for part in item["loc"])
+        if not where:  # a rule across sections says which settings it is about
+            lines.append(f"- {item['msg'].removeprefix('Value error, ')}")
+        elif item["type"] == "extra_forbidden":
             lines.append(
                 f"- {where}: unknown setting (check the spelling against config.example.toml)"
             )

@@ -141,6 +141,11 @@ class HearthDriver:
         self.clock = clock
         self.overrides = overrides or {}
         self.extensions: list[str] | None = None
+        # The shards this bot runs (None: as the config says). Set after validation, so a test
+        # may run some shards on SQLite: the config check against that is about several
+        # processes sharing one file, which a test with one bot per database does not do.
+        self.shard_count: int | None = None
+        self.shard_ids: list[int] | None = None
 
     def build(self, fake: FakeDiscord) -> HearthBot:
         from bot.app import HearthBot
@@ -156,10 +161,17 @@ class HearthDriver:
         }
         for section, values in self.overrides.items():
             raw.setdefault(section, {}).update(values)
+        config = HearthConfig.model_validate(raw)
+        if self.shard_count is not None:
+            ids = tuple(self.shard_ids) if self.shard_ids is not None else None
+            shards = config.discord.model_copy(
+                update={"shard_count": self.shard_count, "shard_ids": ids}
+            )
+            config = config.model_copy(update={"discord": shards})
         # discord.py waits guild_ready_timeout (2 s) after the last GUILD_CREATE before READY;
         # the fake sends them all at once, so a short wait keeps each start-up fast.
         return HearthBot(
-            HearthConfig.model_validate(raw),
+            config,
             clock=self.clock,
             extensions=self.extensions,
             guild_ready_timeout=0.05,
@@ -218,6 +230,9 @@ class Harness:
 
     async def start(self) -> None:
         point_discord_py_at(self.fake)
+        # A restart here stands for a process started later, not within Discord's 5 s between
+        # IDENTIFYs (max_concurrency); tests of that window leave the harness out.
+        self.fake.gateway.forget_identify_window()
         bot = self.bot = self.driver.build(self.fake)
         self._task = asyncio.create_task(bot.start(self.fake.token), name="bot-under-test")
         ready = asyncio.ensure_future(self.driver.wait_ready(bot))

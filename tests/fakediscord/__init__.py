@@ -13,7 +13,8 @@ Start it, point discord.py at it, build a server, act as people, inspect what th
 
 World building (sync; each change is also sent to a connected bot as the matching gateway event):
   fake.add_user(name, bot=False, dms_closed=False) -> FakeUser        (user.dms_closed = True)
-  fake.add_guild(name, owner=None, with_bot=True, bot_permissions=DEFAULT_BOT) -> FakeGuild
+  fake.add_guild(name, owner=None, with_bot=True, bot_permissions=DEFAULT_BOT,
+                 shard=(shard_id, shard_count) or None) -> FakeGuild  (an id on that shard)
   fake.add_bot_to_guild(g) / fake.remove_bot_from_guild(g)             GUILD_CREATE / GUILD_DELETE
   g.add_role(name, permissions=0, position=None)  (default: just below the bot's role)
                                                                        GUILD_ROLE_CREATE
@@ -58,6 +59,13 @@ Faults: fake.rate_limit_next(method, path_regex, retry_after=0.05, global_=False
   fake.enforce_global_limit(per_second=50, window=1.0) (None turns it off; fake.rate_limited
   lists every 429), fake.drop_connection(code=4000) (the bot RESUMEs and gets missed events),
   fake.request_reconnect() (op 7), fake.gateway.invalidate_sessions().
+Sharding (gateway.py): IDENTIFY's `shard` routes each guild's events to its shard's session
+  (DMs to shard 0); 4010 for a bad shard, 4011 past fake.gateway.max_guilds_per_shard (2,500).
+  GET /gateway/bot: fake.gateway.recommended_shards (None: 1 per guilds_per_recommended_shard),
+  session_start_remaining / _total / _reset_after_ms, max_concurrency, identify_window (5 s;
+  op 9 for a second IDENTIFY of one key, token reset past remaining: see Gateway._identify).
+  fake.drop_connection(shard=i) / request_reconnect(shard=i) touch one shard;
+  fake.gateway.shard_sessions(i), connected_for(guild_id), identify_refusals, closed_with.
 
 Modules: state (world + inspection), guild (server building), models (payload shapes),
   permissions, schema (bodies against Discord's OpenAPI spec in spec/), validation (the limits

@@ -70,8 +70,9 @@ class UserActions:
             raise ActionError(f"{user.name} cannot see #{channel.name}")
         return user, guild, channel, member
 
-    def _require_bot(self) -> None:
-        if not self.fake.gateway.connected:
+    def _require_bot(self, guild: FakeGuild | None = None) -> None:
+        """The shard that gets this guild's interactions (DMs: shard 0) must be connected."""
+        if not self.fake.gateway.connected_for(guild.id if guild is not None else None):
             raise ActionError("the bot is not connected to the gateway, nobody would answer")
 
     # -- messages ------------------------------------------------------------------------------
@@ -116,8 +117,8 @@ class UserActions:
         message: FakeMessage | None = None,
         parent: FakeInteraction | None = None,
     ) -> FakeInteraction:
-        self._require_bot()
         user, guild, target, member = self._place(person, channel)
+        self._require_bot(guild)
         fake = self.fake
         inter = FakeInteraction(
             id=fake.ids.next(),

@@ -1,5 +1,15 @@
 """The gateway websocket: HELLO/IDENTIFY/READY/RESUME, heartbeats, member chunks, event dispatch.
 
+Sharding works as on Discord: IDENTIFY may carry `shard: [shard_id, shard_count]` (none means
+[0, 1]); each session then gets only its guilds, those with `(guild_id >> 22) % shard_count ==
+shard_id` (READY, GUILD_CREATE and every event of the guild, interactions included), and DMs
+(events without a guild) go to shard 0. A bad `shard` is closed with 4010 (Invalid shard), and a
+session that would hold more than `max_guilds_per_shard` (2,500, as on Discord; tests lower it)
+guilds with 4011 (Sharding required). Each shard's session is RESUMEd on its own.
+
+Session starts are limited as `GET /gateway/bot` says (`session_start_limit`); see `_identify`
+for what happens when a bot goes over `remaining` or `max_concurrency`.
+
 Frames go out zlib-compressed through one shared compressor per connection with Z_SYNC_FLUSH, as
 Discord does for `compress=zlib-stream`, so discord.py's real decompression path is exercised.
 Events are filtered per session by the intents it identified with, by whether the bot is in the
@@ -14,6 +24,7 @@ import contextlib
 import copy
 import json
 import logging
+import math
 import secrets
 import zlib
 from collections import deque
@@ -34,6 +45,11 @@ GUILDS, GUILD_MEMBERS, GUILD_PRESENCES = 1 << 0, 1 << 1, 1 << 8
 GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 9, 1 << 12, 1 << 15
 GUILD_SCHEDULED_EVENTS = 1 << 16
 HEARTBEAT_INTERVAL_MS = 41250
+MAX_GUILDS_PER_SHARD = 2500  # more than this on one session: 4011 Sharding required
+GUILDS_PER_RECOMMENDED_SHARD = 1000  # what Discord's `shards` recommendation aims at
+IDENTIFY_WINDOW_SECONDS = 5.0  # one IDENTIFY per rate-limit key per window (max_concurrency)
+SESSION_START_TOTAL = 1000  # IDENTIFYs a bot may make per day
+_GUILD_KEYED = ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE")  # the guild's id is `id`
 
 _EVENT_INTENTS = {
     "GUILD_MEMBER_ADD": GUILD_MEMBERS,
@@ -92,10 +108,24 @@ class Connection:
                 self.state.notify()
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
+
+
+def _routing_guild_id(event: str, data: dict[str, Any]) -> int | None:
+    raw = data.get("id") if event in _GUILD_KEYED else data.get("guild_id")
+    return int(raw) if raw is not None else None
+
+
 class Session:
-    def __init__(self, session_id: str, intents: int) -> None:
+    def __init__(
+        self, session_id: str, intents: int, shard_id: int = 0, shard_count: int = 1
+    ) -> None:
         self.id = session_id
         self.intents = intents
+        self.shard_id = shard_id
+        self.shard_count = shard_count
         self.seq = 0
         self.buffer: deque[tuple[int, str]] = deque(maxlen=5000)
         self.conn: Connection | None = None
@@ -110,6 +140,12 @@ class Session:
         if self.conn is not None:
             self.conn.send(frame)
 
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this session's shard gets the guild's events (no guild: shard 0)."""
+        if guild_id is None:
+            return self.shard_id == 0
+        return shard_of(guild_id, self.shard_count) == self.shard_id
+
 
 class Gateway:
     def __init__(self, state: FakeState) -> None:
@@ -118,6 +154,46 @@ class Gateway:
         self.connections: set[Connection] = set()
         self.identify_count = 0
         self.resume_count = 0
+        # Sharding rules, settable by tests (Discord's values by default).
+        self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
+        self.guilds_per_recommended_shard = GUILDS_PER_RECOMMENDED_SHARD
+        self.recommended_shards: int | None = None  # None: one per 1,000 guilds, at least 1
+        # session_start_limit, as GET /gateway/bot reports it; each IDENTIFY spends `remaining`.
+        self.session_start_total = SESSION_START_TOTAL
+        self.session_start_remaining = SESSION_START_TOTAL
+        self.session_start_reset_after_ms = 24 * 3600 * 1000
+        self.max_concurrency = 1
+        self.identify_window = IDENTIFY_WINDOW_SECONDS
+        self._identified_at: dict[int, float] = {}  # rate-limit key -> when (state.monotonic)
+        self.identify_refusals = 0  # IDENTIFYs refused for max_concurrency (op 9)
+        self.token_resets = 0  # IDENTIFYs past session_start_limit.remaining
+        self.closed_with: list[tuple[Any, int]] = []  # (IDENTIFY's shard, close code) refused
+
+    # -- what GET /gateway/bot says ------------------------------------------------------------
+
+    @property
+    def recommended_shard_count(self) -> int:
+        if self.recommended_shards is not None:
+            return self.recommended_shards
+        present = sum(1 for g in self.state.guilds.values() if g.bot_present)
+        return max(1, math.ceil(present / self.guilds_per_recommended_shard))
+
+    def bot_gateway(self) -> dict[str, Any]:
+        return {
+            "url": self.state.gateway_url,
+            "shards": self.recommended_shard_count,
+            "session_start_limit": {
+                "total": self.session_start_total,
+                "remaining": max(0, self.session_start_remaining),
+                "reset_after": self.session_start_reset_after_ms,
+                "max_concurrency": self.max_concurrency,
+            },
+        }
+
+    def forget_identify_window(self) -> None:
+        """Let the next IDENTIFY of every rate-limit key through at once, as if the last ones
+        were long ago (the harness's restart stands in for a process started later)."""
+        self._identified_at.clear()
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -129,6 +205,14 @@ class Gateway:
     def connected(self) -> bool:
         return any(s.conn is not None for s in self.live_sessions)
 
+    def connected_for(self, guild_id: int | None) -> bool:
+        """Whether a connected session would get this guild's events (None: DMs, shard 0)."""
+        return any(s.conn is not None and s.owns(guild_id) for s in self.live_sessions)
+
+    def shard_sessions(self, shard_id: int) -> list[Session]:
+        """The live sessions of one shard (one, unless an old one was never closed)."""
+        return [s for s in self.live_sessions if s.shard_id == shard_id]
+
     def dispatch(
         self,
         event: str,
@@ -137,8 +221,9 @@ class Gateway:
         guild: FakeGuild | None = None,
         channel: FakeChannel | None = None,
     ) -> None:
+        guild_id = guild.id if guild is not None else _routing_guild_id(event, data)
         for session in self.live_sessions:
-            if self._wants(session, event, data, guild, channel):
+            if session.owns(guild_id) and self._wants(session, event, data, guild, channel):
                 session.send(event, self._shape(session, event, data, channel))
         self.state.notify()
 
@@ -197,7 +282,7 @@ class Gateway:
             "guilds": [
                 {"id": str(g.id), "unavailable": True}
                 for g in state.guilds.values()
-                if g.bot_present
+                if g.bot_present and session.owns(g.id)
             ],
             "session_id": session.id,
             "session_type": "normal",
@@ -262,6 +347,14 @@ class Gateway:
     def _identify(
         self, conn: Connection, session: Session | None, d: dict[str, Any]
     ) -> Session | None:
+        """Start a session, or refuse as Discord does.
+
+        Past `session_start_limit.remaining` the bot's token is reset (`_reset_token`). Two
+        IDENTIFYs of one rate-limit key (`shard_id % max_concurrency`) within 5 s: the later
+        one gets opcode 9 Invalid Session (d=false), as Discord documents for going over
+        max_concurrency; discord.py then closes and IDENTIFYs again after its
+        `before_identify_hook`. A refused IDENTIFY spends nothing.
+        """
         if session is not None:
             conn.close(4005)  # Already authenticated
             return session
@@ -280,16 +373,70 @@ class Gateway:
         if intents & GUILD_PRESENCES and not allowed["presences"]:
             conn.close(4014)
             return None
+        shard = d.get("shard")
+        shard_id, shard_count = 0, 1
+        if (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(type(n) is int for n in shard)
+            and shard[1] >= 1
+            and 0 <= shard[0] < shard[1]
+        ):
+            shard_id, shard_count = int(shard[0]), int(shard[1])
+        elif shard is not None:
+            self._refuse(conn, shard, 4010)  # Invalid shard
+            return None
+        if self.session_start_remaining <= 0:
+            self._reset_token()
+            self._refuse(conn, shard, 4004)
+            return None
+        bucket = shard_id % self.max_concurrency  # Discord's rate_limit_key
+        now = self.state.monotonic()
+        last = self._identified_at.get(bucket)
+        if last is not None and now - last < self.identify_window:
+            self.identify_refusals += 1
+            conn.send(json.dumps({"op": 9, "d": False}))
+            return None
+        held = [
+            g
+            for g in self.state.guilds.values()
+            if g.bot_present and shard_of(g.id, shard_count) == shard_id
+        ]
+        if len(held) > self.max_guilds_per_shard:
+            self._refuse(conn, shard, 4011)  # Sharding required
+            return None
+        self._identified_at[bucket] = now
+        self.session_start_remaining -= 1
         self.identify_count += 1
-        session = Session(secrets.token_hex(16), intents)
+        session = Session(secrets.token_hex(16), intents, shard_id, shard_count)
         session.conn = conn
         self.sessions[session.id] = session
-        session.send("READY", self.ready_payload(session, d.get("shard")))
-        for guild in self.state.guilds.values():
-            if guild.bot_present and intents & GUILDS:
+        session.send("READY", self.ready_payload(session, shard))
+        if intents & GUILDS:
+            for guild in held:
                 session.send("GUILD_CREATE", guild.payload(full=True))
         self.state.notify()
         return session
+
+    def _refuse(self, conn: Connection, shard: Any, code: int) -> None:
+        self.closed_with.append((shard, code))
+        conn.close(code)
+
+    def _reset_token(self) -> None:
+        """What Discord documents for an IDENTIFY past `session_start_limit.remaining`: every
+        active session of the bot is terminated and its token is reset (the owner is emailed).
+
+        So the fake gives the bot a new token (its REST calls now get 401) and closes every
+        connection with 4004 Authentication failed, the code an IDENTIFY with the old token
+        gets; discord.py treats 4004 as fatal and stops. Hearth checks `remaining` before it
+        starts its shards so that this never happens.
+        """
+        self.token_resets += 1
+        self.state.token = f"{self.state.bot_user.id}.fake.{secrets.token_urlsafe(24)}"
+        for session in self.live_sessions:
+            session.alive = False
+            if session.conn is not None:
+                session.conn.close(4004)
 
     def _resume(
         self, conn: Connection, session: Session | None, d: dict[str, Any]
@@ -321,7 +468,7 @@ class Gateway:
         raw_ids: list[Any] = guild_ids if isinstance(guild_ids, list) else [guild_ids]
         for raw_id in raw_ids:
             guild = self.state.guilds.get(int(raw_id))
-            if guild is None or not guild.bot_present:
+            if guild is None or not guild.bot_present or not session.owns(guild.id):
                 continue
             members = list(guild.members.values())
             not_found: list[str] = []
@@ -355,16 +502,19 @@ class Gateway:
 
     # -- test controls -------------------------------------------------------------------------
 
-    def drop(self, code: int = 4000) -> None:
-        """Close the bot's websocket(s) as a network blip would; the session stays resumable."""
+    def drop(self, code: int = 4000, *, shard: int | None = None) -> None:
+        """Close the bot's websocket(s) as a network blip would; the session stays resumable.
+
+        `shard` drops only that shard's connection; the others stay up and keep their events.
+        """
         for session in self.live_sessions:
-            if session.conn is not None:
+            if session.conn is not None and shard in (None, session.shard_id):
                 session.conn.close(code)
 
-    def request_reconnect(self) -> None:
+    def request_reconnect(self, *, shard: int | None = None) -> None:
         """Send op 7 RECONNECT, which makes discord.py reconnect and RESUME."""
         for session in self.live_sessions:
-            if session.conn is not None:
+            if session.conn is not None and shard in (None, session.shard_id):
                 session.conn.send(json.dumps({"op": 7, "d": None}))
 
     def invalidate_sessions(self) -> None:

@@ -43,6 +43,18 @@ class Snowflakes:
         self._last = max((ms - DISCORD_EPOCH_MS) << 22, self._last + 1)
         return self._last
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next id whose `(id >> 22) % shard_count` is `shard_id`: a guild on that shard.
+
+        Ids made in the same millisecond (a frozen test clock) all fall on one shard, so this
+        moves the timestamp part forward by less than `shard_count` ms; later ids stay larger.
+        """
+        candidate = self.next()
+        bump = (shard_id - (candidate >> 22)) % shard_count
+        if bump:
+            candidate = self._last = ((candidate >> 22) + bump) << 22
+        return candidate
+
 
 @dataclass(eq=False)
 class FakeUser:

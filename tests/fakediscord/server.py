@@ -57,6 +57,7 @@ class FakeDiscord(FakeState):
         app[FAKE_KEY] = self
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/", self.gateway.handle)
+        app.router.add_get(API + "/gateway/bot", self._bot_gateway)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._cdn)
         app.add_routes(rest_channels.routes)
         app.add_routes(rest_threads.routes)
@@ -92,12 +93,21 @@ class FakeDiscord(FakeState):
     def bot_connected(self) -> bool:
         return self.gateway.connected
 
-    def drop_connection(self, code: int = 4000) -> None:
-        """Cut the bot's websocket like a network blip; discord.py reconnects and RESUMEs."""
-        self.gateway.drop(code)
+    def drop_connection(self, code: int = 4000, *, shard: int | None = None) -> None:
+        """Cut the bot's websocket like a network blip; discord.py reconnects and RESUMEs.
 
-    def request_reconnect(self) -> None:
-        self.gateway.request_reconnect()
+        `shard` cuts only that shard's socket; the other shards stay connected.
+        """
+        self.gateway.drop(code, shard=shard)
+
+    def request_reconnect(self, *, shard: int | None = None) -> None:
+        self.gateway.request_reconnect(shard=shard)
+
+    async def _bot_gateway(self, request: web.Request) -> web.Response:
+        """GET /gateway/bot: the gateway URL, the recommended shard count and the session start
+        limit (see `Gateway.bot_gateway`; tests set `fake.gateway.recommended_shards`,
+        `max_concurrency`, `session_start_remaining` ...)."""
+        return web.json_response(self.gateway.bot_gateway())
 
     async def flush(self) -> None:
         """Wait until every queued gateway event was written to the bot's socket."""

@@ -128,11 +128,16 @@ class FakeState:
         *,
         with_bot: bool = True,
         bot_permissions: int = perms.DEFAULT_BOT,
+        shard: tuple[int, int] | None = None,
     ) -> FakeGuild:
-        """A server; the bot is in it (with its managed role) unless `with_bot=False`."""
+        """A server; the bot is in it (with its managed role) unless `with_bot=False`.
+
+        `shard=(shard_id, shard_count)` gives it an id on that shard (ids made on a frozen
+        clock would otherwise all land on one shard)."""
         if not isinstance(owner, FakeUser):
             owner = self.add_user(owner or f"{name.split()[0].lower()}-owner")
-        guild = FakeGuild(self, self.ids.next(), name, owner)  # type: ignore[arg-type]  # a FakeDiscord
+        guild_id = self.ids.next() if shard is None else self.ids.next_on_shard(*shard)
+        guild = FakeGuild(self, guild_id, name, owner)  # type: ignore[arg-type]  # a FakeDiscord
         self.guilds[guild.id] = guild
         if with_bot:
             self.add_bot_to_guild(guild, bot_permissions)
