@@ -13,8 +13,9 @@ Each bot runs in its own process (`bench.botproc`) against the fake in this one,
 rates the fake's own work is comparable to the bot's, so every figure here is a floor.
 
 Hearth's stream is the check-in mood button (a member command that reads the occurrence and
-writes the member's answer, replacing it on a repeat), set up as in section 1 with
-`bench.interactions`' own helpers; the bare bot's stream is its `/ping`.
+writes the member's answer: each person alternates 3 and 4, so every click is a real change),
+set up as in section 1 with `bench.interactions`' own helpers; the bare bot's stream is its
+`/ping`.
 
 Then the same search for 1, 2 and 4 Hearth processes sharing one fresh PostgreSQL database
 (`bench.engines`), the bot sharded four ways (`[discord] shard_count = 4`, each process running
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import tempfile
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -39,10 +41,17 @@ from typing import Any
 from bench import engines
 from bench.botproc import BotProcess, bot_process
 from bench.common import Table, percentile
-from bench.interactions import CHECKIN_TIME, PEOPLE, _configure, _expect, _prepare_hearth
+from bench.interactions import (
+    CHECKIN_TIME,
+    PEOPLE,
+    Stream,
+    _check_answers,
+    _configure,
+    _expect,
+    _prepare_hearth,
+)
 from bench.world import BareBotDriver, add_people, latencies_ms, paced, started_fake, throughput
 from bot.clock import FakeClock
-from bot.config import DiscordSection
 from tests.fakediscord import FakeDiscord, FakeMember
 from tests.fakediscord.models import FakeInteraction
 from tests.harness import ErrorWatch, Harness
@@ -111,7 +120,7 @@ class Search:
         return text + f"; peak {self.peak:.0f} answered/s"
 
 
-Act = Callable[[int], FakeInteraction]  # the stream's i-th interaction
+Act = Callable[[int], FakeInteraction]  # the step's i-th interaction
 
 
 def _offered(sent: list[FakeInteraction]) -> float:
@@ -119,7 +128,9 @@ def _offered(sent: list[FakeInteraction]) -> float:
     return (len(sent) - 1) / max(last - first, 1e-9)
 
 
-async def _step(fake: FakeDiscord, act: Act, rate: float, seconds: float) -> Step:
+async def _step(harness: Harness, act: Act, rate: float, seconds: float) -> Step:
+    """One open-loop stream at `rate`; every answer must be a real one, not an error."""
+    fake = harness.fake
     count = max(20, round(rate * seconds))
     makers: list[Callable[[], FakeInteraction]] = [functools.partial(act, i) for i in range(count)]
     sent = await paced(fake, makers, rate, backlog=max(20, round(rate * BACKLOG_S)))
@@ -127,27 +138,28 @@ async def _step(fake: FakeDiscord, act: Act, rate: float, seconds: float) -> Ste
         rate, _offered(sent), throughput(sent), percentile(latencies_ms(sent), 99),
         cut=len(sent) < count,
     )  # fmt: skip
-    await asyncio.sleep(PAUSE_S)
+    await _check_answers(harness, [Stream(f"{rate:.0f}/s", [sent])])
+    await asyncio.sleep(min(PAUSE_S, seconds))
     return step
 
 
-async def _tried(fake: FakeDiscord, act: Act, rate: float, seconds: float, search: Search) -> Step:
-    step = await _step(fake, act, rate, seconds)
+async def _tried(harness: Harness, act: Act, rate: float, seconds: float, search: Search) -> Step:
+    step = await _step(harness, act, rate, seconds)
     search.steps.append(step)
     if not step.ok:  # once more: one stall of a shared machine is not the bot's limit
-        again = await _step(fake, act, rate, seconds)
+        again = await _step(harness, act, rate, seconds)
         search.steps.append(again)
         step = min((step, again), key=lambda s: (not s.ok, s.p99))
     return step
 
 
-async def search(fake: FakeDiscord, act: Act, seconds: float, bisections: int) -> Search:
+async def search(harness: Harness, act: Act, seconds: float, bisections: int) -> Search:
     """Double from `START_RATE` until a step misses, then bisect `bisections` times."""
     found = Search()
-    await _step(fake, act, START_RATE, min(seconds, 0.5))  # warm-up: connections, caches
+    await _step(harness, act, START_RATE, min(seconds, 0.5))  # warm-up: connections, caches
     rate = START_RATE
     while rate <= MAX_RATE:
-        step = await _tried(fake, act, rate, seconds, found)
+        step = await _tried(harness, act, rate, seconds, found)
         if not step.ok:
             found.missed = step
             break
@@ -159,7 +171,7 @@ async def search(fake: FakeDiscord, act: Act, seconds: float, bisections: int) -
         middle = round((found.best.rate + found.missed.rate) / 2 / 10) * 10
         if middle in (found.best.rate, found.missed.rate):
             break
-        step = await _tried(fake, act, middle, seconds, found)
+        step = await _tried(harness, act, middle, seconds, found)
         if step.ok:
             found.best = step
         else:
@@ -167,8 +179,22 @@ async def search(fake: FakeDiscord, act: Act, seconds: float, bisections: int) -
     return found
 
 
+def _mood(visit: int) -> str:
+    """3 and 4 in turn on a person's successive clicks, so every click changes the stored
+    answer (the same mood again is answered without a write)."""
+    return str(3 + visit % 2)
+
+
 def _mood_clicks(fake: FakeDiscord, people: list[FakeMember], prompt: Any) -> Act:
-    return lambda i: fake.actions.click(people[i % len(people)], prompt, label=str(3 + i % 2))
+    """Everyone in turn clicks the prompt's mood buttons. Numbered across steps and searches,
+    not per step, so a person's clicks keep alternating from one step to the next."""
+    numbers = itertools.count()
+
+    def act(_step_index: int) -> FakeInteraction:
+        n = next(numbers)
+        return fake.actions.click(people[n % len(people)], prompt, label=_mood(n // len(people)))
+
+    return act
 
 
 async def _one_process(
@@ -178,17 +204,17 @@ async def _one_process(
     general = harness.general
     async with bot_process("bare", fake):
         bare = await search(
-            fake, lambda i: fake.actions.slash(people[i % PEOPLE], general, "ping", {}),
+            harness, lambda i: fake.actions.slash(people[i % PEOPLE], general, "ping", {}),
             seconds, bisections,
         )  # fmt: skip
     async with bot_process("hearth", fake, tmp / "capacity.db") as hearth:
         prompt = await _prepared(harness, hearth, people)
-        ours = await search(fake, _mood_clicks(fake, people, prompt), seconds, bisections)
+        ours = await search(harness, _mood_clicks(fake, people, prompt), seconds, bisections)
     table.add(
         SECTION,
         f"highest rate one process sustains with p99 < {P99_LIMIT_MS:.0f} ms, open loop "
-        f"({seconds:g} s a step; Hearth: check-in mood button, read + write; bare: /ping; "
-        "the fake shares the 2 CPUs, so a floor)",
+        f"({seconds:g} s a step; Hearth: check-in mood button, each click changing the stored "
+        "answer; bare: /ping; the fake shares the 2 CPUs, so a floor)",
         ours.describe(),
         bare.describe(),
         f"{ours.rate / bare.rate:.2f}" if bare.rate else "",
@@ -253,12 +279,18 @@ async def _prepared_servers(
 def _spread_clicks(
     fake: FakeDiscord, servers: list[tuple[Harness, list[FakeMember]]], prompts: list[Any]
 ) -> Act:
-    """The i-th click goes to server i mod n: every server, so every shard, gets its share."""
+    """Click after click goes to the next server: every server, so every shard, gets its
+    share (numbered across steps and searches, as `_mood_clicks`)."""
+    numbers = itertools.count()
 
-    def act(i: int) -> FakeInteraction:
+    def act(_step_index: int) -> FakeInteraction:
+        i = next(numbers)
         _, people = servers[i % len(servers)]
-        person = people[(i // len(servers)) % len(people)]
-        return fake.actions.click(person, prompts[i % len(servers)], label=str(3 + i % 2))
+        turn = i // len(servers)  # the server's own count
+        person = people[turn % len(people)]
+        return fake.actions.click(
+            person, prompts[i % len(servers)], label=_mood(turn // len(people))
+        )
 
     return act
 
@@ -276,7 +308,7 @@ async def _scaling(
     url = engines.fresh_database("capacity")
     try:
         found: dict[int, Search] = {}
-        prompts: list[Any] = []
+        act: Act | None = None
         for count in counts:
             async with AsyncExitStack() as stack:
                 processes = [
@@ -287,10 +319,11 @@ async def _scaling(
                     )
                     for k in range(count)
                 ]  # fmt: skip
-                if not prompts:  # one process holds every shard: it sets every server up
-                    prompts = await _prepared_servers(servers, processes[0])
-                act = _spread_clicks(fake, servers, prompts)
-                found[count] = await search(fake, act, seconds, bisections)
+                if act is None:  # one process holds every shard: it sets every server up
+                    act = _spread_clicks(
+                        fake, servers, await _prepared_servers(servers, processes[0])
+                    )
+                found[count] = await search(servers[0][0], act, seconds, bisections)
     finally:
         engines.drop_database(url)
     one = found[1].rate
@@ -308,7 +341,7 @@ async def _scaling(
 
 
 async def run(table: Table, quick: bool) -> None:
-    seconds, bisections = (0.3, 1) if quick else (2.0, 3)
+    seconds, bisections = (0.2, 0) if quick else (2.0, 3)
     errors = ErrorWatch()
     errors.install()
     try:
@@ -318,8 +351,7 @@ async def run(table: Table, quick: bool) -> None:
                 harness = Harness(fake, BareBotDriver(), errors)  # acts as people; bots run apart
                 harness.build_standard_server()
                 await _one_process(table, fake, harness, Path(name), seconds, bisections)
-                if "shard_count" in DiscordSection.model_fields:  # until sharding lands
-                    await _scaling(table, fake, clock, errors, quick, seconds, bisections)
+                await _scaling(table, fake, clock, errors, quick, seconds, bisections)
         problems = errors.problems()
         if problems:
             raise RuntimeError("the benchmark run was not clean:\n" + "\n".join(problems[:5]))
