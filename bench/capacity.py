@@ -7,6 +7,8 @@ the fake really offered the rate (its own dispatching kept within 10 % of it). T
 search doubles the rate from 100/s until a step misses, then bisects between the last rate met
 and the first missed. A step that misses is tried once more before it counts as missed, so a
 single stall of this shared machine does not end the search; both bots are searched the same way.
+A full run searches twice, the bots taking turns (a fresh process each turn), and the better
+search counts: a neighbour on a shared machine only ever takes capacity away.
 
 Each bot runs in its own process (`bench.botproc`) against the fake in this one, as in sections
 1 and 2, but the fake and the traffic generator share the machine's two CPUs with it: at these
@@ -68,6 +70,13 @@ BACKLOG_S = 0.25
 PAUSE_S = 0.3  # between steps, so one step's queue never spills into the next
 SHARDS = 4
 SERVER_PEOPLE = 50  # members clicking, per server of the sharded runs
+
+
+@dataclass
+class Plan:
+    seconds: float  # of traffic per step
+    bisections: int
+    repeats: int  # searches per bot (or per process count), taking turns; the best counts
 
 
 @dataclass
@@ -153,8 +162,9 @@ async def _tried(harness: Harness, act: Act, rate: float, seconds: float, search
     return step
 
 
-async def search(harness: Harness, act: Act, seconds: float, bisections: int) -> Search:
-    """Double from `START_RATE` until a step misses, then bisect `bisections` times."""
+async def search(harness: Harness, act: Act, plan: Plan) -> Search:
+    """Double from `START_RATE` until a step misses, then bisect `plan.bisections` times."""
+    seconds = plan.seconds
     found = Search()
     await _step(harness, act, START_RATE, min(seconds, 0.5))  # warm-up: connections, caches
     rate = START_RATE
@@ -167,7 +177,7 @@ async def search(harness: Harness, act: Act, seconds: float, bisections: int) ->
         rate *= 2
     if found.best is None or found.missed is None:
         return found
-    for _ in range(bisections):
+    for _ in range(plan.bisections):
         middle = round((found.best.rate + found.missed.rate) / 2 / 10) * 10
         if middle in (found.best.rate, found.missed.rate):
             break
@@ -197,27 +207,46 @@ def _mood_clicks(fake: FakeDiscord, people: list[FakeMember], prompt: Any) -> Ac
     return act
 
 
+def _best(searches: list[Search]) -> tuple[Search, str]:
+    """The best of repeated searches, and the others' rates for the table. Best, not median:
+    a neighbour on a shared machine only ever takes capacity away."""
+    best = max(searches, key=lambda found: found.rate)
+    if len(searches) == 1:
+        return best, ""
+    rates = ", ".join(f"{found.rate:.0f}" for found in searches)
+    return best, f" (best of {len(searches)} searches: {rates}/s)"
+
+
 async def _one_process(
-    table: Table, fake: FakeDiscord, harness: Harness, tmp: Path, seconds: float, bisections: int
+    table: Table, fake: FakeDiscord, harness: Harness, tmp: Path, plan: Plan
 ) -> None:
+    """The bare bot and Hearth take turns, a search each, `plan.repeats` times."""
     people = add_people(harness.guild, "cap", PEOPLE, [harness.supporter_role])
     general = harness.general
-    async with bot_process("bare", fake):
-        bare = await search(
-            harness, lambda i: fake.actions.slash(people[i % PEOPLE], general, "ping", {}),
-            seconds, bisections,
-        )  # fmt: skip
-    async with bot_process("hearth", fake, tmp / "capacity.db") as hearth:
-        prompt = await _prepared(harness, hearth, people)
-        ours = await search(harness, _mood_clicks(fake, people, prompt), seconds, bisections)
+    bares: list[Search] = []
+    ours: list[Search] = []
+    clicks: Act | None = None
+    for _ in range(plan.repeats):
+        async with bot_process("bare", fake):
+            bares.append(
+                await search(
+                    harness, lambda i: fake.actions.slash(people[i % PEOPLE], general, "ping", {}),
+                    plan,
+                )
+            )  # fmt: skip
+        async with bot_process("hearth", fake, tmp / "capacity.db") as hearth:
+            if clicks is None:
+                clicks = _mood_clicks(fake, people, await _prepared(harness, hearth, people))
+            ours.append(await search(harness, clicks, plan))
+    (bare, bare_runs), (mine, my_runs) = _best(bares), _best(ours)
     table.add(
         SECTION,
         f"highest rate one process sustains with p99 < {P99_LIMIT_MS:.0f} ms, open loop "
-        f"({seconds:g} s a step; Hearth: check-in mood button, each click changing the stored "
-        "answer; bare: /ping; the fake shares the 2 CPUs, so a floor)",
-        ours.describe(),
-        bare.describe(),
-        f"{ours.rate / bare.rate:.2f}" if bare.rate else "",
+        f"({plan.seconds:g} s a step; Hearth: check-in mood button, each click changing the "
+        "stored answer, SQLite; bare: /ping; the fake shares the 2 CPUs, so a floor)",
+        mine.describe() + my_runs,
+        bare.describe() + bare_runs,
+        f"{mine.rate / bare.rate:.2f}" if bare.rate else "",
         "reported",
     )
 
@@ -296,9 +325,9 @@ def _spread_clicks(
 
 
 async def _scaling(
-    table: Table, fake: FakeDiscord, clock: FakeClock, errors: ErrorWatch, quick: bool,
-    seconds: float, bisections: int,
-) -> None:  # fmt: skip
+    table: Table, fake: FakeDiscord, clock: FakeClock, errors: ErrorWatch, quick: bool, plan: Plan
+) -> None:
+    """1, 2 (and 4) processes on one database, in turns, `plan.repeats` times."""
     counts = (1, 2) if quick else (1, 2, 4)
     server = engines.postgres()
     if not server.available:
@@ -307,33 +336,35 @@ async def _scaling(
     servers = _sharded_servers(fake, clock, SHARDS * (1 if quick else 2), errors)
     url = engines.fresh_database("capacity")
     try:
-        found: dict[int, Search] = {}
+        found: dict[int, list[Search]] = {count: [] for count in counts}
         act: Act | None = None
-        for count in counts:
-            async with AsyncExitStack() as stack:
-                processes = [
-                    await stack.enter_async_context(
-                        bot_process("hearth", fake, url, {"discord": {
-                            "shard_count": SHARDS, "shard_ids": list(range(k, SHARDS, count)),
-                        }})
-                    )
-                    for k in range(count)
-                ]  # fmt: skip
-                if act is None:  # one process holds every shard: it sets every server up
-                    act = _spread_clicks(
-                        fake, servers, await _prepared_servers(servers, processes[0])
-                    )
-                found[count] = await search(servers[0][0], act, seconds, bisections)
+        for _ in range(plan.repeats):
+            for count in counts:
+                async with AsyncExitStack() as stack:
+                    processes = [
+                        await stack.enter_async_context(
+                            bot_process("hearth", fake, url, {"discord": {
+                                "shard_count": SHARDS, "shard_ids": list(range(k, SHARDS, count)),
+                            }})
+                        )
+                        for k in range(count)
+                    ]  # fmt: skip
+                    if act is None:  # one process holds every shard: it sets every server up
+                        act = _spread_clicks(
+                            fake, servers, await _prepared_servers(servers, processes[0])
+                        )
+                    found[count].append(await search(servers[0][0], act, plan))
     finally:
         engines.drop_database(url)
-    one = found[1].rate
-    for count, result in found.items():
+    one = _best(found[1])[0].rate
+    for count, searches in found.items():
+        result, runs = _best(searches)
         table.add(
             SECTION,
             f"{count} process{'es' if count > 1 else ''} on one PostgreSQL database "
             f"({SHARDS} shards split between them, {len(servers)} servers, the mood button "
             "spread evenly; 2 CPUs shared with the fake and PostgreSQL bound the scaling)",
-            result.describe(),
+            result.describe() + runs,
             f"{one:.0f}/s with 1 process",
             f"{result.rate / one:.2f}× (scaling)" if one else "",
             "reported",
@@ -341,7 +372,7 @@ async def _scaling(
 
 
 async def run(table: Table, quick: bool) -> None:
-    seconds, bisections = (0.2, 0) if quick else (2.0, 3)
+    plan = Plan(0.2, 0, 1) if quick else Plan(2.0, 3, 2)
     errors = ErrorWatch()
     errors.install()
     try:
@@ -350,8 +381,8 @@ async def run(table: Table, quick: bool) -> None:
             async with started_fake(clock) as fake:
                 harness = Harness(fake, BareBotDriver(), errors)  # acts as people; bots run apart
                 harness.build_standard_server()
-                await _one_process(table, fake, harness, Path(name), seconds, bisections)
-                await _scaling(table, fake, clock, errors, quick, seconds, bisections)
+                await _one_process(table, fake, harness, Path(name), plan)
+                await _scaling(table, fake, clock, errors, quick, plan)
         problems = errors.problems()
         if problems:
             raise RuntimeError("the benchmark run was not clean:\n" + "\n".join(problems[:5]))
