@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import engines
 from bench.common import Table, rss_mb, verdict
 from bench.world import add_people, started_fake
 from bot.engines.sqlite import SqliteDatabase
@@ -44,7 +45,8 @@ async def _child(kind: str, api: str, gateway: str, token: str, db: str) -> dict
     pause = (time.perf_counter() - started) * 1000
     await bot.close()
     await task
-    return {"before": before, "after": after, "guilds": guilds, "gc_ms": pause}
+    shards = getattr(bot, "shard_count", None) or 1  # Hearth: Discord's recommendation
+    return {"before": before, "after": after, "guilds": guilds, "gc_ms": pause, "shards": shards}
 
 
 async def _measure(kind: str, fake: Any, db: Path) -> dict[str, float]:
@@ -79,7 +81,10 @@ async def run(table: Table, quick: bool) -> None:
     """Both bots serving `servers`, then twice as many: the rows at `servers`, and the growth
     per 1,000 servers from the difference (start-up's fixed cost, the cogs, cancels out)."""
     servers = 100 if quick else 1000
-    with tempfile.TemporaryDirectory() as name:
+    # On SQLite whatever the environment says: with HEARTH_TEST_DATABASE_URL set, the child
+    # would otherwise put Hearth on a fresh PostgreSQL database (tests.stores), with neither
+    # the greeted servers below nor SQLite's memory.
+    with engines.server_env(None), tempfile.TemporaryDirectory() as name:
         path = Path(name) / "memory.db"
         db = SqliteDatabase(path)
         await db.connect()
@@ -116,8 +121,8 @@ async def run(table: Table, quick: bool) -> None:
     table.add(
         section,
         f"RSS per 1,000 servers × {MEMBERS} members, one process (growth start → ready with "
-        f"{2 * servers:,} servers minus with {servers:,}, per 1,000; "
-        f"{ours2['guilds']:.0f} seen)",
+        f"{2 * servers:,} servers minus with {servers:,}, per 1,000; {ours2['guilds']:.0f} seen; "
+        f"Hearth on {ours['shards']:.0f} then {ours2['shards']:.0f} shards, as Discord recommends)",
         f"{ours_k:.1f} MiB",
         f"{bare_k:.1f} MiB (bare discord.py)",
         f"{ours_k / bare_k:.2f}" if bare_k > 0 else "",
