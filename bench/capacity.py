@@ -1,4 +1,4 @@
-"""Section 6: capacity — the highest interaction rate one bot process sustains, beside the bare bot.
+"""Section 7: capacity — the highest interaction rate one bot process sustains, beside the bare bot.
 
 "Sustains" means: an open-loop stream at that rate (an interaction dispatched every 1/rate s
 whether or not earlier ones were answered, `bench.world.paced`) is answered with p99 under
@@ -58,7 +58,7 @@ from tests.fakediscord import FakeDiscord, FakeMember
 from tests.fakediscord.models import FakeInteraction
 from tests.harness import ErrorWatch, Harness
 
-SECTION = "6 capacity"
+SECTION = "7 capacity"
 P99_LIMIT_MS = 50.0
 START_RATE = 100.0
 MAX_RATE = 12_800.0  # far past anything two shared CPUs reach; the search stops before it

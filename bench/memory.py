@@ -122,7 +122,8 @@ async def run(table: Table, quick: bool) -> None:
         section,
         f"RSS per 1,000 servers × {MEMBERS} members, one process (growth start → ready with "
         f"{2 * servers:,} servers minus with {servers:,}, per 1,000; {ours2['guilds']:.0f} seen; "
-        f"Hearth on {ours['shards']:.0f} then {ours2['shards']:.0f} shards, as Discord recommends)",
+        f"Hearth's shards: {ours['shards']:.0f}, then {ours2['shards']:.0f}, as Discord recommends"
+        + (")" if not quick else "; quick: within RSS noise)"),
         f"{ours_k:.1f} MiB",
         f"{bare_k:.1f} MiB (bare discord.py)",
         f"{ours_k / bare_k:.2f}" if bare_k > 0 else "",
