@@ -30,7 +30,6 @@ whether processes add capacity here at all, not what they would add on their own
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import tempfile
 from collections.abc import Callable
@@ -129,7 +128,9 @@ class Search:
         return text + f"; peak {self.peak:.0f} answered/s"
 
 
-Act = Callable[[int], FakeInteraction]  # the step's i-th interaction
+# The stream's next interaction. Numbered by the act itself across steps and searches, so a
+# person's clicks keep alternating from one step to the next.
+Act = Callable[[], FakeInteraction]
 
 
 def _offered(sent: list[FakeInteraction]) -> float:
@@ -141,8 +142,7 @@ async def _step(harness: Harness, act: Act, rate: float, seconds: float) -> Step
     """One open-loop stream at `rate`; every answer must be a real one, not an error."""
     fake = harness.fake
     count = max(20, round(rate * seconds))
-    makers: list[Callable[[], FakeInteraction]] = [functools.partial(act, i) for i in range(count)]
-    sent = await paced(fake, makers, rate, backlog=max(20, round(rate * BACKLOG_S)))
+    sent = await paced(fake, [act] * count, rate, backlog=max(20, round(rate * BACKLOG_S)))
     step = Step(
         rate, _offered(sent), throughput(sent), percentile(latencies_ms(sent), 99),
         cut=len(sent) < count,
@@ -196,11 +196,10 @@ def _mood(visit: int) -> str:
 
 
 def _mood_clicks(fake: FakeDiscord, people: list[FakeMember], prompt: Any) -> Act:
-    """Everyone in turn clicks the prompt's mood buttons. Numbered across steps and searches,
-    not per step, so a person's clicks keep alternating from one step to the next."""
+    """Everyone in turn clicks the prompt's mood buttons."""
     numbers = itertools.count()
 
-    def act(_step_index: int) -> FakeInteraction:
+    def act() -> FakeInteraction:
         n = next(numbers)
         return fake.actions.click(people[n % len(people)], prompt, label=_mood(n // len(people)))
 
@@ -226,11 +225,12 @@ async def _one_process(
     bares: list[Search] = []
     ours: list[Search] = []
     clicks: Act | None = None
+    pingers = itertools.cycle(people)
     for _ in range(plan.repeats):
         async with bot_process("bare", fake):
             bares.append(
                 await search(
-                    harness, lambda i: fake.actions.slash(people[i % PEOPLE], general, "ping", {}),
+                    harness, lambda: fake.actions.slash(next(pingers), general, "ping", {}),
                     plan,
                 )
             )  # fmt: skip
@@ -309,10 +309,10 @@ def _spread_clicks(
     fake: FakeDiscord, servers: list[tuple[Harness, list[FakeMember]]], prompts: list[Any]
 ) -> Act:
     """Click after click goes to the next server: every server, so every shard, gets its
-    share (numbered across steps and searches, as `_mood_clicks`)."""
+    share."""
     numbers = itertools.count()
 
-    def act(_step_index: int) -> FakeInteraction:
+    def act() -> FakeInteraction:
         i = next(numbers)
         _, people = servers[i % len(servers)]
         turn = i // len(servers)  # the server's own count
