@@ -49,6 +49,7 @@ from bot.services.timers import TimerService
 from bot.tree import NO_MENTIONS, HearthTree
 
 ServiceT = TypeVar("ServiceT")
+_SHARD_QUEUE = "_AutoShardedClient__queue"  # discord.py's private queue of shard events
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
@@ -431,6 +432,10 @@ class HearthBot(commands.AutoShardedBot):
         # manager kills a process that outlives its stop timeout (systemd: 90 s by default).
         await asyncio.gather(self.outbox.stop(grace), _finish_or_cancel(running, grace))
         await self.dispatcher.shutdown()
+        if not hasattr(self, _SHARD_QUEUE):
+            # discord.py makes the shards' event queue when it logs in, and its close() posts
+            # to it; a bot stopped before that (its database refused it) gets an idle one.
+            setattr(self, _SHARD_QUEUE, asyncio.PriorityQueue())
         await super().close()
         await self.db.close()
 

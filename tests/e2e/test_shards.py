@@ -112,7 +112,7 @@ async def test_a_server_on_a_dropped_shard_gets_what_it_missed(
         await fake.flush()
         cached = bot.get_guild(guild.id)
         assert cached is not None
-        await hearth.wait_for(lambda: cached.get_member(newcomer.id) is not None, timeout=2)
+        await hearth.wait_for(lambda: cached.get_member(newcomer.id) is not None)
     finally:
         await hearth.stop()
 
@@ -209,5 +209,31 @@ async def test_reconcile_only_judges_servers_on_this_process_shards(
         assert hearth.guild.id in present and theirs.id in present
         assert gone.id not in present
         assert [g.id for g in bot_of(hearth).guilds] == [hearth.guild.id]
+    finally:
+        await hearth.stop()
+
+
+async def test_a_shard_whose_session_discord_forgot_identifies_again_alone_in_its_turn(
+    fake: FakeDiscord,
+    clock: Any,
+    tmp_path: Path,
+    error_watch: ErrorWatch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Discord forgets a session (op 9 on RESUME): the shard IDENTIFYs again, no sooner than
+    the window after its last one allows, so Discord does not refuse it; the other shard stays."""
+    monkeypatch.setattr(HearthBot, "identify_window", 1.5)  # long enough to fall inside
+    fake.gateway.identify_window = 1.5
+    fake.gateway.max_concurrency = 2
+    hearth = sharded(fake, clock, tmp_path, error_watch, 2)
+    await hearth.start()
+    try:
+        fake.gateway.invalidate_sessions(shard=0)
+        fake.drop_connection(shard=0)
+        await hearth.wait_for(lambda: fake.gateway.identify_count == 3, what="a new IDENTIFY")
+        assert fake.gateway.identify_refusals == 0 and fake.gateway.resume_count == 0
+        assert sorted(s.shard_id for s in fake.gateway.live_sessions) == [0, 1]
+        reply = await hearth.slash(hearth.member, hearth.channel, "about")
+        assert "not a crisis service" in reply.text
     finally:
         await hearth.stop()

@@ -503,11 +503,12 @@ class Gateway:
     # -- test controls -------------------------------------------------------------------------
 
     def drop(self, code: int = 4000, *, shard: int | None = None) -> None:
-        """Close the bot's websocket(s) as a network blip would; the session stays resumable.
+        """Close the bot's websocket(s) as a network blip would; the session stays resumable
+        (unless it was invalidated).
 
         `shard` drops only that shard's connection; the others stay up and keep their events.
         """
-        for session in self.live_sessions:
+        for session in self.sessions.values():
             if session.conn is not None and shard in (None, session.shard_id):
                 session.conn.close(code)
 
@@ -517,10 +518,12 @@ class Gateway:
             if session.conn is not None and shard in (None, session.shard_id):
                 session.conn.send(json.dumps({"op": 7, "d": None}))
 
-    def invalidate_sessions(self) -> None:
-        """Forget every session, so the next RESUME gets INVALID_SESSION and must IDENTIFY."""
+    def invalidate_sessions(self, *, shard: int | None = None) -> None:
+        """Forget every session (or one shard's), so the next RESUME gets INVALID_SESSION and
+        must IDENTIFY. The connections stay up until dropped."""
         for session in self.sessions.values():
-            session.alive = False
+            if shard in (None, session.shard_id):
+                session.alive = False
 
     async def flush(self) -> None:
         """Wait until every queued frame was written to its socket."""
