@@ -16,7 +16,9 @@ from pathlib import Path
 from bench.common import Table
 from bench.world import quiet_logs
 
-SECTIONS = ("interactions", "contention", "scheduler", "store", "memory", "outbox")
+SECTIONS = (
+    "interactions", "contention", "scheduler", "store", "memory", "outbox", "capacity",
+)  # fmt: skip
 LATEST = Path(__file__).resolve().parent / "latest.md"
 
 
@@ -42,6 +44,10 @@ async def _run(table: Table, quick: bool, chosen: set[str]) -> None:
         from bench import outbox
 
         await outbox.run(table, quick)
+    if "capacity" in chosen:
+        from bench import capacity
+
+        await capacity.run(table, quick)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,18 +58,27 @@ def main(argv: list[str] | None = None) -> int:
     quiet_logs()
     chosen = set(args.only or SECTIONS)
     table = Table()
+    load_before = _load()
     started = time.perf_counter()
     asyncio.run(_run(table, args.quick, chosen))
     elapsed = time.perf_counter() - started
     mode = "quick" if args.quick else "full"
     text = (
         f"{table.markdown()}\n\n_{mode} run of {', '.join(s for s in SECTIONS if s in chosen)} "
-        f"in {elapsed:.0f} s on {_machine()}_\n"
+        f"in {elapsed:.0f} s on {_machine()}; load average {load_before} at the start, "
+        f"{_load()} at the end_\n"
     )
     if not args.quick and chosen == set(SECTIONS):  # only a full run replaces the record
         LATEST.write_text(text, encoding="utf-8")
     sys.stdout.write(text)
     return 0  # a missed target is a finding for the table, not a crash
+
+
+def _load() -> str:
+    """The 1-minute load average: on a shared machine, how much of it the run did not have."""
+    import os
+
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def _machine() -> str:

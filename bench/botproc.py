@@ -5,7 +5,11 @@ for the interpreter lock. Running the bot (Hearth, or the bare baseline) in a ch
 against the fake in the benchmark's process keeps that true here, so a latency figure is the
 bot's, not the bot's plus the fake's. Both bots are measured the same way.
 
-    python -m bench.botproc hearth|bare API GATEWAY TOKEN DB
+    python -m bench.botproc hearth|bare API GATEWAY TOKEN DB [OVERRIDES]
+
+DB is a SQLite path (or, with `HEARTH_TEST_DATABASE_URL` set, a fresh PostgreSQL database in its
+place, as in the tests), or a PostgreSQL URL used as it is, so several processes can share it.
+OVERRIDES is Hearth's configuration on top, as JSON (`{"discord": {"shard_ids": [0, 1]}}`).
 
 The child prints one JSON line when ready, then answers one JSON line per request line:
 `configure` (Hearth's server settings), `query` (read its database), `run_due` (move its clock
@@ -26,9 +30,11 @@ from typing import Any
 STOP_TIMEOUT = 60.0
 
 
-def build_bot(kind: str, api: str, gateway: str, db: str, clock: Any) -> tuple[Any, Any]:
-    """Hearth (on database `db`) or the bare baseline, pointed at the fake's endpoints; and
-    the coroutine function that waits until it is ready to serve."""
+def build_bot(
+    kind: str, api: str, gateway: str, db: str, clock: Any, overrides: dict[str, Any] | None = None
+) -> tuple[Any, Any]:
+    """Hearth (on database `db`, configured with `overrides`) or the bare baseline, pointed at
+    the fake's endpoints; and the coroutine function that waits until it is ready to serve."""
     import discord
 
     from tests.harness import HearthDriver, point_discord_py_at
@@ -38,7 +44,14 @@ def build_bot(kind: str, api: str, gateway: str, db: str, clock: Any) -> tuple[A
 
     point_discord_py_at(Endpoint)  # type: ignore[arg-type]  # has the two URLs it reads
     if kind == "hearth":
-        bot = HearthDriver(Path(db), clock).build(Endpoint)  # type: ignore[arg-type]  # as above
+        if db.startswith(("postgresql://", "postgres://")):
+            from bench.world import hearth_driver  # exactly this database, shared with others
+
+            driver = hearth_driver(db, clock)
+        else:
+            driver = HearthDriver(Path(db), clock)
+        driver.overrides = overrides or {}
+        bot = driver.build(Endpoint)  # type: ignore[arg-type]  # as above
         return bot, bot.wait_until_hearth_ready
     from bench.world import BareBot
 
@@ -46,14 +59,16 @@ def build_bot(kind: str, api: str, gateway: str, db: str, clock: Any) -> tuple[A
     return bare, bare.ready.wait
 
 
-async def _serve(kind: str, api: str, gateway: str, token: str, db: str) -> None:
+async def _serve(
+    kind: str, api: str, gateway: str, token: str, db: str, overrides: str = "{}"
+) -> None:
     from bot.clock import FakeClock
     from tests.harness import ErrorWatch
 
     errors = ErrorWatch()
     errors.install()
     clock = FakeClock()
-    bot, ready = build_bot(kind, api, gateway, db, clock)
+    bot, ready = build_bot(kind, api, gateway, db, clock, json.loads(overrides))
     task = asyncio.create_task(bot.start(token))
     await asyncio.wait_for(ready(), 120)
     if kind == "hearth":
@@ -135,11 +150,14 @@ class BotProcess:
 
 
 @asynccontextmanager
-async def bot_process(kind: str, fake: Any, db: Path | None = None) -> AsyncIterator[BotProcess]:
+async def bot_process(
+    kind: str, fake: Any, db: Path | str | None = None, overrides: dict[str, Any] | None = None
+) -> AsyncIterator[BotProcess]:
     """A started child bot; fails loudly if it logged an unexpected error meanwhile."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.botproc", kind, fake.api_base, fake.gateway_url,
-        fake.token, str(db or ""), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        fake.token, str(db or ""), json.dumps(overrides or {}),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     handle = BotProcess(process, kind)
     try:
@@ -160,4 +178,4 @@ if __name__ == "__main__":
     from bench.world import quiet_logs
 
     quiet_logs()
-    asyncio.run(_serve(*sys.argv[1:6]))
+    asyncio.run(_serve(*sys.argv[1:7]))

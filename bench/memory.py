@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import engines
 from bench.common import Table, rss_mb, verdict
 from bench.world import add_people, started_fake
 from bot.engines.sqlite import SqliteDatabase
@@ -44,7 +45,8 @@ async def _child(kind: str, api: str, gateway: str, token: str, db: str) -> dict
     pause = (time.perf_counter() - started) * 1000
     await bot.close()
     await task
-    return {"before": before, "after": after, "guilds": guilds, "gc_ms": pause}
+    shards = getattr(bot, "shard_count", None) or 1  # Hearth: Discord's recommendation
+    return {"before": before, "after": after, "guilds": guilds, "gc_ms": pause, "shards": shards}
 
 
 async def _measure(kind: str, fake: Any, db: Path) -> dict[str, float]:
@@ -59,9 +61,30 @@ async def _measure(kind: str, fake: Any, db: Path) -> dict[str, float]:
     return figures
 
 
+def _add_servers(fake: Any, path: Path, first: int, count: int) -> None:
+    """`count` more servers × `MEMBERS`, already greeted (no welcome DMs at start-up)."""
+    guilds = []
+    for number in range(first, first + count):
+        guild = fake.add_guild(f"Server {number}", owner=f"owner{number}")
+        for channel in ("general", "alerts", "log"):
+            guild.add_text_channel(channel)
+        add_people(guild, f"s{number}-", MEMBERS - 2, [])
+        guilds.append(guild)
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO guilds (guild_id, joined_at, greeted_at) VALUES (?, 0, 0)",
+            [(g.id,) for g in guilds],
+        )
+
+
 async def run(table: Table, quick: bool) -> None:
+    """Both bots serving `servers`, then twice as many: the rows at `servers`, and the growth
+    per 1,000 servers from the difference (start-up's fixed cost, the cogs, cancels out)."""
     servers = 100 if quick else 1000
-    with tempfile.TemporaryDirectory() as name:
+    # On SQLite whatever the environment says: with HEARTH_TEST_DATABASE_URL set, the child
+    # would otherwise put Hearth on a fresh PostgreSQL database (tests.stores), with neither
+    # the greeted servers below nor SQLite's memory.
+    with engines.server_env(None), tempfile.TemporaryDirectory() as name:
         path = Path(name) / "memory.db"
         db = SqliteDatabase(path)
         await db.connect()
@@ -69,20 +92,12 @@ async def run(table: Table, quick: bool) -> None:
         await db.close()
         async with started_fake() as fake:
             fake.notify = lambda: None  # type: ignore[method-assign]  # nobody waits here
-            guilds = []
-            for number in range(servers):
-                guild = fake.add_guild(f"Server {number}", owner=f"owner{number}")
-                for channel in ("general", "alerts", "log"):
-                    guild.add_text_channel(channel)
-                add_people(guild, f"s{number}-", MEMBERS - 2, [])
-                guilds.append(guild)
-            with sqlite3.connect(path) as conn:  # already greeted: no 1,000 welcome DMs
-                conn.executemany(
-                    "INSERT INTO guilds (guild_id, joined_at, greeted_at) VALUES (?, 0, 0)",
-                    [(g.id,) for g in guilds],
-                )
+            _add_servers(fake, path, 0, servers)
             bare = await _measure("bare", fake, path)
             ours = await _measure("hearth", fake, path)
+            _add_servers(fake, path, servers, servers)
+            bare2 = await _measure("bare", fake, path)
+            ours2 = await _measure("hearth", fake, path)
     section = "5 memory"
     per = (ours["after"] - ours["before"]) / servers * 1024
     bare_per = (bare["after"] - bare["before"]) / servers * 1024
@@ -102,6 +117,19 @@ async def run(table: Table, quick: bool) -> None:
         f"{bare_per:.0f} KiB",
         f"{per / max(bare_per, 1):.2f}",
     )
+    ours_k, bare_k = _per_thousand(ours, ours2, servers), _per_thousand(bare, bare2, servers)
+    table.add(
+        section,
+        f"RSS per 1,000 servers × {MEMBERS} members, one process (growth start → ready with "
+        f"{2 * servers:,} servers minus with {servers:,}, per 1,000; {ours2['guilds']:.0f} seen; "
+        f"Hearth's shards: {ours['shards']:.0f}, then {ours2['shards']:.0f}, as Discord recommends"
+        + (")" if not quick else "; quick: within RSS noise)"),
+        f"{ours_k:.1f} MiB",
+        f"{bare_k:.1f} MiB (bare discord.py)",
+        f"{ours_k / bare_k:.2f}" if bare_k > 0 else "",
+        "reported",
+        verdict(ours2["guilds"] == 2 * servers),
+    )
     table.add(
         section,
         "a full garbage collection once ready (every interaction waits for it)",
@@ -110,6 +138,12 @@ async def run(table: Table, quick: bool) -> None:
         f"{ours['gc_ms'] / max(bare['gc_ms'], 1e-3):.2f}",
         "reported",
     )
+
+
+def _per_thousand(small: dict[str, float], large: dict[str, float], servers: int) -> float:
+    """MiB per 1,000 servers: growth to ready with `2 × servers` minus with `servers`."""
+    grown = (large["after"] - large["before"]) - (small["after"] - small["before"])
+    return grown / servers * 1000
 
 
 if __name__ == "__main__":
