@@ -18,6 +18,7 @@ from bot.db import Database, Tx, to_ts
 from bot.services.data import TableData
 
 LEASE = timedelta(minutes=2)  # far longer than a pass (a few edits) takes
+_ANY_PANEL = "SELECT 1 FROM group_panels WHERE guild_id = ? LIMIT 1"
 
 
 class PanelRefreshes:
@@ -33,13 +34,14 @@ class PanelRefreshes:
         """Ask for a refresh. Returns the count to refresh up to when `holder` now holds the
         claim (it runs a pass, then `finish`), None when another pass will pick this up."""
         now, until = self._until()
+        # Most servers have no panel: then there is nothing to edit or record, and a read (no
+        # write, so no wait for SQLite's one writer) is all a join or leave pays here.
+        if await self._db.fetchone(_ANY_PANEL, (guild_id,)) is None:
+            return None
 
         def unit(tx: Tx) -> int | None:
-            if (
-                tx.fetchone("SELECT 1 FROM group_panels WHERE guild_id = ? LIMIT 1", (guild_id,))
-                is None
-            ):
-                return None  # no panel to edit (most servers): nothing to record either
+            if tx.fetchone(_ANY_PANEL, (guild_id,)) is None:
+                return None  # the last panel went meanwhile
             tx.execute(
                 "INSERT INTO group_panel_refresh (guild_id, wanted) VALUES (?, 1) "
                 "ON CONFLICT (guild_id) DO UPDATE SET wanted = group_panel_refresh.wanted + 1",
