@@ -25,7 +25,7 @@ from bot.services.checkins import (
     parse_zone,
     weekdays_of,
 )
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.rows import model_of
 from bot.services.settings import SettingsService
 from bot.services.text import one_line
@@ -299,9 +299,7 @@ TABLES = (
         rows_where="kind = 'group'",
         people=(
             PersonColumn("user_id", "delete", "personal check-in schedules"),
-            PersonColumn(
-                "created_by", "anonymise", "check-in schedules you created", KEPT_FOR_THE_SERVER
-            ),
+            PersonColumn.kept("created_by", "check-in schedules you created"),
         ),
     ),
 )

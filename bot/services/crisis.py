@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.settings import Setting
 from bot.services.text import one_line
 
@@ -267,21 +267,17 @@ TABLES = (
     TableData(
         "crisis_resources",
         export="rows",
-        people=(PersonColumn("added_by", "anonymise", "helplines you added", KEPT_FOR_THE_SERVER),),
+        people=(PersonColumn.kept("added_by", "helplines you added"),),
     ),
     TableData(
         "crisis_watch_channels",
         export="rows",
-        people=(
-            PersonColumn("added_by", "anonymise", "channels you set watching", KEPT_FOR_THE_SERVER),
-        ),
+        people=(PersonColumn.kept("added_by", "channels you set watching"),),
     ),
     TableData(
         "crisis_watch_phrases",
         export="rows",
-        people=(
-            PersonColumn("added_by", "anonymise", "phrases you set watching", KEPT_FOR_THE_SERVER),
-        ),
+        people=(PersonColumn.kept("added_by", "phrases you set watching"),),
     ),
     TableData(
         "crisis_watch_signposted",

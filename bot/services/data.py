@@ -58,6 +58,12 @@ class PersonColumn:
         if self.action != "delete" and not self.reason:
             raise DeclarationError(f"{self.column}: '{self.action}' needs a reason")
 
+    @classmethod
+    def kept(cls, column: str, kind: str) -> PersonColumn:
+        """A coordinator's id on something the server keeps (its settings, groups, rotas...):
+        anonymised, never deleted, so what they set up goes on working without them."""
+        return cls(column, "anonymise", kind, KEPT_FOR_THE_SERVER)
+
 
 @dataclass(frozen=True)
 class TableData:
@@ -144,23 +150,3 @@ def per_walk(gather: Callable[[dict[str, ModuleType]], R]) -> Callable[[], R]:
 
 # Every table declaration in the `bot.services` package.
 declared: Callable[[], Declarations] = per_walk(collect)
-
-
-# The two queues of the core. They belong beside their SQL in bot/services/timers.py and
-# bot/services/outbox.py; they are declared here only because those modules were being
-# reworked when declarations replaced the central lists (move them there).
-TABLES = (
-    TableData(
-        "timers",
-        export="never",
-        why="the internal job queue; payloads may name members",
-    ),
-    TableData(
-        "outbox",
-        export="never",
-        why="the delivery queue; payloads may hold DMs and alerts naming members",
-        people=(
-            PersonColumn("user_id", "delete", "messages waiting to be sent to you, or about you"),
-        ),
-    ),
-)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
 from bot.services.rows import model_of
 from bot.services.text import contains_pattern, paragraphs
@@ -409,17 +409,11 @@ TABLES = (
     TableData(
         "groups",
         export="rows",
-        people=(
-            PersonColumn("created_by", "anonymise", "groups you created", KEPT_FOR_THE_SERVER),
-        ),
+        people=(PersonColumn.kept("created_by", "groups you created"),),
     ),
     TableData(
         "group_panels",
         export="rows",
-        people=(
-            PersonColumn(
-                "created_by", "anonymise", "sign-up panels you posted", KEPT_FOR_THE_SERVER
-            ),
-        ),
+        people=(PersonColumn.kept("created_by", "sign-up panels you posted"),),
     ),
 )

@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.guidelines import scope_of
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.shards import ShardScope
@@ -227,19 +227,11 @@ TABLES = (
     TableData(
         "guideline_posts",
         export="rows",
-        people=(
-            PersonColumn(
-                "posted_by", "anonymise", "guideline copies you posted", KEPT_FOR_THE_SERVER
-            ),
-        ),
+        people=(PersonColumn.kept("posted_by", "guideline copies you posted"),),
     ),
     TableData(
         "guideline_reposts",
         export="rows",
-        people=(
-            PersonColumn(
-                "created_by", "anonymise", "guideline re-posts you set", KEPT_FOR_THE_SERVER
-            ),
-        ),
+        people=(PersonColumn.kept("created_by", "guideline re-posts you set"),),
     ),
 )

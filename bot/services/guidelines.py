@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.group_names import GroupRef, find_group, group_names
 from bot.services.rows import model_of
 from bot.services.text import one_line
@@ -318,11 +318,7 @@ TABLES = (
     TableData(
         "guideline_versions",
         export="rows",
-        people=(
-            PersonColumn(
-                "edited_by", "anonymise", "guideline versions you wrote", KEPT_FOR_THE_SERVER
-            ),
-        ),
+        people=(PersonColumn.kept("edited_by", "guideline versions you wrote"),),
     ),
     TableData(
         "guideline_acceptances",
@@ -334,10 +330,6 @@ TABLES = (
     TableData(
         "guideline_gate_off",
         export="rows",
-        people=(
-            PersonColumn(
-                "turned_off_by", "anonymise", "guideline gates you turned off", KEPT_FOR_THE_SERVER
-            ),
-        ),
+        people=(PersonColumn.kept("turned_off_by", "guideline gates you turned off"),),
     ),
 )

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.timers import Timer, TimerSpec, cancel_in
 
@@ -159,10 +159,6 @@ TABLES = (
         "session_facilitation",
         export="rows",
         why="which rota facilitates a group's sessions",
-        people=(
-            PersonColumn(
-                "set_by", "anonymise", "session facilitation you set", KEPT_FOR_THE_SERVER
-            ),
-        ),
+        people=(PersonColumn.kept("set_by", "session facilitation you set"),),
     ),
 )

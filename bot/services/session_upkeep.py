@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.session_facilitators import MAX_ALERT_HOURS
 from bot.services.sessions import MAX_PLACES
 
@@ -109,11 +109,7 @@ TABLES = (
         "group_sessions",
         export="rows",
         why="when groups meet; no names",
-        people=(
-            PersonColumn(
-                "created_by", "anonymise", "group sessions you planned", KEPT_FOR_THE_SERVER
-            ),
-        ),
+        people=(PersonColumn.kept("created_by", "group sessions you planned"),),
     ),
     TableData(
         "session_rsvps",

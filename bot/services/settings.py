@@ -38,7 +38,6 @@ from bot.config import validate_timezone_name
 from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.data import (
-    KEPT_FOR_THE_SERVER,
     DeclarationError,
     PersonColumn,
     TableData,
@@ -411,10 +410,6 @@ TABLES = (
         "guild_settings",
         export="rows",
         why="the server's own settings",
-        people=(
-            PersonColumn(
-                "updated_by", "anonymise", "server settings you changed", KEPT_FOR_THE_SERVER
-            ),
-        ),
+        people=(PersonColumn.kept("updated_by", "server settings you changed"),),
     ),
 )
