@@ -264,21 +264,9 @@ class CrisisService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "crisis_resources",
-        export="rows",
-        people=(PersonColumn.kept("added_by", "helplines you added"),),
-    ),
-    TableData(
-        "crisis_watch_channels",
-        export="rows",
-        people=(PersonColumn.kept("added_by", "channels you set watching"),),
-    ),
-    TableData(
-        "crisis_watch_phrases",
-        export="rows",
-        people=(PersonColumn.kept("added_by", "phrases you set watching"),),
-    ),
+    TableData.server_setup("crisis_resources", "added_by", "helplines you added"),
+    TableData.server_setup("crisis_watch_channels", "added_by", "channels you set watching"),
+    TableData.server_setup("crisis_watch_phrases", "added_by", "phrases you set watching"),
     TableData(
         "crisis_watch_signposted",
         export="never",

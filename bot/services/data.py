@@ -86,6 +86,12 @@ class TableData:
         if twice:
             raise DeclarationError(f"{self.table}: {', '.join(twice)} declared twice")
 
+    @classmethod
+    def server_setup(cls, table: str, column: str, kind: str, *, why: str = "") -> TableData:
+        """Something coordinators set up for the server (groups, rotas, helplines, settings...):
+        exported as is, and whoever set it up anonymised but kept (`PersonColumn.kept`)."""
+        return cls(table, export="rows", why=why, people=(PersonColumn.kept(column, kind),))
+
 
 @dataclass(frozen=True)
 class Declarations:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
 from bot.services.rows import model_of
 from bot.services.text import contains_pattern, paragraphs
@@ -406,14 +406,6 @@ class GroupService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "groups",
-        export="rows",
-        people=(PersonColumn.kept("created_by", "groups you created"),),
-    ),
-    TableData(
-        "group_panels",
-        export="rows",
-        people=(PersonColumn.kept("created_by", "sign-up panels you posted"),),
-    ),
+    TableData.server_setup("groups", "created_by", "groups you created"),
+    TableData.server_setup("group_panels", "created_by", "sign-up panels you posted"),
 )

@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.guidelines import scope_of
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.shards import ShardScope
@@ -224,14 +224,6 @@ class GuidelinePostsService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "guideline_posts",
-        export="rows",
-        people=(PersonColumn.kept("posted_by", "guideline copies you posted"),),
-    ),
-    TableData(
-        "guideline_reposts",
-        export="rows",
-        people=(PersonColumn.kept("created_by", "guideline re-posts you set"),),
-    ),
+    TableData.server_setup("guideline_posts", "posted_by", "guideline copies you posted"),
+    TableData.server_setup("guideline_reposts", "created_by", "guideline re-posts you set"),
 )

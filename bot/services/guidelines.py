@@ -315,11 +315,7 @@ class GuidelinesService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "guideline_versions",
-        export="rows",
-        people=(PersonColumn.kept("edited_by", "guideline versions you wrote"),),
-    ),
+    TableData.server_setup("guideline_versions", "edited_by", "guideline versions you wrote"),
     TableData(
         "guideline_acceptances",
         export="counts",
@@ -327,9 +323,5 @@ TABLES = (
         count_by=("group_id", "version"),
         people=(PersonColumn("user_id", "delete", "guideline acceptances"),),
     ),
-    TableData(
-        "guideline_gate_off",
-        export="rows",
-        people=(PersonColumn.kept("turned_off_by", "guideline gates you turned off"),),
-    ),
+    TableData.server_setup("guideline_gate_off", "turned_off_by", "guideline gates you turned off"),
 )

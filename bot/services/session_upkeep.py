@@ -105,11 +105,11 @@ class SessionUpkeep:
 
 # What /admin export and /mydata do with the sessions feature's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.server_setup(
         "group_sessions",
-        export="rows",
+        "created_by",
+        "group sessions you planned",
         why="when groups meet; no names",
-        people=(PersonColumn.kept("created_by", "group sessions you planned"),),
     ),
     TableData(
         "session_rsvps",

@@ -39,7 +39,6 @@ from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.data import (
     DeclarationError,
-    PersonColumn,
     TableData,
     per_walk,
 )
@@ -406,10 +405,10 @@ class SettingsService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.server_setup(
         "guild_settings",
-        export="rows",
+        "updated_by",
+        "server settings you changed",
         why="the server's own settings",
-        people=(PersonColumn.kept("updated_by", "server settings you changed"),),
     ),
 )
