@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.db import Database, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.rows import model_of
 
 MAX_HISTORY_DAYS = 365
@@ -245,10 +245,7 @@ class CheckinAnswers:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "checkin_answers",
-        export="never",
-        why="members' private answers and notes",
-        people=(PersonColumn("user_id", "delete", "check-in answers and notes"),),
+    TableData.members_own(
+        "checkin_answers", "check-in answers and notes", why="members' private answers and notes"
     ),
 )

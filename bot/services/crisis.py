@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.settings import Setting
 from bot.services.text import one_line
 
@@ -267,10 +267,9 @@ TABLES = (
     TableData.server_setup("crisis_resources", "added_by", "helplines you added"),
     TableData.server_setup("crisis_watch_channels", "added_by", "channels you set watching"),
     TableData.server_setup("crisis_watch_phrases", "added_by", "phrases you set watching"),
-    TableData(
+    TableData.members_own(
         "crisis_watch_signposted",
-        export="never",
+        "when you were last signposted",
         why="when a member was signposted to crisis help",
-        people=(PersonColumn("user_id", "delete", "when you were last signposted"),),
     ),
 )

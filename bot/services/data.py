@@ -92,6 +92,14 @@ class TableData:
         exported as is, and whoever set it up anonymised but kept (`PersonColumn.kept`)."""
         return cls(table, export="rows", why=why, people=(PersonColumn.kept(column, kind),))
 
+    @classmethod
+    def members_own(cls, table: str, kind: str, *, why: str) -> TableData:
+        """A member's own private rows (answers, held DMs, their preferences...): never
+        exported, and deleted with them (`user_id`); `why` says what they would reveal."""
+        return cls(
+            table, export="never", why=why, people=(PersonColumn("user_id", "delete", kind),)
+        )
+
 
 @dataclass(frozen=True)
 class Declarations:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.db import Database, Tx, to_ts
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
 
 NOTICES_TOPIC = "notices"  # `tx.invalidate(NOTICES_TOPIC, user_id)`: they may have one now
 
@@ -66,10 +66,9 @@ class NoticeService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.members_own(
         "pending_notices",
-        export="never",
+        "messages held while your DMs were closed",
         why="DMs held for a member: their private messages",
-        people=(PersonColumn("user_id", "delete", "messages held while your DMs were closed"),),
     ),
 )

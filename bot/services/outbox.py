@@ -26,7 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from bot.db import SKIP_LOCKED, Database, Tx, from_ts, to_ts
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.rows import model_of
 from bot.shards import ScopeFilter, ShardScope
 
@@ -283,12 +283,9 @@ class OutboxService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.members_own(
         "outbox",
-        export="never",
+        "messages waiting to be sent to you, or about you",
         why="the delivery queue; payloads may hold DMs and alerts naming members",
-        people=(
-            PersonColumn("user_id", "delete", "messages waiting to be sent to you, or about you"),
-        ),
     ),
 )
