@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.db import Database, Row, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import next_weekly
+from bot.services.base import Service
 from bot.services.checkins import (
     MAX_GROUP_SCHEDULES,
     Occurrence,
@@ -50,10 +51,9 @@ def next_after(moment: datetime, days: int, local_time: str, zone: str) -> datet
     return next_weekly(moment, weekdays_of(days), parse_time(local_time), ZoneInfo(zone))
 
 
-class CheckinSchedules:
+class CheckinSchedules(Service):
     def __init__(self, db: Database, clock: Clock, settings: SettingsService) -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock)
         self._settings = settings
 
     @property

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, to_ts
+from bot.db import to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.settings import Setting
 from bot.services.text import one_line
@@ -102,11 +102,7 @@ def crisis_text(resources: list[Resource], *, in_server: bool) -> str:
     return "\n".join(lines)
 
 
-class CrisisService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class CrisisService(Service):
     # --- helplines ------------------------------------------------------------------------
     async def resources(self, guild_id: int) -> list[Resource]:
         rows = await self._db.fetchall(

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, IntegrityError, Row, Tx, to_ts
+from bot.db import IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
 from bot.services.rows import model_of
@@ -120,11 +120,7 @@ def to_summary(row: Row) -> GroupSummary:
     return model_of(GroupSummary, row)
 
 
-class GroupService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class GroupService(Service):
     # --- look-ups ------------------------------------------------------------------------------
     async def find(self, guild_id: int, name: str) -> GroupSummary:
         """The group a member typed, or a clear refusal naming what they typed."""

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
+from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.guidelines import scope_of
 from bot.services.outbox import OutboxSpec, enqueue_in
@@ -80,11 +80,7 @@ def _repost(row: object) -> RepostSchedule:
     return RepostSchedule(**fields, next_due_at=from_ts(data["next_due_at"]))
 
 
-class GuidelinePostsService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class GuidelinePostsService(Service):
     # --- posted copies -----------------------------------------------------------------------
     async def remember_post(
         self,

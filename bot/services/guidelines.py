@@ -13,9 +13,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.group_names import GroupRef, find_group, group_names
 from bot.services.rows import model_of
@@ -95,11 +95,7 @@ def normalise(body: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
-class GuidelinesService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class GuidelinesService(Service):
     # --- groups (owned by the groups feature; read by name only) ------------------------------
     async def find_group(self, guild_id: int, name: str) -> GroupRef:
         ref = await self._db.read(lambda tx: find_group(tx, guild_id, name))

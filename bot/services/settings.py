@@ -37,6 +37,7 @@ from bot.clock import Clock
 from bot.config import validate_timezone_name
 from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import (
     DeclarationError,
     TableData,
@@ -294,10 +295,9 @@ def _parse_raw(key: str, raw: str) -> Any:
 SettingsListener = Callable[[int, GuildSettings, GuildSettings], Awaitable[None]]
 
 
-class SettingsService:
+class SettingsService(Service):
     def __init__(self, db: Database, clock: Clock, default_timezone: str = "UTC") -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock)
         self._default_timezone = default_timezone
         self._cache: dict[int, GuildSettings] = {}
         self._listeners: list[SettingsListener] = []

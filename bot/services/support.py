@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota import RotaService
@@ -92,10 +93,9 @@ def _request(row: Row) -> SupportRequest:
     return model_of(SupportRequest, row)
 
 
-class SupportService:
+class SupportService(Service):
     def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock)
         self._rota = RotaService(db, clock)
 
     async def supporters_on_duty(self, guild_id: int) -> list[OnDuty]:
