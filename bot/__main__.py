@@ -34,6 +34,7 @@ from bot.config import (
 from bot.db import StoreError, open_database
 from bot.engines.sqlite import SqliteDatabase
 from bot.services.shard_leases import ShardsTaken
+from bot.tasks import cancel_and_wait
 
 EXIT_CONFIG = 2
 SHARD_CLOSE_CODES = {  # Discord closing a shard for how it was configured
@@ -84,9 +85,7 @@ async def run_bot(config: HearthConfig, token: str) -> None:
         except SessionStartLimitReached as exc:  # explained like bad input: exit 2, one line
             raise ConfigError(str(exc)) from None
     else:
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
+        await cancel_and_wait(runner)
     if bot.shards_lost is not None:
         raise bot.shards_lost
 

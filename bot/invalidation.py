@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.db import Database, Listener
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,8 @@ class Invalidations:
             return None
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         self.listening.clear()
 
     async def _run(self, listener: Listener | None) -> None:

@@ -8,7 +8,6 @@ stays about the bot. The attributes declared below are set by `HearthBot.__init_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from discord.ext import commands
@@ -18,6 +17,7 @@ from bot.gateway_limits import IdentifyGate, check_session_budget
 from bot.scheduling import Dispatcher
 from bot.services.shard_leases import ShardLeaseLost, ShardLeases
 from bot.shards import ShardScope
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger("bot.app")  # one logger for the bot's life cycle, shards included
 
@@ -62,11 +62,8 @@ class ShardedBot(commands.AutoShardedBot):
         self.stop_requested.set()
 
     async def _release_shards(self) -> None:
-        if self._shard_renewal is not None:
-            self._shard_renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._shard_renewal
-            self._shard_renewal = None
+        await cancel_and_wait(self._shard_renewal)
+        self._shard_renewal = None
         try:
             await self.shard_leases.release()
         except Exception:  # the lease runs out on its own within 30 s

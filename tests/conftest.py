@@ -107,11 +107,5 @@ async def hearth(
     """The standard server with the real HearthBot connected and ready."""
     driver = HearthDriver(tmp_path / "hearth.db", clock, hearth_config)
     driver.extensions = hearth_extensions
-    harness = Harness(fake, driver, error_watch)
-    harness.clock = clock
-    harness.build_standard_server()
-    await harness.start()
-    try:
+    async with Harness.standard(fake, driver, error_watch, clock) as harness:
         yield harness
-    finally:
-        await harness.stop()

@@ -212,6 +212,28 @@ class Harness:
         self.start_timeout = 15.0
         self.clock: Any = None
 
+    @classmethod
+    def standard(
+        cls,
+        fake: FakeDiscord,
+        driver: BotDriver,
+        errors: ErrorWatch | None = None,
+        clock: Any = None,
+    ) -> Harness:
+        """A harness over the standard server (`build_standard_server`), its bot not started."""
+        harness = cls(fake, driver, errors)
+        harness.clock = clock
+        harness.build_standard_server()
+        return harness
+
+    async def __aenter__(self) -> Harness:
+        """`async with harness:` runs the bot for the block and stops it after, however it ends."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     def build_standard_server(self) -> None:
         """Roles coordinator (Manage Server) and supporter; #general #alerts #log; four people."""
         g = self.guild = self.fake.add_guild("Test Server", owner="owner")

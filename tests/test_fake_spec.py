@@ -277,10 +277,7 @@ async def test_a_refused_request_fails_the_test_that_sent_it(bot: Bot) -> None:
 
 @refusing
 async def test_discord_py_raises_the_50035_with_the_field(fake: FakeDiscord) -> None:
-    world = Harness(fake, BareDriver())
-    world.build_standard_server()
-    await world.start()
-    try:
+    async with Harness.standard(fake, BareDriver()) as world:
         assert world.bot is not None
         channel = world.bot.get_channel(world.general.id)
         assert isinstance(channel, discord.TextChannel)
@@ -288,8 +285,6 @@ async def test_discord_py_raises_the_50035_with_the_field(fake: FakeDiscord) -> 
             await channel.send(embed=discord.Embed(title="x" * 257))
         assert caught.value.status == 400 and caught.value.code == 50035
         assert "embeds.0.title" in str(caught.value)
-    finally:
-        await world.stop()
     assert len(fake.violations) == 1
 
 

@@ -21,13 +21,8 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x03"
 
 @pytest.fixture
 async def world(fake: FakeDiscord, error_watch: ErrorWatch) -> AsyncIterator[Harness]:
-    harness = Harness(fake, BareDriver(), error_watch)
-    harness.build_standard_server()
-    await harness.start()
-    try:
+    async with Harness.standard(fake, BareDriver(), error_watch) as harness:
         yield harness
-    finally:
-        await harness.stop()
 
 
 def bot_of(world: Harness) -> ProbeBot:
@@ -327,14 +322,11 @@ async def test_reconnect_resumes_and_replays_missed_events(world: Harness) -> No
 
 
 async def test_message_content_needs_the_intent(fake: FakeDiscord, error_watch: ErrorWatch) -> None:
-    world = Harness(
+    async with Harness.standard(
         fake,
         BareDriver(discord.Intents(guilds=True, members=True, guild_messages=True)),
         error_watch,
-    )
-    world.build_standard_server()
-    await world.start()
-    try:
+    ) as world:
         bot = bot_of(world)
         events = fake.gateway.live_sessions[0].events
         await world.slash(world.member, world.channel, "echo", text="x", count=1)
@@ -343,8 +335,6 @@ async def test_message_content_needs_the_intent(fake: FakeDiscord, error_watch: 
         mention = await world.say(world.member, world.channel, f"{fake.bot_user.mention} hi")
         await world.wait_for(lambda: f"message:{mention.id}" in bot.notes)
         assert bot.notes[f"message:{plain.id}"] == "" and "hi" in bot.notes[f"message:{mention.id}"]
-    finally:
-        await world.stop()
     fake.set_privileged_intents(members=False)
     with pytest.raises(discord.PrivilegedIntentsRequired):
         await world.start()

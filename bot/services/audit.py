@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec, insert_in
 from bot.services.text import discord_time
@@ -42,11 +42,7 @@ class AuditEntry(BaseModel):
     post_id: int | None = None  # its log-channel post in the outbox, when one was recorded
 
 
-class AuditService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class AuditService(Service):
     async def record(
         self,
         guild_id: int,

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.rows import model_of
 
 MAX_HISTORY_DAYS = 365
@@ -105,11 +105,7 @@ def _upsert(
     )
 
 
-class CheckinAnswers:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class CheckinAnswers(Service):
     async def occurrence_for(
         self, occurrence_id: int, guild_id: int | None, user_id: int
     ) -> Occurrence:
@@ -245,10 +241,7 @@ class CheckinAnswers:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "checkin_answers",
-        export="never",
-        why="members' private answers and notes",
-        people=(PersonColumn("user_id", "delete", "check-in answers and notes"),),
+    TableData.members_own(
+        "checkin_answers", "check-in answers and notes", why="members' private answers and notes"
     ),
 )

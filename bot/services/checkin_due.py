@@ -23,7 +23,8 @@ from bot.errors import UserFacingError
 from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
 from bot.services.checkins import Occurrence
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
+from bot.services.rows import model_of
 from bot.services.settings import Setting
 from bot.shards import ShardScope
 
@@ -190,15 +191,11 @@ class CheckinSource:
             for item in inserted:
                 row, latest_ts, _, _ = plans[item["schedule_id"]]
                 occurrences.append(
-                    Occurrence(
+                    model_of(
+                        Occurrence,
+                        row,
                         id=item["id"],
-                        guild_id=row["guild_id"],
                         schedule_id=row["id"],
-                        kind=row["kind"],
-                        user_id=row["user_id"],
-                        channel_id=row["channel_id"],
-                        prompt=row["prompt"],
-                        open_thread=bool(row["open_thread"]),
                         due_at=from_ts(latest_ts),
                     )
                 )
@@ -247,10 +244,9 @@ class CheckinSource:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.members_own(
         "checkin_occurrences",
-        export="never",
+        "personal check-ins sent to you",
         why="would reveal members' personal check-in times",
-        people=(PersonColumn("user_id", "delete", "personal check-ins sent to you"),),
     ),
 )

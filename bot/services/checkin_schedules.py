@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.db import Database, Row, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import next_weekly
+from bot.services.base import Service
 from bot.services.checkins import (
     MAX_GROUP_SCHEDULES,
     Occurrence,
@@ -25,7 +26,7 @@ from bot.services.checkins import (
     parse_zone,
     weekdays_of,
 )
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.rows import model_of
 from bot.services.settings import SettingsService
 from bot.services.text import one_line
@@ -50,10 +51,9 @@ def next_after(moment: datetime, days: int, local_time: str, zone: str) -> datet
     return next_weekly(moment, weekdays_of(days), parse_time(local_time), ZoneInfo(zone))
 
 
-class CheckinSchedules:
+class CheckinSchedules(Service):
     def __init__(self, db: Database, clock: Clock, settings: SettingsService) -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock)
         self._settings = settings
 
     @property
@@ -299,9 +299,7 @@ TABLES = (
         rows_where="kind = 'group'",
         people=(
             PersonColumn("user_id", "delete", "personal check-in schedules"),
-            PersonColumn(
-                "created_by", "anonymise", "check-in schedules you created", KEPT_FOR_THE_SERVER
-            ),
+            PersonColumn.kept("created_by", "check-in schedules you created"),
         ),
     ),
 )

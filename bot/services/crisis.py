@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, to_ts
+from bot.db import to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.base import Service
+from bot.services.data import TableData
 from bot.services.settings import Setting
 from bot.services.text import one_line
 
@@ -102,11 +102,7 @@ def crisis_text(resources: list[Resource], *, in_server: bool) -> str:
     return "\n".join(lines)
 
 
-class CrisisService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class CrisisService(Service):
     # --- helplines ------------------------------------------------------------------------
     async def resources(self, guild_id: int) -> list[Resource]:
         rows = await self._db.fetchall(
@@ -264,29 +260,12 @@ class CrisisService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "crisis_resources",
-        export="rows",
-        people=(PersonColumn("added_by", "anonymise", "helplines you added", KEPT_FOR_THE_SERVER),),
-    ),
-    TableData(
-        "crisis_watch_channels",
-        export="rows",
-        people=(
-            PersonColumn("added_by", "anonymise", "channels you set watching", KEPT_FOR_THE_SERVER),
-        ),
-    ),
-    TableData(
-        "crisis_watch_phrases",
-        export="rows",
-        people=(
-            PersonColumn("added_by", "anonymise", "phrases you set watching", KEPT_FOR_THE_SERVER),
-        ),
-    ),
-    TableData(
+    TableData.server_setup("crisis_resources", "added_by", "helplines you added"),
+    TableData.server_setup("crisis_watch_channels", "added_by", "channels you set watching"),
+    TableData.server_setup("crisis_watch_phrases", "added_by", "phrases you set watching"),
+    TableData.members_own(
         "crisis_watch_signposted",
-        export="never",
+        "when you were last signposted",
         why="when a member was signposted to crisis help",
-        people=(PersonColumn("user_id", "delete", "when you were last signposted"),),
     ),
 )

@@ -58,6 +58,12 @@ class PersonColumn:
         if self.action != "delete" and not self.reason:
             raise DeclarationError(f"{self.column}: '{self.action}' needs a reason")
 
+    @classmethod
+    def kept(cls, column: str, kind: str) -> PersonColumn:
+        """A coordinator's id on something the server keeps (its settings, groups, rotas...):
+        anonymised, never deleted, so what they set up goes on working without them."""
+        return cls(column, "anonymise", kind, KEPT_FOR_THE_SERVER)
+
 
 @dataclass(frozen=True)
 class TableData:
@@ -79,6 +85,20 @@ class TableData:
         twice = sorted({c for c in columns if columns.count(c) > 1})
         if twice:
             raise DeclarationError(f"{self.table}: {', '.join(twice)} declared twice")
+
+    @classmethod
+    def server_setup(cls, table: str, column: str, kind: str, *, why: str = "") -> TableData:
+        """Something coordinators set up for the server (groups, rotas, helplines, settings...):
+        exported as is, and whoever set it up anonymised but kept (`PersonColumn.kept`)."""
+        return cls(table, export="rows", why=why, people=(PersonColumn.kept(column, kind),))
+
+    @classmethod
+    def members_own(cls, table: str, kind: str, *, why: str) -> TableData:
+        """A member's own private rows (answers, held DMs, their preferences...): never
+        exported, and deleted with them (`user_id`); `why` says what they would reveal."""
+        return cls(
+            table, export="never", why=why, people=(PersonColumn("user_id", "delete", kind),)
+        )
 
 
 @dataclass(frozen=True)
@@ -144,23 +164,3 @@ def per_walk(gather: Callable[[dict[str, ModuleType]], R]) -> Callable[[], R]:
 
 # Every table declaration in the `bot.services` package.
 declared: Callable[[], Declarations] = per_walk(collect)
-
-
-# The two queues of the core. They belong beside their SQL in bot/services/timers.py and
-# bot/services/outbox.py; they are declared here only because those modules were being
-# reworked when declarations replaced the central lists (move them there).
-TABLES = (
-    TableData(
-        "timers",
-        export="never",
-        why="the internal job queue; payloads may name members",
-    ),
-    TableData(
-        "outbox",
-        export="never",
-        why="the delivery queue; payloads may hold DMs and alerts naming members",
-        people=(
-            PersonColumn("user_id", "delete", "messages waiting to be sent to you, or about you"),
-        ),
-    ),
-)

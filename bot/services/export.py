@@ -28,8 +28,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
 from bot.db import Database
+from bot.services.base import Service
 from bot.services.data import Policy, TableData, declared
 
 # Audit actions: "feature.what_happened", lowercase, past tense (stored in audit_log).
@@ -176,11 +176,7 @@ def count_columns(table: TableInfo, declaration: TableData | None = None) -> lis
     return list(dict.fromkeys(columns))
 
 
-class ExportService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class ExportService(Service):
     async def build(self, guild_id: int) -> ExportArchive:
         """One server's operational data as a zip: a JSON document and one CSV per table."""
         tables = await discover_tables(self._db)

@@ -18,9 +18,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.groups import Group, GroupSummary, to_group
 
@@ -98,11 +98,7 @@ def _position(tx: Tx, group_id: int, user_id: int) -> int | None:
     return int(tx.fetchval(_POSITION, (group_id, group_id, user_id))) or None
 
 
-class MembershipService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class MembershipService(Service):
     async def check_can_join(self, group: GroupSummary, user_id: int) -> None:
         """Refuse early (before any guidelines are shown) when a join could not go ahead."""
         if group.archived:

@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, IntegrityError, Row, Tx, to_ts
+from bot.db import IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.base import Service
+from bot.services.data import TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
 from bot.services.rows import model_of
 from bot.services.text import contains_pattern, paragraphs
@@ -120,11 +120,7 @@ def to_summary(row: Row) -> GroupSummary:
     return model_of(GroupSummary, row)
 
 
-class GroupService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class GroupService(Service):
     # --- look-ups ------------------------------------------------------------------------------
     async def find(self, guild_id: int, name: str) -> GroupSummary:
         """The group a member typed, or a clear refusal naming what they typed."""
@@ -406,20 +402,6 @@ class GroupService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "groups",
-        export="rows",
-        people=(
-            PersonColumn("created_by", "anonymise", "groups you created", KEPT_FOR_THE_SERVER),
-        ),
-    ),
-    TableData(
-        "group_panels",
-        export="rows",
-        people=(
-            PersonColumn(
-                "created_by", "anonymise", "sign-up panels you posted", KEPT_FOR_THE_SERVER
-            ),
-        ),
-    ),
+    TableData.server_setup("groups", "created_by", "groups you created"),
+    TableData.server_setup("group_panels", "created_by", "sign-up panels you posted"),
 )

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
 from bot.scheduling import localize
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.base import Service
+from bot.services.data import TableData
 from bot.services.guidelines import scope_of
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.shards import ShardScope
@@ -80,11 +80,7 @@ def _repost(row: object) -> RepostSchedule:
     return RepostSchedule(**fields, next_due_at=from_ts(data["next_due_at"]))
 
 
-class GuidelinePostsService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class GuidelinePostsService(Service):
     # --- posted copies -----------------------------------------------------------------------
     async def remember_post(
         self,
@@ -224,22 +220,6 @@ class GuidelinePostsService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "guideline_posts",
-        export="rows",
-        people=(
-            PersonColumn(
-                "posted_by", "anonymise", "guideline copies you posted", KEPT_FOR_THE_SERVER
-            ),
-        ),
-    ),
-    TableData(
-        "guideline_reposts",
-        export="rows",
-        people=(
-            PersonColumn(
-                "created_by", "anonymise", "guideline re-posts you set", KEPT_FOR_THE_SERVER
-            ),
-        ),
-    ),
+    TableData.server_setup("guideline_posts", "posted_by", "guideline copies you posted"),
+    TableData.server_setup("guideline_reposts", "created_by", "guideline re-posts you set"),
 )

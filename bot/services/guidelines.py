@@ -13,10 +13,10 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.base import Service
+from bot.services.data import PersonColumn, TableData
 from bot.services.group_names import GroupRef, find_group, group_names
 from bot.services.rows import model_of
 from bot.services.text import one_line
@@ -95,11 +95,7 @@ def normalise(body: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
-class GuidelinesService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class GuidelinesService(Service):
     # --- groups (owned by the groups feature; read by name only) ------------------------------
     async def find_group(self, guild_id: int, name: str) -> GroupRef:
         ref = await self._db.read(lambda tx: find_group(tx, guild_id, name))
@@ -315,15 +311,7 @@ class GuidelinesService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "guideline_versions",
-        export="rows",
-        people=(
-            PersonColumn(
-                "edited_by", "anonymise", "guideline versions you wrote", KEPT_FOR_THE_SERVER
-            ),
-        ),
-    ),
+    TableData.server_setup("guideline_versions", "edited_by", "guideline versions you wrote"),
     TableData(
         "guideline_acceptances",
         export="counts",
@@ -331,13 +319,5 @@ TABLES = (
         count_by=("group_id", "version"),
         people=(PersonColumn("user_id", "delete", "guideline acceptances"),),
     ),
-    TableData(
-        "guideline_gate_off",
-        export="rows",
-        people=(
-            PersonColumn(
-                "turned_off_by", "anonymise", "guideline gates you turned off", KEPT_FOR_THE_SERVER
-            ),
-        ),
-    ),
+    TableData.server_setup("guideline_gate_off", "turned_off_by", "guideline gates you turned off"),
 )

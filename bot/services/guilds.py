@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts, to_ts
+from bot.db import Tx, from_ts, to_ts
+from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.outbox import OutboxSpec, insert_in
 
@@ -19,11 +19,7 @@ class GuildRecord(BaseModel):
     greeted_at: datetime | None
 
 
-class GuildRegistry:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class GuildRegistry(Service):
     async def joined(self, guild_id: int) -> bool:
         """Record that the bot is in a server; True when it arrived (never seen before, or back
         within the retention window), False when it was already known to be there."""

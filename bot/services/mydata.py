@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
 from bot.db import Database, TableSchema, Tx, to_ts
+from bot.services.base import Service
 from bot.services.data import Action, PersonColumn, declared
 from bot.services.export import children_first, discover_tables, quote
 
@@ -71,11 +71,7 @@ def _where(column: str, guild_id: int | None) -> str:
     return f"{quote(column)} = :user_id{scope}"
 
 
-class MyDataService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class MyDataService(Service):
     async def _present(self) -> list[tuple[str, str, PersonColumn]]:
         """Declared person columns whose table and column exist (features can be absent)."""
         schema = await _schema(self._db)

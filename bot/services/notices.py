@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.db import Database, Tx, to_ts
-from bot.services.data import PersonColumn, TableData
+from bot.services.base import Service
+from bot.services.data import TableData
 
 NOTICES_TOPIC = "notices"  # `tx.invalidate(NOTICES_TOPIC, user_id)`: they may have one now
 
 
-class NoticeService:
+class NoticeService(Service):
     """Every interaction asks whether its member has held notices, and almost nobody has: the
     answer comes from an in-memory set of who *may* have some, loaded once at start-up, so the
     common case costs no database round trip. Rows are only ever added through `hold`, which
@@ -19,8 +20,7 @@ class NoticeService:
     have some."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock)
         self._maybe_pending: set[int] = set()
         self._trusted = True
 
@@ -66,10 +66,9 @@ class NoticeService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.members_own(
         "pending_notices",
-        export="never",
+        "messages held while your DMs were closed",
         why="DMs held for a member: their private messages",
-        people=(PersonColumn("user_id", "delete", "messages held while your DMs were closed"),),
     ),
 )

@@ -26,6 +26,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from bot.db import SKIP_LOCKED, Database, Tx, from_ts, to_ts
+from bot.services.data import TableData
+from bot.services.rows import model_of
 from bot.shards import ScopeFilter, ShardScope
 
 Status = Literal["pending", "sent", "failed", "dropped"]
@@ -158,17 +160,7 @@ def insert_in(
 
 
 def _item(row: Any) -> OutboxItem:
-    return OutboxItem(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        kind=row["kind"],
-        channel_id=row["channel_id"],
-        user_id=row["user_id"],
-        payload=json.loads(row["payload"]),
-        due_at=from_ts(row["due_at"]),
-        expires_at=None if row["expires_at"] is None else from_ts(row["expires_at"]),
-        attempts=row["attempts"],
-    )
+    return model_of(OutboxItem, row, payload=json.loads(row["payload"]))
 
 
 class OutboxService:
@@ -299,3 +291,13 @@ class OutboxService:
             params = (guild_id,)
         rows = await self._db.fetchall(sql + " GROUP BY status", params)
         return {row["status"]: row["n"] for row in rows}
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData.members_own(
+        "outbox",
+        "messages waiting to be sent to you, or about you",
+        why="the delivery queue; payloads may hold DMs and alerts naming members",
+    ),
+)

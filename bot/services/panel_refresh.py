@@ -13,19 +13,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import Clock
-from bot.db import Database, Tx, to_ts
+from bot.db import Tx, to_ts
+from bot.services.base import Service
 from bot.services.data import TableData
 
 LEASE = timedelta(minutes=2)  # far longer than a pass (a few edits) takes
 _ANY_PANEL = "SELECT 1 FROM group_panels WHERE guild_id = ? LIMIT 1"
 
 
-class PanelRefreshes:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class PanelRefreshes(Service):
     def _until(self) -> tuple[int, int]:
         now = to_ts(self._clock.now())
         return now, now + int(LEASE.total_seconds())

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Tx, from_ts
+from bot.db import Tx, from_ts
+from bot.services.base import Service
 from bot.services.export import children_first, discover_tables, guild_scope, quote
 from bot.services.settings import SETTINGS_TOPIC
 
@@ -32,11 +32,7 @@ class PurgeOutcome(BaseModel):
         return sum(self.deleted.values())
 
 
-class RetentionService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class RetentionService(Service):
     async def purge_if_due(self, guild_id: int, window: timedelta) -> PurgeOutcome:
         """Delete every row of a server the bot left at least `window` ago, in one transaction.
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.timers import Timer, TimerSpec, cancel_in
 
@@ -155,14 +155,10 @@ def facilitators_in(tx: Tx, session_id: int) -> list[int]:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.server_setup(
         "session_facilitation",
-        export="rows",
+        "set_by",
+        "session facilitation you set",
         why="which rota facilitates a group's sessions",
-        people=(
-            PersonColumn(
-                "set_by", "anonymise", "session facilitation you set", KEPT_FOR_THE_SERVER
-            ),
-        ),
     ),
 )

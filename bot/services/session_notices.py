@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.db import Tx, from_ts, to_ts
-from bot.services.data import PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.reminders import reminders_before
 from bot.services.timers import Timer, TimerSpec
@@ -86,10 +86,7 @@ def reminder_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "session_reminders_off",
-        export="never",
-        why="a member's own preference",
-        people=(PersonColumn("user_id", "delete", "session reminders switched off"),),
+    TableData.members_own(
+        "session_reminders_off", "session reminders switched off", why="a member's own preference"
     ),
 )

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import Clock
-from bot.db import Database, to_ts
+from bot.db import to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.base import Service
+from bot.services.data import PersonColumn, TableData
 from bot.services.session_facilitators import MAX_ALERT_HOURS
 from bot.services.sessions import MAX_PLACES
 
 
-class SessionUpkeep:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class SessionUpkeep(Service):
     async def set_places(self, guild_id: int, group_id: int, places: int) -> int | None:
         """Places per session for a group (0: no limit). Answers already given stand."""
         if not 0 <= places <= MAX_PLACES:
@@ -105,15 +101,11 @@ class SessionUpkeep:
 
 # What /admin export and /mydata do with the sessions feature's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.server_setup(
         "group_sessions",
-        export="rows",
+        "created_by",
+        "group sessions you planned",
         why="when groups meet; no names",
-        people=(
-            PersonColumn(
-                "created_by", "anonymise", "group sessions you planned", KEPT_FOR_THE_SERVER
-            ),
-        ),
     ),
     TableData(
         "session_rsvps",

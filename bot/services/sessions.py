@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from bot.clock import Clock
-from bot.db import Database, Row, Tx, from_ts, to_ts
+from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.services.rota.parsing import parse_duration, parse_start, weekly_starts
 from bot.services.rows import model_of
@@ -189,11 +189,7 @@ def _reload(tx: Tx, ids: list[int]) -> list[Session]:
     return [_session(r) for r in rows]
 
 
-class SessionService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
+class SessionService(Service):
     async def add(
         self,
         guild_id: int,

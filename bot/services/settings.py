@@ -37,10 +37,9 @@ from bot.clock import Clock
 from bot.config import validate_timezone_name
 from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import (
-    KEPT_FOR_THE_SERVER,
     DeclarationError,
-    PersonColumn,
     TableData,
     per_walk,
 )
@@ -296,10 +295,9 @@ def _parse_raw(key: str, raw: str) -> Any:
 SettingsListener = Callable[[int, GuildSettings, GuildSettings], Awaitable[None]]
 
 
-class SettingsService:
+class SettingsService(Service):
     def __init__(self, db: Database, clock: Clock, default_timezone: str = "UTC") -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock)
         self._default_timezone = default_timezone
         self._cache: dict[int, GuildSettings] = {}
         self._listeners: list[SettingsListener] = []
@@ -407,14 +405,10 @@ class SettingsService:
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
+    TableData.server_setup(
         "guild_settings",
-        export="rows",
+        "updated_by",
+        "server settings you changed",
         why="the server's own settings",
-        people=(
-            PersonColumn(
-                "updated_by", "anonymise", "server settings you changed", KEPT_FOR_THE_SERVER
-            ),
-        ),
     ),
 )

@@ -13,11 +13,13 @@ from typing import Literal
 from pydantic import BaseModel
 
 from bot.clock import Clock
-from bot.db import Database, IntegrityError, Row, Tx, from_ts, to_ts
+from bot.db import Database, IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota import RotaService
+from bot.services.rows import model_of
 from bot.services.settings import Setting
 from bot.services.text import discord_time
 from bot.services.timers import Timer
@@ -88,28 +90,12 @@ class AlreadyOpen(UserFacingError):
 
 
 def _request(row: Row) -> SupportRequest:
-    def ts(key: str) -> datetime | None:
-        return None if row[key] is None else from_ts(row[key])
-
-    return SupportRequest(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        user_id=row["user_id"],
-        source=row["source"],
-        thread_id=row["thread_id"],
-        state=row["state"],
-        claimed_by=row["claimed_by"],
-        claimed_at=ts("claimed_at"),
-        closed_by=row["closed_by"],
-        closed_at=ts("closed_at"),
-        created_at=from_ts(row["created_at"]),
-    )
+    return model_of(SupportRequest, row)
 
 
-class SupportService:
+class SupportService(Service):
     def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
+        super().__init__(db, clock)
         self._rota = RotaService(db, clock)
 
     async def supporters_on_duty(self, guild_id: int) -> list[OnDuty]:

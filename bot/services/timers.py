@@ -17,7 +17,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.db import Database, Tx, from_ts, to_ts
+from bot.services.data import TableData
 from bot.services.outbox import WAKE_TOPIC, OutboxSpec, enqueue_in
+from bot.services.rows import model_of
 from bot.shards import ScopeFilter, ShardScope
 
 CLAIM_BATCH = 500
@@ -91,14 +93,7 @@ class Timer(BaseModel):
 
 
 def _timer(row: Any) -> Timer:
-    return Timer(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        kind=row["kind"],
-        ref=row["ref"],
-        due_at=from_ts(row["due_at"]),
-        payload=json.loads(row["payload"]),
-    )
+    return model_of(Timer, row, payload=json.loads(row["payload"]))
 
 
 # Runs on the database thread inside the claiming transaction: reads what it needs and returns
@@ -197,3 +192,13 @@ class TimerService:
 
         taken = await self._db.write(claim)
         return sorted(taken, key=lambda timer: (timer.due_at, timer.id))
+
+
+# What /admin export and /mydata do with this module's tables (bot/services/data.py).
+TABLES = (
+    TableData(
+        "timers",
+        export="never",
+        why="the internal job queue; payloads may name members",
+    ),
+)

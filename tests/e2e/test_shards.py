@@ -7,6 +7,7 @@ across shards with `fake.add_guild(..., shard=(i, n))`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +21,19 @@ from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
 from tests.fakediscord.gateway import shard_of
 from tests.harness import ErrorWatch, Harness, HearthDriver, bot_of
 
+Sharded = Callable[[int | None], Harness]
 
-def sharded(
-    fake: FakeDiscord,
-    clock: Any,
-    tmp_path: Path,
-    error_watch: ErrorWatch,
-    shard_count: int | None,
-    shard_ids: list[int] | None = None,
-) -> Harness:
-    """The standard server and the real bot running `shard_ids` of `shard_count` shards."""
-    driver = HearthDriver(tmp_path / "hearth.db", clock)
-    driver.shard_count, driver.shard_ids = shard_count, shard_ids
-    harness = Harness(fake, driver, error_watch)
-    harness.clock = clock
-    harness.build_standard_server()
-    return harness
+
+@pytest.fixture
+def sharded(fake: FakeDiscord, clock: Any, tmp_path: Path, error_watch: ErrorWatch) -> Sharded:
+    """Builds the standard server and the real bot running `shard_count` shards (not started)."""
+
+    def build(shard_count: int | None) -> Harness:
+        driver = HearthDriver(tmp_path / "hearth.db", clock)
+        driver.shard_count = shard_count
+        return Harness.standard(fake, driver, error_watch, clock)
+
+    return build
 
 
 def server_on(fake: FakeDiscord, shard: int, count: int) -> tuple[FakeGuild, FakeMember]:
@@ -45,26 +43,27 @@ def server_on(fake: FakeDiscord, shard: int, count: int) -> tuple[FakeGuild, Fak
     return guild, guild.add_member(f"member-{shard}")
 
 
+def identify_window(monkeypatch: pytest.MonkeyPatch, fake: FakeDiscord, seconds: float) -> None:
+    """Discord's 5 s between IDENTIFYs of one key, shortened alike for the bot and the fake."""
+    monkeypatch.setattr(HearthBot, "identify_window", seconds)
+    fake.gateway.identify_window = seconds
+
+
 def logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "bot.app"]
 
 
 async def test_three_shards_in_one_process_answer_and_resume_alone(
-    fake: FakeDiscord,
-    clock: Any,
-    tmp_path: Path,
-    error_watch: ErrorWatch,
-    caplog: pytest.LogCaptureFixture,
+    fake: FakeDiscord, sharded: Sharded, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.app")
     fake.gateway.max_concurrency = 3  # all three may IDENTIFY at once
-    hearth = sharded(fake, clock, tmp_path, error_watch, 3)
+    hearth = sharded(3)
     home = shard_of(hearth.guild.id, 3)
     people: dict[int, tuple[FakeGuild, FakeMember]] = {home: (hearth.guild, hearth.member)}
     for shard in {0, 1, 2} - {home}:
         people[shard] = server_on(fake, shard, 3)
-    await hearth.start()
-    try:
+    async with hearth:
         bot = bot_of(hearth)
         assert bot.shard_layout == ShardScope(3, frozenset({0, 1, 2}))
         assert fake.gateway.identify_count == 3 and fake.gateway.identify_refusals == 0
@@ -91,19 +90,16 @@ async def test_three_shards_in_one_process_answer_and_resume_alone(
         lines = logged(caplog)
         assert "shard 1 disconnected" in lines and "shard 1 resumed" in lines
         assert not {"shard 0 disconnected", "shard 2 disconnected"} & set(lines)
-    finally:
-        await hearth.stop()
 
 
 async def test_a_server_on_a_dropped_shard_gets_what_it_missed(
-    fake: FakeDiscord, clock: Any, tmp_path: Path, error_watch: ErrorWatch
+    fake: FakeDiscord, sharded: Sharded
 ) -> None:
     fake.gateway.max_concurrency = 2
-    hearth = sharded(fake, clock, tmp_path, error_watch, 2)
+    hearth = sharded(2)
     away = 1 - shard_of(hearth.guild.id, 2)
     guild, _ = server_on(fake, away, 2)
-    await hearth.start()
-    try:
+    async with hearth:
         bot = bot_of(hearth)
         (session,) = fake.gateway.shard_sessions(away)
         fake.drop_connection(shard=away)
@@ -114,15 +110,13 @@ async def test_a_server_on_a_dropped_shard_gets_what_it_missed(
         cached = bot.get_guild(guild.id)
         assert cached is not None
         await hearth.wait_for(lambda: cached.get_member(newcomer.id) is not None)
-    finally:
-        await hearth.stop()
 
 
 async def test_an_unsharded_bot_past_the_limit_is_closed_4011_and_the_sharded_one_connects(
-    fake: FakeDiscord, clock: Any, tmp_path: Path, error_watch: ErrorWatch
+    fake: FakeDiscord, sharded: Sharded, clock: Any, tmp_path: Path, error_watch: ErrorWatch
 ) -> None:
     fake.gateway.max_guilds_per_shard = 2  # Discord's 2,500, lowered for the test
-    hearth = sharded(fake, clock, tmp_path, error_watch, 1)
+    hearth = sharded(1)
     for shard in range(2):
         server_on(fake, shard, 2)  # three servers in all
     with pytest.raises(discord.ConnectionClosed) as closed:
@@ -134,55 +128,39 @@ async def test_an_unsharded_bot_past_the_limit_is_closed_4011_and_the_sharded_on
     again = Harness(fake, HearthDriver(tmp_path / "again.db", clock), error_watch)
     again.driver.shard_count = 2  # type: ignore[attr-defined]  # a HearthDriver
     again.guild = hearth.guild
-    await again.start()
-    try:
+    async with again:
         assert len(bot_of(again).guilds) == 3
         assert fake.gateway.identify_count == 2
-    finally:
-        await again.stop()
 
 
 async def test_without_shard_count_the_bot_follows_discords_recommendation(
-    fake: FakeDiscord, clock: Any, tmp_path: Path, error_watch: ErrorWatch
+    fake: FakeDiscord, sharded: Sharded
 ) -> None:
     fake.gateway.recommended_shards = 2
     fake.gateway.max_concurrency = 2
-    hearth = sharded(fake, clock, tmp_path, error_watch, None)
-    await hearth.start()
-    try:
+    async with sharded(None) as hearth:
         assert bot_of(hearth).shard_layout == ShardScope(2, frozenset({0, 1}))
         assert fake.request_count("GET", "/gateway/bot") == 1
         assert sorted(s.shard_id for s in fake.gateway.live_sessions) == [0, 1]
-    finally:
-        await hearth.stop()
 
 
 async def test_identifies_are_paced_by_max_concurrency(
-    fake: FakeDiscord,
-    clock: Any,
-    tmp_path: Path,
-    error_watch: ErrorWatch,
-    monkeypatch: pytest.MonkeyPatch,
+    fake: FakeDiscord, sharded: Sharded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One IDENTIFY per key per window: the fake refuses (op 9) any faster, so no refusal means
     the bot waited. Both windows are shortened from Discord's 5 s to keep the test quick."""
-    monkeypatch.setattr(HearthBot, "identify_window", 0.3)
-    fake.gateway.identify_window = 0.3
+    identify_window(monkeypatch, fake, 0.3)
     fake.gateway.max_concurrency = 2  # keys 0 and 1: shards 0 and 1 at once, 2 waits for 0
-    hearth = sharded(fake, clock, tmp_path, error_watch, 3)
-    await hearth.start()
-    try:
+    async with sharded(3):
         assert fake.gateway.identify_count == 3 and fake.gateway.identify_refusals == 0
-    finally:
-        await hearth.stop()
 
 
 async def test_too_few_session_starts_left_refuses_before_connecting(
-    fake: FakeDiscord, clock: Any, tmp_path: Path, error_watch: ErrorWatch
+    fake: FakeDiscord, sharded: Sharded
 ) -> None:
     fake.gateway.session_start_remaining = 2
     fake.gateway.max_concurrency = 3
-    hearth = sharded(fake, clock, tmp_path, error_watch, 3)
+    hearth = sharded(3)
     with pytest.raises(SessionStartLimitReached, match=r"2 more gateway session starts.*needs 3"):
         await hearth.start()
     assert fake.gateway.identify_count == 0 and fake.gateway.token_resets == 0
@@ -190,10 +168,10 @@ async def test_too_few_session_starts_left_refuses_before_connecting(
 
 
 async def test_reconcile_only_judges_servers_on_this_process_shards(
-    fake: FakeDiscord, clock: Any, tmp_path: Path, error_watch: ErrorWatch
+    fake: FakeDiscord, sharded: Sharded
 ) -> None:
     fake.gateway.max_concurrency = 2
-    hearth = sharded(fake, clock, tmp_path, error_watch, 2)
+    hearth = sharded(2)
     mine = shard_of(hearth.guild.id, 2)
     theirs, _ = server_on(fake, 1 - mine, 2)
     gone, _ = server_on(fake, mine, 2)
@@ -204,31 +182,21 @@ async def test_reconcile_only_judges_servers_on_this_process_shards(
     fake.remove_bot_from_guild(gone)  # while Hearth is offline
     fake.remove_bot_from_guild(theirs)  # as well; but another process would judge that one
     hearth.driver.shard_ids = [mine]  # type: ignore[attr-defined]  # a HearthDriver
-    await hearth.start()
-    try:
+    async with hearth:
         present = await bot_of(hearth).guild_registry.present_ids()
         assert hearth.guild.id in present and theirs.id in present
         assert gone.id not in present
         assert [g.id for g in bot_of(hearth).guilds] == [hearth.guild.id]
-    finally:
-        await hearth.stop()
 
 
 async def test_a_shard_whose_session_discord_forgot_identifies_again_alone_in_its_turn(
-    fake: FakeDiscord,
-    clock: Any,
-    tmp_path: Path,
-    error_watch: ErrorWatch,
-    monkeypatch: pytest.MonkeyPatch,
+    fake: FakeDiscord, sharded: Sharded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Discord forgets a session (op 9 on RESUME): the shard IDENTIFYs again, no sooner than
     the window after its last one allows, so Discord does not refuse it; the other shard stays."""
-    monkeypatch.setattr(HearthBot, "identify_window", 1.5)  # long enough to fall inside
-    fake.gateway.identify_window = 1.5
+    identify_window(monkeypatch, fake, 1.5)  # long enough to fall inside
     fake.gateway.max_concurrency = 2
-    hearth = sharded(fake, clock, tmp_path, error_watch, 2)
-    await hearth.start()
-    try:
+    async with sharded(2) as hearth:
         fake.gateway.invalidate_sessions(shard=0)
         fake.drop_connection(shard=0)
         await hearth.wait_for(lambda: fake.gateway.identify_count == 3, what="a new IDENTIFY")
@@ -236,5 +204,3 @@ async def test_a_shard_whose_session_discord_forgot_identifies_again_alone_in_it
         assert sorted(s.shard_id for s in fake.gateway.live_sessions) == [0, 1]
         reply = await hearth.slash(hearth.member, hearth.channel, "about")
         assert "not a crisis service" in reply.text
-    finally:
-        await hearth.stop()

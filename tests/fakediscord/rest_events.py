@@ -114,11 +114,17 @@ async def get_event(request: web.Request) -> web.Response:
     return web.json_response(event.payload(fake.users.get(event.creator_id)))
 
 
-def _require_event_rights(fake: Any, guild: FakeGuild, event: FakeScheduledEvent) -> None:
+def _event_to_change(request: web.Request) -> tuple[Any, FakeGuild, FakeScheduledEvent]:
+    """The event an edit or delete names, once the bot's right to change it is checked: its
+    own events need Create or Manage Events, anyone else's Manage Events."""
+    fake = ctx.fake_of(request)
+    guild = ctx.guild_from(request)
+    event = _event_from(request, guild)
     if event.creator_id == fake.bot_user.id:
         ctx.require(fake, Perm.CREATE_EVENTS | Perm.MANAGE_EVENTS, guild=guild, any_of=True)
     else:
         ctx.require(fake, Perm.MANAGE_EVENTS, guild=guild)
+    return fake, guild, event
 
 
 _STATUS_MOVES = {(1, 2), (1, 4), (2, 3)}
@@ -126,10 +132,7 @@ _STATUS_MOVES = {(1, 2), (1, 4), (2, 3)}
 
 @routes.patch(API + "/guilds/{guild_id}/scheduled-events/{event_id}")
 async def edit_event(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    guild = ctx.guild_from(request)
-    event = _event_from(request, guild)
-    _require_event_rights(fake, guild, event)
+    fake, guild, event = _event_to_change(request)
     body = await ctx.json_body(request)
     if "status" in body and body["status"] != event.status:
         if (event.status, int(body["status"])) not in _STATUS_MOVES:
@@ -145,10 +148,7 @@ async def edit_event(request: web.Request) -> web.Response:
 
 @routes.delete(API + "/guilds/{guild_id}/scheduled-events/{event_id}")
 async def delete_event(request: web.Request) -> web.Response:
-    fake = ctx.fake_of(request)
-    guild = ctx.guild_from(request)
-    event = _event_from(request, guild)
-    _require_event_rights(fake, guild, event)
+    fake, guild, event = _event_to_change(request)
     del guild.scheduled_events[event.id]
     fake.dispatch(
         "GUILD_SCHEDULED_EVENT_DELETE", event.payload(fake.users.get(event.creator_id)), guild=guild

@@ -8,13 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from tests.stores import new_database
+from tests.stores import migrated, new_database
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    store = new_database(tmp_path / "hearth.db")
-    await store.connect()
-    await store.migrate()
-    yield store
-    await store.close()
+    async with migrated(new_database(tmp_path / "hearth.db")) as store:
+        yield store

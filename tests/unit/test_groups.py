@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +11,6 @@ from bot.db import Database
 from bot.errors import UserFacingError
 from bot.services.group_membership import MembershipService, Promotion, RoleOutcome
 from bot.services.groups import Group, GroupService
-from tests.stores import new_database
 
 GUILD = 1
 
@@ -41,12 +38,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    db = new_database(tmp_path / "hearth.db")
-    await db.connect()
-    await db.migrate()
-    yield World(db, FakeClock())
-    await db.close()
+def world(db: Database) -> World:
+    return World(db, FakeClock())
 
 
 async def test_names_are_unique_per_server_ignoring_case_and_spacing(world: World) -> None:

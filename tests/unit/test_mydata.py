@@ -15,7 +15,7 @@ from bot.engines.sqlite import SqliteDatabase
 from bot.services.data import PersonColumn, declared
 from bot.services.mydata import ANONYMOUS_ID, PERSON_COLUMN, MyDataService
 from tests.declarations import service_module
-from tests.stores import sqlite_database
+from tests.stores import migrated, sqlite_database
 
 GUILD, OTHER_GUILD = 111, 222
 ALICE, BOB = 1001, 1002
@@ -25,13 +25,8 @@ ALICE, BOB = 1001, 1002
 async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
     # SQLite on both runs: `fill` writes every table raw with foreign keys and CHECKs off, which
     # only SQLite allows; the same rules run on PostgreSQL through the end-to-end /mydata tests.
-    database = sqlite_database(tmp_path / "mydata.db")
-    await database.connect()
-    await database.migrate()
-    try:
+    async with migrated(sqlite_database(tmp_path / "mydata.db")) as database:
         yield database
-    finally:
-        await database.close()
 
 
 def schema(path: Path) -> dict[str, list[sqlite3.Row]]:

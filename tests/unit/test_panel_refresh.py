@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import Database, open_database
+from bot.db import Database
 from bot.services.panel_refresh import LEASE, PanelRefreshes
-from tests.stores import new_target
+from tests.stores import shared_stores
 
 GUILD = 1
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -24,21 +24,14 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def stores(tmp_path: Path) -> AsyncIterator[list[Database]]:
-    target = new_target(tmp_path / "shared.db")
-    opened = [open_database(target) for _ in range(2)]
-    for store in opened:
-        await store.connect()
-    await opened[0].migrate()
-    await opened[0].execute(
-        "INSERT INTO group_panels (message_id, guild_id, channel_id, created_at, panel_id, part) "
-        "VALUES (10, ?, 20, 0, 10, 0)",
-        (GUILD,),
-    )
-    try:
+    async with shared_stores(tmp_path / "shared.db", 2) as opened:
+        await opened[0].execute(
+            "INSERT INTO group_panels"
+            " (message_id, guild_id, channel_id, created_at, panel_id, part)"
+            " VALUES (10, ?, 20, 0, 10, 0)",
+            (GUILD,),
+        )
         yield opened
-    finally:
-        for store in opened:
-            await store.close()
 
 
 async def test_asks_while_one_process_refreshes_fold_into_its_next_pass(

@@ -124,6 +124,13 @@ def test_the_context_manager_drops_after_the_block() -> None:
     assert not _exists(dbname)
 
 
+def _child(code: str) -> str:
+    """Run `code` in a new Python process from the repository root; what it printed."""
+    return subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout
+
+
 @needs_server
 def test_a_process_drops_what_it_made_at_exit_and_leftovers_of_dead_ones() -> None:
     # A child makes two databases and exits normally: its exit hook must drop both.
@@ -132,9 +139,7 @@ def test_a_process_drops_what_it_made_at_exit_and_leftovers_of_dead_ones() -> No
         "print(pgtest.fresh_database_url('exit a'))\n"
         "print(pgtest.fresh_database_url('exit b'))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
-    ).stdout.split()
+    out = _child(code).split()
     assert len(out) == 2
     for url in out:
         assert not _exists(pgtest.database_of(url))
@@ -147,10 +152,8 @@ def test_a_process_drops_what_it_made_at_exit_and_leftovers_of_dead_ones() -> No
         "print(pgtest.fresh_database_url('killed'))\n"
         "os._exit(0)\n"
     )
-    left = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
+    left = _child(code).strip()
     assert _exists(pgtest.database_of(left))
     code = "from tests import pgtest\npgtest.fresh_database_url('sweeper')\n"
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    _child(code)
     assert not _exists(pgtest.database_of(left))

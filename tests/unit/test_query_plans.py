@@ -23,7 +23,7 @@ import pytest
 
 from bot.db import SKIP_LOCKED
 from bot.services.timers import _DELETE_PREFIX
-from tests.stores import sqlite_database
+from tests.stores import migrated_sqlite_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "bot" / "services"
@@ -84,11 +84,7 @@ def service_statements() -> list[tuple[str, str]]:
 
 @pytest.fixture
 async def schema(tmp_path: Path) -> Path:
-    db = sqlite_database(tmp_path / "plans.db")
-    await db.connect()
-    await db.migrate()
-    await db.close()
-    return tmp_path / "plans.db"
+    return await migrated_sqlite_file(tmp_path / "plans.db")
 
 
 def test_every_service_query_uses_an_index(schema: Path) -> None:

@@ -18,7 +18,7 @@ from typing import TypeVar
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import Database, Tx, open_database, to_ts
+from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services import rota
 from bot.services.checkin_due import CheckinSource
@@ -29,7 +29,7 @@ from bot.services.groups import GroupService
 from bot.services.settings import GuildSettings, SettingsService
 from bot.services.support import SupportService
 from tests.services import rota_service
-from tests.stores import new_target
+from tests.stores import shared_stores
 
 GUILD = 1
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday
@@ -40,16 +40,8 @@ T = TypeVar("T")
 
 @pytest.fixture
 async def stores(tmp_path: Path) -> AsyncIterator[list[Database]]:
-    target = new_target(tmp_path / "shared.db")
-    opened = [open_database(target) for _ in range(STORES)]
-    for store in opened:
-        await store.connect()
-    await opened[0].migrate()
-    try:
+    async with shared_stores(tmp_path / "shared.db", STORES) as opened:
         yield opened
-    finally:
-        for store in opened:
-            await store.close()
 
 
 async def outcome(call: Awaitable[T]) -> T | str:

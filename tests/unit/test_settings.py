@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,11 @@ from bot.services.settings import (
     field_bounds,
 )
 from tests.declarations import service_module
-from tests.stores import new_database
 
 
 @pytest.fixture
-async def settings(tmp_path: Path) -> AsyncIterator[tuple[SettingsService, Database]]:
-    db = new_database(tmp_path / "hearth.db")
-    await db.connect()
-    await db.migrate()
-    yield SettingsService(db, FakeClock(), default_timezone="Europe/London"), db
-    await db.close()
+def settings(db: Database) -> tuple[SettingsService, Database]:
+    return SettingsService(db, FakeClock(), default_timezone="Europe/London"), db
 
 
 async def test_defaults_come_from_config_and_model(

@@ -29,7 +29,7 @@ from bot.services.shard_leases import (
     process_gone,
 )
 from bot.shards import ShardScope
-from tests.stores import new_target
+from tests.stores import new_target, shared_stores
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 STORES = 4
@@ -251,16 +251,8 @@ async def test_a_holder_on_another_machine_is_never_presumed_gone(
 # --- races across stores ------------------------------------------------------------------------
 @pytest.fixture
 async def stores(tmp_path: Path) -> AsyncIterator[list[Database]]:
-    target = new_target(tmp_path / "shared.db")
-    opened = [open_database(target) for _ in range(STORES)]
-    for store in opened:
-        await store.connect()
-    await opened[0].migrate()
-    try:
+    async with shared_stores(tmp_path / "shared.db", STORES) as opened:
         yield opened
-    finally:
-        for store in opened:
-            await store.close()
 
 
 async def _race(stores: list[Database], clock: FakeClock, scopes: list[ShardScope]) -> list[str]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import SKIP_LOCKED, Database, Tx, open_database
+from bot.db import SKIP_LOCKED, Database, Tx
 from bot.scheduling import Dispatcher
 from bot.services import checkin_due, guideline_posts
 from bot.services import outbox as outbox_module
@@ -31,7 +31,7 @@ from bot.services.outbox import OutboxService, OutboxSpec
 from bot.services.settings import SettingsService
 from bot.services.timers import Timer, TimerService
 from bot.shards import ShardScope, shard_of
-from tests.stores import new_target, sqlite_database
+from tests.stores import migrated_sqlite_file, shared_stores
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
 EVERYTHING = ShardScope.everything()
@@ -56,16 +56,8 @@ def test_the_guilds_are_spread_over_both_shards() -> None:
 @pytest.fixture
 async def stores(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
     """Two stores (two processes' connections) on one database."""
-    target = new_target(tmp_path / "shared.db")
-    first, second = open_database(target), open_database(target)
-    for store in (first, second):
-        await store.connect()
-    await first.migrate()
-    try:
+    async with shared_stores(tmp_path / "shared.db", 2) as (first, second):
         yield first, second
-    finally:
-        await first.close()
-        await second.close()
 
 
 # --- the scope itself ---------------------------------------------------------------------------
@@ -329,11 +321,7 @@ async def test_repost_schedules_are_found_only_by_their_shards_process(db: Datab
 # --- plans --------------------------------------------------------------------------------------
 @pytest.fixture
 async def schema(tmp_path: Path) -> Path:
-    db = sqlite_database(tmp_path / "plans.db")
-    await db.connect()
-    await db.migrate()
-    await db.close()
-    return tmp_path / "plans.db"
+    return await migrated_sqlite_file(tmp_path / "plans.db")
 
 
 @pytest.mark.parametrize("scope", [EVERYTHING, SECOND, ShardScope(8, frozenset({1, 5}))])

@@ -24,7 +24,7 @@ from bot.pacing import SHARED_REQUESTS_PER_SECOND, RequestPacer, SharedPacer, pa
 from bot.services.rate_budget import RateBudget, bucket_for
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.models import FakeChannel
-from tests.stores import new_target, on_postgres
+from tests.stores import new_target, on_postgres, shared_stores
 
 PROCESSES = 3
 needs_postgres = pytest.mark.skipif(
@@ -47,16 +47,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def stores(tmp_path: Path) -> AsyncIterator[list[Database]]:
-    target = new_target(tmp_path / "shared.db")
-    opened = [open_database(target, pool_size=3) for _ in range(PROCESSES)]
-    for store in opened:
-        await store.connect()
-    await opened[0].migrate()
-    try:
+    async with shared_stores(tmp_path / "shared.db", PROCESSES, pool_size=3) as opened:
         yield opened
-    finally:
-        for store in opened:
-            await store.close()
 
 
 async def clients(

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.clock import FakeClock
+from bot.db import Database
 from bot.errors import UserFacingError
 from bot.services.support import AlreadyOpen, SupportService
-from tests.stores import new_database
 
 GUILD, MEMBER = 1, 100
 
 
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[SupportService]:
-    db = new_database(tmp_path / "support.db")
-    await db.connect()
-    await db.migrate()
-    try:
-        yield SupportService(db, FakeClock())
-    finally:
-        await db.close()
+def service(db: Database) -> SupportService:
+    return SupportService(db, FakeClock())
 
 
 async def test_one_open_request_per_member_even_when_asked_at_once(

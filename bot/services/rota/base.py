@@ -8,11 +8,8 @@ sees the time move under it.
 
 from __future__ import annotations
 
-from bot.clock import Clock
-from bot.db import Database
+from bot.services.base import Service
 
 
-class RotaPart:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
+class RotaPart(Service):
+    """One part of the rota service; `RotaService` is all of them over one store and clock."""

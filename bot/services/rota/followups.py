@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
 from bot.services.rows import model_of
@@ -122,12 +122,7 @@ TABLES = (
         why="who asked for a check-in after a shift",
         people=(
             PersonColumn("user_id", "delete", "check-ins you asked for after a shift"),
-            PersonColumn(
-                "taken_by",
-                "anonymise",
-                "check-ins you took on as a coordinator",
-                KEPT_FOR_THE_SERVER,
-            ),
+            PersonColumn.kept("taken_by", "check-ins you took on as a coordinator"),
         ),
     ),
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.db import Row, Tx, is_row_id, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import TableData
 from bot.services.group_names import find_group, group_names
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Rota, Slot
@@ -297,16 +297,6 @@ class RotasPart(RotaPart):
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData(
-        "rotas",
-        export="rows",
-        people=(PersonColumn("created_by", "anonymise", "rotas you created", KEPT_FOR_THE_SERVER),),
-    ),
-    TableData(
-        "rota_slots",
-        export="rows",
-        people=(
-            PersonColumn("created_by", "anonymise", "rota shifts you created", KEPT_FOR_THE_SERVER),
-        ),
-    ),
+    TableData.server_setup("rotas", "created_by", "rotas you created"),
+    TableData.server_setup("rota_slots", "created_by", "rota shifts you created"),
 )

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
-from bot.services.data import KEPT_FOR_THE_SERVER, PersonColumn, TableData
+from bot.services.data import PersonColumn, TableData
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Training, training_of
 from bot.services.rota.renewals import cancel_renewals_in, renewal_timers_in
@@ -65,7 +65,7 @@ TABLES = (
         export="rows",
         people=(
             PersonColumn("user_id", "delete", "supporter training records"),
-            PersonColumn("granted_by", "anonymise", "training you recorded", KEPT_FOR_THE_SERVER),
+            PersonColumn.kept("granted_by", "training you recorded"),
         ),
     ),
 )
