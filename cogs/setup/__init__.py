@@ -12,10 +12,12 @@ from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.delivery import OutboxKind, Outgoing
 from bot.features import Feature
+from bot.services.locales import LANGUAGE
 from bot.services.outbox import OutboxItem, OutboxSpec
 from bot.services.settings import audit_setup_step
 from bot.tree import NO_MENTIONS
 from cogs._ui import coordinator_only, guild_of
+from cogs.setup._languages import language_choices
 from cogs.setup._timezones import label, suggest
 from cogs.setup._views import register, render, resolve_timezone
 
@@ -55,7 +57,11 @@ class Setup(commands.Cog):
         self.bot.outbox.unregister(CHANNEL_GREETING_KIND)
 
     @app_commands.command(name="setup", description="Set Hearth up for this server (coordinators)")
-    @app_commands.describe(timezone="The server's time zone, e.g. Europe/London (start typing)")
+    @app_commands.describe(
+        timezone="The server's time zone, e.g. Europe/London (start typing)",
+        language="The language Hearth writes to the server in",
+    )
+    @app_commands.choices(language=language_choices())
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @coordinator_only()
@@ -63,17 +69,20 @@ class Setup(commands.Cog):
         self,
         interaction: discord.Interaction,
         timezone: app_commands.Range[str, 1, MAX_ZONE_NAME] | None = None,
+        language: app_commands.Choice[str] | None = None,
     ) -> None:
         guild = guild_of(interaction)
         note = None
         changed_zone = None
+        if language is not None:
+            note = await self.save_language(interaction, guild, language)
         if timezone is not None:
             zone = resolve_timezone(timezone)
             before = (await self.bot.settings.get(guild.id)).timezone
             if zone != before:
                 await self.bot.settings.update(guild.id, interaction.user.id, timezone=zone)
                 changed_zone = zone
-            note = f"Saved: Time zone is now {zone}."
+            note = " ".join(filter(None, [note, f"Saved: Time zone is now {zone}."]))
         if changed_zone is not None:
             await self.bot.audit(
                 guild, interaction.user.id, audit_setup_step("timezone"), f"set to {changed_zone}"
@@ -83,6 +92,21 @@ class Setup(commands.Cog):
         await interaction.response.send_message(
             content, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+
+    async def save_language(
+        self,
+        interaction: discord.Interaction,
+        guild: discord.Guild,
+        chosen: app_commands.Choice[str],
+    ) -> str:
+        """The server's language (`bot.services.locales`), saved and audited if it changed."""
+        before = (await self.bot.settings.get(guild.id))[LANGUAGE]
+        if chosen.value != before:
+            await self.bot.settings.update(guild.id, interaction.user.id, language=chosen.value)
+            await self.bot.audit(
+                guild, interaction.user.id, audit_setup_step("language"), f"set to {chosen.value}"
+            )
+        return f"Saved: Hearth writes to this server in {chosen.name}."
 
     @setup.autocomplete("timezone")
     async def timezone_choices(

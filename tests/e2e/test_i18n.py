@@ -63,7 +63,8 @@ def test_every_command_is_synced_with_valid_spanish_names_and_descriptions(
                 assert spanish is None or 1 <= len(spanish) <= 100
             for choice in item.get("choices") or []:
                 localized: dict[str, str] = choice.get("name_localizations") or {}
-                assert localized.get("es-ES"), choice
+                same = i18n.texts("es").pgettext(i18n.COMMAND_CHOICE, choice["name"])
+                assert localized.get("es-ES") or same == choice["name"], choice
     assert untranslated == []
     # Discord counts every name, description and choice of a command toward 4,000 per locale
     # (the fake refuses a sync past it: the test would fail on the violation).
@@ -235,3 +236,21 @@ async def test_under_the_pseudo_locale_the_slice_shows_only_catalogue_text(
     # The checker does see what was not wrapped: /help is not converted yet.
     help_reply = await hearth.slash(hearth.member, hearth.channel, "help")
     assert i18n.untranslated([help_reply.text]) != []
+
+
+async def test_setup_and_admin_set_offer_the_languages_hearth_has(hearth: Harness) -> None:
+    bot = bot_of(hearth)
+    offered = await hearth.autocomplete(
+        hearth.coordinator, hearth.general, "admin set", "value", "", key="language"
+    )
+    assert [c["value"] for c in offered] == ["auto", "en", "es"]
+    assert [c["name"] for c in offered][1:] == ["English", "español"]
+
+    reply = await hearth.slash(hearth.coordinator, hearth.channel, "setup", language="es")
+    assert reply.ephemeral
+    assert "Saved: Hearth writes to this server in español." in reply.text
+    assert (await bot.settings.get(hearth.guild.id)).model_dump()["language"] == "es"
+    actions = await bot.db.fetchall(
+        "SELECT action FROM audit_log WHERE guild_id = ?", (hearth.guild.id,)
+    )
+    assert "setup.language" in [row[0] for row in actions]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import permissions as perms
+from .actions import DEFAULT_LOCALE
 from .models import (
     CATEGORY,
     PRIVATE_THREAD,
@@ -50,7 +51,8 @@ class FakeGuild:
         self.channels: dict[int, FakeChannel] = {}
         self.scheduled_events: dict[int, FakeScheduledEvent] = {}
         self.bot_present = False
-        self.preferred_locale = "en-US"  # the server's language (Server Settings → Overview)
+        # The server's language (Server Settings → Overview); the pseudo-locale run's own.
+        self.preferred_locale = DEFAULT_LOCALE
         self.roles[guild_id] = FakeRole(guild_id, guild_id, "@everyone", perms.DEFAULT_EVERYONE, 0)
         self._add_member_quietly(owner)
 
