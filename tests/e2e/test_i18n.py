@@ -254,3 +254,31 @@ async def test_setup_and_admin_set_offer_the_languages_hearth_has(hearth: Harnes
         "SELECT action FROM audit_log WHERE guild_id = ?", (hearth.guild.id,)
     )
     assert "setup.language" in [row[0] for row in actions]
+
+
+def test_commands_quoted_in_spanish_texts_are_their_spanish_names(hearth: Harness) -> None:
+    """A reply tells a Spanish client the command as their client shows it (`/apoyo`)."""
+    paths: set[str] = set()
+
+    def walk(items: list[dict[str, Any]], prefix: str) -> None:
+        for item in items:
+            if item.get("type") not in (None, 1, 2):  # commands and groups, not options
+                continue
+            name = (item.get("name_localizations") or {}).get("es-ES", item["name"])
+            paths.add(f"{prefix}{name}")
+            walk(item.get("options") or [], f"{prefix}{name} ")
+
+    walk([c for c in hearth.fake.commands() if (c.get("type") or 1) == 1], "/")
+    assert {"/apoyo", "/turnos intercambio ofrecer", "/admin crisis añadir"} <= paths
+    assert "/support" not in paths
+    catalogue = i18n.read_catalogue(i18n.LOCALES_DIR / "es" / "LC_MESSAGES" / "hearth.po", "es")
+    wrong = []
+    for message in catalogue:
+        if not message.id or (message.context or "").startswith("command"):
+            continue
+        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+        for text in strings:
+            for quoted in re.findall(r"`(/[^`]+)`", str(text)):
+                if quoted not in paths:
+                    wrong.append(quoted)
+    assert wrong == []
