@@ -270,7 +270,11 @@ def untranslated(shown: Iterable[str], data: Iterable[str] = ()) -> list[Untrans
     """Visible texts (message contents, embed fields, button labels, modal titles…) seen under
     the pseudo-locale that hold words outside ⟦…⟧: text that did not go through a catalogue.
     `data` is what people wrote (group names, helplines), which is shown as written."""
-    known = sorted({d for d in data if d}, key=len, reverse=True)
+    # Whole words only: a role named "coordinator" must not hide "Only coordinators can…".
+    known = [
+        re.compile(r"(?<!\w)" + re.escape(d) + r"(?!\w)")
+        for d in sorted({d for d in data if d.strip()}, key=len, reverse=True)
+    ]
     found: list[Untranslated] = []
     for text in shown:
         rest = text
@@ -281,7 +285,7 @@ def untranslated(shown: Iterable[str], data: Iterable[str] = ()) -> list[Untrans
             rest = stripped
         rest = _MARKUP.sub(" ", rest)
         for value in known:
-            rest = rest.replace(value, " ")
+            rest = value.sub(" ", rest)
         if _LETTER.search(rest):
             found.append(Untranslated(text, " ".join(rest.split())))
     return found

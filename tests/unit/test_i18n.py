@@ -115,6 +115,9 @@ def test_untranslated_finds_words_outside_the_brackets_but_not_data_or_markup() 
     assert [f.text for f in found] == ["Hello world"]
     assert found[0].rest == "Hello world"
     assert [f.rest for f in i18n.untranslated(["⟦Grúpó⟧: Carers"])] == [": Carers"]
+    # Data hides only whole words: a role named "coordinator" is not "coordinators".
+    found = i18n.untranslated(["Only coordinators can"], data=["coordinator"])
+    assert [f.rest for f in found] == ["Only coordinators can"]
 
 
 # --- the catalogues are up to date ------------------------------------------------------------
