@@ -74,10 +74,11 @@ class Setup(commands.Cog):
         guild = guild_of(interaction)
         note = None
         changed_zone = None
+        # A time zone it doesn't know is refused before anything is saved.
+        zone = resolve_timezone(timezone) if timezone is not None else None
         if language is not None:
             note = await self.save_language(interaction, guild, language)
-        if timezone is not None:
-            zone = resolve_timezone(timezone)
+        if zone is not None:
             before = (await self.bot.settings.get(guild.id)).timezone
             if zone != before:
                 await self.bot.settings.update(guild.id, interaction.user.id, timezone=zone)
