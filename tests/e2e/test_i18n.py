@@ -282,3 +282,12 @@ def test_commands_quoted_in_spanish_texts_are_their_spanish_names(hearth: Harnes
                 if quoted not in paths:
                     wrong.append(quoted)
     assert wrong == []
+
+
+async def test_a_changed_translation_syncs_the_commands_again(
+    hearth: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = bot_of(hearth)
+    assert not await bot.sync_commands_if_changed()  # nothing changed since start-up
+    monkeypatch.setattr("bot.app.catalogue_fingerprint", lambda: "a translator's fix")
+    assert await bot.sync_commands_if_changed()
