@@ -12,6 +12,8 @@ from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.delivery import OutboxKind, Outgoing
 from bot.features import Feature
+from bot.i18n import N_
+from bot.i18n_discord import texts_for_guild
 from bot.services.locales import LANGUAGE
 from bot.services.outbox import OutboxItem, OutboxSpec
 from bot.services.settings import audit_setup_step
@@ -25,7 +27,8 @@ log = logging.getLogger(__name__)
 
 GREETING_KIND, CHANNEL_GREETING_KIND = "greeting", "greeting.channel"
 
-GREETING = (
+# Written when sent, in the server's language (`auto`: its Discord language, when Hearth has it).
+GREETING = N_(
     "Hello! Thanks for adding **Hearth** to **{guild}**. I haven't posted anything in the "
     "server.\n\n"
     "To get started, run `/setup` in any channel there (it needs Manage Server; only you will "
@@ -34,7 +37,7 @@ GREETING = (
     "It takes about two minutes and you can change everything later.\n\n"
     "`/help` lists the commands. Hearth is a peer-support tool, not a crisis service."
 )
-CHANNEL_GREETING = (
+CHANNEL_GREETING = N_(
     "Hello! I'm **Hearth**, just added to this server. I couldn't reach the server owner by DM, "
     "so I'm leaving this here once: a server admin (Manage Server) can run `/setup` to set me "
     "up. Until then I stay quiet."
@@ -142,7 +145,9 @@ class OwnerGreeting(OutboxKind):
         if guild.owner_id is None:
             await self._in_a_channel(item)
             return None
-        return Outgoing(content=GREETING.format(guild=guild.name), user_id=guild.owner_id)
+        tr = await texts_for_guild(self.bot, guild.id)
+        text = tr.gettext(GREETING).format(guild=guild.name)
+        return Outgoing(content=text, user_id=guild.owner_id)
 
     async def refused(
         self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing
@@ -169,7 +174,9 @@ class ChannelGreeting(OutboxKind):
                 "could not greet guild %s: owner DMs closed and no writable channel", item.guild_id
             )
             return None
-        return Outgoing(content=CHANNEL_GREETING, channel_ids=tuple(c.id for c in channels))
+        tr = await texts_for_guild(self.bot, item.guild_id)
+        channel_ids = tuple(c.id for c in channels)
+        return Outgoing(content=tr.gettext(CHANNEL_GREETING), channel_ids=channel_ids)
 
     async def refused(
         self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing

@@ -291,3 +291,18 @@ async def test_a_changed_translation_syncs_the_commands_again(
     assert not await bot.sync_commands_if_changed()  # nothing changed since start-up
     monkeypatch.setattr("bot.app.catalogue_fingerprint", lambda: "a translator's fix")
     assert await bot.sync_commands_if_changed()
+
+
+async def test_a_server_whose_discord_language_is_spanish_is_greeted_in_spanish(
+    hearth: Harness,
+) -> None:
+    await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the first server's greeting")
+    assert hearth.dms(hearth.owner)[0].content.startswith("Hello! Thanks for adding **Hearth**")
+    owner = hearth.fake.add_user("dueña")
+    guild = hearth.fake.add_guild("Servidor", owner=owner, with_bot=False)
+    guild.preferred_locale = "es-ES"
+    hearth.fake.add_bot_to_guild(guild)
+    await hearth.wait_for(lambda: hearth.fake.dm_messages(owner), what="the greeting")
+    [greeting] = hearth.fake.dm_messages(owner)
+    assert greeting.content.startswith("¡Hola! Gracias por añadir **Hearth** a **Servidor**.")
+    assert "usa `/configurar`" in greeting.content and "`/ayuda`" in greeting.content
