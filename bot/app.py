@@ -35,6 +35,8 @@ from bot.db import Database
 from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features
 from bot.gateway_limits import IdentifyGate
+from bot.i18n import catalogue_fingerprint
+from bot.i18n_discord import CommandTranslator
 from bot.invalidation import Invalidations
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import pacer_for
@@ -241,12 +243,15 @@ class HearthBot(ShardedBot):
             await self.dispatcher.start()
         for name in self._extensions:
             await self.load_extension(name)
+        await self.tree.set_translator(CommandTranslator())  # commands in members' languages
         if self.config.discord.sync_commands:
             await self.sync_commands_if_changed()
 
     def commands_hash(self) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
         payload.sort(key=lambda item: (item.get("type", 1), item["name"]))
+        # A changed translation changes what Discord must show, so it re-syncs too.
+        payload.append({"translations": catalogue_fingerprint()})
         encoded = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(encoded).hexdigest()
 

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.i18n_discord import record_locale
 
 log = logging.getLogger("bot.errors")
 
@@ -115,6 +116,12 @@ def _component(interaction: discord.Interaction) -> str:
 
 
 class HearthTree(app_commands.CommandTree[Any]):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Note the member's client language for their DMs (`bot.i18n_discord`): before the
+        command runs, so a `/mydata delete` deletes it too; a write only when it changed."""
+        await record_locale(interaction)
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:

@@ -10,13 +10,23 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.app import HearthBot
+from bot.i18n import N_, Texts
+from bot.i18n_discord import texts
 from cogs._ui import deliver_notices, is_coordinator, requires_coordinator
 
 EMBED_FIELDS = 25  # Discord's most per embed; more top-level commands go on to another embed
-NOT_A_CRISIS_SERVICE = (
+NOT_A_CRISIS_SERVICE = N_(
     "Hearth is a peer-support tool, not a crisis service, and its volunteers are peers, not "
     "professionals. If you are in immediate danger, contact your local emergency services; "
     "`/crisis` lists helplines where this server has added them."
+)
+# The labels features give their `/about` counts (bot/features.py), marked here for extraction
+# until each feature marks its own with N_.
+ABOUT_LABELS = (
+    N_("groups"),
+    N_("rotas"),
+    N_("check-in schedules"),
+    N_("upcoming sessions"),
 )
 
 
@@ -25,14 +35,14 @@ NOT_A_CRISIS_SERVICE = (
 MAX_COMMAND_PATH = 1 + 3 * 32 + 2
 
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float, tr: Texts) -> str:
     minutes, _ = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    parts = [f"{days}d"] if days else []
+    parts = [tr.gettext("{days}d").format(days=days)] if days else []
     if days or hours:
-        parts.append(f"{hours}h")
-    parts.append(f"{minutes}m")
+        parts.append(tr.gettext("{hours}h").format(hours=hours))
+    parts.append(tr.gettext("{minutes}m").format(minutes=minutes))
     return " ".join(parts)
 
 
@@ -56,19 +66,26 @@ class Core(commands.Cog):
 
     @app_commands.command(name="about", description="What Hearth is, and what it is not")
     async def about(self, interaction: discord.Interaction) -> None:
+        tr = await texts(interaction)
         lines = [
-            f"**Hearth {__version__}** — a peer-support companion for this server.",
-            f"Running for {_duration(self.bot.uptime_seconds)}.",
+            tr.gettext("**Hearth {version}** — a peer-support companion for this server.").format(
+                version=__version__
+            ),
+            tr.gettext("Running for {uptime}.").format(
+                uptime=_duration(self.bot.uptime_seconds, tr)
+            ),
         ]
         if interaction.guild_id is not None:
             counts = [
-                f"{await counter(interaction.guild_id)} {label}"
+                f"{await counter(interaction.guild_id)} {tr.gettext(label)}"
                 for label, counter in self.bot.features.about()
             ]
             if counts:
-                lines.append("This server has " + ", ".join(counts) + ".")
+                lines.append(
+                    tr.gettext("This server has {counts}.").format(counts=", ".join(counts))
+                )
         lines.append("")
-        lines.append(NOT_A_CRISIS_SERVICE)
+        lines.append(tr.gettext(NOT_A_CRISIS_SERVICE))
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     def usable_commands(

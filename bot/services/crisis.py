@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from bot.db import to_ts
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.settings import Setting
@@ -28,11 +29,14 @@ AUDIT_CRISIS_CHANNEL_UNWATCHED = "crisis.channel_unwatched"
 AUDIT_CRISIS_PHRASE_ADDED = "crisis.phrase_added"
 AUDIT_CRISIS_PHRASE_REMOVED = "crisis.phrase_removed"
 
-EMERGENCY_LINE = (
+# Translated when shown (`crisis_text`): each language names the emergency numbers of the
+# places it is spoken (112 is the EU's and works on most mobile networks), and tells
+# coordinators to list their own region's helplines.
+EMERGENCY_LINE = N_(
     "**If you are in immediate danger, contact your local emergency services now** "
     "(for example 999 in the UK, 911 in the US and Canada, 112 in the EU, 000 in Australia)."
 )
-NOT_A_CRISIS_SERVICE = (
+NOT_A_CRISIS_SERVICE = N_(
     "Hearth and its volunteers are peers, not a crisis service: they can listen, but they can't "
     "respond to an emergency."
 )
@@ -82,23 +86,26 @@ def _clean(field: str, value: str, *, required: bool) -> str:
     return text
 
 
-def crisis_text(resources: list[Resource], *, in_server: bool) -> str:
-    """What `/crisis` (and every signpost) shows: helplines, then the lines that always apply."""
+def crisis_text(resources: list[Resource], *, in_server: bool, tr: Texts = ENGLISH) -> str:
+    """What `/crisis` (and every signpost) shows: helplines, then the lines that always apply.
+    The helplines are shown as the coordinators wrote them, in any language."""
     lines: list[str] = []
     if in_server:
         if resources:
-            lines.append("**Helplines this server's coordinators have listed:**")
+            lines.append(tr.gettext("**Helplines this server's coordinators have listed:**"))
             lines += [resource.line() for resource in resources]
         else:
             lines.append(
-                "This server hasn't listed any helplines yet (coordinators can add them with "
-                "`/admin crisis add`)."
+                tr.gettext(
+                    "This server hasn't listed any helplines yet (coordinators can add them with "
+                    "`/admin crisis add`)."
+                )
             )
         lines.append("")
-    lines.append(EMERGENCY_LINE)
-    lines.append(NOT_A_CRISIS_SERVICE)
+    lines.append(tr.gettext(EMERGENCY_LINE))
+    lines.append(tr.gettext(NOT_A_CRISIS_SERVICE))
     if in_server:
-        lines.append("If you'd like to talk to a peer supporter, use `/support`.")
+        lines.append(tr.gettext("If you'd like to talk to a peer supporter, use `/support`."))
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from bot.errors import UserFacingError
 from bot.features import Feature
 from bot.services.audit import MAX_AUDIT_DAYS
 from bot.services.export import AUDIT_EXPORT_CREATED, ExportService
+from bot.services.locales import LANGUAGE
 from bot.services.retention import PURGE_TIMER, RetentionService
 from bot.services.settings import (
     AUDIT_SETTINGS_CHANGED,
@@ -30,6 +31,7 @@ from cogs._pages import install_pages, send_paged
 from cogs._ui import CoordinatorGroup, guild_of
 from cogs.admin._audit import audit_arg
 from cogs.admin._settings import key_choices, resolve_entity, settings_text, shown
+from cogs.setup._languages import language_choices
 from cogs.setup._permissions import check_permissions, describe_problems
 from cogs.setup._timezones import label, suggest
 
@@ -122,6 +124,8 @@ class Admin(commands.Cog):
         elif key == "timezone":
             now = self.bot.clock.now()
             options = [(label(name, now), name) for name in suggest(current)]
+        elif key == LANGUAGE.name:
+            options = [(c.name, c.value) for c in language_choices()]
         else:
             value = getattr(await self.bot.settings.get(interaction.guild.id), key)
             text = shown(interaction.guild, key, value)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from discord.utils import format_dt
 
 from bot.delivery import Outgoing
+from bot.i18n import ENGLISH, Texts
+from bot.i18n_discord import texts_for_guild
 from bot.outbox_kinds import AlertPost, DirectMessage
 from bot.services.outbox import OutboxItem
 from bot.services.rota.reminders import (
@@ -32,9 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _server_name(bot: HearthBot, guild_id: int) -> str:
+def _server_name(bot: HearthBot, guild_id: int, tr: Texts = ENGLISH) -> str:
     guild = bot.get_guild(guild_id)
-    return guild.name if guild else "your server"
+    return guild.name if guild else tr.gettext("your server")
 
 
 class Reminder(DirectMessage):
@@ -43,14 +45,21 @@ class Reminder(DirectMessage):
         if shift is None or reminder_is_stale(item.payload, shift.slot, self.bot.clock.now()):
             return None
         slot = shift.slot
-        server = _server_name(self.bot, slot.guild_id)
+        tr = await texts_for_guild(self.bot, slot.guild_id)  # written at send time
+        text = tr.gettext(
+            "⏰ Reminder: you're on **{rota}** in **{server}** {starts} ({relative}) until "
+            "{ends}. If you can't make it, `/rota swap offer` or `/rota release` — and thank you."
+        )
         return Outgoing(
             user_id=shift.user_id,
-            content=f"⏰ Reminder: you're on **{slot.rota_name}** in **{server}** "
-            f"{format_dt(slot.starts_at, 'F')} ({format_dt(slot.starts_at, 'R')}) "
-            f"until {format_dt(slot.ends_at, 't')}. "
-            "If you can't make it, `/rota swap offer` or `/rota release` — and thank you.",
-        )  # fmt: skip
+            content=text.format(
+                rota=slot.rota_name,
+                server=_server_name(self.bot, slot.guild_id, tr),
+                starts=format_dt(slot.starts_at, "F"),
+                relative=format_dt(slot.starts_at, "R"),
+                ends=format_dt(slot.ends_at, "t"),
+            ),
+        )
 
 
 class Debrief(DirectMessage):
@@ -71,12 +80,22 @@ class CoverageAlert(AlertPost):
         slot = await rota_of(self.bot).slot_if_any(item.guild_id, item.payload["slot_id"])
         if slot is None or slot.starts_at <= self.bot.clock.now() or slot.open_places == 0:
             return None
-        return (
-            f"🔔 **{slot.rota_name}** {format_dt(slot.starts_at, 'F')} "
-            f"({format_dt(slot.starts_at, 'R')}) still "
-            f"needs {slot.open_places} more supporter{'s' if slot.open_places > 1 else ''} "
-            f"({len(slot.claimers)}/{slot.needed}, slot #{slot.id}). Supporters can claim it "
-            "with `/rota claim`."
+        tr = await texts_for_guild(self.bot, item.guild_id)
+        text = tr.ngettext(
+            "🔔 **{rota}** {starts} ({relative}) still needs {count} more supporter "
+            "({claimed}/{needed}, slot #{slot}). Supporters can claim it with `/rota claim`.",
+            "🔔 **{rota}** {starts} ({relative}) still needs {count} more supporters "
+            "({claimed}/{needed}, slot #{slot}). Supporters can claim it with `/rota claim`.",
+            slot.open_places,
+        )
+        return text.format(
+            rota=slot.rota_name,
+            starts=format_dt(slot.starts_at, "F"),
+            relative=format_dt(slot.starts_at, "R"),
+            count=slot.open_places,
+            claimed=len(slot.claimers),
+            needed=slot.needed,
+            slot=slot.id,
         )
 
 

@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import SUPPORT_ROUTING, Feature
+from bot.i18n_discord import texts
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import MAX_NOTE, UNCLAIMED_TIMER, unclaimed_outbox
 from bot.services.text import split_text
@@ -114,8 +115,9 @@ class Safety(commands.Cog):
         resources = []
         if interaction.guild_id is not None:
             resources = await self.bot.service(CrisisService).resources(interaction.guild_id)
+        tr = await texts(interaction)
         await send_all(
-            interaction, crisis_text(resources, in_server=interaction.guild_id is not None)
+            interaction, crisis_text(resources, in_server=interaction.guild_id is not None, tr=tr)
         )
 
     # --- the keyword watch -----------------------------------------------------------------------

@@ -12,10 +12,14 @@ from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.delivery import OutboxKind, Outgoing
 from bot.features import Feature
+from bot.i18n import N_
+from bot.i18n_discord import texts_for_guild
+from bot.services.locales import LANGUAGE
 from bot.services.outbox import OutboxItem, OutboxSpec
 from bot.services.settings import audit_setup_step
 from bot.tree import NO_MENTIONS
 from cogs._ui import coordinator_only, guild_of
+from cogs.setup._languages import language_choices
 from cogs.setup._timezones import label, suggest
 from cogs.setup._views import register, render, resolve_timezone
 
@@ -23,7 +27,8 @@ log = logging.getLogger(__name__)
 
 GREETING_KIND, CHANNEL_GREETING_KIND = "greeting", "greeting.channel"
 
-GREETING = (
+# Written when sent, in the server's language (`auto`: its Discord language, when Hearth has it).
+GREETING = N_(
     "Hello! Thanks for adding **Hearth** to **{guild}**. I haven't posted anything in the "
     "server.\n\n"
     "To get started, run `/setup` in any channel there (it needs Manage Server; only you will "
@@ -32,7 +37,7 @@ GREETING = (
     "It takes about two minutes and you can change everything later.\n\n"
     "`/help` lists the commands. Hearth is a peer-support tool, not a crisis service."
 )
-CHANNEL_GREETING = (
+CHANNEL_GREETING = N_(
     "Hello! I'm **Hearth**, just added to this server. I couldn't reach the server owner by DM, "
     "so I'm leaving this here once: a server admin (Manage Server) can run `/setup` to set me "
     "up. Until then I stay quiet."
@@ -55,7 +60,11 @@ class Setup(commands.Cog):
         self.bot.outbox.unregister(CHANNEL_GREETING_KIND)
 
     @app_commands.command(name="setup", description="Set Hearth up for this server (coordinators)")
-    @app_commands.describe(timezone="The server's time zone, e.g. Europe/London (start typing)")
+    @app_commands.describe(
+        timezone="The server's time zone, e.g. Europe/London (start typing)",
+        language="The language Hearth writes to the server in",
+    )
+    @app_commands.choices(language=language_choices())
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @coordinator_only()
@@ -63,17 +72,21 @@ class Setup(commands.Cog):
         self,
         interaction: discord.Interaction,
         timezone: app_commands.Range[str, 1, MAX_ZONE_NAME] | None = None,
+        language: app_commands.Choice[str] | None = None,
     ) -> None:
         guild = guild_of(interaction)
         note = None
         changed_zone = None
-        if timezone is not None:
-            zone = resolve_timezone(timezone)
+        # A time zone it doesn't know is refused before anything is saved.
+        zone = resolve_timezone(timezone) if timezone is not None else None
+        if language is not None:
+            note = await self.save_language(interaction, guild, language)
+        if zone is not None:
             before = (await self.bot.settings.get(guild.id)).timezone
             if zone != before:
                 await self.bot.settings.update(guild.id, interaction.user.id, timezone=zone)
                 changed_zone = zone
-            note = f"Saved: Time zone is now {zone}."
+            note = " ".join(filter(None, [note, f"Saved: Time zone is now {zone}."]))
         if changed_zone is not None:
             await self.bot.audit(
                 guild, interaction.user.id, audit_setup_step("timezone"), f"set to {changed_zone}"
@@ -83,6 +96,21 @@ class Setup(commands.Cog):
         await interaction.response.send_message(
             content, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+
+    async def save_language(
+        self,
+        interaction: discord.Interaction,
+        guild: discord.Guild,
+        chosen: app_commands.Choice[str],
+    ) -> str:
+        """The server's language (`bot.services.locales`), saved and audited if it changed."""
+        before = (await self.bot.settings.get(guild.id))[LANGUAGE]
+        if chosen.value != before:
+            await self.bot.settings.update(guild.id, interaction.user.id, language=chosen.value)
+            await self.bot.audit(
+                guild, interaction.user.id, audit_setup_step("language"), f"set to {chosen.value}"
+            )
+        return f"Saved: Hearth writes to this server in {chosen.name}."
 
     @setup.autocomplete("timezone")
     async def timezone_choices(
@@ -117,7 +145,9 @@ class OwnerGreeting(OutboxKind):
         if guild.owner_id is None:
             await self._in_a_channel(item)
             return None
-        return Outgoing(content=GREETING.format(guild=guild.name), user_id=guild.owner_id)
+        tr = await texts_for_guild(self.bot, guild.id)
+        text = tr.gettext(GREETING).format(guild=guild.name)
+        return Outgoing(content=text, user_id=guild.owner_id)
 
     async def refused(
         self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing
@@ -144,7 +174,9 @@ class ChannelGreeting(OutboxKind):
                 "could not greet guild %s: owner DMs closed and no writable channel", item.guild_id
             )
             return None
-        return Outgoing(content=CHANNEL_GREETING, channel_ids=tuple(c.id for c in channels))
+        tr = await texts_for_guild(self.bot, item.guild_id)
+        channel_ids = tuple(c.id for c in channels)
+        return Outgoing(content=tr.gettext(CHANNEL_GREETING), channel_ids=channel_ids)
 
     async def refused(
         self, item: OutboxItem, error: discord.HTTPException, outgoing: Outgoing

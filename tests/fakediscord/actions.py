@@ -8,6 +8,7 @@ so the test fails with a readable reason instead of sending something Discord ne
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +51,24 @@ def flatten_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]
     return found
 
 
+# The pseudo-locale run (bot/i18n.py): every person's client shows Hearth in the pseudo-locale.
+DEFAULT_LOCALE = (
+    "xx-PSEUDO" if os.environ.get("HEARTH_PSEUDO_LOCALE", "") not in ("", "0") else "en-US"
+)
+
+
 class UserActions:
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
+        # Each person's Discord client language (User Settings → Language), by user id.
+        self.locales: dict[int, str] = {}
+
+    def set_locale(self, person: Person, locale: str) -> None:
+        """This person's client now runs in `locale` ("es-ES"): their interactions carry it."""
+        self.locales[person.id] = locale
+
+    def locale_of(self, person: Person) -> str:
+        return self.locales.get(person.id, DEFAULT_LOCALE)
 
     # -- context -------------------------------------------------------------------------------
 
@@ -141,7 +157,7 @@ class UserActions:
             "data": data,
             "token": inter.token,
             "version": 1,
-            "locale": "en-US",
+            "locale": self.locale_of(user),
             "entitlements": [],
             "entitlement_sku_ids": [],
             "attachment_size_limit": 10 * 1024 * 1024,
@@ -151,8 +167,8 @@ class UserActions:
             user_perms = guild.permissions_for(member, target)
             payload.update(
                 guild_id=str(guild.id),
-                guild={"id": str(guild.id), "locale": "en-US", "features": []},
-                guild_locale="en-US",
+                guild={"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
+                guild_locale=guild.preferred_locale,
                 member=member.payload(permissions=user_perms),
                 app_permissions=str(guild.permissions_for(fake.bot_user, target)),
                 channel=target.payload(permissions=user_perms),

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import permissions as perms
+from .actions import DEFAULT_LOCALE
 from .models import (
     CATEGORY,
     PRIVATE_THREAD,
@@ -50,6 +51,8 @@ class FakeGuild:
         self.channels: dict[int, FakeChannel] = {}
         self.scheduled_events: dict[int, FakeScheduledEvent] = {}
         self.bot_present = False
+        # The server's language (Server Settings → Overview); the pseudo-locale run's own.
+        self.preferred_locale = DEFAULT_LOCALE
         self.roles[guild_id] = FakeRole(guild_id, guild_id, "@everyone", perms.DEFAULT_EVERYONE, 0)
         self._add_member_quietly(owner)
 
@@ -347,6 +350,11 @@ class FakeGuild:
         else:
             self.fake.dispatch("CHANNEL_UPDATE", channel.payload(), guild=self, channel=channel)
 
+    def set_preferred_locale(self, locale: str) -> None:
+        """An owner changes the server's language (GUILD_UPDATE)."""
+        self.preferred_locale = locale
+        self.fake.dispatch("GUILD_UPDATE", self.payload(), guild=self)
+
     # -- payloads ------------------------------------------------------------------------------
 
     def payload(self, *, full: bool = False, bot_id: int | None = None) -> dict[str, Any]:
@@ -371,7 +379,7 @@ class FakeGuild:
             "nsfw_level": 0,
             "premium_tier": 0,
             "premium_subscription_count": 0,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.preferred_locale,
             "system_channel_id": None,
             "system_channel_flags": 0,
             "rules_channel_id": None,
