@@ -17,7 +17,8 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
-from bot.i18n_discord import record_locale
+from bot.i18n import ENGLISH, Texts
+from bot.i18n_discord import record_locale, texts
 
 log = logging.getLogger("bot.errors")
 
@@ -39,33 +40,37 @@ def _unwrap(error: BaseException) -> BaseException:
     return error
 
 
-def _describe_expected(error: BaseException) -> str | None:
+def _describe_expected(error: BaseException, tr: Texts) -> str | None:
     """The message for a refusal the user can act on, or None for a real fault."""
     if isinstance(error, UserFacingError):
-        return error.message
+        return error.text(tr)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "That command only works inside a server, not in DMs."
+        return tr.gettext("That command only works inside a server, not in DMs.")
     if isinstance(error, app_commands.MissingPermissions | app_commands.MissingAnyRole):
-        return "Only coordinators can use that command."
+        return tr.gettext("Only coordinators can use that command.")
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Please wait {error.retry_after:.0f} seconds before trying that again."
+        return tr.gettext("Please wait {seconds} seconds before trying that again.").format(
+            seconds=f"{error.retry_after:.0f}"
+        )
     if isinstance(error, app_commands.BotMissingPermissions):
         missing = ", ".join(perm.replace("_", " ") for perm in error.missing_permissions)
-        return (
-            f"I don't have the permissions I need for that ({missing}). A coordinator can fix this."
-        )
+        return tr.gettext(
+            "I don't have the permissions I need for that ({missing}). A coordinator can fix this."
+        ).format(missing=missing)
     if isinstance(error, app_commands.TransformerError):
         if error.type is discord.AppCommandOptionType.user and isinstance(
             error.value, discord.User
         ):
             # Discord lets a person pick anyone by id; a command about members needs a member.
-            return (
-                f"“{error.value.display_name}” isn't a member of this server, so I can't do "
-                "that for them. Nothing was changed."
-            )
-        return f"“{error.value}” isn't a valid value for that option."
+            return tr.gettext(
+                "“{name}” isn't a member of this server, so I can't do that for them. Nothing "
+                "was changed."
+            ).format(name=error.value.display_name)
+        return tr.gettext("“{value}” isn't a valid value for that option.").format(
+            value=error.value
+        )
     if isinstance(error, app_commands.CheckFailure):
-        return str(error) or "You can't use that command here."
+        return str(error) or tr.gettext("You can't use that command here.")
     return None
 
 
@@ -81,7 +86,11 @@ async def send_ephemeral(interaction: discord.Interaction, content: str, **kwarg
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Answer the user for any failure in a command, button, select or modal."""
     error = _unwrap(error)
-    message = _describe_expected(error)
+    try:
+        tr = await texts(interaction)
+    except Exception:  # the handler of last resort must answer, if only in English
+        tr = ENGLISH
+    message = _describe_expected(error, tr)
     if message is None:
         code = error_code()
         where = (
@@ -94,10 +103,10 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
             interaction.guild_id,
             exc_info=(type(error), error, error.__traceback__),
         )
-        message = (
+        message = tr.gettext(
             "Sorry, something went wrong on my side and nothing was changed. "
-            f"If it keeps happening, please tell a coordinator the code **{code}**."
-        )
+            "If it keeps happening, please tell a coordinator the code **{code}**."
+        ).format(code=code)
     if interaction.type is discord.InteractionType.autocomplete:
         return
     try:
