@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
 from bot.services.data import TableData
@@ -51,7 +52,7 @@ class HistoryEntry(BaseModel):
 
 def _check_mood(mood: int) -> None:
     if mood not in MOODS:
-        raise UserFacingError("Moods go from 1 to 5.")
+        raise UserFacingError(N_("Moods go from 1 to 5."))
 
 
 def _answerable(tx: Tx, occurrence_id: int, guild_id: int | None, user_id: int) -> Occurrence:
@@ -63,14 +64,16 @@ def _answerable(tx: Tx, occurrence_id: int, guild_id: int | None, user_id: int) 
     row = tx.fetchone("SELECT * FROM checkin_occurrences WHERE id = ?", (occurrence_id,))
     if row is None:
         raise UserFacingError(
-            "This check-in has ended and its answers were cleared, so I can't record that. "
-            "Thank you for wanting to answer."
+            N_(
+                "This check-in has ended and its answers were cleared, so I can't record that. "
+                "Thank you for wanting to answer."
+            )
         )
     occurrence = model_of(Occurrence, row)
     if occurrence.kind == "personal" and occurrence.user_id != user_id:
-        raise UserFacingError("This check-in belongs to someone else.")
+        raise UserFacingError(N_("This check-in belongs to someone else."))
     if occurrence.kind == "group" and occurrence.guild_id != guild_id:
-        raise UserFacingError("This check-in belongs to a different server.")
+        raise UserFacingError(N_("This check-in belongs to a different server."))
     return occurrence
 
 
@@ -129,9 +132,9 @@ class CheckinAnswers(Service):
     async def record_note(self, occurrence: Occurrence, user_id: int, note: str) -> AnswerResult:
         text = note.strip()
         if not text:
-            raise UserFacingError("The note was empty, so I didn't save anything.")
+            raise UserFacingError(N_("The note was empty, so I didn't save anything."))
         if len(text) > MAX_NOTE:
-            raise UserFacingError(f"Please keep the note to {MAX_NOTE} characters.")
+            raise UserFacingError(N_("Please keep the note to {limit} characters."), limit=MAX_NOTE)
         now = self._clock.now()
         return await self._db.write(lambda tx: _upsert(tx, occurrence, user_id, now, note=text))
 
@@ -181,7 +184,7 @@ class CheckinAnswers(Service):
     # --- a member's own data -------------------------------------------------------------------
     async def history(self, guild_id: int, user_id: int, days: int) -> list[HistoryEntry]:
         if not 1 <= days <= MAX_HISTORY_DAYS:
-            raise UserFacingError(f"History covers 1 to {MAX_HISTORY_DAYS} days.")
+            raise UserFacingError(N_("History covers 1 to {limit} days."), limit=MAX_HISTORY_DAYS)
         since = to_ts(self._clock.now() - timedelta(days=days))
         rows = await self._db.fetchall(
             "SELECT a.answered_at, a.mood, a.note, o.kind FROM checkin_answers AS a "

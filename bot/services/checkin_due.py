@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
 from bot.services.checkins import Occurrence
@@ -147,7 +148,9 @@ class CheckinSource:
                 # A row no schedule could come from (say, a zone removed from tzdata): pause it
                 # rather than let it block every later wake-up.
                 log.warning("check-in schedule %s has an unusable time; paused", row["id"])
-                await self._schedules.pause_for_failure(row["id"], "its time or zone can't be used")
+                await self._schedules.pause_for_failure(
+                    row["id"], N_("its time or zone can't be used")
+                )
                 continue
             send = now_ts - to_ts(latest) <= await self._grace(row["guild_id"], grace)
             plans[row["id"]] = (row, to_ts(latest), to_ts(upcoming), send)

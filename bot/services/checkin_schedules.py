@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.db import Database, Row, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.scheduling import next_weekly
 from bot.services.base import Service
 from bot.services.checkins import (
@@ -41,6 +42,8 @@ AUDIT_CHECKIN_TESTED = "checkin.schedule_tested"
 log = logging.getLogger(__name__)
 
 MAX_SNOOZE_DAYS = 60
+# Pause reasons are stored in English, each marked N_, and translated where they are shown.
+PAUSED_BY_COORDINATOR = N_("paused by a coordinator")
 
 
 def _schedule(row: Row) -> Schedule:
@@ -107,8 +110,11 @@ class CheckinSchedules(Service):
         )
         if not rows:
             raise UserFacingError(
-                f"This server already has {MAX_GROUP_SCHEDULES} check-in schedules, the most I "
-                "keep. Remove one you no longer need first. Nothing was created."
+                N_(
+                    "This server already has {limit} check-in schedules, the most I "
+                    "keep. Remove one you no longer need first. Nothing was created."
+                ),
+                limit=MAX_GROUP_SCHEDULES,
             )
         return _schedule(rows[0])
 
@@ -128,18 +134,21 @@ class CheckinSchedules(Service):
             )
         if row is None:
             raise UserFacingError(
-                f"There is no check-in schedule #{schedule_id} on this server. "
-                "`/checkin schedule list` shows them all."
+                N_(
+                    "There is no check-in schedule #{id} on this server. "
+                    "`/checkin schedule list` shows them all."
+                ),
+                id=schedule_id,
             )
         return _schedule(row)
 
     async def pause_group(self, guild_id: int, schedule_id: int) -> Schedule:
         await self.get_group(guild_id, schedule_id)
         return await self._changed(
-            "UPDATE checkin_schedules SET paused = 1, paused_reason = 'paused by a coordinator' "
+            "UPDATE checkin_schedules SET paused = 1, paused_reason = ? "
             "WHERE id = ? AND guild_id = ? AND paused = 0 RETURNING *",
-            (schedule_id, guild_id),
-            f"Check-in schedule #{schedule_id} is already paused.",
+            (PAUSED_BY_COORDINATOR, schedule_id, guild_id),
+            UserFacingError(N_("Check-in schedule #{id} is already paused."), id=schedule_id),
         )
 
     async def resume_group(self, guild_id: int, schedule_id: int) -> Schedule:
@@ -150,7 +159,7 @@ class CheckinSchedules(Service):
             "UPDATE checkin_schedules SET paused = 0, paused_reason = NULL, next_due_at = ? "
             "WHERE id = ? AND guild_id = ? AND paused = 1 RETURNING *",
             (to_ts(nxt), schedule_id, guild_id),
-            f"Check-in schedule #{schedule_id} isn't paused.",
+            UserFacingError(N_("Check-in schedule #{id} isn't paused."), id=schedule_id),
         )
 
     async def remove_group(self, guild_id: int, schedule_id: int) -> Schedule:
@@ -159,15 +168,20 @@ class CheckinSchedules(Service):
             "DELETE FROM checkin_schedules WHERE id = ? AND guild_id = ? AND kind = 'group' "
             "RETURNING *",
             (schedule_id, guild_id),
-            f"There is no check-in schedule #{schedule_id} on this server. Nothing was changed.",
+            UserFacingError(
+                N_("There is no check-in schedule #{id} on this server. Nothing was changed."),
+                id=schedule_id,
+            ),
         )
 
-    async def _changed(self, sql: str, params: tuple[int, ...], refusal: str) -> Schedule:
+    async def _changed(
+        self, sql: str, params: tuple[int | str, ...], refusal: UserFacingError
+    ) -> Schedule:
         """One guarded write `RETURNING *` of a schedule: the schedule as it is now, or, when the
         guard matched nothing (someone else got there first), the refusal."""
         rows = await self._db.write_fetchall(sql, params)
         if not rows:
-            raise UserFacingError(refusal)
+            raise refusal
         return _schedule(rows[0])
 
     async def count_active_group(self, guild_id: int) -> int:
@@ -254,17 +268,22 @@ class CheckinSchedules(Service):
 
     async def personal_snooze(self, guild_id: int, user_id: int, days: int) -> Schedule:
         if not 1 <= days <= MAX_SNOOZE_DAYS:
-            raise UserFacingError(f"You can pause for 1 to {MAX_SNOOZE_DAYS} days.")
+            raise UserFacingError(N_("You can pause for 1 to {limit} days."), limit=MAX_SNOOZE_DAYS)
         current = await self.personal(guild_id, user_id)
         if current is None:
             raise UserFacingError(
-                "Your personal check-ins aren't switched on, so there's nothing to pause. "
-                "`/checkin me on` starts them."
+                N_(
+                    "Your personal check-ins aren't switched on, so there's nothing to pause. "
+                    "`/checkin me on` starts them."
+                )
             )
         if current.paused:
             raise UserFacingError(
-                "Your personal check-ins are already stopped "
-                f"({current.paused_reason or 'paused'}). `/checkin me on` restarts them."
+                N_(
+                    "Your personal check-ins are already stopped ({reason}). "
+                    "`/checkin me on` restarts them."
+                ),
+                reason=current.paused_reason or "paused",
             )
         until = self._clock.now() + timedelta(days=days)
         nxt = next_after(until, current.days, current.local_time, current.zone)
@@ -274,7 +293,7 @@ class CheckinSchedules(Service):
             (to_ts(nxt), to_ts(until), current.id),
         )
         if not rows:
-            raise UserFacingError("Your check-ins changed just now; please try again.")
+            raise UserFacingError(N_("Your check-ins changed just now; please try again."))
         return _schedule(rows[0])
 
     # --- targets that went away ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.config import validate_timezone_name
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.text import one_line
 
 Kind = Literal["group", "personal"]
@@ -31,18 +32,21 @@ LOW_MOOD = 1
 SUMMARY_THRESHOLD = 5
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# How a list of days is shown back, in the reader's language (`describe_days`).
+_SHOWN_DAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+# Every language's day names are accepted whoever types them (a Spanish coordinator may well
+# type `mon,wed`, an English one `lunes`): one parser, the same formats everywhere.
+_NAMES_BY_DAY: tuple[tuple[str, ...], ...] = (
+    ("mon", "monday", "lunes", "lun"),
+    ("tue", "tues", "tuesday", "martes", "mar"),
+    ("wed", "weds", "wednesday", "miércoles", "miercoles", "mié", "mie"),
+    ("thu", "thur", "thurs", "thursday", "jueves", "jue"),
+    ("fri", "friday", "viernes", "vie"),
+    ("sat", "saturday", "sábado", "sabado", "sáb", "sab"),
+    ("sun", "sunday", "domingo", "dom"),
+)
 _DAY_ALIASES: dict[str, int] = {
-    **{name: 1 << i for i, name in enumerate(DAY_NAMES)},
-    **{
-        full: 1 << i
-        for i, full in enumerate(
-            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        )
-    },
-    "tues": 1 << 1,
-    "weds": 1 << 2,
-    "thur": 1 << 3,
-    "thurs": 1 << 3,
+    **{name: 1 << i for i, names in enumerate(_NAMES_BY_DAY) for name in names},
     "weekdays": 0b0011111,
     "weekends": 0b1100000,
     "weekend": 0b1100000,
@@ -71,8 +75,13 @@ class Schedule(BaseModel):
 
     @property
     def when(self) -> str:
-        """ "Mon, Wed, Fri at 19:00 (Europe/London)" — how a person would say it."""
-        return f"{describe_days(self.days)} at {self.local_time} ({self.zone})"
+        """ "Mon, Wed, Fri at 19:00 (Europe/London)" — how a person would say it (English: the
+        audit log's wording)."""
+        return self.when_in(ENGLISH)
+
+    def when_in(self, tr: Texts) -> str:
+        """`when` in the reader's language."""
+        return describe_when(self.days, self.local_time, self.zone, tr)
 
 
 class Occurrence(BaseModel):
@@ -94,23 +103,32 @@ def parse_days(text: str) -> int:
     """`mon,wed,fri`, `weekdays`, `daily`, `Monday Thursday` → a bitmask (bit 0 = Monday)."""
     if len(text) > MAX_DAYS_TEXT:
         raise UserFacingError(
-            f"Please list the days in at most {MAX_DAYS_TEXT} characters, e.g. `mon,wed,fri` or "
-            "`weekdays`. Nothing was created."
+            N_(
+                "Please list the days in at most {limit} characters, e.g. `mon,wed,fri` or "
+                "`weekdays`. Nothing was created."
+            ),
+            limit=MAX_DAYS_TEXT,
         )
-    words = [word for word in re.split(r"[\s,;/+&]+", one_line(text).lower()) if word]
-    words = [word for word in words if word not in {"and", "every"}]
+    words = [word for word in re.split(r"[\s,;/+&]+", one_line(text).casefold()) if word]
+    words = [word for word in words if word not in {"and", "every", "y"}]
     if not words:
         raise UserFacingError(
-            "Please say which days, e.g. `mon,wed,fri`, `weekdays`, `weekends` or `daily`. "
-            "Nothing was created."
+            N_(
+                "Please say which days, e.g. `mon,wed,fri`, `weekdays`, `weekends` or `daily`. "
+                "Nothing was created."
+            )
         )
     mask = 0
     for word in words:
         bits = _DAY_ALIASES.get(word)
         if bits is None:
             raise UserFacingError(
-                f"I don't recognise the day “{word[:30]}”. Use mon, tue, wed, thu, fri, sat, "
-                "sun (comma-separated), or `weekdays`, `weekends`, `daily`. Nothing was created."
+                N_(
+                    "I don't recognise the day “{word}”. Use mon, tue, wed, thu, fri, sat, "
+                    "sun (comma-separated), or `weekdays`, `weekends`, `daily`. Nothing was "
+                    "created."
+                ),
+                word=word[:30],
             )
         mask |= bits
     return mask
@@ -120,14 +138,22 @@ def weekdays_of(mask: int) -> set[int]:
     return {day for day in range(7) if mask & (1 << day)}
 
 
-def describe_days(mask: int) -> str:
+def describe_days(mask: int, tr: Texts = ENGLISH) -> str:
+    """ "Mon, Wed, Fri" (or "Weekdays"…), in the reader's language."""
     if mask == 0b1111111:
-        return "Every day"
+        return tr.gettext("Every day")
     if mask == 0b0011111:
-        return "Weekdays"
+        return tr.gettext("Weekdays")
     if mask == 0b1100000:
-        return "Weekends"
-    return ", ".join(DAY_NAMES[day].capitalize() for day in sorted(weekdays_of(mask)))
+        return tr.gettext("Weekends")
+    return ", ".join(tr.gettext(_SHOWN_DAYS[day]) for day in sorted(weekdays_of(mask)))
+
+
+def describe_when(mask: int, local_time: str, zone: str, tr: Texts = ENGLISH) -> str:
+    """ "Mon, Wed, Fri at 19:00 (Europe/London)", in the reader's language."""
+    return tr.gettext("{days} at {time} ({zone})").format(
+        days=describe_days(mask, tr), time=local_time, zone=zone
+    )
 
 
 def parse_time(text: str) -> time:
@@ -136,8 +162,11 @@ def parse_time(text: str) -> time:
     match = _TIME.match(text) if len(text) <= MAX_TIME_TEXT else None
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise UserFacingError(
-            f"“{text[:20]}” isn't a time of day I can use: please give a 24-hour time "
-            "like `19:00` or `07:30`. Nothing was created."
+            N_(
+                "“{text}” isn't a time of day I can use: please give a 24-hour time "
+                "like `19:00` or `07:30`. Nothing was created."
+            ),
+            text=text[:20],
         )
     return time(int(match.group(1)), int(match.group(2)))
 
@@ -152,18 +181,25 @@ def parse_zone(name: str) -> ZoneInfo:
         return ZoneInfo(validate_timezone_name(cleaned))
     except ValueError:
         raise UserFacingError(
-            f"“{cleaned[:40]}” isn't a time zone I know. Use an IANA name such as "
-            "`Europe/London`, `America/New_York` or `UTC`. Nothing was created."
+            N_(
+                "“{zone}” isn't a time zone I know. Use an IANA name such as "
+                "`Europe/London`, `America/New_York` or `UTC`. Nothing was created."
+            ),
+            zone=cleaned[:40],
         ) from None
 
 
 def clean_prompt(text: str) -> str:
     prompt = text.strip()
     if not prompt:
-        raise UserFacingError("The prompt can't be empty: what should I ask the group?")
+        raise UserFacingError(N_("The prompt can't be empty: what should I ask the group?"))
     if len(prompt) > MAX_PROMPT:
         raise UserFacingError(
-            f"That prompt is {len(prompt)} characters; please keep it to {MAX_PROMPT}. "
-            "Nothing was created."
+            N_(
+                "That prompt is {length} characters; please keep it to {limit}. "
+                "Nothing was created."
+            ),
+            length=len(prompt),
+            limit=MAX_PROMPT,
         )
     return prompt

@@ -18,6 +18,8 @@ from bot.config import MAX_ZONE_NAME
 from bot.db import ROW_ID_MAX
 from bot.errors import UserFacingError
 from bot.features import Feature
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts
 from bot.services.checkin_answers import (
     MAX_HISTORY_DAYS,
     MAX_SUMMARY_OCCURRENCES,
@@ -55,10 +57,12 @@ Time = app_commands.Range[str, 1, MAX_TIME_TEXT]
 Zone = app_commands.Range[str, 1, MAX_ZONE_NAME]
 
 
-def _status(schedule: Schedule) -> str:
+def _status(schedule: Schedule, tr: Texts = ENGLISH) -> str:
     if schedule.paused:
-        return f"⏸ paused ({schedule.paused_reason or 'paused'})"
-    return f"next {format_dt(schedule.next_due_at, 'F')}"
+        # A stored reason is one of the English sources marked N_ where it is written.
+        reason = tr.gettext(schedule.paused_reason or N_("paused"))
+        return tr.gettext("⏸ paused ({reason})").format(reason=reason)
+    return tr.gettext("next {when}").format(when=format_dt(schedule.next_due_at, "F"))
 
 
 class Checkins(commands.Cog):
@@ -133,26 +137,46 @@ class Checkins(commands.Cog):
         if thread:
             needed.create_public_threads = True
         if not channel.permissions_for(guild.me) >= needed:
+            if thread:
+                raise UserFacingError(
+                    N_(
+                        "I can't post and open threads in {channel}. Give Hearth View Channel, "
+                        "Send Messages and Create Public Threads there, then try again. "
+                        "Nothing was created."
+                    ),
+                    channel=channel.mention,
+                )
             raise UserFacingError(
-                f"I can't post{' and open threads' if thread else ''} in {channel.mention}. "
-                "Give Hearth View Channel, Send Messages"
-                f"{' and Create Public Threads' if thread else ''} there, then try again. "
-                "Nothing was created."
+                N_(
+                    "I can't post in {channel}. Give Hearth View Channel, Send Messages there, "
+                    "then try again. Nothing was created."
+                ),
+                channel=channel.mention,
             )
         created = await self.schedules.add_group(
             guild.id, interaction.user.id, channel.id, prompt, days, at, timezone, thread
         )
         self.bot.dispatcher.poke(created.next_due_at)
+        tr = await texts(interaction)
+        set_up = (
+            tr.gettext("Check-in **#{id}** is set: {channel}, {when}, with a thread for replies.")
+            if thread
+            else tr.gettext("Check-in **#{id}** is set: {channel}, {when}.")
+        )
         await audited(
             interaction,
             AUDIT_CHECKIN_ADDED,
             f"#{created.id} in <#{channel.id}>, {created.when}",
-            f"Check-in **#{created.id}** is set: {channel.mention}, {created.when}"
-            f"{', with a thread for replies' if thread else ''}.\n"
-            f"First prompt: {format_dt(created.next_due_at, 'F')} "
-            f"({format_dt(created.next_due_at, 'R')}).\n"
-            f"> {preview(created.prompt)}\n"
-            f"`/checkin schedule test {created.id}` posts it once now to check how it looks.",
+            set_up.format(id=created.id, channel=channel.mention, when=created.when_in(tr))
+            + "\n"
+            + tr.gettext("First prompt: {when} ({relative}).").format(
+                when=format_dt(created.next_due_at, "F"),
+                relative=format_dt(created.next_due_at, "R"),
+            )
+            + f"\n> {preview(created.prompt)}\n"
+            + tr.gettext(
+                "`/checkin schedule test {id}` posts it once now to check how it looks."
+            ).format(id=created.id),
         )
 
     @schedule.command(name="list", description="This server's check-in prompts")
@@ -169,7 +193,9 @@ class Checkins(commands.Cog):
             interaction,
             AUDIT_CHECKIN_PAUSED,
             f"#{id}",
-            f"Check-in #{paused.id} is paused. `/checkin schedule resume {paused.id}` restarts it.",
+            (await texts(interaction))
+            .gettext("Check-in #{id} is paused. `/checkin schedule resume {id}` restarts it.")
+            .format(id=paused.id),
         )
 
     @schedule.command(name="resume", description="Start posting a paused check-in again")
@@ -182,8 +208,12 @@ class Checkins(commands.Cog):
             interaction,
             AUDIT_CHECKIN_RESUMED,
             f"#{id}",
-            f"Check-in #{resumed.id} is running again; the next prompt is "
-            f"{format_dt(resumed.next_due_at, 'F')}. Nothing missed while paused will be posted.",
+            (await texts(interaction))
+            .gettext(
+                "Check-in #{id} is running again; the next prompt is {when}. Nothing missed "
+                "while paused will be posted."
+            )
+            .format(id=resumed.id, when=format_dt(resumed.next_due_at, "F")),
         )
 
     @schedule.command(name="remove", description="Delete a check-in prompt schedule")
@@ -195,8 +225,12 @@ class Checkins(commands.Cog):
             interaction,
             AUDIT_CHECKIN_REMOVED,
             f"#{id} in <#{removed.channel_id}>",
-            f"Check-in #{removed.id} is removed; no more prompts will be posted. Members keep "
-            "their own past answers until retention clears them.",
+            (await texts(interaction))
+            .gettext(
+                "Check-in #{id} is removed; no more prompts will be posted. Members keep "
+                "their own past answers until retention clears them."
+            )
+            .format(id=removed.id),
         )
 
     @schedule.command(
@@ -209,14 +243,20 @@ class Checkins(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         occurrence = await self.schedules.test_occurrence(found)
         problem = await self.delivery.post_group(occurrence)
+        tr = await texts(interaction)
         if problem is not None:
-            raise UserFacingError(f"I couldn't post check-in #{id}: {problem}.")
+            raise UserFacingError(
+                N_("I couldn't post check-in #{id}: {problem}."), id=id, problem=problem.text(tr)
+            )
         await audited(
             interaction,
             AUDIT_CHECKIN_TESTED,
             f"#{id}",
-            f"Posted check-in #{id} once in <#{found.channel_id}>. Its schedule is unchanged "
-            f"(next: {format_dt(found.next_due_at, 'F')}).",
+            tr.gettext(
+                "Posted check-in #{id} once in {channel}. Its schedule is unchanged (next: {when})."
+            ).format(
+                id=id, channel=f"<#{found.channel_id}>", when=format_dt(found.next_due_at, "F")
+            ),
         )
 
     @checkin.command(name="summary", description="Coordinators: how many answered (counts only)")
@@ -231,21 +271,34 @@ class Checkins(commands.Cog):
         guild = guild_of(interaction)
         found = await self.schedules.get_group(guild.id, id)
         rows = await self.answers.summary(guild.id, found.id, occurrences)
+        tr = await texts(interaction)
         if not rows:
-            await send_ephemeral(interaction, f"Check-in #{id} hasn't been posted yet.")
+            await send_ephemeral(
+                interaction, tr.gettext("Check-in #{id} hasn't been posted yet.").format(id=id)
+            )
             return
-        lines = [f"**Check-in #{id}** — <#{found.channel_id}>, {found.when}"]
+        lines = [
+            tr.gettext("**Check-in #{id}** — {channel}, {when}").format(
+                id=id, channel=f"<#{found.channel_id}>", when=found.when_in(tr)
+            )
+        ]
         for row in rows:
-            test = " (test)" if row.is_test else ""
-            head = f"{format_dt(row.due_at, 'f')}{test}: {row.answered} answered"
+            head = (
+                tr.gettext("{when} (test): {n} answered")
+                if row.is_test
+                else tr.gettext("{when}: {n} answered")
+            ).format(when=format_dt(row.due_at, "f"), n=row.answered)
             if row.distribution is None:
-                lines.append(f"{head} — too few answers to show")
+                lines.append(tr.gettext("{head} — too few answers to show").format(head=head))
             else:
                 spread = " · ".join(f"{mood}: {n}" for mood, n in row.distribution.items())
                 lines.append(f"{head} — {spread}")
         lines.append(
-            "\nMoods are shown only when at least 5 people answered. Who answered, and any "
-            "notes, stay private to each member."
+            "\n"
+            + tr.gettext(
+                "Moods are shown only when at least 5 people answered. Who answered, and any "
+                "notes, stay private to each member."
+            )
         )
         await send_all(interaction, "\n".join(lines))
 
@@ -260,11 +313,12 @@ class Checkins(commands.Cog):
         if interaction.guild is None:
             return []
         typed = current.strip().lstrip("#").lower()
+        tr = await texts(interaction)
         choices = []
         for s in await self.schedules.list_group(interaction.guild.id):
             channel = interaction.guild.get_channel(s.channel_id or 0)
-            where = f"#{channel.name}" if channel else "deleted channel"
-            label = f"#{s.id} {where}, {describe_days(s.days)} {s.local_time}: {s.prompt}"
+            where = f"#{channel.name}" if channel else tr.gettext("deleted channel")
+            label = f"#{s.id} {where}, {describe_days(s.days, tr)} {s.local_time}: {s.prompt}"
             if typed and typed not in label.lower():
                 continue
             choices.append(app_commands.Choice(name=label[:100], value=s.id))
@@ -311,15 +365,22 @@ class Checkins(commands.Cog):
     async def delete(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
         count = await self.answers.count_for(guild.id, interaction.user.id)
+        tr = await texts(interaction)
         if count == 0:
-            await send_ephemeral(interaction, "You have no check-in answers here to delete.")
+            await send_ephemeral(
+                interaction, tr.gettext("You have no check-in answers here to delete.")
+            )
             return
         await send_ephemeral(
             interaction,
-            f"This permanently deletes all {count} of your check-in answer"
-            f"{'s' if count != 1 else ''} and notes in this server. It can't be undone. "
-            "Are you sure?",
-            view=ForgetButton.make_view(interaction.user.id),
+            tr.ngettext(
+                "This permanently deletes all {n} of your check-in answer and notes in this "
+                "server. It can't be undone. Are you sure?",
+                "This permanently deletes all {n} of your check-in answers and notes in this "
+                "server. It can't be undone. Are you sure?",
+                count,
+            ).format(n=count),
+            view=ForgetButton.make_view(interaction.user.id, tr),
         )
 
 
@@ -330,18 +391,24 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
     cog = checkins(interaction)
     found = await cog.schedules.list_group(guild.id)
     personal = await cog.schedules.count_personal(guild.id)
-    footer = f"\n{personal} member(s) have personal check-ins switched on (they stay private)."
+    tr = await texts(interaction)
+    footer = "\n" + tr.gettext(
+        "{n} member(s) have personal check-ins switched on (they stay private)."
+    ).format(n=personal)
     if not found:
         return Page(
-            content="No check-in prompts yet. `/checkin schedule add` creates one." + footer
+            content=tr.gettext("No check-in prompts yet. `/checkin schedule add` creates one.")
+            + footer
         )
+    thread = tr.gettext(" · thread")
     lines = [
-        f"**#{s.id}** <#{s.channel_id}> — {s.when}"
-        f"{' · thread' if s.open_thread else ''} — {_status(s)}\n"
+        f"**#{s.id}** <#{s.channel_id}> — {s.when_in(tr)}"
+        f"{thread if s.open_thread else ''} — {_status(s, tr)}\n"
         f"> {preview(s.prompt, 80)}"
         for s in found
     ]
-    shown, _ = line_page(f"**Check-in prompts** ({len(found)})", lines, page, footer=footer)
+    header = tr.gettext("**Check-in prompts** ({n})").format(n=len(found))
+    shown, _ = line_page(header, lines, page, footer=footer)
     return shown
 
 

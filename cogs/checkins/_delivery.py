@@ -10,12 +10,17 @@ grace window (the bot was down) is skipped and logged.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 
 from bot.delivery import OutboxKind, Outgoing
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts_for_guild, texts_for_member
 from bot.services.checkin_due import GROUP_KIND, PERSONAL_KIND
 from bot.services.checkin_schedules import CheckinSchedules
 from bot.services.checkins import Occurrence
@@ -30,26 +35,53 @@ log = logging.getLogger(__name__)
 
 RETENTION_KIND = "checkin_retention"
 CANNOT_DM = 50007
-DM_CLOSED_NOTICE = (
+DM_CLOSED_NOTICE = N_(
     "I couldn't send your personal check-in because your direct messages are closed, so I've "
     "paused your check-ins. To restart them, allow DMs from this server (server name → Privacy "
     "Settings) and run `/checkin me on` again."
 )
 
 
-def group_text(occurrence: Occurrence) -> str:
-    label = "Check-in (test)" if occurrence.is_test else "Check-in"
-    return (
-        f"**{label}** — {occurrence.prompt}\n\n"
-        f"How are you doing? Tap a number ({MOOD_SCALE}). Your answer is private: coordinators "
-        "only see how many answered, never who. You can also add a private note."
+@dataclass(frozen=True)
+class Problem:
+    """Why a group prompt couldn't be posted: an English source (marked N_) and its values,
+    shown in each reader's language and stored in English as the schedule's pause reason."""
+
+    template: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def text(self, tr: Texts = ENGLISH) -> str:
+        return tr.gettext(self.template).format(**self.params)
+
+
+def _gone(channel_id: int | None) -> Problem:
+    return Problem(N_("the channel {channel} no longer exists"), {"channel": f"<#{channel_id}>"})
+
+
+def _forbidden(channel_id: int | None) -> Problem:
+    return Problem(
+        N_("I don't have permission to post in {channel}"), {"channel": f"<#{channel_id}>"}
     )
 
 
-def personal_text(guild_name: str) -> str:
+NOT_IN_SERVER = Problem(N_("Hearth is no longer in that server"))
+
+
+def group_text(occurrence: Occurrence, tr: Texts = ENGLISH) -> str:
+    label = tr.gettext("Check-in (test)") if occurrence.is_test else tr.gettext("Check-in")
+    return f"**{label}** — {occurrence.prompt}\n\n" + tr.gettext(
+        "How are you doing? Tap a number ({scale}). Your answer is private: coordinators "
+        "only see how many answered, never who. You can also add a private note."
+    ).format(scale=tr.gettext(MOOD_SCALE))
+
+
+def personal_text(guild_name: str, tr: Texts = ENGLISH) -> str:
     return (
-        f"**How are you today?** (your check-in from {guild_name})\n"
-        f"Tap a number ({MOOD_SCALE}), or skip. Only you can see your answers."
+        tr.gettext("**How are you today?** (your check-in from {server})").format(server=guild_name)
+        + "\n"
+        + tr.gettext("Tap a number ({scale}), or skip. Only you can see your answers.").format(
+            scale=tr.gettext(MOOD_SCALE)
+        )
     )
 
 
@@ -68,6 +100,14 @@ def occurrence_of(item: OutboxItem) -> Occurrence:
     )
 
 
+def _babel_locale(tr: Texts) -> Locale:
+    """Babel's locale data for a catalogue's language (English for the pseudo-locale)."""
+    try:
+        return Locale.parse(tr.language)
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en")
+
+
 class Delivery:
     def __init__(self, bot: HearthBot, schedules: CheckinSchedules) -> None:
         self.bot = bot
@@ -82,22 +122,25 @@ class Delivery:
         self.bot.outbox.unregister(PERSONAL_KIND)
 
     # --- group prompts -------------------------------------------------------------------------
-    async def post_group(self, occurrence: Occurrence) -> str | None:
+    async def post_group(self, occurrence: Occurrence) -> Problem | None:
         """Post the prompt (and its thread); returns what went wrong for coordinators, or None."""
         guild = self.bot.get_guild(occurrence.guild_id)
         if guild is None:
-            return "Hearth is no longer in that server"
+            return NOT_IN_SERVER
         channel = guild.get_channel_or_thread(occurrence.channel_id or 0)
         if not isinstance(channel, discord.TextChannel | discord.Thread):
-            return f"the channel <#{occurrence.channel_id}> no longer exists"
+            return _gone(occurrence.channel_id)
+        tr = await texts_for_guild(self.bot, guild.id)  # a post in the server: its language
         try:
             message = await channel.send(
-                group_text(occurrence), view=prompt_view(occurrence), allowed_mentions=NO_MENTIONS
+                group_text(occurrence, tr),
+                view=prompt_view(occurrence, tr),
+                allowed_mentions=NO_MENTIONS,
             )
         except discord.NotFound:
-            return f"the channel <#{occurrence.channel_id}> no longer exists"
+            return _gone(occurrence.channel_id)
         except discord.Forbidden:
-            return f"I don't have permission to post in <#{occurrence.channel_id}>"
+            return _forbidden(occurrence.channel_id)
         if occurrence.open_thread and isinstance(channel, discord.TextChannel):
             await self.open_thread(guild, message, occurrence)
         return None
@@ -107,21 +150,26 @@ class Delivery:
     ) -> None:
         zone = (await self.bot.settings.get(guild.id)).timezone
         local = occurrence.due_at.astimezone(ZoneInfo(zone))
+        tr = await texts_for_guild(self.bot, guild.id)
+        day = format_date(local.date(), "EEE dd MMM", locale=_babel_locale(tr))
         try:
             await message.create_thread(
-                name=f"Check-in replies — {local:%a %d %b}", auto_archive_duration=1440
+                name=tr.gettext("Check-in replies — {day}").format(day=day),
+                auto_archive_duration=1440,
             )
         except discord.HTTPException as exc:
             log.warning("could not open a check-in thread in guild %s (%s)", guild.id, exc.code)
             await self.bot.alert(
                 guild,
-                f"Check-in #{occurrence.schedule_id} was posted in <#{occurrence.channel_id}>, "
-                "but I couldn't open a thread for replies (I need Create Public Threads there).",
+                tr.gettext(
+                    "Check-in #{id} was posted in {channel}, but I couldn't open a thread for "
+                    "replies (I need Create Public Threads there)."
+                ).format(id=occurrence.schedule_id, channel=f"<#{occurrence.channel_id}>"),
             )
 
-    async def pause_group(self, occurrence: Occurrence, problem: str) -> None:
+    async def pause_group(self, occurrence: Occurrence, problem: Problem) -> None:
         assert occurrence.schedule_id is not None
-        paused = await self.schedules.pause_for_failure(occurrence.schedule_id, problem)
+        paused = await self.schedules.pause_for_failure(occurrence.schedule_id, problem.text())
         log.warning(
             "check-in schedule %s in guild %s paused: target unavailable",
             occurrence.schedule_id,
@@ -129,26 +177,31 @@ class Delivery:
         )
         guild = self.bot.get_guild(occurrence.guild_id)
         if paused and guild is not None:
+            tr = await texts_for_guild(self.bot, guild.id)
             await self.bot.alert(
                 guild,
-                f"Check-in #{occurrence.schedule_id} couldn't be posted: {problem}. I've paused "
-                f"it. Fix the channel and use `/checkin schedule resume {occurrence.schedule_id}`, "
-                "or remove it.",
+                tr.gettext(
+                    "Check-in #{id} couldn't be posted: {problem}. I've paused it. Fix the "
+                    "channel and use `/checkin schedule resume {id}`, or remove it."
+                ).format(id=occurrence.schedule_id, problem=problem.text(tr)),
             )
 
     # --- personal check-ins --------------------------------------------------------------------
     async def personal_refused(self, occurrence: Occurrence, error: discord.HTTPException) -> None:
         assert occurrence.user_id is not None and occurrence.schedule_id is not None
         if isinstance(error, discord.Forbidden):
-            reason = "your DMs were closed" if error.code == CANNOT_DM else "I couldn't DM you"
+            reason = (
+                N_("your DMs were closed") if error.code == CANNOT_DM else N_("I couldn't DM you")
+            )
             if await self.schedules.pause_for_failure(occurrence.schedule_id, reason):
                 log.info("personal check-in %s paused: DM refused", occurrence.schedule_id)
+                tr = await texts_for_member(self.bot, occurrence.guild_id, occurrence.user_id)
                 await self.bot.notices.hold(
-                    occurrence.guild_id, occurrence.user_id, DM_CLOSED_NOTICE
+                    occurrence.guild_id, occurrence.user_id, tr.gettext(DM_CLOSED_NOTICE)
                 )
         elif isinstance(error, discord.NotFound):
             log.info("personal check-in %s paused: user gone", occurrence.schedule_id)
-            await self.schedules.pause_for_failure(occurrence.schedule_id, "account not found")
+            await self.schedules.pause_for_failure(occurrence.schedule_id, N_("account not found"))
         else:
             log.warning(
                 "personal check-in %s refused (%s/%s)",
@@ -158,7 +211,7 @@ class Delivery:
     async def member_left(self, guild_id: int, user_id: int) -> None:
         schedule = await self.schedules.personal(guild_id, user_id)
         if schedule is not None and not schedule.paused:
-            await self.schedules.pause_for_failure(schedule.id, "you left the server")
+            await self.schedules.pause_for_failure(schedule.id, N_("you left the server"))
             log.info("personal check-in %s paused: member left", schedule.id)
 
 
@@ -174,16 +227,17 @@ class GroupPrompt(_CheckinKind):
         occurrence = occurrence_of(item)
         guild = self.delivery.bot.get_guild(item.guild_id)
         if guild is None:
-            await self._stop(occurrence, "Hearth is no longer in that server")
+            await self._stop(occurrence, NOT_IN_SERVER)
             return None
         channel = guild.get_channel_or_thread(occurrence.channel_id or 0)
         if not isinstance(channel, discord.TextChannel | discord.Thread):
-            await self._stop(occurrence, f"the channel <#{occurrence.channel_id}> no longer exists")
+            await self._stop(occurrence, _gone(occurrence.channel_id))
             return None
+        tr = await texts_for_guild(self.delivery.bot, guild.id)  # rendered at send time
         return Outgoing(
-            content=group_text(occurrence),
+            content=group_text(occurrence, tr),
             channel_ids=(channel.id,),
-            components=prompt_view(occurrence).to_components(),
+            components=prompt_view(occurrence, tr).to_components(),
         )
 
     async def sent(self, item: OutboxItem, channel_id: int, message_id: int) -> None:
@@ -201,11 +255,14 @@ class GroupPrompt(_CheckinKind):
     ) -> None:
         occurrence = occurrence_of(item)
         if isinstance(error, discord.NotFound):
-            problem = f"the channel <#{occurrence.channel_id}> no longer exists"
+            problem = _gone(occurrence.channel_id)
         elif isinstance(error, discord.Forbidden):
-            problem = f"I don't have permission to post in <#{occurrence.channel_id}>"
+            problem = _forbidden(occurrence.channel_id)
         else:
-            problem = f"Discord refused the post ({error.status}/{error.code})"
+            problem = Problem(
+                N_("Discord refused the post ({status}/{code})"),
+                {"status": error.status, "code": error.code},
+            )
         await self._stop(occurrence, problem)
 
     async def expired(self, item: OutboxItem) -> None:
@@ -214,7 +271,7 @@ class GroupPrompt(_CheckinKind):
             item.payload.get("occurrence_id"), item.payload.get("schedule_id"),
         )  # fmt: skip
 
-    async def _stop(self, occurrence: Occurrence, problem: str) -> None:
+    async def _stop(self, occurrence: Occurrence, problem: Problem) -> None:
         if occurrence.schedule_id is not None:
             await self.delivery.pause_group(occurrence, problem)
 
@@ -228,13 +285,15 @@ class PersonalCheckin(_CheckinKind):
         if guild is None:
             if occurrence.schedule_id is not None:
                 await self.delivery.schedules.pause_for_failure(
-                    occurrence.schedule_id, "server unavailable"
+                    occurrence.schedule_id, N_("server unavailable")
                 )
             return None
+        assert item.user_id is not None
+        tr = await texts_for_member(self.delivery.bot, item.guild_id, item.user_id)
         return Outgoing(
-            content=personal_text(guild.name),
+            content=personal_text(guild.name, tr),
             user_id=item.user_id,
-            components=prompt_view(occurrence).to_components(),
+            components=prompt_view(occurrence, tr).to_components(),
         )
 
     async def refused(

@@ -9,12 +9,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import i18n
 from bot.clock import FakeClock
 from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkin_due import CheckinSource
 from bot.services.checkin_schedules import CheckinSchedules
-from bot.services.checkins import Occurrence, describe_days, parse_days, parse_time
+from bot.services.checkins import (
+    Occurrence,
+    describe_days,
+    describe_when,
+    parse_days,
+    parse_time,
+)
 from bot.services.settings import SettingsService
 from tests.harness import ErrorWatch
 
@@ -76,6 +83,43 @@ def test_day_names_parse_and_describe() -> None:
     for bad in ("fry", "", "mon,funday"):
         with pytest.raises(UserFacingError):
             parse_days(bad)
+
+
+@pytest.mark.parametrize(
+    ("typed", "mask"),
+    [
+        ("lunes, miércoles, viernes", 0b10101),
+        ("lun,mié,vie", 0b10101),
+        ("LUNES Miercoles VIERNES", 0b10101),
+        ("mie y vie", 0b10100),
+        ("martes mar", 0b10),
+        ("jueves,jue", 0b1000),
+        ("sábado, sabado, SÁB, sab", 0b100000),
+        ("domingo dom", 0b1000000),
+        ("MON, Tue, wednesday, THURS, fri, Sat, sunday", 0b1111111),
+        ("lunes, tue, miércoles", 0b111),  # the languages mix: one parser for every reader
+    ],
+)
+def test_day_names_are_accepted_in_english_and_spanish_in_any_case(typed: str, mask: int) -> None:
+    assert parse_days(typed) == mask
+
+
+def test_days_are_described_in_the_readers_language() -> None:
+    spanish = i18n.texts("es")
+    assert describe_days(0b10101, spanish) == "lun, mié, vie"
+    assert describe_days(0b1100000, spanish) == "Fines de semana"
+    assert describe_days(0b1000010, spanish) == "mar, dom"
+    assert describe_days(0b1111111, spanish) == "Todos los días"
+    assert describe_days(0b0011111, spanish) == "Entre semana"
+    assert describe_when(0b1000001, "19:00", "Europe/Madrid", spanish) == (
+        "lun, dom a las 19:00 (Europe/Madrid)"
+    )
+    assert describe_when(0b1000001, "19:00", "Europe/London") == "Mon, Sun at 19:00 (Europe/London)"
+    # A day nobody's language knows is refused in the reader's language, naming what was typed.
+    with pytest.raises(UserFacingError) as refused:
+        parse_days("lunes, funday")
+    assert refused.value.text(spanish).startswith("No reconozco el día “funday”.")
+    assert "I don't recognise the day “funday”" in refused.value.message
 
 
 def test_times_are_24_hour_and_valid() -> None:
