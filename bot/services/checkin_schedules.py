@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.db import Database, Row, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
-from bot.i18n import N_
+from bot.i18n import N_, Texts
 from bot.scheduling import next_weekly
 from bot.services.base import Service
 from bot.services.checkins import (
@@ -44,6 +44,24 @@ log = logging.getLogger(__name__)
 MAX_SNOOZE_DAYS = 60
 # Pause reasons are stored in English, each marked N_, and translated where they are shown.
 PAUSED_BY_COORDINATOR = N_("paused by a coordinator")
+
+
+class AlreadyStopped(UserFacingError):
+    """A member's check-ins are stopped already: the stored reason is an English source marked
+    N_ where it was written, so it is shown in the reader's language too."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            N_(
+                "Your personal check-ins are already stopped ({reason}). "
+                "`/checkin me on` restarts them."
+            ),
+            reason=reason,
+        )
+
+    def text(self, tr: Texts) -> str:
+        reason = tr.gettext(str(self.params["reason"]))
+        return tr.gettext(self.template).format(reason=reason)
 
 
 def _schedule(row: Row) -> Schedule:
@@ -278,13 +296,7 @@ class CheckinSchedules(Service):
                 )
             )
         if current.paused:
-            raise UserFacingError(
-                N_(
-                    "Your personal check-ins are already stopped ({reason}). "
-                    "`/checkin me on` restarts them."
-                ),
-                reason=current.paused_reason or "paused",
-            )
+            raise AlreadyStopped(current.paused_reason or N_("paused"))
         until = self._clock.now() + timedelta(days=days)
         nxt = next_after(until, current.days, current.local_time, current.zone)
         rows = await self._db.write_fetchall(

@@ -95,7 +95,7 @@ class Checkins(commands.Cog):
         await self.retention.start()
         self.bot.features.add(
             Feature(
-                name="checkins", about={"check-in schedules": self.schedules.count_active_group}
+                name="checkins", about={N_("check-in schedules"): self.schedules.count_active_group}
             )
         )
 

@@ -14,7 +14,7 @@ from bot.clock import FakeClock
 from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.services.checkin_due import CheckinSource
-from bot.services.checkin_schedules import CheckinSchedules
+from bot.services.checkin_schedules import AlreadyStopped, CheckinSchedules
 from bot.services.checkins import (
     Occurrence,
     describe_days,
@@ -311,3 +311,15 @@ async def test_an_unusable_row_is_paused_not_retried_forever(
     clock.set(datetime(2026, 3, 2, 19, 1, tzinfo=UTC))
     await CheckinSource(schedules, Recorder()).run_due(clock.now())
     assert (await schedules.get_group(GUILD, created.id)).paused
+
+
+def test_a_stored_pause_reason_is_shown_in_the_readers_language() -> None:
+    refusal = AlreadyStopped("you left the server")
+    assert refusal.message == (
+        "Your personal check-ins are already stopped (you left the server). "
+        "`/checkin me on` restarts them."
+    )
+    assert refusal.text(i18n.texts("es")) == (
+        "Tus seguimientos personales ya están detenidos (saliste del servidor). "
+        "`/seguimiento personal activar` los reanuda."
+    )
