@@ -52,6 +52,11 @@ _DAY_ALIASES: dict[str, int] = {
     "weekend": 0b1100000,
     "daily": 0b1111111,
     "everyday": 0b1111111,
+    "laborables": 0b0011111,
+    "finde": 0b1100000,
+    "findes": 0b1100000,
+    "diario": 0b1111111,
+    "diariamente": 0b1111111,
 }
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 

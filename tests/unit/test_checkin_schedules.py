@@ -98,6 +98,9 @@ def test_day_names_parse_and_describe() -> None:
         ("domingo dom", 0b1000000),
         ("MON, Tue, wednesday, THURS, fri, Sat, sunday", 0b1111111),
         ("lunes, tue, miércoles", 0b111),  # the languages mix: one parser for every reader
+        ("laborables", 0b11111),
+        ("Finde", 0b1100000),
+        ("diario", 0b1111111),
     ],
 )
 def test_day_names_are_accepted_in_english_and_spanish_in_any_case(typed: str, mask: int) -> None:
