@@ -146,6 +146,6 @@ async def test_a_spanish_server_gets_its_group_prompt_thread_and_alert_in_spanis
     assert any(
         text.startswith("No se pudo publicar el seguimiento #2: el canal")
         and "Lo he pausado." in text
-        and "`/seguimiento programa reanudar 2`" in text
+        and "`/seguimiento programa reanudar` con el número 2" in text
         for text in alerts
     ), alerts
