@@ -57,19 +57,16 @@ def _line(session: Session, mine: bool | None, tr: Texts) -> str:
                 id=session.id, starts=starts, reason=reason
             )
         return tr.gettext("• ~~#{id} {starts}~~ — cancelled").format(id=session.id, starts=starts)
-    yours = {
-        True: " · " + tr.gettext("you're going"),
-        False: " · " + tr.gettext("you can't make it"),
-        None: "",
+    line = {
+        True: tr.gettext("• **#{id}** {starts} until {until} — {count} · you're going"),
+        False: tr.gettext("• **#{id}** {starts} until {until} — {count} · you can't make it"),
+        None: tr.gettext("• **#{id}** {starts} until {until} — {count}"),
     }[mine]
-    return (
-        tr.gettext("• **#{id}** {starts} until {until} — {count}").format(
-            id=session.id,
-            starts=starts,
-            until=format_dt(session.ends_at, "t"),
-            count=_count(session, tr),
-        )
-        + yours
+    return line.format(
+        id=session.id,
+        starts=starts,
+        until=format_dt(session.ends_at, "t"),
+        count=_count(session, tr),
     )
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.fakediscord import DEFAULT_BOT, Perm
 from tests.harness import Harness, bot_of
 from tests.helpers import (
     TUE_19,
     add_session,
     dms_saying,
     join_group,
+    make_rota,
     member_going,
     rows,
     run_at,
@@ -140,3 +142,51 @@ async def test_an_english_member_of_a_spanish_server_gets_english_dms(hearth: Ha
     await hearth.wait_for(lambda: len(dms_saying(hearth, hearth.member, "is cancelled")) == 1)
     [text] = dms_saying(hearth, hearth.member, "is cancelled")
     assert "I'm sorry for the change" in text and "`/support`" in text
+
+
+async def test_a_spanish_coordinator_is_told_the_manage_events_fix_in_spanish(
+    hearth: Harness,
+) -> None:
+    await set_up_sessions(hearth)
+    hearth.guild.set_bot_permissions(DEFAULT_BOT & ~Perm.MANAGE_EVENTS & ~Perm.CREATE_EVENTS)
+    hearth.fake.actions.set_locale(hearth.coordinator, "es-ES")
+    reply = await add_session(hearth)
+    assert reply.ephemeral and "Planificada una sesión" in reply.content, reply.content
+    assert "necesito el permiso **Gestionar eventos**" in reply.content
+    assert "Manage Events" not in reply.content
+    assert len(await session_ids(hearth)) == 1  # the session stands
+
+
+async def test_a_spanish_servers_coordinators_get_the_facilitator_alert_in_spanish(
+    hearth: Harness,
+) -> None:
+    await set_up_sessions(hearth)
+    await make_rota(hearth, "Hosts")
+    hearth.fake.actions.set_locale(hearth.coordinator, "es-ES")
+    reply = await hearth.slash(
+        hearth.coordinator, hearth.channel, "group sessions facilitation",
+        group="Carers circle", rota="Hosts", opens_only_with_facilitator=True,
+    )  # fmt: skip
+    assert "tendrá una franja en **Hosts**" in reply.content, reply.content
+    assert "Una sesión que nadie reserve antes de empezar se cancela" in reply.content
+    await add_session(hearth)
+    [session_id] = await session_ids(hearth)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, language="es")
+    await run_at(hearth, TUE_19 - timedelta(hours=24))
+
+    def spanish_alerts() -> list[str]:
+        return [
+            m.content for m in hearth.messages(hearth.alerts) if "persona facilitadora" in m.content
+        ]
+
+    await hearth.wait_for(lambda: len(spanish_alerts()) == 1)
+    [alert] = spanish_alerts()
+    assert alert.startswith("🔔 La sesión de **Carers circle** del <t:"), alert
+    assert "`/turnos reservar`" in alert and "(van 0)" in alert
+    # Nobody claimed it by its start: cancelled, with Hearth's own reason in the list's language.
+    await run_at(hearth, TUE_19)
+    await join_group(hearth, hearth.member)
+    hearth.fake.actions.set_locale(hearth.member, "es-ES")
+    listing = await sessions_list(hearth, hearth.member)
+    assert f"~~#{session_id}" in listing.content, listing.content
+    assert "cancelada: no había ninguna persona facilitadora formada disponible" in listing.content
