@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.timers import Timer, TimerSpec, cancel_in
@@ -84,8 +85,11 @@ def move_slot_in(
         return []
     if tx.fetchval(_CLAIMED, (slot_id,)):
         raise UserFacingError(
-            "A supporter is already facilitating that session, at its current time. Ask them "
-            "to `/rota release` it first (or cancel and re-plan the session). Nothing was changed."
+            N_(
+                "A supporter is already facilitating that session, at its current time. Ask "
+                "them to `/rota release` it first (or cancel and re-plan the session). Nothing "
+                "was changed."
+            )
         )
     start, end = span
     tx.execute(

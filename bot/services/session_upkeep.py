@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.db import to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.session_facilitators import MAX_ALERT_HOURS
@@ -16,7 +17,7 @@ class SessionUpkeep(Service):
     async def set_places(self, guild_id: int, group_id: int, places: int) -> int | None:
         """Places per session for a group (0: no limit). Answers already given stand."""
         if not 0 <= places <= MAX_PLACES:
-            raise UserFacingError(f"Places can be 0 (no limit) to {MAX_PLACES}.")
+            raise UserFacingError(N_("Places can be 0 (no limit) to {max}."), max=MAX_PLACES)
         value = places or None
         await self._db.execute(
             "UPDATE groups SET session_places = ? WHERE guild_id = ? AND id = ?",
@@ -88,7 +89,7 @@ class SessionUpkeep(Service):
             )
             return
         if not 1 <= alert_hours <= MAX_ALERT_HOURS:
-            raise UserFacingError(f"`alert_hours` can be 1 to {MAX_ALERT_HOURS}.")
+            raise UserFacingError(N_("`alert_hours` can be 1 to {max}."), max=MAX_ALERT_HOURS)
         await self._db.execute(
             "INSERT INTO session_facilitation (group_id, guild_id, rota_id, alert_hours, "
             "required, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO "

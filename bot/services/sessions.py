@@ -16,7 +16,6 @@ places`), never read-then-write.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 
 from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.outbox import OutboxSpec, enqueue_in
 from bot.services.rota.parsing import parse_duration, parse_start, weekly_starts
@@ -35,11 +35,11 @@ from bot.services.session_facilitators import (
     move_slot_in,
     unclaimed_in,
 )
+from bot.services.session_input import clean_reason, english_day
 from bot.services.session_notices import GOING_USERS, REMINDER, notices, reminder_timers
 from bot.services.text import contains_pattern, discord_time, one_line
 from bot.services.timers import TimerSpec, cancel_prefix_in, schedule_in
 
-MAX_REASON = 200
 # Audit actions, "feature.what_happened" like every feature's.
 AUDIT_SESSIONS_ADDED = "session.added"
 AUDIT_SESSIONS_MOVED = "session.moved"
@@ -51,14 +51,15 @@ MAX_PLACES = 1000
 # A session is named in commands by its number ("#12", or picked from the suggestions).
 MAX_SESSION_TEXT = 100
 CHOICES = 25
-GONE = "I couldn't find that session. `/group sessions list` shows a group's sessions."
+GONE = N_("I couldn't find that session. `/group sessions list` shows a group's sessions.")
+# The reason Hearth itself stores on a session it cancelled (shown translated: `reason_text`).
+NO_FACILITATOR = N_("no trained facilitator was free to hold it")
 
 _SESSION_SQL = (
     "SELECT s.*, g.name AS group_name, g.session_places AS places, "
     "(SELECT COUNT(*) FROM session_rsvps r WHERE r.session_id = s.id AND r.going = 1) AS going "
     "FROM group_sessions s JOIN groups g ON g.id = s.group_id"
 )
-_NUMBER = re.compile(r"#?(\d{1,12})")
 _ANSWER = (
     "INSERT INTO session_rsvps (session_id, guild_id, user_id, going, answered_at) "
     "SELECT :session, :guild, :user, :going, :now "
@@ -111,26 +112,6 @@ def _session(row: Row) -> Session:
     return model_of(Session, row)
 
 
-def session_number(text: str) -> int:
-    """The session a coordinator typed or picked: "12" or "#12"."""
-    match = _NUMBER.fullmatch(one_line(text))
-    if match is None:
-        raise UserFacingError(
-            "Pick a session from the suggestions, or give its number like `#12` "
-            "(`/group sessions list` shows them)."
-        )
-    return int(match.group(1))
-
-
-def clean_reason(reason: str | None) -> str | None:
-    if reason is None:
-        return None
-    cleaned = one_line(reason)
-    if len(cleaned) > MAX_REASON:
-        raise UserFacingError(f"Keep the reason under {MAX_REASON} characters.")
-    return cleaned or None
-
-
 def _check_free(
     tx: Tx,
     group_id: int,
@@ -146,9 +127,11 @@ def _check_free(
         )
         if clash is not None:
             raise UserFacingError(
-                "That would overlap the group's session at "
-                f"{discord_time(from_ts(clash[0]), 'F')}. Nothing was "
-                "changed; pick another time, or move or cancel that session first."
+                N_(
+                    "That would overlap the group's session at {when}. Nothing was changed; "
+                    "pick another time, or move or cancel that session first."
+                ),
+                when=discord_time(from_ts(clash[0]), "F"),
             )
 
 
@@ -170,8 +153,8 @@ def _still_ahead(
 def _affected(tx: Tx, guild_id: int, session_id: int, rest: bool, now: datetime) -> list[Session]:
     session = _still_ahead(
         tx, guild_id, session_id, now,
-        cancelled="That session is already cancelled. Nothing was changed.",
-        started="That session has already started, so it can't be changed now.",
+        cancelled=N_("That session is already cancelled. Nothing was changed."),
+        started=N_("That session has already started, so it can't be changed now."),
     )  # fmt: skip
     if not rest or session.series_id is None:
         return [session]
@@ -202,7 +185,7 @@ class SessionService(Service):
         reminder_hours: list[int],
     ) -> Change:
         now = self._clock.now()
-        day, at = parse_start(start, zone, now)
+        day, at = parse_start(english_day(start), zone, now)
         length = parse_duration(duration)
         starts = weekly_starts(day, at, zone, repeat_weeks)
         spans = [(begin, begin + length) for begin in starts]
@@ -212,11 +195,13 @@ class SessionService(Service):
                 "SELECT archived_at FROM groups WHERE guild_id = ? AND id = ?", (guild_id, group_id)
             )
             if group is None:
-                raise UserFacingError("That group no longer exists. `/group list` shows them.")
+                raise UserFacingError(N_("That group no longer exists. `/group list` shows them."))
             if group[0] is not None:
                 raise UserFacingError(
-                    "That group is archived, so it can't have new sessions. Reopen it first "
-                    "(`/group edit`). Nothing was created."
+                    N_(
+                        "That group is archived, so it can't have new sessions. Reopen it first "
+                        "(`/group edit`). Nothing was created."
+                    )
                 )
             _check_free(tx, group_id, spans, [])
             ids: list[int] = []
@@ -312,7 +297,7 @@ class SessionService(Service):
         """Move a session (and with `rest` every later one of its series by the same number of
         days, to the new local time of day), keeping each one's length."""
         now = self._clock.now()
-        day, at = parse_start(start, zone, now)
+        day, at = parse_start(english_day(start), zone, now)
         why = clean_reason(reason)
 
         def move(tx: Tx) -> Change:
@@ -324,7 +309,7 @@ class SessionService(Service):
                 begin = weekly_starts(local_day, at, zone, 1)[0]
                 planned.append((session, begin, begin + (session.ends_at - session.starts_at)))
             if any(begin <= now for _, begin, _ in planned):
-                raise UserFacingError("That time has already passed. Nothing was changed.")
+                raise UserFacingError(N_("That time has already passed. Nothing was changed."))
             _check_free(
                 tx,
                 sessions[0].group_id,
@@ -361,8 +346,8 @@ class SessionService(Service):
         def answer(tx: Tx) -> Answer:
             session = _still_ahead(
                 tx, guild_id, session_id, now,
-                cancelled="That session was cancelled, so it takes no answers.",
-                started="That session has already started; answers are closed.",
+                cancelled=N_("That session was cancelled, so it takes no answers."),
+                started=N_("That session has already started; answers are closed."),
             )  # fmt: skip
             member = tx.fetchone(
                 "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
@@ -370,15 +355,21 @@ class SessionService(Service):
             )
             if member is None:
                 raise UserFacingError(
-                    f"Only members of **{session.group_name}** can answer for its sessions. "
-                    "`/group join` signs you up."
+                    N_(
+                        "Only members of **{group}** can answer for its sessions. "
+                        "`/group join` signs you up."
+                    ),
+                    group=session.group_name,
                 )
             params = {"session": session.id, "guild": guild_id, "user": user_id,
                       "going": int(going), "now": to_ts(now), "places": session.places}  # fmt: skip
             if tx.execute(_ANSWER, params) == 0:
                 raise UserFacingError(
-                    f"Sorry — all {session.places} places for this session are taken. "
-                    "Nothing was changed."
+                    N_(
+                        "Sorry — all {places} places for this session are taken. "
+                        "Nothing was changed."
+                    ),
+                    places=session.places,
                 )
             return Answer(session=_reload(tx, [session.id])[0], going=going)
 
@@ -416,7 +407,7 @@ class SessionService(Service):
         """At the start of a session that opens only with a facilitator: cancel it when nobody
         claimed its slot, telling everyone going (None when it opens as planned)."""
         now = self._clock.now()
-        why = "no trained facilitator was free to hold it"
+        why = NO_FACILITATOR
 
         def cancel(tx: Tx) -> Change | None:
             found = _reload(tx, [session_id])

@@ -18,12 +18,15 @@ from discord.utils import format_dt
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
+from bot.i18n import N_, Texts
+from bot.i18n_discord import texts, texts_for_guild
 from bot.services import session_events
 from bot.services.groups import GroupService, GroupSummary
 from bot.services.rota import RotaService
 from bot.services.rota.parsing import MAX_DURATION_TEXT, MAX_REPEAT_WEEKS, MAX_START_TEXT
 from bot.services.rota.rotas import MAX_NAME as MAX_ROTA_NAME
 from bot.services.session_facilitators import ALERT, CHECK, MAX_ALERT_HOURS, alert_outbox
+from bot.services.session_input import MAX_REASON, session_number
 from bot.services.session_notices import NOTICE, REMINDER, reminder_outbox
 from bot.services.session_upkeep import SessionUpkeep
 from bot.services.sessions import (
@@ -34,11 +37,9 @@ from bot.services.sessions import (
     AUDIT_SESSIONS_CANCELLED,
     AUDIT_SESSIONS_MOVED,
     MAX_PLACES,
-    MAX_REASON,
     MAX_SESSION_TEXT,
     Change,
     SessionService,
-    session_number,
 )
 from bot.tree import send_ephemeral
 from cogs._pages import install_pages, send_all, send_paged
@@ -51,10 +52,11 @@ from cogs._ui import (
     is_coordinator,
     name_choices,
 )
+from cogs.sessions import _replies as replies
 from cogs.sessions._delivery import FacilitatorAlert, SessionNotice, SessionReminder
 from cogs.sessions._events import mirror
 from cogs.sessions._timers import RETENTION_KIND, SessionTimers
-from cogs.sessions._views import CantButton, GoingButton
+from cogs.sessions._views import CantButton, GoingButton, short_time
 
 Start = app_commands.Range[str, 1, MAX_START_TEXT]
 Duration = app_commands.Range[str, 1, MAX_DURATION_TEXT]
@@ -67,6 +69,7 @@ AlertHours = app_commands.Range[int, 1, MAX_ALERT_HOURS]
 # Options several commands take, worded once.
 SESSION_OPTION = "The session (pick from the suggestions)"
 REASON_OPTION = "Told to the people going (optional)"
+OWN_CHANNEL = N_("the group's own channel")
 log = logging.getLogger(__name__)
 
 
@@ -98,9 +101,10 @@ class SessionCommands(app_commands.Group):
             return []
         zone, _ = await self._zone(interaction.guild_id)
         found = await self.service.choices(interaction.guild_id, current)
+        tr = await texts(interaction)
         return [
             app_commands.Choice(
-                name=f"#{s.id} {s.group_name[:60]} · {s.starts_at.astimezone(zone):%a %d %b %H:%M}",
+                name=f"#{s.id} {s.group_name[:60]} · {short_time(s.starts_at, zone, tr)}",
                 value=str(s.id),
             )
             for s in found
@@ -115,6 +119,7 @@ class SessionCommands(app_commands.Group):
         change: Change,
         audit: tuple[str, str],
         text: str,
+        tr: Texts,
         *,
         poke_now: bool = True,
     ) -> None:
@@ -127,7 +132,7 @@ class SessionCommands(app_commands.Group):
             self.bot.dispatcher.poke(self.bot.clock.now())
         guild = guild_of(interaction)
         await self.bot.audit(guild, interaction.user.id, *audit)
-        fix = await mirror(self.bot, guild, change.sessions)
+        fix = await mirror(self.bot, guild, change.sessions, tr)
         await send_ephemeral(interaction, text + (f"\n\n{fix}" if fix else ""))
 
     @app_commands.command(name="add", description="Coordinators: plan a session, once or weekly")
@@ -154,15 +159,13 @@ class SessionCommands(app_commands.Group):
             guild.id, found.id, interaction.user.id, start, duration, repeat_weeks, zone, hours
         )
         first, many = change.sessions[0], len(change.sessions)
-        what = f"{many} weekly sessions" if many > 1 else "a session"
+        tr = await texts(interaction)
         await self._finish(
             interaction,
             change,
             (AUDIT_SESSIONS_ADDED, f"{found.name} #{first.id} ×{many}"),
-            f"Planned {what} for **{found.name}**, the first {format_dt(first.starts_at, 'F')} "
-            "until "
-            f"{format_dt(first.ends_at, 't')} (#{first.id}). Members answer in `/group sessions "
-            "list`.",
+            replies.planned(tr, change, found.name),
+            tr,
             poke_now=False,
         )
 
@@ -191,14 +194,13 @@ class SessionCommands(app_commands.Group):
             guild_id, session_number(session), start, rest_of_series, reason, zone, hours
         )
         first = change.sessions[0]
+        tr = await texts(interaction)
         await self._finish(
             interaction,
             change,
             (AUDIT_SESSIONS_MOVED, f"#{first.id} ×{len(change.sessions)}"),
-            f"Moved {len(change.sessions)} session(s) of **{first.group_name}**; the first is "
-            f"now {format_dt(first.starts_at, 'F')}. {change.told} notice(s) are on their way to "
-            "the "
-            "people going.",
+            replies.moved(tr, change),
+            tr,
         )
 
     @app_commands.command(
@@ -223,13 +225,13 @@ class SessionCommands(app_commands.Group):
             guild_id, session_number(session), rest_of_series, reason
         )
         first = change.sessions[0]
+        tr = await texts(interaction)
         await self._finish(
             interaction,
             change,
             (AUDIT_SESSIONS_CANCELLED, f"#{first.id} ×{len(change.sessions)}"),
-            f"Cancelled {len(change.sessions)} session(s) of **{first.group_name}**, from "
-            f"{format_dt(first.starts_at, 'F')}. {change.told} notice(s) are on their way to the "
-            "people going.",
+            replies.cancelled(tr, change),
+            tr,
         )
 
     @app_commands.command(
@@ -242,12 +244,13 @@ class SessionCommands(app_commands.Group):
     ) -> None:
         found = await self._group(interaction, group)
         value = await self.upkeep.set_places(found.guild_id, found.id, places)
-        limit = f"{value} places" if value else "no limit on places"
+        tr = await texts(interaction)
+        log_tr = await texts_for_guild(self.bot, found.guild_id)  # the log channel's language
         await audited(
             interaction,
             AUDIT_SESSION_PLACES_SET,
-            f"{found.name}: {value or 'no limit'}",
-            f"**{found.name}** sessions now have {limit}. Answers already given stand.",
+            f"{found.name}: {value or log_tr.gettext('no limit')}",
+            replies.places_set(tr, found.name, value),
         )
 
     @app_commands.command(
@@ -265,12 +268,17 @@ class SessionCommands(app_commands.Group):
     ) -> None:
         found = await self._group(interaction, group)
         await self.upkeep.set_room(found.guild_id, found.id, channel.id if channel else None)
-        where = f"<#{channel.id}>" if channel else "the group's own channel"
+        tr = await texts(interaction)
+        log_tr = await texts_for_guild(self.bot, found.guild_id)  # the log channel's language
+        where = f"<#{channel.id}>" if channel else tr.gettext(OWN_CHANNEL)
+        logged = f"<#{channel.id}>" if channel else log_tr.gettext(OWN_CHANNEL)
         await audited(
             interaction,
             AUDIT_SESSION_ROOM_SET,
-            f"{found.name}: {where}",
-            f"Events for **{found.name}** sessions planned from now on are held in {where}.",
+            f"{found.name}: {logged}",
+            tr.gettext(
+                "Events for **{group}** sessions planned from now on are held in {where}."
+            ).format(group=found.name, where=where),
         )
 
     @app_commands.command(
@@ -301,21 +309,12 @@ class SessionCommands(app_commands.Group):
             found.guild_id, found.id, linked.id if linked else None, alert_hours,
             opens_only_with_facilitator, interaction.user.id,
         )  # fmt: skip
-        if linked is None:
-            text = f"**{found.name}** sessions no longer get a facilitator slot."
-        else:
-            rule = (
-                " A session nobody claims by its start is cancelled, and the people going told."
-                if opens_only_with_facilitator
-                else ""
-            )
-            text = (
-                f"Each **{found.name}** session planned from now on gets a slot on "
-                f"**{linked.name}** for supporters to claim (`/rota claim`, with the usual "
-                f"training, caps and rest). Coordinators are alerted {alert_hours}h before a "
-                f"session nobody has claimed.{rule}"
-            )
-        detail = "off" if linked is None else f"{linked.name}, {alert_hours}h"
+        text = replies.facilitation_set(
+            await texts(interaction), found.name, linked.name if linked else None, alert_hours,
+            opens_only_with_facilitator,
+        )  # fmt: skip
+        log_tr = await texts_for_guild(self.bot, found.guild_id)  # the log channel's language
+        detail = log_tr.gettext("off") if linked is None else f"{linked.name}, {alert_hours}h"
         await audited(interaction, AUDIT_SESSION_FACILITATION_SET, detail, text)
 
     @app_commands.command(name="who", description="Who is going to a session (its facilitator)")
@@ -323,20 +322,27 @@ class SessionCommands(app_commands.Group):
     async def who(self, interaction: discord.Interaction, session: SessionRef) -> None:
         guild = guild_of(interaction)
         found = await self.service.get(guild.id, session_number(session))
-        header = f"**{found.group_name}** {format_dt(found.starts_at, 'F')} — {found.going} going"
+        tr = await texts(interaction)
+        header = tr.gettext("**{group}** {starts} — {going} going").format(
+            group=found.group_name, starts=format_dt(found.starts_at, "F"), going=found.going
+        )
         if interaction.user.id in await self.service.facilitators(found.id):
             people = await self.service.going(found.id)
-            names = ", ".join(f"<@{user_id}>" for user_id in people) or "nobody yet"
+            names = ", ".join(f"<@{user_id}>" for user_id in people) or tr.gettext("nobody yet")
             await send_all(interaction, f"{header}: {names}")
         elif await is_coordinator(interaction):
             await interaction.response.send_message(
-                f"{header}. Only the session's facilitator sees who, to keep it private.",
+                tr.gettext(
+                    "{header}. Only the session's facilitator sees who, to keep it private."
+                ).format(header=header),
                 ephemeral=True,
             )
         else:
             raise UserFacingError(
-                "Only the session's facilitator can see who is going. "
-                "`/group sessions list` shows how many."
+                N_(
+                    "Only the session's facilitator can see who is going. "
+                    "`/group sessions list` shows how many."
+                )
             )
 
     @app_commands.command(
@@ -351,12 +357,7 @@ class SessionCommands(app_commands.Group):
     @app_commands.describe(on="True: remind me before sessions I'm going to")
     async def reminders(self, interaction: discord.Interaction, on: bool) -> None:
         await self.upkeep.set_reminders(guild_of(interaction).id, interaction.user.id, on)
-        text = (
-            "Session reminders are **on**: I'll DM you before sessions you're going to."
-            if on
-            else "Session reminders are **off**. You'll still hear if a session you're going "
-            "to is cancelled or moved."
-        )
+        text = replies.reminders_set(await texts(interaction), on)
         await interaction.response.send_message(text, ephemeral=True)
 
     add.autocomplete("group")(_group_names)

@@ -14,6 +14,8 @@ import logging
 import discord
 
 from bot.app import HearthBot
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts_for_guild
 from bot.services import session_events
 from bot.services.groups import GroupService
 from bot.services.session_upkeep import SessionUpkeep
@@ -21,34 +23,42 @@ from bot.services.sessions import Session
 
 log = logging.getLogger(__name__)
 
-MANAGE_EVENTS_FIX = (
+MANAGE_EVENTS_FIX = N_(
     "The session is saved in Hearth, but I couldn't add it to Discord's **Events** list: I need "
     "the **Manage Events** permission. Server Settings → Roles → Hearth → turn on **Manage "
     "Events**; sessions planned or moved after that appear in Events."
 )
 
 
-def _location(guild: discord.Guild, channel_id: int | None, group_name: str) -> str:
+def _location(
+    guild: discord.Guild, channel_id: int | None, group_name: str, tr: Texts = ENGLISH
+) -> str:
     channel = guild.get_channel(channel_id) if channel_id else None
-    return f"#{channel.name}" if channel is not None else f"The {group_name} group"[:100]
+    if channel is not None:
+        return f"#{channel.name}"
+    return tr.gettext("The {group} group").format(group=group_name)[:100]
 
 
-async def mirror(bot: HearthBot, guild: discord.Guild, sessions: list[Session]) -> str | None:
+async def mirror(
+    bot: HearthBot, guild: discord.Guild, sessions: list[Session], tr: Texts = ENGLISH
+) -> str | None:
     """Bring the event of each session (all of one group, held in its room or channel) in line
-    with it; what to tell coordinators if Discord refused (None when every event is right)."""
+    with it; what to tell coordinators if Discord refused (None when every event is right), in
+    `tr`'s language. The event itself, which every member sees, is written in the server's."""
     group = await bot.service(GroupService).get(guild.id, sessions[0].group_id)
     room_id = await bot.service(SessionUpkeep).room(group.id)
+    server_tr = await texts_for_guild(bot, guild.id)
     for session in sessions:
         try:
-            await _mirror_one(bot, guild, session, group.channel_id, room_id)
+            await _mirror_one(bot, guild, session, group.channel_id, room_id, server_tr)
         except discord.Forbidden:
-            return MANAGE_EVENTS_FIX
+            return tr.gettext(MANAGE_EVENTS_FIX)
         except discord.HTTPException as exc:
             log.warning("scheduled event for session %s failed (%s)", session.id, exc.code)
-            return (
-                f"The session is saved in Hearth, but Discord didn't take its event just now "
-                f"(error {exc.code}). Moving the session later tries again."
-            )
+            return tr.gettext(
+                "The session is saved in Hearth, but Discord didn't take its event just now "
+                "(error {code}). Moving the session later tries again."
+            ).format(code=exc.code)
     return None
 
 
@@ -58,6 +68,7 @@ async def _mirror_one(
     session: Session,
     channel_id: int | None,
     room_id: int | None,
+    tr: Texts,
 ) -> None:
     if session.event_id == 0:  # deleted in Discord by someone: their choice stands
         return
@@ -65,7 +76,9 @@ async def _mirror_one(
         if session.cancelled:
             return
         name = session.group_name[:100]
-        description = f"A {session.group_name} session, planned in Hearth (#{session.id})."
+        description = tr.gettext("A {group} session, planned in Hearth (#{id}).").format(
+            group=session.group_name, id=session.id
+        )
         room = guild.get_channel(room_id) if room_id else None
         if isinstance(room, discord.VoiceChannel | discord.StageChannel):
             event = await guild.create_scheduled_event(
@@ -78,7 +91,7 @@ async def _mirror_one(
                 name=name, description=description, start_time=session.starts_at,
                 end_time=session.ends_at, privacy_level=discord.PrivacyLevel.guild_only,
                 entity_type=discord.EntityType.external,
-                location=_location(guild, channel_id, session.group_name),
+                location=_location(guild, channel_id, session.group_name, tr),
             )  # fmt: skip
         await session_events.set_event(bot.db, session.id, event.id)
         return
