@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from bot.db import IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
@@ -91,12 +92,17 @@ class Unchanged:
 UNCHANGED = Unchanged()
 
 
-def _text(value: str | None, limit: int, what: str) -> str | None:
+TOO_LONG_DESCRIPTION = N_("The description can be at most {limit} characters. Nothing was changed.")
+TOO_LONG_MEETS = N_("The meeting time can be at most {limit} characters. Nothing was changed.")
+
+
+def _text(value: str | None, limit: int, too_long: str) -> str | None:
+    """`too_long`: the refusal (marked `N_`) naming the field, with a `{limit}` placeholder."""
     if value is None:
         return None
     cleaned = paragraphs(value)
     if len(cleaned) > limit:
-        raise UserFacingError(f"The {what} can be at most {limit} characters. Nothing was changed.")
+        raise UserFacingError(too_long, limit=limit)
     return cleaned or None
 
 
@@ -106,8 +112,8 @@ def _capacity(value: int | None) -> int | None:
         return None
     if not 1 <= value <= CAPACITY_MAX:
         raise UserFacingError(
-            f"Capacity must be between 1 and {CAPACITY_MAX} (or 0 for no limit). "
-            "Nothing was changed."
+            N_("Capacity must be between 1 and {most} (or 0 for no limit). Nothing was changed."),
+            most=CAPACITY_MAX,
         )
     return value
 
@@ -128,9 +134,17 @@ class GroupService(Service):
             f"{_SUMMARY_SQL} WHERE g.guild_id = ? AND g.name_key = ?", (guild_id, name_key(name))
         )
         if row is None:
-            shown = " ".join(name.split())[:NAME_MAX] or "that"
+            shown = " ".join(name.split())[:NAME_MAX]
+            if not shown:
+                raise UserFacingError(
+                    N_(
+                        "I couldn't find a group called “that”. "
+                        "`/group list` shows the groups here."
+                    )
+                )
             raise UserFacingError(
-                f"I couldn't find a group called “{shown}”. `/group list` shows the groups here."
+                N_("I couldn't find a group called “{name}”. `/group list` shows the groups here."),
+                name=shown,
             )
         return to_summary(row)
 
@@ -139,7 +153,9 @@ class GroupService(Service):
             f"{_SUMMARY_SQL} WHERE g.guild_id = ? AND g.id = ?", (guild_id, group_id)
         )
         if row is None:
-            raise UserFacingError("That group no longer exists. `/group list` shows the groups.")
+            raise UserFacingError(
+                N_("That group no longer exists. `/group list` shows the groups.")
+            )
         return to_summary(row)
 
     async def summaries(
@@ -195,8 +211,11 @@ class GroupService(Service):
         )
         if taken is not None:
             raise UserFacingError(
-                f"There is already a group called “{taken}” (names ignore capitals). "
-                "Please pick another name. Nothing was changed."
+                N_(
+                    "There is already a group called “{name}” (names ignore capitals). "
+                    "Please pick another name. Nothing was changed."
+                ),
+                name=taken,
             )
         return cleaned
 
@@ -204,8 +223,11 @@ class GroupService(Service):
         owner = await self.by_role(guild_id, role_id)
         if owner is not None:
             raise UserFacingError(
-                f"That role already belongs to the group “{owner.name}”. Each group needs its own "
-                "role. Nothing was changed."
+                N_(
+                    "That role already belongs to the group “{name}”. Each group needs its own "
+                    "role. Nothing was changed."
+                ),
+                name=owner.name,
             )
 
     async def create(
@@ -225,9 +247,9 @@ class GroupService(Service):
             guild_id,
             cleaned,
             name_key(cleaned),
-            _text(description, DESCRIPTION_MAX, "description") or "",
+            _text(description, DESCRIPTION_MAX, TOO_LONG_DESCRIPTION) or "",
             _capacity(capacity),
-            _text(meets, MEETS_MAX, "meeting time"),
+            _text(meets, MEETS_MAX, TOO_LONG_MEETS),
             role_id,
             channel_id,
             to_ts(self._clock.now()),
@@ -255,8 +277,10 @@ class GroupService(Service):
         description: str | None = None,
         capacity: int | Unchanged | None = UNCHANGED,
         meets: str | None = None,
+        tr: Texts = ENGLISH,
     ) -> tuple[Group, list[str]]:
-        """Apply the given changes; returns the group and a readable list of what changed."""
+        """Apply the given changes; returns the group and a readable list of what changed,
+        in `tr`'s language (the coordinator's reply and the audit detail)."""
         current = await self.get(guild_id, group_id)
         sets: list[str] = []
         params: list[Any] = []
@@ -265,22 +289,29 @@ class GroupService(Service):
             cleaned = await self.check_name_free(guild_id, new_name, except_id=group_id)
             sets += ["name = ?", "name_key = ?"]
             params += [cleaned, name_key(cleaned)]
-            changes.append(f"name “{current.name}” → “{cleaned}”")
+            changes.append(
+                tr.gettext("name “{old}” → “{new}”").format(old=current.name, new=cleaned)
+            )
         if description is not None:
             sets.append("description = ?")
-            params.append(_text(description, DESCRIPTION_MAX, "description") or "")
-            changes.append("description")
+            params.append(_text(description, DESCRIPTION_MAX, TOO_LONG_DESCRIPTION) or "")
+            changes.append(tr.gettext("description"))
         if not isinstance(capacity, Unchanged):
             limit = _capacity(capacity)
             sets.append("capacity = ?")
             params.append(limit)
-            changes.append(f"capacity {current.capacity or 'no limit'} → {limit or 'no limit'}")
+            no_limit = tr.gettext("no limit")
+            changes.append(
+                tr.gettext("capacity {old} → {new}").format(
+                    old=current.capacity or no_limit, new=limit or no_limit
+                )
+            )
         if meets is not None:
             sets.append("meets = ?")
-            params.append(_text(meets, MEETS_MAX, "meeting time"))
-            changes.append("meeting time")
+            params.append(_text(meets, MEETS_MAX, TOO_LONG_MEETS))
+            changes.append(tr.gettext("meeting time"))
         if not sets:
-            raise UserFacingError("Tell me at least one thing to change. Nothing was changed.")
+            raise UserFacingError(N_("Tell me at least one thing to change. Nothing was changed."))
         try:
             rows = await self._db.write_fetchall(
                 f"UPDATE groups SET {', '.join(sets)} WHERE guild_id = ? AND id = ? RETURNING *",
@@ -290,7 +321,7 @@ class GroupService(Service):
             await self.check_name_free(guild_id, new_name or "", except_id=group_id)
             raise
         if not rows:
-            raise UserFacingError("That group no longer exists. Nothing was changed.")
+            raise UserFacingError(N_("That group no longer exists. Nothing was changed."))
         return to_group(rows[0]), changes
 
     async def archive(self, guild_id: int, group_id: int) -> tuple[Group, list[int]]:
@@ -304,7 +335,7 @@ class GroupService(Service):
                 (now, guild_id, group_id),
             )
             if row is None:
-                raise UserFacingError("That group is already archived. Nothing was changed.")
+                raise UserFacingError(N_("That group is already archived. Nothing was changed."))
             return row, tx.fetchall(
                 "DELETE FROM group_waitlist WHERE group_id = ? RETURNING user_id, position",
                 (group_id,),
@@ -323,7 +354,7 @@ class GroupService(Service):
         )
         if not rows:
             raise UserFacingError(
-                "That group isn't archived: it is already open to joins. Nothing was changed."
+                N_("That group isn't archived: it is already open to joins. Nothing was changed.")
             )
         return to_group(rows[0])
 
