@@ -7,6 +7,7 @@ members can type either.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -90,6 +91,28 @@ class Unchanged:
 
 
 UNCHANGED = Unchanged()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing an edit changed, as the catalogue's English (marked `N_`) and its values, so
+    each reader sees it in their language (`text(tr)`): the coordinator's reply in theirs, the
+    audit record in English (`str`). A value of None is shown as "no limit"."""
+
+    template: str
+    values: tuple[tuple[str, str | int | None], ...] = ()
+
+    def text(self, tr: Texts = ENGLISH) -> str:
+        shown = tr.gettext(self.template)
+        if not self.values:
+            return shown
+        no_limit = tr.gettext("no limit")
+        return shown.format(
+            **{key: no_limit if value is None else value for key, value in self.values}
+        )
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 TOO_LONG_DESCRIPTION = N_("The description can be at most {limit} characters. Nothing was changed.")
@@ -277,39 +300,37 @@ class GroupService(Service):
         description: str | None = None,
         capacity: int | Unchanged | None = UNCHANGED,
         meets: str | None = None,
-        tr: Texts = ENGLISH,
-    ) -> tuple[Group, list[str]]:
-        """Apply the given changes; returns the group and a readable list of what changed,
-        in `tr`'s language (the coordinator's reply and the audit detail)."""
+    ) -> tuple[Group, list[Change]]:
+        """Apply the given changes; returns the group and what changed (`Change.text(tr)`)."""
         current = await self.get(guild_id, group_id)
         sets: list[str] = []
         params: list[Any] = []
-        changes: list[str] = []
+        changes: list[Change] = []
         if new_name is not None:
             cleaned = await self.check_name_free(guild_id, new_name, except_id=group_id)
             sets += ["name = ?", "name_key = ?"]
             params += [cleaned, name_key(cleaned)]
             changes.append(
-                tr.gettext("name “{old}” → “{new}”").format(old=current.name, new=cleaned)
+                Change(N_("name “{old}” → “{new}”"), (("old", current.name), ("new", cleaned)))
             )
         if description is not None:
             sets.append("description = ?")
             params.append(_text(description, DESCRIPTION_MAX, TOO_LONG_DESCRIPTION) or "")
-            changes.append(tr.gettext("description"))
+            changes.append(Change(N_("description")))
         if not isinstance(capacity, Unchanged):
             limit = _capacity(capacity)
             sets.append("capacity = ?")
             params.append(limit)
-            no_limit = tr.gettext("no limit")
             changes.append(
-                tr.gettext("capacity {old} → {new}").format(
-                    old=current.capacity or no_limit, new=limit or no_limit
+                Change(
+                    N_("capacity {old} → {new}"),
+                    (("old", current.capacity or None), ("new", limit or None)),
                 )
             )
         if meets is not None:
             sets.append("meets = ?")
             params.append(_text(meets, MEETS_MAX, TOO_LONG_MEETS))
-            changes.append(tr.gettext("meeting time"))
+            changes.append(Change(N_("meeting time")))
         if not sets:
             raise UserFacingError(N_("Tell me at least one thing to change. Nothing was changed."))
         try:

@@ -260,19 +260,21 @@ class Groups(GroupFlow):
             description=description,
             capacity=limit,
             meets=meets,
-            tr=tr,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         role_note = ""
         if updated.name != found.name:
             role_note = await self._rename_role(guild, found.role_id, found.name, updated.name, tr)
         await self.bot.audit(
-            guild, interaction.user.id, AUDIT_GROUP_EDITED, f"{updated.name}: {', '.join(changes)}"
+            guild,
+            interaction.user.id,
+            AUDIT_GROUP_EDITED,
+            f"{updated.name}: {', '.join(map(str, changes))}",  # the record, in English
         )
         await self.fill_places(guild, updated.id)
         summary = await self.groups.get(guild.id, updated.id)
         text = tr.gettext("Updated “{name}” ({changes}).").format(
-            name=updated.name, changes=", ".join(changes)
+            name=updated.name, changes=", ".join(change.text(tr) for change in changes)
         )
         text += role_note
         if summary.capacity is not None and summary.member_count > summary.capacity:
