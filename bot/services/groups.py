@@ -103,10 +103,7 @@ class Change:
     values: tuple[tuple[str, str | int | None], ...] = ()
 
     def text(self, tr: Texts = ENGLISH) -> str:
-        shown = tr.gettext(self.template)
-        if not self.values:
-            return shown
-        no_limit = tr.gettext("no limit")
+        shown, no_limit = tr.gettext(self.template), tr.gettext("no limit")
         return shown.format(
             **{key: no_limit if value is None else value for key, value in self.values}
         )
@@ -158,17 +155,14 @@ class GroupService(Service):
         )
         if row is None:
             shown = " ".join(name.split())[:NAME_MAX]
-            if not shown:
-                raise UserFacingError(
-                    N_(
-                        "I couldn't find a group called “that”. "
-                        "`/group list` shows the groups here."
-                    )
-                )
-            raise UserFacingError(
-                N_("I couldn't find a group called “{name}”. `/group list` shows the groups here."),
-                name=shown,
+            unknown = N_(
+                "I couldn't find a group called “{name}”. `/group list` shows the groups here."
             )
+            if not shown:
+                unknown = N_(
+                    "I couldn't find a group called “that”. `/group list` shows the groups here."
+                )
+            raise UserFacingError(unknown, name=shown)
         return to_summary(row)
 
     async def get(self, guild_id: int, group_id: int) -> GroupSummary:
@@ -321,12 +315,8 @@ class GroupService(Service):
             limit = _capacity(capacity)
             sets.append("capacity = ?")
             params.append(limit)
-            changes.append(
-                Change(
-                    N_("capacity {old} → {new}"),
-                    (("old", current.capacity or None), ("new", limit or None)),
-                )
-            )
+            values = (("old", current.capacity or None), ("new", limit or None))
+            changes.append(Change(N_("capacity {old} → {new}"), values))
         if meets is not None:
             sets.append("meets = ?")
             params.append(_text(meets, MEETS_MAX, TOO_LONG_MEETS))

@@ -45,6 +45,7 @@ from cogs.groups._discord import (
 from cogs.groups._flow import PROMOTION_KIND, GroupFlow, PromotionDM
 from cogs.groups._views import (
     PERSISTENT_ITEMS,
+    archived_text,
     group_details,
     info_embed,
     panel_messages,
@@ -329,20 +330,9 @@ class Groups(GroupFlow):
                     "open; a coordinator can tell you more."
                 ).format(name=archived.name, server=guild.name),
             )
-        tr = await texts(interaction)
-        text = tr.ngettext(
-            "Archived “{name}”: no new joins. Its {n} "
-            "members keep their role until they leave or you use `/group remove`.",
-            "Archived “{name}”: no new joins. Its {n} "
-            "members keep their role until they leave or you use `/group remove`.",
-            found.member_count,
-        ).format(name=archived.name, n=found.member_count)
-        if waiting:
-            text += " " + tr.ngettext(
-                "I told the {n} people on its waitlist.",
-                "I told the {n} people on its waitlist.",
-                len(waiting),
-            ).format(n=len(waiting))
+        text = archived_text(
+            archived.name, found.member_count, len(waiting), await texts(interaction)
+        )
         await self._finish(interaction, text)
 
     @group.command(name="reopen", description="Coordinators: let an archived group take joins")

@@ -48,6 +48,24 @@ def spaces_text(group: GroupSummary, tr: Texts = ENGLISH) -> str:
     return text
 
 
+def archived_text(name: str, members: int, waiting: int, tr: Texts) -> str:
+    """The coordinator's answer to `/group archive`."""
+    text = tr.ngettext(
+        "Archived “{name}”: no new joins. Its {n} "
+        "members keep their role until they leave or you use `/group remove`.",
+        "Archived “{name}”: no new joins. Its {n} "
+        "members keep their role until they leave or you use `/group remove`.",
+        members,
+    ).format(name=name, n=members)
+    if waiting:
+        text += " " + tr.ngettext(
+            "I told the {n} people on its waitlist.",
+            "I told the {n} people on its waitlist.",
+            waiting,
+        ).format(n=waiting)
+    return text
+
+
 def group_details(group: GroupSummary, tr: Texts = ENGLISH) -> str:
     lines = []
     if group.description:
