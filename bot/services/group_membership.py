@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.groups import Group, GroupSummary, to_group
@@ -35,7 +36,9 @@ _TAKE_PLACE = (
 )
 
 
-GROUP_GONE = "That group no longer exists. `/group list` shows the groups."
+GROUP_GONE = N_("That group no longer exists. `/group list` shows the groups.")
+ARCHIVED = N_("“{name}” is archived, so it isn't taking new members. Nothing was changed.")
+ALREADY_IN = N_("You're already in “{name}”. Nothing was changed.")
 
 
 class JoinResult(BaseModel):
@@ -102,9 +105,7 @@ class MembershipService(Service):
     async def check_can_join(self, group: GroupSummary, user_id: int) -> None:
         """Refuse early (before any guidelines are shown) when a join could not go ahead."""
         if group.archived:
-            raise UserFacingError(
-                f"“{group.name}” is archived, so it isn't taking new members. Nothing was changed."
-            )
+            raise UserFacingError(ARCHIVED, name=group.name)
         row = await self._db.fetchone(
             "SELECT EXISTS (SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?) "
             f"AS member, ({_POSITION}) AS position",
@@ -112,12 +113,16 @@ class MembershipService(Service):
         )
         assert row is not None
         if row["member"]:
-            raise UserFacingError(f"You're already in “{group.name}”. Nothing was changed.")
+            raise UserFacingError(ALREADY_IN, name=group.name)
         position = int(row["position"]) or None
         if position is not None:
             raise UserFacingError(
-                f"You're already on the waitlist for “{group.name}” (number {position} in line). "
-                "I'll DM you when a place opens."
+                N_(
+                    "You're already on the waitlist for “{name}” (number {position} in line). "
+                    "I'll DM you when a place opens."
+                ),
+                name=group.name,
+                position=position,
             )
 
     async def is_member(self, group_id: int, user_id: int) -> bool:
@@ -144,15 +149,12 @@ class MembershipService(Service):
                 raise UserFacingError(GROUP_GONE)
             group = to_group(row)
             if group.archived:
-                raise UserFacingError(
-                    f"“{group.name}” is archived, so it isn't taking new members. "
-                    "Nothing was changed."
-                )
+                raise UserFacingError(ARCHIVED, name=group.name)
             if tx.fetchone(
                 "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
                 (group_id, user_id),
             ):
-                raise UserFacingError(f"You're already in “{group.name}”. Nothing was changed.")
+                raise UserFacingError(ALREADY_IN, name=group.name)
             waiting = _position(tx, group_id, user_id)
             if waiting is not None:
                 return JoinResult(status="waitlisted", group=group, position=waiting)
@@ -199,11 +201,15 @@ class MembershipService(Service):
                 return LeaveResult(status="unqueued", group=group)
             if by_coordinator:
                 raise UserFacingError(
-                    f"That member isn't in “{group.name}” or on its waitlist. Nothing was changed."
+                    N_("That member isn't in “{name}” or on its waitlist. Nothing was changed."),
+                    name=group.name,
                 )
             raise UserFacingError(
-                f"You aren't in “{group.name}” or on its waitlist, so there's nothing to leave. "
-                "Nothing was changed."
+                N_(
+                    "You aren't in “{name}” or on its waitlist, so there's nothing to leave. "
+                    "Nothing was changed."
+                ),
+                name=group.name,
             )
 
         return await self._db.write(leave)

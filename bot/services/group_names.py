@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.text import contains_pattern, one_line
 
 NAME_MAX = 80
@@ -37,10 +38,10 @@ def clean_name(name: str) -> str:
     """Collapse spacing so names read well in roles, buttons and lists."""
     cleaned = one_line(name)
     if not cleaned:
-        raise UserFacingError("A group needs a name. Nothing was changed.")
+        raise UserFacingError(N_("A group needs a name. Nothing was changed."))
     if len(cleaned) > NAME_MAX:
         raise UserFacingError(
-            f"Group names can be at most {NAME_MAX} characters. Nothing was changed."
+            N_("Group names can be at most {most} characters. Nothing was changed."), most=NAME_MAX
         )
     return cleaned
 

@@ -7,6 +7,7 @@ members can type either.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
@@ -91,12 +93,36 @@ class Unchanged:
 UNCHANGED = Unchanged()
 
 
-def _text(value: str | None, limit: int, what: str) -> str | None:
+@dataclass(frozen=True)
+class Change:
+    """One thing an edit changed, as the catalogue's English (marked `N_`) and its values, so
+    each reader sees it in their language (`text(tr)`): the coordinator's reply in theirs, the
+    audit record in English (`str`). A value of None is shown as "no limit"."""
+
+    template: str
+    values: tuple[tuple[str, str | int | None], ...] = ()
+
+    def text(self, tr: Texts = ENGLISH) -> str:
+        shown, no_limit = tr.gettext(self.template), tr.gettext("no limit")
+        return shown.format(
+            **{key: no_limit if value is None else value for key, value in self.values}
+        )
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+TOO_LONG_DESCRIPTION = N_("The description can be at most {limit} characters. Nothing was changed.")
+TOO_LONG_MEETS = N_("The meeting time can be at most {limit} characters. Nothing was changed.")
+
+
+def _text(value: str | None, limit: int, too_long: str) -> str | None:
+    """`too_long`: the refusal (marked `N_`) naming the field, with a `{limit}` placeholder."""
     if value is None:
         return None
     cleaned = paragraphs(value)
     if len(cleaned) > limit:
-        raise UserFacingError(f"The {what} can be at most {limit} characters. Nothing was changed.")
+        raise UserFacingError(too_long, limit=limit)
     return cleaned or None
 
 
@@ -106,8 +132,8 @@ def _capacity(value: int | None) -> int | None:
         return None
     if not 1 <= value <= CAPACITY_MAX:
         raise UserFacingError(
-            f"Capacity must be between 1 and {CAPACITY_MAX} (or 0 for no limit). "
-            "Nothing was changed."
+            N_("Capacity must be between 1 and {most} (or 0 for no limit). Nothing was changed."),
+            most=CAPACITY_MAX,
         )
     return value
 
@@ -128,10 +154,15 @@ class GroupService(Service):
             f"{_SUMMARY_SQL} WHERE g.guild_id = ? AND g.name_key = ?", (guild_id, name_key(name))
         )
         if row is None:
-            shown = " ".join(name.split())[:NAME_MAX] or "that"
-            raise UserFacingError(
-                f"I couldn't find a group called “{shown}”. `/group list` shows the groups here."
+            shown = " ".join(name.split())[:NAME_MAX]
+            unknown = N_(
+                "I couldn't find a group called “{name}”. `/group list` shows the groups here."
             )
+            if not shown:
+                unknown = N_(
+                    "I couldn't find a group called “that”. `/group list` shows the groups here."
+                )
+            raise UserFacingError(unknown, name=shown)
         return to_summary(row)
 
     async def get(self, guild_id: int, group_id: int) -> GroupSummary:
@@ -139,7 +170,9 @@ class GroupService(Service):
             f"{_SUMMARY_SQL} WHERE g.guild_id = ? AND g.id = ?", (guild_id, group_id)
         )
         if row is None:
-            raise UserFacingError("That group no longer exists. `/group list` shows the groups.")
+            raise UserFacingError(
+                N_("That group no longer exists. `/group list` shows the groups.")
+            )
         return to_summary(row)
 
     async def summaries(
@@ -195,8 +228,11 @@ class GroupService(Service):
         )
         if taken is not None:
             raise UserFacingError(
-                f"There is already a group called “{taken}” (names ignore capitals). "
-                "Please pick another name. Nothing was changed."
+                N_(
+                    "There is already a group called “{name}” (names ignore capitals). "
+                    "Please pick another name. Nothing was changed."
+                ),
+                name=taken,
             )
         return cleaned
 
@@ -204,8 +240,11 @@ class GroupService(Service):
         owner = await self.by_role(guild_id, role_id)
         if owner is not None:
             raise UserFacingError(
-                f"That role already belongs to the group “{owner.name}”. Each group needs its own "
-                "role. Nothing was changed."
+                N_(
+                    "That role already belongs to the group “{name}”. Each group needs its own "
+                    "role. Nothing was changed."
+                ),
+                name=owner.name,
             )
 
     async def create(
@@ -225,9 +264,9 @@ class GroupService(Service):
             guild_id,
             cleaned,
             name_key(cleaned),
-            _text(description, DESCRIPTION_MAX, "description") or "",
+            _text(description, DESCRIPTION_MAX, TOO_LONG_DESCRIPTION) or "",
             _capacity(capacity),
-            _text(meets, MEETS_MAX, "meeting time"),
+            _text(meets, MEETS_MAX, TOO_LONG_MEETS),
             role_id,
             channel_id,
             to_ts(self._clock.now()),
@@ -255,32 +294,35 @@ class GroupService(Service):
         description: str | None = None,
         capacity: int | Unchanged | None = UNCHANGED,
         meets: str | None = None,
-    ) -> tuple[Group, list[str]]:
-        """Apply the given changes; returns the group and a readable list of what changed."""
+    ) -> tuple[Group, list[Change]]:
+        """Apply the given changes; returns the group and what changed (`Change.text(tr)`)."""
         current = await self.get(guild_id, group_id)
         sets: list[str] = []
         params: list[Any] = []
-        changes: list[str] = []
+        changes: list[Change] = []
         if new_name is not None:
             cleaned = await self.check_name_free(guild_id, new_name, except_id=group_id)
             sets += ["name = ?", "name_key = ?"]
             params += [cleaned, name_key(cleaned)]
-            changes.append(f"name “{current.name}” → “{cleaned}”")
+            changes.append(
+                Change(N_("name “{old}” → “{new}”"), (("old", current.name), ("new", cleaned)))
+            )
         if description is not None:
             sets.append("description = ?")
-            params.append(_text(description, DESCRIPTION_MAX, "description") or "")
-            changes.append("description")
+            params.append(_text(description, DESCRIPTION_MAX, TOO_LONG_DESCRIPTION) or "")
+            changes.append(Change(N_("description")))
         if not isinstance(capacity, Unchanged):
             limit = _capacity(capacity)
             sets.append("capacity = ?")
             params.append(limit)
-            changes.append(f"capacity {current.capacity or 'no limit'} → {limit or 'no limit'}")
+            values = (("old", current.capacity or None), ("new", limit or None))
+            changes.append(Change(N_("capacity {old} → {new}"), values))
         if meets is not None:
             sets.append("meets = ?")
-            params.append(_text(meets, MEETS_MAX, "meeting time"))
-            changes.append("meeting time")
+            params.append(_text(meets, MEETS_MAX, TOO_LONG_MEETS))
+            changes.append(Change(N_("meeting time")))
         if not sets:
-            raise UserFacingError("Tell me at least one thing to change. Nothing was changed.")
+            raise UserFacingError(N_("Tell me at least one thing to change. Nothing was changed."))
         try:
             rows = await self._db.write_fetchall(
                 f"UPDATE groups SET {', '.join(sets)} WHERE guild_id = ? AND id = ? RETURNING *",
@@ -290,7 +332,7 @@ class GroupService(Service):
             await self.check_name_free(guild_id, new_name or "", except_id=group_id)
             raise
         if not rows:
-            raise UserFacingError("That group no longer exists. Nothing was changed.")
+            raise UserFacingError(N_("That group no longer exists. Nothing was changed."))
         return to_group(rows[0]), changes
 
     async def archive(self, guild_id: int, group_id: int) -> tuple[Group, list[int]]:
@@ -304,7 +346,7 @@ class GroupService(Service):
                 (now, guild_id, group_id),
             )
             if row is None:
-                raise UserFacingError("That group is already archived. Nothing was changed.")
+                raise UserFacingError(N_("That group is already archived. Nothing was changed."))
             return row, tx.fetchall(
                 "DELETE FROM group_waitlist WHERE group_id = ? RETURNING user_id, position",
                 (group_id,),
@@ -323,7 +365,7 @@ class GroupService(Service):
         )
         if not rows:
             raise UserFacingError(
-                "That group isn't archived: it is already open to joins. Nothing was changed."
+                N_("That group isn't archived: it is already open to joins. Nothing was changed.")
             )
         return to_group(rows[0])
 

@@ -15,6 +15,8 @@ from discord import app_commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import CONTINUE_JOIN, FILL_PLACES, Feature
+from bot.i18n import N_, Texts
+from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.services.group_membership import MembershipService
 from bot.services.group_names import GroupState
 from bot.services.groups import (
@@ -43,6 +45,7 @@ from cogs.groups._discord import (
 from cogs.groups._flow import PROMOTION_KIND, GroupFlow, PromotionDM
 from cogs.groups._views import (
     PERSISTENT_ITEMS,
+    archived_text,
     group_details,
     info_embed,
     panel_messages,
@@ -122,7 +125,8 @@ class Groups(GroupFlow):
     @app_commands.describe(name="The group's name")
     async def info(self, interaction: discord.Interaction, name: GroupName) -> None:
         found = await self.groups.find(guild_of(interaction).id, name)
-        await interaction.response.send_message(embed=info_embed(found), ephemeral=True)
+        tr = await texts(interaction)
+        await interaction.response.send_message(embed=info_embed(found, tr), ephemeral=True)
 
     @group.command(name="join", description="Join a group (or its waitlist if it is full)")
     @app_commands.describe(name="The group's name")
@@ -136,7 +140,8 @@ class Groups(GroupFlow):
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, name)
         await self._defer(interaction)
-        await self._show(interaction, await self.leave_group(guild, found, interaction.user.id))
+        tr = await texts(interaction)
+        await self._show(interaction, await self.leave_group(guild, found, interaction.user.id, tr))
 
     info.autocomplete("name")(_all_names)
     join.autocomplete("name")(_open_names)
@@ -168,12 +173,15 @@ class Groups(GroupFlow):
         guild = guild_of(interaction)
         if channel is not None and create_channel:
             raise UserFacingError(
-                "Choose either an existing `channel` or `create_channel`, not both. "
-                "Nothing was changed."
+                N_(
+                    "Choose either an existing `channel` or `create_channel`, not both. "
+                    "Nothing was changed."
+                )
             )
         cleaned = await self.groups.check_name_free(guild.id, name)
+        tr = await texts(interaction)
         if role is not None:
-            check_assignable(guild, role)
+            check_assignable(guild, role, tr)
             await self.groups.check_role_free(guild.id, role.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         made: list[discord.abc.Snowflake] = []
@@ -203,12 +211,12 @@ class Groups(GroupFlow):
         detail += f", channel {channel.id})" if channel else ")"
         await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_CREATED, detail)
         summary = await self.groups.get(guild.id, created.id)
-        where = f"\nChannel: {channel.mention}" if channel else ""
-        await self._finish(
-            interaction,
-            f"Created “{created.name}” with role {group_role.mention}.{where}\n"
-            f"{group_details(summary)}",
+        text = tr.gettext("Created “{name}” with role {role}.").format(
+            name=created.name, role=group_role.mention
         )
+        if channel:
+            text += "\n" + tr.gettext("Channel: {channel}").format(channel=channel.mention)
+        await self._finish(interaction, text + "\n" + group_details(summary, tr))
 
     async def _finish(self, interaction: discord.Interaction, text: str) -> None:
         """After a coordinator changed groups: bring every sign-up panel up to date, then answer
@@ -244,6 +252,7 @@ class Groups(GroupFlow):
     ) -> None:
         guild = guild_of(interaction)
         found = await self.groups.find(guild.id, name)
+        tr = await texts(interaction)
         limit: int | Unchanged | None = UNCHANGED if capacity is None else capacity
         updated, changes = await self.groups.edit(
             guild.id,
@@ -256,26 +265,31 @@ class Groups(GroupFlow):
         await interaction.response.defer(ephemeral=True, thinking=True)
         role_note = ""
         if updated.name != found.name:
-            role_note = await self._rename_role(guild, found.role_id, found.name, updated.name)
+            role_note = await self._rename_role(guild, found.role_id, found.name, updated.name, tr)
         await self.bot.audit(
-            guild, interaction.user.id, AUDIT_GROUP_EDITED, f"{updated.name}: {', '.join(changes)}"
+            guild,
+            interaction.user.id,
+            AUDIT_GROUP_EDITED,
+            f"{updated.name}: {', '.join(map(str, changes))}",  # the record, in English
         )
         await self.fill_places(guild, updated.id)
         summary = await self.groups.get(guild.id, updated.id)
-        note = ""
-        if summary.capacity is not None and summary.member_count > summary.capacity:
-            note = (
-                f"\nIt has {summary.member_count} members, more than the new capacity: "
-                "everyone stays, and new joins wait until there is room."
-            )
-        await self._finish(
-            interaction,
-            f"Updated “{updated.name}” ({', '.join(changes)}).{role_note}{note}\n"
-            f"{group_details(summary)}",
+        text = tr.gettext("Updated “{name}” ({changes}).").format(
+            name=updated.name, changes=", ".join(change.text(tr) for change in changes)
         )
+        text += role_note
+        if summary.capacity is not None and summary.member_count > summary.capacity:
+            text += "\n" + tr.ngettext(
+                "It has {n} member, more than the new capacity: "
+                "everyone stays, and new joins wait until there is room.",
+                "It has {n} members, more than the new capacity: "
+                "everyone stays, and new joins wait until there is room.",
+                summary.member_count,
+            ).format(n=summary.member_count)
+        await self._finish(interaction, text + "\n" + group_details(summary, tr))
 
     async def _rename_role(
-        self, guild: discord.Guild, role_id: int, old_name: str, new_name: str
+        self, guild: discord.Guild, role_id: int, old_name: str, new_name: str, tr: Texts
     ) -> str:
         """Rename the group's role along with the group when it carries the group's name (as
         the role Hearth creates does); a role the coordinators named themselves is theirs."""
@@ -285,11 +299,11 @@ class Groups(GroupFlow):
         try:
             await role.edit(name=new_name[:100], reason="Hearth: the group was renamed")
         except discord.HTTPException:
-            return (
-                f" I couldn't rename its role {role.mention} (it must be below my own role); "
+            return " " + tr.gettext(
+                "I couldn't rename its role {role} (it must be below my own role); "
                 "you can rename it in Server Settings → Roles."
-            )
-        return f" Its role is now called “{new_name[:100]}” too."
+            ).format(role=role.mention)
+        return " " + tr.gettext("Its role is now called “{name}” too.").format(name=new_name[:100])
 
     @group.command(name="archive", description="Coordinators: stop new joins to a group")
     @app_commands.describe(name="The group to archive")
@@ -306,19 +320,20 @@ class Groups(GroupFlow):
             f"{archived.name} ({len(waiting)} waitlist entries closed)",
         )
         for user_id in waiting:
+            member_tr = await texts_for_member(self.bot, guild.id, user_id)
             await self.bot.dm(
                 guild.id,
                 user_id,
-                f"The group “{archived.name}” on **{guild.name}** has been closed to new "
-                "members, so its waitlist has ended. `/group list` shows the groups that are "
-                "open; a coordinator can tell you more.",
+                member_tr.gettext(
+                    "The group “{name}” on **{server}** has been closed to new "
+                    "members, so its waitlist has ended. `/group list` shows the groups that are "
+                    "open; a coordinator can tell you more."
+                ).format(name=archived.name, server=guild.name),
             )
-        await self._finish(
-            interaction,
-            f"Archived “{archived.name}”: no new joins. Its {found.member_count} "
-            f"members keep their role until they leave or you use `/group remove`."
-            + (f" I told the {len(waiting)} people on its waitlist." if waiting else ""),
+        text = archived_text(
+            archived.name, found.member_count, len(waiting), await texts(interaction)
         )
+        await self._finish(interaction, text)
 
     @group.command(name="reopen", description="Coordinators: let an archived group take joins")
     @app_commands.describe(name="The archived group")
@@ -330,11 +345,14 @@ class Groups(GroupFlow):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_REOPENED, reopened.name)
         now_open = await self.groups.get(guild.id, reopened.id)
+        tr = await texts(interaction)
         await self._finish(
             interaction,
-            f"Reopened “{reopened.name}”: members can join again, and it is back in "
-            f"`/group list` and the panels ({spaces_text(now_open)}). Its old waitlist was "
-            "closed when it was archived, so nobody is added automatically.",
+            tr.gettext(
+                "Reopened “{name}”: members can join again, and it is back in "
+                "`/group list` and the panels ({places}). Its old waitlist was "
+                "closed when it was archived, so nobody is added automatically."
+            ).format(name=reopened.name, places=spaces_text(now_open, tr)),
         )
 
     @group.command(name="remove", description="Coordinators: take a member out of a group")
@@ -354,15 +372,24 @@ class Groups(GroupFlow):
             AUDIT_GROUP_MEMBER_REMOVED,
             f"<@{member.id}> {where} {found.name}",
         )
-        text = f"Removed {member.mention} {where} “{found.name}”."
+        tr = await texts(interaction)
+        if result.status == "unqueued":
+            text = tr.gettext("Removed {member} from the waitlist of “{name}”.")
+        else:
+            text = tr.gettext("Removed {member} from “{name}”.")
+        text = text.format(member=member.mention, name=found.name)
         if result.status == "left":
             failure = await change_role(
                 self.bot, guild, member.id, found.role_id, add=False, reason="removed from group"
             )
             if failure is not None:
-                text += f" I couldn't take their group role away: {failure.fix}"
+                text += " " + tr.gettext("I couldn't take their group role away: {fix}").format(
+                    fix=failure.fix.text(tr)
+                )
             await self.fill_places(guild, found.id)
-        text += " I haven't messaged them; you may want to let them know personally."
+        text += " " + tr.gettext(
+            "I haven't messaged them; you may want to let them know personally."
+        )
         await self._finish(interaction, text)
 
     @group.command(name="members", description="Coordinators: who is in a group, and who waits")
@@ -379,26 +406,35 @@ class Groups(GroupFlow):
         guild = guild_of(interaction)
         groups = await self.groups.summaries(guild.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        tr = await texts(interaction)
+        server_tr = await texts_for_guild(self.bot, guild.id)  # a post everyone sees
         posted: list[discord.Message] = []
         try:
-            for embed, view in panel_messages(groups):
+            for embed, view in panel_messages(groups, server_tr):
                 posted.append(await channel.send(embed=embed, view=view or discord.utils.MISSING))
         except discord.Forbidden:
             await self.delete_panel_messages(posted)
             raise UserFacingError(
-                f"I couldn't post in {channel.mention}: I need View Channel, Send Messages and "
-                "Embed Links there. Nothing was changed."
+                N_(
+                    "I couldn't post in {channel}: I need View Channel, Send Messages and "
+                    "Embed Links there. Nothing was changed."
+                ),
+                channel=channel.mention,
             ) from None
         await self.groups.add_panel(
             guild.id, channel.id, [message.id for message in posted], interaction.user.id
         )
         await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_PANEL_POSTED, channel.mention)
-        spans = (
-            f" ({len(posted)} messages, as the groups don't fit in one)" if len(posted) > 1 else ""
-        )
+        if len(posted) > 1:
+            text = tr.gettext(
+                "Posted the sign-up panel in {channel} ({count} messages, as the groups don't "
+                "fit in one): {link}"
+            )
+        else:
+            text = tr.gettext("Posted the sign-up panel in {channel}: {link}")
+        text = text.format(channel=channel.mention, count=len(posted), link=posted[0].jump_url)
         await interaction.edit_original_response(
-            content=f"Posted the sign-up panel in {channel.mention}{spans}: {posted[0].jump_url}\n"
-            "I'll keep it up to date as groups and places change."
+            content=text + "\n" + tr.gettext("I'll keep it up to date as groups and places change.")
         )
 
     edit.autocomplete("name")(_open_names)

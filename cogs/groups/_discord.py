@@ -13,6 +13,7 @@ import discord
 
 from bot.app import COORDINATOR_KIND, HearthBot
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
 from bot.outbox_kinds import message_specs
 
 log = logging.getLogger(__name__)
@@ -25,50 +26,77 @@ CHANNEL_ACCESS = discord.Permissions(
 
 
 @dataclass(frozen=True)
+class Fix:
+    """What a coordinator must change, as the catalogue's English (marked `N_`) and its values:
+    written in each reader's language when shown (`text`)."""
+
+    template: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    def text(self, tr: Texts = ENGLISH) -> str:
+        return tr.gettext(self.template).format(**dict(self.params))
+
+
+@dataclass(frozen=True)
 class RoleFailure:
     """Why a role change did not happen; `member_gone` means they left the server meanwhile."""
 
-    fix: str
+    fix: Fix
     member_gone: bool = False
 
 
-def diagnose(guild: discord.Guild, role_id: int) -> str:
+def diagnose(guild: discord.Guild, role_id: int) -> Fix:
     """What a coordinator must change so the bot can give and take this role."""
     me = guild.me
     role = guild.get_role(role_id)
     if role is None:
-        return (
-            "the group's role no longer exists. Fix: archive the group with `/group archive` and "
-            "create it again with `/group create`."
+        return Fix(
+            N_(
+                "the group's role no longer exists. Fix: archive the group with `/group archive` "
+                "and create it again with `/group create`."
+            )
         )
     if not me.guild_permissions.manage_roles:
-        return (
-            "I don't have the **Manage Roles** permission. Fix: Server Settings → Roles → "
-            f"{me.top_role.mention} → turn on Manage Roles."
+        return Fix(
+            N_(
+                "I don't have the **Manage Roles** permission. Fix: Server Settings → Roles → "
+                "{mine} → turn on Manage Roles."
+            ),
+            (("mine", me.top_role.mention),),
         )
     if role >= me.top_role:
-        return (
-            f"the group role {role.mention} is above my highest role {me.top_role.mention}. "
-            f"Fix: Server Settings → Roles, drag {me.top_role.mention} above {role.mention}."
+        return Fix(
+            N_(
+                "the group role {role} is above my highest role {mine}. "
+                "Fix: Server Settings → Roles, drag {mine} above {role}."
+            ),
+            (("role", role.mention), ("mine", me.top_role.mention)),
         )
-    return (
-        f"Discord refused (missing permissions). Fix: make sure I have Manage Roles and that my "
-        f"role is above {role.mention}."
+    return Fix(
+        N_(
+            "Discord refused (missing permissions). Fix: make sure I have Manage Roles and that my "
+            "role is above {role}."
+        ),
+        (("role", role.mention),),
     )
 
 
-def check_assignable(guild: discord.Guild, role: discord.Role) -> None:
-    """Refuse a role at creation time that joins could never hand out."""
+def check_assignable(guild: discord.Guild, role: discord.Role, tr: Texts = ENGLISH) -> None:
+    """Refuse a role at creation time that joins could never hand out (`tr`: the reader's)."""
     if role.is_default() or role.managed:
         raise UserFacingError(
-            f"{role.mention} is managed by Discord or an integration, so I can't give it to "
-            "members. Pick another role, or leave it out and I'll create one. Nothing was changed."
+            N_(
+                "{role} is managed by Discord or an integration, so I can't give it to "
+                "members. Pick another role, or leave it out and I'll create one. "
+                "Nothing was changed."
+            ),
+            role=role.mention,
         )
-    problem = None
     if not guild.me.guild_permissions.manage_roles or role >= guild.me.top_role:
-        problem = diagnose(guild, role.id)
-    if problem:
-        raise UserFacingError(f"I couldn't give out that role: {problem} Nothing was changed.")
+        raise UserFacingError(
+            N_("I couldn't give out that role: {problem} Nothing was changed."),
+            problem=diagnose(guild, role.id).text(tr),
+        )
 
 
 async def change_role(
@@ -84,11 +112,16 @@ async def change_role(
         return RoleFailure(diagnose(guild, role_id))
     except discord.NotFound as exc:
         if exc.code == UNKNOWN_MEMBER:
-            return RoleFailure("they are no longer in the server.", member_gone=True)
+            return RoleFailure(Fix(N_("they are no longer in the server.")), member_gone=True)
         return RoleFailure(diagnose(guild, role_id))
     except discord.HTTPException as exc:
         log.warning("role change failed in guild %s: %s %s", guild.id, exc.status, exc.code)
-        return RoleFailure(f"Discord had a problem (error {exc.code or exc.status}); try again.")
+        return RoleFailure(
+            Fix(
+                N_("Discord had a problem (error {code}); try again."),
+                (("code", str(exc.code or exc.status)),),
+            )
+        )
     return None
 
 
@@ -103,9 +136,11 @@ async def create_group_role(guild: discord.Guild, name: str) -> discord.Role:
         )
     except discord.Forbidden:
         raise UserFacingError(
-            "I couldn't create a role for the group: I need the **Manage Roles** permission. "
-            "Give it to my role (Server Settings → Roles), or pass an existing `role`. "
-            "Nothing was changed."
+            N_(
+                "I couldn't create a role for the group: I need the **Manage Roles** permission. "
+                "Give it to my role (Server Settings → Roles), or pass an existing `role`. "
+                "Nothing was changed."
+            )
         ) from None
 
 
@@ -132,9 +167,11 @@ async def create_private_channel(
         )
     except discord.Forbidden:
         raise UserFacingError(
-            "I couldn't create the group's private channel: I need **Manage Channels** and "
-            "**Manage Roles**. Give them to my role, or pass an existing `channel`. "
-            "Nothing was changed."
+            N_(
+                "I couldn't create the group's private channel: I need **Manage Channels** and "
+                "**Manage Roles**. Give them to my role, or pass an existing `channel`. "
+                "Nothing was changed."
+            )
         ) from None
 
 

@@ -17,6 +17,8 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.delivery import Outgoing
 from bot.features import GateStep
+from bot.i18n import N_, Texts
+from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.outbox_kinds import DirectMessage
 from bot.services.group_membership import MembershipService, Promotion, RoleOutcome
 from bot.services.groups import Group, GroupService, GroupSummary, Panel
@@ -24,7 +26,7 @@ from bot.services.outbox import OutboxItem
 from bot.services.panel_refresh import PanelRefreshes
 from bot.tree import NO_MENTIONS
 from cogs._ui import guild_of
-from cogs.groups._discord import change_role, tell_coordinators
+from cogs.groups._discord import Fix, change_role, tell_coordinators
 from cogs.groups._views import choice_view, info_embed, panel_messages
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,60 @@ def _on_ephemeral(interaction: discord.Interaction) -> bool:
     )
 
 
-def _where(group: Group) -> str:
-    return f" and access to <#{group.channel_id}>" if group.channel_id else ""
+# Why a role change was needed, for the coordinators' alert: one whole sentence each.
+ROLE_ALERTS = {
+    "joining": N_(
+        "⚠️ Group **{name}**: {member} was joining but I couldn't change their group role: "
+        "{fix} Nobody was added without the role; they can try again once it's fixed."
+    ),
+    "leaving": N_(
+        "⚠️ Group **{name}**: {member} was leaving but I couldn't change their group role: "
+        "{fix} Nobody was added without the role; they can try again once it's fixed."
+    ),
+    "promoting": N_(
+        "⚠️ Group **{name}**: {member} was moving up from the waitlist but I couldn't change "
+        "their group role: {fix} Nobody was added without the role; they can try again once "
+        "it's fixed."
+    ),
+}
+
+
+def _joined_text(group: Group, tr: Texts) -> str:
+    """The member's "you're in" after joining directly."""
+    if group.channel_id:
+        text = tr.gettext(
+            "You're in “{name}”. You now have the group's role and access to {channel}."
+        ).format(name=group.name, channel=f"<#{group.channel_id}>")
+    else:
+        text = tr.gettext("You're in “{name}”. You now have the group's role.").format(
+            name=group.name
+        )
+    if group.meets:
+        text += "\n" + tr.gettext("It meets: {meets}.").format(meets=group.meets)
+    return (
+        text
+        + "\n"
+        + tr.gettext("You can leave any time with `/group leave`; nobody is told either way.")
+    )
+
+
+def _promoted_text(group: Group, server: str, tr: Texts) -> str:
+    """The DM to a member moved up from the waitlist."""
+    if group.channel_id:
+        text = tr.gettext(
+            "Good news: a place opened in “{name}” on **{server}**, and you've been added from "
+            "the waitlist. You now have the group's role and access to {channel}."
+        ).format(name=group.name, server=server, channel=f"<#{group.channel_id}>")
+    else:
+        text = tr.gettext(
+            "Good news: a place opened in “{name}” on **{server}**, and you've been added from "
+            "the waitlist. You now have the group's role."
+        ).format(name=group.name, server=server)
+    if group.meets:
+        text += " " + tr.gettext("It meets: {meets}.").format(meets=group.meets)
+    return (
+        text + " " + tr.gettext("If it's no longer right for you, `/group leave` frees the place.")
+    )
 
 
 class PromotionDM(DirectMessage):
@@ -130,12 +184,15 @@ class GroupFlow(commands.Cog):
             await self._show(interaction, step.content, embed=step.embed, view=step.view)
             return
         result = await self.members.join(guild.id, group_id, user_id)  # one fast write
+        tr = await texts(interaction)
         if result.status == "waitlisted":
             await self._show(
                 interaction,
-                f"“{group.name}” is full right now, so I've put you on the waitlist: you're "
-                f"number **{result.position}** in line. I'll DM you as soon as a place opens; "
-                "you don't need to do anything. (`/group leave` takes you off the list.)",
+                tr.gettext(
+                    "“{name}” is full right now, so I've put you on the waitlist: you're "
+                    "number **{position}** in line. I'll DM you as soon as a place opens; "
+                    "you don't need to do anything. (`/group leave` takes you off the list.)"
+                ).format(name=group.name, position=result.position),
             )
             await self.refresh_panels(guild.id)
             return
@@ -149,25 +206,23 @@ class GroupFlow(commands.Cog):
             await self.members.undo_join(guild.id, group_id, user_id)
             await self._show(
                 interaction,
-                f"I'm sorry: I couldn't give you the role for “{group.name}”, so you haven't been "
-                "added yet. The coordinators have been told how to fix it; please try again "
-                "a little later.",
+                tr.gettext(
+                    "I'm sorry: I couldn't give you the role for “{name}”, so you haven't been "
+                    "added yet. The coordinators have been told how to fix it; please try again "
+                    "a little later."
+                ).format(name=group.name),
             )
             await self._role_alert(guild, group, user_id, failure.fix, "joining")
             return
-        await self._show(
-            interaction,
-            f"You're in “{group.name}”. You now have the group's role{_where(group)}."
-            + (f"\nIt meets: {group.meets}." if group.meets else "")
-            + "\nYou can leave any time with `/group leave`; nobody is told either way.",
-        )
+        await self._show(interaction, _joined_text(group, tr))
         await self.refresh_panels(guild.id)
 
     async def show_choice(self, interaction: discord.Interaction, group_id: int) -> None:
         """A group picked from a panel's menu: its details with Join/Leave, privately."""
         group = await self.groups.get(guild_of(interaction).id, group_id)
+        tr = await texts(interaction)
         await interaction.response.send_message(
-            embed=info_embed(group), view=choice_view(group.id), ephemeral=True
+            embed=info_embed(group, tr), view=choice_view(group.id, tr), ephemeral=True
         )
 
     # --- leaving -----------------------------------------------------------------------------
@@ -175,14 +230,17 @@ class GroupFlow(commands.Cog):
         guild = guild_of(interaction)
         group = await self.groups.get(guild.id, group_id)
         await self._defer(interaction)
-        await self._show(interaction, await self.leave_group(guild, group, interaction.user.id))
+        tr = await texts(interaction)
+        await self._show(interaction, await self.leave_group(guild, group, interaction.user.id, tr))
 
-    async def leave_group(self, guild: discord.Guild, group: Group, user_id: int) -> str:
-        """A member's own leave; returns what to tell them."""
+    async def leave_group(self, guild: discord.Guild, group: Group, user_id: int, tr: Texts) -> str:
+        """A member's own leave; returns what to tell them (in `tr`, the member's language)."""
         result = await self.members.leave(guild.id, group.id, user_id)
         if result.status == "unqueued":
             await self.refresh_panels(guild.id)
-            return f"I've taken you off the waitlist for “{group.name}”. Take care."
+            return tr.gettext("I've taken you off the waitlist for “{name}”. Take care.").format(
+                name=group.name
+            )
         failure = await change_role(
             self.bot, guild, user_id, group.role_id, add=False, reason=f"left group {group.id}"
         )
@@ -190,16 +248,18 @@ class GroupFlow(commands.Cog):
         await self.refresh_panels(guild.id)
         if failure is not None and not failure.member_gone:
             await self._role_alert(guild, group, user_id, failure.fix, "leaving")
-            return (
-                f"You've left “{group.name}”. I couldn't take the group role off you myself; "
+            return tr.gettext(
+                "You've left “{name}”. I couldn't take the group role off you myself; "
                 "the coordinators have been told and will remove it."
-            )
-        return f"You've left “{group.name}”. You're welcome back any time."
+            ).format(name=group.name)
+        return tr.gettext("You've left “{name}”. You're welcome back any time.").format(
+            name=group.name
+        )
 
     # --- the waitlist ------------------------------------------------------------------------
     async def fill_places(self, guild: discord.Guild, group_id: int) -> None:
         """Give every free place to the next in line (the service's rules), with a DM each."""
-        fixes: dict[int, str] = {}
+        fixes: dict[int, Fix] = {}
 
         async def give_role(promotion: Promotion) -> RoleOutcome:
             failure = await change_role(
@@ -220,13 +280,11 @@ class GroupFlow(commands.Cog):
         filled = await self.members.fill_places(guild.id, group_id, give_role)
         for promotion in filled.promoted:
             group = promotion.group
+            tr = await texts_for_member(self.bot, guild.id, promotion.user_id)
             await self.bot.dm(
                 guild.id,
                 promotion.user_id,
-                f"Good news: a place opened in “{group.name}” on **{guild.name}**, and you've been "
-                f"added from the waitlist. You now have the group's role{_where(group)}."
-                + (f" It meets: {group.meets}." if group.meets else "")
-                + " If it's no longer right for you, `/group leave` frees the place.",
+                _promoted_text(group, guild.name, tr),
                 kind=PROMOTION_KIND,
                 group_id=group.id,
             )
@@ -238,24 +296,24 @@ class GroupFlow(commands.Cog):
                 refused.group,
                 refused.user_id,
                 fixes[refused.user_id],
-                "moving up from the waitlist",
+                "promoting",
             )
 
     async def _role_alert(
-        self, guild: discord.Guild, group: Group, user_id: int, fix: str, doing: str
+        self, guild: discord.Guild, group: Group, user_id: int, fix: Fix, doing: str
     ) -> None:
+        """Tell the coordinators (in the server's language) how to fix a refused role;
+        `doing` is a key of `ROLE_ALERTS`."""
         now = self.bot.clock.now().timestamp()
         key = (guild.id, group.id)
         if now - self._alerted.get(key, -1e12) < ALERT_QUIET.total_seconds():
             return
         self._alerted[key] = now
-        await tell_coordinators(
-            self.bot,
-            guild,
-            f"⚠️ Group **{group.name}**: <@{user_id}> was {doing} but I couldn't change their "
-            f"group role: {fix} Nobody was added without the role; they can try again once "
-            "it's fixed.",
+        tr = await texts_for_guild(self.bot, guild.id)
+        text = tr.gettext(ROLE_ALERTS[doing]).format(
+            name=group.name, member=f"<@{user_id}>", fix=fix.text(tr)
         )
+        await tell_coordinators(self.bot, guild, text)
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
@@ -286,7 +344,8 @@ class GroupFlow(commands.Cog):
         panels = await self.groups.panels(guild_id)
         if not panels:
             return
-        messages = panel_messages(await self.groups.summaries(guild_id))
+        tr = await texts_for_guild(self.bot, guild_id)  # a post everyone in the server sees
+        messages = panel_messages(await self.groups.summaries(guild_id), tr)
         for panel in panels:
             await self._refresh_panel(panel, messages)
 

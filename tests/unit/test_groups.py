@@ -88,7 +88,11 @@ async def test_create_and_edit_validate_and_report_changes(world: World) -> None
         GUILD, group.id, new_name="Carers' circle", capacity=5, meets="Weds"
     )
     assert (edited.name, edited.capacity, edited.meets) == ("Carers' circle", 5, "Weds")
-    assert changes == ["name “Carers circle” → “Carers' circle”", "capacity 2 → 5", "meeting time"]
+    assert [str(change) for change in changes] == [
+        "name “Carers circle” → “Carers' circle”",
+        "capacity 2 → 5",
+        "meeting time",
+    ]
     unchanged = await world.groups.get(GUILD, group.id)
     assert unchanged.description == "For people caring for someone"
 
