@@ -11,6 +11,8 @@ from discord.ext import commands
 from discord.utils import format_dt
 
 from bot.errors import NotSetUpError, UserFacingError
+from bot.i18n import N_
+from bot.i18n_discord import texts
 from bot.services.rota import RotaService
 from bot.services.rota.rotas import MAX_NAME, MAX_SLOT_TEXT
 from cogs._ui import hearth, name_choices
@@ -67,7 +69,7 @@ async def is_supporter(bot: HearthBot, member: discord.Member | discord.User) ->
 
 def guild_id_of(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
-        raise UserFacingError("That only works inside a server, not in DMs.")
+        raise UserFacingError(N_("That only works inside a server, not in DMs."))
     return interaction.guild_id
 
 
@@ -152,9 +154,16 @@ async def claim_for(interaction: discord.Interaction, slot_id: int) -> str:
         bot.dispatcher.poke(shift.first_timer_due)
     slot = shift.slot
     hours = ", ".join(f"{hour} h" for hour in settings.reminder_hours)
-    return (
-        f"You're on **{slot.rota_name}** {format_dt(slot.starts_at, 'F')} until "
-        f"{format_dt(slot.ends_at, 't')} (slot #{slot.id}, now "
-        f"{len(slot.claimers)}/{slot.needed}). I'll remind you by DM {hours} before. "
-        "Thank you for being there."
+    tr = await texts(interaction)
+    return tr.gettext(
+        "You're on **{rota}** {starts} until {ends} (slot #{slot}, now {claimed}/{needed}). "
+        "I'll remind you by DM {hours} before. Thank you for being there."
+    ).format(
+        rota=slot.rota_name,
+        starts=format_dt(slot.starts_at, "F"),
+        ends=format_dt(slot.ends_at, "t"),
+        slot=slot.id,
+        claimed=len(slot.claimers),
+        needed=slot.needed,
+        hours=hours,
     )
