@@ -5,6 +5,7 @@ service, because it renders (and splits) the digest's text while consuming its t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -13,12 +14,14 @@ import discord
 from discord import app_commands
 from discord.utils import format_dt
 
+from bot import i18n
 from bot.db import Tx, from_ts
 from bot.delivery import Outgoing
 from bot.errors import UserFacingError
 from bot.i18n import ENGLISH, Texts
 from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.outbox_kinds import AlertPost, DirectMessage
+from bot.services.locales import server_language
 from bot.services.outbox import OutboxItem, OutboxSpec
 from bot.services.rota import breaks, followups, renewals
 from bot.services.rota.load import (
@@ -319,39 +322,73 @@ class RenewalReminder(DirectMessage):
 DIGEST_PART = 1950  # leaves room for "(part 2/3)" within a message's 2,000 characters
 
 
-def digest_texts(digest: renewals.Digest, now: datetime) -> list[str]:
+def digest_texts(digest: renewals.Digest, now: datetime, tr: Texts = ENGLISH) -> list[str]:
     """The weekly digest's messages (none when there is nothing to renew), split to fit."""
     if not digest.expiring and not digest.past_expiry:
         return []
-    lines = ["📋 **Weekly training digest**"]
+    lines = [tr.gettext("📋 **Weekly training digest**")]
     if digest.expiring:
-        lines.append("Training expired or running out within 30 days:")
+        lines.append(tr.gettext("Training expired or running out within 30 days:"))
         for record in digest.expiring:
             assert record.expires_at is not None
             when = format_dt(record.expires_at, "D")
-            state = f"**expired** {when}" if record.expires_at <= now else f"runs out {when}"
+            state = (
+                tr.gettext("**expired** {day}").format(day=when)
+                if record.expires_at <= now
+                else tr.gettext("runs out {day}").format(day=when)
+            )
             lines.append(f"• <@{record.user_id}> — {state}")
     if digest.past_expiry:
-        lines.append("Shifts already claimed past an expiry (they need renewing or cover):")
+        lines.append(
+            tr.gettext("Shifts already claimed past an expiry (they need renewing or cover):")
+        )
         lines += [
-            f"• <@{shift.user_id}> — **{shift.rota_name}** {format_dt(shift.starts_at, 'F')} (slot "
-            f"#{shift.slot_id}); training runs out {format_dt(shift.expires_at, 'D')}"
+            f"• <@{shift.user_id}> — "
+            + tr.gettext("**{rota}** {starts} (slot #{slot}); training runs out {day}").format(
+                rota=shift.rota_name,
+                starts=format_dt(shift.starts_at, "F"),
+                slot=shift.slot_id,
+                day=format_dt(shift.expires_at, "D"),
+            )
             for shift in digest.past_expiry
         ]
         more = digest.past_expiry_total - len(digest.past_expiry)
         if more > 0:
-            lines.append(f"…and {more} more; `/rota coverage` helps plan cover.")
-    lines.append("Renew with `/rota training grant`; `/rota training list` shows everyone.")
+            lines.append(
+                tr.gettext("…and {count} more; `/rota coverage` helps plan cover.").format(
+                    count=more
+                )
+            )
+    lines.append(
+        tr.gettext("Renew with `/rota training grant`; `/rota training list` shows everyone.")
+    )
     parts = split_text("\n".join(lines), DIGEST_PART)
     if len(parts) == 1:
         return parts
-    return [f"(part {i}/{len(parts)}) {part}" for i, part in enumerate(parts, start=1)]
+    return [
+        tr.gettext("(part {part}/{parts}) {text}").format(part=i, parts=len(parts), text=part)
+        for i, part in enumerate(parts, start=1)
+    ]
 
 
-def digest_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
-    """The due digest becomes its alert rows and next week's timer, in one transaction."""
-    renewals.schedule_next_digest_in(tx, timer, now)
-    texts = digest_texts(renewals.digest_sync(tx, timer.guild_id, now), now)
+def digest_outbox_for(bot: HearthBot) -> Callable[[Tx, Timer, datetime], list[OutboxSpec]]:
+    """The due digest becomes its alert rows and next week's timer, in one transaction; the
+    rows are written in the server's language (as `texts_for_guild` chooses it), since the
+    digest is split to fit as it is written."""
+
+    def digest_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
+        renewals.schedule_next_digest_in(tx, timer, now)
+        guild = bot.get_guild(timer.guild_id)
+        preferred = guild.preferred_locale.value if guild is not None else None
+        setting = renewals.language_setting_in(tx, timer.guild_id)
+        tr = i18n.texts(server_language(setting, preferred))
+        digest = renewals.digest_sync(tx, timer.guild_id, now)
+        return _digest_rows(timer, digest_texts(digest, now, tr))
+
+    return digest_outbox
+
+
+def _digest_rows(timer: Timer, parts: list[str]) -> list[OutboxSpec]:
     return [
         OutboxSpec(
             guild_id=timer.guild_id,
@@ -360,7 +397,7 @@ def digest_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
             payload={"content": text},
             expires_at=timer.due_at + timedelta(days=7),  # next week's replaces it
         )
-        for text in texts
+        for text in parts
     ]
 
 
@@ -374,7 +411,7 @@ def register_kinds(bot: HearthBot) -> None:
     bot.outbox.register(renewals.RENEWAL, RenewalReminder(bot))
     bot.outbox.register(renewals.DIGEST, AlertPost(bot))
     bot.dispatcher.register_timer_outbox(renewals.RENEWAL, renewals.renewal_outbox)
-    bot.dispatcher.register_timer_outbox(renewals.DIGEST, digest_outbox)
+    bot.dispatcher.register_timer_outbox(renewals.DIGEST, digest_outbox_for(bot))
     bot.dispatcher.register_timer_outbox(breaks.AWAY_END, breaks.away_end_outbox)
     bot.dispatcher.register_timer_outbox(followups.FOLLOWUP_DUE, followups.followup_due_outbox)
 

@@ -130,3 +130,29 @@ async def test_a_debrief_dm_is_written_in_the_servers_language(hearth: Harness) 
     await hearth.click(hearth.supporter, debrief, label="2")
     assert "Parece que ha sido difícil." in debrief.content
     assert [c.label for c in debrief.components] == ["Sí, por favor", "No, gracias"]
+
+
+async def test_a_spanish_servers_training_digest_and_renewal_dm_are_in_spanish(
+    hearth: Harness,
+) -> None:
+    await set_up_rotas(hearth)
+    await bot_of(hearth).settings.update(hearth.guild.id, None, language="es")
+    await train(hearth, hearth.supporter, expires="2026-03-20")
+    expires = datetime(2026, 3, 21, 0, 0, tzinfo=UTC)  # the local midnight after (GMT)
+
+    await run_at(hearth, datetime(2026, 3, 9, 9, 0, tzinfo=UTC))  # the first weekly digest
+    await hearth.wait_for(
+        lambda: any("Resumen semanal" in m.content for m in hearth.messages(hearth.alerts)),
+        what="the Spanish digest",
+    )
+    digest = next(m.content for m in hearth.messages(hearth.alerts) if "Resumen" in m.content)
+    assert digest.startswith("📋 **Resumen semanal de formación**\nFormación caducada o que")
+    assert f"• <@{hearth.supporter.id}> — caduca el <t:{int(expires.timestamp())}:D>" in digest
+    assert "`/turnos formación registrar`" in digest
+
+    await run_at(hearth, expires - timedelta(days=7))
+    await hearth.wait_for(
+        lambda: any("🌱" in m.content for m in hearth.dms(hearth.supporter)), what="the renewal"
+    )
+    renewal = next(m.content for m in hearth.dms(hearth.supporter) if "🌱" in m.content)
+    assert renewal.startswith("🌱 Tu formación de apoyo en **")
