@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
+from babel import UnknownLocaleError
+from babel.dates import format_date
 from discord import app_commands
 from discord.ext import commands
 from discord.utils import format_dt
 
 from bot.errors import NotSetUpError, UserFacingError
-from bot.i18n import N_
+from bot.i18n import ENGLISH, N_, Texts
 from bot.i18n_discord import texts
 from bot.services.rota import RotaService
 from bot.services.rota.rotas import MAX_NAME, MAX_SLOT_TEXT
@@ -56,6 +59,15 @@ SlotText = app_commands.Range[str, 1, MAX_SLOT_TEXT]
 
 async def zone_of(bot: HearthBot, guild_id: int) -> ZoneInfo:
     return ZoneInfo((await bot.settings.get(guild_id)).timezone)
+
+
+def local_day(moment: datetime, tr: Texts = ENGLISH) -> str:
+    """A day as "Tue 3 Mar 2026", its names in `tr`'s language (CLDR's, through Babel); a
+    language Babel doesn't know (the pseudo-locale) reads as English."""
+    try:
+        return format_date(moment.date(), "EEE d MMM y", locale=tr.language)
+    except (ValueError, UnknownLocaleError):
+        return format_date(moment.date(), "EEE d MMM y", locale="en")
 
 
 async def is_supporter(bot: HearthBot, member: discord.Member | discord.User) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 import discord
 from discord import app_commands
@@ -32,6 +31,7 @@ from cogs.rota._common import (
     claim_for,
     guild_id_of,
     is_supporter,
+    local_day,
     my_slot_choices,
     open_slot_choices,
     rota,
@@ -43,10 +43,6 @@ from cogs.rota._common import (
 )
 from cogs.rota._views import claim_buttons
 from cogs.rota._wellbeing import load_figures, load_report
-
-
-def _day(moment: datetime) -> str:
-    return f"{moment:%a} {moment.day} {moment:%b %Y}"
 
 
 def _slot_line(slot: service.Slot, tr: Texts = ENGLISH) -> str:
@@ -79,7 +75,7 @@ async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> P
     start, end = weeks_from(now, week, zone)
     week_slots = await rota_of(bot).slots_between(guild_id, start, end, chosen.id)
     title = tr.gettext("{rota} — week of {day}").format(
-        rota=chosen.name, day=_day(start.astimezone(zone))
+        rota=chosen.name, day=local_day(start.astimezone(zone), tr)
     )
     if not week_slots:
         return Page(

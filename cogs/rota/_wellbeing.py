@@ -43,7 +43,7 @@ from cogs._ui import (
     hearth,
     require_coordinator,
 )
-from cogs.rota._common import RotaCogPart, guild_id_of, rota, rota_of, zone_of
+from cogs.rota._common import RotaCogPart, guild_id_of, local_day, rota, rota_of, zone_of
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -51,9 +51,8 @@ if TYPE_CHECKING:
 DateOption = app_commands.Range[str, 1, breaks.DATE_LENGTH]
 
 
-def _local_day(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y}"
+def _local_day(moment: datetime, zone: ZoneInfo, tr: Texts = ENGLISH) -> str:
+    return local_day(moment.astimezone(zone), tr)
 
 
 def freed_alerts(why: str, freed: list[Slot], tr: Texts = ENGLISH) -> list[str]:
@@ -74,13 +73,13 @@ def freed_alerts(why: str, freed: list[Slot], tr: Texts = ENGLISH) -> list[str]:
 
 
 def _window(away: breaks.Away, zone: ZoneInfo, tr: Texts = ENGLISH, *, own: bool = False) -> str:
-    start = _local_day(away.starts_at, zone)
+    start = _local_day(away.starts_at, zone, tr)
     if away.ends_at is None:
         if own:
             return tr.gettext("from {start} until you say").format(start=start)
         return tr.gettext("from {start} until they say").format(start=start)
     return tr.gettext("from {start}, back on {end}").format(
-        start=start, end=_local_day(away.ends_at, zone)
+        start=start, end=_local_day(away.ends_at, zone, tr)
     )
 
 
@@ -166,8 +165,8 @@ async def _load_page(interaction: discord.Interaction, arg: str, page: int) -> P
             + "".join(f"\n  {f}" for f in flags)
         )
     header = tr.gettext("**Supporters' load**, {since} to {until}").format(
-        since=_local_day(report.since, ZoneInfo(settings.timezone)),
-        until=_local_day(report.until - timedelta(days=1), ZoneInfo(settings.timezone)),
+        since=_local_day(report.since, ZoneInfo(settings.timezone), tr),
+        until=_local_day(report.until - timedelta(days=1), ZoneInfo(settings.timezone), tr),
     )
     footer = tr.gettext("A late cover is a shift taken less than a day before it started.")
     shown, _ = line_page(header, lines, page, footer=footer)

@@ -22,7 +22,7 @@ async def test_a_spanish_supporter_claims_views_and_lists_shifts_in_spanish(
 
     view = await hearth.slash(hearth.supporter, hearth.channel, "rota view", rota="Evening duty")
     assert view.ephemeral
-    assert "Evening duty — semana del" in view.text  # the rota's name is data, kept as written
+    assert "Evening duty — semana del lun 2 mar 2026" in view.text  # day names in Spanish too
     assert "Las horas se muestran en tu propia zona horaria." in view.text
     assert "⚠️ **2 libres**" in view.text
     assert [c.label for c in view.components] == [f"Reservar #{slot_id}"]
