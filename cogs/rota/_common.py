@@ -70,6 +70,11 @@ def local_day(moment: datetime, tr: Texts = ENGLISH) -> str:
         return format_date(moment.date(), "EEE d MMM y", locale="en")
 
 
+def server_name(bot: HearthBot, guild_id: int, tr: Texts = ENGLISH) -> str:
+    guild = bot.get_guild(guild_id)
+    return guild.name if guild else tr.gettext("your server")
+
+
 async def is_supporter(bot: HearthBot, member: discord.Member | discord.User) -> bool:
     if not isinstance(member, discord.Member):
         return False
