@@ -10,6 +10,7 @@ import discord
 
 from bot.app import HearthBot
 from bot.features import Feature
+from bot.i18n_discord import texts_for_guild
 from bot.services.rota import RotaService
 from bot.services.rota.reminders import TIMER_OUTBOX
 from bot.services.settings import GuildSettings
@@ -66,8 +67,10 @@ class Rota(RotaAdmin, RotaMember, RotaWellbeing, RotaCogPart):
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         """A supporter who left the server can't cover their shifts: open them and say so."""
         user_id = payload.user.id
+        server = await texts_for_guild(self.bot, payload.guild_id)
+        why = server.gettext("{who} left the server").format(who=f"<@{user_id}>")
         freed = await self.rota.hand_back_all(
-            payload.guild_id, user_id, lambda slots: freed_alerts(user_id, "left the server", slots)
+            payload.guild_id, user_id, lambda slots: freed_alerts(why, slots, server)
         )
         if freed:
             self.bot.dispatcher.poke()

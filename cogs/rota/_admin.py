@@ -8,6 +8,8 @@ import discord
 from discord import app_commands
 from discord.utils import format_dt
 
+from bot.i18n import N_
+from bot.i18n_discord import texts, texts_for_member
 from bot.services import rota as service
 from bot.services.rota.parsing import (
     MAX_DURATION_TEXT,
@@ -61,43 +63,53 @@ async def _group_choices(
 @pager("rota_training", coordinators_only=True)
 async def _training_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
+    tr = await texts(interaction)
     now = bot.clock.now()
     records = await rota_of(bot).list_training(guild_id_of(interaction))
     if not records:
         return Page(
-            content="Nobody's training is recorded yet. Add it with `/rota training grant`."
+            content=tr.gettext(
+                "Nobody's training is recorded yet. Add it with `/rota training grant`."
+            )
         )
     lines = []
     for record in records:
         if record.expires_at is None:
-            status = "no expiry"
+            status = tr.gettext("no expiry")
         elif record.valid_at(now):
-            status = f"until {format_dt(record.expires_at, 'D')}"
+            status = tr.gettext("until {day}").format(day=format_dt(record.expires_at, "D"))
         else:
-            status = f"**expired** {format_dt(record.expires_at, 'D')}"
+            status = tr.gettext("**expired** {day}").format(day=format_dt(record.expires_at, "D"))
         lines.append(f"<@{record.user_id}> — {status}")
-    shown, _ = line_page(f"**Supporter training** ({len(records)})", lines, page)
+    header = tr.gettext("**Supporter training** ({count})").format(count=len(records))
+    shown, _ = line_page(header, lines, page)
     return shown
 
 
 @pager("rota_coverage", coordinators_only=True)
 async def _coverage_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
+    tr = await texts(interaction)
     rota_id, weeks = (int(part) for part in arg.split(".", 1))
     chosen = await rota_of(bot).get_rota(guild_id_of(interaction), rota_id)
     gaps = await rota_of(bot).coverage_gaps(chosen, weeks)
     if not gaps:
         return Page(
-            content=f"Every **{chosen.name}** slot in the next {weeks} week(s) has the "
-            "supporters it needs."
+            content=tr.gettext(
+                "Every **{rota}** slot in the next {weeks} week(s) has the supporters it needs."
+            ).format(rota=chosen.name, weeks=weeks)
         )
     lines = [
         f"#{slot.id} {format_dt(slot.starts_at, 'F')} ({format_dt(slot.starts_at, 'R')}) — "
-        f"{len(slot.claimers)}/{slot.needed}, {slot.open_places} place"
-        f"{'s' if slot.open_places > 1 else ''} open"
+        + tr.ngettext(
+            "{claimed}/{needed}, {n} place open", "{claimed}/{needed}, {n} places open",
+            slot.open_places,
+        ).format(claimed=len(slot.claimers), needed=slot.needed, n=slot.open_places)
         for slot in gaps
-    ]
-    header = f"**{chosen.name}**: {len(gaps)} slot(s) in the next {weeks} week(s) need cover"
+    ]  # fmt: skip
+    header = tr.gettext(
+        "**{rota}**: {count} slot(s) in the next {weeks} week(s) need cover"
+    ).format(rota=chosen.name, count=len(gaps), weeks=weeks)
     shown, _ = line_page(header, lines, page)
     return shown
 
@@ -125,16 +137,30 @@ class RotaAdmin(RotaCogPart):
         created = await self.rota.create_rota(guild_id, interaction.user.id, name,
             needed=needed, group_id=group_id, requires_training=training_required,
         )  # fmt: skip
+        tr = await texts(interaction)
+        if created.requires_training:
+            reply = tr.ngettext(
+                "Created the rota **{rota}** ({n} supporter per slot, training required). "
+                "Add shifts with `/rota slots add`.",
+                "Created the rota **{rota}** ({n} supporters per slot, training required). "
+                "Add shifts with `/rota slots add`.",
+                created.needed,
+            )
+        else:
+            reply = tr.ngettext(
+                "Created the rota **{rota}** ({n} supporter per slot, no training needed). "
+                "Add shifts with `/rota slots add`.",
+                "Created the rota **{rota}** ({n} supporters per slot, no training needed). "
+                "Add shifts with `/rota slots add`.",
+                created.needed,
+            )
         await audited(
             interaction,
             AUDIT_ROTA_CREATED,
             f"{created.name} (needed {created.needed}, training "
             f"{'required' if created.requires_training else 'not required'}"
             f"{f', group {group}' if group else ''})",
-            f"Created the rota **{created.name}** ({created.needed} supporter"
-            f"{'s' if created.needed > 1 else ''} per slot"
-            f"{', training required' if created.requires_training else ', no training needed'}). "
-            "Add shifts with `/rota slots add`.",
+            reply.format(rota=created.name, n=created.needed),
         )
 
     @slots.command(name="add", description="Add a slot, or the same slot weekly for several weeks")
@@ -177,17 +203,26 @@ class RotaAdmin(RotaCogPart):
                 f"{chosen.name}: {len(created)} slot(s) #{first.id}–#{last.id}, "
                 f"{format_dt(first.starts_at, 'f')} for {duration}",
             )  # fmt: skip
+        tr = await texts(interaction)
         lines = [
-            f"Added {len(created)} slot{'s' if len(created) != 1 else ''} to **{chosen.name}**:"
+            tr.ngettext(
+                "Added {n} slot to **{rota}**:", "Added {n} slots to **{rota}**:", len(created)
+            ).format(n=len(created), rota=chosen.name)
             if created
-            else f"Nothing was added: **{chosen.name}** already has slots at those times."
+            else tr.gettext(
+                "Nothing was added: **{rota}** already has slots at those times."
+            ).format(rota=chosen.name)
         ]
         lines += [
             f"#{slot.id} {format_dt(slot.starts_at, 'F')} – {format_dt(slot.ends_at, 't')}"
             for slot in created
         ]
         if created and existing:
-            lines.append(f"{existing} already existed and were left as they were.")
+            lines.append(
+                tr.gettext("{count} already existed and were left as they were.").format(
+                    count=existing
+                )
+            )
         await send_all(interaction, "\n".join(lines))
 
     @slots.command(name="remove", description="Remove a slot; supporters on it are told")
@@ -207,20 +242,26 @@ class RotaAdmin(RotaCogPart):
         await cancel_slot_timers(bot.timers, removed, claim_ids)
         when = f"{format_dt(removed.starts_at, 'F')}"
         for user_id in removed.claimers:
+            theirs = await texts_for_member(bot, guild.id, user_id)
             await bot.dm(
                 guild.id, user_id,
-                f"A coordinator removed the **{removed.rota_name}** shift on {when} in "
-                f"**{guild.name}**. You don't need to cover it any more — thank you for offering.",
+                theirs.gettext(
+                    "A coordinator removed the **{rota}** shift on {when} in **{server}**. You "
+                    "don't need to cover it any more — thank you for offering."
+                ).format(rota=removed.rota_name, when=when, server=guild.name),
             )  # fmt: skip
+        tr = await texts(interaction)
         told = (
-            f" The {len(removed.claimers)} supporter(s) who had claimed it were told."
+            tr.gettext(" The {count} supporter(s) who had claimed it were told.").format(
+                count=len(removed.claimers)
+            )
             if removed.claimers
             else ""
         )
         await audited(
             interaction, AUDIT_ROTA_SLOTS_REMOVED,
             f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
-            f"Removed slot #{removed.id} ({when}).{told}",
+            tr.gettext("Removed slot #{slot} ({when}).").format(slot=removed.id, when=when) + told,
         )  # fmt: skip
 
     @rota.command(name="limits", description="Shift limits and reminders for all rotas here")
@@ -250,18 +291,28 @@ class RotaAdmin(RotaCogPart):
             settings = await bot.settings.update(guild.id, interaction.user.id, **changes)
         else:
             settings = await bot.settings.get(guild.id)
-        summary = (
-            f"at most {settings.max_shifts_per_week} shifts a week per supporter, "
-            f"{settings.min_rest_hours} hours' rest between shifts, reminders "
-            f"{', '.join(f'{hour} h' for hour in settings.reminder_hours)} before each shift"
+        summary_text = N_(
+            "at most {most} shifts a week per supporter, {rest} hours' rest between shifts, "
+            "reminders {hours} before each shift"
         )
+        values = {
+            "most": settings.max_shifts_per_week,
+            "rest": settings.min_rest_hours,
+            "hours": ", ".join(f"{hour} h" for hour in settings.reminder_hours),
+        }
+        tr = await texts(interaction)
+        summary = tr.gettext(summary_text).format(**values)
         if changes:
-            await bot.audit(guild, interaction.user.id, AUDIT_ROTA_LIMITS_SET, summary)
-            text = f"Updated. Rotas here now use: {summary}."
+            await bot.audit(
+                guild, interaction.user.id, AUDIT_ROTA_LIMITS_SET, summary_text.format(**values)
+            )
+            text = tr.gettext("Updated. Rotas here now use: {summary}.").format(summary=summary)
             if "reminder_hours" in changes:
-                text += " Shifts already claimed are reminded at the new hours too."
+                text += tr.gettext(" Shifts already claimed are reminded at the new hours too.")
         else:
-            text = f"Rotas here use: {summary}. Give an option to change it."
+            text = tr.gettext("Rotas here use: {summary}. Give an option to change it.").format(
+                summary=summary
+            )
         await send_ephemeral(interaction, text)
 
     @training.command(name="grant", description="Record that a member has done supporter training")
@@ -286,13 +337,24 @@ class RotaAdmin(RotaCogPart):
         await bot.audit(
             guild, interaction.user.id, AUDIT_ROTA_TRAINING_GRANTED, f"<@{member.id}> {until}"
         )
+        tr = await texts(interaction)
         settings = await bot.settings.get(guild.id)
         note = ""
         if settings.supporter_role_id and not any(
             role.id == settings.supporter_role_id for role in member.roles
         ):
-            note = " They don't have the supporter role yet, which they also need to claim shifts."
-        await send_ephemeral(interaction, f"Recorded <@{member.id}>'s training {until}.{note}")
+            note = tr.gettext(
+                " They don't have the supporter role yet, which they also need to claim shifts."
+            )
+        if expires_at:
+            recorded = tr.gettext("Recorded {member}'s training until {day}.").format(
+                member=f"<@{member.id}>", day=format_dt(expires_at, "D")
+            )
+        else:
+            recorded = tr.gettext("Recorded {member}'s training with no expiry.").format(
+                member=f"<@{member.id}>"
+            )
+        await send_ephemeral(interaction, recorded + note)
 
     @training.command(name="revoke", description="Remove a member's recorded training")
     @app_commands.describe(member="Whose training to remove")
@@ -301,12 +363,15 @@ class RotaAdmin(RotaCogPart):
         self, interaction: discord.Interaction, member: discord.Member
     ) -> None:
         await self.rota.revoke_training(guild_of(interaction).id, member.id)
+        tr = await texts(interaction)
         await audited(
             interaction,
             AUDIT_ROTA_TRAINING_REVOKED,
             f"<@{member.id}>",
-            f"Removed <@{member.id}>'s training record. Shifts they already hold are kept; they "
-            "can't claim new ones on rotas that need training.",
+            tr.gettext(
+                "Removed {member}'s training record. Shifts they already hold are kept; they "
+                "can't claim new ones on rotas that need training."
+            ).format(member=f"<@{member.id}>"),
         )
 
     @training.command(name="list", description="Everyone with recorded supporter training")

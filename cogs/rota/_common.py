@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
+from babel import UnknownLocaleError
+from babel.dates import format_date
 from discord import app_commands
 from discord.ext import commands
 from discord.utils import format_dt
 
 from bot.errors import NotSetUpError, UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts
 from bot.services.rota import RotaService
 from bot.services.rota.rotas import MAX_NAME, MAX_SLOT_TEXT
 from cogs._ui import hearth, name_choices
@@ -56,6 +61,20 @@ async def zone_of(bot: HearthBot, guild_id: int) -> ZoneInfo:
     return ZoneInfo((await bot.settings.get(guild_id)).timezone)
 
 
+def local_day(moment: datetime, tr: Texts = ENGLISH) -> str:
+    """A day as "Tue 3 Mar 2026", its names in `tr`'s language (CLDR's, through Babel); a
+    language Babel doesn't know (the pseudo-locale) reads as English."""
+    try:
+        return format_date(moment.date(), "EEE d MMM y", locale=tr.language)
+    except (ValueError, UnknownLocaleError):
+        return format_date(moment.date(), "EEE d MMM y", locale="en")
+
+
+def server_name(bot: HearthBot, guild_id: int, tr: Texts = ENGLISH) -> str:
+    guild = bot.get_guild(guild_id)
+    return guild.name if guild else tr.gettext("your server")
+
+
 async def is_supporter(bot: HearthBot, member: discord.Member | discord.User) -> bool:
     if not isinstance(member, discord.Member):
         return False
@@ -67,7 +86,7 @@ async def is_supporter(bot: HearthBot, member: discord.Member | discord.User) ->
 
 def guild_id_of(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
-        raise UserFacingError("That only works inside a server, not in DMs.")
+        raise UserFacingError(N_("That only works inside a server, not in DMs."))
     return interaction.guild_id
 
 
@@ -152,9 +171,16 @@ async def claim_for(interaction: discord.Interaction, slot_id: int) -> str:
         bot.dispatcher.poke(shift.first_timer_due)
     slot = shift.slot
     hours = ", ".join(f"{hour} h" for hour in settings.reminder_hours)
-    return (
-        f"You're on **{slot.rota_name}** {format_dt(slot.starts_at, 'F')} until "
-        f"{format_dt(slot.ends_at, 't')} (slot #{slot.id}, now "
-        f"{len(slot.claimers)}/{slot.needed}). I'll remind you by DM {hours} before. "
-        "Thank you for being there."
+    tr = await texts(interaction)
+    return tr.gettext(
+        "You're on **{rota}** {starts} until {ends} (slot #{slot}, now {claimed}/{needed}). "
+        "I'll remind you by DM {hours} before. Thank you for being there."
+    ).format(
+        rota=slot.rota_name,
+        starts=format_dt(slot.starts_at, "F"),
+        ends=format_dt(slot.ends_at, "t"),
+        slot=slot.id,
+        claimed=len(slot.claimers),
+        needed=slot.needed,
+        hours=hours,
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 import discord
 from discord import app_commands
 from discord.utils import format_dt
 
+from bot.i18n import ENGLISH, Texts
+from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.services import rota as service
 from bot.services.rota.load import DEFAULT_LOAD_WEEKS
 from bot.services.rota.parsing import MAX_VIEW_WEEKS, weeks_from
@@ -30,6 +31,7 @@ from cogs.rota._common import (
     claim_for,
     guild_id_of,
     is_supporter,
+    local_day,
     my_slot_choices,
     open_slot_choices,
     rota,
@@ -43,16 +45,17 @@ from cogs.rota._views import claim_buttons
 from cogs.rota._wellbeing import load_figures, load_report
 
 
-def _day(moment: datetime) -> str:
-    return f"{moment:%a} {moment.day} {moment:%b %Y}"
-
-
-def _slot_line(slot: service.Slot) -> str:
+def _slot_line(slot: service.Slot, tr: Texts = ENGLISH) -> str:
+    offering = tr.gettext(" (offering a swap)")
     people = ", ".join(
-        f"<@{user_id}>" + (" (offering a swap)" if user_id in slot.swap_offers else "")
+        f"<@{user_id}>" + (offering if user_id in slot.swap_offers else "")
         for user_id in slot.claimers
     )
-    gap = f" · ⚠️ **{slot.open_places} open**" if slot.open_places else ""
+    gap = (
+        tr.gettext(" · ⚠️ **{count} open**").format(count=slot.open_places)
+        if slot.open_places
+        else ""
+    )
     return (
         f"**#{slot.id}** {format_dt(slot.starts_at, 'F')} – {format_dt(slot.ends_at, 't')} · "
         f"{len(slot.claimers)}/{slot.needed}{gap}" + (f"\n  {people}" if people else "")
@@ -63,6 +66,7 @@ def _slot_line(slot: service.Slot) -> str:
 async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     """A week of one rota, a page of slots at a time with Claim buttons for the open ones."""
     bot = hearth(interaction)
+    tr = await texts(interaction)
     guild_id = guild_id_of(interaction)
     rota_id, week = (int(part) for part in arg.split(".", 1))
     now = bot.clock.now()
@@ -70,75 +74,88 @@ async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> P
     zone = await zone_of(bot, guild_id)
     start, end = weeks_from(now, week, zone)
     week_slots = await rota_of(bot).slots_between(guild_id, start, end, chosen.id)
-    title = f"{chosen.name} — week of {_day(start.astimezone(zone))}"
+    title = tr.gettext("{rota} — week of {day}").format(
+        rota=chosen.name, day=local_day(start.astimezone(zone), tr)
+    )
     if not week_slots:
         return Page(
-            content=f"**{title}**\nNo slots this week. Try another `week`, or ask a coordinator."
+            content=tr.gettext(
+                "**{title}**\nNo slots this week. Try another `week`, or ask a coordinator."
+            ).format(title=title)
         )
     shown, indexes = line_page(
-        f"{len(week_slots)} slot{'s' if len(week_slots) != 1 else ''}",
-        [_slot_line(slot) for slot in week_slots],
+        tr.ngettext("{n} slot", "{n} slots", len(week_slots)).format(n=len(week_slots)),
+        [_slot_line(slot, tr) for slot in week_slots],
         page,
         budget=DESCRIPTION_LIMIT - 100,
         max_lines=MAX_ITEMS_PER_PAGE,
     )
     embed = discord.Embed(title=title, description=shown.content, colour=discord.Colour.orange())
-    embed.set_footer(text="Times are shown in your own time zone.")
+    embed.set_footer(text=tr.gettext("Times are shown in your own time zone."))
     on_page = [week_slots[i] for i in indexes]
     shown.content, shown.embed = "", embed
-    shown.items = claim_buttons([s for s in on_page if s.open_places and s.starts_at > now])
+    shown.items = claim_buttons([s for s in on_page if s.open_places and s.starts_at > now], tr)
     return shown
 
 
 @pager("rota_mine")
 async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
+    tr = await texts(interaction)
     now = bot.clock.now()
     guild_id = guild_id_of(interaction)
     shifts = await rota_of(bot).my_shifts(guild_id, interaction.user.id)
     report = await load_report(bot, guild_id, DEFAULT_LOAD_WEEKS, interaction.user.id)
     figures = (
-        f"Your share — {load_figures(report.loads[0], DEFAULT_LOAD_WEEKS)}. Thank you."
+        tr.gettext("Your share — {figures}. Thank you.").format(
+            figures=load_figures(report.loads[0], DEFAULT_LOAD_WEEKS, tr)
+        )
         if report.loads
         else ""
     )
     if not shifts:
         return Page(
-            content="You have no upcoming shifts. `/rota view` shows where cover is needed."
+            content=tr.gettext(
+                "You have no upcoming shifts. `/rota view` shows where cover is needed."
+            )
             + (f"\n{figures}" if figures else "")
         )
+    offered, on_now = tr.gettext(" · offered for swap"), tr.gettext(" · **on now**")
     lines = [
         f"#{shift.slot.id} **{shift.slot.rota_name}** {format_dt(shift.slot.starts_at, 'F')} – "
         f"{format_dt(shift.slot.ends_at, 't')}"
-        + (" · offered for swap" if shift.swap_offered else "")
-        + (" · **on now**" if shift.slot.starts_at <= now else "")
+        + (offered if shift.swap_offered else "")
+        + (on_now if shift.slot.starts_at <= now else "")
         for shift in shifts
     ]
-    shown, _ = line_page(f"**Your shifts** ({len(shifts)})", lines, page, footer=figures)
+    header = tr.gettext("**Your shifts** ({count})").format(count=len(shifts))
+    shown, _ = line_page(header, lines, page, footer=figures)
     return shown
 
 
 @pager("rota_onduty")
 async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
+    tr = await texts(interaction)
     guild_id = guild_id_of(interaction)
     shifts = await rota_of(bot).on_duty(guild_id)
     if shifts:
         lines = [
-            f"<@{shift.user_id}> — {shift.rota_name}, until {format_dt(shift.ends_at, 't')}"
+            tr.gettext("{who} — {rota}, until {ends}").format(
+                who=f"<@{shift.user_id}>", rota=shift.rota_name, ends=format_dt(shift.ends_at, "t")
+            )
             for shift in shifts
         ]
-        shown, _ = line_page("**On duty now**", lines, page)
+        shown, _ = line_page(tr.gettext("**On duty now**"), lines, page)
         return shown
     upcoming = await rota_of(bot).next_shift_start(guild_id)
     if upcoming is None:
-        text = "No one is on duty right now, and no shifts are scheduled yet."
+        text = tr.gettext("No one is on duty right now, and no shifts are scheduled yet.")
     else:
-        text = (
-            f"No one is on duty right now. The next shift starts {format_dt(upcoming, 'F')} "
-            f"({format_dt(upcoming, 'R')})."
-        )
-    return Page(content=text + " If you need help urgently, `/crisis` lists helplines.")
+        text = tr.gettext(
+            "No one is on duty right now. The next shift starts {starts} ({relative})."
+        ).format(starts=format_dt(upcoming, "F"), relative=format_dt(upcoming, "R"))
+    return Page(content=text + tr.gettext(" If you need help urgently, `/crisis` lists helplines."))
 
 
 class RotaMember(RotaCogPart):
@@ -170,19 +187,28 @@ class RotaMember(RotaCogPart):
             guild.id, service.parse_slot_id(slot), interaction.user.id
         )
         freed = released.slot
-        text = (
-            f"You've released **{freed.rota_name}** {format_dt(freed.starts_at, 'F')}. "
-            "Thanks for letting us know."
-        )
+        tr = await texts(interaction)
+        text = tr.gettext(
+            "You've released **{rota}** {starts}. Thanks for letting us know."
+        ).format(rota=freed.rota_name, starts=format_dt(freed.starts_at, "F"))
         if released.short_notice:
+            server = await texts_for_guild(bot, guild.id)
             await bot.alert(
                 guild,
-                f"🔔 <@{interaction.user.id}> can no longer cover **{freed.rota_name}** "
-                f"{format_dt(freed.starts_at, 'F')} ({format_dt(freed.starts_at, 'R')}); "
-                f"it now has {len(freed.claimers)}/{freed.needed}. Please help find cover "
-                f"(slot #{freed.id}).",
+                server.gettext(
+                    "🔔 {who} can no longer cover **{rota}** {starts} ({relative}); it now has "
+                    "{claimed}/{needed}. Please help find cover (slot #{slot})."
+                ).format(
+                    who=f"<@{interaction.user.id}>",
+                    rota=freed.rota_name,
+                    starts=format_dt(freed.starts_at, "F"),
+                    relative=format_dt(freed.starts_at, "R"),
+                    claimed=len(freed.claimers),
+                    needed=freed.needed,
+                    slot=freed.id,
+                ),
             )
-            text += (
+            text += tr.gettext(
                 " As it's less than a day away, I've let the coordinators know so they can "
                 "find cover."
             )
@@ -198,7 +224,7 @@ class RotaMember(RotaCogPart):
         if not shifts:
             await send_paged(interaction, "rota_mine")
             return
-        data = service.shifts_calendar(shifts, guild.name, now)
+        data = service.shifts_calendar(shifts, guild.name, now, await texts(interaction))
         calendar = discord.File(io.BytesIO(data), filename="hearth-shifts.ics")
         await send_paged(interaction, "rota_mine", file=calendar)
 
@@ -213,13 +239,14 @@ class RotaMember(RotaCogPart):
             service.parse_slot_id(slot),
             interaction.user.id,
         )
+        tr = await texts(interaction)
         await send_ephemeral(
             interaction,
-            f"**{shift.slot.rota_name}** {format_dt(shift.slot.starts_at, 'F')} is offered "
-            "for a swap. It stays "
-            "yours — with its reminders — until another supporter takes it with `/rota swap take`; "
-            "I'll DM you when that happens. To keep it after all, use `/rota swap take` on it "
-            "yourself.",
+            tr.gettext(
+                "**{rota}** {starts} is offered for a swap. It stays yours — with its reminders — "
+                "until another supporter takes it with `/rota swap take`; I'll DM you when that "
+                "happens. To keep it after all, use `/rota swap take` on it yourself."
+            ).format(rota=shift.slot.rota_name, starts=format_dt(shift.slot.starts_at, "F")),
         )
 
     @swap.command(name="take", description="Take a shift another supporter offered")
@@ -230,11 +257,12 @@ class RotaMember(RotaCogPart):
         guild = guild_of(interaction)
         slot_id = service.parse_slot_id(slot)
         now = bot.clock.now()
+        tr = await texts(interaction)
         current = await self.rota.slot(guild.id, slot_id)
         if interaction.user.id in current.swap_offers:
             await self.rota.withdraw_swap(guild.id, slot_id, interaction.user.id)
             await send_ephemeral(
-                interaction, "You've withdrawn your swap offer; the shift stays yours."
+                interaction, tr.gettext("You've withdrawn your swap offer; the shift stays yours.")
             )
             return
         settings = await bot.settings.get(guild.id)
@@ -244,17 +272,27 @@ class RotaMember(RotaCogPart):
         dues = await schedule_claim_timers(bot.timers, taken.shift, settings.reminder_hours, now)
         bot.dispatcher.poke(min(dues))
         moved = taken.shift.slot
+        giver = await texts_for_member(bot, guild.id, taken.from_user_id)
         await bot.dm(
             guild.id, taken.from_user_id,
-            f"<@{interaction.user.id}> took your **{moved.rota_name}** shift "
-            f"{format_dt(moved.starts_at, 'F')} "
-            f"in **{guild.name}**. It's theirs now — thank you for arranging cover.",
+            giver.gettext(
+                "{who} took your **{rota}** shift {starts} in **{server}**. It's theirs now — "
+                "thank you for arranging cover."
+            ).format(
+                who=f"<@{interaction.user.id}>", rota=moved.rota_name,
+                starts=format_dt(moved.starts_at, "F"), server=guild.name,
+            ),
         )  # fmt: skip
         await send_ephemeral(
             interaction,
-            f"The **{moved.rota_name}** shift {format_dt(moved.starts_at, 'F')} – "
-            f"{format_dt(moved.ends_at, 't')} is "
-            "yours now. I'll send you the reminders. Thank you!",
+            tr.gettext(
+                "The **{rota}** shift {starts} – {ends} is yours now. I'll send you the "
+                "reminders. Thank you!"
+            ).format(
+                rota=moved.rota_name,
+                starts=format_dt(moved.starts_at, "F"),
+                ends=format_dt(moved.ends_at, "t"),
+            ),
         )
 
     @rota.command(name="onduty", description="Who is on duty right now")

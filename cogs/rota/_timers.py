@@ -15,7 +15,7 @@ from discord.utils import format_dt
 
 from bot.delivery import Outgoing
 from bot.i18n import ENGLISH, Texts
-from bot.i18n_discord import texts_for_guild
+from bot.i18n_discord import texts_for_guild, texts_for_member
 from bot.outbox_kinds import AlertPost, DirectMessage
 from bot.services.outbox import OutboxItem
 from bot.services.rota.reminders import (
@@ -68,10 +68,11 @@ class Debrief(DirectMessage):
         if shift is None or self.bot.clock.now() - shift.slot.ends_at > DEBRIEF_STALE:
             return None
         guild_id = shift.slot.guild_id
+        tr = await texts_for_member(self.bot, guild_id, shift.user_id)  # written at send time
         return Outgoing(
             user_id=shift.user_id,
-            content=debrief_text(shift, _server_name(self.bot, guild_id)),
-            components=debrief_view(guild_id, shift.claim_id).to_components(),
+            content=debrief_text(shift, _server_name(self.bot, guild_id, tr), tr),
+            components=debrief_view(guild_id, shift.claim_id, tr=tr).to_components(),
         )
 
 

@@ -11,31 +11,31 @@ from typing import Any
 
 import discord
 
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts
 from bot.services import rota as service
 from cogs._routes import PersistentButton
 from cogs._ui import DynamicView, hearth
 from cogs.rota._common import claim_for, rota_of
 from cogs.rota._wellbeing import WELLBEING_ITEMS, ask_for_followup
 
-DEBRIEF_QUESTION = "How was that shift?"
-CHECKIN_QUESTION = "Would you like a coordinator to check in with you?"
+CHECKIN_QUESTION = N_("Would you like a coordinator to check in with you?")
 SCORE_REPLIES = {
-    1: "That sounds like a really hard one. Thank you for showing up anyway — please be gentle "
-    "with yourself tonight.",
-    2: "That sounds tough. Thank you for being there for people; it matters.",
-    3: "Thank you for your shift — it makes a real difference.",
-    4: "Glad it went well. Thank you for your shift!",
-    5: "Wonderful — thank you for your shift!",
+    1: N_(
+        "That sounds like a really hard one. Thank you for showing up anyway — please be gentle "
+        "with yourself tonight."
+    ),
+    2: N_("That sounds tough. Thank you for being there for people; it matters."),
+    3: N_("Thank you for your shift — it makes a real difference."),
+    4: N_("Glad it went well. Thank you for your shift!"),
+    5: N_("Wonderful — thank you for your shift!"),
 }
 
 
 class ClaimButton(PersistentButton, route="hearth:rota:claim:{slot}"):
-    def __init__(self, slot_id: int, label: str | None = None) -> None:
-        super().__init__(
-            self.button(
-                slot_id, label=label or f"Claim #{slot_id}", style=discord.ButtonStyle.success
-            )
-        )
+    def __init__(self, slot_id: int, label: str | None = None, tr: Texts = ENGLISH) -> None:
+        shown = label or tr.gettext("Claim #{slot}").format(slot=slot_id)
+        super().__init__(self.button(slot_id, label=shown, style=discord.ButtonStyle.success))
         self.slot_id = slot_id
 
     @classmethod
@@ -48,9 +48,11 @@ class ClaimButton(PersistentButton, route="hearth:rota:claim:{slot}"):
         )
 
 
-def claim_buttons(slots: list[service.Slot]) -> list[discord.ui.DynamicItem[Any]]:
+def claim_buttons(
+    slots: list[service.Slot], tr: Texts = ENGLISH
+) -> list[discord.ui.DynamicItem[Any]]:
     """Claim buttons for one page of a rota week (the pager keeps a page within 20)."""
-    return [ClaimButton(slot.id) for slot in slots]
+    return [ClaimButton(slot.id, tr=tr) for slot in slots]
 
 
 class ScoreButton(PersistentButton, route="hearth:rota:debrief:{guild}:{claim}:{score:[1-5]}"):
@@ -64,19 +66,20 @@ class ScoreButton(PersistentButton, route="hearth:rota:debrief:{guild}:{claim}:{
         self.guild_id, self.claim_id, self.score = guild_id, claim_id, score
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        tr = await texts(interaction)
         await interaction.response.edit_message(
-            content=f"{SCORE_REPLIES[self.score]}\n\n{CHECKIN_QUESTION}",
-            view=debrief_view(self.guild_id, self.claim_id, scores=False),
+            content=f"{tr.gettext(SCORE_REPLIES[self.score])}\n\n{tr.gettext(CHECKIN_QUESTION)}",
+            view=debrief_view(self.guild_id, self.claim_id, scores=False, tr=tr),
         )
 
 
 class CheckInButton(PersistentButton, route="hearth:rota:checkin:{guild}:{claim}:{answer:yes|no}"):
-    def __init__(self, guild_id: int, claim_id: int, answer: str) -> None:
+    def __init__(self, guild_id: int, claim_id: int, answer: str, tr: Texts = ENGLISH) -> None:
         yes = answer == "yes"
         super().__init__(
             self.button(
                 guild_id, claim_id, answer,
-                label="Yes, please" if yes else "No, thanks",
+                label=tr.gettext("Yes, please") if yes else tr.gettext("No, thanks"),
                 style=discord.ButtonStyle.primary if yes else discord.ButtonStyle.secondary,
                 row=1,
             )
@@ -85,40 +88,49 @@ class CheckInButton(PersistentButton, route="hearth:rota:checkin:{guild}:{claim}
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
+        tr = await texts(interaction)
         first = await rota_of(bot).close_debrief(self.claim_id, interaction.user.id)
         if not first:
             await interaction.response.edit_message(
-                content="You've already answered this one — thank you.", view=None
+                content=tr.gettext("You've already answered this one — thank you."), view=None
             )
             return
         if not self.yes:
             await interaction.response.edit_message(
-                content="Okay. Thank you for your shift — look after yourself. If you change "
-                "your mind, any coordinator is glad to hear from you.",
+                content=tr.gettext(
+                    "Okay. Thank you for your shift — look after yourself. If you change "
+                    "your mind, any coordinator is glad to hear from you."
+                ),
                 view=None,
             )
             return
         await interaction.response.defer()
-        text = await ask_for_followup(bot, self.guild_id, interaction.user.id)
+        text = await ask_for_followup(bot, self.guild_id, interaction.user.id, tr)
         await interaction.edit_original_response(content=text, view=None)
 
 
-def debrief_view(guild_id: int, claim_id: int, *, scores: bool = True) -> DynamicView:
+def debrief_view(
+    guild_id: int, claim_id: int, *, scores: bool = True, tr: Texts = ENGLISH
+) -> DynamicView:
     view = DynamicView()
     if scores:
         for score in range(1, 6):
             view.add_item(ScoreButton(guild_id, claim_id, score))
-    view.add_item(CheckInButton(guild_id, claim_id, "yes"))
-    view.add_item(CheckInButton(guild_id, claim_id, "no"))
+    view.add_item(CheckInButton(guild_id, claim_id, "yes", tr))
+    view.add_item(CheckInButton(guild_id, claim_id, "no", tr))
     return view
 
 
-def debrief_text(shift: service.Shift, server_name: str) -> str:
+def debrief_text(shift: service.Shift, server_name: str, tr: Texts = ENGLISH) -> str:
     slot = shift.slot
     return (
-        f"Your **{slot.rota_name}** shift in **{server_name}** has ended — thank you.\n\n"
-        f"{DEBRIEF_QUESTION} (1 = really hard, 5 = good; only you see this)\n"
-        f"{CHECKIN_QUESTION}"
+        tr.gettext("Your **{rota}** shift in **{server}** has ended — thank you.").format(
+            rota=slot.rota_name, server=server_name
+        )
+        + "\n\n"
+        + tr.gettext("How was that shift? (1 = really hard, 5 = good; only you see this)")
+        + "\n"
+        + tr.gettext(CHECKIN_QUESTION)
     )
 
 

@@ -1,7 +1,8 @@
 """Supporters' wellbeing: stepping back (`/rota away`, `/rota back`, `/rota breaks`), the
-debrief follow-up's I'll reach out button, training renewal DMs and the weekly digest, with the
-outbox kinds that send their messages. The digest's timer converter lives here, not in the
-service, because it renders (and splits) the digest's text while consuming its timer."""
+debrief follow-up's I'll reach out button, and the outbox kinds that send their messages
+(training renewal DMs and the weekly digest are rendered in `cogs.rota._renewals`, whose digest
+converter stays out of the service because it renders and splits the digest's text while
+consuming its timer)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import discord
 from discord import app_commands
 from discord.utils import format_dt
 
-from bot.db import Tx, from_ts
 from bot.delivery import Outgoing
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, Texts
+from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.outbox_kinds import AlertPost, DirectMessage
-from bot.services.outbox import OutboxItem, OutboxSpec
+from bot.services.outbox import OutboxItem
 from bot.services.rota import breaks, followups, renewals
 from bot.services.rota.load import (
     DEFAULT_LOAD_WEEKS,
@@ -27,7 +29,6 @@ from bot.services.rota.load import (
 )
 from bot.services.rota.models import Slot
 from bot.services.text import split_text
-from bot.services.timers import Timer
 from bot.tree import NO_MENTIONS, send_ephemeral
 from cogs._pages import Page, line_page, pager, send_all, send_paged
 from cogs._routes import PersistentButton
@@ -38,7 +39,16 @@ from cogs._ui import (
     hearth,
     require_coordinator,
 )
-from cogs.rota._common import RotaCogPart, guild_id_of, rota, rota_of, zone_of
+from cogs.rota._common import (
+    RotaCogPart,
+    guild_id_of,
+    local_day,
+    rota,
+    rota_of,
+    server_name,
+    zone_of,
+)
+from cogs.rota._renewals import RenewalReminder, digest_outbox_for
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -46,41 +56,54 @@ if TYPE_CHECKING:
 DateOption = app_commands.Range[str, 1, breaks.DATE_LENGTH]
 
 
-def _local_day(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y}"
+def _local_day(moment: datetime, zone: ZoneInfo, tr: Texts = ENGLISH) -> str:
+    return local_day(moment.astimezone(zone), tr)
 
 
-def freed_alerts(user_id: int, why: str, freed: list[Slot]) -> list[str]:
-    """The coordinators' one alert listing shifts a supporter handed back (split if long)."""
+def freed_alerts(why: str, freed: list[Slot], tr: Texts = ENGLISH) -> list[str]:
+    """The coordinators' one alert listing shifts a supporter handed back (split if long).
+    `why` is a whole sentence already in `tr`'s language ("{who} left the server")."""
     lines = [
-        f"• **{slot.rota_name}** {format_dt(slot.starts_at, 'F')} "
-        f"(now {len(slot.claimers)}/{slot.needed}, slot #{slot.id})"
+        tr.gettext("• **{rota}** {starts} (now {claimed}/{needed}, slot #{slot})").format(
+            rota=slot.rota_name,
+            starts=format_dt(slot.starts_at, "F"),
+            claimed=len(slot.claimers),
+            needed=slot.needed,
+            slot=slot.id,
+        )
         for slot in freed
     ]
-    return split_text(
-        f"🔔 <@{user_id}> {why}, so these shifts are open again:\n" + "\n".join(lines)
-    )
+    head = tr.gettext("🔔 {why}, so these shifts are open again:").format(why=why)
+    return split_text(head + "\n" + "\n".join(lines))
 
 
-def _window(away: breaks.Away, zone: ZoneInfo) -> str:
-    start = _local_day(away.starts_at, zone)
+def _window(away: breaks.Away, zone: ZoneInfo, tr: Texts = ENGLISH, *, own: bool = False) -> str:
+    start = _local_day(away.starts_at, zone, tr)
     if away.ends_at is None:
-        return f"from {start} until they say"
-    return f"from {start}, back on {_local_day(away.ends_at, zone)}"
+        if own:
+            return tr.gettext("from {start} until you say").format(start=start)
+        return tr.gettext("from {start} until they say").format(start=start)
+    return tr.gettext("from {start}, back on {end}").format(
+        start=start, end=_local_day(away.ends_at, zone, tr)
+    )
 
 
 @pager("rota_breaks", coordinators_only=True)
 async def _breaks_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
+    tr = await texts(interaction)
     guild_id = guild_id_of(interaction)
     zone = await zone_of(bot, guild_id)
     found = await rota_of(bot).list_breaks(guild_id)
     if not found:
-        return Page(content="Nobody is stepping back from the rota right now.")
-    lines = [f"<@{away.user_id}> — {_window(away, zone)}" for away in found]
+        return Page(content=tr.gettext("Nobody is stepping back from the rota right now."))
+    lines = [f"<@{away.user_id}> — {_window(away, zone, tr)}" for away in found]
     shown, _ = line_page(
-        f"**On a break** ({len(found)}) — dates only; no reason is ever asked", lines, page
+        tr.gettext("**On a break** ({count}) — dates only; no reason is ever asked").format(
+            count=len(found)
+        ),
+        lines,
+        page,
     )
     return shown
 
@@ -90,14 +113,19 @@ def _hours(hours: float) -> str:
     return f"{hours:.1f}".removesuffix(".0") + " h"
 
 
-def load_figures(load: Load, weeks: int) -> str:
+def load_figures(load: Load, weeks: int, tr: Texts = ENGLISH) -> str:
     """One supporter's figures, the same words for coordinators and in their own `/rota mine`."""
-    late = f", {load.late_covers} late cover{'s' if load.late_covers != 1 else ''}"
-    return (
-        f"last {weeks} wk: {load.past_shifts} shift{'s' if load.past_shifts != 1 else ''} "
-        f"({_hours(load.past_hours)}){late} · ahead: {load.ahead_shifts} "
-        f"({_hours(load.ahead_hours)})"
+    past = tr.ngettext(
+        "last {weeks} wk: {n} shift ({hours})", "last {weeks} wk: {n} shifts ({hours})",
+        load.past_shifts,
+    ).format(weeks=weeks, n=load.past_shifts, hours=_hours(load.past_hours))  # fmt: skip
+    late = tr.ngettext("{n} late cover", "{n} late covers", load.late_covers).format(
+        n=load.late_covers
     )
+    ahead = tr.gettext("ahead: {count} ({hours})").format(
+        count=load.ahead_shifts, hours=_hours(load.ahead_hours)
+    )
+    return f"{past}, {late} · {ahead}"
 
 
 async def load_report(
@@ -112,62 +140,70 @@ async def load_report(
 @pager("rota_load", coordinators_only=True)
 async def _load_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     bot = hearth(interaction)
+    tr = await texts(interaction)
     weeks = int(arg)
     report = await load_report(bot, guild_id_of(interaction), weeks)
     if not report.loads:
-        return Page(content=f"No shifts were claimed in the last {weeks} week(s) or ahead yet.")
+        return Page(
+            content=tr.gettext(
+                "No shifts were claimed in the last {weeks} week(s) or ahead yet."
+            ).format(weeks=weeks)
+        )
     settings = await bot.settings.get(guild_id_of(interaction))
     lines = []
     for one in report.loads:
         flags = []
         if one.at_cap_for_long:
             flags.append(
-                f"⚠️ at the weekly cap ({settings.max_shifts_per_week}) {one.cap_streak} weeks "
-                "running"
+                tr.gettext("⚠️ at the weekly cap ({cap}) {streak} weeks running").format(
+                    cap=settings.max_shifts_per_week, streak=one.cap_streak
+                )
             )
         if report.most_late_cover == one.user_id:
             flags.append(
-                f"⚠️ took most of the late cover ({one.late_covers} of {report.late_total})"
+                tr.gettext("⚠️ took most of the late cover ({count} of {total})").format(
+                    count=one.late_covers, total=report.late_total
+                )
             )
         lines.append(
-            f"<@{one.user_id}> — {load_figures(one, weeks)}" + "".join(f"\n  {f}" for f in flags)
+            f"<@{one.user_id}> — {load_figures(one, weeks, tr)}"
+            + "".join(f"\n  {f}" for f in flags)
         )
-    header = (
-        f"**Supporters' load**, {_local_day(report.since, ZoneInfo(settings.timezone))} to "
-        f"{_local_day(report.until - timedelta(days=1), ZoneInfo(settings.timezone))}"
+    header = tr.gettext("**Supporters' load**, {since} to {until}").format(
+        since=_local_day(report.since, ZoneInfo(settings.timezone), tr),
+        until=_local_day(report.until - timedelta(days=1), ZoneInfo(settings.timezone), tr),
     )
-    footer = "A late cover is a shift taken less than a day before it started."
+    footer = tr.gettext("A late cover is a shift taken less than a day before it started.")
     shown, _ = line_page(header, lines, page, footer=footer)
     return shown
 
 
-def _server_name(bot: HearthBot, guild_id: int) -> str:
-    guild = bot.get_guild(guild_id)
-    return guild.name if guild else "your server"
-
-
 class WelcomeBack(DirectMessage):
     async def render(self, item: OutboxItem) -> Outgoing | None:
+        assert item.user_id is not None
+        tr = await texts_for_member(self.bot, item.guild_id, item.user_id)
         return Outgoing(
             user_id=item.user_id,
-            content=f"🌿 Your break from the rota in **{_server_name(self.bot, item.guild_id)}** "
-            "has ended — welcome back, and no rush. `/rota view` shows shifts whenever you're "
-            "ready, and `/rota away` is there if you need more time.",
+            content=tr.gettext(
+                "🌿 Your break from the rota in **{server}** has ended — welcome back, and no "
+                "rush. `/rota view` shows shifts whenever you're ready, and `/rota away` is there "
+                "if you need more time."
+            ).format(server=server_name(self.bot, item.guild_id, tr)),
         )
 
 
 # --- debrief follow-ups ------------------------------------------------------------------------
-async def ask_for_followup(bot: HearthBot, guild_id: int, user_id: int) -> str:
+async def ask_for_followup(bot: HearthBot, guild_id: int, user_id: int, tr: Texts = ENGLISH) -> str:
     """A supporter's yes after a shift: record it, alert coordinators; what to tell them."""
     now = bot.clock.now()
     followup = await rota_of(bot).ask_followup(guild_id, user_id)
     bot.dispatcher.poke(now + followups.FOLLOWUP_AFTER)
     if await bot.outbox.send_now([followups.alert_spec(followup, now, again=False)]):
-        return (
+        return tr.gettext(
             "Thank you for saying. I've asked the coordinators to check in with you; one of "
             "them will be in touch soon."
         )
-    return (
+    return tr.gettext(
         "Thank you for saying. I couldn't reach the coordinators just now; I'll remind them "
         "tomorrow. If you'd like to talk sooner, please message one directly."
     )
@@ -185,32 +221,37 @@ class FollowupAlert(AlertPost):
             return None
         if followup.taken_by is not None:
             return None
+        tr = await texts_for_guild(self.bot, item.guild_id)
         if item.payload.get("again"):
-            return (
-                f"⏰ A day ago <@{followup.user_id}> asked for a coordinator to check in with "
-                "them after a shift, and nobody has said they'll reach out yet. Could one of "
-                "you? Press **I'll reach out** so they hear from one of you."
-            )
-        return (
-            f"🫂 <@{followup.user_id}> finished a shift and asked for a coordinator to check in "
-            "with them. Press **I'll reach out** if you will, so they hear from one of you."
-        )
+            return tr.gettext(
+                "⏰ A day ago {who} asked for a coordinator to check in with them after a "
+                "shift, and nobody has said they'll reach out yet. Could one of you? Press "
+                "**I'll reach out** so they hear from one of you."
+            ).format(who=f"<@{followup.user_id}>")
+        return tr.gettext(
+            "🫂 {who} finished a shift and asked for a coordinator to check in with them. "
+            "Press **I'll reach out** if you will, so they hear from one of you."
+        ).format(who=f"<@{followup.user_id}>")
 
     async def render(self, item: OutboxItem) -> Outgoing | None:
         outgoing = await super().render(item)
         if outgoing is not None:
+            tr = await texts_for_guild(self.bot, item.guild_id)
             view = DynamicView().add_item(
-                FollowupButton(item.guild_id, item.payload["followup_id"])
+                FollowupButton(item.guild_id, item.payload["followup_id"], tr)
             )
             outgoing.components = view.to_components()
         return outgoing
 
 
 class FollowupButton(PersistentButton, route="hearth:rota:followup:{guild}:{id}"):
-    def __init__(self, guild_id: int, followup_id: int) -> None:
+    def __init__(self, guild_id: int, followup_id: int, tr: Texts = ENGLISH) -> None:
         super().__init__(
             self.button(
-                guild_id, followup_id, label="I'll reach out", style=discord.ButtonStyle.primary
+                guild_id,
+                followup_id,
+                label=tr.gettext("I'll reach out"),
+                style=discord.ButtonStyle.primary,
             )
         )
         self.guild_id, self.followup_id = guild_id, followup_id
@@ -221,89 +262,37 @@ class FollowupButton(PersistentButton, route="hearth:rota:followup:{guild}:{id}"
         taken = await rota_of(bot).take_followup(
             self.guild_id, self.followup_id, interaction.user.id
         )
+        tr = await texts(interaction)
+        server = await texts_for_guild(bot, self.guild_id)  # the post all coordinators see
         await interaction.response.edit_message(
-            content=f"✅ <@{interaction.user.id}> is reaching out to <@{taken.user_id}>, who "
-            f"asked for a check-in after their shift {format_dt(taken.created_at, 'R')}.",
+            content=server.gettext(
+                "✅ {who} is reaching out to {member}, who asked for a check-in after their "
+                "shift {when}."
+            ).format(
+                who=f"<@{interaction.user.id}>",
+                member=f"<@{taken.user_id}>",
+                when=format_dt(taken.created_at, "R"),
+            ),
             view=None,
         )
         await interaction.followup.send(
-            f"Thank you — it's yours. I've told <@{taken.user_id}> you'll be in touch.",
+            tr.gettext("Thank you — it's yours. I've told {member} you'll be in touch.").format(
+                member=f"<@{taken.user_id}>"
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+        theirs = await texts_for_member(bot, self.guild_id, taken.user_id)
         await bot.dm(
             self.guild_id,
             taken.user_id,
-            f"<@{interaction.user.id}>, a coordinator in **{_server_name(bot, self.guild_id)}**, "
-            "will be in touch soon to check in with you after your shift. Thank you for saying "
-            "you'd like that.",
+            theirs.gettext(
+                "{who}, a coordinator in **{server}**, will be in touch soon to check in with "
+                "you after your shift. Thank you for saying you'd like that."
+            ).format(
+                who=f"<@{interaction.user.id}>", server=server_name(bot, self.guild_id, theirs)
+            ),
         )
-
-
-# --- training renewals -------------------------------------------------------------------------
-class RenewalReminder(DirectMessage):
-    async def render(self, item: OutboxItem) -> Outgoing | None:
-        expires = int(item.payload["expires_at"])
-        expiry = from_ts(expires)
-        assert item.user_id is not None
-        if not await rota_of(self.bot).renewal_still_due(item.guild_id, item.user_id, expires):
-            return None  # renewed or revoked since
-        return Outgoing(
-            user_id=item.user_id,
-            content=f"🌱 Your supporter training in **{_server_name(self.bot, item.guild_id)}** "
-            f"runs out {format_dt(expiry, 'D')} ({format_dt(expiry, 'R')}). Thank you for all "
-            "you give. When "
-            "you've renewed it, a coordinator can record it with `/rota training grant`; until "
-            "then shifts after that date can't be claimed.",
-        )
-
-
-DIGEST_PART = 1950  # leaves room for "(part 2/3)" within a message's 2,000 characters
-
-
-def digest_texts(digest: renewals.Digest, now: datetime) -> list[str]:
-    """The weekly digest's messages (none when there is nothing to renew), split to fit."""
-    if not digest.expiring and not digest.past_expiry:
-        return []
-    lines = ["📋 **Weekly training digest**"]
-    if digest.expiring:
-        lines.append("Training expired or running out within 30 days:")
-        for record in digest.expiring:
-            assert record.expires_at is not None
-            when = format_dt(record.expires_at, "D")
-            state = f"**expired** {when}" if record.expires_at <= now else f"runs out {when}"
-            lines.append(f"• <@{record.user_id}> — {state}")
-    if digest.past_expiry:
-        lines.append("Shifts already claimed past an expiry (they need renewing or cover):")
-        lines += [
-            f"• <@{shift.user_id}> — **{shift.rota_name}** {format_dt(shift.starts_at, 'F')} (slot "
-            f"#{shift.slot_id}); training runs out {format_dt(shift.expires_at, 'D')}"
-            for shift in digest.past_expiry
-        ]
-        more = digest.past_expiry_total - len(digest.past_expiry)
-        if more > 0:
-            lines.append(f"…and {more} more; `/rota coverage` helps plan cover.")
-    lines.append("Renew with `/rota training grant`; `/rota training list` shows everyone.")
-    parts = split_text("\n".join(lines), DIGEST_PART)
-    if len(parts) == 1:
-        return parts
-    return [f"(part {i}/{len(parts)}) {part}" for i, part in enumerate(parts, start=1)]
-
-
-def digest_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
-    """The due digest becomes its alert rows and next week's timer, in one transaction."""
-    renewals.schedule_next_digest_in(tx, timer, now)
-    texts = digest_texts(renewals.digest_sync(tx, timer.guild_id, now), now)
-    return [
-        OutboxSpec(
-            guild_id=timer.guild_id,
-            kind=renewals.DIGEST,
-            due_at=timer.due_at,
-            payload={"content": text},
-            expires_at=timer.due_at + timedelta(days=7),  # next week's replaces it
-        )
-        for text in texts
-    ]
 
 
 WELLBEING_ITEMS = (FollowupButton,)
@@ -316,7 +305,7 @@ def register_kinds(bot: HearthBot) -> None:
     bot.outbox.register(renewals.RENEWAL, RenewalReminder(bot))
     bot.outbox.register(renewals.DIGEST, AlertPost(bot))
     bot.dispatcher.register_timer_outbox(renewals.RENEWAL, renewals.renewal_outbox)
-    bot.dispatcher.register_timer_outbox(renewals.DIGEST, digest_outbox)
+    bot.dispatcher.register_timer_outbox(renewals.DIGEST, digest_outbox_for(bot))
     bot.dispatcher.register_timer_outbox(breaks.AWAY_END, breaks.away_end_outbox)
     bot.dispatcher.register_timer_outbox(followups.FOLLOWUP_DUE, followups.followup_due_outbox)
 
@@ -354,24 +343,38 @@ class RotaWellbeing(RotaCogPart):
         now = bot.clock.now()
         starts_at, ends_at = breaks.parse_break(start, end, zone, now)
         user_id = interaction.user.id
+        server = await texts_for_guild(bot, guild.id)
+        why = server.gettext("{who} is stepping back for a while").format(who=f"<@{user_id}>")
         stepped = await self.rota.step_back(guild.id, user_id, starts_at, ends_at,
-            lambda freed: freed_alerts(user_id, "is stepping back for a while", freed),
+            lambda freed: freed_alerts(why, freed, server),
         )  # fmt: skip
         if ends_at is not None:
             bot.dispatcher.poke(ends_at)
         bot.dispatcher.poke()  # the coordinators' alert
-        window = _window(stepped.away, zone).replace("until they say", "until you say")
-        lines = [f"Your break is set: {window}. Thank you for looking after yourself."]
+        tr = await texts(interaction)
+        window = _window(stepped.away, zone, tr, own=True)
+        lines = [
+            tr.gettext("Your break is set: {window}. Thank you for looking after yourself.").format(
+                window=window
+            )
+        ]
         lines.append(
-            "During the break you won't get reminders or support requests, and shifts in it stay "
-            "off your plate. `/rota back` ends it whenever you like."
-            + (" I'll send you a note when it ends." if ends_at is not None else "")
+            tr.gettext(
+                "During the break you won't get reminders or support requests, and shifts in it "
+                "stay off your plate. `/rota back` ends it whenever you like."
+            )
+            + (tr.gettext(" I'll send you a note when it ends.") if ends_at is not None else "")
         )
         if stepped.freed:
             count = len(stepped.freed)
             lines.append(
-                f"I've handed back {count} shift{'s' if count != 1 else ''} and told the "
-                "coordinators which need cover — never why:"
+                tr.ngettext(
+                    "I've handed back {n} shift and told the coordinators which need cover — "
+                    "never why:",
+                    "I've handed back {n} shifts and told the coordinators which need cover — "
+                    "never why:",
+                    count,
+                ).format(n=count)
             )
             lines += [
                 f"• **{slot.rota_name}** {format_dt(slot.starts_at, 'F')}" for slot in stepped.freed
@@ -382,10 +385,13 @@ class RotaWellbeing(RotaCogPart):
     async def back(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
         await self.rota.come_back(guild.id, interaction.user.id)
+        tr = await texts(interaction)
         await send_ephemeral(
             interaction,
-            "Welcome back — your break is over. Shifts you handed back stay with whoever covers "
-            "them; `/rota view` shows where help is needed, whenever you're ready.",
+            tr.gettext(
+                "Welcome back — your break is over. Shifts you handed back stay with whoever "
+                "covers them; `/rota view` shows where help is needed, whenever you're ready."
+            ),
         )
 
     @rota.command(name="breaks", description="Who is stepping back from the rota, and until when")

@@ -71,6 +71,26 @@ def test_start_forms_and_refusals() -> None:
             parse_start(bad, LONDON, NOW)
 
 
+def test_start_day_names_in_english_and_spanish_read_alike() -> None:
+    """The same forms in every language: English and Spanish day names, any case, with or
+    without accents; `YYYY-MM-DD HH:MM` as everywhere."""
+    spanish = {
+        "lunes": "monday", "martes": "tuesday", "miércoles": "wednesday",
+        "miercoles": "wednesday", "jueves": "thursday", "viernes": "friday",
+        "sábado": "saturday", "sabado": "saturday", "domingo": "sunday",
+    }  # fmt: skip
+    for word, english in spanish.items():
+        expected = parse_start(f"{english} 20:00", LONDON, NOW)
+        assert parse_start(f"{word} 20:00", LONDON, NOW) == expected
+        assert parse_start(f"{word.upper()} 20:00", LONDON, NOW) == expected
+        assert parse_start(f"{word.capitalize()} 20:00", LONDON, NOW) == expected
+    assert parse_start("Lunes 19:00", LONDON, NOW) == (date(2026, 3, 2), time(19, 0))
+    assert parse_start("MIÉRCOLES 9:00", LONDON, NOW) == (date(2026, 3, 4), time(9, 0))
+    with pytest.raises(UserFacingError) as refused:
+        parse_start("lundi 19:00", LONDON, NOW)
+    assert refused.value.message.startswith("“lundi” isn't a day of the week.")
+
+
 def test_weekly_starts_keep_local_time_across_dst_and_bounds() -> None:
     starts = weekly_starts(date(2026, 3, 24), time(19, 0), LONDON, 3)
     assert [s.astimezone(LONDON).time() for s in starts] == [time(19, 0)] * 3

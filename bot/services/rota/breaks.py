@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.scheduling import localize
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec, enqueue_in
@@ -35,7 +36,6 @@ AWAY_END = "rota.away_end"  # the timer at a break's end, and the DM it becomes
 FREED_ALERT = "rota.freed"  # coordinators' alert listing shifts a supporter handed back
 MAX_BREAK = timedelta(days=366)  # a year, leap days included
 DATE_LENGTH = 10  # YYYY-MM-DD
-DATE_HELP = "Give dates as `YYYY-MM-DD`, e.g. `2027-03-01`."
 # A welcome-back DM days late (the bot was down) is still kind; weeks late it is odd.
 WELCOME_STALE = timedelta(days=7)
 
@@ -59,7 +59,21 @@ def _day(text: str, name: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise UserFacingError(f"I couldn't read “{text}” as the {name} date. {DATE_HELP}") from None
+        if name == "start":
+            raise UserFacingError(
+                N_(
+                    "I couldn't read “{text}” as the start date. Give dates as `YYYY-MM-DD`, "
+                    "e.g. `2027-03-01`."
+                ),
+                text=text,
+            ) from None
+        raise UserFacingError(
+            N_(
+                "I couldn't read “{text}” as the end date. Give dates as `YYYY-MM-DD`, "
+                "e.g. `2027-03-01`."
+            ),
+            text=text,
+        ) from None
 
 
 def parse_break(
@@ -71,23 +85,30 @@ def parse_break(
     first = _day(start, "start") if start else today
     if first < today:
         raise UserFacingError(
-            f"{first:%a %d %b %Y} has already passed. A break can start today or later."
+            N_("{day} has already passed. A break can start today or later."),
+            day=f"{first:%a %d %b %Y}",
         )
     if first - today > MAX_BREAK:
-        raise UserFacingError("That start is more than a year away. Pick a date within a year.")
+        raise UserFacingError(N_("That start is more than a year away. Pick a date within a year."))
     starts_at = localize(first, time(0, 0), zone)
     if not end:
         return starts_at, None
     last = _day(end, "end")
     if last < first:
         raise UserFacingError(
-            f"The end ({last:%a %d %b %Y}) is before the start ({first:%a %d %b %Y}). "
-            "The end is the last day you're away."
+            N_(
+                "The end ({end}) is before the start ({start}). "
+                "The end is the last day you're away."
+            ),
+            end=f"{last:%a %d %b %Y}",
+            start=f"{first:%a %d %b %Y}",
         )
     if (last - first) + timedelta(days=1) > MAX_BREAK:  # (never date arithmetic near 9999)
         raise UserFacingError(
-            "That's a break of more than a year. Pick an end within a year, or leave `end` "
-            "out to be away until you say — you can come back any time with `/rota back`."
+            N_(
+                "That's a break of more than a year. Pick an end within a year, or leave `end` "
+                "out to be away until you say — you can come back any time with `/rota back`."
+            )
         )
     return starts_at, localize(last + timedelta(days=1), time(0, 0), zone)
 
@@ -164,12 +185,20 @@ def judge_break(away: Away | None, starts_at: datetime, now: datetime) -> None:
     """Refuse a shift while on a break, or one inside a break still to come."""
     if away is None or not (away.covers(now) or away.covers(starts_at)):
         return
-    until = (
-        f"until {discord_time(away.ends_at, 'D')}" if away.ends_at is not None else "until you say"
-    )
+    if away.ends_at is None:
+        raise UserFacingError(
+            N_(
+                "You're taking a break until you say, so I'm keeping shifts in it off your "
+                "plate. Rest well. If you're ready to come back sooner, `/rota back` ends the "
+                "break."
+            )
+        )
     raise UserFacingError(
-        f"You're taking a break {until}, so I'm keeping shifts in it off your plate. Rest well. "
-        "If you're ready to come back sooner, `/rota back` ends the break."
+        N_(
+            "You're taking a break until {day}, so I'm keeping shifts in it off your plate. "
+            "Rest well. If you're ready to come back sooner, `/rota back` ends the break."
+        ),
+        day=discord_time(away.ends_at, "D"),
     )
 
 
@@ -241,8 +270,10 @@ class BreaksPart(RotaPart):
             )
             if row is None:
                 raise UserFacingError(
-                    "You're not on a break, so there's nothing to end. `/rota away` starts one "
-                    "whenever you need it."
+                    N_(
+                        "You're not on a break, so there's nothing to end. `/rota away` starts "
+                        "one whenever you need it."
+                    )
                 )
             cancel_in(tx, AWAY_END, _end_ref(guild_id, user_id))
             return model_of(Away, row)

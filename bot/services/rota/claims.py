@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import PersonColumn, TableData
 from bot.services.rota.base import RotaPart
 from bot.services.rota.breaks import break_of, judge_break
@@ -30,15 +31,15 @@ from bot.services.timers import schedule_in
 
 SHORT_NOTICE = timedelta(hours=24)
 
-NOT_SUPPORTER = (
+NOT_SUPPORTER = N_(
     "Only peer supporters can take shifts (members with the supporter role). If you'd like to "
     "help, a coordinator can tell you about becoming one."
 )
-TRAINING_MISSING = (
+TRAINING_MISSING = N_(
     "This rota needs supporter training first, and I don't have yours recorded yet. Once you've "
     "done it, a coordinator can add you with `/rota training grant`."
 )
-LAST_PLACE_TAKEN = (
+LAST_PLACE_TAKEN = N_(
     "Sorry — someone just took the last place on that shift. `/rota coverage` or `/rota view` "
     "shows shifts that still need someone."
 )
@@ -62,15 +63,19 @@ def _judge_training(
         raise UserFacingError(TRAINING_MISSING)
     if expires_at is not None and expires_at <= to_ts(now):
         raise UserFacingError(
-            f"Your supporter training expired {discord_time(from_ts(expires_at), 'D')}, so I "
-            "can't give you shifts "
-            "until it's renewed. A coordinator can renew it with `/rota training grant`."
+            N_(
+                "Your supporter training expired {day}, so I can't give you shifts until it's "
+                "renewed. A coordinator can renew it with `/rota training grant`."
+            ),
+            day=discord_time(from_ts(expires_at), "D"),
         )
     if expires_at is not None and expires_at <= to_ts(starts_at):
         raise UserFacingError(
-            f"Your supporter training runs out {discord_time(from_ts(expires_at), 'D')}, before "
-            "this shift starts. "
-            "Once it's renewed (`/rota training grant`) you can claim it."
+            N_(
+                "Your supporter training runs out {day}, before this shift starts. Once it's "
+                "renewed (`/rota training grant`) you can claim it."
+            ),
+            day=discord_time(from_ts(expires_at), "D"),
         )
 
 
@@ -98,16 +103,20 @@ def _judge_place(
 ) -> None:  # fmt: skip
     if starts_at <= now:
         raise UserFacingError(
-            f"That shift started {discord_time(starts_at, 'F')}, so it can't be taken any more."
+            N_("That shift started {starts}, so it can't be taken any more."),
+            starts=discord_time(starts_at, "F"),
         )
     if mine:
-        raise UserFacingError("You've already claimed that shift — it's in `/rota mine`.")
+        raise UserFacingError(N_("You've already claimed that shift — it's in `/rota mine`."))
     if not taking_swap and taken >= needed:
         if was_open:
             raise UserFacingError(LAST_PLACE_TAKEN)
         raise UserFacingError(
-            f"That shift already has all the supporters it needs ({needed}/{needed}). "
-            "Thank you for offering!"
+            N_(
+                "That shift already has all the supporters it needs ({needed}/{needed}). "
+                "Thank you for offering!"
+            ),
+            needed=needed,
         )
 
 
@@ -131,23 +140,31 @@ def _judge_others(settings: GuildSettings, slot: Slot, others: list[Slot]) -> No
     for other in others:
         if other.starts_at < slot.ends_at and other.ends_at > slot.starts_at:
             raise UserFacingError(
-                f"That shift overlaps another of yours: {other.rota_name}, "
-                f"{discord_time(other.starts_at, 'F')}."
+                N_("That shift overlaps another of yours: {rota}, {starts}."),
+                rota=other.rota_name,
+                starts=discord_time(other.starts_at, "F"),
             )
     in_week = [o for o in others if week_start <= o.starts_at < week_end]
     if len(in_week) >= settings.max_shifts_per_week:
         raise UserFacingError(
-            f"You already have {len(in_week)} shifts that week, the most this server allows "
-            f"({settings.max_shifts_per_week}) so that nobody burns out. Thank you for being "
-            "so willing — perhaps a week with fewer shifts?"
+            N_(
+                "You already have {count} shifts that week, the most this server allows "
+                "({most}) so that nobody burns out. Thank you for being so willing — perhaps a "
+                "week with fewer shifts?"
+            ),
+            count=len(in_week),
+            most=settings.max_shifts_per_week,
         )
     for other in others:
         if other.starts_at < slot.ends_at + rest and other.ends_at > slot.starts_at - rest:
             raise UserFacingError(
-                f"That would leave you less than {settings.min_rest_hours} hours' rest next to "
-                f"your shift {other.rota_name}, {discord_time(other.starts_at, 'F')}. Rest "
-                "between shifts "
-                "matters; please pick another."
+                N_(
+                    "That would leave you less than {rest} hours' rest next to your shift "
+                    "{rota}, {starts}. Rest between shifts matters; please pick another."
+                ),
+                rest=settings.min_rest_hours,
+                rota=other.rota_name,
+                starts=discord_time(other.starts_at, "F"),
             )
 
 
@@ -159,7 +176,7 @@ _CLAIM_INSERT = (
 
 
 _OWN_CLAIM = "SELECT id FROM rota_claims WHERE guild_id = ? AND slot_id = ? AND user_id = ?"
-NOT_YOURS = (
+NOT_YOURS = N_(
     "You haven't claimed that shift, so there's nothing to change. `/rota mine` lists yours."
 )
 
@@ -174,8 +191,10 @@ def _own_claim(tx: Tx, guild_id: int, slot_id: int, user_id: int) -> int:
 def _not_started(slot: Slot, now: datetime) -> None:
     if slot.starts_at <= now:
         raise UserFacingError(
-            "That shift has already started. If you can't finish it, please tell a coordinator "
-            "directly so they can help."
+            N_(
+                "That shift has already started. If you can't finish it, please tell a "
+                "coordinator directly so they can help."
+            )
         )
 
 
@@ -252,7 +271,7 @@ class ClaimsPart(RotaPart):
                 "WHERE id = ? AND swap_offered_at IS NULL",
                 (to_ts(now), claim_id),
             ):
-                raise UserFacingError("You've already offered that shift for a swap.")
+                raise UserFacingError(N_("You've already offered that shift for a swap."))
             slot.swap_offers.append(user_id)
             return Shift(claim_id=claim_id, user_id=user_id, slot=slot, swap_offered=True)
 
@@ -294,8 +313,10 @@ class ClaimsPart(RotaPart):
             )
             if offer is None:
                 raise UserFacingError(
-                    "Nobody is offering that shift for a swap any more — someone may have just "
-                    "taken it. `/rota view` shows shifts that still need cover."
+                    N_(
+                        "Nobody is offering that shift for a swap any more — someone may have "
+                        "just taken it. `/rota view` shows shifts that still need cover."
+                    )
                 )
             check_fit(tx, settings, slot, user_id, now, taking_swap=True)
             if not tx.execute(
@@ -304,7 +325,7 @@ class ClaimsPart(RotaPart):
                 "WHERE id = ? AND user_id = ? AND swap_offered_at IS NOT NULL",
                 (user_id, to_ts(now), offer["id"], offer["user_id"]),
             ):
-                raise UserFacingError("Someone just took that swap. Thank you for offering!")
+                raise UserFacingError(N_("Someone just took that swap. Thank you for offering!"))
             slot.claimers[slot.claimers.index(offer["user_id"])] = user_id
             slot.swap_offers.remove(offer["user_id"])
             return SwapTaken(

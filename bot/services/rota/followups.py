@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
@@ -82,8 +83,10 @@ class FollowupsPart(RotaPart):
         )
         if row is None:
             raise UserFacingError(
-                "I can't find that check-in request any more (the supporter may have deleted "
-                "their data). Nothing was changed."
+                N_(
+                    "I can't find that check-in request any more (the supporter may have "
+                    "deleted their data). Nothing was changed."
+                )
             )
         return model_of(Followup, row)
 
@@ -107,10 +110,13 @@ class FollowupsPart(RotaPart):
             return won
         current = await self.get_followup(guild_id, followup_id)
         if current.taken_by == coordinator_id:
-            raise UserFacingError("You've already said you'll reach out to them. Thank you.")
+            raise UserFacingError(N_("You've already said you'll reach out to them. Thank you."))
         raise UserFacingError(
-            f"<@{current.taken_by}> is already reaching out to them, so you don't need to. "
-            "Thank you for being ready."
+            N_(
+                "{who} is already reaching out to them, so you don't need to. "
+                "Thank you for being ready."
+            ),
+            who=f"<@{current.taken_by}>",
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.i18n import ENGLISH, Texts
 from bot.services.rota.models import Shift
 
 MAX_OCTETS = 75
@@ -39,25 +40,34 @@ def fold(line: str) -> str:
     return "\r\n ".join(pieces)
 
 
-def shifts_calendar(shifts: list[Shift], server_name: str, now: datetime) -> bytes:
+def shifts_calendar(
+    shifts: list[Shift], server_name: str, now: datetime, tr: Texts = ENGLISH
+) -> bytes:
+    """The calendar's human-readable text (its name, each event's summary and description) is
+    written in `tr`'s language; the rest is RFC 5545."""
+    name = tr.gettext("My shifts · {server}").format(server=server_name)
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//Hearth//Peer-support rota//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_text(f'My shifts · {server_name}')}",
+        f"X-WR-CALNAME:{_text(name)}",
     ]
     for shift in shifts:
         slot = shift.slot
+        summary = tr.gettext("{rota} (peer-support shift)").format(rota=slot.rota_name)
+        description = tr.gettext("Your shift on {server}, slot #{slot}.").format(
+            server=server_name, slot=slot.id
+        )
         lines += [
             "BEGIN:VEVENT",
             f"UID:hearth-rota-{slot.guild_id}-{slot.id}-{shift.user_id}@hearth",
             f"DTSTAMP:{_utc(now)}",
             f"DTSTART:{_utc(slot.starts_at)}",
             f"DTEND:{_utc(slot.ends_at)}",
-            f"SUMMARY:{_text(f'{slot.rota_name} (peer-support shift)')}",
-            f"DESCRIPTION:{_text(f'Your shift on {server_name}, slot #{slot.id}.')}",
+            f"SUMMARY:{_text(summary)}",
+            f"DESCRIPTION:{_text(description)}",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.scheduling import localize, next_weekly
 from bot.services.text import one_line
 
@@ -26,13 +27,13 @@ _DAYS = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2,
     "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4,
     "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
+    # Spanish, with and without accents: a day name is read the same in every language.
+    "lunes": 0, "martes": 1, "miércoles": 2, "miercoles": 2, "jueves": 3, "viernes": 4,
+    "sábado": 5, "sabado": 5, "domingo": 6,
 }  # fmt: skip
 _DATE_TIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})$")
-_DAY_TIME = re.compile(r"^([a-z]+)\.?\s+(\d{1,2}):(\d{2})$")
+_DAY_TIME = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2}):(\d{2})$")
 _DURATION = re.compile(r"^(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:ute)?s?)?)?$")
-
-START_HELP = "Give the start as `YYYY-MM-DD HH:MM` (e.g. `2026-03-03 19:00`) or `mon 19:00`."
-DURATION_HELP = "Give the length like `2h`, `90m` or `1h30m` (at most 24 hours)."
 
 
 def name_key(name: str) -> str:
@@ -42,39 +43,72 @@ def name_key(name: str) -> str:
 
 def _clock_time(hour: str, minute: str) -> time:
     if int(hour) > 23 or int(minute) > 59:
-        raise UserFacingError(f"“{hour}:{minute}” isn't a time of day. {START_HELP}")
+        raise UserFacingError(
+            N_(
+                "“{hour}:{minute}” isn't a time of day. "
+                "Give the start as `YYYY-MM-DD HH:MM` (e.g. `2026-03-03 19:00`) or `mon 19:00`."
+            ),
+            hour=hour,
+            minute=minute,
+        )
     return time(int(hour), int(minute))
 
 
 def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
     """The local day and time of a first slot, which must still be ahead."""
-    cleaned = one_line(text).lower()
+    cleaned = one_line(text).casefold()
     if len(cleaned) > MAX_START_TEXT:
-        raise UserFacingError(f"That start time is too long to read. {START_HELP}")
+        raise UserFacingError(
+            N_(
+                "That start time is too long to read. "
+                "Give the start as `YYYY-MM-DD HH:MM` (e.g. `2026-03-03 19:00`) or `mon 19:00`."
+            )
+        )
     if match := _DATE_TIME.match(cleaned):
         year, month, day, hour, minute = match.groups()
         at = _clock_time(hour, minute)
         try:
             local_day = date(int(year), int(month), int(day))
         except ValueError:
-            raise UserFacingError(f"“{text}” isn't a real date. {START_HELP}") from None
+            raise UserFacingError(
+                N_(
+                    "“{text}” isn't a real date. "
+                    "Give the start as `YYYY-MM-DD HH:MM` (e.g. `2026-03-03 19:00`) or `mon 19:00`."
+                ),
+                text=text,
+            ) from None
     elif match := _DAY_TIME.match(cleaned):
         word, hour, minute = match.groups()
         if word not in _DAYS:
-            raise UserFacingError(f"“{word}” isn't a day of the week. {START_HELP}")
+            raise UserFacingError(
+                N_(
+                    "“{word}” isn't a day of the week. "
+                    "Give the start as `YYYY-MM-DD HH:MM` (e.g. `2026-03-03 19:00`) or `mon 19:00`."
+                ),
+                word=word,
+            )
         at = _clock_time(hour, minute)
         local_day = next_weekly(now, {_DAYS[word]}, at, zone).astimezone(zone).date()
     else:
-        raise UserFacingError(f"I couldn't read “{text}” as a start time. {START_HELP}")
+        raise UserFacingError(
+            N_(
+                "I couldn't read “{text}” as a start time. "
+                "Give the start as `YYYY-MM-DD HH:MM` (e.g. `2026-03-03 19:00`) or `mon 19:00`."
+            ),
+            text=text,
+        )
     if local_day > now.date() + MAX_AHEAD:
         raise UserFacingError(
-            f"{local_day:%d %b %Y} is more than five years ahead; slots can be added up to five "
-            "years ahead. Is the year right?"
+            N_(
+                "{day} is more than five years ahead; slots can be added up to five "
+                "years ahead. Is the year right?"
+            ),
+            day=f"{local_day:%d %b %Y}",
         )
     if localize(local_day, at, zone) <= now:
         raise UserFacingError(
-            f"{local_day:%a %d %b %Y} {at:%H:%M} has already passed. Slots can only be added "
-            "for times still ahead."
+            N_("{moment} has already passed. Slots can only be added for times still ahead."),
+            moment=f"{local_day:%a %d %b %Y} {at:%H:%M}",
         )
     return local_day, at
 
@@ -82,18 +116,36 @@ def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
 def parse_duration(text: str) -> timedelta:
     cleaned = one_line(text).lower()
     if len(cleaned) > MAX_DURATION_TEXT:
-        raise UserFacingError(f"That length is too long to read. {DURATION_HELP}")
+        raise UserFacingError(
+            N_(
+                "That length is too long to read. "
+                "Give the length like `2h`, `90m` or `1h30m` (at most 24 hours)."
+            )
+        )
     match = _DURATION.match(cleaned)
     if not cleaned or match is None or not any(match.groups()):
-        raise UserFacingError(f"I couldn't read “{text}” as a length. {DURATION_HELP}")
+        raise UserFacingError(
+            N_(
+                "I couldn't read “{text}” as a length. "
+                "Give the length like `2h`, `90m` or `1h30m` (at most 24 hours)."
+            ),
+            text=text,
+        )
     hours, minutes = (int(part or 0) for part in match.groups())
     length = timedelta(hours=hours, minutes=minutes)
     if length <= timedelta(0):
-        raise UserFacingError(f"A shift needs to last longer than that. {DURATION_HELP}")
+        raise UserFacingError(
+            N_(
+                "A shift needs to last longer than that. "
+                "Give the length like `2h`, `90m` or `1h30m` (at most 24 hours)."
+            )
+        )
     if length > MAX_DURATION:
         raise UserFacingError(
-            "Shifts can be at most 24 hours long — long shifts wear supporters out. "
-            "Split it into several slots instead."
+            N_(
+                "Shifts can be at most 24 hours long — long shifts wear supporters out. "
+                "Split it into several slots instead."
+            )
         )
     return length
 
@@ -101,7 +153,7 @@ def parse_duration(text: str) -> timedelta:
 def weekly_starts(first_day: date, at: time, zone: ZoneInfo, weeks: int) -> list[datetime]:
     """The same local wall-clock time each week, across daylight-saving changes."""
     if not 1 <= weeks <= MAX_REPEAT_WEEKS:
-        raise UserFacingError(f"`repeat_weeks` can be 1 to {MAX_REPEAT_WEEKS}.")
+        raise UserFacingError(N_("`repeat_weeks` can be 1 to {most}."), most=MAX_REPEAT_WEEKS)
     return [localize(first_day + timedelta(weeks=week), at, zone) for week in range(weeks)]
 
 
@@ -112,10 +164,11 @@ def parse_expiry(text: str, zone: ZoneInfo, now: datetime) -> datetime:
         expires_at = localize(last_day + timedelta(days=1), time(0, 0), zone)
     except (ValueError, OverflowError):
         raise UserFacingError(
-            f"I couldn't read “{text}” as a date. Give it as `YYYY-MM-DD`, e.g. `2026-12-31`."
+            N_("I couldn't read “{text}” as a date. Give it as `YYYY-MM-DD`, e.g. `2026-12-31`."),
+            text=text,
         ) from None
     if expires_at <= now:
-        raise UserFacingError("That expiry date has already passed; pick a later one.")
+        raise UserFacingError(N_("That expiry date has already passed; pick a later one."))
     return expires_at
 
 
@@ -123,7 +176,11 @@ def weeks_from(now: datetime, weeks: int, zone: ZoneInfo) -> tuple[datetime, dat
     """The bounds of the week `weeks` from this one (negative: past weeks), as `/rota view`
     pages through them."""
     if not -MAX_VIEW_WEEKS <= weeks <= MAX_VIEW_WEEKS:
-        raise UserFacingError(f"`week` can be {-MAX_VIEW_WEEKS} to {MAX_VIEW_WEEKS} weeks away.")
+        raise UserFacingError(
+            N_("`week` can be {least} to {most} weeks away."),
+            least=-MAX_VIEW_WEEKS,
+            most=MAX_VIEW_WEEKS,
+        )
     return week_bounds(now + timedelta(weeks=weeks), zone)
 
 

@@ -8,6 +8,7 @@ week's in that same transaction, for as long as the server has training with an 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.scheduling import next_weekly
+from bot.services.locales import LANGUAGE
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Training, training_of
@@ -138,6 +140,16 @@ def digest_sync(tx: Tx, guild_id: int, now: datetime) -> Digest:
         )
     ]
     return Digest(expiring=expiring, past_expiry=past, past_expiry_total=total)
+
+
+def language_setting_in(tx: Tx, guild_id: int) -> str:
+    """The server's `language` setting as stored, read inside the transaction that turns the
+    digest's timer into messages (which are written, and split to fit, in that language)."""
+    raw = tx.fetchval(
+        "SELECT value FROM guild_settings WHERE guild_id = ? AND key = ?",
+        (guild_id, LANGUAGE.name),
+    )
+    return str(json.loads(raw)) if raw is not None else str(LANGUAGE.default)
 
 
 def schedule_next_digest_in(tx: Tx, timer: Timer, now: datetime) -> None:

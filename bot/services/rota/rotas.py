@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.db import Row, Tx, is_row_id, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import TableData
 from bot.services.group_names import find_group, group_names
 from bot.services.rota.base import RotaPart
@@ -101,16 +102,22 @@ def parse_slot_id(text: str) -> int:
     cleaned = shown.lstrip("#").split(" ", 1)[0]
     if not cleaned.isascii() or not cleaned.isdecimal():
         raise UserFacingError(
-            f"“{shown}” isn't a slot I know. Pick one from the list as you "
-            "type, or give its number (e.g. `12`)."
+            N_(
+                "“{shown}” isn't a slot I know. Pick one from the list as you type, or give its "
+                "number (e.g. `12`)."
+            ),
+            shown=shown,
         )
     return known_slot_id(int(cleaned))
 
 
 def no_slot(slot_id: int) -> UserFacingError:
     return UserFacingError(
-        f"There's no slot #{slot_id} on this server (it may have been removed). "
-        "`/rota view` shows the current slots."
+        N_(
+            "There's no slot #{slot} on this server (it may have been removed). "
+            "`/rota view` shows the current slots."
+        ),
+        slot=slot_id,
     )
 
 
@@ -127,10 +134,13 @@ class RotasPart(RotaPart):
         """The id of an open group in this server, by the groups feature's own name rule."""
         group = await self._db.read(lambda tx: find_group(tx, guild_id, name))
         if group is None:
-            raise UserFacingError(f"There's no group called “{one_line(name)}” on this server.")
+            raise UserFacingError(
+                N_("There's no group called “{name}” on this server."), name=one_line(name)
+            )
         if group.archived:
             raise UserFacingError(
-                f"“{group.name}” is archived. `/group reopen` it first if it is meeting again."
+                N_("“{name}” is archived. `/group reopen` it first if it is meeting again."),
+                name=group.name,
             )
         return group.id
 
@@ -150,11 +160,15 @@ class RotasPart(RotaPart):
         now = self._clock.now()
         cleaned = one_line(name)
         if not cleaned:
-            raise UserFacingError("A rota needs a name, such as “Evening duty”.")
+            raise UserFacingError(N_("A rota needs a name, such as “Evening duty”."))
         if len(cleaned) > MAX_NAME:
-            raise UserFacingError(f"Please keep the rota name under {MAX_NAME} characters.")
+            raise UserFacingError(
+                N_("Please keep the rota name under {most} characters."), most=MAX_NAME
+            )
         if not 1 <= needed <= MAX_NEEDED:
-            raise UserFacingError(f"`needed` can be 1 to {MAX_NEEDED} supporters per slot.")
+            raise UserFacingError(
+                N_("`needed` can be 1 to {most} supporters per slot."), most=MAX_NEEDED
+            )
         rows = await self._db.write_fetchall(
             "INSERT INTO rotas (guild_id, name, name_key, group_id, needed, requires_training, "
             "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -163,7 +177,9 @@ class RotasPart(RotaPart):
              actor_id, to_ts(now)),
         )  # fmt: skip
         if not rows:
-            raise UserFacingError(f"There's already a rota called “{cleaned}”. Pick another name.")
+            raise UserFacingError(
+                N_("There's already a rota called “{name}”. Pick another name."), name=cleaned
+            )
         return model_of(Rota, rows[0])
 
     async def find_rota(self, guild_id: int, name: str) -> Rota:
@@ -172,7 +188,8 @@ class RotasPart(RotaPart):
         )
         if row is None:
             raise UserFacingError(
-                f"There's no rota called “{name}” here. Pick one from the list as you type."
+                N_("There's no rota called “{name}” here. Pick one from the list as you type."),
+                name=name,
             )
         return model_of(Rota, row)
 
@@ -182,7 +199,9 @@ class RotasPart(RotaPart):
             "SELECT * FROM rotas WHERE guild_id = ? AND id = ?", (guild_id, rota_id)
         )
         if row is None:
-            raise UserFacingError("That rota no longer exists. `/rota view` shows the ones here.")
+            raise UserFacingError(
+                N_("That rota no longer exists. `/rota view` shows the ones here.")
+            )
         return model_of(Rota, row)
 
     async def rota_names(self, guild_id: int, typed: str) -> list[str]:
@@ -236,7 +255,10 @@ class RotasPart(RotaPart):
             slot = get_slot(tx, rota.guild_id, slot_id)
             if slot.rota_id != rota.id:
                 raise UserFacingError(
-                    f"Slot #{slot_id} belongs to “{slot.rota_name}”, not “{rota.name}”."
+                    N_("Slot #{slot} belongs to “{rota}”, not “{chosen}”."),
+                    slot=slot_id,
+                    rota=slot.rota_name,
+                    chosen=rota.name,
                 )
             tx.execute(
                 "DELETE FROM rota_slots WHERE id = ? AND guild_id = ?", (slot_id, rota.guild_id)
@@ -259,7 +281,7 @@ class RotasPart(RotaPart):
         """Upcoming slots of a rota with fewer supporters than needed, soonest first."""
         now = self._clock.now()
         if not 1 <= weeks <= MAX_COVERAGE_WEEKS:
-            raise UserFacingError(f"`weeks` can be 1 to {MAX_COVERAGE_WEEKS}.")
+            raise UserFacingError(N_("`weeks` can be 1 to {most}."), most=MAX_COVERAGE_WEEKS)
         slots = await self.slots_between(rota.guild_id, now, now + timedelta(weeks=weeks), rota.id)
         return [slot for slot in slots if slot.open_places > 0]
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import PersonColumn, TableData
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Training, training_of
@@ -47,7 +48,7 @@ class TrainingPart(RotaPart):
 
         if not await self._db.write(revoke):
             raise UserFacingError(
-                "They aren't on the training list, so there was nothing to revoke."
+                N_("They aren't on the training list, so there was nothing to revoke.")
             )
 
     async def list_training(self, guild_id: int) -> list[Training]:
