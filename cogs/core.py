@@ -20,14 +20,6 @@ NOT_A_CRISIS_SERVICE = N_(
     "professionals. If you are in immediate danger, contact your local emergency services; "
     "`/crisis` lists helplines where this server has added them."
 )
-# The labels features give their `/about` counts (bot/features.py), marked here for extraction
-# until each feature marks its own with N_.
-ABOUT_LABELS = (
-    N_("groups"),
-    N_("rotas"),
-    N_("check-in schedules"),
-    N_("upcoming sessions"),
-)
 
 
 # What `/help command:` may hold: a command path as typed, "/" and up to three names of
@@ -76,10 +68,10 @@ class Core(commands.Cog):
             ),
         ]
         if interaction.guild_id is not None:
-            counts = [
-                f"{await counter(interaction.guild_id)} {tr.gettext(label)}"
-                for label, counter in self.bot.features.about()
-            ]
+            counts = []
+            for (singular, plural), counter in self.bot.features.about():
+                n = await counter(interaction.guild_id)
+                counts.append(tr.ngettext(singular, plural, n).format(n=n))
             if counts:
                 lines.append(
                     tr.gettext("This server has {counts}.").format(counts=", ".join(counts))

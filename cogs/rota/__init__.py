@@ -10,6 +10,7 @@ import discord
 
 from bot.app import HearthBot
 from bot.features import Feature
+from bot.i18n import Nn_
 from bot.services.rota import RotaService
 from bot.services.rota.reminders import TIMER_OUTBOX
 from bot.services.settings import GuildSettings
@@ -40,7 +41,7 @@ class Rota(RotaAdmin, RotaMember, RotaWellbeing, RotaCogPart):
         self.bot.features.add(
             Feature(
                 name="rota",
-                about={"rotas": self.rota.count_rotas},
+                about={Nn_("{n} rota", "{n} rotas"): self.rota.count_rotas},
                 on_settings_changed=self._settings_changed,
             )
         )

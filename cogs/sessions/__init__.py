@@ -18,6 +18,7 @@ from discord.utils import format_dt
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
+from bot.i18n import Nn_
 from bot.services import session_events
 from bot.services.groups import GroupService, GroupSummary
 from bot.services.rota import RotaService
@@ -391,7 +392,12 @@ class Sessions(commands.Cog):
         self.bot.dispatcher.register_timer(CHECK, self.timers.opens_only_with_facilitator)
         self.bot.features.add(
             Feature(
-                name="sessions", about={"upcoming sessions": self.sessions.upkeep.count_upcoming}
+                name="sessions",
+                about={
+                    Nn_("{n} upcoming session", "{n} upcoming sessions"): (
+                        self.sessions.upkeep.count_upcoming
+                    )
+                },
             )
         )
         await self.retention.start()
