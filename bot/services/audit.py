@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec, insert_in
@@ -124,7 +125,7 @@ TABLES = (
             PersonColumn(
                 "actor_id",
                 "none",
-                "admin actions you took",
+                N_("admin actions you took"),
                 "the audit trail is how a server holds its coordinators to account; it never "
                 "holds members' answers or notes",
             ),

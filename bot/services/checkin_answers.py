@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.checkins import LOW_MOOD, MAX_NOTE, MOODS, SUMMARY_THRESHOLD, Occurrence
 from bot.services.data import TableData
@@ -242,6 +243,8 @@ class CheckinAnswers(Service):
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
     TableData.members_own(
-        "checkin_answers", "check-in answers and notes", why="members' private answers and notes"
+        "checkin_answers",
+        N_("check-in answers and notes"),
+        why="members' private answers and notes",
     ),
 )

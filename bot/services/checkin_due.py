@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services import outbox
 from bot.services.checkin_schedules import CheckinSchedules, next_after
 from bot.services.checkins import Occurrence
@@ -246,7 +247,7 @@ class CheckinSource:
 TABLES = (
     TableData.members_own(
         "checkin_occurrences",
-        "personal check-ins sent to you",
+        N_("personal check-ins sent to you"),
         why="would reveal members' personal check-in times",
     ),
 )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.db import Database, Row, from_ts, is_row_id, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.scheduling import next_weekly
 from bot.services.base import Service
 from bot.services.checkins import (
@@ -298,8 +299,8 @@ TABLES = (
         why="group schedules only: personal ones are a member's own business",
         rows_where="kind = 'group'",
         people=(
-            PersonColumn("user_id", "delete", "personal check-in schedules"),
-            PersonColumn.kept("created_by", "check-in schedules you created"),
+            PersonColumn("user_id", "delete", N_("personal check-in schedules")),
+            PersonColumn.kept("created_by", N_("check-in schedules you created")),
         ),
     ),
 )

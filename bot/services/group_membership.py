@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.groups import Group, GroupSummary, to_group
@@ -311,11 +312,11 @@ TABLES = (
     TableData(
         "group_members",
         export="rows",
-        people=(PersonColumn("user_id", "delete", "group memberships"),),
+        people=(PersonColumn("user_id", "delete", N_("group memberships")),),
     ),
     TableData(
         "group_waitlist",
         export="rows",
-        people=(PersonColumn("user_id", "delete", "waitlist places"),),
+        people=(PersonColumn("user_id", "delete", N_("waitlist places")),),
     ),
 )

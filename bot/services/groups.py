@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from bot.db import IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
@@ -402,6 +403,6 @@ class GroupService(Service):
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData.server_setup("groups", "created_by", "groups you created"),
-    TableData.server_setup("group_panels", "created_by", "sign-up panels you posted"),
+    TableData.server_setup("groups", "created_by", N_("groups you created")),
+    TableData.server_setup("group_panels", "created_by", N_("sign-up panels you posted")),
 )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.db import Row, Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.timers import Timer, TimerSpec, cancel_in
@@ -158,7 +159,7 @@ TABLES = (
     TableData.server_setup(
         "session_facilitation",
         "set_by",
-        "session facilitation you set",
+        N_("session facilitation you set"),
         why="which rota facilitates a group's sessions",
     ),
 )

@@ -416,7 +416,7 @@ TABLES = (
     TableData.server_setup(
         "guild_settings",
         "updated_by",
-        "server settings you changed",
+        N_("server settings you changed"),
         why="the server's own settings",
     ),
 )

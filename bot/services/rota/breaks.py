@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.scheduling import localize
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec, enqueue_in
@@ -266,6 +267,8 @@ TABLES = (
         "rota_away",
         export="rows",
         why="who is away and until when (operational); no reason is stored",
-        people=(PersonColumn("user_id", "delete", "breaks from the rota (dates only, never why)"),),
+        people=(
+            PersonColumn("user_id", "delete", N_("breaks from the rota (dates only, never why)")),
+        ),
     ),
 )

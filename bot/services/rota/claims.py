@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import PersonColumn, TableData
 from bot.services.rota.base import RotaPart
 from bot.services.rota.breaks import break_of, judge_break
@@ -385,7 +386,7 @@ TABLES = (
             PersonColumn(
                 "user_id",
                 "anonymise",
-                "rota shifts you took",
+                N_("rota shifts you took"),
                 "coverage counts stay right: 'a former supporter'",
             ),
         ),

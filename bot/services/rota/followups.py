@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.base import RotaPart
@@ -121,8 +122,8 @@ TABLES = (
         export="never",
         why="who asked for a check-in after a shift",
         people=(
-            PersonColumn("user_id", "delete", "check-ins you asked for after a shift"),
-            PersonColumn.kept("taken_by", "check-ins you took on as a coordinator"),
+            PersonColumn("user_id", "delete", N_("check-ins you asked for after a shift")),
+            PersonColumn.kept("taken_by", N_("check-ins you took on as a coordinator")),
         ),
     ),
 )

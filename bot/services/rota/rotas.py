@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.db import Row, Tx, is_row_id, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import TableData
 from bot.services.group_names import find_group, group_names
 from bot.services.rota.base import RotaPart
@@ -297,6 +298,6 @@ class RotasPart(RotaPart):
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData.server_setup("rotas", "created_by", "rotas you created"),
-    TableData.server_setup("rota_slots", "created_by", "rota shifts you created"),
+    TableData.server_setup("rotas", "created_by", N_("rotas you created")),
+    TableData.server_setup("rota_slots", "created_by", N_("rota shifts you created")),
 )

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.data import PersonColumn, TableData
 from bot.services.rota.base import RotaPart
 from bot.services.rota.models import Training, training_of
@@ -64,8 +65,8 @@ TABLES = (
         "rota_training",
         export="rows",
         people=(
-            PersonColumn("user_id", "delete", "supporter training records"),
-            PersonColumn.kept("granted_by", "training you recorded"),
+            PersonColumn("user_id", "delete", N_("supporter training records")),
+            PersonColumn.kept("granted_by", N_("training you recorded")),
         ),
     ),
 )
