@@ -96,7 +96,9 @@ class AuditService(Service):
     ) -> tuple[list[AuditEntry], int]:
         """A page of entries, newest first, and the total count for paging."""
         if not 1 <= days <= MAX_AUDIT_DAYS:
-            raise UserFacingError(f"The audit trail looks back 1 to {MAX_AUDIT_DAYS} days.")
+            raise UserFacingError(
+                N_("The audit trail looks back 1 to {days} days."), days=MAX_AUDIT_DAYS
+            )
         since = to_ts(self._clock.now() - timedelta(days=days))
         where = "guild_id = ? AND created_at >= ?"
         params: list[object] = [guild_id, since]
