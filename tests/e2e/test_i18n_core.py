@@ -107,3 +107,16 @@ async def test_a_spanish_server_gets_the_support_alert_in_spanish(hearth: Harnes
     assert alert == (
         f"<@{hearth.member.id}> ha pedido que alguien se ponga en contacto (desde checkin)."
     )
+
+
+async def test_help_lists_commands_by_their_spanish_names(hearth: Harness) -> None:
+    hearth.fake.actions.set_locale(hearth.member, "es-ES")
+    shown = await hearth.slash(hearth.member, hearth.channel, "help")
+    embed = shown.embeds[0]
+    assert embed["title"] == "Comandos que puedes usar"
+    names = [field["name"] for field in embed["fields"]]
+    assert "/acerca" in names and "/about" not in names
+    about = next(field for field in embed["fields"] if field["name"] == "/acerca")
+    assert about["value"] == "Qué es Hearth y qué no es"
+    details = await hearth.slash(hearth.member, hearth.channel, "help", command="acerca")
+    assert details.embeds[0]["title"] == "/acerca"
