@@ -298,6 +298,19 @@ def _parse_raw(key: str, raw: str) -> Any:
     return text
 
 
+# A number out of its range, worded as pydantic words it (the English stays as it was), so the
+# refusal can be translated; other problems are shown as pydantic says them.
+_BOUNDS = {
+    "greater_than_equal": (
+        N_("That setting isn't valid: `{key}`: Input should be greater than or equal to {limit}."),
+        "ge",
+    ),
+    "less_than_equal": (
+        N_("That setting isn't valid: `{key}`: Input should be less than or equal to {limit}."),
+        "le",
+    ),
+}
+
 SettingsListener = Callable[[int, GuildSettings, GuildSettings], Awaitable[None]]
 
 
@@ -351,6 +364,15 @@ class SettingsService(Service):
         try:
             updated = GuildSettings.model_validate({**current.model_dump(), **changes})
         except ValidationError as exc:
+            errors = exc.errors()
+            bound = _BOUNDS.get(errors[0]["type"]) if len(errors) == 1 else None
+            if bound is not None:  # the common one, in the reader's language
+                template, limit = bound
+                raise UserFacingError(
+                    template,
+                    key=".".join(map(str, errors[0]["loc"])) or "value",
+                    limit=errors[0].get("ctx", {}).get(limit),
+                ) from None
             problems = "; ".join(
                 f"`{'.'.join(map(str, err['loc'])) or 'value'}`: "
                 f"{err['msg'].removeprefix('Value error, ')}"

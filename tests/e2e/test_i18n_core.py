@@ -45,6 +45,12 @@ async def test_spanish_refusals_from_services_and_checks(hearth: Harness) -> Non
     )
     assert refused.ephemeral
     assert refused.content == "`retention_days` admite un número entero."
+    too_many = await hearth.slash(
+        cora, hearth.general, "admin set", key="max_shifts_per_week", value="99"
+    )
+    assert too_many.content == (
+        "Ese ajuste no es válido: `max_shifts_per_week` tiene que ser como máximo 21."
+    )
 
     zone = await hearth.slash(cora, hearth.general, "setup", timezone="Londn")
     assert zone.text == (
