@@ -130,8 +130,8 @@ class Core(commands.Cog):
             if name not in by_root:
                 await interaction.response.send_message(
                     tr.gettext(
-                        "There's no command `/{name}` that you can use here. `/help` lists them."
-                    ).format(name=name),
+                        "There's no command `{command}` that you can use here. `/help` lists them."
+                    ).format(command=f"/{name}"),
                     ephemeral=True,
                 )
                 return

@@ -69,6 +69,7 @@ AlertHours = app_commands.Range[int, 1, MAX_ALERT_HOURS]
 SESSION_OPTION = "The session (pick from the suggestions)"
 REASON_OPTION = "Told to the people going (optional)"
 log = logging.getLogger(__name__)
+UPCOMING = Nn_("{n} upcoming session", "{n} upcoming sessions")  # its /about count
 
 
 class SessionCommands(app_commands.Group):
@@ -391,14 +392,7 @@ class Sessions(commands.Cog):
         self.bot.dispatcher.register_timer_outbox(ALERT, alert_outbox)
         self.bot.dispatcher.register_timer(CHECK, self.timers.opens_only_with_facilitator)
         self.bot.features.add(
-            Feature(
-                name="sessions",
-                about={
-                    Nn_("{n} upcoming session", "{n} upcoming sessions"): (
-                        self.sessions.upkeep.count_upcoming
-                    )
-                },
-            )
+            Feature(name="sessions", about={UPCOMING: self.sessions.upkeep.count_upcoming})
         )
         await self.retention.start()
         group = self.bot.tree.get_command("group")
