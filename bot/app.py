@@ -36,7 +36,7 @@ from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features
 from bot.gateway_limits import IdentifyGate
 from bot.i18n import catalogue_fingerprint
-from bot.i18n_discord import CommandTranslator
+from bot.i18n_discord import CommandTranslator, texts_for_guild, texts_for_member
 from bot.invalidation import Invalidations
 from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import pacer_for
@@ -383,13 +383,18 @@ class HearthBot(ShardedBot):
         route = self.features.api(SUPPORT_ROUTING)
         if route is not None:
             return await route(guild_id, user_id, source)
-        reached = await self.in_server(guild_id) and await self.alert(
-            discord.Object(guild_id),
-            f"<@{user_id}> asked for someone to reach out to them (from {source}).",
+        alert = (await texts_for_guild(self, guild_id)).gettext(
+            "{member} asked for someone to reach out to them (from {source})."
         )
+        reached = await self.in_server(guild_id) and await self.alert(
+            discord.Object(guild_id), alert.format(member=f"<@{user_id}>", source=source)
+        )
+        tr = await texts_for_member(self, guild_id, user_id)
         if reached:
-            return "Thank you for telling me. The coordinators know now; someone will reach out."
-        return (
+            return tr.gettext(
+                "Thank you for telling me. The coordinators know now; someone will reach out."
+            )
+        return tr.gettext(
             "I'm sorry: I couldn't reach the coordinators just now. Please tell one directly, "
             "and use `/crisis` if you need help urgently."
         )

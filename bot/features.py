@@ -4,7 +4,8 @@ A feature's cog declares a `Feature` when it loads (`bot.features.add(...)`) and
 when it unloads (`bot.features.remove(name)`). The declaration says everything the feature adds
 to what others do:
 
-- `about`: the counts it adds to `/about` ("12 groups");
+- `about`: the counts it adds to `/about` ("12 groups"), each under its label's singular and
+  plural (`Nn_("{n} group", "{n} groups")`), so `/about` picks the reader's plural form;
 - `join_gates`: the steps it puts before a group join (the guidelines feature's "read and
   agree"); the groups feature asks every gate for its next step and shows the first;
 - `on_settings_changed`: what it brings in line when a coordinator changes a server's settings;
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 StatCounter = Callable[[int], Awaitable[int]]
+AboutLabel = tuple[str, str]  # ("{n} group", "{n} groups"): English singular and plural, `Nn_`
 SettingsChanged = Callable[[int, "GuildSettings", "GuildSettings"], Awaitable[None]]
 GuildAdded = Callable[[discord.Guild], Awaitable[None]]
 GuildRemoved = Callable[[int], Awaitable[None]]
@@ -86,7 +88,7 @@ CONTINUE_JOIN: ApiKey[Callable[[discord.Interaction, int], Awaitable[None]]] = A
 @dataclass(frozen=True)
 class Feature:
     name: str
-    about: Mapping[str, StatCounter] = field(default_factory=dict)
+    about: Mapping[AboutLabel, StatCounter] = field(default_factory=dict)
     join_gates: Sequence[JoinGate] = ()
     on_settings_changed: SettingsChanged | None = None
     on_guild_added: GuildAdded | None = None
@@ -112,7 +114,7 @@ class Features:
     def remove(self, name: str) -> None:
         self._features.pop(name, None)
 
-    def about(self) -> list[tuple[str, StatCounter]]:
+    def about(self) -> list[tuple[AboutLabel, StatCounter]]:
         return [(label, count) for f in self._features.values() for label, count in f.about.items()]
 
     def join_gates(self) -> list[JoinGate]:

@@ -61,6 +61,12 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural pair for extraction (babel.cfg's `Nn_` keyword); `tr.ngettext(*pair, n)`
+    translates it when shown."""
+    return singular, plural
+
+
 class Texts:
     """The messages of one language, with English (the source) behind every missing one."""
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts
 from bot.services.text import split_text
 from bot.tree import NO_MENTIONS
 from cogs._routes import PersistentButton
@@ -32,6 +34,7 @@ CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
 MAX_ITEMS_PER_PAGE = 20  # four rows of a page's own buttons; the fifth row holds Prev/Next
 _ARG = re.compile(r"[\w.\-]*")
+PREV_NEXT = (N_("← Previous"), N_("Next →"))  # a list's own labels are marked N_ as well
 
 
 @dataclass
@@ -54,7 +57,7 @@ _COORDINATORS_ONLY: set[str] = set()
 def pager(
     kind: str,
     *,
-    labels: tuple[str, str] = ("← Previous", "Next →"),
+    labels: tuple[str, str] = PREV_NEXT,
     coordinators_only: bool = False,
 ) -> Callable[[Renderer], Renderer]:
     """Register the renderer of one paged list under `kind` (letters and underscores).
@@ -107,31 +110,41 @@ def line_page(
     footer: str = "",
     budget: int = CONTENT_LIMIT,
     max_lines: int | None = None,
+    tr: Texts = ENGLISH,
 ) -> tuple[Page, list[int]]:
     """Page `page` (clamped) of `lines` under `header`; also returns the indexes it shows.
 
-    The header gets "(page x of y)" when there is more than one page, so the budget keeps
-    room for that and for the footer.
+    The header gets "(page x of y)" (in `tr`'s language) when there is more than one page, so
+    the budget keeps room for that and for the footer.
     """
     room = budget - len(header) - len(footer) - len(" (page 999 of 999)") - 2
     chunks = split_lines(lines, room, max_lines)
     page = min(max(page, 0), len(chunks) - 1)
     first = sum(len(chunk) for chunk in chunks[:page])
     shown = chunks[page]
-    title = header if len(chunks) == 1 else f"{header} (page {page + 1} of {len(chunks)})"
+    title = (
+        header
+        if len(chunks) == 1
+        else tr.gettext("{header} (page {page} of {pages})").format(
+            header=header, page=page + 1, pages=len(chunks)
+        )
+    )
     text = "\n".join([title, *shown] + ([footer] if footer else []))
     return Page(content=text, page=page, pages=len(chunks)), list(range(first, first + len(shown)))
 
 
-def page_view(kind: str, viewer_id: int, arg: str, page: Page) -> DynamicView | None:
-    """The page's own items, then Prev/Next when there is more than one page."""
+def page_view(
+    kind: str, viewer_id: int, arg: str, page: Page, tr: Texts = ENGLISH
+) -> DynamicView | None:
+    """The page's own items, then Prev/Next (labelled in `tr`'s language) when there is more
+    than one page."""
     if not page.items and page.pages <= 1:
         return None
     view = DynamicView()
     for item in page.items:
         view.add_item(item)
     if page.pages > 1:
-        back, forward = _LABELS.get(kind, ("← Previous", "Next →"))
+        back, forward = (tr.gettext(label) for label in _LABELS.get(kind, PREV_NEXT))
         earlier, later = max(page.page - 1, 0), page.page + 1
         view.add_item(PageButton(kind, viewer_id, arg, earlier, "p", back, page.page == 0))
         view.add_item(PageButton(kind, viewer_id, arg, later, "n", forward, later >= page.pages))
@@ -152,7 +165,7 @@ async def send_paged(
     if not _ARG.fullmatch(arg):
         raise ValueError(f"bad page argument: {arg!r}")
     page = await _RENDERERS[kind](interaction, arg, 0)
-    view = page_view(kind, interaction.user.id, arg, page)
+    view = page_view(kind, interaction.user.id, arg, page, await texts(interaction))
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": True}
     if page.embed is not None:
         kwargs["embed"] = page.embed
@@ -204,19 +217,19 @@ class PageButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         if self.viewer != interaction.user.id:
             raise UserFacingError(
-                "These buttons belong to whoever ran the command; run it yourself to browse."
+                N_("These buttons belong to whoever ran the command; run it yourself to browse.")
             )
         kind, arg = self.kind, self.arg
         if kind in _COORDINATORS_ONLY:
             await require_coordinator(interaction)
         renderer = _RENDERERS.get(kind)
         if renderer is None:
-            raise UserFacingError("That list isn't available any more; run the command again.")
+            raise UserFacingError(N_("That list isn't available any more; run the command again."))
         page = await renderer(interaction, arg, self.page)
         await interaction.response.edit_message(
             content=page.content or None,
             embed=page.embed,
-            view=page_view(kind, interaction.user.id, arg, page),
+            view=page_view(kind, interaction.user.id, arg, page, await texts(interaction)),
         )
 
 

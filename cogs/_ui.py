@@ -13,6 +13,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
+from bot.i18n import N_
+from bot.i18n_discord import texts
 from bot.services.group_names import NAME_MAX as GROUP_NAME_MAX
 from bot.services.text import split_text
 from bot.services.timers import Timer
@@ -60,19 +62,24 @@ async def is_coordinator(interaction: discord.Interaction) -> bool:
     return role_id is not None and any(role.id == role_id for role in member.roles)
 
 
+NOT_COORDINATOR = N_(
+    "Only coordinators can do that (the coordinator role or Manage Server). Nothing was changed."
+)
+
+
 class NotCoordinator(app_commands.CheckFailure):
-    def __init__(self) -> None:
-        super().__init__(
-            "Only coordinators can do that (the coordinator role or Manage Server). "
-            "Nothing was changed."
-        )
+    """A failed check shows its own message (bot/tree.py), so it is written in the reader's
+    language when raised."""
+
+    def __init__(self, message: str = NOT_COORDINATOR) -> None:
+        super().__init__(message)
 
 
 async def _coordinator_predicate(interaction: discord.Interaction) -> bool:
     if interaction.guild is None:
         raise app_commands.NoPrivateMessage()
     if not await is_coordinator(interaction):
-        raise NotCoordinator()
+        raise NotCoordinator((await texts(interaction)).gettext(NOT_COORDINATOR))
     return True
 
 
@@ -179,7 +186,8 @@ async def deliver_notices(interaction: discord.Interaction) -> None:
     notices = await bot.notices.take(interaction.user.id)
     if not notices:
         return
-    text = "While I couldn't reach you by DM:\n\n" + "\n\n".join(notices)
+    tr = await texts(interaction)
+    text = tr.gettext("While I couldn't reach you by DM:") + "\n\n" + "\n\n".join(notices)
     try:
         for part in split_text(text):
             await interaction.followup.send(part, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -234,7 +242,7 @@ class DailyRetention:
 
 def guild_of(interaction: discord.Interaction) -> discord.Guild:
     if interaction.guild is None:
-        raise UserFacingError("That only works inside a server, not in DMs.")
+        raise UserFacingError(N_("That only works inside a server, not in DMs."))
     return interaction.guild
 
 

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.app import HearthBot
-from bot.i18n import N_, Texts
+from bot.i18n import COMMAND_DESCRIPTION, COMMAND_NAME, N_, Texts
 from bot.i18n_discord import texts
 from cogs._ui import deliver_notices, is_coordinator, requires_coordinator
 
@@ -19,14 +19,6 @@ NOT_A_CRISIS_SERVICE = N_(
     "Hearth is a peer-support tool, not a crisis service, and its volunteers are peers, not "
     "professionals. If you are in immediate danger, contact your local emergency services; "
     "`/crisis` lists helplines where this server has added them."
-)
-# The labels features give their `/about` counts (bot/features.py), marked here for extraction
-# until each feature marks its own with N_.
-ABOUT_LABELS = (
-    N_("groups"),
-    N_("rotas"),
-    N_("check-in schedules"),
-    N_("upcoming sessions"),
 )
 
 
@@ -60,6 +52,15 @@ def _root(command: app_commands.Command[Any, ..., Any]) -> Any:
     return command.root_parent or command
 
 
+def _name(path: str, tr: Texts) -> str:
+    """A command path ("rota swap offer") as the reader's client shows it ("turnos …")."""
+    return " ".join(tr.pgettext(COMMAND_NAME, part) for part in path.split(" "))
+
+
+def _description(command: Any, tr: Texts) -> str:
+    return tr.pgettext(COMMAND_DESCRIPTION, command.description)
+
+
 class Core(commands.Cog):
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
@@ -76,10 +77,10 @@ class Core(commands.Cog):
             ),
         ]
         if interaction.guild_id is not None:
-            counts = [
-                f"{await counter(interaction.guild_id)} {tr.gettext(label)}"
-                for label, counter in self.bot.features.about()
-            ]
+            counts = []
+            for (singular, plural), counter in self.bot.features.about():
+                n = await counter(interaction.guild_id)
+                counts.append(tr.ngettext(singular, plural, n).format(n=n))
             if counts:
                 lines.append(
                     tr.gettext("This server has {counts}.").format(counts=", ".join(counts))
@@ -117,37 +118,51 @@ class Core(commands.Cog):
         command: app_commands.Range[str, 1, MAX_COMMAND_PATH] | None = None,
     ) -> None:
         coordinator = interaction.guild is not None and await is_coordinator(interaction)
+        tr = await texts(interaction)
         by_root: dict[str, list[app_commands.Command[Any, ..., Any]]] = {}
         for usable in self.usable_commands(interaction, coordinator):
             by_root.setdefault(_root(usable).name, []).append(usable)
 
         if command is not None:
             name = command.strip().lstrip("/").split(" ")[0].lower()
+            # typed as the reader's client shows it ("acerca"): the command it stands for
+            name = next((root for root in by_root if _name(root, tr) == name), name)
             if name not in by_root:
                 await interaction.response.send_message(
-                    f"There's no command `/{name}` that you can use here. `/help` lists them.",
+                    tr.gettext(
+                        "There's no command `{command}` that you can use here. `/help` lists them."
+                    ).format(command=f"/{name}"),
                     ephemeral=True,
                 )
                 return
-            lines = [f"`/{c.qualified_name}` — {c.description}" for c in by_root[name]]
-            embed = discord.Embed(title=f"/{name}", description="\n".join(lines))
+            lines = [
+                f"`/{_name(c.qualified_name, tr)}` — {_description(c, tr)}" for c in by_root[name]
+            ]
+            embed = discord.Embed(title=f"/{_name(name, tr)}", description="\n".join(lines))
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
 
-        title = "Commands you can use" + (" (including coordinator tools)" if coordinator else "")
+        title = (
+            tr.gettext("Commands you can use (including coordinator tools)")
+            if coordinator
+            else tr.gettext("Commands you can use")
+        )
         embeds = [
             discord.Embed(
-                title=title, description="`/help command:<name>` shows what each one does."
+                title=title,
+                description=tr.gettext("`/help command:<name>` shows what each one does."),
             )
         ]
         for root_name, members in by_root.items():
             if len(members) == 1 and members[0].parent is None:
-                value = members[0].description
+                value = _description(members[0], tr)
             else:
-                value = " · ".join(c.qualified_name.removeprefix(root_name + " ") for c in members)
+                value = " · ".join(
+                    _name(c.qualified_name.removeprefix(root_name + " "), tr) for c in members
+                )
             if len(embeds[-1].fields) >= EMBED_FIELDS:
                 embeds.append(discord.Embed())
-            embeds[-1].add_field(name=f"/{root_name}", value=value, inline=False)
+            embeds[-1].add_field(name=f"/{_name(root_name, tr)}", value=value, inline=False)
         await interaction.response.send_message(embeds=embeds, ephemeral=True)
 
     @help.autocomplete("command")

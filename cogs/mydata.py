@@ -17,6 +17,8 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import FILL_PLACES
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts, texts_for_guild
 from bot.services.mydata import (
     AUDIT_MYDATA_DELETED,
     DeleteReport,
@@ -36,25 +38,41 @@ def _service(bot: HearthBot) -> MyDataService:
     return bot.service(MyDataService)
 
 
-def _scope(guild_id: int | None) -> str:
-    return "on this server" if guild_id is not None else "across every server we share"
+def _lines(items: list[KindCount], tr: Texts) -> list[str]:
+    """One line per kind; the kinds are declared with their tables (`PersonColumn`, N_)."""
+    return [
+        tr.gettext("• {kind}: {count}").format(kind=tr.gettext(item.kind), count=item.count)
+        for item in items
+    ]
 
 
-def _lines(items: list[KindCount]) -> list[str]:
-    return [f"• {item.kind}: {item.count}" for item in items]
-
-
-def describe_report(report: DeleteReport, guild_id: int | None) -> str:
+def describe_report(report: DeleteReport, guild_id: int | None, tr: Texts = ENGLISH) -> str:
+    here = guild_id is not None
     if not report.removed and not report.anonymised:
-        return f"There was nothing about you to remove {_scope(guild_id)}. Nothing was changed."
-    lines = [f"Done. Here is what I removed {_scope(guild_id)}:"]
-    lines += _lines(report.removed) or ["• nothing deleted outright"]
+        if here:
+            return tr.gettext(
+                "There was nothing about you to remove on this server. Nothing was changed."
+            )
+        return tr.gettext(
+            "There was nothing about you to remove across every server we share. "
+            "Nothing was changed."
+        )
+    if here:
+        lines = [tr.gettext("Done. Here is what I removed on this server:")]
+    else:
+        lines = [tr.gettext("Done. Here is what I removed across every server we share:")]
+    lines += _lines(report.removed, tr) or [tr.gettext("• nothing deleted outright")]
     if report.anonymised:
-        lines += ["", "Kept without your name (shown as “a former member”), so counts stay right:"]
-        lines += _lines(report.anonymised)
+        lines += [
+            "",
+            tr.gettext(
+                "Kept without your name (shown as “a former member”), so counts stay right:"
+            ),
+        ]
+        lines += _lines(report.anonymised, tr)
     if report.kept:
-        lines += ["", "Kept as they are (the server's record of admin actions):"]
-        lines += _lines(report.kept)
+        lines += ["", tr.gettext("Kept as they are (the server's record of admin actions):")]
+        lines += _lines(report.kept, tr)
     return "\n".join(lines)
 
 
@@ -109,20 +127,26 @@ async def take_roles(bot: HearthBot, guild: discord.Guild, user_id: int, roles: 
             await member.remove_roles(role, reason="Member deleted their Hearth data (/mydata)")
         except discord.HTTPException as exc:
             log.warning("could not remove a group role in guild %s: %s", guild.id, exc.code)
+            tr = await texts_for_guild(bot, guild.id)
             await bot.alert(
                 guild,
-                f"<@{user_id}> deleted their Hearth data, but I couldn't take away the role "
-                f"<@&{role_id}> (missing permission?). Please remove it by hand.",
+                tr.gettext(
+                    "{member} deleted their Hearth data, but I couldn't take away the role "
+                    "{role} (missing permission?). Please remove it by hand."
+                ).format(member=f"<@{user_id}>", role=f"<@&{role_id}>"),
             )
 
 
 class ConfirmDelete(PersistentButton, route="hearth:mydata:delete:{user}:{guild}"):
     """Only the member who asked can press it; guild 0 means every server (from a DM)."""
 
-    def __init__(self, user_id: int, guild_id: int) -> None:
+    def __init__(self, user_id: int, guild_id: int, tr: Texts = ENGLISH) -> None:
         super().__init__(
             self.button(
-                user_id, guild_id, label="Yes, delete my data", style=discord.ButtonStyle.danger
+                user_id,
+                guild_id,
+                label=tr.gettext("Yes, delete my data"),
+                style=discord.ButtonStyle.danger,
             )
         )
         self.user_id = user_id
@@ -130,7 +154,7 @@ class ConfirmDelete(PersistentButton, route="hearth:mydata:delete:{user}:{guild}
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id:
-            raise UserFacingError("Only the person who asked can confirm deleting their data.")
+            raise UserFacingError(N_("Only the person who asked can confirm deleting their data."))
         bot = hearth(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = self.guild_id or None
@@ -139,7 +163,7 @@ class ConfirmDelete(PersistentButton, route="hearth:mydata:delete:{user}:{guild}
         for guild in bot.guilds if guild_id is None else [bot.get_guild(guild_id)]:
             if guild is not None and report.total:
                 await bot.audit(guild, 0, AUDIT_MYDATA_DELETED, f"{report.total} records")
-        await send_all(interaction, describe_report(report, guild_id))
+        await send_all(interaction, describe_report(report, guild_id, await texts(interaction)))
 
 
 class MyData(commands.Cog):
@@ -173,29 +197,51 @@ class MyData(commands.Cog):
     @mydata.command(name="show", description="What Hearth stores about you, with counts")
     async def show(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id
+        tr = await texts(interaction)
         counts = await _service(self.bot).summary(guild_id, interaction.user.id)
         if not counts:
-            text = f"Hearth stores nothing that names you {_scope(guild_id)}."
+            if guild_id is not None:
+                text = tr.gettext("Hearth stores nothing that names you on this server.")
+            else:
+                text = tr.gettext(
+                    "Hearth stores nothing that names you across every server we share."
+                )
         else:
+            if guild_id is not None:
+                title = tr.gettext("What Hearth stores about you on this server:")
+            else:
+                title = tr.gettext("What Hearth stores about you across every server we share:")
             text = "\n".join(
                 [
-                    f"What Hearth stores about you {_scope(guild_id)}:",
-                    *_lines(counts),
+                    title,
+                    *_lines(counts, tr),
                     "",
-                    "`/mydata export` gives you all of it as a file; `/mydata delete` removes it. "
-                    "Coordinators see counts, never your check-in answers or notes.",
+                    tr.gettext(
+                        "`/mydata export` gives you all of it as a file; `/mydata delete` removes "
+                        "it. Coordinators see counts, never your check-in answers or notes."
+                    ),
                 ]
             )
         await send_all(interaction, text)
 
     @mydata.command(name="export", description="Everything Hearth stores about you, as a file")
     async def export(self, interaction: discord.Interaction) -> None:
+        tr = await texts(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        data = await _service(self.bot).export_json(interaction.guild_id, interaction.user.id)
+        data = await _service(self.bot).export_json(interaction.guild_id, interaction.user.id, tr)
         name = last_export_name(self.bot.clock.now())
+        if interaction.guild_id is not None:
+            text = tr.gettext(
+                "Here is everything Hearth stores about you on this server. "
+                "Only you can see this message."
+            )
+        else:
+            text = tr.gettext(
+                "Here is everything Hearth stores about you across every server we share. "
+                "Only you can see this message."
+            )
         await interaction.followup.send(
-            f"Here is everything Hearth stores about you {_scope(interaction.guild_id)}. "
-            "Only you can see this message.",
+            text,
             file=discord.File(io.BytesIO(data), filename=name),
             ephemeral=True,
         )
@@ -203,14 +249,27 @@ class MyData(commands.Cog):
     @mydata.command(name="delete", description="Delete your data (asks you first)")
     async def delete(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id
+        tr = await texts(interaction)
         view = DynamicView()
-        view.add_item(ConfirmDelete(interaction.user.id, guild_id or 0))
+        view.add_item(ConfirmDelete(interaction.user.id, guild_id or 0, tr))
+        if guild_id is not None:
+            warning = tr.gettext(
+                "This deletes what Hearth stores about you on this server: your check-in answers "
+                "and notes, personal check-in schedules, guideline acceptances, group memberships "
+                "and waitlist places (the group roles are taken away), training records and held "
+                "messages. Rota shifts you did and support requests are kept without your name, "
+                "so the server's counts stay right. **This can't be undone.**"
+            )
+        else:
+            warning = tr.gettext(
+                "This deletes what Hearth stores about you across every server we share: your "
+                "check-in answers and notes, personal check-in schedules, guideline acceptances, "
+                "group memberships and waitlist places (the group roles are taken away), training "
+                "records and held messages. Rota shifts you did and support requests are kept "
+                "without your name, so the server's counts stay right. **This can't be undone.**"
+            )
         await interaction.response.send_message(
-            f"This deletes what Hearth stores about you {_scope(guild_id)}: your check-in answers "
-            "and notes, personal check-in schedules, guideline acceptances, group memberships "
-            "and waitlist places (the group roles are taken away), training records and held "
-            "messages. Rota shifts you did and support requests are kept without your name, so "
-            "the server's counts stay right. **This can't be undone.**",
+            warning,
             view=view,
             ephemeral=True,
         )

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec, insert_in
@@ -95,7 +96,9 @@ class AuditService(Service):
     ) -> tuple[list[AuditEntry], int]:
         """A page of entries, newest first, and the total count for paging."""
         if not 1 <= days <= MAX_AUDIT_DAYS:
-            raise UserFacingError(f"The audit trail looks back 1 to {MAX_AUDIT_DAYS} days.")
+            raise UserFacingError(
+                N_("The audit trail looks back 1 to {days} days."), days=MAX_AUDIT_DAYS
+            )
         since = to_ts(self._clock.now() - timedelta(days=days))
         where = "guild_id = ? AND created_at >= ?"
         params: list[object] = [guild_id, since]
@@ -124,7 +127,7 @@ TABLES = (
             PersonColumn(
                 "actor_id",
                 "none",
-                "admin actions you took",
+                N_("admin actions you took"),
                 "the audit trail is how a server holds its coordinators to account; it never "
                 "holds members' answers or notes",
             ),

@@ -245,6 +245,8 @@ class CheckinAnswers(Service):
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
     TableData.members_own(
-        "checkin_answers", "check-in answers and notes", why="members' private answers and notes"
+        "checkin_answers",
+        N_("check-in answers and notes"),
+        why="members' private answers and notes",
     ),
 )

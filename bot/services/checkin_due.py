@@ -249,7 +249,7 @@ class CheckinSource:
 TABLES = (
     TableData.members_own(
         "checkin_occurrences",
-        "personal check-ins sent to you",
+        N_("personal check-ins sent to you"),
         why="would reveal members' personal check-in times",
     ),
 )

@@ -329,8 +329,8 @@ TABLES = (
         why="group schedules only: personal ones are a member's own business",
         rows_where="kind = 'group'",
         people=(
-            PersonColumn("user_id", "delete", "personal check-in schedules"),
-            PersonColumn.kept("created_by", "check-in schedules you created"),
+            PersonColumn("user_id", "delete", N_("personal check-in schedules")),
+            PersonColumn.kept("created_by", N_("check-in schedules you created")),
         ),
     ),
 )

@@ -267,12 +267,12 @@ class CrisisService(Service):
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData.server_setup("crisis_resources", "added_by", "helplines you added"),
-    TableData.server_setup("crisis_watch_channels", "added_by", "channels you set watching"),
-    TableData.server_setup("crisis_watch_phrases", "added_by", "phrases you set watching"),
+    TableData.server_setup("crisis_resources", "added_by", N_("helplines you added")),
+    TableData.server_setup("crisis_watch_channels", "added_by", N_("channels you set watching")),
+    TableData.server_setup("crisis_watch_phrases", "added_by", N_("phrases you set watching")),
     TableData.members_own(
         "crisis_watch_signposted",
-        "when you were last signposted",
+        N_("when you were last signposted"),
         why="when a member was signposted to crisis help",
     ),
 )

@@ -317,11 +317,11 @@ TABLES = (
     TableData(
         "group_members",
         export="rows",
-        people=(PersonColumn("user_id", "delete", "group memberships"),),
+        people=(PersonColumn("user_id", "delete", N_("group memberships")),),
     ),
     TableData(
         "group_waitlist",
         export="rows",
-        people=(PersonColumn("user_id", "delete", "waitlist places"),),
+        people=(PersonColumn("user_id", "delete", N_("waitlist places")),),
     ),
 )

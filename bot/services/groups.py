@@ -444,6 +444,6 @@ class GroupService(Service):
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData.server_setup("groups", "created_by", "groups you created"),
-    TableData.server_setup("group_panels", "created_by", "sign-up panels you posted"),
+    TableData.server_setup("groups", "created_by", N_("groups you created")),
+    TableData.server_setup("group_panels", "created_by", N_("sign-up panels you posted")),
 )

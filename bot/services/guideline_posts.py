@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.scheduling import localize
 from bot.services.base import Service
 from bot.services.data import TableData
@@ -220,6 +221,6 @@ class GuidelinePostsService(Service):
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData.server_setup("guideline_posts", "posted_by", "guideline copies you posted"),
-    TableData.server_setup("guideline_reposts", "created_by", "guideline re-posts you set"),
+    TableData.server_setup("guideline_posts", "posted_by", N_("guideline copies you posted")),
+    TableData.server_setup("guideline_reposts", "created_by", N_("guideline re-posts you set")),
 )

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.group_names import GroupRef, find_group, group_names
@@ -311,13 +312,15 @@ class GuidelinesService(Service):
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData.server_setup("guideline_versions", "edited_by", "guideline versions you wrote"),
+    TableData.server_setup("guideline_versions", "edited_by", N_("guideline versions you wrote")),
     TableData(
         "guideline_acceptances",
         export="counts",
         why="how many accepted each version, not who",
         count_by=("group_id", "version"),
-        people=(PersonColumn("user_id", "delete", "guideline acceptances"),),
+        people=(PersonColumn("user_id", "delete", N_("guideline acceptances")),),
     ),
-    TableData.server_setup("guideline_gate_off", "turned_off_by", "guideline gates you turned off"),
+    TableData.server_setup(
+        "guideline_gate_off", "turned_off_by", N_("guideline gates you turned off")
+    ),
 )

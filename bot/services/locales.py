@@ -18,6 +18,7 @@ from typing import Any
 from bot import i18n
 from bot.clock import Clock
 from bot.db import Database, to_ts
+from bot.i18n import N_
 from bot.services.data import PersonColumn, TableData
 from bot.services.settings import Setting
 
@@ -119,6 +120,6 @@ TABLES = (
         "member_locales",
         export="never",
         why="each member's Discord client language, only to write to them in it",
-        people=(PersonColumn("user_id", "delete", "the language your Discord client uses"),),
+        people=(PersonColumn("user_id", "delete", N_("the language your Discord client uses")),),
     ),
 )

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.db import Database, TableSchema, Tx, to_ts
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.base import Service
 from bot.services.data import Action, PersonColumn, declared
 from bot.services.export import children_first, discover_tables, quote
@@ -108,8 +109,11 @@ class MyDataService(Service):
                 counts.append(KindCount(kind=rule.kind, count=row["n"], action=rule.action))
         return counts
 
-    async def export(self, guild_id: int | None, user_id: int) -> dict[str, Any]:
-        """Every row naming this person, by table and column, ready for `json.dumps`."""
+    async def export(
+        self, guild_id: int | None, user_id: int, tr: Texts = ENGLISH
+    ) -> dict[str, Any]:
+        """Every row naming this person, by table and column, ready for `json.dumps`; the
+        explanations ("about", each "what") in `tr`'s language, keys and values as stored."""
         params = {"user_id": user_id, "guild_id": guild_id}
         tables: dict[str, dict[str, Any]] = {}
         for table, column, rule in await self._present():
@@ -120,21 +124,23 @@ class MyDataService(Service):
             )
             if rows:
                 tables.setdefault(table, {})[column] = {
-                    "what": rule.kind,
+                    "what": tr.gettext(rule.kind),
                     "rows": [
                         {key: _json(value) for key, value in dict(row).items()} for row in rows
                     ],
                 }
         return {
-            "about": "Everything Hearth stores that names you, by table and column.",
+            "about": tr.gettext(
+                N_("Everything Hearth stores that names you, by table and column.")
+            ),
             "user_id": str(user_id),
             "server_id": None if guild_id is None else str(guild_id),
             "exported_at": to_ts(self._clock.now()),
             "tables": tables,
         }
 
-    async def export_json(self, guild_id: int | None, user_id: int) -> bytes:
-        return json.dumps(await self.export(guild_id, user_id), indent=2).encode()
+    async def export_json(self, guild_id: int | None, user_id: int, tr: Texts = ENGLISH) -> bytes:
+        return json.dumps(await self.export(guild_id, user_id, tr), indent=2).encode()
 
     async def delete(self, guild_id: int | None, user_id: int) -> DeleteReport:
         """Apply every rule in one transaction: deletes first (children cascade), then anonymise."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.db import Database, Tx, to_ts
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import TableData
 
@@ -68,7 +69,7 @@ class NoticeService(Service):
 TABLES = (
     TableData.members_own(
         "pending_notices",
-        "messages held while your DMs were closed",
+        N_("messages held while your DMs were closed"),
         why="DMs held for a member: their private messages",
     ),
 )

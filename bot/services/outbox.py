@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from bot.db import SKIP_LOCKED, Database, Tx, from_ts, to_ts
+from bot.i18n import N_
 from bot.services.data import TableData
 from bot.services.rows import model_of
 from bot.shards import ScopeFilter, ShardScope
@@ -297,7 +298,7 @@ class OutboxService:
 TABLES = (
     TableData.members_own(
         "outbox",
-        "messages waiting to be sent to you, or about you",
+        N_("messages waiting to be sent to you, or about you"),
         why="the delivery queue; payloads may hold DMs and alerts naming members",
     ),
 )

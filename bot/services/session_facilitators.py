@@ -162,7 +162,7 @@ TABLES = (
     TableData.server_setup(
         "session_facilitation",
         "set_by",
-        "session facilitation you set",
+        N_("session facilitation you set"),
         why="which rota facilitates a group's sessions",
     ),
 )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.db import Tx, from_ts, to_ts
+from bot.i18n import N_
 from bot.services.data import TableData
 from bot.services.outbox import OutboxSpec
 from bot.services.rota.reminders import reminders_before
@@ -87,6 +88,8 @@ def reminder_outbox(tx: Tx, timer: Timer, now: datetime) -> list[OutboxSpec]:
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
     TableData.members_own(
-        "session_reminders_off", "session reminders switched off", why="a member's own preference"
+        "session_reminders_off",
+        N_("session reminders switched off"),
+        why="a member's own preference",
     ),
 )

@@ -105,13 +105,13 @@ TABLES = (
     TableData.server_setup(
         "group_sessions",
         "created_by",
-        "group sessions you planned",
+        N_("group sessions you planned"),
         why="when groups meet; no names",
     ),
     TableData(
         "session_rsvps",
         export="counts",
         why="how many are going to each session, not who",
-        people=(PersonColumn("user_id", "delete", "your answers to group sessions"),),
+        people=(PersonColumn("user_id", "delete", N_("your answers to group sessions")),),
     ),
 )

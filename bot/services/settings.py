@@ -37,6 +37,7 @@ from bot.clock import Clock
 from bot.config import validate_timezone_name
 from bot.db import Database, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import (
     DeclarationError,
@@ -139,33 +140,34 @@ class GuildSettings(BaseModel):
     # Declared settings are kept as extras, validated by their declarations (`_declared`).
     model_config = ConfigDict(extra="allow", validate_assignment=True)
 
-    timezone: str = Field("UTC", description="Server time zone (IANA name, e.g. Europe/London)")
-    coordinator_role_id: int | None = Field(None, description="Role whose members coordinate")
-    supporter_role_id: int | None = Field(None, description="Role of trained peer supporters")
-    log_channel_id: int | None = Field(None, description="Channel for the audit trail")
+    timezone: str = Field("UTC", description=N_("Server time zone (IANA name, e.g. Europe/London)"))
+    coordinator_role_id: int | None = Field(None, description=N_("Role whose members coordinate"))
+    supporter_role_id: int | None = Field(None, description=N_("Role of trained peer supporters"))
+    log_channel_id: int | None = Field(None, description=N_("Channel for the audit trail"))
     alerts_channel_id: int | None = Field(
-        None, description="Channel for coordinator alerts (uncovered shifts, requests)"
+        None, description=N_("Channel for coordinator alerts (uncovered shifts, requests)")
     )
     support_channel_id: int | None = Field(
-        None, description="Channel where private support threads are opened"
+        None, description=N_("Channel where private support threads are opened")
     )
     guidelines_role_id: int | None = Field(
-        None, description="Role given on accepting the server guidelines (optional)"
+        None, description=N_("Role given on accepting the server guidelines (optional)")
     )
     retention_days: int = Field(
-        90, ge=1, le=3650, description="Days check-in answers and notes are kept"
+        90, ge=1, le=3650, description=N_("Days check-in answers and notes are kept")
     )
     max_shifts_per_week: int = Field(
-        3, ge=1, le=21, description="Most shifts a supporter may hold a week"
+        3, ge=1, le=21, description=N_("Most shifts a supporter may hold a week")
     )
-    min_rest_hours: int = Field(8, ge=0, le=72, description="Rest required between two shifts")
+    min_rest_hours: int = Field(8, ge=0, le=72, description=N_("Rest required between two shifts"))
     reminder_hours: list[int] = Field(
-        default_factory=lambda: [24, 1], description="Hours before a shift to remind (e.g. 24,1)"
+        default_factory=lambda: [24, 1],
+        description=N_("Hours before a shift to remind (e.g. 24,1)"),
     )
     coverage_alert_hours: int = Field(
-        48, ge=1, le=336, description="Alert coordinators this long before an uncovered slot"
+        48, ge=1, le=336, description=N_("Alert coordinators this long before an uncovered slot")
     )
-    setup_completed: bool = Field(False, description="Whether /setup has been completed")
+    setup_completed: bool = Field(False, description=N_("Whether /setup has been completed"))
 
     @model_validator(mode="wrap")
     @classmethod
@@ -271,8 +273,12 @@ def _parse_raw(key: str, raw: str) -> Any:
     annotation = setting_field(key).annotation
     if len(raw) > MAX_SETTING_VALUE:
         raise UserFacingError(
-            f"That value is {len(raw)} characters; a setting takes at most {MAX_SETTING_VALUE}. "
-            "Nothing was changed."
+            N_(
+                "That value is {length} characters; a setting takes at most {limit}. "
+                "Nothing was changed."
+            ),
+            length=len(raw),
+            limit=MAX_SETTING_VALUE,
         )
     text = one_line(raw)
     if annotation is bool:
@@ -281,16 +287,29 @@ def _parse_raw(key: str, raw: str) -> Any:
             return True
         if lowered in {"off", "no", "false", "0"}:
             return False
-        raise UserFacingError(f"`{key}` takes on or off.")
+        raise UserFacingError(N_("`{key}` takes on or off."), key=key)
     if annotation in (int, int | None):
         if annotation == int | None and text.lower() in {"none", "off", ""}:
             return None
         digits = text.strip("<#@&>")
         if not _is_number(digits.removeprefix("-")):
-            raise UserFacingError(f"`{key}` takes a whole number.")
+            raise UserFacingError(N_("`{key}` takes a whole number."), key=key)
         return int(digits)
     return text
 
+
+# A number out of its range, worded as pydantic words it (the English stays as it was), so the
+# refusal can be translated; other problems are shown as pydantic says them.
+_BOUNDS = {
+    "greater_than_equal": (
+        N_("That setting isn't valid: `{key}`: Input should be greater than or equal to {limit}."),
+        "ge",
+    ),
+    "less_than_equal": (
+        N_("That setting isn't valid: `{key}`: Input should be less than or equal to {limit}."),
+        "le",
+    ),
+}
 
 SettingsListener = Callable[[int, GuildSettings, GuildSettings], Awaitable[None]]
 
@@ -339,18 +358,29 @@ class SettingsService(Service):
         """Validate all changes together, then store them in one transaction."""
         unknown = set(changes) - set(SETTING_KEYS)
         if unknown:
-            raise UserFacingError(f"Unknown setting: {', '.join(sorted(unknown))}.")
+            raise UserFacingError(N_("Unknown setting: {keys}."), keys=", ".join(sorted(unknown)))
         epoch = self._epoch
         current = await self.get(guild_id)
         try:
             updated = GuildSettings.model_validate({**current.model_dump(), **changes})
         except ValidationError as exc:
+            errors = exc.errors()
+            bound = _BOUNDS.get(errors[0]["type"]) if len(errors) == 1 else None
+            if bound is not None:  # the common one, in the reader's language
+                template, limit = bound
+                raise UserFacingError(
+                    template,
+                    key=".".join(map(str, errors[0]["loc"])) or "value",
+                    limit=errors[0].get("ctx", {}).get(limit),
+                ) from None
             problems = "; ".join(
                 f"`{'.'.join(map(str, err['loc'])) or 'value'}`: "
                 f"{err['msg'].removeprefix('Value error, ')}"
                 for err in exc.errors()
             )
-            raise UserFacingError(f"That setting isn't valid: {problems}.") from None
+            raise UserFacingError(
+                N_("That setting isn't valid: {problems}."), problems=problems
+            ) from None
         now = to_ts(self._clock.now())
         rows = [
             (guild_id, key, json.dumps(getattr(updated, key)), now, actor_id) for key in changes
@@ -379,7 +409,7 @@ class SettingsService(Service):
     ) -> GuildSettings:
         if key not in SETTING_KEYS:
             raise UserFacingError(
-                f"There is no setting called `{key}`. `/admin settings` lists them all."
+                N_("There is no setting called `{key}`. `/admin settings` lists them all."), key=key
             )
         return await self.update(guild_id, actor_id, **{key: _parse_raw(key, raw)})
 
@@ -408,7 +438,7 @@ TABLES = (
     TableData.server_setup(
         "guild_settings",
         "updated_by",
-        "server settings you changed",
+        N_("server settings you changed"),
         why="the server's own settings",
     ),
 )

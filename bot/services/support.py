@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from bot.clock import Clock
 from bot.db import Database, IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec
@@ -192,19 +193,19 @@ TABLES = (
             PersonColumn(
                 "user_id",
                 "anonymise",
-                "support requests you made",
+                N_("support requests you made"),
                 "they hold no content; counts stay right",
             ),
             PersonColumn(
                 "claimed_by",
                 "anonymise",
-                "support requests you took",
+                N_("support requests you took"),
                 "they hold no content; counts stay right",
             ),
             PersonColumn(
                 "closed_by",
                 "anonymise",
-                "support requests you closed",
+                N_("support requests you closed"),
                 "they hold no content; counts stay right",
             ),
         ),

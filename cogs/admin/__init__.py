@@ -14,6 +14,8 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
+from bot.i18n import COMMAND_CHOICE, N_
+from bot.i18n_discord import texts
 from bot.services.audit import MAX_AUDIT_DAYS
 from bot.services.export import AUDIT_EXPORT_CREATED, ExportService
 from bot.services.locales import LANGUAGE
@@ -37,7 +39,7 @@ from cogs.setup._timezones import label, suggest
 
 log = logging.getLogger(__name__)
 
-WITHHELD_NOTE = (
+WITHHELD_NOTE = N_(
     "Private member data is never included: check-in answers and notes, personal schedules, "
     "messages held for members, and who asked for support."
 )
@@ -66,12 +68,15 @@ class Admin(commands.Cog):
     @admin.command(name="settings", description="Every Hearth setting for this server")
     async def settings(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
+        tr = await texts(interaction)
         current = await self.bot.settings.get(guild.id)
         embed = discord.Embed(
-            title="Hearth settings",
-            description=settings_text(guild, current),
+            title=tr.gettext("Hearth settings"),
+            description=settings_text(guild, current, tr),
         )
-        embed.set_footer(text="Change one with /admin set, or roles and channels with /setup.")
+        embed.set_footer(
+            text=tr.gettext("Change one with /admin set, or roles and channels with /setup.")
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @admin.command(name="set", description="Change one Hearth setting")
@@ -88,8 +93,10 @@ class Admin(commands.Cog):
         guild = guild_of(interaction)
         if key not in SETTING_KEYS:
             raise UserFacingError(
-                f"There is no setting called `{key[:60]}`. `/admin settings` lists them all."
+                N_("There is no setting called `{key}`. `/admin settings` lists them all."),
+                key=key[:60],
             )
+        tr = await texts(interaction)
         raw = value
         if key.endswith(("_role_id", "_channel_id")):
             raw = resolve_entity(guild, key, value)
@@ -98,18 +105,30 @@ class Admin(commands.Cog):
         after = getattr(updated, key)
         if before == after:
             await interaction.response.send_message(
-                f"`{key}` is already {shown(guild, key, after)}; nothing changed.", ephemeral=True
+                tr.gettext("`{key}` is already {value}; nothing changed.").format(
+                    key=key, value=shown(guild, key, after, tr)
+                ),
+                ephemeral=True,
             )
             return
+        # The audit trail keeps English, as stored; the reply is in the reader's language.
         change = f"{key}: {shown(guild, key, before)} → {shown(guild, key, after)}"
         await self.bot.audit(guild, interaction.user.id, AUDIT_SETTINGS_CHANGED, change)
-        await interaction.response.send_message(f"Changed {change}.", ephemeral=True)
+        await interaction.response.send_message(
+            tr.gettext("Changed {key}: {before} → {after}.").format(
+                key=key, before=shown(guild, key, before, tr), after=shown(guild, key, after, tr)
+            ),
+            ephemeral=True,
+        )
 
     @set_.autocomplete("key")
     async def _key_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=name, value=key) for name, key in key_choices(current)]
+        tr = await texts(interaction)
+        return [
+            app_commands.Choice(name=name, value=key) for name, key in key_choices(current, tr=tr)
+        ]
 
     @set_.autocomplete("value")
     async def _value_choices(
@@ -119,18 +138,20 @@ class Admin(commands.Cog):
         if key not in SETTING_KEYS or interaction.guild is None:
             return []
         field = setting_field(key)
+        tr = await texts(interaction)
         if field.annotation is bool:
-            options = [("on", "on"), ("off", "off")]
+            options = [(tr.gettext("on"), "on"), (tr.gettext("off"), "off")]
         elif key == "timezone":
             now = self.bot.clock.now()
             options = [(label(name, now), name) for name in suggest(current)]
         elif key == LANGUAGE.name:
-            options = [(c.name, c.value) for c in language_choices()]
+            options = [(tr.pgettext(COMMAND_CHOICE, c.name), c.value) for c in language_choices()]
         else:
             value = getattr(await self.bot.settings.get(interaction.guild.id), key)
-            text = shown(interaction.guild, key, value)
+            text = shown(interaction.guild, key, value, tr)
             raw = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-            options = [(f"current: {text}"[:100], raw[:100])] if value is not None else []
+            current_text = tr.gettext("current: {value}").format(value=text)[:100]
+            options = [(current_text, raw[:100])] if value is not None else []
         return [app_commands.Choice(name=name, value=raw) for name, raw in options]
 
     # --- audit trail -------------------------------------------------------------------------
@@ -148,24 +169,35 @@ class Admin(commands.Cog):
     @admin.command(name="export", description="Download this server's Hearth data (zip)")
     async def export(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
+        tr = await texts(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         archive = await self.exports.build(guild.id)
         size_limit = interaction.filesize_limit
         if len(archive.data) > size_limit:
             await interaction.followup.send(
-                f"The export is {len(archive.data) / 1e6:.1f} MB, more than Discord lets me send "
-                f"here ({size_limit / 1e6:.0f} MB). Please ask whoever runs Hearth for a copy "
-                "from the database instead. Nothing was sent.",
+                tr.gettext(
+                    "The export is {size} MB, more than Discord lets me send here ({limit} MB). "
+                    "Please ask whoever runs Hearth for a copy from the database instead. "
+                    "Nothing was sent."
+                ).format(size=f"{len(archive.data) / 1e6:.1f}", limit=f"{size_limit / 1e6:.0f}"),
                 ephemeral=True,
             )
             return
         stamp = archive.created_at.strftime("%Y-%m-%d")
         file = discord.File(io.BytesIO(archive.data), filename=f"hearth-export-{stamp}.zip")
-        summary = f"{len(archive.tables)} tables, {archive.row_count} rows"
+        summary = f"{len(archive.tables)} tables, {archive.row_count} rows"  # audited in English
         await self.bot.audit(guild, interaction.user.id, AUDIT_EXPORT_CREATED, summary)
+        tables = tr.ngettext("{n} table", "{n} tables", len(archive.tables)).format(
+            n=len(archive.tables)
+        )
+        rows = tr.ngettext("{n} row", "{n} rows", archive.row_count).format(n=archive.row_count)
         await interaction.followup.send(
-            f"Here is this server's Hearth data ({summary}): `hearth-export.json` and one CSV "
-            f"per table. Times are Unix seconds (UTC).\n{WITHHELD_NOTE}",
+            tr.gettext(
+                "Here is this server's Hearth data ({tables}, {rows}): `hearth-export.json` and "
+                "one CSV per table. Times are Unix seconds (UTC)."
+            ).format(tables=tables, rows=rows)
+            + "\n"
+            + tr.gettext(WITHHELD_NOTE),
             file=file,
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -175,9 +207,10 @@ class Admin(commands.Cog):
     @admin.command(name="permissions", description="Check that Hearth has the permissions it needs")
     async def permissions(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
+        tr = await texts(interaction)
         settings = await self.bot.settings.get(guild.id)
         await interaction.response.send_message(
-            describe_problems(check_permissions(guild, settings))[:2000], ephemeral=True
+            describe_problems(check_permissions(guild, settings, tr), tr)[:2000], ephemeral=True
         )
 
     # --- removal and retention ---------------------------------------------------------------

@@ -12,6 +12,8 @@ import math
 import discord
 from discord.utils import format_dt
 
+from bot.i18n import N_
+from bot.i18n_discord import texts
 from cogs._pages import Page, pager
 from cogs._ui import guild_of, hearth
 
@@ -23,7 +25,7 @@ def audit_arg(actor_id: int, days: int) -> str:
     return f"{actor_id}.{days}"
 
 
-@pager("audit", labels=("← Newer", "Older →"), coordinators_only=True)
+@pager("audit", labels=(N_("← Newer"), N_("Older →")), coordinators_only=True)
 async def render_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
     """One page of the trail; actor 0 means everyone."""
     actor_text, days_text = arg.split(".")
@@ -40,10 +42,19 @@ async def render_page(interaction: discord.Interaction, arg: str, page: int) -> 
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page >= pages and page > 0:
         return await render_page(interaction, arg, pages - 1)
-    who = f" by <@{actor_id}>" if actor_id else ""
-    header = f"**Audit trail**{who}, last {days} day{'s' if days != 1 else ''}"
+    tr = await texts(interaction)
+    if actor_id:
+        header = tr.ngettext(
+            "**Audit trail** by {actor}, last {n} day",
+            "**Audit trail** by {actor}, last {n} days",
+            days,
+        ).format(n=days, actor=f"<@{actor_id}>")
+    else:
+        header = tr.ngettext(
+            "**Audit trail**, last {n} day", "**Audit trail**, last {n} days", days
+        ).format(n=days)
     if total == 0:
-        return Page(content=f"{header}: nothing was recorded.")
+        return Page(content=tr.gettext("{header}: nothing was recorded.").format(header=header))
     lines = []
     for entry in entries:
         detail = entry.detail
@@ -53,7 +64,11 @@ async def render_page(interaction: discord.Interaction, arg: str, page: int) -> 
             f"{format_dt(entry.created_at, 'f')} <@{entry.actor_id}> **{entry.action[:100]}**"
             + (f" — {detail}" if detail else "")
         )
-    summary = f"{header}: {total} entr{'ies' if total != 1 else 'y'} (page {page + 1} of {pages})"
+    summary = tr.ngettext(
+        "{header}: {n} entry (page {page} of {pages})",
+        "{header}: {n} entries (page {page} of {pages})",
+        total,
+    ).format(header=header, n=total, page=page + 1, pages=pages)
     embed = discord.Embed(description="\n".join(lines))
-    embed.set_footer(text="/admin export has every entry in full.")
+    embed.set_footer(text=tr.gettext("/admin export has every entry in full."))
     return Page(content=summary, embed=embed, page=page, pages=pages)

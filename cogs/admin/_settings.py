@@ -8,35 +8,46 @@ from typing import Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.settings import SETTING_KEYS, GuildSettings, describe
 from bot.services.text import one_line
 
 CLEARING_WORDS = {"none", "off", ""}
 
 
-def shown(guild: discord.Guild, key: str, value: Any) -> str:
+def shown(guild: discord.Guild, key: str, value: Any, tr: Texts = ENGLISH) -> str:
+    """A setting's value as a coordinator reads it (in `tr`'s language; the audit trail keeps
+    English)."""
     if value is None:
-        return "not set"
+        return tr.gettext("not set")
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return tr.gettext("on") if value else tr.gettext("off")
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or "none"
+        return ", ".join(str(item) for item in value) or tr.gettext("none")
     if key.endswith("_role_id"):
-        return f"<@&{value}>" if guild.get_role(value) else f"a deleted role ({value})"
+        if guild.get_role(value):
+            return f"<@&{value}>"
+        return tr.gettext("a deleted role ({id})").format(id=value)
     if key.endswith("_channel_id"):
-        return f"<#{value}>" if guild.get_channel(value) else f"a deleted channel ({value})"
+        if guild.get_channel(value):
+            return f"<#{value}>"
+        return tr.gettext("a deleted channel ({id})").format(id=value)
     return str(value)
 
 
-def settings_text(guild: discord.Guild, settings: GuildSettings) -> str:
+def settings_text(guild: discord.Guild, settings: GuildSettings, tr: Texts = ENGLISH) -> str:
     lines = [
-        f"**`{key}`**: {shown(guild, key, getattr(settings, key))} — {describe(key)}"
+        tr.gettext("**`{key}`**: {value} — {description}").format(
+            key=key,
+            value=shown(guild, key, getattr(settings, key), tr),
+            description=tr.gettext(describe(key)),
+        )
         for key in SETTING_KEYS
     ]
     return "\n".join(lines)
 
 
-def key_choices(current: str, limit: int = 25) -> list[tuple[str, str]]:
+def key_choices(current: str, limit: int = 25, tr: Texts = ENGLISH) -> list[tuple[str, str]]:
     """(label, key) pairs matching what was typed in the key or its description."""
     typed = current.strip().lower()
     ranked = sorted(
@@ -44,7 +55,7 @@ def key_choices(current: str, limit: int = 25) -> list[tuple[str, str]]:
         for key in SETTING_KEYS
         if typed in key or typed in describe(key).lower()
     )
-    return [(f"{key} — {describe(key)}"[:100], key) for _, key in ranked[:limit]]
+    return [(f"{key} — {tr.gettext(describe(key))}"[:100], key) for _, key in ranked[:limit]]
 
 
 def resolve_entity(guild: discord.Guild, key: str, raw: str) -> str:
@@ -64,15 +75,27 @@ def resolve_entity(guild: discord.Guild, key: str, raw: str) -> str:
         names = {text.lower(), text.lstrip("@#").lower()}
         pool: list[Any] = list(guild.roles) if is_role else list(guild.text_channels)
         found = next((item for item in pool if item.name.lower() in names), None)
-    kind = "role" if is_role else "text channel"
     if found is None or (not is_role and not isinstance(found, discord.TextChannel)):
+        if is_role:
+            raise UserFacingError(
+                N_(
+                    "I can't find a role “{name}” in this server. Mention it, or give its exact "
+                    "name. Nothing was changed."
+                ),
+                name=text[:60],
+            )
         raise UserFacingError(
-            f"I can't find a {kind} “{text[:60]}” in this server. Mention it, or give its exact "
-            "name. Nothing was changed."
+            N_(
+                "I can't find a text channel “{name}” in this server. Mention it, or give its "
+                "exact name. Nothing was changed."
+            ),
+            name=text[:60],
         )
     if is_role and (found.is_default() or found.managed):
         raise UserFacingError(
-            "That role can't be used: pick a role people are given, not @everyone or a bot's "
-            "own role. Nothing was changed."
+            N_(
+                "That role can't be used: pick a role people are given, not @everyone or a "
+                "bot's own role. Nothing was changed."
+            )
         )
     return str(found.id)

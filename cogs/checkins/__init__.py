@@ -18,7 +18,7 @@ from bot.config import MAX_ZONE_NAME
 from bot.db import ROW_ID_MAX
 from bot.errors import UserFacingError
 from bot.features import Feature
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import ENGLISH, N_, Nn_, Texts
 from bot.i18n_discord import texts
 from bot.services.checkin_answers import (
     MAX_HISTORY_DAYS,
@@ -95,7 +95,12 @@ class Checkins(commands.Cog):
         await self.retention.start()
         self.bot.features.add(
             Feature(
-                name="checkins", about={N_("check-in schedules"): self.schedules.count_active_group}
+                name="checkins",
+                about={
+                    Nn_("{n} check-in schedule", "{n} check-in schedules"): (
+                        self.schedules.count_active_group
+                    )
+                },
             )
         )
 

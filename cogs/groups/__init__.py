@@ -15,7 +15,7 @@ from discord import app_commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import CONTINUE_JOIN, FILL_PLACES, Feature
-from bot.i18n import N_, Texts
+from bot.i18n import N_, Nn_, Texts
 from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.services.group_membership import MembershipService
 from bot.services.group_names import GroupState
@@ -75,7 +75,7 @@ class Groups(GroupFlow):
         self.bot.add_dynamic_items(*PERSISTENT_ITEMS)
         self.bot.outbox.register(PROMOTION_KIND, PromotionDM(self.bot, self.members))
         self.bot.features.add(
-            Feature(name="groups", about={"groups": self.groups.count_open})
+            Feature(name="groups", about={Nn_("{n} group", "{n} groups"): self.groups.count_open})
             .offering(FILL_PLACES, self.fill_places)
             .offering(CONTINUE_JOIN, self.continue_join)
         )

@@ -10,6 +10,7 @@ import discord
 
 from bot.app import HearthBot
 from bot.features import Feature
+from bot.i18n import Nn_
 from bot.i18n_discord import texts_for_guild
 from bot.services.rota import RotaService
 from bot.services.rota.reminders import TIMER_OUTBOX
@@ -41,7 +42,7 @@ class Rota(RotaAdmin, RotaMember, RotaWellbeing, RotaCogPart):
         self.bot.features.add(
             Feature(
                 name="rota",
-                about={"rotas": self.rota.count_rotas},
+                about={Nn_("{n} rota", "{n} rotas"): self.rota.count_rotas},
                 on_settings_changed=self._settings_changed,
             )
         )

@@ -18,7 +18,7 @@ from discord.utils import format_dt
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
-from bot.i18n import N_, Texts
+from bot.i18n import N_, Nn_, Texts
 from bot.i18n_discord import texts, texts_for_guild
 from bot.services import session_events
 from bot.services.groups import GroupService, GroupSummary
@@ -71,6 +71,7 @@ SESSION_OPTION = "The session (pick from the suggestions)"
 REASON_OPTION = "Told to the people going (optional)"
 OWN_CHANNEL = N_("the group's own channel")
 log = logging.getLogger(__name__)
+UPCOMING = Nn_("{n} upcoming session", "{n} upcoming sessions")  # its /about count
 
 
 class SessionCommands(app_commands.Group):
@@ -391,9 +392,7 @@ class Sessions(commands.Cog):
         self.bot.dispatcher.register_timer_outbox(ALERT, alert_outbox)
         self.bot.dispatcher.register_timer(CHECK, self.timers.opens_only_with_facilitator)
         self.bot.features.add(
-            Feature(
-                name="sessions", about={"upcoming sessions": self.sessions.upkeep.count_upcoming}
-            )
+            Feature(name="sessions", about={UPCOMING: self.sessions.upkeep.count_upcoming})
         )
         await self.retention.start()
         group = self.bot.tree.get_command("group")

@@ -12,8 +12,8 @@ from bot.app import HearthBot
 from bot.config import MAX_ZONE_NAME
 from bot.delivery import OutboxKind, Outgoing
 from bot.features import Feature
-from bot.i18n import N_
-from bot.i18n_discord import texts_for_guild
+from bot.i18n import COMMAND_CHOICE, N_
+from bot.i18n_discord import texts, texts_for_guild
 from bot.services.locales import LANGUAGE
 from bot.services.outbox import OutboxItem, OutboxSpec
 from bot.services.settings import audit_setup_step
@@ -75,6 +75,7 @@ class Setup(commands.Cog):
         language: app_commands.Choice[str] | None = None,
     ) -> None:
         guild = guild_of(interaction)
+        tr = await texts(interaction)
         note = None
         changed_zone = None
         # A time zone it doesn't know is refused before anything is saved.
@@ -86,13 +87,14 @@ class Setup(commands.Cog):
             if zone != before:
                 await self.bot.settings.update(guild.id, interaction.user.id, timezone=zone)
                 changed_zone = zone
-            note = " ".join(filter(None, [note, f"Saved: Time zone is now {zone}."]))
+            saved = tr.gettext("Saved: Time zone is now {zone}.").format(zone=zone)
+            note = " ".join(filter(None, [note, saved]))
         if changed_zone is not None:
             await self.bot.audit(
                 guild, interaction.user.id, audit_setup_step("timezone"), f"set to {changed_zone}"
             )
         settings = await self.bot.settings.get(guild.id)
-        content, view = render(guild, settings, 1, note)
+        content, view = render(guild, settings, 1, note, tr)
         await interaction.response.send_message(
             content, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -110,7 +112,11 @@ class Setup(commands.Cog):
             await self.bot.audit(
                 guild, interaction.user.id, audit_setup_step("language"), f"set to {chosen.value}"
             )
-        return f"Saved: Hearth writes to this server in {chosen.name}."
+        tr = await texts(interaction)
+        name = tr.pgettext(COMMAND_CHOICE, chosen.name)
+        return tr.gettext("Saved: Hearth writes to this server in {language}.").format(
+            language=name
+        )
 
     @setup.autocomplete("timezone")
     async def timezone_choices(

@@ -7,6 +7,7 @@ from typing import Any
 import discord
 
 from bot.app import HearthBot
+from bot.i18n import ENGLISH, Texts
 from bot.services.settings import AUDIT_SETUP_CREATED, GuildSettings
 
 COORDINATOR_ROLE_NAME = "Coordinators"
@@ -42,19 +43,25 @@ def _private_overwrites(
 
 
 async def create_missing(
-    bot: HearthBot, guild: discord.Guild, actor: discord.abc.User, settings: GuildSettings
+    bot: HearthBot,
+    guild: discord.Guild,
+    actor: discord.abc.User,
+    settings: GuildSettings,
+    tr: Texts = ENGLISH,
 ) -> tuple[list[str], list[str]]:
-    """Create what is not set (or was deleted); returns (what was created, what failed and why).
+    """Create what is not set (or was deleted); returns (what was created, what failed and why),
+    in `tr`'s language (the audit trail keeps English, as stored).
 
     Each thing created is saved and audited at once, so a failure half-way loses nothing done.
+    The roles and channels keep their English names: they are the server's, not one reader's.
     """
     created: list[str] = []
     failed: list[str] = []
     reason = f"Hearth /setup by {actor} ({actor.id})"
 
-    async def save(key: str, value: int, what: str) -> None:
+    async def save(key: str, value: int, what: str, shown: str) -> None:
         await bot.settings.update(guild.id, actor.id, **{key: value})
-        created.append(what)
+        created.append(shown)
         await bot.audit(guild, actor.id, AUDIT_SETUP_CREATED, what)
 
     coordinators = _role(guild, settings.coordinator_role_id)
@@ -67,9 +74,12 @@ async def create_missing(
         try:
             role = await guild.create_role(name=name, reason=reason)
         except discord.Forbidden:
-            failed.append(f"the {name} role: I need the Manage Roles permission")
+            failed.append(
+                tr.gettext("the {name} role: I need the Manage Roles permission").format(name=name)
+            )
             continue
-        await save(key, role.id, f"role {role.mention}")
+        shown = tr.gettext("role {role}").format(role=role.mention)
+        await save(key, role.id, f"role {role.mention}", shown)
         if key == "coordinator_role_id":
             coordinators = role
     for key, name, existing_channel in (
@@ -88,9 +98,12 @@ async def create_missing(
             )
         except discord.Forbidden:
             failed.append(
-                f"#{name}: I need the Manage Channels and Manage Roles permissions "
-                "(to keep it private)"
+                tr.gettext(
+                    "#{name}: I need the Manage Channels and Manage Roles permissions "
+                    "(to keep it private)"
+                ).format(name=name)
             )
             continue
-        await save(key, channel.id, f"private channel {channel.mention}")
+        shown = tr.gettext("private channel {channel}").format(channel=channel.mention)
+        await save(key, channel.id, f"private channel {channel.mention}", shown)
     return created, failed

@@ -10,63 +10,70 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.settings import GuildSettings
 
 # (permission flags, any one of which is enough; the name shown; why Hearth needs it)
 SERVER_NEEDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
         ("manage_roles",),
-        "Manage Roles",
-        "to give and take group roles and the guidelines role, and to create roles in /setup",
+        N_("Manage Roles"),
+        N_("to give and take group roles and the guidelines role, and to create roles in /setup"),
     ),
     (
         ("manage_channels",),
-        "Manage Channels",
-        "to create the private log and alerts channels and group channels",
+        N_("Manage Channels"),
+        N_("to create the private log and alerts channels and group channels"),
     ),
     (
         ("send_messages",),
-        "Send Messages",
-        "to post group panels, rotas, alerts and the audit trail",
+        N_("Send Messages"),
+        N_("to post group panels, rotas, alerts and the audit trail"),
     ),
-    (("embed_links",), "Embed Links", "so panels and rotas show as cards, not bare text"),
+    (("embed_links",), N_("Embed Links"), N_("so panels and rotas show as cards, not bare text")),
     (
         ("manage_messages", "pin_messages"),
-        "Manage Messages (or Pin Messages)",
-        "to pin group panels and rotas where members can find them",
+        N_("Manage Messages (or Pin Messages)"),
+        N_("to pin group panels and rotas where members can find them"),
     ),
     (
         ("create_private_threads",),
-        "Create Private Threads",
-        "to open private support threads between a member and a supporter",
+        N_("Create Private Threads"),
+        N_("to open private support threads between a member and a supporter"),
     ),
     (
         ("send_messages_in_threads",),
-        "Send Messages in Threads",
-        "to speak in those support threads",
+        N_("Send Messages in Threads"),
+        N_("to speak in those support threads"),
     ),
     (
         ("manage_events", "create_events"),
-        "Manage Events (or Create Events)",
-        "to show group sessions in Discord's Events list, and move or cancel them there",
+        N_("Manage Events (or Create Events)"),
+        N_("to show group sessions in Discord's Events list, and move or cancel them there"),
     ),
 )
 
 CHANNEL_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "log": (("view_channel", "View Channel"), ("send_messages", "Send Messages")),
-    "alerts": (("view_channel", "View Channel"), ("send_messages", "Send Messages")),
+    "log": (("view_channel", N_("View Channel")), ("send_messages", N_("Send Messages"))),
+    "alerts": (("view_channel", N_("View Channel")), ("send_messages", N_("Send Messages"))),
     "support": (
-        ("view_channel", "View Channel"),
-        ("send_messages", "Send Messages"),
-        ("create_private_threads", "Create Private Threads"),
-        ("send_messages_in_threads", "Send Messages in Threads"),
+        ("view_channel", N_("View Channel")),
+        ("send_messages", N_("Send Messages")),
+        ("create_private_threads", N_("Create Private Threads")),
+        ("send_messages_in_threads", N_("Send Messages in Threads")),
     ),
 }
 
 CHANNEL_WHY = {
-    "log": "to post the audit trail there",
-    "alerts": "to tell coordinators about uncovered shifts and support requests",
-    "support": "to open private support threads there",
+    "log": N_("to post the audit trail there"),
+    "alerts": N_("to tell coordinators about uncovered shifts and support requests"),
+    "support": N_("to open private support threads there"),
+}
+
+CHANNEL_GONE = {
+    "log": N_("the log channel"),
+    "alerts": N_("the alerts channel"),
+    "support": N_("the support channel"),
 }
 
 
@@ -81,12 +88,15 @@ def _channel_id(settings: GuildSettings, kind: str) -> int | None:
     return channel_id
 
 
-def check_permissions(guild: discord.Guild, settings: GuildSettings) -> list[Problem]:
-    """Everything the bot lacks in this server and its configured channels, with reasons."""
+def check_permissions(
+    guild: discord.Guild, settings: GuildSettings, tr: Texts = ENGLISH
+) -> list[Problem]:
+    """Everything the bot lacks in this server and its configured channels, with reasons,
+    in `tr`'s language."""
     me = guild.me
     granted = me.guild_permissions
     problems = [
-        Problem(name, why)
+        Problem(tr.gettext(name), tr.gettext(why))
         for flags, name, why in SERVER_NEEDS
         if not any(getattr(granted, flag) for flag in flags)
     ]
@@ -98,33 +108,43 @@ def check_permissions(guild: discord.Guild, settings: GuildSettings) -> list[Pro
         if not isinstance(channel, discord.TextChannel):
             problems.append(
                 Problem(
-                    f"the {kind} channel",
-                    "it was set but no longer exists; pick another one in /setup",
+                    tr.gettext(CHANNEL_GONE[kind]),
+                    tr.gettext("it was set but no longer exists; pick another one in /setup"),
                 )
             )
             continue
         here = channel.permissions_for(me)
-        lacking = [name for flag, name in needs if not getattr(here, flag)]
+        lacking = [tr.gettext(name) for flag, name in needs if not getattr(here, flag)]
         if lacking:
             problems.append(
-                Problem(f"{', '.join(lacking)} in {channel.mention}", CHANNEL_WHY[kind])
+                Problem(
+                    tr.gettext("{permissions} in {channel}").format(
+                        permissions=", ".join(lacking), channel=channel.mention
+                    ),
+                    tr.gettext(CHANNEL_WHY[kind]),
+                )
             )
     role_id = settings.guidelines_role_id
     role = guild.get_role(role_id) if role_id else None
     if role is not None and role >= me.top_role:
         problems.append(
             Problem(
-                f"a role above {role.mention}",
-                "to give it to members who accept the guidelines: drag Hearth's role above it "
-                "in Server Settings → Roles",
+                tr.gettext("a role above {role}").format(role=role.mention),
+                tr.gettext(
+                    "to give it to members who accept the guidelines: drag Hearth's role above "
+                    "it in Server Settings → Roles"
+                ),
             )
         )
     return problems
 
 
-def describe_problems(problems: list[Problem]) -> str:
+def describe_problems(problems: list[Problem], tr: Texts = ENGLISH) -> str:
     if not problems:
-        return "**My permissions:** all good ✅"
-    lines = ["**My permissions:** some are missing ⚠️ A server admin can grant them:"]
-    lines += [f"- **{problem.what}** — {problem.why}" for problem in problems]
+        return tr.gettext("**My permissions:** all good ✅")
+    lines = [tr.gettext("**My permissions:** some are missing ⚠️ A server admin can grant them:")]
+    lines += [
+        tr.gettext("- **{what}** — {why}").format(what=problem.what, why=problem.why)
+        for problem in problems
+    ]
     return "\n".join(lines)

@@ -288,4 +288,4 @@ async def test_a_low_answer_offers_support_and_only_yes_sends_anything(
 async def test_about_counts_active_schedules(hearth: Harness) -> None:
     await _add(hearth)
     about = await hearth.slash(hearth.member, hearth.channel, "about")
-    assert "1 check-in schedules" in about.text
+    assert "1 check-in schedule" in about.text and "1 check-in schedules" not in about.text

@@ -284,7 +284,7 @@ async def test_about_counts_open_groups(hearth: Harness) -> None:
     await create_group(hearth, "Old group")
     await hearth.slash(hearth.coordinator, hearth.channel, "group archive", name="Old group")
     reply = await hearth.slash(hearth.member, hearth.channel, "about")
-    assert "1 groups" in reply.content
+    assert "1 group" in reply.content and "1 groups" not in reply.content
 
 
 class AgreeFirst:

@@ -233,9 +233,10 @@ async def test_under_the_pseudo_locale_the_slice_shows_only_catalogue_text(
     crisis = await hearth.slash(hearth.member, hearth.channel, "crisis")
     assert "⟦" in about.content and "⟦" in crisis.text
     assert i18n.untranslated([about.text, crisis.text]) == []
-    # The checker does see what was not wrapped: /help is not converted yet.
+    # /help is converted too; the checker does see what was not wrapped.
     help_reply = await hearth.slash(hearth.member, hearth.channel, "help")
-    assert i18n.untranslated([help_reply.text]) != []
+    assert i18n.untranslated([help_reply.text]) == []
+    assert i18n.untranslated([help_reply.text + "\nNot wrapped."]) != []
 
 
 async def test_setup_and_admin_set_offer_the_languages_hearth_has(hearth: Harness) -> None:

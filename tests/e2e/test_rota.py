@@ -80,7 +80,7 @@ async def test_create_rota_links_a_group_and_refuses_duplicates_and_unknown_grou
     assert await db.fetchval("SELECT group_id FROM rotas") is None
 
     about = await hearth.slash(hearth.member, hearth.channel, "about")
-    assert "1 rotas" in about.content
+    assert "1 rota" in about.content and "1 rotas" not in about.content
 
 
 async def test_slots_add_both_start_forms_weekly_and_refuses_bad_input(hearth: Harness) -> None:

@@ -36,12 +36,12 @@ async def test_a_feature_declares_about_lines_apis_and_settings_in_one_place() -
         changed.append(guild_id)
 
     features = Features()
-    features.add(Feature(name="groups", about={"groups": groups}))
+    features.add(Feature(name="groups", about={("{n} group", "{n} groups"): groups}))
     features.add(
         Feature(name="safety", on_settings_changed=on_change).offering(SUPPORT_ROUTING, route)
     )
 
-    assert [label for label, _ in features.about()] == ["groups"]
+    assert [label for label, _ in features.about()] == [("{n} group", "{n} groups")]
     routing = features.api(SUPPORT_ROUTING)
     assert routing is not None and await routing(1, 2, "checkin") == "routed 2 from checkin"
     assert features.api(FILL_PLACES) is None  # nobody offers it: the caller does without

@@ -297,6 +297,8 @@ TABLES = (
         "rota_away",
         export="rows",
         why="who is away and until when (operational); no reason is stored",
-        people=(PersonColumn("user_id", "delete", "breaks from the rota (dates only, never why)"),),
+        people=(
+            PersonColumn("user_id", "delete", N_("breaks from the rota (dates only, never why)")),
+        ),
     ),
 )

@@ -406,7 +406,7 @@ TABLES = (
             PersonColumn(
                 "user_id",
                 "anonymise",
-                "rota shifts you took",
+                N_("rota shifts you took"),
                 "coverage counts stay right: 'a former supporter'",
             ),
         ),

@@ -127,8 +127,8 @@ TABLES = (
         export="never",
         why="who asked for a check-in after a shift",
         people=(
-            PersonColumn("user_id", "delete", "check-ins you asked for after a shift"),
-            PersonColumn.kept("taken_by", "check-ins you took on as a coordinator"),
+            PersonColumn("user_id", "delete", N_("check-ins you asked for after a shift")),
+            PersonColumn.kept("taken_by", N_("check-ins you took on as a coordinator")),
         ),
     ),
 )

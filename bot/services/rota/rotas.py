@@ -319,6 +319,6 @@ class RotasPart(RotaPart):
 
 # What /admin export and /mydata do with this module's tables (bot/services/data.py).
 TABLES = (
-    TableData.server_setup("rotas", "created_by", "rotas you created"),
-    TableData.server_setup("rota_slots", "created_by", "rota shifts you created"),
+    TableData.server_setup("rotas", "created_by", N_("rotas you created")),
+    TableData.server_setup("rota_slots", "created_by", N_("rota shifts you created")),
 )

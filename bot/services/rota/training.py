@@ -65,8 +65,8 @@ TABLES = (
         "rota_training",
         export="rows",
         people=(
-            PersonColumn("user_id", "delete", "supporter training records"),
-            PersonColumn.kept("granted_by", "training you recorded"),
+            PersonColumn("user_id", "delete", N_("supporter training records")),
+            PersonColumn.kept("granted_by", N_("training you recorded")),
         ),
     ),
 )
