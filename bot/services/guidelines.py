@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.group_names import GroupRef, find_group, group_names
@@ -32,7 +33,10 @@ AUDIT_GUIDELINES_GATE_OFF = "guidelines.gate_off"
 MAX_LENGTH = 4000
 HISTORY_PAGE = 15
 
-STARTER_TEMPLATE = """\
+# The starting text `/guidelines edit` offers, one catalogue text: a server gets it in its
+# language (`starter_template`); what a coordinator then saves is stored and shown as written.
+STARTER_TEMPLATE = N_(
+    """\
 **Peer support is an equal relationship.** We are here as peers: nobody is the expert, nobody \
 is in charge of anyone else, and everyone's experience counts the same.
 
@@ -57,6 +61,12 @@ emergency number (999 in the UK, 911 in the US and Canada, 112 across Europe). F
 emotional support, contact a crisis line such as Samaritans (116 123 in the UK and Ireland) or \
 988 (US), or use `/crisis` for the helplines this server lists. Please also tell a coordinator.
 """
+)
+
+
+def starter_template(tr: Texts = ENGLISH) -> str:
+    """The starter template in `tr`'s language (a coordinator's starting point, not data)."""
+    return tr.gettext(STARTER_TEMPLATE)
 
 
 class GuidelineVersion(BaseModel):

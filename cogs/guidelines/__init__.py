@@ -15,6 +15,7 @@ from discord.utils import format_dt
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
+from bot.i18n_discord import texts, texts_for_guild
 from bot.services.group_names import GroupRef
 from bot.services.groups import GroupService
 from bot.services.guideline_posts import MAX_REPOST_DAYS, REPOST_KIND, GuidelinePostsService
@@ -26,9 +27,9 @@ from bot.services.guidelines import (
     AUDIT_GUIDELINES_REPOST_SCHEDULED,
     AUDIT_GUIDELINES_REPOST_STOPPED,
     HISTORY_PAGE,
-    STARTER_TEMPLATE,
     GuidelinesService,
     GuidelineVersion,
+    starter_template,
 )
 from bot.tree import send_ephemeral
 from cogs._pages import Page, install_pages, pager, send_all, send_paged
@@ -156,7 +157,12 @@ class Guidelines(commands.Cog):
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         current = await self.service.current(guild.id, ref.id if ref else None)
-        text = current.body if current else STARTER_TEMPLATE
+        # The starter template is in the server's language (the guidelines are for everyone
+        # there); a saved text is the coordinator's own and is offered exactly as written.
+        if current is not None:
+            text = current.body
+        else:
+            text = starter_template(await texts_for_guild(self.bot, guild.id))
         await interaction.response.send_modal(
             EditModal(ref.id if ref else None, ref.name if ref else None, text)
         )
@@ -166,14 +172,18 @@ class Guidelines(commands.Cog):
     @guidelines.command(name="template", description="Show the starter template for guidelines")
     @coordinator_only()
     async def template(self, interaction: discord.Interaction) -> None:
+        tr = await texts(interaction)
+        guild = guild_of(interaction)
         embed = discord.Embed(
-            title="Starter template",
-            description=STARTER_TEMPLATE,
+            title=tr.gettext("Starter template"),
+            description=starter_template(await texts_for_guild(self.bot, guild.id)),
             colour=discord.Colour.light_grey(),
         )
         await interaction.response.send_message(
-            "This is the starting text `/guidelines edit` offers when there are no guidelines "
-            "yet. Change anything you like before saving.",
+            tr.gettext(
+                "This is the starting text `/guidelines edit` offers when there are no guidelines "
+                "yet. Change anything you like before saving."
+            ),
             embed=embed,
             ephemeral=True,
         )
