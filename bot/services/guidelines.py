@@ -111,8 +111,8 @@ class GuidelinesService(Service):
         ref = await self._db.read(lambda tx: find_group(tx, guild_id, name))
         if ref is None:
             raise UserFacingError(
-                f"I couldn't find a group called “{one_line(name)[:100]}”. "
-                "Pick one from the list as you type."
+                N_("I couldn't find a group called “{name}”. Pick one from the list as you type."),
+                name=one_line(name)[:100],
             )
         return ref
 
@@ -151,10 +151,12 @@ class GuidelinesService(Service):
         """
         text = normalise(body)
         if not text:
-            raise UserFacingError("The guidelines can't be empty. Nothing was saved.")
+            raise UserFacingError(N_("The guidelines can't be empty. Nothing was saved."))
         if len(text) > MAX_LENGTH:
             raise UserFacingError(
-                f"That's {len(text):,} characters; the limit is {MAX_LENGTH:,}. Nothing was saved."
+                N_("That's {length:,} characters; the limit is {limit:,}. Nothing was saved."),
+                length=len(text),
+                limit=MAX_LENGTH,
             )
         now = to_ts(self._clock.now())
         scope = scope_of(group_id)
@@ -228,7 +230,7 @@ class GuidelinesService(Service):
     async def accept_current(self, guild_id: int, group_id: int | None, user_id: int) -> Acceptance:
         current = await self.current(guild_id, group_id)
         if current is None:
-            raise UserFacingError("There are no guidelines to accept here yet.")
+            raise UserFacingError(N_("There are no guidelines to accept here yet."))
         newly = await self.accept(guild_id, group_id, current.version, user_id)
         return Acceptance(version=current.version, newly=newly)
 
@@ -273,7 +275,7 @@ class GuidelinesService(Service):
         """Counts over `member_ids` when known, else over a head count (`population`)."""
         current = await self.current(guild_id, group_id)
         if current is None:
-            raise UserFacingError("There are no guidelines here yet, so nothing to count.")
+            raise UserFacingError(N_("There are no guidelines here yet, so nothing to count."))
         rows = await self._db.fetchall(
             "SELECT user_id, MAX(version) AS latest FROM guideline_acceptances "
             "WHERE guild_id = ? AND scope_id = ? GROUP BY user_id",

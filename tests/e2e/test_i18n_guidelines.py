@@ -136,3 +136,20 @@ class TestTheWatchInSpanish:
         assert "emergency services" not in note
         [alert] = hearth.dms(hearth.supporter)
         assert "coincide con una frase" in alert.content and "disappear" not in alert.content
+
+
+async def test_a_spanish_coordinator_is_refused_by_the_crisis_service_in_spanish(
+    hearth: Harness,
+) -> None:
+    hearth.fake.actions.set_locale(hearth.coordinator, "es-ES")
+    await add_helpline(hearth, "Samaritans", "116 123")
+    refused = await hearth.slash(
+        hearth.coordinator, hearth.general, "admin crisis remove", name="Nadie"
+    )
+    assert refused.text == (
+        "No hay ninguna línea de ayuda llamada “Nadie”. `/admin crisis lista` las muestra. "
+        "No se ha quitado nada."
+    )
+    listed = await hearth.slash(hearth.coordinator, hearth.general, "admin crisis list")
+    assert "**Líneas de ayuda en `/crisis`** (1)" in listed.text
+    assert "**Vigilancia de frases:** desactivada" in listed.text and "Samaritans" in listed.text
