@@ -11,7 +11,7 @@ import pytest
 from bot.services.guidelines import STARTER_TEMPLATE
 from tests.fakediscord import FakeChannel
 from tests.harness import Harness, bot_of
-from tests.helpers import FIELD, add_helpline, dict_rows, put_on_duty
+from tests.helpers import FIELD, add_helpline, dict_rows, post, put_on_duty, save
 
 SPANISH_START = "**El apoyo entre pares es una relación entre iguales.**"
 SPANISH_EMERGENCY = "**Si estás en peligro inmediato"
@@ -153,3 +153,35 @@ async def test_a_spanish_coordinator_is_refused_by_the_crisis_service_in_spanish
     listed = await hearth.slash(hearth.coordinator, hearth.general, "admin crisis list")
     assert "**Líneas de ayuda en `/crisis`** (1)" in listed.text
     assert "**Vigilancia de frases:** desactivada" in listed.text and "Samaritans" in listed.text
+
+
+async def test_guidelines_are_framed_in_spanish_and_their_text_is_shown_as_written(
+    hearth: Harness,
+) -> None:
+    await save(hearth, "**Be kind.** Sé amable.")
+    hearth.fake.actions.set_locale(hearth.member, "es-ES")
+    shown = await hearth.slash(hearth.member, hearth.channel, "guidelines show")
+    assert "Pulsa **Las he leído y estoy de acuerdo** cuando las hayas leído." in shown.text
+    assert shown.embeds[0]["title"] == "Pautas del servidor"
+    assert shown.embeds[0]["description"] == "**Be kind.** Sé amable."
+    accepted = await hearth.click(hearth.member, shown, label="Las he leído y estoy de acuerdo")
+    assert "Gracias: has aceptado la versión 1 de las pautas del servidor." in accepted.text
+    [row] = await dict_rows(hearth, "SELECT version, user_id FROM guideline_acceptances")
+    assert row == {"version": 1, "user_id": hearth.member.id}
+
+    # A copy posted in a Spanish server's channel is framed in Spanish for everyone.
+    await spanish_server(hearth)
+    await post(hearth, hearth.general)
+    [copy] = hearth.messages(hearth.general)
+    assert copy.embeds[0]["title"] == "Pautas del servidor"
+    assert copy.embeds[0]["description"] == "**Be kind.** Sé amable."
+    assert copy.button("Las he leído y estoy de acuerdo")
+
+
+async def test_a_spanish_coordinator_is_refused_empty_guidelines_in_spanish(
+    hearth: Harness,
+) -> None:
+    hearth.fake.actions.set_locale(hearth.coordinator, "es-ES")
+    refused = await save(hearth, "   \n  ")
+    assert "Las pautas no pueden estar vacías. No se ha guardado nada." in refused.text
+    assert await dict_rows(hearth, "SELECT version FROM guideline_versions") == []
