@@ -65,9 +65,14 @@ class Resource(BaseModel):
     region: str
     hours: str
 
-    def line(self) -> str:
+    def line(self, tr: Texts = ENGLISH) -> str:
+        """One bullet: the coordinators' words as written, in `tr`'s punctuation."""
         extras = ", ".join(part for part in (self.region, self.hours) if part)
-        return f"• **{self.name}** — {self.contact}" + (f" ({extras})" if extras else "")
+        if extras:
+            return tr.gettext("• **{name}** — {contact} ({details})").format(
+                name=self.name, contact=self.contact, details=extras
+            )
+        return tr.gettext("• **{name}** — {contact}").format(name=self.name, contact=self.contact)
 
 
 def _key(text: str) -> str:
@@ -107,7 +112,7 @@ def crisis_text(resources: list[Resource], *, in_server: bool, tr: Texts = ENGLI
     if in_server:
         if resources:
             lines.append(tr.gettext("**Helplines this server's coordinators have listed:**"))
-            lines += [resource.line() for resource in resources]
+            lines += [resource.line(tr) for resource in resources]
         else:
             lines.append(
                 tr.gettext(

@@ -54,7 +54,7 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
     bot = hearth(interaction)
     tr = await texts(interaction)
     resources = await service.resources(guild.id)
-    lines = [r.line() for r in resources] or [
+    lines = [r.line(tr) for r in resources] or [
         tr.gettext("None yet: add one with `/admin crisis add`.")
     ]
     enabled = (await bot.settings.get(guild.id))[KEYWORD_WATCH]
@@ -65,8 +65,11 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
         "",
         tr.gettext("**Keyword watch:** on") if enabled else tr.gettext("**Keyword watch:** off"),
     ]
-    lines += [tr.gettext("Channels:")] + ([f"- <#{c}>" for c in channels] or [none])
-    lines += [tr.gettext("Phrases:")] + ([f"- “{p}”" for p in phrases] or [none])
+    channel_line, phrase_line = tr.gettext("- {channel}"), tr.gettext("- “{phrase}”")
+    lines += [tr.gettext("Channels:")] + (
+        [channel_line.format(channel=f"<#{c}>") for c in channels] or [none]
+    )
+    lines += [tr.gettext("Phrases:")] + ([phrase_line.format(phrase=p) for p in phrases] or [none])
     if enabled and not bot.intents.message_content:
         lines += ["", tr.gettext(INTENT_MISSING)]
     header = tr.gettext("**Helplines in `/crisis`** ({count})").format(count=len(resources))
@@ -103,7 +106,7 @@ class CrisisAdmin(CoordinatorGroup):
             interaction,
             AUDIT_CRISIS_ADDED,
             resource.name,
-            tr.gettext("Added to `/crisis`:") + "\n" + resource.line(),
+            tr.gettext("Added to `/crisis`:") + "\n" + resource.line(tr),
         )
 
     @app_commands.command(name="remove", description="Remove a helpline from /crisis")
