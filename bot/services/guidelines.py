@@ -65,7 +65,8 @@ emotional support, contact a crisis line such as Samaritans (116 123 in the UK a
 
 
 def starter_template(tr: Texts = ENGLISH) -> str:
-    """The starter template in `tr`'s language (a coordinator's starting point, not data)."""
+    """The starter template in `tr`'s language (a coordinator's starting point, not data: the
+    server's language when offered; what a coordinator saves is stored and shown as written)."""
     return tr.gettext(STARTER_TEMPLATE)
 
 

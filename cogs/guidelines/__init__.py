@@ -4,7 +4,6 @@ posted and pinned where people meet, accepted with a button, and required before
 
 from __future__ import annotations
 
-import math
 from zoneinfo import ZoneInfo
 
 import discord
@@ -18,7 +17,6 @@ from bot.features import Feature
 from bot.i18n import N_
 from bot.i18n_discord import texts, texts_for_guild
 from bot.services.group_names import GroupRef
-from bot.services.groups import GroupService
 from bot.services.guideline_posts import MAX_REPOST_DAYS, REPOST_KIND, GuidelinePostsService
 from bot.services.guidelines import (
     AUDIT_GUIDELINES_EDITED,
@@ -27,21 +25,20 @@ from bot.services.guidelines import (
     AUDIT_GUIDELINES_POSTED,
     AUDIT_GUIDELINES_REPOST_SCHEDULED,
     AUDIT_GUIDELINES_REPOST_STOPPED,
-    HISTORY_PAGE,
     GuidelinesService,
     GuidelineVersion,
     starter_template,
 )
 from bot.tree import send_ephemeral
-from cogs._pages import Page, install_pages, pager, send_all, send_paged
-from cogs._ui import GroupName, audited, coordinator_only, guild_of, hearth, name_choices
+from cogs._pages import install_pages, send_all, send_paged
+from cogs._ui import GroupName, audited, coordinator_only, guild_of, name_choices
 from cogs.guidelines._publish import (
     Publisher,
     Repost,
     RepostSource,
     agree_view,
-    member_list_loaded,
 )
+from cogs.guidelines._status import status_text
 from cogs.guidelines._views import (
     AGREE_LABEL,
     AgreeButton,
@@ -175,8 +172,6 @@ class Guidelines(commands.Cog):
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         current = await self.service.current(guild.id, ref.id if ref else None)
-        # The starter template is in the server's language (the guidelines are for everyone
-        # there); a saved text is the coordinator's own and is offered exactly as written.
         if current is not None:
             text = current.body
         else:
@@ -342,46 +337,7 @@ class Guidelines(commands.Cog):
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        tr = await texts(interaction)
-        if ref is not None:
-            members = await self.service.group_member_ids(guild.id, ref.id)
-            counts = await self.service.status(guild.id, ref.id, member_ids=members)
-            basis = tr.ngettext(
-                "Of the {n} members of **{group}**",
-                "Of the {n} members of **{group}**",
-                counts.population,
-            ).format(n=counts.population, group=ref.name)
-        elif await member_list_loaded(guild):
-            people = [member.id for member in guild.members if not member.bot]
-            counts = await self.service.status(guild.id, None, member_ids=people)
-            basis = tr.ngettext(
-                "Of the {n} people on this server (bots not counted)",
-                "Of the {n} people on this server (bots not counted)",
-                counts.population,
-            ).format(n=counts.population)
-        else:
-            counts = await self.service.status(guild.id, None, population=guild.member_count)
-            basis = tr.ngettext(
-                "Of about {n} members (Discord's count: I couldn't load the "
-                "member list just now, so this includes bots and may include people who "
-                "accepted and later left)",
-                "Of about {n} members (Discord's count: I couldn't load the "
-                "member list just now, so this includes bots and may include people who "
-                "accepted and later left)",
-                counts.population,
-            ).format(n=counts.population)
-        await send_ephemeral(
-            interaction,
-            basis
-            + ":\n"
-            + tr.gettext("- **{n}** accepted the current version ({version})").format(
-                n=counts.accepted_current, version=counts.version
-            )
-            + "\n"
-            + tr.gettext("- **{n}** accepted only an older version").format(n=counts.accepted_older)
-            + "\n"
-            + tr.gettext("- **{n}** haven't accepted any version").format(n=counts.accepted_none),
-        )
+        await send_ephemeral(interaction, await status_text(self, interaction, guild, ref))
 
     status.autocomplete("group")(group_autocomplete)
 
@@ -487,46 +443,6 @@ class Guidelines(commands.Cog):
                 group=group_name,
             )
         return version
-
-
-@pager("guide_history", coordinators_only=True)
-async def _history_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
-    """Versions newest first, `HISTORY_PAGE` a page (paged in SQL: there may be hundreds)."""
-    bot = hearth(interaction)
-    guild_id = guild_of(interaction).id
-    group_id = int(arg) or None
-    name = (await bot.service(GroupService).get(guild_id, group_id)).name if group_id else None
-    service = bot.service(GuidelinesService)
-    versions, total = await service.history(
-        guild_id, group_id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
-    )
-    pages = max(1, math.ceil(total / HISTORY_PAGE))
-    if not versions and page > 0:
-        return await _history_page(interaction, arg, pages - 1)
-    tr = await texts(interaction)
-    scope = scope_label(name, tr)
-    header = (
-        tr.gettext("**Versions of {scope}** (newest first, page {page} of {pages}):").format(
-            scope=scope, page=page + 1, pages=pages
-        )
-        if pages > 1
-        else tr.gettext("**Versions of {scope}** (newest first):").format(scope=scope)
-    )
-    lines = [header]
-    for entry in versions:
-        line = (
-            tr.gettext("- **Version {version}** — current: {when} by {editor}")
-            if page == 0 and entry is versions[0]
-            else tr.gettext("- **Version {version}**: {when} by {editor}")
-        )
-        lines.append(
-            line.format(
-                version=entry.version,
-                when=format_dt(entry.created_at, "f"),
-                editor=f"<@{entry.edited_by}>",
-            )
-        )
-    return Page(content="\n".join(lines), page=page, pages=pages)
 
 
 async def setup(bot: HearthBot) -> None:
