@@ -65,24 +65,43 @@ class Resource(BaseModel):
     region: str
     hours: str
 
-    def line(self) -> str:
+    def line(self, tr: Texts = ENGLISH) -> str:
+        """One bullet: the coordinators' words as written, in `tr`'s punctuation."""
         extras = ", ".join(part for part in (self.region, self.hours) if part)
-        return f"• **{self.name}** — {self.contact}" + (f" ({extras})" if extras else "")
+        if extras:
+            return tr.gettext("• **{name}** — {contact} ({details})").format(
+                name=self.name, contact=self.contact, details=extras
+            )
+        return tr.gettext("• **{name}** — {contact}").format(name=self.name, contact=self.contact)
 
 
 def _key(text: str) -> str:
     return one_line(text).casefold()
 
 
+# One whole sentence per field (a field's name is not a placeholder: it is part of the phrase).
+_EMPTY = {
+    "name": N_("The name can't be empty. Nothing was added."),
+    "contact": N_("The contact can't be empty. Nothing was added."),
+}
+_TOO_LONG = {
+    "name": N_("The name is {length} characters; please keep it to {limit}. Nothing was added."),
+    "contact": N_(
+        "The contact is {length} characters; please keep it to {limit}. Nothing was added."
+    ),
+    "region": N_(
+        "The region is {length} characters; please keep it to {limit}. Nothing was added."
+    ),
+    "hours": N_("The hours is {length} characters; please keep it to {limit}. Nothing was added."),
+}
+
+
 def _clean(field: str, value: str, *, required: bool) -> str:
     text = one_line(value)
     if required and not text:
-        raise UserFacingError(f"The {field} can't be empty. Nothing was added.")
+        raise UserFacingError(_EMPTY[field])
     if len(text) > MAX_FIELD[field]:
-        raise UserFacingError(
-            f"The {field} is {len(text)} characters; please keep it to {MAX_FIELD[field]}. "
-            "Nothing was added."
-        )
+        raise UserFacingError(_TOO_LONG[field], length=len(text), limit=MAX_FIELD[field])
     return text
 
 
@@ -93,7 +112,7 @@ def crisis_text(resources: list[Resource], *, in_server: bool, tr: Texts = ENGLI
     if in_server:
         if resources:
             lines.append(tr.gettext("**Helplines this server's coordinators have listed:**"))
-            lines += [resource.line() for resource in resources]
+            lines += [resource.line(tr) for resource in resources]
         else:
             lines.append(
                 tr.gettext(
@@ -150,12 +169,18 @@ class CrisisService(Service):
                 r.name.casefold() == clean_name.casefold() for r in await self.resources(guild_id)
             ):
                 raise UserFacingError(
-                    f"There is already a helpline called “{clean_name}”. Remove it first to "
-                    "change it. Nothing was added."
+                    N_(
+                        "There is already a helpline called “{name}”. Remove it first to "
+                        "change it. Nothing was added."
+                    ),
+                    name=clean_name,
                 )
             raise UserFacingError(
-                f"This server already lists {MAX_RESOURCES} helplines, the most `/crisis` "
-                "keeps. Remove one first. Nothing was added."
+                N_(
+                    "This server already lists {limit} helplines, the most `/crisis` "
+                    "keeps. Remove one first. Nothing was added."
+                ),
+                limit=MAX_RESOURCES,
             )
         return next(r for r in await self.resources(guild_id) if r.name == clean_name)
 
@@ -166,8 +191,11 @@ class CrisisService(Service):
         )
         if not rows:
             raise UserFacingError(
-                f"There is no helpline called “{name.strip()[:100]}”. "
-                "`/admin crisis list` shows them. Nothing was removed."
+                N_(
+                    "There is no helpline called “{name}”. "
+                    "`/admin crisis list` shows them. Nothing was removed."
+                ),
+                name=name.strip()[:100],
             )
         return str(rows[0]["name"])
 
@@ -216,8 +244,12 @@ class CrisisService(Service):
         key = _key(phrase)
         if not MIN_PHRASE <= len(key) <= MAX_PHRASE:
             raise UserFacingError(
-                f"A watched phrase needs {MIN_PHRASE} to {MAX_PHRASE} characters, so it doesn't "
-                "match ordinary words by accident. Nothing was added."
+                N_(
+                    "A watched phrase needs {least} to {most} characters, so it doesn't "
+                    "match ordinary words by accident. Nothing was added."
+                ),
+                least=MIN_PHRASE,
+                most=MAX_PHRASE,
             )
         inserted = await self._db.execute(
             "INSERT INTO crisis_watch_phrases (guild_id, phrase, added_by, added_at) "
@@ -227,9 +259,10 @@ class CrisisService(Service):
         )
         if not inserted:
             if key in await self.phrases(guild_id):
-                raise UserFacingError(f"“{key}” is already watched.")
+                raise UserFacingError(N_("“{phrase}” is already watched."), phrase=key)
             raise UserFacingError(
-                f"This server already watches {MAX_PHRASES} phrases. Remove one first."
+                N_("This server already watches {limit} phrases. Remove one first."),
+                limit=MAX_PHRASES,
             )
         return key
 
@@ -238,7 +271,9 @@ class CrisisService(Service):
         if not await self._db.execute(
             "DELETE FROM crisis_watch_phrases WHERE guild_id = ? AND phrase = ?", (guild_id, key)
         ):
-            raise UserFacingError(f"“{key[:100]}” isn't a watched phrase. Nothing was removed.")
+            raise UserFacingError(
+                N_("“{phrase}” isn't a watched phrase. Nothing was removed."), phrase=key[:100]
+            )
         return key
 
     async def matches(self, guild_id: int, text: str) -> bool:

@@ -143,7 +143,9 @@ class GuidelinePostsService(Service):
     ) -> RepostSchedule:
         """Create or change the schedule for this scope in this channel (one per pair)."""
         if not 1 <= every_days <= MAX_REPOST_DAYS:
-            raise UserFacingError(f"Choose a number of days between 1 and {MAX_REPOST_DAYS}.")
+            raise UserFacingError(
+                N_("Choose a number of days between 1 and {most}."), most=MAX_REPOST_DAYS
+            )
         now = self._clock.now()
         local_time = now.astimezone(zone).strftime("%H:%M")
         first = next_repost_after(now, now, every_days, local_time, zone)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, from_ts, to_ts
 from bot.errors import UserFacingError
-from bot.i18n import N_
+from bot.i18n import ENGLISH, N_, Texts
 from bot.services.base import Service
 from bot.services.data import PersonColumn, TableData
 from bot.services.group_names import GroupRef, find_group, group_names
@@ -33,7 +33,10 @@ AUDIT_GUIDELINES_GATE_OFF = "guidelines.gate_off"
 MAX_LENGTH = 4000
 HISTORY_PAGE = 15
 
-STARTER_TEMPLATE = """\
+# The starting text `/guidelines edit` offers, one catalogue text: a server gets it in its
+# language (`starter_template`); what a coordinator then saves is stored and shown as written.
+STARTER_TEMPLATE = N_(
+    """\
 **Peer support is an equal relationship.** We are here as peers: nobody is the expert, nobody \
 is in charge of anyone else, and everyone's experience counts the same.
 
@@ -58,6 +61,13 @@ emergency number (999 in the UK, 911 in the US and Canada, 112 across Europe). F
 emotional support, contact a crisis line such as Samaritans (116 123 in the UK and Ireland) or \
 988 (US), or use `/crisis` for the helplines this server lists. Please also tell a coordinator.
 """
+)
+
+
+def starter_template(tr: Texts = ENGLISH) -> str:
+    """The starter template in `tr`'s language (a coordinator's starting point, not data: the
+    server's language when offered; what a coordinator saves is stored and shown as written)."""
+    return tr.gettext(STARTER_TEMPLATE)
 
 
 class GuidelineVersion(BaseModel):
@@ -102,8 +112,8 @@ class GuidelinesService(Service):
         ref = await self._db.read(lambda tx: find_group(tx, guild_id, name))
         if ref is None:
             raise UserFacingError(
-                f"I couldn't find a group called “{one_line(name)[:100]}”. "
-                "Pick one from the list as you type."
+                N_("I couldn't find a group called “{name}”. Pick one from the list as you type."),
+                name=one_line(name)[:100],
             )
         return ref
 
@@ -142,10 +152,12 @@ class GuidelinesService(Service):
         """
         text = normalise(body)
         if not text:
-            raise UserFacingError("The guidelines can't be empty. Nothing was saved.")
+            raise UserFacingError(N_("The guidelines can't be empty. Nothing was saved."))
         if len(text) > MAX_LENGTH:
             raise UserFacingError(
-                f"That's {len(text):,} characters; the limit is {MAX_LENGTH:,}. Nothing was saved."
+                N_("That's {length:,} characters; the limit is {limit:,}. Nothing was saved."),
+                length=len(text),
+                limit=MAX_LENGTH,
             )
         now = to_ts(self._clock.now())
         scope = scope_of(group_id)
@@ -219,7 +231,7 @@ class GuidelinesService(Service):
     async def accept_current(self, guild_id: int, group_id: int | None, user_id: int) -> Acceptance:
         current = await self.current(guild_id, group_id)
         if current is None:
-            raise UserFacingError("There are no guidelines to accept here yet.")
+            raise UserFacingError(N_("There are no guidelines to accept here yet."))
         newly = await self.accept(guild_id, group_id, current.version, user_id)
         return Acceptance(version=current.version, newly=newly)
 
@@ -264,7 +276,7 @@ class GuidelinesService(Service):
         """Counts over `member_ids` when known, else over a head count (`population`)."""
         current = await self.current(guild_id, group_id)
         if current is None:
-            raise UserFacingError("There are no guidelines here yet, so nothing to count.")
+            raise UserFacingError(N_("There are no guidelines here yet, so nothing to count."))
         rows = await self._db.fetchall(
             "SELECT user_id, MAX(version) AS latest FROM guideline_acceptances "
             "WHERE guild_id = ? AND scope_id = ? GROUP BY user_id",

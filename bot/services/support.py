@@ -81,11 +81,21 @@ class AlreadyOpen(UserFacingError):
     """The member already has an open request; the cog links its thread."""
 
     def __init__(self, request: SupportRequest) -> None:
-        where = f" in <#{request.thread_id}>" if request.thread_id else ""
+        if request.thread_id:
+            message = N_(
+                "You already have an open support request in {thread} (opened {when}). "
+                "Someone will reply there; you can close it with its Close button when "
+                "you're ready."
+            )
+        else:
+            message = N_(
+                "You already have an open support request (opened {when}). Someone will reply "
+                "there; you can close it with its Close button when you're ready."
+            )
         super().__init__(
-            f"You already have an open support request{where} (opened "
-            f"{discord_time(request.created_at, 'R')}). Someone will reply there; "
-            "you can close it with its Close button when you're ready."
+            message,
+            thread=f"<#{request.thread_id}>",
+            when=discord_time(request.created_at, "R"),
         )
         self.request = request
 
@@ -118,7 +128,7 @@ class SupportService(Service):
             "SELECT * FROM support_requests WHERE guild_id = ? AND id = ?", (guild_id, request_id)
         )
         if row is None:
-            raise UserFacingError("I can't find that support request any more.")
+            raise UserFacingError(N_("I can't find that support request any more."))
         return _request(row)
 
     async def open_for(self, guild_id: int, user_id: int) -> SupportRequest | None:
@@ -153,7 +163,7 @@ class SupportService(Service):
         """Exactly one supporter wins; the others learn who took it."""
         request = await self.get(guild_id, request_id)
         if request.user_id == supporter_id:
-            raise UserFacingError("This is your own request: a supporter will take it.")
+            raise UserFacingError(N_("This is your own request: a supporter will take it."))
         won = await self._db.execute(
             "UPDATE support_requests SET claimed_by = ?, claimed_at = ? "
             "WHERE guild_id = ? AND id = ? AND claimed_by IS NULL AND state = 'open'",
@@ -163,12 +173,15 @@ class SupportService(Service):
         if won:
             return request
         if request.state == "closed":
-            raise UserFacingError("This request has already been closed. Nothing was changed.")
+            raise UserFacingError(N_("This request has already been closed. Nothing was changed."))
         if request.claimed_by == supporter_id:
-            raise UserFacingError("You've already taken this request.")
+            raise UserFacingError(N_("You've already taken this request."))
         raise UserFacingError(
-            f"<@{request.claimed_by}> has already taken this request, so you don't need to. "
-            "Thank you for being ready."
+            N_(
+                "{supporter} has already taken this request, so you don't need to. "
+                "Thank you for being ready."
+            ),
+            supporter=f"<@{request.claimed_by}>",
         )
 
     async def close(self, guild_id: int, request_id: int, actor_id: int) -> SupportRequest:
@@ -179,7 +192,7 @@ class SupportService(Service):
         )
         request = await self.get(guild_id, request_id)
         if not closed:
-            raise UserFacingError("This request is already closed.")
+            raise UserFacingError(N_("This request is already closed."))
         return request
 
 

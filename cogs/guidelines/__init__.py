@@ -4,7 +4,6 @@ posted and pinned where people meet, accepted with a button, and required before
 
 from __future__ import annotations
 
-import math
 from zoneinfo import ZoneInfo
 
 import discord
@@ -15,8 +14,9 @@ from discord.utils import format_dt
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
+from bot.i18n import N_
+from bot.i18n_discord import texts, texts_for_guild
 from bot.services.group_names import GroupRef
-from bot.services.groups import GroupService
 from bot.services.guideline_posts import MAX_REPOST_DAYS, REPOST_KIND, GuidelinePostsService
 from bot.services.guidelines import (
     AUDIT_GUIDELINES_EDITED,
@@ -25,22 +25,22 @@ from bot.services.guidelines import (
     AUDIT_GUIDELINES_POSTED,
     AUDIT_GUIDELINES_REPOST_SCHEDULED,
     AUDIT_GUIDELINES_REPOST_STOPPED,
-    HISTORY_PAGE,
-    STARTER_TEMPLATE,
     GuidelinesService,
     GuidelineVersion,
+    starter_template,
 )
 from bot.tree import send_ephemeral
-from cogs._pages import Page, install_pages, pager, send_all, send_paged
-from cogs._ui import GroupName, audited, coordinator_only, guild_of, hearth, name_choices
+from cogs._pages import install_pages, send_all, send_paged
+from cogs._ui import GroupName, audited, coordinator_only, guild_of, name_choices
 from cogs.guidelines._publish import (
     Publisher,
     Repost,
     RepostSource,
     agree_view,
-    member_list_loaded,
 )
+from cogs.guidelines._status import status_text
 from cogs.guidelines._views import (
+    AGREE_LABEL,
     AgreeButton,
     EditModal,
     GateAgreeButton,
@@ -106,10 +106,11 @@ class Guidelines(commands.Cog):
         """Save a new version, then bring every posted copy (and the role) up to date."""
         guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        label = scope_label(group_name)
+        tr = await texts(interaction)
+        label = scope_label(group_name, tr)
         if group_id is not None and await self.service.group_name(guild.id, group_id) is None:
             raise UserFacingError(
-                "That group was deleted while you were editing. Nothing was saved."
+                N_("That group was deleted while you were editing. Nothing was saved.")
             )
         version = await self.service.save(guild.id, group_id, text, interaction.user.id)
         if version is None:
@@ -117,8 +118,10 @@ class Guidelines(commands.Cog):
             number = current.version if current else 0
             await send_ephemeral(
                 interaction,
-                f"That's exactly the text of version {number} of {label}, so no new version "
-                "was saved.",
+                tr.gettext(
+                    "That's exactly the text of version {version} of {scope}, so no new version "
+                    "was saved."
+                ).format(version=number, scope=label),
             )
             return
         await self.bot.audit(
@@ -128,21 +131,34 @@ class Guidelines(commands.Cog):
             f"{group_name or 'server'}: version {version.version}",
         )
         report = await self.publisher.refresh_copies(guild, group_id, group_name, version)
-        lines = [f"Saved version {version.version} of {label}."]
+        lines = [
+            tr.gettext("Saved version {version} of {scope}.").format(
+                version=version.version, scope=label
+            )
+        ]
         if report.updated:
             lines.append(
-                f"Updated {report.updated} posted cop{'y' if report.updated == 1 else 'ies'}."
+                tr.ngettext(
+                    "Updated {n} posted copy.", "Updated {n} posted copies.", report.updated
+                ).format(n=report.updated)
             )
         if report.problems:
             count = len(report.problems)
-            lines.append(f"{count} posted cop{'y' if count == 1 else 'ies'} couldn't be updated:")
+            lines.append(
+                tr.ngettext(
+                    "{n} posted copy couldn't be updated:",
+                    "{n} posted copies couldn't be updated:",
+                    count,
+                ).format(n=count)
+            )
             lines += [f"- {problem}" for problem in report.problems]
         settings = await self.bot.settings.get(guild.id)
         if group_id is None and settings.guidelines_role_id and version.version > 1:
             self.publisher.start_role_sweep(guild, version)
             lines.append(
-                f"The <@&{settings.guidelines_role_id}> role is being taken from members until "
-                "they accept the new version."
+                tr.gettext(
+                    "The {role} role is being taken from members until they accept the new version."
+                ).format(role=f"<@&{settings.guidelines_role_id}>")
             )
         await send_all(interaction, "\n".join(lines))
 
@@ -156,9 +172,14 @@ class Guidelines(commands.Cog):
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         current = await self.service.current(guild.id, ref.id if ref else None)
-        text = current.body if current else STARTER_TEMPLATE
+        if current is not None:
+            text = current.body
+        else:
+            text = starter_template(await texts_for_guild(self.bot, guild.id))
         await interaction.response.send_modal(
-            EditModal(ref.id if ref else None, ref.name if ref else None, text)
+            EditModal(
+                ref.id if ref else None, ref.name if ref else None, text, await texts(interaction)
+            )
         )
 
     edit.autocomplete("group")(group_autocomplete)
@@ -166,14 +187,18 @@ class Guidelines(commands.Cog):
     @guidelines.command(name="template", description="Show the starter template for guidelines")
     @coordinator_only()
     async def template(self, interaction: discord.Interaction) -> None:
+        tr = await texts(interaction)
+        guild = guild_of(interaction)
         embed = discord.Embed(
-            title="Starter template",
-            description=STARTER_TEMPLATE,
+            title=tr.gettext("Starter template"),
+            description=starter_template(await texts_for_guild(self.bot, guild.id)),
             colour=discord.Colour.light_grey(),
         )
         await interaction.response.send_message(
-            "This is the starting text `/guidelines edit` offers when there are no guidelines "
-            "yet. Change anything you like before saving.",
+            tr.gettext(
+                "This is the starting text `/guidelines edit` offers when there are no guidelines "
+                "yet. Change anything you like before saving."
+            ),
             embed=embed,
             ephemeral=True,
         )
@@ -201,15 +226,26 @@ class Guidelines(commands.Cog):
             AUDIT_GUIDELINES_POSTED,
             f"{group_name or 'server'} version {version.version} in #{channel.name}",
         )
+        tr = await texts(interaction)
+        posted = (
+            tr.gettext("Posted version {version} of {scope} in {channel} and pinned it.")
+            if outcome.pinned
+            else tr.gettext("Posted version {version} of {scope} in {channel}.")
+        )
         lines = [
-            f"Posted version {version.version} of {scope_label(group_name)} in {channel.mention}"
+            posted.format(
+                version=version.version,
+                scope=scope_label(group_name, tr),
+                channel=channel.mention,
+            )
         ]
-        lines[0] += " and pinned it." if outcome.pinned else "."
         if outcome.replaced:
-            lines.append("The earlier copy there was unpinned and will no longer be updated.")
+            lines.append(
+                tr.gettext("The earlier copy there was unpinned and will no longer be updated.")
+            )
         if outcome.pin_problem:
             lines.append(outcome.pin_problem)
-        lines.append("It will be updated in place whenever you save a new version.")
+        lines.append(tr.gettext("It will be updated in place whenever you save a new version."))
         await send_ephemeral(interaction, "\n".join(lines))
 
     post.autocomplete("group")(group_autocomplete)
@@ -236,15 +272,35 @@ class Guidelines(commands.Cog):
         )
         self.bot.dispatcher.poke(schedule.next_due_at)
         due = schedule.next_due_at
-        days = "day" if every_days == 1 else f"{every_days} days"
+        tr = await texts(interaction)
         await audited(
             interaction,
             AUDIT_GUIDELINES_REPOST_SCHEDULED,
             f"{group_name or 'server'} every {every_days} day(s) in #{channel.name}",
-            f"I'll post a fresh copy of {scope_label(group_name)} in {channel.mention} every "
-            f"{days}, unpinning the previous one. The next is {format_dt(due, 'F')} "
-            f"({format_dt(due, 'R')}). "
-            "Use `/guidelines post` if you'd like one there right now.",
+            (
+                tr.gettext(
+                    "I'll post a fresh copy of {scope} in {channel} every "
+                    "day, unpinning the previous one. The next is {when} ({relative}). "
+                    "Use `/guidelines post` if you'd like one there right now."
+                )
+                if every_days == 1
+                # Two or more days (the plural form; the singular is the sentence above).
+                else tr.ngettext(
+                    "I'll post a fresh copy of {scope} in {channel} every "
+                    "{n} day, unpinning the previous one. The next is {when} ({relative}). "
+                    "Use `/guidelines post` if you'd like one there right now.",
+                    "I'll post a fresh copy of {scope} in {channel} every "
+                    "{n} days, unpinning the previous one. The next is {when} ({relative}). "
+                    "Use `/guidelines post` if you'd like one there right now.",
+                    every_days,
+                )
+            ).format(
+                n=every_days,
+                scope=scope_label(group_name, tr),
+                channel=channel.mention,
+                when=format_dt(due, "F"),
+                relative=format_dt(due, "R"),
+            ),
         )
 
     repost_start.autocomplete("group")(group_autocomplete)
@@ -258,13 +314,18 @@ class Guidelines(commands.Cog):
         guild = guild_of(interaction)
         stopped = await self.posts.stop_reposts(guild.id, channel.id)
         if not stopped:
-            raise UserFacingError(f"Nothing is being re-posted in {channel.mention}.")
+            raise UserFacingError(
+                N_("Nothing is being re-posted in {channel}."), channel=channel.mention
+            )
+        tr = await texts(interaction)
         await audited(
             interaction,
             AUDIT_GUIDELINES_REPOST_STOPPED,
             f"#{channel.name}",
-            f"Stopped re-posting in {channel.mention}. The copy already there stays pinned and "
-            "is still updated when you save a new version.",
+            tr.gettext(
+                "Stopped re-posting in {channel}. The copy already there stays pinned and "
+                "is still updated when you save a new version."
+            ).format(channel=channel.mention),
         )
 
     @guidelines.command(name="status", description="How many members accepted the guidelines")
@@ -276,28 +337,7 @@ class Guidelines(commands.Cog):
         guild = guild_of(interaction)
         ref = await self._group(guild.id, group)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if ref is not None:
-            members = await self.service.group_member_ids(guild.id, ref.id)
-            counts = await self.service.status(guild.id, ref.id, member_ids=members)
-            basis = f"Of the {counts.population} members of **{ref.name}**"
-        elif await member_list_loaded(guild):
-            people = [member.id for member in guild.members if not member.bot]
-            counts = await self.service.status(guild.id, None, member_ids=people)
-            basis = f"Of the {counts.population} people on this server (bots not counted)"
-        else:
-            counts = await self.service.status(guild.id, None, population=guild.member_count)
-            basis = (
-                f"Of about {counts.population} members (Discord's count: I couldn't load the "
-                "member list just now, so this includes bots and may include people who "
-                "accepted and later left)"
-            )
-        await send_ephemeral(
-            interaction,
-            f"{basis}:\n"
-            f"- **{counts.accepted_current}** accepted the current version ({counts.version})\n"
-            f"- **{counts.accepted_older}** accepted only an older version\n"
-            f"- **{counts.accepted_none}** haven't accepted any version",
-        )
+        await send_ephemeral(interaction, await status_text(self, interaction, guild, ref))
 
     status.autocomplete("group")(group_autocomplete)
 
@@ -311,8 +351,10 @@ class Guidelines(commands.Cog):
         ref = await self._group(guild.id, group)
         versions, _ = await self.service.history(guild.id, ref.id if ref else None, limit=1)
         if not versions:
+            if ref is None:
+                raise UserFacingError(N_("There are no versions of the server guidelines yet."))
             raise UserFacingError(
-                f"There are no versions of {scope_label(ref.name if ref else None)} yet."
+                N_("There are no versions of the guidelines for **{group}** yet."), group=ref.name
             )
         await send_paged(interaction, "guide_history", str(ref.id if ref else 0))
 
@@ -331,12 +373,22 @@ class Guidelines(commands.Cog):
         guild = guild_of(interaction)
         ref = await self.service.find_group(guild.id, group)
         changed = await self.service.set_gate(guild.id, ref.id, enabled, interaction.user.id)
+        tr = await texts(interaction)
         if enabled:
-            text = f"Members joining **{ref.name}** need to accept the guidelines first."
+            text = tr.gettext("Members joining **{group}** need to accept the guidelines first.")
+            already = tr.gettext(
+                "That was already so: members joining **{group}** need to accept the "
+                "guidelines first."
+            )
         else:
-            text = f"Members can join **{ref.name}** without accepting the guidelines."
+            text = tr.gettext("Members can join **{group}** without accepting the guidelines.")
+            already = tr.gettext(
+                "That was already so: members can join **{group}** without accepting the "
+                "guidelines."
+            )
+        text = text.format(group=ref.name)
         if not changed:
-            await send_ephemeral(interaction, f"That was already so: {text[0].lower()}{text[1:]}")
+            await send_ephemeral(interaction, already.format(group=ref.name))
             return
         action = AUDIT_GUIDELINES_GATE_ON if enabled else AUDIT_GUIDELINES_GATE_OFF
         await audited(interaction, action, ref.name, text)
@@ -354,15 +406,18 @@ class Guidelines(commands.Cog):
         accepted = await self.service.has_accepted(
             guild.id, group_id, version.version, interaction.user.id
         )
+        tr = await texts(interaction)
         note = (
-            "You've accepted this version. Thank you!"
+            tr.gettext("You've accepted this version. Thank you!")
             if accepted
-            else "Press **I have read and agree** once you've read them."
+            else tr.gettext("Press **{agree}** once you've read them.").format(
+                agree=tr.gettext(AGREE_LABEL)
+            )
         )
         await interaction.response.send_message(
             note,
-            embed=guideline_embed(version, group_name),
-            view=agree_view(group_id),
+            embed=guideline_embed(version, group_name, tr),
+            view=agree_view(group_id, tr),
             ephemeral=True,
         )
 
@@ -373,37 +428,21 @@ class Guidelines(commands.Cog):
     ) -> GuidelineVersion:
         version = await self.service.current(guild_id, group_id)
         if version is None:
-            what = "server guidelines" if group_name is None else f"guidelines for **{group_name}**"
+            if group_name is None:
+                raise UserFacingError(
+                    N_(
+                        "There are no server guidelines yet. A coordinator can write them with "
+                        "`/guidelines edit`."
+                    )
+                )
             raise UserFacingError(
-                f"There are no {what} yet. A coordinator can write them with `/guidelines edit`."
+                N_(
+                    "There are no guidelines for **{group}** yet. A coordinator can write them "
+                    "with `/guidelines edit`."
+                ),
+                group=group_name,
             )
         return version
-
-
-@pager("guide_history", coordinators_only=True)
-async def _history_page(interaction: discord.Interaction, arg: str, page: int) -> Page:
-    """Versions newest first, `HISTORY_PAGE` a page (paged in SQL: there may be hundreds)."""
-    bot = hearth(interaction)
-    guild_id = guild_of(interaction).id
-    group_id = int(arg) or None
-    name = (await bot.service(GroupService).get(guild_id, group_id)).name if group_id else None
-    service = bot.service(GuidelinesService)
-    versions, total = await service.history(
-        guild_id, group_id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
-    )
-    pages = max(1, math.ceil(total / HISTORY_PAGE))
-    if not versions and page > 0:
-        return await _history_page(interaction, arg, pages - 1)
-    header = f"**Versions of {scope_label(name)}** (newest first"
-    header += f", page {page + 1} of {pages}):" if pages > 1 else "):"
-    lines = [header]
-    for entry in versions:
-        current = " — current" if page == 0 and entry is versions[0] else ""
-        lines.append(
-            f"- **Version {entry.version}**{current}: {format_dt(entry.created_at, 'f')} by "
-            f"<@{entry.edited_by}>"
-        )
-    return Page(content="\n".join(lines), page=page, pages=pages)
 
 
 async def setup(bot: HearthBot) -> None:

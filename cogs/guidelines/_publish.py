@@ -18,6 +18,8 @@ import discord
 
 from bot.delivery import OutboxKind, Outgoing
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts_for_guild
 from bot.services.guideline_posts import (
     GuidelinePostsService,
     next_repost_after,
@@ -26,7 +28,7 @@ from bot.services.guidelines import GuidelinesService, GuidelineVersion
 from bot.services.outbox import OutboxItem
 from bot.shards import ShardScope
 from cogs._ui import DynamicView
-from cogs.guidelines._views import AgreeButton, guideline_embed, scope_label
+from cogs.guidelines._views import AGREE_LABEL, AgreeButton, guideline_embed, scope_label
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -60,9 +62,10 @@ class RefreshReport:
     problems: list[str] = field(default_factory=list)
 
 
-def agree_view(group_id: int | None) -> discord.ui.View:
+def agree_view(group_id: int | None, tr: Texts = ENGLISH) -> discord.ui.View:
+    """The Agree button, labelled in `tr`'s language (a press keeps the label it had)."""
     view = DynamicView()
-    view.add_item(AgreeButton(group_id or 0))
+    view.add_item(AgreeButton(group_id or 0, tr.gettext(AGREE_LABEL)))
     return view
 
 
@@ -114,15 +117,20 @@ class Publisher:
         actor_id: int,
     ) -> PostOutcome:
         """Post and pin a fresh copy; earlier copies of this scope in the channel are unpinned
-        and forgotten, so each channel has one live copy to keep up to date."""
+        and forgotten, so each channel has one live copy to keep up to date. A posted copy is
+        framed in the server's language; the text is the coordinators' own."""
+        tr = await texts_for_guild(self.bot, guild.id)
         try:
             message = await channel.send(
-                embed=guideline_embed(version, group_name), view=agree_view(group_id)
+                embed=guideline_embed(version, group_name, tr), view=agree_view(group_id, tr)
             )
         except discord.Forbidden:
             raise UserFacingError(
-                f"I can't post in {channel.mention}: I need View Channel, Send Messages and "
-                "Embed Links there. Nothing was posted."
+                N_(
+                    "I can't post in {channel}: I need View Channel, Send Messages and "
+                    "Embed Links there. Nothing was posted."
+                ),
+                channel=channel.mention,
             ) from None
         outcome = PostOutcome(message=message, pinned=False)
         await self.settle_post(
@@ -144,15 +152,20 @@ class Publisher:
         await self.posts.remember_post(
             guild.id, group_id, channel.id, message.id, version, actor_id
         )
+        tr = await texts_for_guild(self.bot, guild.id)
         try:
             await message.pin(reason="Hearth: boundary guidelines")
             outcome.pinned = True
         except discord.Forbidden:
-            outcome.pin_problem = f"I couldn't pin it: I need Pin Messages in {channel.mention}."
+            outcome.pin_problem = tr.gettext(
+                "I couldn't pin it: I need Pin Messages in {channel}."
+            ).format(channel=channel.mention)
         except discord.HTTPException as exc:
             if exc.code != MAX_PINS:
                 raise
-            outcome.pin_problem = f"I couldn't pin it: {channel.mention} already has 50 pins."
+            outcome.pin_problem = tr.gettext(
+                "I couldn't pin it: {channel} already has 50 pins."
+            ).format(channel=channel.mention)
         for old in await self.posts.posts(guild.id, group_id, channel.id):
             if old.message_id == message.id:
                 continue
@@ -165,9 +178,9 @@ class Publisher:
             except discord.NotFound:
                 pass  # deleted by hand already: nothing left to unpin
             except discord.Forbidden:
-                outcome.pin_problem = (
-                    f"I couldn't unpin the earlier copy: I need Pin Messages in {channel.mention}."
-                )
+                outcome.pin_problem = tr.gettext(
+                    "I couldn't unpin the earlier copy: I need Pin Messages in {channel}."
+                ).format(channel=channel.mention)
 
     # --- keeping posted copies current -------------------------------------------------------
     async def refresh_copies(
@@ -179,23 +192,25 @@ class Publisher:
     ) -> RefreshReport:
         """Edit every remembered copy to the new version, and tell coordinators what failed."""
         report = RefreshReport()
-        embed = guideline_embed(version, group_name)
+        tr = await texts_for_guild(self.bot, guild.id)
+        embed = guideline_embed(version, group_name, tr)
+        deleted = tr.gettext("{channel}: the channel was deleted")
         for post in await self.posts.posts(guild.id, group_id):
             channel = guild.get_channel_or_thread(post.channel_id)
             if not isinstance(channel, discord.TextChannel | discord.Thread):
                 await self.posts.forget_post(guild.id, post.message_id)
                 report.forgotten += 1
-                report.problems.append(f"<#{post.channel_id}>: the channel was deleted")
+                report.problems.append(deleted.format(channel=f"<#{post.channel_id}>"))
                 continue
             try:
                 await channel.get_partial_message(post.message_id).edit(
-                    embed=embed, view=agree_view(group_id)
+                    embed=embed, view=agree_view(group_id, tr)
                 )
             except discord.NotFound as exc:
                 await self.posts.forget_post(guild.id, post.message_id)
                 report.forgotten += 1
                 if exc.code == UNKNOWN_CHANNEL:
-                    report.problems.append(f"{channel.mention}: the channel was deleted")
+                    report.problems.append(deleted.format(channel=channel.mention))
                 else:
                     log.info(
                         "guidelines copy %s in guild %s was deleted; forgotten",
@@ -205,7 +220,9 @@ class Publisher:
                 continue
             except discord.Forbidden:
                 report.problems.append(
-                    f"{channel.mention}: I no longer have permission to see or edit my copy there"
+                    tr.gettext(
+                        "{channel}: I no longer have permission to see or edit my copy there"
+                    ).format(channel=channel.mention)
                 )
                 continue
             await self.posts.post_updated(guild.id, post.message_id, version.version)
@@ -214,10 +231,14 @@ class Publisher:
             lines = "\n".join(f"- {problem}" for problem in report.problems)
             await self.bot.alert(
                 guild,
-                f"I couldn't update every posted copy of {scope_label(group_name)} to version "
-                f"{version.version}:\n{lines}\nCopies in deleted channels are forgotten; for "
-                "permission problems, give me access again or post a fresh copy with "
-                "`/guidelines post`.",
+                tr.gettext(
+                    "I couldn't update every posted copy of {scope} to version "
+                    "{version}:\n{problems}\nCopies in deleted channels are forgotten; for "
+                    "permission problems, give me access again or post a fresh copy with "
+                    "`/guidelines post`."
+                ).format(
+                    scope=scope_label(group_name, tr), version=version.version, problems=lines
+                ),
             )
         return report
 
@@ -244,11 +265,14 @@ class Publisher:
         if settings.guidelines_role_id is None:
             return True
         role = member.guild.get_role(settings.guidelines_role_id)
+        tr = await texts_for_guild(self.bot, member.guild.id)
         if role is None:
             await self._role_alert(
                 member.guild,
-                "The guidelines role set in `guidelines_role_id` no longer exists, so I couldn't "
-                "give it to members who accepted. Set another with `/admin set`.",
+                tr.gettext(
+                    "The guidelines role set in `guidelines_role_id` no longer exists, so I "
+                    "couldn't give it to members who accepted. Set another with `/admin set`."
+                ),
             )
             return False
         if role in member.roles:
@@ -258,8 +282,10 @@ class Publisher:
         except discord.Forbidden:
             await self._role_alert(
                 member.guild,
-                f"I couldn't give {role.mention} to a member who accepted the guidelines: I need "
-                "Manage Roles, and my role must be above it.",
+                tr.gettext(
+                    "I couldn't give {role} to a member who accepted the guidelines: I need "
+                    "Manage Roles, and my role must be above it."
+                ).format(role=role.mention),
             )
             return False
         except discord.NotFound:
@@ -277,11 +303,14 @@ class Publisher:
         role = guild.get_role(settings.guidelines_role_id) if settings.guidelines_role_id else None
         if role is None:
             return
+        tr = await texts_for_guild(self.bot, guild.id)
         if not await member_list_loaded(guild):
             await self.bot.alert(
                 guild,
-                f"Version {version.version} of the server guidelines is out, but I couldn't load "
-                f"the member list to take {role.mention} from those who haven't accepted it yet.",
+                tr.gettext(
+                    "Version {version} of the server guidelines is out, but I couldn't load "
+                    "the member list to take {role} from those who haven't accepted it yet."
+                ).format(version=version.version, role=role.mention),
             )
             return
         try:
@@ -298,9 +327,11 @@ class Publisher:
         except discord.Forbidden:
             await self.bot.alert(
                 guild,
-                f"Version {version.version} of the server guidelines is out, but I couldn't take "
-                f"{role.mention} from members who haven't accepted it yet: I need Manage Roles, "
-                "and my role must be above it.",
+                tr.gettext(
+                    "Version {version} of the server guidelines is out, but I couldn't take "
+                    "{role} from members who haven't accepted it yet: I need Manage Roles, "
+                    "and my role must be above it."
+                ).format(version=version.version, role=role.mention),
             )
         except Exception:
             log.exception("guidelines role sweep failed in guild %s", guild.id)
@@ -349,10 +380,11 @@ class Repost(OutboxKind):
         version = await self.publisher.service.current(guild.id, item.payload["group_id"])
         if version is None:
             return None
+        tr = await texts_for_guild(self.bot, guild.id)
         return Outgoing(
             channel_ids=(channel.id,),
-            embeds=[dict(guideline_embed(version, group_name).to_dict())],
-            components=agree_view(item.payload["group_id"]).to_components(),
+            embeds=[dict(guideline_embed(version, group_name, tr).to_dict())],
+            components=agree_view(item.payload["group_id"], tr).to_components(),
         )
 
     async def sent(self, item: OutboxItem, channel_id: int, message_id: int) -> None:
@@ -371,10 +403,14 @@ class Repost(OutboxKind):
             item.payload["created_by"], outcome,
         )  # fmt: skip
         if outcome.pin_problem:
+            tr = await texts_for_guild(self.bot, guild.id)
             await self.bot.alert(
                 guild,
-                f"I re-posted {scope_label(group_name)} in {channel.mention}. "
-                f"{outcome.pin_problem}",
+                tr.gettext("I re-posted {scope} in {channel}.").format(
+                    scope=scope_label(group_name, tr), channel=channel.mention
+                )
+                + " "
+                + outcome.pin_problem,
             )
 
     async def refused(
@@ -387,17 +423,22 @@ class Repost(OutboxKind):
         if isinstance(error, discord.NotFound):
             await self._stop(item, guild, group_name)
             return
+        tr = await texts_for_guild(self.bot, guild.id)
         await self.bot.alert(
             guild,
-            f"Scheduled re-post of {scope_label(group_name)}: I can't post in "
-            f"<#{item.channel_id}>: I need View Channel, Send Messages and Embed Links there. "
-            "Nothing was posted.",
+            tr.gettext(
+                "Scheduled re-post of {scope}: I can't post in "
+                "{channel}: I need View Channel, Send Messages and Embed Links there. "
+                "Nothing was posted."
+            ).format(scope=scope_label(group_name, tr), channel=f"<#{item.channel_id}>"),
         )
 
     async def _stop(self, item: OutboxItem, guild: discord.Guild, group_name: str | None) -> None:
         await self.publisher.posts.stop_repost(item.payload["schedule_id"])
+        tr = await texts_for_guild(self.bot, guild.id)
         await self.bot.alert(
             guild,
-            f"I stopped re-posting {scope_label(group_name)} in <#{item.channel_id}>: "
-            "the channel was deleted.",
+            tr.gettext(
+                "I stopped re-posting {scope} in {channel}: the channel was deleted."
+            ).format(scope=scope_label(group_name, tr), channel=f"<#{item.channel_id}>"),
         )

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import SUPPORT_ROUTING, Feature
-from bot.i18n_discord import texts
+from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import MAX_NOTE, UNCLAIMED_TIMER, unclaimed_outbox
 from bot.services.text import split_text
@@ -24,7 +24,13 @@ from bot.tree import NO_MENTIONS
 from cogs._pages import install_pages, send_all
 from cogs._ui import CoordinatorGroup, DynamicView, guild_of
 from cogs.safety._admin import CrisisAdmin
-from cogs.safety._support import ClaimButton, CloseButton, UnclaimedAlert, open_request
+from cogs.safety._support import (
+    CLOSE_LABEL,
+    ClaimButton,
+    CloseButton,
+    UnclaimedAlert,
+    open_request,
+)
 from cogs.safety._watch import watch_message
 
 log = logging.getLogger(__name__)
@@ -66,25 +72,31 @@ class Safety(commands.Cog):
     async def route(self, guild_id: int, user_id: int, source: str) -> str:
         """A member's explicit yes from elsewhere in Hearth; returns what to tell them."""
         guild = self.bot.get_guild(guild_id)
+        tr = await texts_for_member(self.bot, guild_id, user_id)
         if guild is None and await self.bot.in_server(guild_id):
             # Another process runs the server's shard (the yes came from a DM): a request needs
             # the server at hand, so its coordinators are alerted instead, through that process.
+            server = await texts_for_guild(self.bot, guild_id)
             await self.bot.alert(
                 discord.Object(guild_id),
-                f"<@{user_id}> asked for someone to reach out to them (from {source}).",
+                server.gettext(
+                    "{member} asked for someone to reach out to them (from {source})."
+                ).format(member=f"<@{user_id}>", source=source),
             )
-            return (
+            return tr.gettext(
                 "Thank you for telling me. I've asked the coordinators to reach out to you; "
                 "someone will. If you need help urgently, `/crisis` lists helplines."
             )
         if guild is None:
-            return "I couldn't reach this server just now. Please use `/crisis` if you need help."
+            return tr.gettext(
+                "I couldn't reach this server just now. Please use `/crisis` if you need help."
+            )
         try:
             text, _ = await open_request(
-                self.bot, guild, user_id, "checkin" if source == "checkin" else "support", None
+                self.bot, guild, user_id, "checkin" if source == "checkin" else "support", None, tr
             )
         except UserFacingError as exc:
-            return exc.message
+            return exc.text(tr)
         return text
 
     # --- commands ------------------------------------------------------------------------------
@@ -96,13 +108,14 @@ class Safety(commands.Cog):
     ) -> None:
         guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        tr = await texts(interaction)
         text, request = await open_request(
-            self.bot, guild, interaction.user.id, "support", note.strip() or None
+            self.bot, guild, interaction.user.id, "support", note.strip() or None, tr
         )
         view = None
         if request.thread_id is None:
             view = DynamicView()
-            view.add_item(CloseButton(request.guild_id, request.id))
+            view.add_item(CloseButton(request.guild_id, request.id, tr.gettext(CLOSE_LABEL)))
         *first, last = split_text(text)
         for part in first:
             await interaction.followup.send(part, ephemeral=True, allowed_mentions=NO_MENTIONS)

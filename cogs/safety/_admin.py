@@ -7,6 +7,8 @@ from typing import Literal
 import discord
 from discord import app_commands
 
+from bot.i18n import N_
+from bot.i18n_discord import texts
 from bot.services.crisis import (
     AUDIT_CRISIS_ADDED,
     AUDIT_CRISIS_CHANNEL_UNWATCHED,
@@ -31,7 +33,7 @@ Region = app_commands.Range[str, 0, MAX_FIELD["region"]]
 Hours = app_commands.Range[str, 0, MAX_FIELD["hours"]]
 AddRemove = Literal["add", "remove"]
 
-INTENT_MISSING = (
+INTENT_MISSING = N_(
     "⚠️ **It can't work yet:** the keyword watch needs Discord's message-content intent, which "
     "this Hearth process does not request. The person who runs the bot has to switch on "
     "*Message Content Intent* in the Discord developer portal, set `message_content = true` under "
@@ -50,17 +52,28 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
     guild = guild_of(interaction)
     service = _service(interaction)
     bot = hearth(interaction)
+    tr = await texts(interaction)
     resources = await service.resources(guild.id)
-    lines = [r.line() for r in resources] or ["None yet: add one with `/admin crisis add`."]
+    lines = [r.line(tr) for r in resources] or [
+        tr.gettext("None yet: add one with `/admin crisis add`.")
+    ]
     enabled = (await bot.settings.get(guild.id))[KEYWORD_WATCH]
     channels = await service.watched_channels(guild.id)
     phrases = await service.phrases(guild.id)
-    lines += ["", f"**Keyword watch:** {'on' if enabled else 'off'}"]
-    lines += ["Channels:"] + ([f"- <#{c}>" for c in channels] or ["- none"])
-    lines += ["Phrases:"] + ([f"- “{p}”" for p in phrases] or ["- none"])
+    none = tr.gettext("- none")
+    lines += [
+        "",
+        tr.gettext("**Keyword watch:** on") if enabled else tr.gettext("**Keyword watch:** off"),
+    ]
+    channel_line, phrase_line = tr.gettext("- {channel}"), tr.gettext("- “{phrase}”")
+    lines += [tr.gettext("Channels:")] + (
+        [channel_line.format(channel=f"<#{c}>") for c in channels] or [none]
+    )
+    lines += [tr.gettext("Phrases:")] + ([phrase_line.format(phrase=p) for p in phrases] or [none])
     if enabled and not bot.intents.message_content:
-        lines += ["", INTENT_MISSING]
-    shown, _ = line_page(f"**Helplines in `/crisis`** ({len(resources)})", lines, page)
+        lines += ["", tr.gettext(INTENT_MISSING)]
+    header = tr.gettext("**Helplines in `/crisis`** ({count})").format(count=len(resources))
+    shown, _ = line_page(header, lines, page)
     return shown
 
 
@@ -88,18 +101,23 @@ class CrisisAdmin(CoordinatorGroup):
         resource = await _service(interaction).add(
             guild_of(interaction).id, interaction.user.id, name, contact, region, hours
         )
+        tr = await texts(interaction)
         await audited(
             interaction,
             AUDIT_CRISIS_ADDED,
             resource.name,
-            f"Added to `/crisis`:\n{resource.line()}",
+            tr.gettext("Added to `/crisis`:") + "\n" + resource.line(tr),
         )
 
     @app_commands.command(name="remove", description="Remove a helpline from /crisis")
     async def remove(self, interaction: discord.Interaction, name: HelplineName) -> None:
         removed = await _service(interaction).remove(guild_of(interaction).id, name)
+        tr = await texts(interaction)
         await audited(
-            interaction, AUDIT_CRISIS_REMOVED, removed, f"Removed “{removed}” from `/crisis`."
+            interaction,
+            AUDIT_CRISIS_REMOVED,
+            removed,
+            tr.gettext("Removed “{name}” from `/crisis`.").format(name=removed),
         )
 
     @remove.autocomplete("name")
@@ -123,15 +141,16 @@ class CrisisAdmin(CoordinatorGroup):
     async def watch(self, interaction: discord.Interaction, state: OnOff) -> None:
         guild = guild_of(interaction)
         bot = hearth(interaction)
+        tr = await texts(interaction)
         await bot.settings.update(
             guild.id, interaction.user.id, keyword_watch_enabled=state == "on"
         )
         await bot.audit(guild, interaction.user.id, AUDIT_CRISIS_WATCH_SET, state)
         if state == "off":
-            text = "The keyword watch is off. No message is read."
+            text = tr.gettext("The keyword watch is off. No message is read.")
         else:
             service = _service(interaction)
-            text = (
+            text = tr.gettext(
                 "The keyword watch is on. When a message in a watched channel contains a watched "
                 "phrase, its author gets a private note with the crisis resources and `/support`, "
                 "and the supporters on duty get a private link to it. Nothing is posted in the "
@@ -139,12 +158,12 @@ class CrisisAdmin(CoordinatorGroup):
                 "an hour."
             )
             if not await service.watched_channels(guild.id) or not await service.phrases(guild.id):
-                text += (
-                    "\nIt needs at least one channel (`/admin crisis watch-channel`) and one "
+                text += "\n" + tr.gettext(
+                    "It needs at least one channel (`/admin crisis watch-channel`) and one "
                     "phrase (`/admin crisis watch-phrase`) to do anything."
                 )
             if not bot.intents.message_content:
-                text += "\n\n" + INTENT_MISSING
+                text += "\n\n" + tr.gettext(INTENT_MISSING)
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="watch-channel", description="Watch a channel, or stop watching it")
@@ -156,20 +175,22 @@ class CrisisAdmin(CoordinatorGroup):
     ) -> None:
         guild = guild_of(interaction)
         service = _service(interaction)
+        tr = await texts(interaction)
         if action == "add":
             changed = await service.watch_channel(guild.id, interaction.user.id, channel.id)
             text = (
-                f"Watching {channel.mention}."
+                tr.gettext("Watching {channel}.")
                 if changed
-                else f"{channel.mention} is already watched."
+                else tr.gettext("{channel} is already watched.")
             )
         else:
             changed = await service.unwatch_channel(guild.id, channel.id)
             text = (
-                f"No longer watching {channel.mention}."
+                tr.gettext("No longer watching {channel}.")
                 if changed
-                else f"{channel.mention} wasn't watched. Nothing was changed."
+                else tr.gettext("{channel} wasn't watched. Nothing was changed.")
             )
+        text = text.format(channel=channel.mention)
         if changed:
             await hearth(interaction).audit(
                 guild,
@@ -189,12 +210,13 @@ class CrisisAdmin(CoordinatorGroup):
     ) -> None:
         guild = guild_of(interaction)
         service = _service(interaction)
+        tr = await texts(interaction)
         if action == "add":
             key = await service.add_phrase(guild.id, interaction.user.id, phrase)
-            text = f"Watching for “{key}”."
+            text = tr.gettext("Watching for “{phrase}”.").format(phrase=key)
         else:
             key = await service.remove_phrase(guild.id, phrase)
-            text = f"No longer watching for “{key}”."
+            text = tr.gettext("No longer watching for “{phrase}”.").format(phrase=key)
         # The phrase itself stays out of the audit log: it may be sensitive wording.
         done = AUDIT_CRISIS_PHRASE_ADDED if action == "add" else AUDIT_CRISIS_PHRASE_REMOVED
         await audited(interaction, done, "", text)

@@ -16,6 +16,8 @@ from discord.utils import format_dt
 
 from bot.app import HearthBot
 from bot.errors import NotSetUpError, UserFacingError
+from bot.i18n import N_, Texts
+from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.outbox_kinds import AlertPost
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.outbox import OutboxItem
@@ -35,6 +37,8 @@ from cogs._ui import DynamicView, hearth, is_coordinator
 log = logging.getLogger(__name__)
 
 MAX_ADDED_COORDINATORS = 25
+TAKE_LABEL = N_("I'll take this")
+CLOSE_LABEL = N_("Close")
 ARCHIVE_MINUTES: Final = 10080  # a week: a quiet request should not vanish overnight
 
 
@@ -93,66 +97,94 @@ async def can_support(bot: HearthBot, guild: discord.Guild, user_id: int) -> boo
     return any(duty.user_id == user_id for duty in on_duty)
 
 
-def request_view(request: SupportRequest, *, claim: bool = True) -> discord.ui.View:
+def request_view(request: SupportRequest, tr: Texts, *, claim: bool = True) -> discord.ui.View:
+    """The request's buttons, labelled in `tr`'s language (a press keeps the label it had)."""
     view = DynamicView()
     if claim:
-        view.add_item(ClaimButton(request.guild_id, request.id))
-    view.add_item(CloseButton(request.guild_id, request.id))
+        view.add_item(ClaimButton(request.guild_id, request.id, tr.gettext(TAKE_LABEL)))
+    view.add_item(CloseButton(request.guild_id, request.id, tr.gettext(CLOSE_LABEL)))
     return view
 
 
 async def open_request(
-    bot: HearthBot, guild: discord.Guild, user_id: int, source: Source, note: str | None
+    bot: HearthBot,
+    guild: discord.Guild,
+    user_id: int,
+    source: Source,
+    note: str | None,
+    tr: Texts,
 ) -> tuple[str, SupportRequest]:
-    """Open a request and tell the right people; returns the honest text for the member."""
+    """Open a request and tell the right people; returns the honest text for the member, in
+    `tr`'s language (what the coordinators and supporters see is in theirs)."""
     settings = await bot.settings.get(guild.id)
+    server = await texts_for_guild(bot, guild.id)
     channel = (
         guild.get_channel(settings.support_channel_id) if settings.support_channel_id else None
     )
     if not isinstance(channel, discord.TextChannel):
         await bot.alert(
             guild,
-            f"<@{user_id}> asked to talk to a peer supporter, but no support channel is set "
-            "(or it is gone). Please reach out to them, and set one with `/setup`.",
+            server.gettext(
+                "{member} asked to talk to a peer supporter, but no support channel is set "
+                "(or it is gone). Please reach out to them, and set one with `/setup`."
+            ).format(member=f"<@{user_id}>"),
         )
         raise NotSetUpError("the support channel")
     request = await support_service(bot).open(guild.id, user_id, source)
     now = bot.clock.now()
     on_duty = await support_service(bot).supporters_on_duty(guild.id)
-    thread = await _open_thread(bot, guild, channel, request, on_duty, note, settings)
+    thread = await _open_thread(bot, guild, channel, request, on_duty, note, settings, server)
     due = now + timedelta(minutes=settings[CLAIM_ALERT_MINUTES])
     await bot.timers.schedule(guild.id, UNCLAIMED_TIMER, str(request.id), due, {})
     bot.dispatcher.poke(due)
-    where = f" in {thread.mention}" if thread else ""
     if not on_duty:
-        await bot.alert(
-            guild,
-            f"<@{user_id}> asked to talk to a peer supporter and no one is on duty right now"
-            f"{where}. Could a coordinator reach out?",
-        )
+        if thread is not None:
+            alert = server.gettext(
+                "{member} asked to talk to a peer supporter and no one is on duty right now "
+                "in {thread}. Could a coordinator reach out?"
+            )
+        else:
+            alert = server.gettext(
+                "{member} asked to talk to a peer supporter and no one is on duty right now. "
+                "Could a coordinator reach out?"
+            )
+        thread_mention = thread.mention if thread else ""
+        await bot.alert(guild, alert.format(member=f"<@{user_id}>", thread=thread_mention))
         starts = await support_service(bot).next_shift(guild.id)
         when = (
-            f"The next shift starts {format_dt(starts, 'F')} ({format_dt(starts, 'R')})."
+            tr.gettext("The next shift starts {when} ({relative}).").format(
+                when=format_dt(starts, "F"), relative=format_dt(starts, "R")
+            )
             if starts
-            else "No upcoming shift is scheduled yet."
+            else tr.gettext("No upcoming shift is scheduled yet.")
         )
+        if thread is not None:
+            told = tr.gettext(
+                "Thank you for asking. I'm sorry: **no peer supporter is on duty right now.** "
+                "{when} I've told the coordinators, and they can see your request in {thread}."
+            )
+        else:
+            told = tr.gettext(
+                "Thank you for asking. I'm sorry: **no peer supporter is on duty right now.** "
+                "{when} I've told the coordinators, and they can see your request."
+            )
         resources = await bot.service(CrisisService).resources(guild.id)
         return (
-            "Thank you for asking. I'm sorry: **no peer supporter is on duty right now.** "
-            f"{when} I've told the coordinators, and they can see your request{where}.\n\n"
-            + crisis_text(resources, in_server=True)
+            told.format(when=when, thread=thread_mention)
+            + "\n\n"
+            + crisis_text(resources, in_server=True, tr=tr)
         ), request
     if thread is None:
-        return (
-            f"Thank you for asking. I couldn't open a private thread here, so I've messaged the "
-            f"supporters on duty ({_names(on_duty)}) directly; one of them will reach out to you "
+        return tr.gettext(
+            "Thank you for asking. I couldn't open a private thread here, so I've messaged the "
+            "supporters on duty ({supporters}) directly; one of them will reach out to you "
             "by DM soon. Only they and the coordinators know you asked."
-        ), request
-    return (
-        f"Thank you for asking. I've opened a private thread for you{where}. On duty now: "
-        f"{_names(on_duty)}. Someone will reply there soon. Only you, they and the "
+        ).format(supporters=_names(on_duty)), request
+    return tr.gettext(
+        "Thank you for asking. I've opened a private thread for you in {thread}. On duty now: "
+        "{supporters}. Someone will reply there soon. Only you, they and the "
         "coordinators can see it."
-    ), request
+    ).format(thread=thread.mention, supporters=_names(on_duty)), request
 
 
 async def _open_thread(
@@ -163,11 +195,12 @@ async def _open_thread(
     on_duty: list[OnDuty],
     note: str | None,
     settings: Any,
+    server: Texts,
 ) -> discord.Thread | None:
     """The private thread with everyone who should see it, or None (supporters DMed instead)."""
     try:
         thread = await channel.create_thread(
-            name=f"Support request {request.id}",
+            name=server.gettext("Support request {number}").format(number=request.id),
             type=discord.ChannelType.private_thread,
             invitable=False,
             auto_archive_duration=ARCHIVE_MINUTES,
@@ -177,8 +210,10 @@ async def _open_thread(
         await _dm_supporters(bot, guild, request, on_duty, note)
         await bot.alert(
             guild,
-            f"I couldn't open a private thread in <#{channel.id}> for a support request "
-            f"(missing permission?). Run `/setup` to check my permissions.",
+            server.gettext(
+                "I couldn't open a private thread in {channel} for a support request "
+                "(missing permission?). Run `/setup` to check my permissions."
+            ).format(channel=f"<#{channel.id}>"),
         )
         return None
     await support_service(bot).set_thread(guild.id, request.id, thread.id)
@@ -190,21 +225,32 @@ async def _open_thread(
         except discord.HTTPException as exc:
             log.warning("could not add a member to support thread %s: %s", thread.id, exc.code)
     ping = (
-        f"{_names(on_duty)}: <@{request.user_id}> would like to talk to a peer supporter. "
-        "Press **I'll take this** so only one of you answers."
+        server.gettext(
+            "{supporters}: {member} would like to talk to a peer supporter. "
+            "Press **{take}** so only one of you answers."
+        )
         if on_duty
-        else f"<@{request.user_id}> would like to talk to a peer supporter. No one is on duty "
-        "right now; coordinators, could one of you reply?"
+        else server.gettext(
+            "{member} would like to talk to a peer supporter. No one is on duty "
+            "right now; coordinators, could one of you reply?"
+        )
+    ).format(
+        supporters=_names(on_duty),
+        member=f"<@{request.user_id}>",
+        take=server.gettext(TAKE_LABEL),
     )
     await thread.send(
         ping,
-        view=request_view(request),
+        view=request_view(request, server),
         allowed_mentions=discord.AllowedMentions(
             users=[discord.Object(d.user_id) for d in on_duty], roles=False, everyone=False
         ),
     )
     if note:
-        await thread.send(f"**Their note:** {note[:MAX_NOTE]}", allowed_mentions=NO_MENTIONS)
+        await thread.send(
+            server.gettext("**Their note:** {note}").format(note=note[:MAX_NOTE]),
+            allowed_mentions=NO_MENTIONS,
+        )
     return thread
 
 
@@ -215,14 +261,15 @@ async def _dm_supporters(
     on_duty: list[OnDuty],
     note: str | None,
 ) -> None:
-    text = (
-        f"<@{request.user_id}> in **{guild.name}** would like to talk to a peer supporter. "
-        "Press **I'll take this**, then reach out to them by DM."
-    )
-    if note:
-        text += f"\n**Their note:** {note[:MAX_NOTE]}"
     for duty in on_duty:
-        await bot.dm(guild.id, duty.user_id, text, view=request_view(request))
+        tr = await texts_for_member(bot, guild.id, duty.user_id)
+        text = tr.gettext(
+            "{member} in **{server}** would like to talk to a peer supporter. "
+            "Press **{take}**, then reach out to them by DM."
+        ).format(member=f"<@{request.user_id}>", server=guild.name, take=tr.gettext(TAKE_LABEL))
+        if note:
+            text += "\n" + tr.gettext("**Their note:** {note}").format(note=note[:MAX_NOTE])
+        await bot.dm(guild.id, duty.user_id, text, view=request_view(request, tr))
 
 
 class UnclaimedAlert(AlertPost):
@@ -237,60 +284,112 @@ class UnclaimedAlert(AlertPost):
         if request.state != "open" or request.claimed_by is not None or request.user_id == 0:
             return None
         settings = await self.bot.settings.get(item.guild_id)
-        where = f" in <#{request.thread_id}>" if request.thread_id else ""
-        return (
-            f"A support request from <@{request.user_id}>{where} has not been taken for "
-            f"{settings[CLAIM_ALERT_MINUTES]} minutes. Could someone reach out?"
+        tr = await texts_for_guild(self.bot, item.guild_id)
+        minutes = settings[CLAIM_ALERT_MINUTES]
+        if request.thread_id:
+            text = tr.ngettext(
+                "A support request from {member} in {thread} has not been taken for "
+                "{n} minute. Could someone reach out?",
+                "A support request from {member} in {thread} has not been taken for "
+                "{n} minutes. Could someone reach out?",
+                minutes,
+            )
+        else:
+            text = tr.ngettext(
+                "A support request from {member} has not been taken for "
+                "{n} minute. Could someone reach out?",
+                "A support request from {member} has not been taken for "
+                "{n} minutes. Could someone reach out?",
+                minutes,
+            )
+        return text.format(
+            member=f"<@{request.user_id}>", thread=f"<#{request.thread_id}>", n=minutes
         )
 
 
 class ClaimButton(PersistentButton, route="hearth:support:claim:{guild}:{id}"):
-    def __init__(self, guild_id: int, request_id: int) -> None:
+    def __init__(self, guild_id: int, request_id: int, label: str | None = None) -> None:
         super().__init__(
             self.button(
-                guild_id, request_id, label="I'll take this", style=discord.ButtonStyle.primary
+                guild_id,
+                request_id,
+                label=label or TAKE_LABEL,
+                style=discord.ButtonStyle.primary,
             )
         )
         self.guild_id = guild_id
         self.request_id = request_id
+
+    @classmethod
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> ClaimButton:
+        return cls(int(values[0]), int(values[1]), getattr(item, "label", None))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
         guild = bot.get_guild(self.guild_id)
         if guild is None or not await can_support(bot, guild, interaction.user.id):
             raise UserFacingError(
-                "Only peer supporters and coordinators can take a support request."
+                N_("Only peer supporters and coordinators can take a support request.")
             )
+        tr = await texts(interaction)
+        server = await texts_for_guild(bot, guild.id)
         request = await support_service(bot).claim(
             self.guild_id, self.request_id, interaction.user.id
         )
         await bot.timers.cancel(UNCLAIMED_TIMER, str(request.id))
-        await interaction.response.edit_message(view=request_view(request, claim=False))
+        # The message stays in the language it was sent in: its Close keeps its label.
+        close = CLOSE_LABEL
+        if interaction.message is not None:
+            for row in interaction.message.components:
+                for child in getattr(row, "children", []):
+                    if getattr(child, "custom_id", None) == CloseButton.custom_id_for(
+                        request.guild_id, request.id
+                    ):
+                        close = getattr(child, "label", None) or close
+        view = DynamicView()
+        view.add_item(CloseButton(request.guild_id, request.id, close))
+        await interaction.response.edit_message(view=view)
         await interaction.followup.send(
-            "It's yours. Thank you for taking it.", ephemeral=True, allowed_mentions=NO_MENTIONS
+            tr.gettext("It's yours. Thank you for taking it."),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
         thread = await _thread(guild, request.thread_id)
         if thread is not None:
             await thread.send(
-                f"<@{interaction.user.id}> is taking this and will be with you shortly.",
+                server.gettext("{supporter} is taking this and will be with you shortly.").format(
+                    supporter=f"<@{interaction.user.id}>"
+                ),
                 allowed_mentions=NO_MENTIONS,
             )
         else:
+            member = await texts_for_member(bot, guild.id, request.user_id)
             await bot.dm(
                 guild.id,
                 request.user_id,
-                f"<@{interaction.user.id}>, a peer supporter in **{guild.name}**, has taken your "
-                "request and will reach out to you by DM shortly.",
+                member.gettext(
+                    "{supporter}, a peer supporter in **{server}**, has taken your "
+                    "request and will reach out to you by DM shortly."
+                ).format(supporter=f"<@{interaction.user.id}>", server=guild.name),
             )
 
 
 class CloseButton(PersistentButton, route="hearth:support:close:{guild}:{id}"):
-    def __init__(self, guild_id: int, request_id: int) -> None:
+    def __init__(self, guild_id: int, request_id: int, label: str | None = None) -> None:
         super().__init__(
-            self.button(guild_id, request_id, label="Close", style=discord.ButtonStyle.secondary)
+            self.button(
+                guild_id,
+                request_id,
+                label=label or CLOSE_LABEL,
+                style=discord.ButtonStyle.secondary,
+            )
         )
         self.guild_id = guild_id
         self.request_id = request_id
+
+    @classmethod
+    def from_route(cls, item: discord.ui.Item[Any], *values: int | str) -> CloseButton:
+        return cls(int(values[0]), int(values[1]), getattr(item, "label", None))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = hearth(interaction)
@@ -303,7 +402,10 @@ class CloseButton(PersistentButton, route="hearth:support:close:{guild}:{id}"):
         )
         if not allowed or guild is None:
             raise UserFacingError(
-                "Only the member who asked, a supporter or a coordinator can close this request."
+                N_(
+                    "Only the member who asked, a supporter or a coordinator can close this "
+                    "request."
+                )
             )
         request = await support_service(bot).close(
             self.guild_id, self.request_id, interaction.user.id
@@ -313,12 +415,15 @@ class CloseButton(PersistentButton, route="hearth:support:close:{guild}:{id}"):
         thread = await _thread(guild, request.thread_id)
         if thread is not None:
             try:
+                server = await texts_for_guild(bot, guild.id)
                 await thread.send(
-                    f"This request was closed by <@{interaction.user.id}>. Anyone can use "
-                    "`/support` again at any time.",
+                    server.gettext(
+                        "This request was closed by {closer}. Anyone can use "
+                        "`/support` again at any time."
+                    ).format(closer=f"<@{interaction.user.id}>"),
                     allowed_mentions=NO_MENTIONS,
                 )
                 await thread.edit(archived=True, locked=True)
             except discord.HTTPException as exc:
                 log.warning("could not archive support thread %s: %s", thread.id, exc.code)
-        await send_ephemeral(interaction, "Closed. Thank you.")
+        await send_ephemeral(interaction, (await texts(interaction)).gettext("Closed. Thank you."))

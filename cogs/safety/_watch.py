@@ -11,6 +11,8 @@ import logging
 import discord
 
 from bot.app import HearthBot
+from bot.i18n import Texts
+from bot.i18n_discord import texts_for_guild, texts_for_member
 from bot.services.crisis import KEYWORD_WATCH, CrisisService, crisis_text
 from bot.services.support import SupportService
 from bot.services.text import split_text
@@ -36,23 +38,40 @@ async def watch_message(bot: HearthBot, message: discord.Message) -> bool:
     if not await service.claim_signpost(guild.id, message.author.id):
         return False
     resources = await service.resources(guild.id)
+    tr = await texts_for_member(bot, guild.id, message.author.id)
     signpost = (
-        f"Hi — this is Hearth in **{guild.name}**. Something you wrote made me want to check "
-        "you have these, just in case. Only you can see this note.\n\n"
-        + crisis_text(resources, in_server=True)
+        tr.gettext(
+            "Hi — this is Hearth in **{server}**. Something you wrote made me want to check "
+            "you have these, just in case. Only you can see this note."
+        ).format(server=guild.name)
+        + "\n\n"
+        + crisis_text(resources, in_server=True, tr=tr)
     )
     for part in split_text(signpost):
         await bot.dm(guild.id, message.author.id, part)
-    alert = (
-        f"A message by <@{message.author.id}> in <#{channel_id}> matched a phrase the "
-        f"coordinators asked me to watch for: {message.jump_url}\n"
-        "They have been sent the crisis resources privately. Please check in gently if it "
-        "feels right."
-    )
     on_duty = await bot.service(SupportService).supporters_on_duty(guild.id)
     for duty in on_duty:
-        await bot.dm(guild.id, duty.user_id, alert)
+        await bot.dm(
+            guild.id,
+            duty.user_id,
+            _alert(await texts_for_member(bot, guild.id, duty.user_id), message),
+        )
     if not on_duty:
-        await bot.alert(guild, alert + " (No supporter is on duty right now.)")
+        server = await texts_for_guild(bot, guild.id)
+        await bot.alert(
+            guild,
+            _alert(server, message) + " " + server.gettext("(No supporter is on duty right now.)"),
+        )
     log.info("keyword watch signposted a member in guild %s", guild.id)
     return True
+
+
+def _alert(tr: Texts, message: discord.Message) -> str:
+    """The note for supporters: who, where and a link, never the words themselves."""
+    return tr.gettext(
+        "A message by {author} in {channel} matched a phrase the coordinators asked me to watch "
+        "for: {link}\nThey have been sent the crisis resources privately. Please check in gently "
+        "if it feels right."
+    ).format(
+        author=f"<@{message.author.id}>", channel=f"<#{message.channel.id}>", link=message.jump_url
+    )
