@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.db import RUNTIME_TABLES, Database, Tx, to_ts
 from bot.services.sessions import SessionService
-from tests.fakediscord import FakeChannel, FakeMember
+from tests.fakediscord import FakeChannel, FakeMember, Perm
 from tests.fakediscord.options import GROUP, SUBCOMMAND
 from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
@@ -206,7 +206,40 @@ async def add_helpline(hearth: Harness, name: str, contact: str, **options: Any)
     )  # fmt: skip
 
 
+async def watch_general(hearth: Harness, phrase: str, *, enabled: bool = True) -> Reply:
+    """The keyword watch on #general for one phrase, alerts to #alerts and one helpline to
+    signpost; what the coordinator saw on switching the watch on (or off)."""
+    await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
+    await add_helpline(hearth, "Samaritans", "116 123")
+    await hearth.slash(
+        hearth.coordinator, hearth.general, "admin crisis watch-channel", action="add",
+        channel=hearth.general,
+    )  # fmt: skip
+    await hearth.slash(
+        hearth.coordinator, hearth.general, "admin crisis watch-phrase", action="add",
+        phrase=phrase,
+    )  # fmt: skip
+    state = "on" if enabled else "off"
+    return await hearth.slash(hearth.coordinator, hearth.general, "admin crisis watch", state=state)
+
+
 # -- Support ---------------------------------------------------------------------------------------
+
+
+async def add_support_channel(hearth: Harness, *, threads: bool = True) -> FakeChannel:
+    """A #support channel the bot sees (private threads allowed unless `threads=False`), set as
+    the server's support channel, with #alerts for coordinators."""
+    g = hearth.guild
+    deny = {} if threads else {g.bot_member: (0, Perm.CREATE_PRIVATE_THREADS)}
+    channel = g.add_text_channel("support", overwrites=deny)
+    await hearth.fake.flush()
+    guild = bot_of(hearth).get_guild(hearth.guild.id)
+    assert guild is not None
+    await hearth.wait_for(lambda: guild.get_channel(channel.id) is not None, what="#support")
+    await bot_of(hearth).settings.update(
+        hearth.guild.id, None, support_channel_id=channel.id, alerts_channel_id=hearth.alerts.id
+    )
+    return channel
 
 
 async def put_on_duty(

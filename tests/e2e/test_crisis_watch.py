@@ -8,33 +8,14 @@ from typing import Any
 import pytest
 
 from tests.harness import Harness, bot_of
-from tests.helpers import add_helpline, put_on_duty
+from tests.helpers import put_on_duty, watch_general
 
 INTENT_ON = {"discord": {"message_content": True}}
 
 
 async def set_up_watch(hearth: Harness, *, enabled: bool = True) -> str:
     """Watch #general for one phrase; returns what the coordinator saw on switching it on."""
-    await bot_of(hearth).settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
-    await add_helpline(hearth, "Samaritans", "116 123")
-    await hearth.slash(
-        hearth.coordinator,
-        hearth.general,
-        "admin crisis watch-channel",
-        action="add",
-        channel=hearth.general,
-    )
-    await hearth.slash(
-        hearth.coordinator,
-        hearth.general,
-        "admin crisis watch-phrase",
-        action="add",
-        phrase="Want To Disappear",
-    )
-    reply = await hearth.slash(
-        hearth.coordinator, hearth.general, "admin crisis watch", state="on" if enabled else "off"
-    )
-    return reply.text
+    return (await watch_general(hearth, "Want To Disappear", enabled=enabled)).text
 
 
 async def settle(hearth: Harness) -> None:

@@ -9,9 +9,17 @@ from typing import Any
 import pytest
 
 from bot.services.guidelines import STARTER_TEMPLATE
-from tests.fakediscord import FakeChannel
 from tests.harness import Harness, bot_of
-from tests.helpers import FIELD, add_helpline, dict_rows, post, put_on_duty, save
+from tests.helpers import (
+    FIELD,
+    add_helpline,
+    add_support_channel,
+    dict_rows,
+    post,
+    put_on_duty,
+    save,
+    watch_general,
+)
 
 SPANISH_START = "**El apoyo entre pares es una relación entre iguales.**"
 SPANISH_EMERGENCY = "**Si estás en peligro inmediato"
@@ -54,22 +62,10 @@ async def test_an_english_server_keeps_the_english_starter_template(hearth: Harn
     assert form.modal is not None and form.modal.field(FIELD).value == STARTER_TEMPLATE[:4000]
 
 
-async def support_channel(hearth: Harness) -> FakeChannel:
-    channel = hearth.guild.add_text_channel("support")
-    await hearth.fake.flush()
-    guild = bot_of(hearth).get_guild(hearth.guild.id)
-    assert guild is not None
-    await hearth.wait_for(lambda: guild.get_channel(channel.id) is not None, what="#support")
-    await bot_of(hearth).settings.update(
-        hearth.guild.id, None, support_channel_id=channel.id, alerts_channel_id=hearth.alerts.id
-    )
-    return channel
-
-
 async def test_a_spanish_client_asks_for_support_with_no_one_on_duty_and_gets_spanish_help(
     hearth: Harness,
 ) -> None:
-    await support_channel(hearth)
+    await add_support_channel(hearth)
     await add_helpline(hearth, "Teléfono de la Esperanza", "717 003 717")
     hearth.fake.actions.set_locale(hearth.member, "es-ES")
     reply = await hearth.slash(hearth.member, hearth.general, "support")
@@ -87,7 +83,7 @@ async def test_a_spanish_member_is_refused_taking_their_own_request_in_spanish(
     hearth: Harness,
 ) -> None:
     await spanish_server(hearth)
-    support = await support_channel(hearth)
+    support = await add_support_channel(hearth)
     await put_on_duty(hearth, hearth.supporter)
     await hearth.slash(hearth.member, hearth.general, "support")
     [thread] = hearth.fake.threads(support)
@@ -108,25 +104,7 @@ class TestTheWatchInSpanish:
 
     async def test_a_spanish_server_signposts_in_spanish(self, hearth: Harness) -> None:
         await spanish_server(hearth)
-        await bot_of(hearth).settings.update(
-            hearth.guild.id, None, alerts_channel_id=hearth.alerts.id
-        )
-        await add_helpline(hearth, "Samaritans", "116 123")
-        await hearth.slash(
-            hearth.coordinator,
-            hearth.general,
-            "admin crisis watch-channel",
-            action="add",
-            channel=hearth.general,
-        )
-        await hearth.slash(
-            hearth.coordinator,
-            hearth.general,
-            "admin crisis watch-phrase",
-            action="add",
-            phrase="want to disappear",
-        )
-        await hearth.slash(hearth.coordinator, hearth.general, "admin crisis watch", state="on")
+        await watch_general(hearth, "want to disappear")
         await put_on_duty(hearth, hearth.supporter)
         await hearth.say(hearth.member, hearth.general, "i just want to disappear")
         await hearth.wait_for(lambda: len(hearth.fake.dm_messages(hearth.supporter)) == 1)

@@ -7,23 +7,9 @@ from datetime import timedelta
 
 from bot.db import to_ts
 from bot.services.crisis import CrisisService
-from tests.fakediscord import FakeChannel, FakeMember, Perm
+from tests.fakediscord import FakeMember
 from tests.harness import Harness, bot_of
-from tests.helpers import dict_rows, put_on_duty
-
-
-async def add_support_channel(hearth: Harness, *, threads: bool = True) -> FakeChannel:
-    g = hearth.guild
-    deny = {} if threads else {g.bot_member: (0, Perm.CREATE_PRIVATE_THREADS)}
-    channel = g.add_text_channel("support", overwrites=deny)
-    await hearth.fake.flush()
-    guild = bot_of(hearth).get_guild(hearth.guild.id)
-    assert guild is not None
-    await hearth.wait_for(lambda: guild.get_channel(channel.id) is not None, what="#support")
-    await bot_of(hearth).settings.update(
-        hearth.guild.id, None, support_channel_id=channel.id, alerts_channel_id=hearth.alerts.id
-    )
-    return channel
+from tests.helpers import add_support_channel, dict_rows, put_on_duty
 
 
 async def requested(hearth: Harness, *on_duty: FakeMember) -> None:
