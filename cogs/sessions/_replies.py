@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from discord.utils import format_dt
 
-from bot.i18n import Texts
+from bot.i18n import N_, Texts
 from bot.services.sessions import Change
 
 
@@ -32,24 +32,31 @@ def planned(tr: Texts, change: Change, group: str) -> str:
 
 
 def moved(tr: Texts, change: Change) -> str:
-    first = change.sessions[0]
-    return tr.gettext(
-        "Moved {count} session(s) of **{group}**; the first is now {starts}. {told} "
-        "notice(s) are on their way to the people going."
-    ).format(
-        count=len(change.sessions),
-        group=first.group_name,
-        starts=format_dt(first.starts_at, "F"),
-        told=change.told,
+    return _changed(
+        tr,
+        N_(
+            "Moved {count} session(s) of **{group}**; the first is now {starts}. {told} "
+            "notice(s) are on their way to the people going."
+        ),
+        change,
     )
 
 
 def cancelled(tr: Texts, change: Change) -> str:
+    return _changed(
+        tr,
+        N_(
+            "Cancelled {count} session(s) of **{group}**, from {starts}. {told} notice(s) "
+            "are on their way to the people going."
+        ),
+        change,
+    )
+
+
+def _changed(tr: Texts, message: str, change: Change) -> str:
+    """A move's or a cancel's answer: how many, the group, the first session, who was told."""
     first = change.sessions[0]
-    return tr.gettext(
-        "Cancelled {count} session(s) of **{group}**, from {starts}. {told} notice(s) "
-        "are on their way to the people going."
-    ).format(
+    return tr.gettext(message).format(
         count=len(change.sessions),
         group=first.group_name,
         starts=format_dt(first.starts_at, "F"),
