@@ -56,6 +56,7 @@ class Invalidations:
         self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
         self.heard: deque[str] = deque(maxlen=HEARD_KEPT)
+        self.heard_total = 0  # payloads ever heard, so a wait can skip those heard before it
         self._changed = asyncio.Condition()
         self.outages = 0
 
@@ -145,11 +146,23 @@ class Invalidations:
             except ValueError:  # not ours (another program on the channel): nothing to drop
                 log.debug("ignored an invalidation for %s with an unexpected key", topic)
         self.heard.append(payload)
+        self.heard_total += 1
         await self._note_change()
 
-    async def wait_heard(self, payload: str, within: float) -> bool:
-        """Whether `payload` arrives (or arrived) within `within` seconds: for tests."""
-        return await self.wait_until(lambda: payload in self.heard, within)
+    def mark(self) -> int:
+        """Where the record of payloads stands now: pass it to `wait_heard` to wait for a
+        payload heard from here on, not an earlier one with the same text."""
+        return self.heard_total
+
+    async def wait_heard(self, payload: str, within: float, *, after: int = 0) -> bool:
+        """Whether `payload` arrives (or arrived, since `after`, a `mark()`) within `within`
+        seconds: for tests."""
+
+        def heard_since() -> bool:
+            since = min(self.heard_total - after, len(self.heard))
+            return since > 0 and payload in list(self.heard)[-since:]
+
+        return await self.wait_until(heard_since, within)
 
     async def wait_until(self, predicate: Callable[[], bool], within: float) -> bool:
         """Whether `predicate` holds within `within` seconds, checked at every payload, loss and

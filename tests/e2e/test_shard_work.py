@@ -115,12 +115,13 @@ async def test_an_alert_for_another_shards_server_is_left_to_its_process_and_wak
     await bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
     ours, theirs = scopes(hearth.guild.id)
     bot.shard_scope = theirs
+    mark = bot.invalidations.mark()
     assert await bot.alert(discord.Object(hearth.guild.id), "Someone asked for a check-in.")
     await hearth.fake.flush()
     assert not any("asked for a check-in" in m.content for m in hearth.messages(hearth.alerts))
     assert (await bot.outbox_store.counts(hearth.guild.id)).get("pending") == 1
     if bot.db.engine == "postgresql":  # SQLite serves one process: nobody else to tell
-        assert await bot.invalidations.wait_heard(f"wake:{hearth.guild.id}", 1.0)
+        assert await bot.invalidations.wait_heard(f"wake:{hearth.guild.id}", 1.0, after=mark)
     bot.shard_scope = ours  # the process of its shard, woken, sends it
     bot.outbox.invalidate(str(hearth.guild.id))
     await bot.dispatcher.run_due()
@@ -173,12 +174,13 @@ async def test_a_delete_from_a_dm_finishes_in_the_process_of_each_servers_shard(
     monkeypatch.setattr(
         bot, "get_guild", lambda gid: None if gid == guild_id else real_get_guild(gid)
     )
+    mark = bot.invalidations.mark()
     report = await bot.service(MyDataService).delete(None, hearth.member.id)
     await follow_up(bot, hearth.member.id, report)
     [left] = await bot.timers.pending(AFTER_DELETE, guild_id)
     assert left.payload["user_id"] == hearth.member.id
     if bot.db.engine == "postgresql":
-        assert await bot.invalidations.wait_heard(f"wake:{guild_id}", 1.0)
+        assert await bot.invalidations.wait_heard(f"wake:{guild_id}", 1.0, after=mark)
     await hearth.fake.flush()
     assert "Carers circle" in hearth.role_names(hearth.member)  # not this process's to do
 

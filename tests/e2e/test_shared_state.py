@@ -30,8 +30,9 @@ async def test_what_another_process_changes_shows_in_the_running_bot(hearth: Har
     other = open_database(bot.db.describe())
     await other.connect()
     try:
+        mark = bot.invalidations.mark()  # the harness's own set-up changed settings already
         await SettingsService(other, hearth.clock).update(guild_id, None, max_shifts_per_week=5)
-        assert await bot.invalidations.wait_heard(f"settings:{guild_id}", WITHIN)
+        assert await bot.invalidations.wait_heard(f"settings:{guild_id}", WITHIN, after=mark)
         assert (await bot.settings.get(guild_id)).max_shifts_per_week == 5
         # A DM another process could not deliver is shown at the member's next command here.
         notices = NoticeService(other, hearth.clock)

@@ -76,8 +76,9 @@ async def test_a_setting_changed_in_one_process_holds_in_the_other(
     assert await two.invalidations.wait_heard(f"settings:{GUILD}", WITHIN)
     assert (await two.settings.get(GUILD)).max_shifts_per_week == 5
     # And back the other way, on a setting one has cached.
+    mark = one.invalidations.mark()  # one heard its own first change: wait for the new one
     await two.settings.update(GUILD, 99, timezone="Europe/London")
-    assert await one.invalidations.wait_heard(f"settings:{GUILD}", WITHIN)
+    assert await one.invalidations.wait_heard(f"settings:{GUILD}", WITHIN, after=mark)
     after = await one.settings.get(GUILD)
     assert (after.timezone, after.max_shifts_per_week) == ("Europe/London", 5)
 
@@ -145,8 +146,9 @@ async def test_a_lost_listener_reconnects_and_rereads_what_it_missed(
     # Everything was read afresh: what went unheard holds now.
     assert (await two.settings.get(GUILD)).min_rest_hours == 12
     assert two.notices.may_have_pending(MEMBER)
+    mark = two.invalidations.mark()
     await one.settings.update(GUILD, 99, min_rest_hours=10)  # and it hears again
-    assert await two.invalidations.wait_heard(f"settings:{GUILD}", WITHIN)
+    assert await two.invalidations.wait_heard(f"settings:{GUILD}", WITHIN, after=mark)
     assert (await two.settings.get(GUILD)).min_rest_hours == 10
     said = [r.levelname for r in caplog.records if r.name == "bot.invalidation"]
     assert sorted(said) == ["INFO", "INFO", "WARNING", "WARNING"]  # once each, per process
@@ -181,7 +183,8 @@ async def test_a_purge_makes_every_process_forget_the_servers_settings(
     await one.db.execute(
         "INSERT INTO guilds (guild_id, joined_at, left_at) VALUES (?, 0, 0)", (GUILD,)
     )
+    mark = two.invalidations.mark()  # two heard the change to 7: wait for the purge's own
     outcome = await RetentionService(one.db, FakeClock()).purge_if_due(GUILD, timedelta(0))
     assert outcome.status == "purged"
-    assert await two.invalidations.wait_heard(f"settings:{GUILD}", WITHIN)
+    assert await two.invalidations.wait_heard(f"settings:{GUILD}", WITHIN, after=mark)
     assert (await two.settings.get(GUILD)).max_shifts_per_week == 3
