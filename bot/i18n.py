@@ -70,24 +70,29 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
 class Texts:
     """The messages of one language, with English (the source) behind every missing one."""
 
-    def __init__(self, language: str, translations: gettext.NullTranslations) -> None:
+    def __init__(
+        self, language: str, translations: gettext.NullTranslations, *, marked: bool = False
+    ) -> None:
         self.language = language
         self._t = translations
+        # In the pseudo-locale run every catalogue's text is marked ⟦…⟧ (Spanish as much as the
+        # pseudo-locale), so the check tells it from text that never went through one.
+        self._open, self._close = (OPEN, CLOSE) if marked else ("", "")
 
     def gettext(self, message: str) -> str:
-        return self._t.gettext(message)
+        return self._open + self._t.gettext(message) + self._close
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The form for `n` from the catalogue's own plural rule (Spanish has two, Polish three)."""
-        return self._t.ngettext(singular, plural, n)
+        return self._open + self._t.ngettext(singular, plural, n) + self._close
 
     def pgettext(self, context: str, message: str) -> str:
-        return self._t.pgettext(context, message)
+        return self._open + self._t.pgettext(context, message) + self._close
 
     def translated(self, context: str | None, message: str) -> str | None:
         """The catalogue's translation, or None when it has none (English, or not translated):
         what discord.py's command translator must answer to leave Discord's default."""
-        found = self.pgettext(context, message) if context else self.gettext(message)
+        found = self._t.pgettext(context, message) if context else self._t.gettext(message)
         if self.language == SOURCE_LANGUAGE or found == message:
             return None
         return found
@@ -205,7 +210,7 @@ def _loaded(language: str) -> Texts | None:
     if not path.is_file():
         return None
     with _lock:
-        return Texts(language, _compiled(read_catalogue(path, language)))
+        return Texts(language, _compiled(read_catalogue(path, language)), marked=_pseudo_enabled)
 
 
 def find(locale: str | None) -> Texts | None:

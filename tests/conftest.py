@@ -21,6 +21,9 @@ import yarl
 from tests.fakediscord import FakeDiscord
 from tests.harness import ErrorWatch, Harness, HearthDriver
 
+# Idle unless HEARTH_PSEUDO_LOCALE is set (tests/pseudo_locale.py; CI's PostgreSQL run sets it).
+pytest_plugins = ["tests.pseudo_locale"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(

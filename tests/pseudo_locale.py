@@ -1,22 +1,25 @@
 """The pseudo-locale run: every visible text Hearth sends must have gone through a catalogue.
 
-    HEARTH_PSEUDO_LOCALE=1 .venv/bin/python -m pytest -p tests.pseudo_locale tests/e2e -n 2
+    HEARTH_PSEUDO_LOCALE=wrap HEARTH_PSEUDO_STRICT=1 .venv/bin/python -m pytest -q
 
 With HEARTH_PSEUDO_LOCALE set, every fake person's client and every fake server run in the
 pseudo-locale (`xx-PSEUDO`, `bot/i18n.py`), so each message that went through a catalogue
-reads ⟦áççéñtéd⟧. After each test this plugin reads what every fake received from the bot
-(message contents, embeds, buttons, selects, modals) and reports the text that holds words
-outside ⟦…⟧: strings not wrapped yet. What people typed (option values, modal answers, their
-messages) and names (servers, channels, roles, people) are data, shown as written, so they are
-not counted.
+reads ⟦…⟧. The fake Discord hands this plugin every body the bot sends (`bot_body_hook`),
+before the spec check and the route see it; the plugin takes the visible text out of it
+(contents, embeds, buttons, selects, modals, thread, channel and event names, the
+human-readable parts of files: a member's export, a calendar) and records any that holds words
+outside ⟦…⟧: text that did not go through a catalogue. What people typed (option values, modal
+answers, their messages) and names (servers, channels, roles, people) are data, shown as
+written, so they are not counted.
 
-`HEARTH_PSEUDO_LOCALE=wrap` wraps without accenting, so the suite's English assertions mostly
-still hold and each test runs to its end (a fuller count); `=1` accents too, as a person would
-see it. `HEARTH_PSEUDO_STRICT=1` fails each test that showed an unwrapped text (the goal once
-every string is wrapped); otherwise the run ends with a summary, and
-`HEARTH_PSEUDO_REPORT=path` writes every unwrapped text, one JSON object a line.
+Then it takes the ⟦ ⟧ out, so the route, and the test's own assertions, see what an English
+reader would: with `=wrap` (wrapped, not accented) the whole suite runs unchanged under the
+pseudo-locale, and CI runs it so on PostgreSQL (`.ci/run`). `=1` accents too, for a person to
+look at (the suite's English assertions then fail, as they should).
 
-Not part of the default test command: until every string is wrapped it would fail.
+`HEARTH_PSEUDO_STRICT=1` fails each test that sent an unwrapped text; otherwise the run ends
+with a summary, and `HEARTH_PSEUDO_REPORT=path` writes every unwrapped text, one JSON object a
+line. Registered for every run (tests/conftest.py), and idle unless the variable is set.
 """
 
 from __future__ import annotations
@@ -30,10 +33,23 @@ import pytest
 
 from bot import i18n
 from tests.fakediscord import FakeDiscord
-from tests.fakediscord.actions import flatten_components
+from tests.fakediscord.messages import Upload
 
-_fakes: list[FakeDiscord] = []
 _found: dict[str, set[str]] = {}  # unwrapped rest -> test ids
+_problems: list[i18n.Untranslated] = []  # this test's
+
+# Keys whose text a person reads. A component's `value` is the bot's own (a select option's id,
+# a text input's prefilled data), and an emoji's name is markup.
+_VISIBLE = frozenset(
+    {"content", "title", "description", "name", "value", "text", "label", "placeholder", "topic"}
+)
+_NOT_TEXT = frozenset({"custom_id", "url", "emoji", "allowed_mentions", "message_reference"})
+_MARKERS = str.maketrans("", "", i18n.OPEN + i18n.CLOSE)
+# What a person reads in the files Hearth sends: a member's export explains itself ("about", and
+# each table's "what"); a calendar has a name, and a summary and description per event. The
+# server export (a zip) is a machine-readable archive: its keys and codes are the format.
+_EXPORT_KEYS = frozenset({"about", "what"})
+_CALENDAR_FIELDS = ("X-WR-CALNAME:", "SUMMARY:", "DESCRIPTION:")
 
 
 def _enabled() -> bool:
@@ -47,55 +63,63 @@ def pytest_configure(config: pytest.Config) -> None:
 
     def tracked(self: FakeDiscord, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        _fakes.append(self)
+        self.bot_body_hook = _Checker(self)
 
     FakeDiscord.__init__ = tracked  # type: ignore[method-assign]  # the run's own hook
 
 
-def _component_texts(components: list[dict[str, Any]]) -> Iterator[str]:
-    for comp in flatten_components(components):
-        for key in ("label", "placeholder", "content"):
-            if comp.get(key):
-                yield str(comp[key])
-        for option in comp.get("options") or []:
-            yield str(option.get("label", ""))
-            if option.get("description"):
-                yield str(option["description"])
-
-
-def shown(fake: FakeDiscord) -> Iterator[str]:
-    """Every text the bot made visible in this fake."""
-    bot_id = fake.bot_user.id
-    for message in fake.messages.values():
-        if message.author.id != bot_id:
-            continue
-        if message.content:
-            yield message.content
-        for embed in message.embeds:
-            for key in ("title", "description"):
-                if embed.get(key):
-                    yield str(embed[key])
-            for field in embed.get("fields") or []:
-                yield str(field.get("name", ""))
-                yield str(field.get("value", ""))
-            if (embed.get("footer") or {}).get("text"):
-                yield str(embed["footer"]["text"])
-        yield from _component_texts(message.components)
-    for interaction in fake.interactions.values():
-        if interaction.modal:
-            yield str(interaction.modal.get("title", ""))
-            yield from _component_texts(interaction.modal.get("components") or [])
-
-
-def _strings(value: Any) -> Iterator[str]:
+def visible(value: Any, key: str = "", in_components: bool = False) -> Iterator[str]:
+    """The texts of a request body a person reads."""
     if isinstance(value, str):
-        yield value
+        if key in _VISIBLE and not (in_components and key == "value"):
+            yield value
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
+        for name, item in value.items():
+            if name not in _NOT_TEXT:
+                yield from visible(item, name, in_components or name == "components")
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from visible(item, key, in_components)
+
+
+def _export_texts(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if name in _EXPORT_KEYS and isinstance(item, str):
+                yield item
+            else:
+                yield from _export_texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _export_texts(item)
+
+
+def file_texts(upload: Upload) -> Iterator[str]:
+    """The human-readable parts of a file the bot sends."""
+    name = upload.filename.lower()
+    if name.endswith(".json"):
+        yield from _export_texts(json.loads(upload.data))
+    elif name.endswith(".ics"):
+        unfolded = upload.data.decode("utf-8").replace("\r\n ", "")
+        for line in unfolded.splitlines():
+            if line.startswith(_CALENDAR_FIELDS):
+                yield line.partition(":")[2].replace("\\,", ",").replace("\\;", ";")
+
+
+def _unwrapped(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.translate(_MARKERS)
+    if isinstance(value, dict):
+        return {key: _unwrapped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrapped(item) for item in value]
+    return value
+
+
+def _unwrap_file(upload: Upload) -> None:
+    name = upload.filename.lower()
+    if name.endswith((".json", ".ics")):
+        upload.data = upload.data.decode("utf-8").translate(_MARKERS).encode("utf-8")
 
 
 def data(fake: FakeDiscord) -> set[str]:
@@ -114,7 +138,35 @@ def data(fake: FakeDiscord) -> set[str]:
         found.update(r.name for r in guild.roles.values())
         found.update(m.nick for m in guild.members.values() if m.nick)
         found.update(e.name for e in guild.scheduled_events.values())
-    return {value for value in found if len(value) > 1}
+    return {value for value in found if value.strip()}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+class _Checker:
+    """One fake's `bot_body_hook`: records what was not wrapped, returns the body unwrapped."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self._fake = fake
+
+    def __call__(self, route: str, body: dict[str, Any], uploads: list[Upload]) -> dict[str, Any]:
+        texts = list(visible(body))
+        for upload in uploads:
+            texts += file_texts(upload)
+            _unwrap_file(upload)
+        # Data is gathered only when something is left: most bodies are wholly wrapped.
+        if i18n.untranslated(texts):
+            _problems.extend(i18n.untranslated(texts, data(self._fake)))
+        return dict(_unwrapped(body))
 
 
 @pytest.fixture(autouse=True)
@@ -123,12 +175,10 @@ def pseudo_locale_check(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     i18n.enable_pseudo(True)
-    _fakes.clear()
+    _problems.clear()
     yield
-    problems = []
-    for fake in _fakes:
-        problems += i18n.untranslated(shown(fake), data(fake))
-    _fakes.clear()
+    problems = list(_problems)
+    _problems.clear()
     for problem in problems:
         _found.setdefault(problem.rest, set()).add(request.node.nodeid)
     report = os.environ.get("HEARTH_PSEUDO_REPORT")

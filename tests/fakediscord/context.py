@@ -129,7 +129,7 @@ def deny(fake: FakeDiscord, reason: str) -> ApiError:
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    if not request.body_exists:
-        return {}
-    data = await request.json()
+    from .messages import read_body  # messages imports this module
+
+    data = (await read_body(request))[0]
     return data if isinstance(data, dict) else {"_list": data}

@@ -59,6 +59,12 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]
     return parsed
 
 
+def replace_body(request: web.Request, body: dict[str, Any], uploads: list[Upload]) -> None:
+    """What every later reader of this request (the spec check, the route) sees instead: for
+    `FakeDiscord.bot_body_hook`, which may rewrite what the bot sent."""
+    request[_PARSED_BODY] = (body, uploads)
+
+
 async def _parse_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]:
     if request.content_type.startswith("multipart/"):
         body: dict[str, Any] = {}

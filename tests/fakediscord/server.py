@@ -23,7 +23,7 @@ from . import rest_channels, rest_events, rest_guilds, rest_interactions, rest_t
 from .actions import UserActions
 from .context import FAKE_KEY
 from .errors import INVALID_JSON, ApiError
-from .messages import read_body
+from .messages import read_body, replace_body
 from .models import FakeAttachment, FakeInteraction
 from .ratelimit import RateLimiter, success_headers
 from .state import ClockLike, FakeState
@@ -177,6 +177,7 @@ class FakeDiscord(FakeState):
         self.requests[f"{request.method} {template}"] += 1
         try:
             if template != _CATCH_ALL:
+                await self._hook_body(request, template)
                 await self._check_shape(request, template)
             response = await handler(request)
         except ApiError as exc:
@@ -195,6 +196,17 @@ class FakeDiscord(FakeState):
             response.headers.update(success_headers(request.method, template))
         self.notify()
         return response
+
+    async def _hook_body(self, request: web.Request, template: str) -> None:
+        hook = self.bot_body_hook
+        if hook is None or not request.body_exists or "/commands" in template:
+            return
+        try:
+            body, uploads = await read_body(request)
+        except ValueError:
+            return  # the spec check refuses it as Discord would
+        if isinstance(body, dict):
+            replace_body(request, hook(f"{request.method} {template}", body, uploads), uploads)
 
     async def _check_shape(self, request: web.Request, template: str) -> None:
         """Refuse, as Discord would, a body its route's schema in Discord's spec refuses."""

@@ -14,7 +14,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import permissions as perms
 from .gateway import Gateway
@@ -30,6 +30,11 @@ from .models import (
     FakeUser,
     Snowflakes,
 )
+
+if TYPE_CHECKING:
+    from .messages import Upload
+
+BodyHook = Callable[[str, dict[str, Any], list["Upload"]], dict[str, Any]]
 
 
 class ClockLike(Protocol):
@@ -60,6 +65,10 @@ class FakeState:
         self.internal_errors: list[str] = []
         self.violations: list[str] = []  # requests Discord would refuse (spec or documented limit)
         self.unchecked: list[str] = []  # request bodies the spec has no schema for
+        # Called with ("METHOD /route/{template}", body, uploads) for every body the bot sends
+        # (command registration aside), before anything else reads it; what it returns is what
+        # the route sees. The pseudo-locale run checks and unwraps visible text here.
+        self.bot_body_hook: BodyHook | None = None
         self._time_offset = 0.0
         self._changed = asyncio.Event()
         self.gateway = Gateway(self)
