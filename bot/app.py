@@ -33,7 +33,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import HearthConfig, open_configured_database
 from bot.db import Database
 from bot.delivery import Outbox
-from bot.features import SUPPORT_ROUTING, Features
+from bot.features import SUPPORT_ROUTING, Features, support_source
 from bot.gateway_limits import IdentifyGate
 from bot.i18n import catalogue_fingerprint
 from bot.i18n_discord import CommandTranslator, texts_for_guild, texts_for_member
@@ -383,11 +383,12 @@ class HearthBot(ShardedBot):
         route = self.features.api(SUPPORT_ROUTING)
         if route is not None:
             return await route(guild_id, user_id, source)
-        alert = (await texts_for_guild(self, guild_id)).gettext(
+        server = await texts_for_guild(self, guild_id)
+        alert = server.gettext(
             "{member} asked for someone to reach out to them (from {source})."
-        )
+        ).format(member=f"<@{user_id}>", source=support_source(server, source))
         reached = await self.in_server(guild_id) and await self.alert(
-            discord.Object(guild_id), alert.format(member=f"<@{user_id}>", source=source)
+            discord.Object(guild_id), alert
         )
         tr = await texts_for_member(self, guild_id, user_id)
         if reached:

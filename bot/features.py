@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import discord
 
+from bot.i18n import N_, Texts
+
 if TYPE_CHECKING:
     from bot.services.settings import GuildSettings
 
@@ -76,6 +78,15 @@ class ApiKey(Generic[T]):
 # Route a member's explicit "yes, I'd like someone to reach out" (guild, user, where from) and
 # return what to tell them; offered by the safety feature.
 SUPPORT_ROUTING: ApiKey[Callable[[int, int, str], Awaitable[str]]] = ApiKey("support routing")
+# Where such a yes came from, as the coordinators' alert names it ("… (from a check-in).").
+SUPPORT_SOURCES = {"checkin": N_("a check-in")}
+
+
+def support_source(tr: Texts, source: str) -> str:
+    """A yes's source in `tr`'s words; an unknown one as its code (a newer feature's)."""
+    return tr.gettext(SUPPORT_SOURCES[source]) if source in SUPPORT_SOURCES else source
+
+
 # Give a group's free places to the next people waiting (with their role and a DM); offered by
 # the groups feature, used wherever a place is freed (a leave, a /mydata delete).
 FILL_PLACES: ApiKey[Callable[[discord.Guild, int], Awaitable[None]]] = ApiKey("fill places")

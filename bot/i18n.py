@@ -28,8 +28,6 @@ import io
 import os
 import re
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -78,6 +76,8 @@ class Texts:
         # In the pseudo-locale run every catalogue's text is marked ⟦…⟧ (Spanish as much as the
         # pseudo-locale), so the check tells it from text that never went through one.
         self._open, self._close = (OPEN, CLOSE) if marked else ("", "")
+        # The same catalogue never marked: for matching what a person typed ("acerca").
+        self.plain = Texts(language, translations) if marked else self
 
     def gettext(self, message: str) -> str:
         return self._open + self._t.gettext(message) + self._close
@@ -173,11 +173,18 @@ _pseudo_enabled = os.environ.get(PSEUDO_ENV, "") not in ("", "0")
 _pseudo_accent = os.environ.get(PSEUDO_ENV, "") != "wrap"  # =wrap: wrapped, not accented
 
 
-def enable_pseudo(enabled: bool = True) -> None:
+def enable_pseudo(enabled: bool = True, *, accent: bool | None = None) -> None:
     """Serve the pseudo-locale (`xx-PSEUDO`); tests switch it on, as the environment can."""
-    global _pseudo_enabled
-    _pseudo_enabled = enabled
-    _loaded.cache_clear()
+    global _pseudo_enabled, _pseudo_accent
+    accent = _pseudo_accent if accent is None else accent
+    if (enabled, accent) != (_pseudo_enabled, _pseudo_accent):  # catalogues compile once
+        _pseudo_enabled, _pseudo_accent = enabled, accent
+        _loaded.cache_clear()
+
+
+def pseudo_settings() -> tuple[bool, bool]:
+    """(enabled, accented) now, for a test that changes them to put back."""
+    return _pseudo_enabled, _pseudo_accent
 
 
 # --- choosing a language ----------------------------------------------------------------------
@@ -198,8 +205,12 @@ _lock = threading.Lock()
 @functools.lru_cache(maxsize=64)
 def _loaded(language: str) -> Texts | None:
     """The compiled catalogue of one language, once per process (tests clear it)."""
-    if language == SOURCE_LANGUAGE:
-        return ENGLISH
+    if language == SOURCE_LANGUAGE:  # chosen, not fallen back to: marked like any other
+        return (
+            Texts(SOURCE_LANGUAGE, gettext.NullTranslations(), marked=True)
+            if _pseudo_enabled
+            else ENGLISH
+        )
     if language == PSEUDO_LANGUAGE:
         if not _pseudo_enabled:
             return None
@@ -263,40 +274,3 @@ def catalogue_fingerprint() -> str:
     for language in catalogue_languages():
         digest.update(language.encode() + b"\0" + _catalogue_path(language).read_bytes())
     return digest.hexdigest()
-
-
-# --- the pseudo-locale check ----------------------------------------------------------------
-_WRAPPED = re.compile(re.escape(OPEN) + r"[^" + OPEN + CLOSE + r"]*" + re.escape(CLOSE))
-_MARKUP = re.compile(r"<[^<>\s]+>|https?://\S+|`[^`]*`|:[a-z0-9_]+:")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-@dataclass(frozen=True)
-class Untranslated:
-    text: str  # the visible text as shown
-    rest: str  # what was left outside ⟦…⟧ once markup and known data were removed
-
-
-def untranslated(shown: Iterable[str], data: Iterable[str] = ()) -> list[Untranslated]:
-    """Visible texts (message contents, embed fields, button labels, modal titles…) seen under
-    the pseudo-locale that hold words outside ⟦…⟧: text that did not go through a catalogue.
-    `data` is what people wrote (group names, helplines), which is shown as written."""
-    # Whole words only: a role named "coordinator" must not hide "Only coordinators can…".
-    known = [
-        re.compile(r"(?<!\w)" + re.escape(d) + r"(?!\w)")
-        for d in sorted({d for d in data if d.strip()}, key=len, reverse=True)
-    ]
-    found: list[Untranslated] = []
-    for text in shown:
-        rest = text
-        while True:  # innermost first: a message formatted into another
-            stripped = _WRAPPED.sub(" ", rest)
-            if stripped == rest:
-                break
-            rest = stripped
-        rest = _MARKUP.sub(" ", rest)
-        for value in known:
-            rest = value.sub(" ", rest)
-        if _LETTER.search(rest):
-            found.append(Untranslated(text, " ".join(rest.split())))
-    return found

@@ -126,7 +126,7 @@ class Core(commands.Cog):
         if command is not None:
             name = command.strip().lstrip("/").split(" ")[0].lower()
             # typed as the reader's client shows it ("acerca"): the command it stands for
-            name = next((root for root in by_root if _name(root, tr) == name), name)
+            name = next((root for root in by_root if _name(root, tr.plain) == name), name)
             if name not in by_root:
                 await interaction.response.send_message(
                     tr.gettext(
@@ -170,9 +170,16 @@ class Core(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         coordinator = interaction.guild is not None and await is_coordinator(interaction)
+        tr = await texts(interaction)
         roots = sorted({_root(c).name for c in self.usable_commands(interaction, coordinator)})
         typed = current.lower().lstrip("/")
-        return [app_commands.Choice(name=f"/{n}", value=n) for n in roots if typed in n][:25]
+        # Shown, and matched, as the reader's client names them ("/acerca"); the value is the
+        # name `help` looks up either way.
+        return [
+            app_commands.Choice(name=f"/{_name(n, tr)}", value=n)
+            for n in roots
+            if typed in _name(n, tr.plain)
+        ][:25]
 
     @commands.Cog.listener()
     async def on_app_command_completion(

@@ -27,6 +27,7 @@ from bot.services.rota.parsing import week_bounds
 from bot.services.rota.rotas import MAX_NAME as ROTA_NAME_MAX
 from tests.fakediscord import FakeMember
 from tests.harness import Harness, bot_of
+from tests.pseudo_locale import given
 from tests.services import rota_service
 
 GROUPS = 32
@@ -42,9 +43,10 @@ DISPLAY_NAME = 32  # Discord's longest nickname
 
 
 def padded(prefix: str, length: int, filler: str = " and more words") -> str:
-    """`prefix` followed by readable filler, exactly `length` characters long."""
+    """`prefix` followed by readable filler, exactly `length` characters long: data, as a
+    coordinator would write it (`given`: the pseudo-locale run does not count it)."""
     text = (prefix + filler * length)[:length]
-    return text[:-1] + "x" if text.endswith(" ") else text
+    return given(text[:-1] + "x" if text.endswith(" ") else text)
 
 
 @dataclass

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -36,12 +38,13 @@ from tests.fakediscord import FakeDiscord
 from tests.fakediscord.messages import Upload
 
 _found: dict[str, set[str]] = {}  # unwrapped rest -> test ids
-_problems: list[i18n.Untranslated] = []  # this test's
+_problems: list[Untranslated] = []  # this test's
+_given: set[str] = set()  # this test's own texts, handed to the bot as data (`given`)
 
-# Keys whose text a person reads. A component's `value` is the bot's own (a select option's id,
-# a text input's prefilled data), and an emoji's name is markup.
+# Keys whose text a person reads; `value` only as an embed field's (elsewhere it is a select
+# option's or a choice's id, or a text input's prefilled data), and an emoji's name is markup.
 _VISIBLE = frozenset(
-    {"content", "title", "description", "name", "value", "text", "label", "placeholder", "topic"}
+    {"content", "title", "description", "name", "text", "label", "placeholder", "topic"}
 )
 _NOT_TEXT = frozenset({"custom_id", "url", "emoji", "allowed_mentions", "message_reference"})
 _MARKERS = str.maketrans("", "", i18n.OPEN + i18n.CLOSE)
@@ -68,18 +71,25 @@ def pytest_configure(config: pytest.Config) -> None:
     FakeDiscord.__init__ = tracked  # type: ignore[method-assign]  # the run's own hook
 
 
-def visible(value: Any, key: str = "", in_components: bool = False) -> Iterator[str]:
+def given(text: str) -> str:
+    """`text`, which a test hands the bot as data (an alert's wording, a seeded group's name):
+    shown as written, so the run does not count it. Idle outside the run."""
+    _given.add(text)
+    return text
+
+
+def visible(value: Any, key: str = "", parent: str = "") -> Iterator[str]:
     """The texts of a request body a person reads."""
     if isinstance(value, str):
-        if key in _VISIBLE and not (in_components and key == "value"):
+        if key in _VISIBLE or (key == "value" and parent == "fields"):
             yield value
     elif isinstance(value, dict):
         for name, item in value.items():
             if name not in _NOT_TEXT:
-                yield from visible(item, name, in_components or name == "components")
+                yield from visible(item, name, key)
     elif isinstance(value, list):
         for item in value:
-            yield from visible(item, key, in_components)
+            yield from visible(item, key, parent)
 
 
 def _export_texts(value: Any) -> Iterator[str]:
@@ -104,6 +114,12 @@ def file_texts(upload: Upload) -> Iterator[str]:
         for line in unfolded.splitlines():
             if line.startswith(_CALENDAR_FIELDS):
                 yield line.partition(":")[2].replace("\\,", ",").replace("\\;", ";")
+
+
+def shown(text: str) -> str:
+    """`text` as a person sees it: without the run's marks, for a test that compares a text
+    Hearth returns (not one the fake received) in either run."""
+    return text.translate(_MARKERS)
 
 
 def _unwrapped(value: Any) -> Any:
@@ -138,6 +154,9 @@ def data(fake: FakeDiscord) -> set[str]:
         found.update(r.name for r in guild.roles.values())
         found.update(m.nick for m in guild.members.values() if m.nick)
         found.update(e.name for e in guild.scheduled_events.values())
+    found.update(_given)
+    # Languages named in their own words ("español"): Babel's locale data, the same for everyone.
+    found.update(i18n.language_name(code) for code in i18n.available_languages())
     return {value for value in found if value.strip()}
 
 
@@ -164,9 +183,73 @@ class _Checker:
             texts += file_texts(upload)
             _unwrap_file(upload)
         # Data is gathered only when something is left: most bodies are wholly wrapped.
-        if i18n.untranslated(texts):
-            _problems.extend(i18n.untranslated(texts, data(self._fake)))
+        if untranslated(texts):
+            _problems.extend(untranslated(texts, data(self._fake)))
         return dict(_unwrapped(body))
+
+
+_WRAPPED = re.compile(re.escape(i18n.OPEN) + r"[^⟦⟧]*" + re.escape(i18n.CLOSE))
+# What is never prose: Discord markup (<t:…>, <@…>, <#…>, </cmd:…>), links, code spans, :emoji:,
+# snake_case keys (`max_shifts_per_week`), IANA time-zone names (Europe/London), UTC offsets.
+_MARKUP = re.compile(
+    r"<[^<>\s]+>|https?://\S+|`[^`]*`|:[a-z0-9_]+:"
+    r"|\b[a-z0-9]+(?:_[a-z0-9]+)+\b"
+    r"|\b[A-Z][A-Za-z_+-]*(?:/[A-Za-z0-9_+-]+)+\b|\bUTC\b"
+)
+# A catalogue text the bot cut short to fit a limit (a label of 80) loses its closing mark.
+_CUT_WRAPPED = re.compile(re.escape(i18n.OPEN) + r"[^⟦⟧]*$")
+_LETTER = re.compile(r"[^\W\d_]")
+_PREFIX_MIN = 12  # a data text cut short (a 100-character label) is still data, from here on
+
+
+@dataclass(frozen=True)
+class Untranslated:
+    text: str  # the visible text as shown
+    rest: str  # what was left outside ⟦…⟧ once markup and known data were removed
+
+
+def _without_data(rest: str, value: str) -> str:
+    """`rest` without `value`, also where it was shown cut short (a label of 100, a select
+    option, a page's last line): from its first `_PREFIX_MIN` characters for as long as it
+    agrees. A shorter value goes only as whole words: a role named "coordinator" must not hide
+    "Only coordinators can…"."""
+    if len(value) < _PREFIX_MIN:
+        return re.sub(r"(?<!\w)" + re.escape(value) + r"(?!\w)", " ", rest)
+    head = value[:_PREFIX_MIN]
+    start = rest.find(head)
+    while start != -1:
+        end = start + _PREFIX_MIN
+        while end < len(rest) and end - start < len(value) and rest[end] == value[end - start]:
+            end += 1
+        # All of it, or as much as was shown before a cut ("…", a line's or the text's end).
+        if end - start == len(value) or rest[end : end + 1] in ("", "…", "\n"):
+            rest = rest[:start] + " " + rest[end:]
+            start = rest.find(head)
+        else:
+            start = rest.find(head, start + 1)
+    return rest
+
+
+def untranslated(shown: Iterable[str], data: Iterable[str] = ()) -> list[Untranslated]:
+    """Visible texts seen under the pseudo-locale that hold words outside ⟦…⟧: text that did not
+    go through a catalogue. `data` is what people wrote (group names, helplines), shown as
+    written, whole or cut short."""
+    values = sorted({d for d in data if d.strip()}, key=len, reverse=True)  # longest first
+    found: list[Untranslated] = []
+    for text in shown:
+        rest = text
+        while True:  # innermost first: a message formatted into another
+            stripped = _WRAPPED.sub(" ", rest)
+            if stripped == rest:
+                break
+            rest = stripped
+        rest = _CUT_WRAPPED.sub(" ", rest)
+        for value in values:  # before markup: a member may type a link or a `code span`
+            rest = _without_data(rest, value)
+        rest = _MARKUP.sub(" ", rest)
+        if _LETTER.search(rest):
+            found.append(Untranslated(text, " ".join(rest.split())))
+    return found
 
 
 @pytest.fixture(autouse=True)
@@ -174,10 +257,14 @@ def pseudo_locale_check(request: pytest.FixtureRequest) -> Iterator[None]:
     if not _enabled():
         yield
         return
-    i18n.enable_pseudo(True)
+    # The end-to-end suite is Hearth's as people see it; the fake's own tests send whatever
+    # they like, and unit tests compare texts unmarked.
+    in_e2e = "e2e" in request.node.path.parts
+    i18n.enable_pseudo(in_e2e)
     _problems.clear()
+    _given.clear()
     yield
-    problems = list(_problems)
+    problems = list(_problems) if in_e2e else []
     _problems.clear()
     for problem in problems:
         _found.setdefault(problem.rest, set()).add(request.node.nodeid)

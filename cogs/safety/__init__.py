@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.app import HearthBot
 from bot.errors import UserFacingError
-from bot.features import SUPPORT_ROUTING, Feature
+from bot.features import SUPPORT_ROUTING, Feature, support_source
 from bot.i18n_discord import texts, texts_for_guild, texts_for_member
 from bot.services.crisis import CrisisService, crisis_text
 from bot.services.support import MAX_NOTE, UNCLAIMED_TIMER, unclaimed_outbox
@@ -81,7 +81,7 @@ class Safety(commands.Cog):
                 discord.Object(guild_id),
                 server.gettext(
                     "{member} asked for someone to reach out to them (from {source})."
-                ).format(member=f"<@{user_id}>", source=source),
+                ).format(member=f"<@{user_id}>", source=support_source(server, source)),
             )
             return tr.gettext(
                 "Thank you for telling me. I've asked the coordinators to reach out to you; "

@@ -7,13 +7,16 @@ from typing import Any
 import discord
 
 from bot.app import HearthBot
-from bot.i18n import ENGLISH, Texts
+from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import texts_for_guild
 from bot.services.settings import AUDIT_SETUP_CREATED, GuildSettings
 
-COORDINATOR_ROLE_NAME = "Coordinators"
-SUPPORTER_ROLE_NAME = "Peer supporters"
-LOG_CHANNEL_NAME = "hearth-log"
-ALERTS_CHANNEL_NAME = "hearth-alerts"
+# Named in the server's language, as the server's own roles and channels would be (channel names
+# in the catalogue stay lowercase, with hyphens: Discord's rule for text channels).
+COORDINATOR_ROLE_NAME = N_("Coordinators")
+SUPPORTER_ROLE_NAME = N_("Peer supporters")
+LOG_CHANNEL_NAME = N_("hearth-log")
+ALERTS_CHANNEL_NAME = N_("hearth-alerts")
 
 
 def _role(guild: discord.Guild, role_id: int | None) -> discord.Role | None:
@@ -53,8 +56,10 @@ async def create_missing(
     in `tr`'s language (the audit trail keeps English, as stored).
 
     Each thing created is saved and audited at once, so a failure half-way loses nothing done.
-    The roles and channels keep their English names: they are the server's, not one reader's.
+    The roles and channels are named in the server's language, not the reader's: they are the
+    server's.
     """
+    server = await texts_for_guild(bot, guild.id)
     created: list[str] = []
     failed: list[str] = []
     reason = f"Hearth /setup by {actor} ({actor.id})"
@@ -66,8 +71,12 @@ async def create_missing(
 
     coordinators = _role(guild, settings.coordinator_role_id)
     for key, name, existing in (
-        ("coordinator_role_id", COORDINATOR_ROLE_NAME, coordinators),
-        ("supporter_role_id", SUPPORTER_ROLE_NAME, _role(guild, settings.supporter_role_id)),
+        ("coordinator_role_id", server.gettext(COORDINATOR_ROLE_NAME), coordinators),
+        (
+            "supporter_role_id",
+            server.gettext(SUPPORTER_ROLE_NAME),
+            _role(guild, settings.supporter_role_id),
+        ),
     ):
         if existing is not None:
             continue
@@ -83,10 +92,14 @@ async def create_missing(
         if key == "coordinator_role_id":
             coordinators = role
     for key, name, existing_channel in (
-        ("log_channel_id", LOG_CHANNEL_NAME, _text_channel(guild, settings.log_channel_id)),
+        (
+            "log_channel_id",
+            server.gettext(LOG_CHANNEL_NAME),
+            _text_channel(guild, settings.log_channel_id),
+        ),
         (
             "alerts_channel_id",
-            ALERTS_CHANNEL_NAME,
+            server.gettext(ALERTS_CHANNEL_NAME),
             _text_channel(guild, settings.alerts_channel_id),
         ),
     ):

@@ -11,6 +11,7 @@ from bot.services.checkin_schedules import CheckinSchedules
 from tests.fakediscord.options import ignore_declared_limits
 from tests.harness import Harness, bot_of
 from tests.helpers import dict_rows, new_channel
+from tests.pseudo_locale import given
 
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # the harness clock starts Monday 12:00 UTC
 
@@ -262,7 +263,7 @@ async def test_a_low_answer_offers_support_and_only_yes_sends_anything(
 
     async def request_support(guild_id: int, user_id: int, source: str) -> str:
         calls.append((guild_id, user_id, source))
-        return "A supporter on duty will reach out to you soon."
+        return given("A supporter on duty will reach out to you soon.")
 
     monkeypatch.setattr(bot_of(hearth), "request_support", request_support)
     await _add(hearth, days="daily")

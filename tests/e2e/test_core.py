@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.errors import UserFacingError
 from tests.harness import Harness, bot_of
+from tests.pseudo_locale import given
 
 
 def sync_count(hearth: Harness) -> int:
@@ -43,11 +44,10 @@ async def test_about_shows_version_counts_and_that_hearth_is_not_a_crisis_servic
 
 
 async def test_help_lists_only_what_this_member_may_use(hearth: Harness) -> None:
-
-    @app_commands.command(name="secret", description="coordinators only")
+    @app_commands.command(name=given("secret"), description=given("coordinators only"))
     @app_commands.default_permissions(manage_guild=True)
     async def secret(interaction: discord.Interaction) -> None:
-        await interaction.response.send_message("ok", ephemeral=True)
+        await interaction.response.send_message(given("ok"), ephemeral=True)
 
     bot_of(hearth).tree.add_command(secret)
     await bot_of(hearth).tree.sync()
@@ -106,7 +106,7 @@ async def test_expected_refusal_shows_its_message_and_a_second_reply_uses_a_foll
     @app_commands.command(name="refuse", description="refuses after deferring")
     async def refuse(interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        raise UserFacingError("That group is full, so you're on the waitlist.")
+        raise UserFacingError(given("That group is full, so you're on the waitlist."))
 
     bot_of(hearth).tree.add_command(refuse)
     await bot_of(hearth).tree.sync()
@@ -124,7 +124,7 @@ async def test_a_rate_limited_reply_is_ridden_out(hearth: Harness) -> None:
     assert isinstance(channel, discord.TextChannel)
 
     hearth.fake.rate_limit_next("POST", r"/channels/\d+/messages", retry_after=0.05, count=2)
-    await channel.send("hello after a rate limit")
+    await channel.send(given("hello after a rate limit"))
     assert [m.content for m in hearth.fake.channel_messages(hearth.alerts)] == [
         "hello after a rate limit"
     ]
@@ -148,7 +148,9 @@ async def test_guilds_are_registered_and_notices_held_for_closed_dms_are_shown_l
     assert record is not None and record.left_at is None
 
     hearth.member.dms_closed = True
-    delivered = await bot_of(hearth).dm(hearth.guild.id, hearth.member.id, "You have a place now.")
+    delivered = await bot_of(hearth).dm(
+        hearth.guild.id, hearth.member.id, given("You have a place now.")
+    )
     assert delivered is False
     assert hearth.fake.dm_messages(hearth.member) == []
 
@@ -161,7 +163,9 @@ async def test_guilds_are_registered_and_notices_held_for_closed_dms_are_shown_l
 async def test_notices_held_before_a_restart_are_still_shown(hearth: Harness) -> None:
     """Whether anyone has held notices is answered from memory (no query per interaction), so
     the set must be rebuilt from the database at start-up."""
-    await bot_of(hearth).notices.hold(hearth.guild.id, hearth.member.id, "Your group has a place.")
+    await bot_of(hearth).notices.hold(
+        hearth.guild.id, hearth.member.id, given("Your group has a place.")
+    )
     await hearth.restart()
     assert bot_of(hearth) is not None and bot_of(hearth).notices.may_have_pending(hearth.member.id)
     assert not bot_of(hearth).notices.may_have_pending(hearth.supporter.id)

@@ -12,6 +12,7 @@ from tests.fakediscord import DEFAULT_BOT, FakeMember, Perm
 from tests.fakediscord.views import Reply
 from tests.harness import Harness, bot_of
 from tests.helpers import configure, create_group, dms_saying, group_create, rows
+from tests.pseudo_locale import given
 
 
 async def remove_from_carers(hearth: Harness, member: FakeMember) -> Reply:
@@ -299,14 +300,15 @@ class AgreeFirst:
         gate = self
 
         class Agree(discord.ui.View):
-            @discord.ui.button(label="I agree")
+            @discord.ui.button(label=given("I agree"))
             async def agree(self, interaction: discord.Interaction, _: Any) -> None:
                 gate.agreed.add(interaction.user.id)
                 cog = interaction.client.get_cog("Groups")  # type: ignore[attr-defined]  # a cog by name
                 await cog.continue_join(interaction, group_id)
 
         return GateStep(
-            embed=discord.Embed(title="Group guidelines", description="Be kind."), view=Agree()
+            embed=discord.Embed(title=given("Group guidelines"), description=given("Be kind.")),
+            view=Agree(),
         )
 
 

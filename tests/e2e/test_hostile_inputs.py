@@ -30,6 +30,7 @@ from bot.app import HearthBot
 from bot.db import Database
 from bot.services.settings import SETTING_KEYS
 from cogs._ui import requires_coordinator
+from tests import pseudo_locale
 from tests.fakediscord import FakeChannel, FakeMember, FakeRole, FakeUser, Perm
 from tests.fakediscord.models import STAGE, VOICE
 from tests.fakediscord.options import (
@@ -513,6 +514,11 @@ async def test_the_checks_see_what_they_look_for(hearth: Harness) -> None:
     seen = {m.id: (m.content, m.edited_timestamp) for m in hearth.fake.messages.values()}
     channel = bot_of(hearth).get_channel(hearth.general.id)
     assert isinstance(channel, discord.TextChannel)
-    await channel.send("@everyone hello", allowed_mentions=discord.AllowedMentions(everyone=True))
-    await channel.send("@everyone quiet")  # Hearth's default: no mentions at all
+    await channel.send(
+        pseudo_locale.given("@everyone hello"),
+        allowed_mentions=discord.AllowedMentions(everyone=True),
+    )
+    await channel.send(
+        pseudo_locale.given("@everyone quiet")
+    )  # Hearth's default: no mentions at all
     assert len(public_pings(hearth, seen)) == 1

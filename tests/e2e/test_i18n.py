@@ -16,6 +16,7 @@ from bot.services.locales import MemberLocales
 from tests.fakediscord import validation
 from tests.harness import Harness, bot_of
 from tests.helpers import add_slots, make_rota, run_at, set_up_rotas, train
+from tests.pseudo_locale import untranslated
 
 TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
 FRI_19 = datetime(2026, 3, 6, 19, 0, tzinfo=UTC)
@@ -63,7 +64,7 @@ def test_every_command_is_synced_with_valid_spanish_names_and_descriptions(
                 assert spanish is None or 1 <= len(spanish) <= 100
             for choice in item.get("choices") or []:
                 localized: dict[str, str] = choice.get("name_localizations") or {}
-                same = i18n.texts("es").pgettext(i18n.COMMAND_CHOICE, choice["name"])
+                same = i18n.texts("es").plain.pgettext(i18n.COMMAND_CHOICE, choice["name"])
                 assert localized.get("es-ES") or same == choice["name"], choice
     assert untranslated == []
     # Discord counts every name, description and choice of a command toward 4,000 per locale
@@ -198,6 +199,7 @@ async def test_a_members_client_locale_is_kept_for_their_dms_and_written_only_on
 ) -> None:
     bot = bot_of(hearth)
     locales = bot.service(MemberLocales)
+    await bot.settings.update(hearth.guild.id, None, language="en")  # in any run: English
     hearth.fake.actions.set_locale(hearth.member, "es-ES")
     await hearth.slash(hearth.member, hearth.channel, "about")
     assert await locales.of(hearth.guild.id, hearth.member.id) == "es-ES"
@@ -220,23 +222,25 @@ async def test_a_members_client_locale_is_kept_for_their_dms_and_written_only_on
 
 @pytest.fixture
 def pseudo_locale() -> Iterator[None]:
-    i18n.enable_pseudo(True)
+    enabled, accent = i18n.pseudo_settings()  # the pseudo-locale run has it on already
+    i18n.enable_pseudo(True, accent=True)
     yield
-    i18n.enable_pseudo(False)
+    i18n.enable_pseudo(enabled, accent=accent)
 
 
 async def test_under_the_pseudo_locale_the_slice_shows_only_catalogue_text(
     hearth: Harness, pseudo_locale: None
 ) -> None:
+    hearth.fake.bot_body_hook = None  # the pseudo-locale run's own check would unwrap it
     hearth.fake.actions.set_locale(hearth.member, i18n.PSEUDO_LOCALE)
     about = await hearth.slash(hearth.member, hearth.channel, "about")
     crisis = await hearth.slash(hearth.member, hearth.channel, "crisis")
     assert "⟦" in about.content and "⟦" in crisis.text
-    assert i18n.untranslated([about.text, crisis.text]) == []
+    assert untranslated([about.text, crisis.text]) == []
     # /help is converted too; the checker does see what was not wrapped.
     help_reply = await hearth.slash(hearth.member, hearth.channel, "help")
-    assert i18n.untranslated([help_reply.text]) == []
-    assert i18n.untranslated([help_reply.text + "\nNot wrapped."]) != []
+    assert untranslated([help_reply.text]) == []
+    assert untranslated([help_reply.text + "\nNot wrapped."]) != []
 
 
 async def test_setup_and_admin_set_offer_the_languages_hearth_has(hearth: Harness) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.harness import Harness, bot_of
 from tests.helpers import create_group
+from tests.pseudo_locale import given, shown
 
 TZ_FIELD_ES = "Zona horaria (IANA, p. ej. Europe/Madrid)"
 
@@ -76,7 +77,7 @@ async def test_admin_settings_audit_and_mydata_in_spanish(hearth: Harness) -> No
     assert "**Registro de auditoría**, últimos 30 días: 1 entrada (página 1 de 1)" in audit.text
 
     hearth.fake.actions.set_locale(hearth.member, "es-ES")
-    await bot_of(hearth).notices.hold(hearth.guild.id, hearth.member.id, "held for you")
+    await bot_of(hearth).notices.hold(hearth.guild.id, hearth.member.id, given("held for you"))
     shown = await hearth.slash(hearth.member, hearth.general, "mydata show")
     assert "Lo que Hearth guarda sobre ti en este servidor:" in shown.text
     assert "• mensajes guardados mientras tus mensajes directos estaban cerrados: 1" in shown.text
@@ -105,13 +106,13 @@ async def test_a_spanish_server_gets_the_support_alert_in_spanish(hearth: Harnes
     )
     bot.features.remove("safety")  # the core's own fallback: coordinators alerted directly
     said = await bot.request_support(hearth.guild.id, hearth.member.id, "checkin")
-    assert said == (
+    assert shown(said) == (
         "Gracias por contármelo. Coordinación ya lo sabe; alguien se pondrá en contacto contigo."
     )
     await hearth.wait_for(lambda: hearth.messages(hearth.alerts), what="the alert")
     alert = hearth.messages(hearth.alerts)[-1].content
     assert alert == (
-        f"<@{hearth.member.id}> ha pedido que alguien se ponga en contacto (desde checkin)."
+        f"<@{hearth.member.id}> ha pedido que alguien se ponga en contacto (desde un seguimiento)."
     )
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.db import to_ts
 from tests.harness import Harness, bot_of
 from tests.helpers import create_group, dms_saying, group_id, put_on_duty, rows
+from tests.pseudo_locale import given
 
 
 async def give_alice_some_history(hearth: Harness) -> int:
@@ -37,7 +38,7 @@ async def give_alice_some_history(hearth: Harness) -> int:
             "answered_at, updated_at) VALUES (?, ?, ?, 2, 'a private note', ?, ?)",
             (occurrence, user.id, g.id, now, now),
         )
-    await bot_of(hearth).notices.hold(g.id, hearth.member.id, "held for you")
+    await bot_of(hearth).notices.hold(g.id, hearth.member.id, given("held for you"))
     await put_on_duty(hearth, hearth.member, hearth.supporter)
     await hearth.wait_for(lambda: "walkers" in hearth.role_names(hearth.member))
     return role.id

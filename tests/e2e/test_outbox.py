@@ -17,6 +17,7 @@ from bot.outbox_kinds import DirectMessage, message_specs
 from bot.services.outbox import LEASE, MAX_ATTEMPTS, OutboxSpec, backoff
 from tests.harness import Harness, bot_of
 from tests.helpers import new_channel
+from tests.pseudo_locale import given
 
 MESSAGES = "POST /channels/{channel_id}/messages"
 MONDAY_19 = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
@@ -52,7 +53,7 @@ async def run_due(hearth: Harness, after: timedelta = timedelta(0)) -> None:
 async def test_a_server_error_is_retried_with_backoff_and_sent_once(hearth: Harness) -> None:
     bot = bot_of(hearth)
     hearth.fake.fail_next("POST", await member_dm_posts(hearth), status=503)
-    assert not await bot.dm(hearth.guild.id, hearth.member.id, "Your place is confirmed.")
+    assert not await bot.dm(hearth.guild.id, hearth.member.id, given("Your place is confirmed."))
     [row] = await rows(hearth)
     assert (row["status"], row["attempts"], row["error"]) == ("pending", 1, "503/0")
     await run_due(hearth, backoff(1) - timedelta(seconds=1))
@@ -87,7 +88,7 @@ async def test_server_errors_are_given_up_after_bounded_tries_and_reported(
 async def test_closed_dms_hold_the_notice_once_and_are_not_retried(hearth: Harness) -> None:
     closed = hearth.guild.add_member("quinn", dms_closed=True)
     await hearth.fake.flush()
-    assert not await bot_of(hearth).dm(hearth.guild.id, closed.id, "A place opened for you.")
+    assert not await bot_of(hearth).dm(hearth.guild.id, closed.id, given("A place opened for you."))
     [row] = await rows(hearth)
     assert (row["status"], row["error"]) == ("failed", "refused 403/50007")
     tried = hearth.fake.requests[MESSAGES]
@@ -128,7 +129,7 @@ async def test_start_up_resumes_a_dead_processs_items_and_drops_the_stale_ones(
     group_id = await bot.db.fetchval("SELECT id FROM groups")
     specs = [
         OutboxSpec(hearth.guild.id, "dm", now, user_id=hearth.member.id,
-                   payload={"content": "Still wanted"}),
+                   payload={"content": given("Still wanted")}),
         # A waitlist promotion for someone who is not (or no longer) in the group.
         OutboxSpec(hearth.guild.id, "group.promoted", now, user_id=hearth.supporter.id,
                    payload={"content": "You're in Carers", "group_id": group_id}),
@@ -172,7 +173,9 @@ async def test_concurrent_dispatch_runs_and_a_second_sender_send_each_item_once(
     specs = [
         spec
         for i in range(ITEMS)
-        for spec in message_specs(hearth.guild.id, "dm", now, f"note {i}", user_id=hearth.member.id)
+        for spec in message_specs(
+            hearth.guild.id, "dm", now, given(f"note {i}"), user_id=hearth.member.id
+        )
     ]
     await bot.outbox_store.enqueue(specs, now)
     second = Outbox(bot, bot.outbox_store, bot.clock, owner="another-process", batch=5)
@@ -194,7 +197,7 @@ async def test_a_long_alert_or_dm_arrives_whole_in_several_messages(hearth: Harn
     never lose its end to Discord's 2,000 characters: the outbox keeps one row per part."""
     bot = bot_of(hearth)
     await bot.settings.update(hearth.guild.id, None, alerts_channel_id=hearth.alerts.id)
-    lines = [f"line {i}: " + "x" * 290 for i in range(20)]  # ~6,000 characters in all
+    lines = [given(f"line {i}: " + "x" * 290) for i in range(20)]  # ~6,000 characters in all
     guild = bot.get_guild(hearth.guild.id)
     assert guild is not None
     assert await bot.alert(guild, "\n".join(lines))

@@ -19,6 +19,7 @@ from tests.helpers import (
     supporter,
     train,
 )
+from tests.pseudo_locale import given
 from tests.services import seeded_group
 
 # The harness clock starts Monday 2 March 2026, 12:00 UTC (= 12:00 in London, GMT).
@@ -48,7 +49,7 @@ async def test_create_rota_links_a_group_and_refuses_duplicates_and_unknown_grou
     bot = await set_up_rotas(hearth)
     db = bot.db
     group_id = await seeded_group(
-        db, hearth.guild.id, "Carers Circle", role_id=hearth.supporter_role.id
+        db, hearth.guild.id, given("Carers Circle"), role_id=hearth.supporter_role.id
     )
     reply = await hearth.slash(
         hearth.coordinator, hearth.channel, "rota create",

@@ -20,6 +20,7 @@ from bot.shards import ShardScope, shard_of
 from cogs.mydata import AFTER_DELETE, follow_up
 from tests.harness import Harness, bot_of
 from tests.helpers import create_group
+from tests.pseudo_locale import given
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +43,7 @@ async def test_outbox_rows_wait_for_the_process_of_their_servers_shard(hearth: H
     bot.shard_scope = theirs
     assert bot.dispatcher.scope == theirs
     now = hearth.clock.now()
-    specs = message_specs(hearth.guild.id, "dm", now, "Your place is confirmed.",
+    specs = message_specs(hearth.guild.id, "dm", now, given("Your place is confirmed."),
                           user_id=hearth.member.id)  # fmt: skip
     await bot.outbox_store.enqueue(specs, now)
     assert await bot.dispatcher.next_due() is None  # not ours: no wake-up, no spin
@@ -116,7 +117,7 @@ async def test_an_alert_for_another_shards_server_is_left_to_its_process_and_wak
     ours, theirs = scopes(hearth.guild.id)
     bot.shard_scope = theirs
     mark = bot.invalidations.mark()
-    assert await bot.alert(discord.Object(hearth.guild.id), "Someone asked for a check-in.")
+    assert await bot.alert(discord.Object(hearth.guild.id), given("Someone asked for a check-in."))
     await hearth.fake.flush()
     assert not any("asked for a check-in" in m.content for m in hearth.messages(hearth.alerts))
     assert (await bot.outbox_store.counts(hearth.guild.id)).get("pending") == 1
@@ -149,7 +150,7 @@ async def test_a_yes_from_a_dm_for_another_processs_server_still_reaches_its_coo
     await bot.dispatcher.run_due()
     await hearth.wait_for(
         lambda: any(
-            f"<@{hearth.member.id}> asked for someone to reach out to them (from checkin)"
+            f"<@{hearth.member.id}> asked for someone to reach out to them (from a check-in)"
             in m.content
             for m in hearth.messages(hearth.alerts)
         ),

@@ -13,6 +13,7 @@ from bot.db import open_database
 from bot.services.notices import NoticeService
 from bot.services.settings import SettingsService
 from tests.harness import Harness, bot_of
+from tests.pseudo_locale import given
 from tests.stores import on_postgres
 
 WITHIN = 1.0
@@ -36,7 +37,7 @@ async def test_what_another_process_changes_shows_in_the_running_bot(hearth: Har
         assert (await bot.settings.get(guild_id)).max_shifts_per_week == 5
         # A DM another process could not deliver is shown at the member's next command here.
         notices = NoticeService(other, hearth.clock)
-        await notices.hold(guild_id, hearth.member.id, "Your group has a place.")
+        await notices.hold(guild_id, hearth.member.id, given("Your group has a place."))
         assert await bot.invalidations.wait_heard(f"notices:{hearth.member.id}", WITHIN)
     finally:
         await other.close()

@@ -15,6 +15,7 @@ from babel.messages.catalog import Catalog
 from bot import i18n
 from bot.i18n import COMMAND_CHOICE, COMMAND_DESCRIPTION, COMMAND_NAME
 from bot.services.locales import AUTO, parse_language, server_language
+from tests.pseudo_locale import untranslated
 
 ROOT = Path(__file__).resolve().parents[2]
 # Discord's rule for a chat-input command or option name (as tests/fakediscord/validation.py
@@ -24,9 +25,10 @@ COMMAND_NAME_RULE = re.compile(r"^[-_\w]{1,32}$")
 
 @pytest.fixture
 def pseudo_on() -> Iterator[None]:
-    i18n.enable_pseudo(True)
+    enabled, accent = i18n.pseudo_settings()  # the pseudo-locale run has it on already
+    i18n.enable_pseudo(True, accent=True)
     yield
-    i18n.enable_pseudo(False)
+    i18n.enable_pseudo(enabled, accent=accent)
 
 
 def ids(catalog: Catalog) -> set[tuple[str | None, str | tuple[str, ...]]]:
@@ -99,9 +101,14 @@ def test_the_pseudo_locale_is_built_from_the_template(pseudo_on: None) -> None:
 
 
 def test_the_pseudo_locale_does_not_exist_unless_enabled() -> None:
-    assert i18n.find(i18n.PSEUDO_LOCALE) is None
-    with pytest.raises(ValueError):
-        parse_language("xx")
+    enabled, accent = i18n.pseudo_settings()
+    i18n.enable_pseudo(False)
+    try:
+        assert i18n.find(i18n.PSEUDO_LOCALE) is None
+        with pytest.raises(ValueError):
+            parse_language("xx")
+    finally:
+        i18n.enable_pseudo(enabled, accent=accent)
 
 
 def test_untranslated_finds_words_outside_the_brackets_but_not_data_or_markup() -> None:
@@ -111,13 +118,21 @@ def test_untranslated_finds_words_outside_the_brackets_but_not_data_or_markup() 
         "Hello world",
         "⟦Grúpó⟧: Carers",
     ]
-    found = i18n.untranslated(shown, data=["Carers"])
+    found = untranslated(shown, data=["Carers"])
     assert [f.text for f in found] == ["Hello world"]
     assert found[0].rest == "Hello world"
-    assert [f.rest for f in i18n.untranslated(["⟦Grúpó⟧: Carers"])] == [": Carers"]
+    assert [f.rest for f in untranslated(["⟦Grúpó⟧: Carers"])] == [": Carers"]
     # Data hides only whole words: a role named "coordinator" is not "coordinators".
-    found = i18n.untranslated(["Only coordinators can"], data=["coordinator"])
+    found = untranslated(["Only coordinators can"], data=["coordinator"])
     assert [f.rest for f in found] == ["Only coordinators can"]
+    # Data shown cut short is still data; a catalogue text cut short is still wrapped; keys,
+    # time-zone names and offsets are codes, not prose.
+    long_name = "Carers who meet on Tuesdays and more words"
+    assert untranslated(["⟦Jóín⟧ Carers who meet on Tu…", "⟦Jóín Carers who me"], [long_name]) == []
+    assert untranslated(["`x` max_shifts_per_week Europe/London (UTC+01:00)"]) == []
+    assert [f.rest for f in untranslated(["Carers who meet, and Join"], [long_name])] == [
+        "Carers who meet, and Join"  # not cut short there: not the data
+    ]
 
 
 # --- the catalogues are up to date ------------------------------------------------------------
