@@ -66,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     def tracked(self: FakeDiscord, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        self.bot_body_hook = _Checker(self)
+        self.bot_body_hook = Checker(self, _problems)
 
     FakeDiscord.__init__ = tracked  # type: ignore[method-assign]  # the run's own hook
 
@@ -171,11 +171,13 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-class _Checker:
-    """One fake's `bot_body_hook`: records what was not wrapped, returns the body unwrapped."""
+class Checker:
+    """One fake's `bot_body_hook`: records in `found` what was not wrapped, and returns the
+    body unwrapped."""
 
-    def __init__(self, fake: FakeDiscord) -> None:
+    def __init__(self, fake: FakeDiscord, found: list[Untranslated]) -> None:
         self._fake = fake
+        self._found = found
 
     def __call__(self, route: str, body: dict[str, Any], uploads: list[Upload]) -> dict[str, Any]:
         texts = list(visible(body))
@@ -184,7 +186,7 @@ class _Checker:
             _unwrap_file(upload)
         # Data is gathered only when something is left: most bodies are wholly wrapped.
         if untranslated(texts):
-            _problems.extend(untranslated(texts, data(self._fake)))
+            self._found.extend(untranslated(texts, data(self._fake)))
         return dict(_unwrapped(body))
 
 

@@ -16,7 +16,7 @@ from bot.services.locales import MemberLocales
 from tests.fakediscord import validation
 from tests.harness import Harness, bot_of
 from tests.helpers import add_slots, make_rota, run_at, set_up_rotas, train
-from tests.pseudo_locale import untranslated
+from tests.pseudo_locale import Checker, Untranslated, untranslated
 
 TUE_19 = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)
 FRI_19 = datetime(2026, 3, 6, 19, 0, tzinfo=UTC)
@@ -259,6 +259,20 @@ async def test_setup_and_admin_set_offer_the_languages_hearth_has(hearth: Harnes
         "SELECT action FROM audit_log WHERE guild_id = ?", (hearth.guild.id,)
     )
     assert "setup.language" in [row[0] for row in actions]
+
+
+async def test_the_runs_check_sees_text_that_missed_the_catalogue_and_hides_the_marks(
+    hearth: Harness, pseudo_locale: None
+) -> None:
+    """What the pseudo-locale run (`.ci/run`) does to every end-to-end test, on one."""
+    found: list[Untranslated] = []
+    hearth.fake.bot_body_hook = Checker(hearth.fake, found)
+    hearth.fake.actions.set_locale(hearth.member, i18n.PSEUDO_LOCALE)
+    about = await hearth.slash(hearth.member, hearth.channel, "about")
+    assert found == [] and "⟦" not in about.content and "Héárth" in about.content
+    await bot_of(hearth).dm(hearth.guild.id, hearth.member.id, "Written without a catalogue.")
+    assert [problem.rest for problem in found] == ["Written without a catalogue."]
+    assert hearth.dms(hearth.member)[-1].content == "Written without a catalogue."
 
 
 def test_commands_quoted_in_spanish_texts_are_their_spanish_names(hearth: Harness) -> None:
