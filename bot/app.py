@@ -297,14 +297,23 @@ class HearthBot(ShardedBot):
         ]
         for guild_id in known - present:
             await self.guild_registry.left(guild_id)
+        await self.guild_registry.note_locales(
+            {guild.id: guild.preferred_locale.value for guild in self.guilds}
+        )
         await asyncio.gather(
             *(self.features.guild_added(guild) for guild in arrived),
             *(self.features.guild_removed(guild_id) for guild_id in known - present),
         )
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        if await self.guild_registry.joined(guild.id):
+        arrived = await self.guild_registry.joined(guild.id)
+        await self.guild_registry.note_locales({guild.id: guild.preferred_locale.value})
+        if arrived:
             await self.features.guild_added(guild)
+
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        if before.preferred_locale != after.preferred_locale:
+            await self.guild_registry.note_locales({after.id: after.preferred_locale.value})
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.guild_registry.left(guild.id)

@@ -26,7 +26,7 @@ from discord.app_commands import TranslationContextLocation as Where
 
 from bot import i18n
 from bot.i18n import COMMAND_CHOICE, COMMAND_DESCRIPTION, COMMAND_NAME, Texts
-from bot.services.locales import LANGUAGE, MemberLocales, server_language
+from bot.services.locales import AUTO, LANGUAGE, MemberLocales, server_language
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -124,9 +124,13 @@ async def _server_locale(bot: HearthBot, guild_id: int | None) -> str | None:
     if guild_id is None:
         return None
     setting = (await bot.settings.get(guild_id))[LANGUAGE]
+    if setting != AUTO:
+        return server_language(setting, None)
     guild = bot.get_guild(guild_id)
-    preferred = guild.preferred_locale.value if guild is not None else None
-    return server_language(setting, preferred)
+    if guild is not None:
+        return server_language(setting, guild.preferred_locale.value)
+    # Another process's shard (a yes pressed in a DM): the language it noted for the server.
+    return server_language(setting, await bot.guild_registry.preferred_locale(guild_id))
 
 
 async def texts(interaction: discord.Interaction) -> Texts:

@@ -83,6 +83,28 @@ class GuildRegistry(Service):
             greeted_at=None if row["greeted_at"] is None else from_ts(row["greeted_at"]),
         )
 
+    async def note_locales(self, locales: dict[int, str]) -> None:
+        """Remember servers' own Discord languages (`guild.preferred_locale`), for the processes
+        that don't have them in their cache; a row is written only where it changed."""
+        rows = [(locale, guild_id, locale) for guild_id, locale in locales.items()]
+        if not rows:
+            return
+
+        def write(tx: Tx) -> None:
+            tx.executemany(
+                "UPDATE guilds SET preferred_locale = ? WHERE guild_id = ? "
+                "AND (preferred_locale IS NULL OR preferred_locale <> ?)",
+                rows,
+            )
+
+        await self._db.write(write)
+
+    async def preferred_locale(self, guild_id: int) -> str | None:
+        found = await self._db.fetchval(
+            "SELECT preferred_locale FROM guilds WHERE guild_id = ?", (guild_id,)
+        )
+        return None if found is None else str(found)
+
     async def present_ids(self) -> set[int]:
         rows = await self._db.fetchall("SELECT guild_id FROM guilds WHERE left_at IS NULL")
         return {row["guild_id"] for row in rows}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import discord
 import pytest
 
+from bot.i18n_discord import texts_for_guild
 from bot.outbox_kinds import message_specs
 from bot.services.mydata import MyDataService
 from bot.services.shard_leases import (
@@ -20,7 +21,7 @@ from bot.shards import ShardScope, shard_of
 from cogs.mydata import AFTER_DELETE, follow_up
 from tests.harness import Harness, bot_of
 from tests.helpers import create_group
-from tests.pseudo_locale import given
+from tests.pseudo_locale import given, shown
 
 
 @pytest.fixture(autouse=True)
@@ -144,7 +145,9 @@ async def test_a_yes_from_a_dm_for_another_processs_server_still_reaches_its_coo
         bot, "get_guild", lambda gid: None if gid == guild_id else real_get_guild(gid)
     )
     said = await bot.request_support(guild_id, hearth.member.id, "checkin")
-    assert said.startswith("Thank you for telling me. I've asked the coordinators to reach out")
+    assert shown(said).startswith(
+        "Thank you for telling me. I've asked the coordinators to reach out"
+    )
     monkeypatch.setattr(bot, "get_guild", real_get_guild)
     bot.shard_scope = ours
     await bot.dispatcher.run_due()
@@ -191,3 +194,25 @@ async def test_a_delete_from_a_dm_finishes_in_the_process_of_each_servers_shard(
     await hearth.wait_for(lambda: "Carers circle" not in hearth.role_names(hearth.member))
     await hearth.wait_for(lambda: "Carers circle" in hearth.role_names(hearth.supporter))
     assert await bot.timers.pending(AFTER_DELETE, guild_id) == []
+
+
+async def test_a_servers_discord_language_is_known_to_a_process_without_it_in_its_cache(
+    hearth: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A yes pressed in a DM reaches shard 0's process, whatever the server: with `language` on
+    `auto`, its alert is still in the server's Discord language, noted in the database by the
+    process that has the server (at start, at a join, at each change)."""
+    bot = bot_of(hearth)
+    guild_id = hearth.guild.id
+    assert await bot.guild_registry.preferred_locale(guild_id) == hearth.guild.preferred_locale
+    hearth.guild.set_preferred_locale("es-ES")
+    await hearth.wait_for(
+        lambda: bot.get_guild(guild_id).preferred_locale.value == "es-ES",  # type: ignore[union-attr]
+        what="the GUILD_UPDATE",
+    )
+    real_get_guild = bot.get_guild
+    monkeypatch.setattr(
+        bot, "get_guild", lambda gid: None if gid == guild_id else real_get_guild(gid)
+    )
+    assert await bot.guild_registry.preferred_locale(guild_id) == "es-ES"
+    assert (await texts_for_guild(bot, guild_id)).language == "es"
