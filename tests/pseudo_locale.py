@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import discord
 import pytest
 
 from bot import i18n
@@ -155,9 +156,21 @@ def data(fake: FakeDiscord) -> set[str]:
         found.update(m.nick for m in guild.members.values() if m.nick)
         found.update(e.name for e in guild.scheduled_events.values())
     found.update(_given)
+    # As Hearth stores and shows what was typed: trimmed, invisible characters taken out,
+    # Markdown escaped.
+    found.update([variant for value in list(found) for variant in _as_shown(value)])
     # Languages named in their own words ("español"): Babel's locale data, the same for everyone.
     found.update(i18n.language_name(code) for code in i18n.available_languages())
     return {value for value in found if value.strip()}
+
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def _as_shown(value: str) -> Iterator[str]:
+    cleaned = " ".join(_INVISIBLE.sub("", value).split())
+    yield cleaned
+    yield discord.utils.escape_markdown(cleaned)
 
 
 def _strings(value: Any) -> Iterator[str]:
