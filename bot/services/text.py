@@ -10,8 +10,9 @@ stores or looks up a typed name goes through `one_line`.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 # Invisible "format" characters that still matter: the joiner inside emoji sequences (👩‍👩‍👧) and
 # the variation selectors' neighbours; everything else of category Cf (zero-width space, BOM,
@@ -87,6 +88,12 @@ def split_text(text: str, limit: int = 2000) -> list[str]:
 # Discord's timestamp styles: t 16:20, T 16:20:30, d 20/04/2021, D 20 April 2021,
 # f 20 April 2021 16:20, F Tuesday, 20 April 2021 16:20, R "in 2 hours".
 TimeStyle = Literal["t", "T", "d", "D", "f", "F", "R"]
+
+
+def discord_day(day: date, zone: ZoneInfo) -> str:
+    """A day as Discord shows it in each reader's language and calendar: its local noon (never
+    skipped or doubled by a clock change), so a reader hours east or west sees the same date."""
+    return discord_time(datetime.combine(day, time(12, 0), zone), "D")
 
 
 def discord_time(moment: datetime, style: TimeStyle = "f") -> str:

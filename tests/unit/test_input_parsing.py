@@ -18,6 +18,7 @@ from bot.clock import FakeClock
 from bot.config import validate_timezone_name
 from bot.db import ROW_ID_MAX, Database
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH
 from bot.services import rota
 from bot.services.checkin_schedules import CheckinSchedules
 from bot.services.checkins import parse_time, parse_zone
@@ -120,6 +121,21 @@ def test_dates_at_the_end_of_the_calendar_are_refused_kindly() -> None:
         parse_duration("1" * 30 + "h")
     with pytest.raises(UserFacingError, match="isn't a time of day"):
         parse_time(" " * 5 + "19:00" + " " * 5 + "x")
+
+
+def test_days_in_refusals_are_discord_dates_each_reader_sees_in_their_language() -> None:
+    """Not English month names: `<t:…:D>`, shown by each reader's app in their language."""
+    with pytest.raises(UserFacingError) as ahead:
+        parse_start("9999-12-31 23:59", LONDON, NOW)
+    noon = datetime(9999, 12, 31, 12, 0, tzinfo=LONDON)
+    assert ahead.value.text(ENGLISH).startswith(f"<t:{int(noon.timestamp())}:D> is more than")
+    with pytest.raises(UserFacingError) as passed:
+        parse_start("2026-03-01 19:00", LONDON, NOW)
+    evening = datetime(2026, 3, 1, 19, 0, tzinfo=LONDON)
+    assert passed.value.text(ENGLISH) == (
+        f"<t:{int(evening.timestamp())}:f> has already passed. "
+        "Slots can only be added for times still ahead."
+    )
 
 
 def test_names_lose_what_cannot_be_seen() -> None:

@@ -29,7 +29,7 @@ from bot.services.rota.models import Slot
 from bot.services.rota.reminders import cancel_claim_timers_in
 from bot.services.rota.rotas import load_slots
 from bot.services.rows import model_of
-from bot.services.text import discord_time
+from bot.services.text import discord_day, discord_time
 from bot.services.timers import Timer, cancel_in, schedule_in
 
 AWAY_END = "rota.away_end"  # the timer at a break's end, and the DM it becomes
@@ -86,7 +86,7 @@ def parse_break(
     if first < today:
         raise UserFacingError(
             N_("{day} has already passed. A break can start today or later."),
-            day=f"{first:%a %d %b %Y}",
+            day=discord_day(first, zone),
         )
     if first - today > MAX_BREAK:
         raise UserFacingError(N_("That start is more than a year away. Pick a date within a year."))
@@ -100,8 +100,8 @@ def parse_break(
                 "The end ({end}) is before the start ({start}). "
                 "The end is the last day you're away."
             ),
-            end=f"{last:%a %d %b %Y}",
-            start=f"{first:%a %d %b %Y}",
+            end=discord_day(last, zone),
+            start=discord_day(first, zone),
         )
     if (last - first) + timedelta(days=1) > MAX_BREAK:  # (never date arithmetic near 9999)
         raise UserFacingError(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.errors import UserFacingError
 from bot.i18n import N_
 from bot.scheduling import localize, next_weekly
-from bot.services.text import one_line
+from bot.services.text import discord_day, discord_time, one_line
 
 MAX_DURATION = timedelta(hours=24)
 MAX_REPEAT_WEEKS = 52
@@ -103,12 +103,12 @@ def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
                 "{day} is more than five years ahead; slots can be added up to five "
                 "years ahead. Is the year right?"
             ),
-            day=f"{local_day:%d %b %Y}",
+            day=discord_day(local_day, zone),
         )
     if localize(local_day, at, zone) <= now:
         raise UserFacingError(
             N_("{moment} has already passed. Slots can only be added for times still ahead."),
-            moment=f"{local_day:%a %d %b %Y} {at:%H:%M}",
+            moment=discord_time(localize(local_day, at, zone)),  # in the reader's language
         )
     return local_day, at
 
