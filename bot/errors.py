@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.i18n import ENGLISH, N_, Texts
 
 
@@ -28,12 +30,32 @@ class UserFacingError(Exception):
         self.message = self.text(ENGLISH)
         super().__init__(self.message)
 
+    @classmethod
+    def filled(cls, template: str, params: Mapping[str, object]) -> UserFacingError:
+        """The refusal `template` with `params` collected elsewhere (`InvalidValue`)."""
+        refusal = cls(template)
+        refusal.params = dict(params)
+        refusal.message = refusal.text(ENGLISH)
+        refusal.args = (refusal.message,)
+        return refusal
+
     def text(self, tr: Texts) -> str:
         """The message in `tr`'s language, its placeholders filled."""
         if self.plural is not None and self.n is not None:
             return tr.ngettext(self.template, self.plural, self.n).format(n=self.n, **self.params)
         shown = tr.gettext(self.template)
         return shown.format(**self.params) if self.params else shown
+
+
+class InvalidValue(ValueError):
+    """A validator's refusal in the catalogue's words: a `ValueError`, so pydantic collects it
+    as it does any other (keeping it as the error's `ctx["error"]`), and the settings service
+    turns it into a `UserFacingError`, shown in the reader's language."""
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params) if params else template)
 
 
 class NotSetUpError(UserFacingError):

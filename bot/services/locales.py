@@ -18,6 +18,7 @@ from typing import Any
 from bot import i18n
 from bot.clock import Clock
 from bot.db import Database, to_ts
+from bot.errors import InvalidValue
 from bot.i18n import N_
 from bot.services.data import PersonColumn, TableData
 from bot.services.settings import Setting
@@ -35,9 +36,13 @@ def parse_language(value: Any) -> str:
         return AUTO
     found = i18n.find(text) if len(text) <= MAX_LOCALE else None
     if found is None or found.language == i18n.PSEUDO_LANGUAGE:
-        raise ValueError(
-            f"Hearth has no translation for “{text[:MAX_LOCALE]}”. Choose `auto` (the server's "
-            f"Discord language) or one of {i18n.describe_languages()}. Nothing was changed"
+        raise InvalidValue(
+            N_(
+                "Hearth has no translation for “{text}”. Choose `auto` (the server's Discord "
+                "language) or one of {languages}. Nothing was changed."
+            ),
+            text=text[:MAX_LOCALE],
+            languages=i18n.describe_languages(),
         )
     return found.language
 

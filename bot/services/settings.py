@@ -36,7 +36,7 @@ from pydantic.fields import FieldInfo
 from bot.clock import Clock
 from bot.config import validate_timezone_name
 from bot.db import Database, Tx, to_ts
-from bot.errors import UserFacingError
+from bot.errors import InvalidValue, UserFacingError
 from bot.i18n import N_
 from bot.services.base import Service
 from bot.services.data import (
@@ -190,7 +190,16 @@ class GuildSettings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        return validate_timezone_name(value)
+        try:
+            return validate_timezone_name(value)
+        except ValueError:  # the config's own wording is for operators; this is for people
+            raise InvalidValue(
+                N_(
+                    "“{name}” is not an IANA time zone name (for example `Europe/London`, "
+                    "`America/New_York` or `UTC`). Nothing was changed."
+                ),
+                name=value[:MAX_SHOWN_VALUE],
+            ) from None
 
     @field_validator("reminder_hours", mode="before")
     @classmethod
@@ -198,16 +207,23 @@ class GuildSettings(BaseModel):
         if isinstance(value, str):
             parts = [part for part in one_line(value).replace(" ", ",").split(",") if part]
             if not parts:
-                raise ValueError("give at least one hour, e.g. 24,1")
+                raise InvalidValue(N_("Give at least one hour, e.g. `24,1`. Nothing was changed."))
             if len(value) > MAX_REMINDER_HOURS_TEXT or not all(_is_number(p) for p in parts):
-                raise ValueError("give whole hours separated by commas, e.g. 24,1")
+                raise InvalidValue(
+                    N_("Give whole hours separated by commas, e.g. `24,1`. Nothing was changed.")
+                )
             value = [int(part) for part in parts]
         if isinstance(value, list):
             if len(value) > MAX_REMINDERS or any(
                 not 0 < int(hour) <= MAX_REMINDER_HOUR for hour in value
             ):
-                raise ValueError(
-                    f"up to {MAX_REMINDERS} reminders, each between 1 and {MAX_REMINDER_HOUR} hours"
+                raise InvalidValue(
+                    N_(
+                        "Up to {count} reminders, each between 1 and {most} hours. "
+                        "Nothing was changed."
+                    ),
+                    count=MAX_REMINDERS,
+                    most=MAX_REMINDER_HOUR,
                 )
             return sorted({int(hour) for hour in value}, reverse=True)
         return value
@@ -239,6 +255,7 @@ class _SettingKeys(Sequence[str]):
 
 SETTING_KEYS: Sequence[str] = _SettingKeys()
 MAX_SETTING_VALUE = 200
+MAX_SHOWN_VALUE = 64  # a refused value is echoed back at most this long
 
 
 def setting_field(key: str) -> FieldInfo:
@@ -365,6 +382,10 @@ class SettingsService(Service):
             updated = GuildSettings.model_validate({**current.model_dump(), **changes})
         except ValidationError as exc:
             errors = exc.errors()
+            for error in errors:  # a validator's own refusal, in the reader's language
+                cause = (error.get("ctx") or {}).get("error")
+                if isinstance(cause, InvalidValue):
+                    raise UserFacingError.filled(cause.template, cause.params) from None
             bound = _BOUNDS.get(errors[0]["type"]) if len(errors) == 1 else None
             if bound is not None:  # the common one, in the reader's language
                 template, limit = bound

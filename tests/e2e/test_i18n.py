@@ -158,6 +158,17 @@ async def test_the_server_language_is_a_setting_that_refuses_what_has_no_catalog
     )
     assert "Changed language: auto → es." in changed.content
     assert (await bot.settings.get(hearth.guild.id)).model_dump()["language"] == "es"
+    # A validator's own refusal reaches a Spanish coordinator in Spanish.
+    hearth.fake.actions.set_locale(hearth.coordinator, "es-ES")
+    for key, value, said in (
+        ("language", "klingon", "Hearth no tiene traducción para «klingon»"),
+        ("timezone", "Mars/Base", "«Mars/Base» no es un nombre de zona horaria IANA"),
+        ("reminder_hours", "soon", "Indica horas enteras separadas por comas"),
+    ):
+        refused = await hearth.slash(
+            hearth.coordinator, hearth.channel, "admin set", key=key, value=value
+        )
+        assert refused.ephemeral and said in refused.content, refused.content
 
 
 async def test_a_spanish_server_gets_its_reminder_dm_and_alerts_in_spanish(

@@ -173,7 +173,7 @@ async def test_limits_show_update_and_refuse_bad_reminder_hours(hearth: Harness)
     bad = await hearth.slash(
         hearth.coordinator, hearth.channel, "rota limits", reminder_hours="soon"
     )
-    assert "isn't valid" in bad.content
+    assert "Give whole hours separated by commas" in bad.content
     assert (await bot.settings.get(hearth.guild.id)).reminder_hours == [48, 2]
     assert await audit_actions(hearth) == ["rota.limits_set"]
 
