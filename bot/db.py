@@ -275,8 +275,9 @@ class Database(ABC):
     def _schema_version(self, tx: Tx) -> int: ...
 
     @abstractmethod
-    def _apply(self, migration: Migration) -> None:
-        """Apply one migration and record its version, in one transaction."""
+    def _apply(self, migration: Migration) -> bool:
+        """Apply one migration and record its version, in one transaction; False when another
+        process applied it meanwhile."""
 
     @abstractmethod
     def _tables(self, tx: Tx) -> list[TableSchema]: ...
@@ -380,8 +381,8 @@ class Database(ABC):
         """Apply pending migrations in order, each in its own transaction with its version."""
         applied: list[str] = []
         for migration in await self.pending(migrations):
-            await self._hop(partial(self._apply, migration))
-            applied.append(migration.name)
+            if await self._hop(partial(self._apply, migration)):
+                applied.append(migration.name)
         return applied
 
 

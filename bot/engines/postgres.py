@@ -350,27 +350,36 @@ class PostgresDatabase(Database):
             return 0
         return int(tx.fetchval(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}"))
 
-    def _apply(self, migration: Migration) -> None:
+    def _apply(self, migration: Migration) -> bool:
         with self._connection().connection() as conn:
-            conn.execute("BEGIN")
+            # Two processes starting at once: the second waits here, then finds it done. The
+            # lock is taken before the transaction begins, not inside it: a transaction that
+            # began before the first one committed can miss its new tables (the catalog cache
+            # catches up only at a transaction's start) and would create them again.
+            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
             try:
-                # Two processes starting at once: the second waits here, then finds it done.
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-                if self._schema_version(PgTx(conn)) < migration.version:
-                    conn.execute(postgres_script(migration.sql))
-                    conn.execute(
-                        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version BIGINT NOT NULL)"
-                    )
-                    conn.execute(f"DELETE FROM {VERSION_TABLE}")
-                    conn.execute(
-                        f"INSERT INTO {VERSION_TABLE} (version) VALUES (%s)", (migration.version,)
-                    )
-                conn.execute("COMMIT")
-            except psycopg.Error as exc:
-                conn.execute("ROLLBACK")
-                raise MigrationError(
-                    f"Migration {migration.name} failed and was rolled back: {exc}"
-                ) from exc
+                conn.execute("BEGIN")
+                try:
+                    applied = self._schema_version(PgTx(conn)) < migration.version
+                    if applied:
+                        conn.execute(postgres_script(migration.sql))
+                        conn.execute(
+                            f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version BIGINT NOT NULL)"
+                        )
+                        conn.execute(f"DELETE FROM {VERSION_TABLE}")
+                        conn.execute(
+                            f"INSERT INTO {VERSION_TABLE} (version) VALUES (%s)",
+                            (migration.version,),
+                        )
+                    conn.execute("COMMIT")
+                    return applied
+                except psycopg.Error as exc:
+                    conn.execute("ROLLBACK")
+                    raise MigrationError(
+                        f"Migration {migration.name} failed and was rolled back: {exc}"
+                    ) from exc
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
     def _script(self, script: str) -> None:
         with self._connection().connection() as conn:

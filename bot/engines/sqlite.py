@@ -147,9 +147,10 @@ class SqliteDatabase(Database):
     def _schema_version(self, tx: Tx) -> int:
         return int(tx.fetchval("PRAGMA user_version"))
 
-    def _apply(self, migration: Migration) -> None:
+    def _apply(self, migration: Migration) -> bool:
         try:
             self._script(f"{migration.sql}\n;PRAGMA user_version = {migration.version};")
+            return True  # one process: nobody else applies it meanwhile
         except sqlite3.Error as exc:
             raise MigrationError(
                 f"Migration {migration.name} failed and was rolled back: {exc}"

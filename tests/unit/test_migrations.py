@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.db import Database, Migration, MigrationError, discover_migrations
+from bot.db import Database, Migration, MigrationError, discover_migrations, open_database
 from bot.services.crisis import AUDIT_CRISIS_ADDED
 from bot.services.export import AUDIT_EXPORT_CREATED
 from bot.services.groups import AUDIT_GROUP_CREATED
 from bot.services.rota.rotas import AUDIT_ROTA_SLOTS_ADDED
-from tests.stores import new_database, sqlite_database
+from tests.stores import new_database, new_target, on_postgres, sqlite_database
 
 
 @pytest.fixture
@@ -34,6 +35,23 @@ async def test_fresh_database_gets_every_migration(db: Database) -> None:
     assert await db.schema_version() == shipped[-1].version
     tables = {table.name for table in await db.tables()}
     assert {"guilds", "guild_settings", "audit_log", "timers", "bot_meta"} <= tables
+
+
+@pytest.mark.skipif(not on_postgres(), reason="one process on SQLite: nobody migrates alongside")
+async def test_processes_starting_at_once_apply_each_migration_once(tmp_path: Path) -> None:
+    """Several processes started together on an empty database (a fleet's first start): each
+    migration is applied by exactly one of them, and none fails on the others' new tables."""
+    target = new_target(tmp_path / "hearth.db")
+    stores = [open_database(target) for _ in range(3)]
+    for store in stores:
+        await store.connect()
+    try:
+        applied = await asyncio.gather(*(store.migrate() for store in stores))
+    finally:
+        for store in stores:
+            await store.close()
+    shipped = [migration.name for migration in discover_migrations()]
+    assert sorted(name for names in applied for name in names) == sorted(shipped)
 
 
 async def test_up_to_date_database_is_left_alone(db: Database) -> None:
