@@ -44,6 +44,12 @@ from bot.services.data import (
     TableData,
     per_walk,
 )
+from bot.services.setting_values import (
+    MAX_SHOWN_VALUE,
+    is_number,
+    parse_typed,
+    refusal,
+)
 from bot.services.text import one_line
 
 T = TypeVar("T")
@@ -208,7 +214,7 @@ class GuildSettings(BaseModel):
             parts = [part for part in one_line(value).replace(" ", ",").split(",") if part]
             if not parts:
                 raise InvalidValue(N_("Give at least one hour, e.g. `24,1`. Nothing was changed."))
-            if len(value) > MAX_REMINDER_HOURS_TEXT or not all(_is_number(p) for p in parts):
+            if len(value) > MAX_REMINDER_HOURS_TEXT or not all(is_number(p) for p in parts):
                 raise InvalidValue(
                     N_("Give whole hours separated by commas, e.g. `24,1`. Nothing was changed.")
                 )
@@ -254,8 +260,6 @@ class _SettingKeys(Sequence[str]):
 
 
 SETTING_KEYS: Sequence[str] = _SettingKeys()
-MAX_SETTING_VALUE = 200
-MAX_SHOWN_VALUE = 64  # a refused value is echoed back at most this long
 
 
 def setting_field(key: str) -> FieldInfo:
@@ -264,11 +268,6 @@ def setting_field(key: str) -> FieldInfo:
     if found is None:
         raise KeyError(key)
     return found
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only: `int()` also reads "٣" and refuses "²", which `isdigit()` accepts."""
-    return text.isascii() and text.isdecimal()
 
 
 def field_bounds(key: str) -> tuple[int, int]:
@@ -284,49 +283,6 @@ def field_bounds(key: str) -> tuple[int, int]:
 def describe(key: str) -> str:
     return setting_field(key).description or key
 
-
-def _parse_raw(key: str, raw: str) -> Any:
-    """Turn what a coordinator typed into the setting's type, or explain what is expected."""
-    annotation = setting_field(key).annotation
-    if len(raw) > MAX_SETTING_VALUE:
-        raise UserFacingError(
-            N_(
-                "That value is {length} characters; a setting takes at most {limit}. "
-                "Nothing was changed."
-            ),
-            length=len(raw),
-            limit=MAX_SETTING_VALUE,
-        )
-    text = one_line(raw)
-    if annotation is bool:
-        lowered = text.lower()
-        if lowered in {"on", "yes", "true", "1"}:
-            return True
-        if lowered in {"off", "no", "false", "0"}:
-            return False
-        raise UserFacingError(N_("`{key}` takes on or off."), key=key)
-    if annotation in (int, int | None):
-        if annotation == int | None and text.lower() in {"none", "off", ""}:
-            return None
-        digits = text.strip("<#@&>")
-        if not _is_number(digits.removeprefix("-")):
-            raise UserFacingError(N_("`{key}` takes a whole number."), key=key)
-        return int(digits)
-    return text
-
-
-# A number out of its range, worded as pydantic words it (the English stays as it was), so the
-# refusal can be translated; other problems are shown as pydantic says them.
-_BOUNDS = {
-    "greater_than_equal": (
-        N_("That setting isn't valid: `{key}`: Input should be greater than or equal to {limit}."),
-        "ge",
-    ),
-    "less_than_equal": (
-        N_("That setting isn't valid: `{key}`: Input should be less than or equal to {limit}."),
-        "le",
-    ),
-}
 
 SettingsListener = Callable[[int, GuildSettings, GuildSettings], Awaitable[None]]
 
@@ -381,27 +337,7 @@ class SettingsService(Service):
         try:
             updated = GuildSettings.model_validate({**current.model_dump(), **changes})
         except ValidationError as exc:
-            errors = exc.errors()
-            for error in errors:  # a validator's own refusal, in the reader's language
-                cause = (error.get("ctx") or {}).get("error")
-                if isinstance(cause, InvalidValue):
-                    raise UserFacingError.filled(cause.template, cause.params) from None
-            bound = _BOUNDS.get(errors[0]["type"]) if len(errors) == 1 else None
-            if bound is not None:  # the common one, in the reader's language
-                template, limit = bound
-                raise UserFacingError(
-                    template,
-                    key=".".join(map(str, errors[0]["loc"])) or "value",
-                    limit=errors[0].get("ctx", {}).get(limit),
-                ) from None
-            problems = "; ".join(
-                f"`{'.'.join(map(str, err['loc'])) or 'value'}`: "
-                f"{err['msg'].removeprefix('Value error, ')}"
-                for err in exc.errors()
-            )
-            raise UserFacingError(
-                N_("That setting isn't valid: {problems}."), problems=problems
-            ) from None
+            raise refusal(exc) from None
         now = to_ts(self._clock.now())
         rows = [
             (guild_id, key, json.dumps(getattr(updated, key)), now, actor_id) for key in changes
@@ -432,7 +368,9 @@ class SettingsService(Service):
             raise UserFacingError(
                 N_("There is no setting called `{key}`. `/admin settings` lists them all."), key=key
             )
-        return await self.update(guild_id, actor_id, **{key: _parse_raw(key, raw)})
+        return await self.update(
+            guild_id, actor_id, **{key: parse_typed(key, raw, setting_field(key).annotation)}
+        )
 
     def forget(self, guild_id: int) -> None:
         """Drop the cached copy after a purge, so a re-invited server starts from defaults."""

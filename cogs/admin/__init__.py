@@ -20,10 +20,10 @@ from bot.services.audit import MAX_AUDIT_DAYS
 from bot.services.export import AUDIT_EXPORT_CREATED, ExportService
 from bot.services.locales import LANGUAGE
 from bot.services.retention import PURGE_TIMER, RetentionService
+from bot.services.setting_values import MAX_SETTING_VALUE
 from bot.services.settings import (
     AUDIT_SETTINGS_CHANGED,
     MAX_SETTING_KEY,
-    MAX_SETTING_VALUE,
     SETTING_KEYS,
     setting_field,
 )

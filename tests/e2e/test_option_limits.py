@@ -15,7 +15,8 @@ from bot.services import crisis, group_names, groups
 from bot.services.checkins import MAX_PROMPT
 from bot.services.rota.rotas import MAX_NAME as ROTA_NAME_MAX
 from bot.services.rota.rotas import MAX_SLOT_TEXT
-from bot.services.settings import MAX_SETTING_VALUE, field_bounds
+from bot.services.setting_values import MAX_SETTING_VALUE
+from bot.services.settings import field_bounds
 from tests.fakediscord.options import GROUP, INTEGER, NUMBER, STRING, SUBCOMMAND
 from tests.harness import Harness
 from tests.helpers import leaf_commands, synced_leaves
