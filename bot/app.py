@@ -42,7 +42,7 @@ from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import pacer_for
 from bot.scheduling import Dispatcher
 from bot.services import bot_meta
-from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
+from bot.services.audit import LOG_POST_KIND, AuditService, Param, Phrase, PostTo
 from bot.services.guilds import GuildRegistry
 from bot.services.notices import NOTICES_TOPIC, NoticeService
 from bot.services.outbox import WAKE_TOPIC, OutboxService
@@ -326,16 +326,30 @@ class HearthBot(ShardedBot):
     # Each of these sends through the outbox (`send_now`): the message is recorded before it is
     # sent, so a crash mid-send means it goes out at the next start instead of never.
     async def audit(
-        self, guild: discord.Guild | None, actor_id: int, action: str, detail: str = ""
+        self,
+        guild: discord.Guild | None,
+        actor_id: int,
+        action: str,
+        detail: str | tuple[str, str] | Phrase | None = None,
+        /,
+        **params: Param,
     ) -> None:
-        """Record an admin action and post it to the server's log channel if one is set."""
+        """Record an admin action, and post it to the log channel if one is set, in the server's
+        language. The detail: a template (`N_`, or `Nn_` counting `n`) and its values, stored so
+        each reader sees it in theirs; a translatable value is a `Phrase` (services/audit.py)."""
         if guild is None:
             return
+        phrase = Phrase(detail, **params) if isinstance(detail, str | tuple) else detail
         settings = await self.settings.get(guild.id)
         post = None
         if settings.log_channel_id is not None:  # the entry and its post, in one transaction
-            post = PostTo(settings.log_channel_id, self.outbox.owner, self.outbox_store.lease)
-        entry = await self.audit_log.record(guild.id, actor_id, action, detail, post=post)
+            post = PostTo(
+                settings.log_channel_id,
+                self.outbox.owner,
+                self.outbox_store.lease,
+                await texts_for_guild(self, guild.id),
+            )
+        entry = await self.audit_log.record(guild.id, actor_id, action, phrase, post=post)
         if entry.post_id is not None:
             await self.outbox.send_recorded(entry.post_id)
 
