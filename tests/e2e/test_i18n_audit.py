@@ -19,8 +19,7 @@ async def _spanish_server_with_a_log(hearth: Harness) -> None:
 
 async def test_a_spanish_servers_log_channel_post_is_spanish(hearth: Harness) -> None:
     await _spanish_server_with_a_log(hearth)
-    cora = hearth.coordinator
-    hearth.fake.actions.set_locale(cora, "en-US")  # the coordinator reads English…
+    cora = hearth.coordinator  # the coordinator reads English…
     reply = await hearth.slash(
         cora, hearth.general, "admin set", key="alerts_channel_id", value="#alerts"
     )
@@ -74,19 +73,15 @@ async def test_admin_audit_is_in_each_readers_language_and_old_rows_still_show(
 ) -> None:
     await hearth.wait_for(lambda: hearth.dms(hearth.owner), what="the owner's greeting")
     bot = bot_of(hearth)
-    # A row written before the template columns existed: only its English detail.
+    cora = hearth.coordinator
+    await create_group(hearth, "Old circle")
+    # A row written before the template columns existed: only its detail, as it was stored.
+    now = int(bot.clock.now().timestamp())
     await bot.db.execute(
         "INSERT INTO audit_log (guild_id, actor_id, action, detail, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (
-            hearth.guild.id,
-            hearth.coordinator.id,
-            "group.archived",
-            "Old circle (2 waitlist entries closed)",
-            int(hearth.clock.now().timestamp()) - 60,
-        ),
+        (hearth.guild.id, cora.id, "group.reopened", "Old circle", now - 60),
     )
-    cora = hearth.coordinator
     await hearth.slash(
         cora,
         hearth.general,
@@ -100,31 +95,33 @@ async def test_admin_audit_is_in_each_readers_language_and_old_rows_still_show(
     await hearth.slash(cora, hearth.general, "admin set", key="keyword_watch_enabled", value="on")
 
     english = await hearth.slash(cora, hearth.general, "admin audit")
-    assert "**Audit trail**, last 30 days: 3 entries (page 1 of 1)" in english.text
+    assert "**Audit trail**, last 30 days: 4 entries (page 1 of 1)" in english.text
     assert "**Setting changed** — keyword_watch_enabled: off → on" in english.text
     assert (
         f"**Check-in added** — #1 in <#{hearth.general.id}>, Mon, Wed at 19:00 (UTC)"
         in english.text
     )
-    assert "**Group archived** — Old circle (2 waitlist entries closed)" in english.text
+    assert f"<t:{now - 60}:f> <@{cora.id}> **Group reopened** — Old circle\n" in english.text
 
     owner = hearth.owner
     hearth.fake.actions.set_locale(owner, "es-ES")
     spanish = await hearth.slash(owner, hearth.general, "admin audit")
-    assert "**Registro de auditoría**" in spanish.text or "auditoría" in spanish.text
+    assert "auditoría" in spanish.text
     assert "**Ajuste cambiado** — keyword_watch_enabled: desactivada → activada" in spanish.text
     assert (
         f"**Seguimiento añadido** — #1 en <#{hearth.general.id}>, lun, mié a las 19:00 (UTC)"
         in spanish.text
     )
     # The old row: its action has a name now, its detail shows as it was stored.
-    assert "**Grupo archivado** — Old circle (2 waitlist entries closed)" in spanish.text
+    assert "**Grupo reabierto** — Old circle" in spanish.text
+    assert "**Grupo creado** — Old circle (rol " in spanish.text
     assert "Setting changed" not in spanish.text and "checkin." not in spanish.text
 
     # The export keeps the codes: it is machine-readable.
     stored = await rows(hearth, "SELECT action FROM audit_log ORDER BY id")
     assert stored == [
-        ("group.archived",),
+        ("group.created",),
+        ("group.reopened",),
         ("checkin.schedule_added",),
         ("settings.changed",),
     ]
