@@ -13,6 +13,7 @@ as stored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -123,7 +124,8 @@ class Phrase:
         """The phrase in `tr`'s language; with `clip`, each data value is cut to that length
         (for a display with little room; the catalogue's text is never cut)."""
         if self.plural is not None:
-            template = tr.ngettext(self.msgid, self.plural, int(self.params["n"]))  # type: ignore[arg-type]
+            count = self.params["n"]
+            template = tr.ngettext(self.msgid, self.plural, count if isinstance(count, int) else 0)
         else:
             template = tr.gettext(self.msgid)
         return template.format(**{k: render_param(v, tr, clip) for k, v in self.params.items()})
@@ -253,7 +255,10 @@ class AuditService(Service):
         params = json.dumps(template.get("params", {})) if phrase is not None else None
         content = ""
         if post is not None:  # rendered once, now: the outbox row holds the finished text
-            shown = phrase.render(post.tr) if phrase is not None else str(english)
+            shown = english
+            if phrase is not None:  # a translation that doesn't fit its values: English
+                with contextlib.suppress(KeyError, IndexError, ValueError):
+                    shown = phrase.render(post.tr)
             content = log_line(now, actor_id, action_name(action, post.tr), shown)
 
         def write(tx: Tx) -> tuple[int, int | None]:
