@@ -229,7 +229,7 @@ class AuditEntry(BaseModel):
         try:
             phrase = self.phrase
             return self.detail if phrase is None else phrase.render(tr, clip=clip)
-        except (KeyError, IndexError, ValueError, TypeError):
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
             return self.detail
 
 

@@ -60,7 +60,7 @@ async def render_page(interaction: discord.Interaction, arg: str, page: int) -> 
         return Page(content=tr.gettext("{header}: nothing was recorded.").format(header=header))
     lines = []
     for entry in entries:
-        if entry.phrase is not None:  # in the reader's language, each value kept short
+        if entry.detail_msgid is not None:  # in the reader's language, each value kept short
             detail = entry.detail_in(tr, clip=VALUE_LIMIT)
         else:  # written before templates: as stored
             detail = entry.detail

@@ -120,6 +120,9 @@ async def test_a_detail_that_no_longer_fits_its_values_shows_as_stored(
     await db.execute("UPDATE audit_log SET detail_params = '{}'")  # a value went missing
     [entry], _ = await audit.list(GUILD)
     assert entry.detail_in(i18n.texts("es")) == "Carers"
+    await db.execute("UPDATE audit_log SET detail_params = 'not json'")
+    [entry], _ = await audit.list(GUILD)
+    assert entry.detail_in(i18n.texts("es")) == "Carers"
 
 
 def test_a_phrase_keeps_data_as_written_and_clips_only_data() -> None:
