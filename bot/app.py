@@ -35,6 +35,7 @@ from bot.db import Database
 from bot.delivery import Outbox
 from bot.features import SUPPORT_ROUTING, Features, support_source
 from bot.gateway_limits import IdentifyGate
+from bot.guild_lifecycle import GuildLifecycle
 from bot.i18n import catalogue_fingerprint
 from bot.i18n_discord import CommandTranslator, texts_for_guild, texts_for_member
 from bot.invalidation import Invalidations
@@ -42,14 +43,13 @@ from bot.outbox_kinds import AlertPost, DirectMessage, LogPost, message_specs
 from bot.pacing import pacer_for
 from bot.scheduling import Dispatcher
 from bot.services import bot_meta
-from bot.services.audit import LOG_POST_KIND, AuditService, PostTo
+from bot.services.audit import LOG_POST_KIND, AuditService, Param, Phrase, PostTo
 from bot.services.guilds import GuildRegistry
 from bot.services.notices import NOTICES_TOPIC, NoticeService
 from bot.services.outbox import WAKE_TOPIC, OutboxService
 from bot.services.settings import SETTINGS_TOPIC, SettingsService
 from bot.services.shard_leases import ProcessIdentity, ShardLeaseLost, ShardLeases
 from bot.services.timers import TimerService
-from bot.sharding import ShardedBot
 from bot.shards import ShardScope
 from bot.tree import NO_MENTIONS, HearthTree
 
@@ -119,7 +119,7 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-class HearthBot(ShardedBot):
+class HearthBot(GuildLifecycle):
     def __init__(
         self,
         config: HearthConfig,
@@ -282,43 +282,6 @@ class HearthBot(ShardedBot):
         )
         await self.shard_leases.mark_ready()  # `python -m bot status` shows it
 
-    async def reconcile_guilds(self) -> None:
-        """Catch up on servers joined or left while the bot was offline. Each server's features
-        hear of it in load order; servers side by side, so many greetings don't queue up.
-
-        Only servers of this process's shards: the others are in another process's cache, not
-        gone."""
-        present = {guild.id for guild in self.guilds}
-        known = {g for g in await self.guild_registry.present_ids() if self.shard_scope.owns(g)}
-        arrived = [
-            guild
-            for guild in self.guilds
-            if guild.id not in known and await self.guild_registry.joined(guild.id)
-        ]
-        for guild_id in known - present:
-            await self.guild_registry.left(guild_id)
-        await self.guild_registry.note_locales(
-            {guild.id: guild.preferred_locale.value for guild in self.guilds}
-        )
-        await asyncio.gather(
-            *(self.features.guild_added(guild) for guild in arrived),
-            *(self.features.guild_removed(guild_id) for guild_id in known - present),
-        )
-
-    async def on_guild_join(self, guild: discord.Guild) -> None:
-        arrived = await self.guild_registry.joined(guild.id)
-        await self.guild_registry.note_locales({guild.id: guild.preferred_locale.value})
-        if arrived:
-            await self.features.guild_added(guild)
-
-    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
-        if before.preferred_locale != after.preferred_locale:
-            await self.guild_registry.note_locales({after.id: after.preferred_locale.value})
-
-    async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.guild_registry.left(guild.id)
-        await self.features.guild_removed(guild.id)
-
     async def wait_until_hearth_ready(self) -> None:
         await self._hearth_ready.wait()
 
@@ -335,16 +298,30 @@ class HearthBot(ShardedBot):
     # Each of these sends through the outbox (`send_now`): the message is recorded before it is
     # sent, so a crash mid-send means it goes out at the next start instead of never.
     async def audit(
-        self, guild: discord.Guild | None, actor_id: int, action: str, detail: str = ""
+        self,
+        guild: discord.Guild | None,
+        actor_id: int,
+        action: str,
+        detail: str | tuple[str, str] | Phrase | None = None,
+        /,
+        **params: Param,
     ) -> None:
-        """Record an admin action and post it to the server's log channel if one is set."""
+        """Record an admin action, and post it to the log channel if one is set, in the server's
+        language. The detail: a template (`N_`, or `Nn_` counting `n`) and its values, stored so
+        each reader sees it in theirs; a translatable value is a `Phrase` (services/audit.py)."""
         if guild is None:
             return
+        phrase = Phrase(detail, **params) if isinstance(detail, str | tuple) else detail
         settings = await self.settings.get(guild.id)
         post = None
         if settings.log_channel_id is not None:  # the entry and its post, in one transaction
-            post = PostTo(settings.log_channel_id, self.outbox.owner, self.outbox_store.lease)
-        entry = await self.audit_log.record(guild.id, actor_id, action, detail, post=post)
+            post = PostTo(
+                settings.log_channel_id,
+                self.outbox.owner,
+                self.outbox_store.lease,
+                await texts_for_guild(self, guild.id),
+            )
+        entry = await self.audit_log.record(guild.id, actor_id, action, phrase, post=post)
         if entry.post_id is not None:
             await self.outbox.send_recorded(entry.post_id)
 

@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.errors import UserFacingError
 from bot.i18n import N_
 from bot.i18n_discord import texts
+from bot.services.audit import Param, Phrase
 from bot.services.group_names import NAME_MAX as GROUP_NAME_MAX
 from bot.services.text import split_text
 from bot.services.timers import Timer
@@ -260,12 +261,31 @@ async def name_choices(
     ]
 
 
+async def record_audit(
+    interaction: discord.Interaction,
+    action: str,
+    detail: str | tuple[str, str] | Phrase | None = None,
+    /,
+    **params: Param,
+) -> None:
+    """Record what the person behind `interaction` did in the audit trail (and its log channel):
+    `await record_audit(interaction, AUDIT_GROUP_REOPENED, N_("{name}"), name=group.name)`, the
+    detail a catalogue template and its values, so each reader sees it in their language."""
+    bot = hearth(interaction)
+    await bot.audit(guild_of(interaction), interaction.user.id, action, detail, **params)
+
+
 async def audited(
-    interaction: discord.Interaction, action: str, detail: str, reply: str, **kwargs: Any
+    interaction: discord.Interaction,
+    action: str,
+    detail: Phrase | None,
+    reply: str,
+    **kwargs: Any,
 ) -> None:
     """Record a coordinator's change in the audit log (and its log channel), then tell them,
-    privately, what now holds: every admin action ends this way."""
-    await hearth(interaction).audit(guild_of(interaction), interaction.user.id, action, detail)
+    privately, what now holds: every admin action ends this way. `detail` is a template and its
+    values (`Phrase`), so each reader of the trail sees it in their language."""
+    await record_audit(interaction, action, detail)
     await send_ephemeral(interaction, reply, **kwargs)
 
 
@@ -282,6 +302,7 @@ __all__ = [
     "hearth",
     "is_coordinator",
     "name_choices",
+    "record_audit",
     "require_coordinator",
     "requires_coordinator",
     "routed_errors",

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import FILL_PLACES
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import ENGLISH, N_, Nn_, Texts
 from bot.i18n_discord import texts, texts_for_guild
 from bot.services.mydata import (
     AUDIT_MYDATA_DELETED,
@@ -162,7 +162,10 @@ class ConfirmDelete(PersistentButton, route="hearth:mydata:delete:{user}:{guild}
         await follow_up(bot, self.user_id, report)
         for guild in bot.guilds if guild_id is None else [bot.get_guild(guild_id)]:
             if guild is not None and report.total:
-                await bot.audit(guild, 0, AUDIT_MYDATA_DELETED, f"{report.total} records")
+                await bot.audit(
+                    guild, 0, AUDIT_MYDATA_DELETED,
+                    Nn_("{n} record", "{n} records"), n=report.total,
+                )  # fmt: skip
         await send_all(interaction, describe_report(report, guild_id, await texts(interaction)))
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from bot.config import validate_timezone_name
 from bot.errors import UserFacingError
 from bot.i18n import ENGLISH, N_, Texts
+from bot.services.audit import Param, Phrase, render_param
 from bot.services.text import one_line
 
 Kind = Literal["group", "personal"]
@@ -79,10 +80,10 @@ class Schedule(BaseModel):
     snoozed_until: datetime | None
 
     @property
-    def when(self) -> str:
-        """ "Mon, Wed, Fri at 19:00 (Europe/London)" — how a person would say it (English: the
-        audit log's wording)."""
-        return self.when_in(ENGLISH)
+    def when(self) -> Phrase:
+        """ "Mon, Wed, Fri at 19:00 (Europe/London)" — how a person would say it, as a phrase
+        shown in each reader's language (the audit trail's)."""
+        return when_phrase(self.days, self.local_time, self.zone)
 
     def when_in(self, tr: Texts) -> str:
         """`when` in the reader's language."""
@@ -143,22 +144,33 @@ def weekdays_of(mask: int) -> set[int]:
     return {day for day in range(7) if mask & (1 << day)}
 
 
+def days_phrase(mask: int) -> Param:
+    """The days of a schedule as catalogue phrases ("Mon, Wed, Fri", or "Weekdays"…), to be
+    shown in any language (`describe_days`), an audit entry's as much as a reply's."""
+    if mask == 0b1111111:
+        return Phrase(N_("Every day"))
+    if mask == 0b0011111:
+        return Phrase(N_("Weekdays"))
+    if mask == 0b1100000:
+        return Phrase(N_("Weekends"))
+    return [Phrase(_SHOWN_DAYS[day]) for day in sorted(weekdays_of(mask))]
+
+
+def when_phrase(mask: int, local_time: str, zone: str) -> Phrase:
+    """ "Mon, Wed, Fri at 19:00 (Europe/London)", to be shown in any language."""
+    return Phrase(
+        N_("{days} at {time} ({zone})"), days=days_phrase(mask), time=local_time, zone=zone
+    )
+
+
 def describe_days(mask: int, tr: Texts = ENGLISH) -> str:
     """ "Mon, Wed, Fri" (or "Weekdays"…), in the reader's language."""
-    if mask == 0b1111111:
-        return tr.gettext("Every day")
-    if mask == 0b0011111:
-        return tr.gettext("Weekdays")
-    if mask == 0b1100000:
-        return tr.gettext("Weekends")
-    return ", ".join(tr.gettext(_SHOWN_DAYS[day]) for day in sorted(weekdays_of(mask)))
+    return render_param(days_phrase(mask), tr)
 
 
 def describe_when(mask: int, local_time: str, zone: str, tr: Texts = ENGLISH) -> str:
     """ "Mon, Wed, Fri at 19:00 (Europe/London)", in the reader's language."""
-    return tr.gettext("{days} at {time} ({zone})").format(
-        days=describe_days(mask, tr), time=local_time, zone=zone
-    )
+    return when_phrase(mask, local_time, zone).render(tr)
 
 
 def parse_time(text: str) -> time:

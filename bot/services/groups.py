@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from bot.db import IntegrityError, Row, Tx, to_ts
 from bot.errors import UserFacingError
 from bot.i18n import ENGLISH, N_, Texts
+from bot.services.audit import Phrase
 from bot.services.base import Service
 from bot.services.data import TableData
 from bot.services.group_names import NAME_MAX, GroupState, clean_name, group_names, name_key
@@ -96,22 +97,21 @@ UNCHANGED = Unchanged()
 @dataclass(frozen=True)
 class Change:
     """One thing an edit changed, as the catalogue's English (marked `N_`) and its values, so
-    each reader sees it in their language (`text(tr)`): the coordinator's reply in theirs, the
-    audit record in English (`str`). A value of None is shown as "no limit"."""
+    each reader sees it in their language: the coordinator's reply in theirs (`text(tr)`), the
+    audit trail as a template (`phrase`). A value of None is shown as "no limit"."""
 
     template: str
     values: tuple[tuple[str, str | int | None], ...] = ()
 
+    @property
+    def phrase(self) -> Phrase:
+        return Phrase(self.template, **{k: NO_LIMIT if v is None else v for k, v in self.values})
+
     def text(self, tr: Texts = ENGLISH) -> str:
-        shown, no_limit = tr.gettext(self.template), tr.gettext("no limit")
-        return shown.format(
-            **{key: no_limit if value is None else value for key, value in self.values}
-        )
-
-    def __str__(self) -> str:
-        return self.text()
+        return self.phrase.render(tr)
 
 
+NO_LIMIT = Phrase(N_("no limit"))
 TOO_LONG_DESCRIPTION = N_("The description can be at most {limit} characters. Nothing was changed.")
 TOO_LONG_MEETS = N_("The meeting time can be at most {limit} characters. Nothing was changed.")
 

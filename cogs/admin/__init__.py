@@ -14,9 +14,9 @@ from discord.ext import commands
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
-from bot.i18n import COMMAND_CHOICE, N_
+from bot.i18n import COMMAND_CHOICE, N_, Nn_
 from bot.i18n_discord import texts
-from bot.services.audit import MAX_AUDIT_DAYS
+from bot.services.audit import MAX_AUDIT_DAYS, Phrase
 from bot.services.export import AUDIT_EXPORT_CREATED, ExportService
 from bot.services.locales import LANGUAGE
 from bot.services.retention import PURGE_TIMER, RetentionService
@@ -32,7 +32,7 @@ from bot.tree import NO_MENTIONS
 from cogs._pages import install_pages, send_paged
 from cogs._ui import CoordinatorGroup, guild_of
 from cogs.admin._audit import audit_arg
-from cogs.admin._settings import key_choices, resolve_entity, settings_text, shown
+from cogs.admin._settings import key_choices, resolve_entity, settings_text, shown, value_phrase
 from cogs.setup._languages import language_choices
 from cogs.setup._permissions import check_permissions, describe_problems
 from cogs.setup._timezones import label, suggest
@@ -111,9 +111,10 @@ class Admin(commands.Cog):
                 ephemeral=True,
             )
             return
-        # The audit trail keeps English, as stored; the reply is in the reader's language.
-        change = f"{key}: {shown(guild, key, before)} → {shown(guild, key, after)}"
-        await self.bot.audit(guild, interaction.user.id, AUDIT_SETTINGS_CHANGED, change)
+        await self.bot.audit(
+            guild, interaction.user.id, AUDIT_SETTINGS_CHANGED, N_("{key}: {before} → {after}"),
+            key=key, before=value_phrase(guild, key, before), after=value_phrase(guild, key, after),
+        )  # fmt: skip
         await interaction.response.send_message(
             tr.gettext("Changed {key}: {before} → {after}.").format(
                 key=key, before=shown(guild, key, before, tr), after=shown(guild, key, after, tr)
@@ -185,8 +186,11 @@ class Admin(commands.Cog):
             return
         stamp = archive.created_at.strftime("%Y-%m-%d")
         file = discord.File(io.BytesIO(archive.data), filename=f"hearth-export-{stamp}.zip")
-        summary = f"{len(archive.tables)} tables, {archive.row_count} rows"  # audited in English
-        await self.bot.audit(guild, interaction.user.id, AUDIT_EXPORT_CREATED, summary)
+        await self.bot.audit(
+            guild, interaction.user.id, AUDIT_EXPORT_CREATED, N_("{tables}, {rows}"),
+            tables=Phrase(Nn_("{n} table", "{n} tables"), n=len(archive.tables)),
+            rows=Phrase(Nn_("{n} row", "{n} rows"), n=archive.row_count),
+        )  # fmt: skip
         tables = tr.ngettext("{n} table", "{n} tables", len(archive.tables)).format(
             n=len(archive.tables)
         )

@@ -2,7 +2,9 @@
 
 Entries are paged in SQL, ten at a time, newest first. The page lives in an embed so ten entries
 with long details always fit (Discord allows 4,096 characters there, 2,000 in a message); a detail
-is shortened for display only, and `/admin export` has every entry in full.
+is shortened for display only, and `/admin export` has every entry in full. Each entry is shown
+in the reader's language: the action's name, and its detail rendered from its template and
+values (a row written before templates shows its detail as stored).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cogs._ui import guild_of, hearth
 
 PAGE_SIZE = 10
 DETAIL_LIMIT = 140
+VALUE_LIMIT = 60  # each value in a detail (a name, a phrase typed in): its template is never cut
 
 
 def audit_arg(actor_id: int, days: int) -> str:
@@ -57,11 +60,14 @@ async def render_page(interaction: discord.Interaction, arg: str, page: int) -> 
         return Page(content=tr.gettext("{header}: nothing was recorded.").format(header=header))
     lines = []
     for entry in entries:
-        detail = entry.detail
-        if len(detail) > DETAIL_LIMIT:
-            detail = detail[: DETAIL_LIMIT - 1] + "…"
+        if entry.detail_msgid is not None:  # in the reader's language, each value kept short
+            detail = entry.detail_in(tr, clip=VALUE_LIMIT)
+        else:  # written before templates: as stored
+            detail = entry.detail
+            if len(detail) > DETAIL_LIMIT:
+                detail = detail[: DETAIL_LIMIT - 1] + "…"
         lines.append(
-            f"{format_dt(entry.created_at, 'f')} <@{entry.actor_id}> **{entry.action[:100]}**"
+            f"{format_dt(entry.created_at, 'f')} <@{entry.actor_id}> **{entry.name_in(tr)}**"
             + (f" — {detail}" if detail else "")
         )
     summary = tr.ngettext(

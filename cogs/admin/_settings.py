@@ -9,6 +9,7 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.i18n import ENGLISH, N_, Texts
+from bot.services.audit import Param, Phrase, render_param
 from bot.services.settings import SETTING_KEYS, GuildSettings, describe
 from bot.services.text import one_line
 
@@ -16,22 +17,27 @@ CLEARING_WORDS = {"none", "off", ""}
 
 
 def shown(guild: discord.Guild, key: str, value: Any, tr: Texts = ENGLISH) -> str:
-    """A setting's value as a coordinator reads it (in `tr`'s language; the audit trail keeps
-    English)."""
+    """A setting's value as a coordinator reads it, in `tr`'s language."""
+    return render_param(value_phrase(guild, key, value), tr)
+
+
+def value_phrase(guild: discord.Guild, key: str, value: Any) -> Param:
+    """A setting's value as a template's value: data as written, "not set" and the like as
+    catalogue phrases, so the audit trail shows it in each reader's language."""
     if value is None:
-        return tr.gettext("not set")
+        return Phrase(N_("not set"))
     if isinstance(value, bool):
-        return tr.gettext("on") if value else tr.gettext("off")
+        return Phrase(N_("on")) if value else Phrase(N_("off"))
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or tr.gettext("none")
+        return ", ".join(str(item) for item in value) or Phrase(N_("none"))
     if key.endswith("_role_id"):
         if guild.get_role(value):
             return f"<@&{value}>"
-        return tr.gettext("a deleted role ({id})").format(id=value)
+        return Phrase(N_("a deleted role ({id})"), id=value)
     if key.endswith("_channel_id"):
         if guild.get_channel(value):
             return f"<#{value}>"
-        return tr.gettext("a deleted channel ({id})").format(id=value)
+        return Phrase(N_("a deleted channel ({id})"), id=value)
     return str(value)
 
 

@@ -20,6 +20,7 @@ from bot.errors import UserFacingError
 from bot.features import Feature
 from bot.i18n import ENGLISH, N_, Nn_, Texts
 from bot.i18n_discord import texts
+from bot.services.audit import Phrase
 from bot.services.checkin_answers import (
     MAX_HISTORY_DAYS,
     MAX_SUMMARY_OCCURRENCES,
@@ -171,7 +172,12 @@ class Checkins(commands.Cog):
         await audited(
             interaction,
             AUDIT_CHECKIN_ADDED,
-            f"#{created.id} in <#{channel.id}>, {created.when}",
+            Phrase(
+                N_("#{id} in {channel}, {when}"),
+                id=created.id,
+                channel=f"<#{channel.id}>",
+                when=created.when,
+            ),
             set_up.format(id=created.id, channel=channel.mention, when=created.when_in(tr))
             + "\n"
             + tr.gettext("First prompt: {when} ({relative}).").format(
@@ -197,7 +203,7 @@ class Checkins(commands.Cog):
         await audited(
             interaction,
             AUDIT_CHECKIN_PAUSED,
-            f"#{id}",
+            Phrase(N_("#{id}"), id=id),
             (await texts(interaction))
             .gettext("Check-in #{id} is paused. `/checkin schedule resume {id}` restarts it.")
             .format(id=paused.id),
@@ -212,7 +218,7 @@ class Checkins(commands.Cog):
         await audited(
             interaction,
             AUDIT_CHECKIN_RESUMED,
-            f"#{id}",
+            Phrase(N_("#{id}"), id=id),
             (await texts(interaction))
             .gettext(
                 "Check-in #{id} is running again; the next prompt is {when}. Nothing missed "
@@ -229,7 +235,7 @@ class Checkins(commands.Cog):
         await audited(
             interaction,
             AUDIT_CHECKIN_REMOVED,
-            f"#{id} in <#{removed.channel_id}>",
+            Phrase(N_("#{id} in {channel}"), id=id, channel=f"<#{removed.channel_id}>"),
             (await texts(interaction))
             .gettext(
                 "Check-in #{id} is removed; no more prompts will be posted. Members keep "
@@ -256,7 +262,7 @@ class Checkins(commands.Cog):
         await audited(
             interaction,
             AUDIT_CHECKIN_TESTED,
-            f"#{id}",
+            Phrase(N_("#{id}"), id=id),
             tr.gettext(
                 "Posted check-in #{id} once in {channel}. Its schedule is unchanged (next: {when})."
             ).format(

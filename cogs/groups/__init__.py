@@ -35,7 +35,7 @@ from bot.services.groups import (
 )
 from bot.tree import send_ephemeral
 from cogs._pages import install_pages, send_paged
-from cogs._ui import GroupName, coordinator_only, guild_of, name_choices
+from cogs._ui import GroupName, coordinator_only, guild_of, name_choices, record_audit
 from cogs.groups._discord import (
     change_role,
     check_assignable,
@@ -207,9 +207,10 @@ class Groups(GroupFlow):
         except Exception:
             await self._undo_created(made)
             raise
-        detail = f"{created.name} (role {group_role.id}"
-        detail += f", channel {channel.id})" if channel else ")"
-        await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_CREATED, detail)
+        made_channel = N_("{name} (role {role}, channel {channel})")
+        await record_audit(interaction, AUDIT_GROUP_CREATED,
+            made_channel if channel else N_("{name} (role {role})"), name=created.name,
+            role=group_role.id, channel=channel.id if channel else 0)  # fmt: skip
         summary = await self.groups.get(guild.id, created.id)
         text = tr.gettext("Created “{name}” with role {role}.").format(
             name=created.name, role=group_role.mention
@@ -266,12 +267,8 @@ class Groups(GroupFlow):
         role_note = ""
         if updated.name != found.name:
             role_note = await self._rename_role(guild, found.role_id, found.name, updated.name, tr)
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
-            AUDIT_GROUP_EDITED,
-            f"{updated.name}: {', '.join(map(str, changes))}",  # the record, in English
-        )
+        await record_audit(interaction, AUDIT_GROUP_EDITED, N_("{name}: {changes}"),
+            name=updated.name, changes=[change.phrase for change in changes])  # fmt: skip
         await self.fill_places(guild, updated.id)
         summary = await self.groups.get(guild.id, updated.id)
         text = tr.gettext("Updated “{name}” ({changes}).").format(
@@ -313,12 +310,9 @@ class Groups(GroupFlow):
         found = await self.groups.find(guild.id, name)
         archived, waiting = await self.groups.archive(guild.id, found.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
-            AUDIT_GROUP_ARCHIVED,
-            f"{archived.name} ({len(waiting)} waitlist entries closed)",
-        )
+        await record_audit(interaction, AUDIT_GROUP_ARCHIVED,
+            Nn_("{name} ({n} waitlist entry closed)", "{name} ({n} waitlist entries closed)"),
+            name=archived.name, n=len(waiting))  # fmt: skip
         for user_id in waiting:
             member_tr = await texts_for_member(self.bot, guild.id, user_id)
             await self.bot.dm(
@@ -343,7 +337,7 @@ class Groups(GroupFlow):
         found = await self.groups.find(guild.id, name)
         reopened = await self.groups.reopen(guild.id, found.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_REOPENED, reopened.name)
+        await record_audit(interaction, AUDIT_GROUP_REOPENED, N_("{name}"), name=reopened.name)
         now_open = await self.groups.get(guild.id, reopened.id)
         tr = await texts(interaction)
         await self._finish(
@@ -365,13 +359,10 @@ class Groups(GroupFlow):
         found = await self.groups.find(guild.id, name)
         result = await self.members.leave(guild.id, found.id, member.id, by_coordinator=True)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        where = "from the waitlist of" if result.status == "unqueued" else "from"
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
-            AUDIT_GROUP_MEMBER_REMOVED,
-            f"<@{member.id}> {where} {found.name}",
-        )
+        queued = result.status == "unqueued"
+        await record_audit(interaction, AUDIT_GROUP_MEMBER_REMOVED,
+            N_("{member} from the waitlist of {group}") if queued else N_("{member} from {group}"),
+            member=f"<@{member.id}>", group=found.name)  # fmt: skip
         tr = await texts(interaction)
         if result.status == "unqueued":
             text = tr.gettext("Removed {member} from the waitlist of “{name}”.")
@@ -424,7 +415,9 @@ class Groups(GroupFlow):
         await self.groups.add_panel(
             guild.id, channel.id, [message.id for message in posted], interaction.user.id
         )
-        await self.bot.audit(guild, interaction.user.id, AUDIT_GROUP_PANEL_POSTED, channel.mention)
+        await record_audit(
+            interaction, AUDIT_GROUP_PANEL_POSTED, N_("{channel}"), channel=channel.mention
+        )
         if len(posted) > 1:
             text = tr.gettext(
                 "Posted the sign-up panel in {channel} ({count} messages, as the groups don't "

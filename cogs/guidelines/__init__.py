@@ -14,8 +14,9 @@ from discord.utils import format_dt
 from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
-from bot.i18n import N_
+from bot.i18n import N_, Nn_
 from bot.i18n_discord import texts, texts_for_guild
+from bot.services.audit import Phrase
 from bot.services.group_names import GroupRef
 from bot.services.guideline_posts import MAX_REPOST_DAYS, REPOST_KIND, GuidelinePostsService
 from bot.services.guidelines import (
@@ -31,7 +32,7 @@ from bot.services.guidelines import (
 )
 from bot.tree import send_ephemeral
 from cogs._pages import install_pages, send_all, send_paged
-from cogs._ui import GroupName, audited, coordinator_only, guild_of, name_choices
+from cogs._ui import GroupName, audited, coordinator_only, guild_of, name_choices, record_audit
 from cogs.guidelines._publish import (
     Publisher,
     Repost,
@@ -41,6 +42,7 @@ from cogs.guidelines._publish import (
 from cogs.guidelines._status import status_text
 from cogs.guidelines._views import (
     AGREE_LABEL,
+    SERVER,
     AgreeButton,
     EditModal,
     GateAgreeButton,
@@ -124,12 +126,8 @@ class Guidelines(commands.Cog):
                 ).format(version=number, scope=label),
             )
             return
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
-            AUDIT_GUIDELINES_EDITED,
-            f"{group_name or 'server'}: version {version.version}",
-        )
+        await record_audit(interaction, AUDIT_GUIDELINES_EDITED, N_("{scope}: version {version}"),
+            scope=group_name or SERVER, version=version.version)  # fmt: skip
         report = await self.publisher.refresh_copies(guild, group_id, group_name, version)
         lines = [
             tr.gettext("Saved version {version} of {scope}.").format(
@@ -220,12 +218,9 @@ class Guidelines(commands.Cog):
         outcome = await self.publisher.post_copy(
             guild, channel, group_id, group_name, version, interaction.user.id
         )
-        await self.bot.audit(
-            guild,
-            interaction.user.id,
-            AUDIT_GUIDELINES_POSTED,
-            f"{group_name or 'server'} version {version.version} in #{channel.name}",
-        )
+        await record_audit(interaction, AUDIT_GUIDELINES_POSTED,
+            N_("{scope} version {version} in #{channel}"), scope=group_name or SERVER,
+            version=version.version, channel=channel.name)  # fmt: skip
         tr = await texts(interaction)
         posted = (
             tr.gettext("Posted version {version} of {scope} in {channel} and pinned it.")
@@ -273,10 +268,12 @@ class Guidelines(commands.Cog):
         self.bot.dispatcher.poke(schedule.next_due_at)
         due = schedule.next_due_at
         tr = await texts(interaction)
+        repost = Nn_("{scope} every {n} day in #{channel}", "{scope} every {n} days in #{channel}")
+        logged = Phrase(repost, scope=group_name or SERVER, n=every_days, channel=channel.name)
         await audited(
             interaction,
             AUDIT_GUIDELINES_REPOST_SCHEDULED,
-            f"{group_name or 'server'} every {every_days} day(s) in #{channel.name}",
+            logged,
             (
                 tr.gettext(
                     "I'll post a fresh copy of {scope} in {channel} every "
@@ -321,7 +318,7 @@ class Guidelines(commands.Cog):
         await audited(
             interaction,
             AUDIT_GUIDELINES_REPOST_STOPPED,
-            f"#{channel.name}",
+            Phrase(N_("#{channel}"), channel=channel.name),
             tr.gettext(
                 "Stopped re-posting in {channel}. The copy already there stays pinned and "
                 "is still updated when you save a new version."
@@ -391,7 +388,7 @@ class Guidelines(commands.Cog):
             await send_ephemeral(interaction, already.format(group=ref.name))
             return
         action = AUDIT_GUIDELINES_GATE_ON if enabled else AUDIT_GUIDELINES_GATE_OFF
-        await audited(interaction, action, ref.name, text)
+        await audited(interaction, action, Phrase(N_("{name}"), name=ref.name), text)
 
     gate_command.autocomplete("group")(group_autocomplete)
 

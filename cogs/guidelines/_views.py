@@ -16,6 +16,7 @@ from bot.errors import UserFacingError
 from bot.features import CONTINUE_JOIN, GateStep
 from bot.i18n import ENGLISH, N_, Texts
 from bot.i18n_discord import texts, texts_for_member
+from bot.services.audit import Phrase
 from bot.services.guidelines import MAX_LENGTH, GuidelineVersion, group_of
 from bot.tree import send_ephemeral
 from cogs._routes import PersistentButton
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 
 AGREE_LABEL = N_("I have read and agree")
 COLOUR = discord.Colour.from_rgb(214, 126, 64)
+
+
+# Which guidelines an audit entry is about: the group's name (data), or this phrase.
+SERVER = Phrase(N_("server"))
 
 
 def scope_label(group_name: str | None, tr: Texts = ENGLISH) -> str:

@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.utils import format_dt
 
-from bot.i18n import N_
+from bot.i18n import N_, Nn_
 from bot.i18n_discord import texts, texts_for_member
 from bot.services import rota as service
+from bot.services.audit import Param, Phrase
 from bot.services.rota.parsing import (
     MAX_DURATION_TEXT,
     MAX_EXPIRY_TEXT,
@@ -157,9 +158,17 @@ class RotaAdmin(RotaCogPart):
         await audited(
             interaction,
             AUDIT_ROTA_CREATED,
-            f"{created.name} (needed {created.needed}, training "
-            f"{'required' if created.requires_training else 'not required'}"
-            f"{f', group {group}' if group else ''})",
+            Phrase(
+                N_("{rota} (needed {needed}, {training}, group {group})")
+                if group
+                else N_("{rota} (needed {needed}, {training})"),
+                rota=created.name,
+                needed=created.needed,
+                training=Phrase(N_("training required"))
+                if created.requires_training
+                else Phrase(N_("training not required")),
+                group=group or "",
+            ),
             reply.format(rota=created.name, n=created.needed),
         )
 
@@ -200,8 +209,12 @@ class RotaAdmin(RotaCogPart):
             first, last = created[0], created[-1]
             await bot.audit(
                 guild, interaction.user.id, AUDIT_ROTA_SLOTS_ADDED,
-                f"{chosen.name}: {len(created)} slot(s) #{first.id}–#{last.id}, "
-                f"{format_dt(first.starts_at, 'f')} for {duration}",
+                Nn_(
+                    "{rota}: {n} slot #{first}–#{last}, {when} for {duration}",
+                    "{rota}: {n} slots #{first}–#{last}, {when} for {duration}",
+                ),
+                rota=chosen.name, n=len(created), first=first.id, last=last.id,
+                when=format_dt(first.starts_at, "f"), duration=duration,
             )  # fmt: skip
         tr = await texts(interaction)
         lines = [
@@ -260,7 +273,11 @@ class RotaAdmin(RotaCogPart):
         )
         await audited(
             interaction, AUDIT_ROTA_SLOTS_REMOVED,
-            f"{removed.rota_name} #{removed.id} {when} ({len(removed.claimers)} supporter(s) told)",
+            Phrase(
+                Nn_("{rota} #{slot} {when} ({n} supporter told)",
+                    "{rota} #{slot} {when} ({n} supporters told)"),
+                rota=removed.rota_name, slot=removed.id, when=when, n=len(removed.claimers),
+            ),
             tr.gettext("Removed slot #{slot} ({when}).").format(slot=removed.id, when=when) + told,
         )  # fmt: skip
 
@@ -295,7 +312,7 @@ class RotaAdmin(RotaCogPart):
             "at most {most} shifts a week per supporter, {rest} hours' rest between shifts, "
             "reminders {hours} before each shift"
         )
-        values = {
+        values: dict[str, Param] = {
             "most": settings.max_shifts_per_week,
             "rest": settings.min_rest_hours,
             "hours": ", ".join(f"{hour} h" for hour in settings.reminder_hours),
@@ -304,7 +321,7 @@ class RotaAdmin(RotaCogPart):
         summary = tr.gettext(summary_text).format(**values)
         if changes:
             await bot.audit(
-                guild, interaction.user.id, AUDIT_ROTA_LIMITS_SET, summary_text.format(**values)
+                guild, interaction.user.id, AUDIT_ROTA_LIMITS_SET, summary_text, **values
             )
             text = tr.gettext("Updated. Rotas here now use: {summary}.").format(summary=summary)
             if "reminder_hours" in changes:
@@ -333,10 +350,11 @@ class RotaAdmin(RotaCogPart):
         expires_at = parse_expiry(expires, zone, now) if expires else None
         await self.rota.grant_training(guild.id, member.id, interaction.user.id, expires_at, zone)
         bot.dispatcher.poke()  # its renewal DMs, and the weekly digest
-        until = f"until {format_dt(expires_at, 'D')}" if expires_at else "with no expiry"
         await bot.audit(
-            guild, interaction.user.id, AUDIT_ROTA_TRAINING_GRANTED, f"<@{member.id}> {until}"
-        )
+            guild, interaction.user.id, AUDIT_ROTA_TRAINING_GRANTED,
+            N_("{member} until {day}") if expires_at else N_("{member} with no expiry"),
+            member=f"<@{member.id}>", day=format_dt(expires_at, "D") if expires_at else "",
+        )  # fmt: skip
         tr = await texts(interaction)
         settings = await bot.settings.get(guild.id)
         note = ""
@@ -367,7 +385,7 @@ class RotaAdmin(RotaCogPart):
         await audited(
             interaction,
             AUDIT_ROTA_TRAINING_REVOKED,
-            f"<@{member.id}>",
+            Phrase(N_("{member}"), member=f"<@{member.id}>"),
             tr.gettext(
                 "Removed {member}'s training record. Shifts they already hold are kept; they "
                 "can't claim new ones on rotas that need training."

@@ -9,6 +9,7 @@ from discord import app_commands
 
 from bot.i18n import N_
 from bot.i18n_discord import texts
+from bot.services.audit import Phrase
 from bot.services.crisis import (
     AUDIT_CRISIS_ADDED,
     AUDIT_CRISIS_CHANNEL_UNWATCHED,
@@ -105,7 +106,7 @@ class CrisisAdmin(CoordinatorGroup):
         await audited(
             interaction,
             AUDIT_CRISIS_ADDED,
-            resource.name,
+            Phrase(N_("{name}"), name=resource.name),
             tr.gettext("Added to `/crisis`:") + "\n" + resource.line(tr),
         )
 
@@ -116,7 +117,7 @@ class CrisisAdmin(CoordinatorGroup):
         await audited(
             interaction,
             AUDIT_CRISIS_REMOVED,
-            removed,
+            Phrase(N_("{name}"), name=removed),
             tr.gettext("Removed “{name}” from `/crisis`.").format(name=removed),
         )
 
@@ -145,7 +146,12 @@ class CrisisAdmin(CoordinatorGroup):
         await bot.settings.update(
             guild.id, interaction.user.id, keyword_watch_enabled=state == "on"
         )
-        await bot.audit(guild, interaction.user.id, AUDIT_CRISIS_WATCH_SET, state)
+        await bot.audit(
+            guild,
+            interaction.user.id,
+            AUDIT_CRISIS_WATCH_SET,
+            N_("now on") if state == "on" else N_("now off"),
+        )
         if state == "off":
             text = tr.gettext("The keyword watch is off. No message is read.")
         else:
@@ -196,7 +202,8 @@ class CrisisAdmin(CoordinatorGroup):
                 guild,
                 interaction.user.id,
                 AUDIT_CRISIS_CHANNEL_WATCHED if action == "add" else AUDIT_CRISIS_CHANNEL_UNWATCHED,
-                f"#{channel.name}",
+                N_("#{channel}"),
+                channel=channel.name,
             )
         await interaction.response.send_message(text, ephemeral=True)
 
@@ -219,4 +226,4 @@ class CrisisAdmin(CoordinatorGroup):
             text = tr.gettext("No longer watching for “{phrase}”.").format(phrase=key)
         # The phrase itself stays out of the audit log: it may be sensitive wording.
         done = AUDIT_CRISIS_PHRASE_ADDED if action == "add" else AUDIT_CRISIS_PHRASE_REMOVED
-        await audited(interaction, done, "", text)
+        await audited(interaction, done, None, text)

@@ -19,9 +19,10 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import Feature
 from bot.i18n import N_, Nn_, Texts
-from bot.i18n_discord import texts, texts_for_guild
+from bot.i18n_discord import texts
 from bot.services import session_events
-from bot.services.groups import GroupService, GroupSummary
+from bot.services.audit import Param, Phrase
+from bot.services.groups import NO_LIMIT, GroupService, GroupSummary
 from bot.services.rota import RotaService
 from bot.services.rota.parsing import MAX_DURATION_TEXT, MAX_REPEAT_WEEKS, MAX_START_TEXT
 from bot.services.rota.rotas import MAX_NAME as MAX_ROTA_NAME
@@ -51,6 +52,7 @@ from cogs._ui import (
     guild_of,
     is_coordinator,
     name_choices,
+    record_audit,
 )
 from cogs.sessions import _replies as replies
 from cogs.sessions._delivery import FacilitatorAlert, SessionNotice, SessionReminder
@@ -118,7 +120,7 @@ class SessionCommands(app_commands.Group):
         self,
         interaction: discord.Interaction,
         change: Change,
-        audit: tuple[str, str],
+        audit: tuple[str, str | None],
         text: str,
         tr: Texts,
         *,
@@ -126,13 +128,16 @@ class SessionCommands(app_commands.Group):
     ) -> None:
         """After sessions were added, moved or cancelled: wake the dispatcher for their timers
         (and, for a move or cancel, the notices), audit, mirror the changed sessions as Discord
-        events, then answer (with the fix, if any)."""
+        events, then answer (with the fix, if any). `audit`: the action, and the group's name
+        where the trail names it."""
         if change.first_due is not None:
             self.bot.dispatcher.poke(change.first_due)
         if poke_now:
             self.bot.dispatcher.poke(self.bot.clock.now())
         guild = guild_of(interaction)
-        await self.bot.audit(guild, interaction.user.id, *audit)
+        (action, group), first, many = audit, change.sessions[0].id, len(change.sessions)
+        shape = N_("{group} #{id} ×{n}") if group else N_("#{id} ×{n}")
+        await record_audit(interaction, action, shape, group=group or "", id=first, n=many)
         fix = await mirror(self.bot, guild, change.sessions, tr)
         await send_ephemeral(interaction, text + (f"\n\n{fix}" if fix else ""))
 
@@ -159,12 +164,11 @@ class SessionCommands(app_commands.Group):
         change = await self.service.add(
             guild.id, found.id, interaction.user.id, start, duration, repeat_weeks, zone, hours
         )
-        first, many = change.sessions[0], len(change.sessions)
         tr = await texts(interaction)
         await self._finish(
             interaction,
             change,
-            (AUDIT_SESSIONS_ADDED, f"{found.name} #{first.id} ×{many}"),
+            (AUDIT_SESSIONS_ADDED, found.name),
             replies.planned(tr, change, found.name),
             tr,
             poke_now=False,
@@ -194,12 +198,11 @@ class SessionCommands(app_commands.Group):
         change = await self.service.move(
             guild_id, session_number(session), start, rest_of_series, reason, zone, hours
         )
-        first = change.sessions[0]
         tr = await texts(interaction)
         await self._finish(
             interaction,
             change,
-            (AUDIT_SESSIONS_MOVED, f"#{first.id} ×{len(change.sessions)}"),
+            (AUDIT_SESSIONS_MOVED, None),
             replies.moved(tr, change),
             tr,
         )
@@ -225,12 +228,11 @@ class SessionCommands(app_commands.Group):
         change = await self.service.cancel(
             guild_id, session_number(session), rest_of_series, reason
         )
-        first = change.sessions[0]
         tr = await texts(interaction)
         await self._finish(
             interaction,
             change,
-            (AUDIT_SESSIONS_CANCELLED, f"#{first.id} ×{len(change.sessions)}"),
+            (AUDIT_SESSIONS_CANCELLED, None),
             replies.cancelled(tr, change),
             tr,
         )
@@ -246,11 +248,10 @@ class SessionCommands(app_commands.Group):
         found = await self._group(interaction, group)
         value = await self.upkeep.set_places(found.guild_id, found.id, places)
         tr = await texts(interaction)
-        log_tr = await texts_for_guild(self.bot, found.guild_id)  # the log channel's language
         await audited(
             interaction,
             AUDIT_SESSION_PLACES_SET,
-            f"{found.name}: {value or log_tr.gettext('no limit')}",
+            Phrase(N_("{group}: {places}"), group=found.name, places=value or NO_LIMIT),
             replies.places_set(tr, found.name, value),
         )
 
@@ -270,13 +271,12 @@ class SessionCommands(app_commands.Group):
         found = await self._group(interaction, group)
         await self.upkeep.set_room(found.guild_id, found.id, channel.id if channel else None)
         tr = await texts(interaction)
-        log_tr = await texts_for_guild(self.bot, found.guild_id)  # the log channel's language
         where = f"<#{channel.id}>" if channel else tr.gettext(OWN_CHANNEL)
-        logged = f"<#{channel.id}>" if channel else log_tr.gettext(OWN_CHANNEL)
+        room: Param = f"<#{channel.id}>" if channel else Phrase(OWN_CHANNEL)
         await audited(
             interaction,
             AUDIT_SESSION_ROOM_SET,
-            f"{found.name}: {logged}",
+            Phrase(N_("{group}: {room}"), group=found.name, room=room),
             tr.gettext(
                 "Events for **{group}** sessions planned from now on are held in {where}."
             ).format(group=found.name, where=where),
@@ -314,8 +314,9 @@ class SessionCommands(app_commands.Group):
             await texts(interaction), found.name, linked.name if linked else None, alert_hours,
             opens_only_with_facilitator,
         )  # fmt: skip
-        log_tr = await texts_for_guild(self.bot, found.guild_id)  # the log channel's language
-        detail = log_tr.gettext("off") if linked is None else f"{linked.name}, {alert_hours}h"
+        detail = Phrase(N_("off"))
+        if linked is not None:
+            detail = Phrase(N_("{rota}, {hours}h"), rota=linked.name, hours=alert_hours)
         await audited(interaction, AUDIT_SESSION_FACILITATION_SET, detail, text)
 
     @app_commands.command(name="who", description="Who is going to a session (its facilitator)")

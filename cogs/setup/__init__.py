@@ -91,8 +91,9 @@ class Setup(commands.Cog):
             note = " ".join(filter(None, [note, saved]))
         if changed_zone is not None:
             await self.bot.audit(
-                guild, interaction.user.id, audit_setup_step("timezone"), f"set to {changed_zone}"
-            )
+                guild, interaction.user.id, audit_setup_step("timezone"), N_("set to {value}"),
+                value=changed_zone,
+            )  # fmt: skip
         settings = await self.bot.settings.get(guild.id)
         content, view = render(guild, settings, 1, note, tr)
         await interaction.response.send_message(
@@ -110,8 +111,9 @@ class Setup(commands.Cog):
         if chosen.value != before:
             await self.bot.settings.update(guild.id, interaction.user.id, language=chosen.value)
             await self.bot.audit(
-                guild, interaction.user.id, audit_setup_step("language"), f"set to {chosen.value}"
-            )
+                guild, interaction.user.id, audit_setup_step("language"), N_("set to {value}"),
+                value=chosen.value,
+            )  # fmt: skip
         tr = await texts(interaction)
         name = tr.pgettext(COMMAND_CHOICE, chosen.name)
         return tr.gettext("Saved: Hearth writes to this server in {language}.").format(

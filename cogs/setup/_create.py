@@ -9,6 +9,7 @@ import discord
 from bot.app import HearthBot
 from bot.i18n import ENGLISH, N_, Texts
 from bot.i18n_discord import texts_for_guild
+from bot.services.audit import Phrase
 from bot.services.settings import AUDIT_SETUP_CREATED, GuildSettings
 
 # Named in the server's language, as the server's own roles and channels would be (channel names
@@ -53,7 +54,7 @@ async def create_missing(
     tr: Texts = ENGLISH,
 ) -> tuple[list[str], list[str]]:
     """Create what is not set (or was deleted); returns (what was created, what failed and why),
-    in `tr`'s language (the audit trail keeps English, as stored).
+    in `tr`'s language (the audit trail's in each reader's).
 
     Each thing created is saved and audited at once, so a failure half-way loses nothing done.
     The roles and channels are named in the server's language, not the reader's: they are the
@@ -64,9 +65,9 @@ async def create_missing(
     failed: list[str] = []
     reason = f"Hearth /setup by {actor} ({actor.id})"
 
-    async def save(key: str, value: int, what: str, shown: str) -> None:
+    async def save(key: str, value: int, what: Phrase) -> None:
         await bot.settings.update(guild.id, actor.id, **{key: value})
-        created.append(shown)
+        created.append(what.render(tr))
         await bot.audit(guild, actor.id, AUDIT_SETUP_CREATED, what)
 
     coordinators = _role(guild, settings.coordinator_role_id)
@@ -87,8 +88,7 @@ async def create_missing(
                 tr.gettext("the {name} role: I need the Manage Roles permission").format(name=name)
             )
             continue
-        shown = tr.gettext("role {role}").format(role=role.mention)
-        await save(key, role.id, f"role {role.mention}", shown)
+        await save(key, role.id, Phrase(N_("role {role}"), role=role.mention))
         if key == "coordinator_role_id":
             coordinators = role
     for key, name, existing_channel in (
@@ -117,6 +117,7 @@ async def create_missing(
                 ).format(name=name)
             )
             continue
-        shown = tr.gettext("private channel {channel}").format(channel=channel.mention)
-        await save(key, channel.id, f"private channel {channel.mention}", shown)
+        await save(
+            key, channel.id, Phrase(N_("private channel {channel}"), channel=channel.mention)
+        )
     return created, failed

@@ -136,7 +136,9 @@ async def change(
         )
         return
     await bot.settings.update(guild.id, interaction.user.id, **{key: value})
-    await bot.audit(guild, interaction.user.id, audit_setup_step(key), f"set to {shown}")
+    await bot.audit(
+        guild, interaction.user.id, audit_setup_step(key), N_("set to {value}"), value=shown
+    )
     await redraw(
         interaction,
         page,

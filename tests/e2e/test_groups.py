@@ -42,7 +42,7 @@ async def test_create_makes_a_plain_role_and_a_private_channel(hearth: Harness) 
     )
     assert stored == [("Carers circle", 8, "Tuesdays 19:00 UK time", role.id, channel.id, None)]
     assert await rows(hearth, "SELECT action FROM audit_log") == [("group.created",)]
-    assert any("group.created" in m.content for m in hearth.messages(hearth.log))
+    assert any("**Group created** — " in m.content for m in hearth.messages(hearth.log))
     assert hearth.messages(hearth.general) == []
 
 

@@ -72,7 +72,7 @@ async def test_setup_from_scratch_then_rerun_shows_current_values(hearth: Harnes
     assert "Hearth is set up" in done.text
     assert done.components == []
     await hearth.wait_for(
-        lambda: any("setup.completed" in m.text for m in hearth.messages(hearth.log)),
+        lambda: any("**Setup completed**" in m.text for m in hearth.messages(hearth.log)),
         what="the completion in the log channel",
     )
 
@@ -96,7 +96,8 @@ async def test_setup_from_scratch_then_rerun_shows_current_values(hearth: Harnes
     # From the moment the log channel was set, each change was posted there.
     posted = [m.text for m in hearth.messages(hearth.log)]
     assert len(posted) == 4
-    assert "setup.log_channel_id" in posted[0] and "setup.alerts_channel_id" in posted[1]
+    assert "**Setup: log channel** — set to" in posted[0]  # each action's name, not its code
+    assert f"**Setup: alerts channel** — set to <#{hearth.alerts.id}>" in posted[1]
     assert not hearth.messages(hearth.general), "setup posts nothing publicly"
 
     again = await hearth.slash(cora, hearth.general, "setup")
@@ -114,7 +115,7 @@ async def test_setup_from_scratch_then_rerun_shows_current_values(hearth: Harnes
     reply = await hearth.select(cora, again, [new_role], custom_id="hearth:setup:role:coordinator")
     assert f"<@&{new_role.id}>" in reply.text
     await hearth.wait_for(lambda: len(hearth.messages(hearth.log)) == 5)
-    assert "setup.coordinator_role_id" in hearth.messages(hearth.log)[-1].text
+    assert "**Setup: coordinator role**" in hearth.messages(hearth.log)[-1].text
 
 
 async def test_setup_panel_survives_a_restart(hearth: Harness) -> None:
@@ -175,7 +176,7 @@ async def test_create_missing_roles_and_private_channels(hearth: Harness) -> Non
     assert stored["alerts_channel_id"] == str(alerts.id)
     assert f"<#{log.id}>" in panel.text
     await hearth.wait_for(lambda: len(hearth.messages(log)) == 2, what="the log posts")
-    assert "setup.created" in hearth.messages(log)[0].text
+    assert "**Setup: role or channel created** — private channel" in hearth.messages(log)[0].text
     assert await audit_actions(hearth) == ["setup.created"] * 4
 
     again = await hearth.click(owner, panel, label="Create missing roles and channels")

@@ -88,7 +88,7 @@ async def test_create_and_edit_validate_and_report_changes(world: World) -> None
         GUILD, group.id, new_name="Carers' circle", capacity=5, meets="Weds"
     )
     assert (edited.name, edited.capacity, edited.meets) == ("Carers' circle", 5, "Weds")
-    assert [str(change) for change in changes] == [
+    assert [change.text() for change in changes] == [
         "name “Carers circle” → “Carers' circle”",
         "capacity 2 → 5",
         "meeting time",
