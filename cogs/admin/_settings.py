@@ -55,7 +55,11 @@ def key_choices(current: str, limit: int = 25, tr: Texts = ENGLISH) -> list[tupl
         for key in SETTING_KEYS
         if typed in key or typed in describe(key).lower()
     )
-    return [(f"{key} — {tr.gettext(describe(key))}"[:100], key) for _, key in ranked[:limit]]
+    label = tr.gettext("{key} — {description}")
+    return [
+        (label.format(key=key, description=tr.gettext(describe(key)))[:100], key)
+        for _, key in ranked[:limit]
+    ]
 
 
 def resolve_entity(guild: discord.Guild, key: str, raw: str) -> str:

@@ -253,6 +253,7 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
         page,
         footer="\n"
         + tr.gettext("`/group info` tells you more; `/group join` signs you up privately."),
+        tr=tr,
     )
     return shown
 
@@ -281,7 +282,7 @@ async def _members_page(interaction: discord.Interaction, arg: str, page: int) -
     header = tr.gettext("**{name}** — {places}").format(
         name=found.name, places=spaces_text(found, tr)
     )
-    shown, _ = line_page(header, lines, page)
+    shown, _ = line_page(header, lines, page, tr=tr)
     return shown
 
 

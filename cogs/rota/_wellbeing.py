@@ -104,6 +104,7 @@ async def _breaks_page(interaction: discord.Interaction, arg: str, page: int) ->
         ),
         lines,
         page,
+        tr=tr,
     )
     return shown
 
@@ -174,7 +175,7 @@ async def _load_page(interaction: discord.Interaction, arg: str, page: int) -> P
         until=_local_day(report.until - timedelta(days=1), ZoneInfo(settings.timezone), tr),
     )
     footer = tr.gettext("A late cover is a shift taken less than a day before it started.")
-    shown, _ = line_page(header, lines, page, footer=footer)
+    shown, _ = line_page(header, lines, page, footer=footer, tr=tr)
     return shown
 
 
