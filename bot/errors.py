@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import ENGLISH, N_, Day, Texts
 
 
 class UserFacingError(Exception):
@@ -12,7 +12,8 @@ class UserFacingError(Exception):
     so the command tree's one error handler can answer kindly without a traceback in sight.
 
     The message is the catalogue's English source, marked `N_`, with `{name}` placeholders whose
-    values come as keyword arguments: the handler shows it in the reader's language
+    values come as keyword arguments (a `Day` is written in the reader's language too): the
+    handler shows it in the reader's language
     (`text(tr)`), so a service needs no idea who reads it. `plural` and `n` choose a plural
     form from the catalogue. `message` is the English text, for logs and for callers that
     pass the refusal on.
@@ -30,10 +31,14 @@ class UserFacingError(Exception):
 
     def text(self, tr: Texts) -> str:
         """The message in `tr`'s language, its placeholders filled."""
+        params = {
+            name: value.text(tr) if isinstance(value, Day) else value
+            for name, value in self.params.items()
+        }
         if self.plural is not None and self.n is not None:
-            return tr.ngettext(self.template, self.plural, self.n).format(n=self.n, **self.params)
+            return tr.ngettext(self.template, self.plural, self.n).format(n=self.n, **params)
         shown = tr.gettext(self.template)
-        return shown.format(**self.params) if self.params else shown
+        return shown.format(**params) if params else shown
 
 
 class NotSetUpError(UserFacingError):

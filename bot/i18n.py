@@ -131,6 +131,18 @@ class Texts:
 ENGLISH = Texts(SOURCE_LANGUAGE, gettext.NullTranslations())
 
 
+@dataclass(frozen=True)
+class Day:
+    """A date to be written in words in the reader's language when the message is shown: a
+    service puts one among a `UserFacingError`'s values without knowing who reads it."""
+
+    moment: date | datetime
+    pattern: str  # a CLDR pattern, as `Texts.format_day` takes
+
+    def text(self, tr: Texts) -> str:
+        return tr.format_day(self.moment, self.pattern)
+
+
 def _catalogue_path(language: str) -> Path:
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 

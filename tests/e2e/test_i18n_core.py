@@ -126,3 +126,31 @@ async def test_help_lists_commands_by_their_spanish_names(hearth: Harness) -> No
     assert about["value"] == "Qué es Hearth y qué no es"
     details = await hearth.slash(hearth.member, hearth.channel, "help", command="acerca")
     assert details.embeds[0]["title"] == "/acerca"
+
+
+async def test_a_spanish_coordinators_choices_and_setting_descriptions_are_in_spanish(
+    hearth: Harness,
+) -> None:
+    """Autocomplete choices are text Hearth writes too: zone suggestions, setting keys with
+    their descriptions (other features' settings as well), on/off."""
+    cora = hearth.coordinator
+    hearth.fake.actions.set_locale(cora, "es-ES")
+    zones = await hearth.autocomplete(cora, hearth.general, "setup", "timezone", "new york")
+    assert zones[0] == {"name": "America/New_York (ahora UTC-05:00)", "value": "America/New_York"}
+    keys = await hearth.autocomplete(cora, hearth.general, "admin set", "key", "checkin_grace")
+    assert keys[0]["value"] == "checkin_grace_minutes"
+    assert keys[0]["name"] == (
+        "checkin_grace_minutes — Cuánto retraso puede tener aún un seguimiento pendiente para "
+        "enviarse"
+    )
+    values = await hearth.autocomplete(
+        cora, hearth.general, "admin set", "value", "", key="keyword_watch_enabled"
+    )
+    assert [c["name"] for c in values] == ["activado", "desactivado"]
+    listed = await hearth.slash(cora, hearth.general, "admin settings")
+    assert "Idioma de los mensajes de Hearth al servidor" in listed.text
+    assert "Señala los recursos de crisis ante frases vigiladas" in listed.text
+    assert "Avisa si nadie atiende una petición de apoyo en este tiempo" in listed.text
+
+    english = await hearth.autocomplete(hearth.owner, hearth.general, "setup", "timezone", "london")
+    assert english[0]["name"] == "Europe/London (UTC+00:00 now)"

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from bot.db import Tx, to_ts
 from bot.errors import UserFacingError
-from bot.i18n import N_
+from bot.i18n import N_, Day
 from bot.scheduling import localize
 from bot.services.data import PersonColumn, TableData
 from bot.services.outbox import OutboxSpec, enqueue_in
@@ -86,7 +86,7 @@ def parse_break(
     if first < today:
         raise UserFacingError(
             N_("{day} has already passed. A break can start today or later."),
-            day=f"{first:%a %d %b %Y}",
+            day=Day(first, "EEE dd MMM y"),
         )
     if first - today > MAX_BREAK:
         raise UserFacingError(N_("That start is more than a year away. Pick a date within a year."))
@@ -100,8 +100,8 @@ def parse_break(
                 "The end ({end}) is before the start ({start}). "
                 "The end is the last day you're away."
             ),
-            end=f"{last:%a %d %b %Y}",
-            start=f"{first:%a %d %b %Y}",
+            end=Day(last, "EEE dd MMM y"),
+            start=Day(first, "EEE dd MMM y"),
         )
     if (last - first) + timedelta(days=1) > MAX_BREAK:  # (never date arithmetic near 9999)
         raise UserFacingError(

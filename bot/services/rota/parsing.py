@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserFacingError
-from bot.i18n import N_
+from bot.i18n import N_, Day
 from bot.scheduling import localize, next_weekly
 from bot.services.text import one_line
 
@@ -103,12 +103,12 @@ def parse_start(text: str, zone: ZoneInfo, now: datetime) -> tuple[date, time]:
                 "{day} is more than five years ahead; slots can be added up to five "
                 "years ahead. Is the year right?"
             ),
-            day=f"{local_day:%d %b %Y}",
+            day=Day(local_day, "dd MMM y"),
         )
     if localize(local_day, at, zone) <= now:
         raise UserFacingError(
             N_("{moment} has already passed. Slots can only be added for times still ahead."),
-            moment=f"{local_day:%a %d %b %Y} {at:%H:%M}",
+            moment=Day(datetime.combine(local_day, at), "EEE dd MMM y HH:mm"),
         )
     return local_day, at
 
