@@ -35,7 +35,7 @@ def shown(guild: discord.Guild, key: str, value: Any, tr: Texts = ENGLISH) -> st
     return str(value)
 
 
-def settings_text(guild: discord.Guild, settings: GuildSettings, tr: Texts = ENGLISH) -> str:
+def settings_text(guild: discord.Guild, settings: GuildSettings, tr: Texts) -> str:
     lines = [
         tr.gettext("**`{key}`**: {value} — {description}").format(
             key=key,
@@ -47,7 +47,7 @@ def settings_text(guild: discord.Guild, settings: GuildSettings, tr: Texts = ENG
     return "\n".join(lines)
 
 
-def key_choices(current: str, limit: int = 25, tr: Texts = ENGLISH) -> list[tuple[str, str]]:
+def key_choices(current: str, limit: int = 25, *, tr: Texts) -> list[tuple[str, str]]:
     """(label, key) pairs matching what was typed in the key or its description."""
     typed = current.strip().lower()
     ranked = sorted(

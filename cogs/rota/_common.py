@@ -12,7 +12,7 @@ from discord.ext import commands
 from discord.utils import format_dt
 
 from bot.errors import NotSetUpError, UserFacingError
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import N_, Texts
 from bot.i18n_discord import texts
 from bot.services.rota import RotaService
 from bot.services.rota.models import Slot
@@ -80,7 +80,7 @@ def slot_label(slot: Slot, zone: ZoneInfo, tr: Texts) -> str:
     )
 
 
-def server_name(bot: HearthBot, guild_id: int, tr: Texts = ENGLISH) -> str:
+def server_name(bot: HearthBot, guild_id: int, tr: Texts) -> str:
     guild = bot.get_guild(guild_id)
     return guild.name if guild else tr.gettext("your server")
 

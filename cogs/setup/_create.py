@@ -7,7 +7,7 @@ from typing import Any
 import discord
 
 from bot.app import HearthBot
-from bot.i18n import ENGLISH, Texts
+from bot.i18n import Texts
 from bot.services.settings import AUDIT_SETUP_CREATED, GuildSettings
 
 COORDINATOR_ROLE_NAME = "Coordinators"
@@ -47,7 +47,7 @@ async def create_missing(
     guild: discord.Guild,
     actor: discord.abc.User,
     settings: GuildSettings,
-    tr: Texts = ENGLISH,
+    tr: Texts,
 ) -> tuple[list[str], list[str]]:
     """Create what is not set (or was deleted); returns (what was created, what failed and why),
     in `tr`'s language (the audit trail keeps English, as stored).
