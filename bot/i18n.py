@@ -238,6 +238,11 @@ _lock = threading.Lock()
 def _loaded(language: str) -> Texts | None:
     """The compiled catalogue of one language, once per process (tests clear it)."""
     if language == SOURCE_LANGUAGE:
+        # English chosen (a client's, a server's, the fallback) is a language like the others:
+        # marked in the pseudo-locale run, so the check tells it from text that never went
+        # through a catalogue. `ENGLISH`, the default a caller forgot to replace, stays unmarked.
+        if _pseudo_enabled:
+            return Texts(SOURCE_LANGUAGE, gettext.NullTranslations(), marked=True)
         return ENGLISH
     if language == PSEUDO_LANGUAGE:
         if not _pseudo_enabled:
@@ -271,7 +276,7 @@ def texts(*locales: str | None) -> Texts:
         found = find(locale)
         if found is not None:
             return found
-    return ENGLISH
+    return _loaded(SOURCE_LANGUAGE) or ENGLISH
 
 
 def available_languages() -> list[str]:
