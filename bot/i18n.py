@@ -106,10 +106,7 @@ class Texts:
         reader's language; the names are locale data, not missing translations, so they are
         marked like a catalogue's text in the pseudo-locale run.
         """
-        try:
-            locale = Locale.parse(self.language)
-        except (ValueError, UnknownLocaleError):
-            locale = Locale.parse(SOURCE_LANGUAGE)
+        locale = _babel_locale(self.language)
         if isinstance(moment, datetime):
             shown = format_datetime(moment.replace(tzinfo=None), pattern, locale=locale)
         else:
@@ -129,6 +126,15 @@ class Texts:
 
 
 ENGLISH = Texts(SOURCE_LANGUAGE, gettext.NullTranslations())
+
+
+@functools.lru_cache(maxsize=64)
+def _babel_locale(language: str) -> Locale:
+    """Babel's data for a language, English for one it doesn't know (the pseudo-locale)."""
+    try:
+        return Locale.parse(language)
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(SOURCE_LANGUAGE)
 
 
 @dataclass(frozen=True)
