@@ -8,12 +8,11 @@ import discord
 
 from bot.app import HearthBot
 from bot.i18n import Texts
+from bot.i18n_discord import texts_for_guild
 from bot.services.settings import AUDIT_SETUP_CREATED, GuildSettings
 
-COORDINATOR_ROLE_NAME = "Coordinators"
-SUPPORTER_ROLE_NAME = "Peer supporters"
-LOG_CHANNEL_NAME = "hearth-log"
-ALERTS_CHANNEL_NAME = "hearth-alerts"
+# The roles and channels are named in the server's language (contexts "role name" and "channel
+# name"; a channel name is lowercase words joined by hyphens, as Discord writes them).
 
 
 def _role(guild: discord.Guild, role_id: int | None) -> discord.Role | None:
@@ -53,11 +52,13 @@ async def create_missing(
     in `tr`'s language (the audit trail keeps English, as stored).
 
     Each thing created is saved and audited at once, so a failure half-way loses nothing done.
-    The roles and channels keep their English names: they are the server's, not one reader's.
+    The roles and channels are named in the server's language: they are the server's, not one
+    reader's.
     """
     created: list[str] = []
     failed: list[str] = []
     reason = f"Hearth /setup by {actor} ({actor.id})"
+    server = await texts_for_guild(bot, guild.id)
 
     async def save(key: str, value: int, what: str, shown: str) -> None:
         await bot.settings.update(guild.id, actor.id, **{key: value})
@@ -66,8 +67,12 @@ async def create_missing(
 
     coordinators = _role(guild, settings.coordinator_role_id)
     for key, name, existing in (
-        ("coordinator_role_id", COORDINATOR_ROLE_NAME, coordinators),
-        ("supporter_role_id", SUPPORTER_ROLE_NAME, _role(guild, settings.supporter_role_id)),
+        ("coordinator_role_id", server.pgettext("role name", "Coordinators"), coordinators),
+        (
+            "supporter_role_id",
+            server.pgettext("role name", "Peer supporters"),
+            _role(guild, settings.supporter_role_id),
+        ),
     ):
         if existing is not None:
             continue
@@ -83,10 +88,14 @@ async def create_missing(
         if key == "coordinator_role_id":
             coordinators = role
     for key, name, existing_channel in (
-        ("log_channel_id", LOG_CHANNEL_NAME, _text_channel(guild, settings.log_channel_id)),
+        (
+            "log_channel_id",
+            server.pgettext("channel name", "hearth-log"),
+            _text_channel(guild, settings.log_channel_id),
+        ),
         (
             "alerts_channel_id",
-            ALERTS_CHANNEL_NAME,
+            server.pgettext("channel name", "hearth-alerts"),
             _text_channel(guild, settings.alerts_channel_id),
         ),
     ):

@@ -154,3 +154,26 @@ async def test_a_spanish_coordinators_choices_and_setting_descriptions_are_in_sp
 
     english = await hearth.autocomplete(hearth.owner, hearth.general, "setup", "timezone", "london")
     assert english[0]["name"] == "Europe/London (UTC+00:00 now)"
+
+
+async def test_a_spanish_servers_new_roles_and_channels_are_named_in_spanish(
+    hearth: Harness,
+) -> None:
+    """The roles and private channels `/setup` creates are the server's: named in its language,
+    whoever pressed the button."""
+    bot = bot_of(hearth)
+    await bot.settings.update(hearth.guild.id, None, language="es")
+    panel = await hearth.slash(hearth.owner, hearth.general, "setup")
+    hearth.fake.actions.set_locale(hearth.owner, "en-US")
+    await hearth.click(hearth.owner, panel, label="Create missing roles and channels")
+    await hearth.wait_for(lambda: "Created" in panel.text, what="the created things")
+    guild = hearth.guild
+    coordinators = guild.role("Coordinación")
+    supporters = guild.role("Apoyo entre pares")
+    log = guild.channel("hearth-registro")
+    alerts = guild.channel("hearth-avisos")
+    stored = (await bot.settings.get(guild.id)).model_dump()
+    assert stored["coordinator_role_id"] == coordinators.id
+    assert stored["supporter_role_id"] == supporters.id
+    assert (stored["log_channel_id"], stored["alerts_channel_id"]) == (log.id, alerts.id)
+    assert f"<#{log.id}>" in panel.text and "private channel" in panel.text
