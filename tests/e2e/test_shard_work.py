@@ -7,6 +7,7 @@ from __future__ import annotations
 import discord
 import pytest
 
+from bot import i18n
 from bot.outbox_kinds import message_specs
 from bot.services.mydata import MyDataService
 from bot.services.shard_leases import (
@@ -143,6 +144,7 @@ async def test_a_yes_from_a_dm_for_another_processs_server_still_reaches_its_coo
         bot, "get_guild", lambda gid: None if gid == guild_id else real_get_guild(gid)
     )
     said = await bot.request_support(guild_id, hearth.member.id, "checkin")
+    said = said.replace(i18n.OPEN, "").replace(i18n.CLOSE, "")  # as read, in a pseudo-locale run
     assert said.startswith("Thank you for telling me. I've asked the coordinators to reach out")
     monkeypatch.setattr(bot, "get_guild", real_get_guild)
     bot.shard_scope = ours
