@@ -126,6 +126,11 @@ async def test_help_lists_commands_by_their_spanish_names(hearth: Harness) -> No
     assert about["value"] == "Qué es Hearth y qué no es"
     details = await hearth.slash(hearth.member, hearth.channel, "help", command="acerca")
     assert details.embeds[0]["title"] == "/acerca"
+    # Its suggestions name each command as the reader's client does, found by either name.
+    suggested = await hearth.autocomplete(hearth.member, hearth.channel, "help", "command", "ace")
+    assert suggested == [{"name": "/acerca", "value": "about"}]
+    by_english = await hearth.autocomplete(hearth.member, hearth.channel, "help", "command", "ab")
+    assert {"name": "/acerca", "value": "about"} in by_english
 
 
 async def test_a_spanish_coordinators_choices_and_setting_descriptions_are_in_spanish(
