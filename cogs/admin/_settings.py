@@ -48,12 +48,15 @@ def settings_text(guild: discord.Guild, settings: GuildSettings, tr: Texts) -> s
 
 
 def key_choices(current: str, limit: int = 25, *, tr: Texts) -> list[tuple[str, str]]:
-    """(label, key) pairs matching what was typed in the key or its description."""
+    """(label, key) pairs matching what was typed in the key or its description (English or
+    the reader's)."""
     typed = current.strip().lower()
     ranked = sorted(
         (0 if key.startswith(typed) else 1 if typed in key else 2, key)
         for key in SETTING_KEYS
-        if typed in key or typed in describe(key).lower()
+        if typed in key
+        or typed in describe(key).lower()
+        or typed in tr.gettext(describe(key)).lower()
     )
     label = tr.gettext("{key} — {description}")
     return [

@@ -148,13 +148,20 @@ async def test_a_spanish_coordinators_choices_and_setting_descriptions_are_in_sp
         "checkin_grace_minutes — Cuánto retraso puede tener aún un seguimiento pendiente para "
         "enviarse"
     )
+    # Found by a word of the description in the reader's language, and every label whole.
+    by_word = await hearth.autocomplete(cora, hearth.general, "admin set", "key", "idioma")
+    assert [c["value"] for c in by_word] == ["language"]
+    every = await hearth.autocomplete(cora, hearth.general, "admin set", "key", "")
+    assert every and all(len(c["name"]) < 100 for c in every)  # none cut at 100
     values = await hearth.autocomplete(
         cora, hearth.general, "admin set", "value", "", key="keyword_watch_enabled"
     )
     assert [c["name"] for c in values] == ["activado", "desactivado"]
     listed = await hearth.slash(cora, hearth.general, "admin settings")
-    assert "Idioma de los mensajes de Hearth al servidor" in listed.text
-    assert "Señala los recursos de crisis ante frases vigiladas" in listed.text
+    assert (
+        "Idioma de Hearth en el servidor (auto: el idioma de Discord del servidor)" in listed.text
+    )
+    assert "Recursos de crisis ante frases vigiladas" in listed.text
     assert "Avisa si nadie atiende una petición de apoyo en este tiempo" in listed.text
 
     english = await hearth.autocomplete(hearth.owner, hearth.general, "setup", "timezone", "london")
