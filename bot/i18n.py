@@ -28,9 +28,11 @@ import io
 import os
 import re
 import threading
+from datetime import date, datetime
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -76,8 +78,9 @@ class Texts:
         # In the pseudo-locale run every catalogue's text is marked ⟦…⟧ (Spanish as much as the
         # pseudo-locale), so the check tells it from text that never went through one.
         self._open, self._close = (OPEN, CLOSE) if marked else ("", "")
-        # The same catalogue never marked: for matching what a person typed ("acerca").
-        self.plain = Texts(language, translations) if marked else self
+        # Dates written by Babel are the locale's own data, not a catalogue's: marked in that
+        # run too, and in the pseudo-locale (whose catalogue marks its own text).
+        self._marks_data = marked or language == PSEUDO_LANGUAGE
 
     def gettext(self, message: str) -> str:
         return self._open + self._t.gettext(message) + self._close
@@ -88,6 +91,25 @@ class Texts:
 
     def pgettext(self, context: str, message: str) -> str:
         return self._open + self._t.pgettext(context, message) + self._close
+
+    def format_day(self, moment: date | datetime, pattern: str) -> str:
+        """A day (and time) written out in words, for places `<t:…>` can't go: button labels,
+        thread names, autocomplete choices, texts a service fills in. `pattern` is a CLDR
+        pattern ("EEE d MMM y" → "Tue 3 Mar 2026", "EEE dd MMM HH:mm" → "Tue 03 Mar 19:00");
+        the day and month names are this language's, from Babel's CLDR data; a language Babel
+        doesn't know (the pseudo-locale) reads as English. A datetime is written as its own wall
+        clock: pass it already in the zone it is read in.
+
+        The one place Hearth writes a date in words, so every feature's dates follow the
+        reader's language; the names are locale data, not missing translations, so they are
+        marked like a catalogue's text in the pseudo-locale run.
+        """
+        locale = _babel_locale(self.language)
+        if isinstance(moment, datetime):
+            shown = format_datetime(moment.replace(tzinfo=None), pattern, locale=locale)
+        else:
+            shown = format_date(moment, pattern, locale=locale)
+        return OPEN + shown + CLOSE if self._marks_data else shown
 
     def translated(self, context: str | None, message: str) -> str | None:
         """The catalogue's translation, or None when it has none (English, or not translated):
@@ -102,6 +124,15 @@ class Texts:
 
 
 ENGLISH = Texts(SOURCE_LANGUAGE, gettext.NullTranslations())
+
+
+@functools.lru_cache(maxsize=64)
+def _babel_locale(language: str) -> Locale:
+    """Babel's data for a language, English for one it doesn't know (the pseudo-locale)."""
+    try:
+        return Locale.parse(language)
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(SOURCE_LANGUAGE)
 
 
 def _catalogue_path(language: str) -> Path:
@@ -205,12 +236,13 @@ _lock = threading.Lock()
 @functools.lru_cache(maxsize=64)
 def _loaded(language: str) -> Texts | None:
     """The compiled catalogue of one language, once per process (tests clear it)."""
-    if language == SOURCE_LANGUAGE:  # chosen, not fallen back to: marked like any other
-        return (
-            Texts(SOURCE_LANGUAGE, gettext.NullTranslations(), marked=True)
-            if _pseudo_enabled
-            else ENGLISH
-        )
+    if language == SOURCE_LANGUAGE:
+        # English chosen (a client's, a server's, the fallback) is a language like the others:
+        # marked in the pseudo-locale run, so the check tells it from text that never went
+        # through a catalogue. `ENGLISH`, the default a caller forgot to replace, stays unmarked.
+        if _pseudo_enabled:
+            return Texts(SOURCE_LANGUAGE, gettext.NullTranslations(), marked=True)
+        return ENGLISH
     if language == PSEUDO_LANGUAGE:
         if not _pseudo_enabled:
             return None
@@ -243,7 +275,7 @@ def texts(*locales: str | None) -> Texts:
         found = find(locale)
         if found is not None:
             return found
-    return ENGLISH
+    return _loaded(SOURCE_LANGUAGE) or ENGLISH
 
 
 def available_languages() -> list[str]:

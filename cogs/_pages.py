@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import UserFacingError
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import N_, Texts
 from bot.i18n_discord import texts
 from bot.services.text import split_text
 from bot.tree import NO_MENTIONS
@@ -110,12 +110,13 @@ def line_page(
     footer: str = "",
     budget: int = CONTENT_LIMIT,
     max_lines: int | None = None,
-    tr: Texts = ENGLISH,
+    tr: Texts,
 ) -> tuple[Page, list[int]]:
     """Page `page` (clamped) of `lines` under `header`; also returns the indexes it shows.
 
-    The header gets "(page x of y)" (in `tr`'s language) when there is more than one page, so
-    the budget keeps room for that and for the footer.
+    The header gets "(page x of y)" in `tr`'s language (the reader's: required, so no list can
+    forget it) when there is more than one page, so the budget keeps room for that and for the
+    footer.
     """
     room = budget - len(header) - len(footer) - len(" (page 999 of 999)") - 2
     chunks = split_lines(lines, room, max_lines)
@@ -133,9 +134,7 @@ def line_page(
     return Page(content=text, page=page, pages=len(chunks)), list(range(first, first + len(shown)))
 
 
-def page_view(
-    kind: str, viewer_id: int, arg: str, page: Page, tr: Texts = ENGLISH
-) -> DynamicView | None:
+def page_view(kind: str, viewer_id: int, arg: str, page: Page, tr: Texts) -> DynamicView | None:
     """The page's own items, then Prev/Next (labelled in `tr`'s language) when there is more
     than one page."""
     if not page.items and page.pages <= 1:

@@ -57,6 +57,12 @@ def _name(path: str, tr: Texts) -> str:
     return " ".join(tr.pgettext(COMMAND_NAME, part) for part in path.split(" "))
 
 
+def _typed_name(root: str, tr: Texts) -> str:
+    """A command's name as a person types it in `tr`'s language (the catalogue's own text, for
+    comparing with what they typed)."""
+    return tr.translated(COMMAND_NAME, root) or root
+
+
 def _description(command: Any, tr: Texts) -> str:
     return tr.pgettext(COMMAND_DESCRIPTION, command.description)
 
@@ -126,7 +132,7 @@ class Core(commands.Cog):
         if command is not None:
             name = command.strip().lstrip("/").split(" ")[0].lower()
             # typed as the reader's client shows it ("acerca"): the command it stands for
-            name = next((root for root in by_root if _name(root, tr.plain) == name), name)
+            name = next((root for root in by_root if _typed_name(root, tr) == name), name)
             if name not in by_root:
                 await interaction.response.send_message(
                     tr.gettext(
@@ -173,12 +179,11 @@ class Core(commands.Cog):
         tr = await texts(interaction)
         roots = sorted({_root(c).name for c in self.usable_commands(interaction, coordinator)})
         typed = current.lower().lstrip("/")
-        # Shown, and matched, as the reader's client names them ("/acerca"); the value is the
-        # name `help` looks up either way.
+        tr = await texts(interaction)  # each shown as the reader's client names it
         return [
             app_commands.Choice(name=f"/{_name(n, tr)}", value=n)
             for n in roots
-            if typed in _name(n, tr.plain)
+            if typed in n or typed in _typed_name(n, tr)
         ][:25]
 
     @commands.Cog.listener()

@@ -45,7 +45,7 @@ GRACE_MINUTES = Setting[int](
     "checkin_grace_minutes",
     int,
     60,
-    "How late a missed check-in may still be sent",
+    N_("How late a missed check-in may still be sent"),
     low=0,
     high=1440,
 )

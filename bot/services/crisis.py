@@ -47,7 +47,7 @@ KEYWORD_WATCH = Setting[bool](
     "keyword_watch_enabled",
     bool,
     False,
-    "Signpost crisis resources on watched phrases (needs message content)",
+    N_("Signpost crisis resources on watched phrases (needs message content)"),
 )
 SETTINGS = (KEYWORD_WATCH,)
 # Enough for a region's lines; `/crisis` shows them all, in as many messages as they need.

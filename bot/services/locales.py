@@ -51,7 +51,7 @@ LANGUAGE = Setting[str](
     "language",
     str,
     AUTO,
-    "Language of Hearth's messages to the server (auto: the server's Discord language)",
+    N_("Language of Hearth's messages to the server (auto: the server's Discord language)"),
     parse=parse_language,
 )
 SETTINGS = (LANGUAGE,)

@@ -36,7 +36,7 @@ CLAIM_ALERT_MINUTES = Setting[int](
     "support_claim_alert_minutes",
     int,
     15,
-    "Alert if a support request is unclaimed this long",
+    N_("Alert if a support request is unclaimed this long"),
     low=1,
     high=1440,
 )

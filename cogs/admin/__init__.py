@@ -144,7 +144,7 @@ class Admin(commands.Cog):
             options = [(tr.gettext("on"), "on"), (tr.gettext("off"), "off")]
         elif key == "timezone":
             now = self.bot.clock.now()
-            options = [(label(name, now), name) for name in suggest(current)]
+            options = [(label(name, now, tr), name) for name in suggest(current)]
         elif key == LANGUAGE.name:
             options = [(tr.pgettext(COMMAND_CHOICE, c.name), c.value) for c in language_choices()]
         else:

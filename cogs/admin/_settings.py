@@ -41,7 +41,7 @@ def value_phrase(guild: discord.Guild, key: str, value: Any) -> Param:
     return str(value)
 
 
-def settings_text(guild: discord.Guild, settings: GuildSettings, tr: Texts = ENGLISH) -> str:
+def settings_text(guild: discord.Guild, settings: GuildSettings, tr: Texts) -> str:
     lines = [
         tr.gettext("**`{key}`**: {value} — {description}").format(
             key=key,
@@ -53,15 +53,22 @@ def settings_text(guild: discord.Guild, settings: GuildSettings, tr: Texts = ENG
     return "\n".join(lines)
 
 
-def key_choices(current: str, limit: int = 25, tr: Texts = ENGLISH) -> list[tuple[str, str]]:
-    """(label, key) pairs matching what was typed in the key or its description."""
+def key_choices(current: str, limit: int = 25, *, tr: Texts) -> list[tuple[str, str]]:
+    """(label, key) pairs matching what was typed in the key or its description (English or
+    the reader's)."""
     typed = current.strip().lower()
     ranked = sorted(
         (0 if key.startswith(typed) else 1 if typed in key else 2, key)
         for key in SETTING_KEYS
-        if typed in key or typed in describe(key).lower()
+        if typed in key
+        or typed in describe(key).lower()
+        or typed in tr.gettext(describe(key)).lower()
     )
-    return [(f"{key} — {tr.gettext(describe(key))}"[:100], key) for _, key in ranked[:limit]]
+    label = tr.gettext("{key} — {description}")
+    return [
+        (label.format(key=key, description=tr.gettext(describe(key)))[:100], key)
+        for _, key in ranked[:limit]
+    ]
 
 
 def resolve_entity(guild: discord.Guild, key: str, raw: str) -> str:

@@ -419,7 +419,7 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
         for s in found
     ]
     header = tr.gettext("**Check-in prompts** ({n})").format(n=len(found))
-    shown, _ = line_page(header, lines, page, footer=footer)
+    shown, _ = line_page(header, lines, page, footer=footer, tr=tr)
     return shown
 
 

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
 
 from bot.delivery import OutboxKind, Outgoing
 from bot.i18n import ENGLISH, N_, Texts
@@ -100,14 +98,6 @@ def occurrence_of(item: OutboxItem) -> Occurrence:
     )
 
 
-def _babel_locale(tr: Texts) -> Locale:
-    """Babel's locale data for a catalogue's language (English for the pseudo-locale)."""
-    try:
-        return Locale.parse(tr.language)
-    except (ValueError, UnknownLocaleError):
-        return Locale.parse("en")
-
-
 class Delivery:
     def __init__(self, bot: HearthBot, schedules: CheckinSchedules) -> None:
         self.bot = bot
@@ -151,7 +141,7 @@ class Delivery:
         zone = (await self.bot.settings.get(guild.id)).timezone
         local = occurrence.due_at.astimezone(ZoneInfo(zone))
         tr = await texts_for_guild(self.bot, guild.id)
-        day = format_date(local.date(), "EEE dd MMM", locale=_babel_locale(tr))
+        day = tr.format_day(local.date(), "EEE dd MMM")
         try:
             await message.create_thread(
                 name=tr.gettext("Check-in replies — {day}").format(day=day),

@@ -196,5 +196,5 @@ async def _history_page(interaction: discord.Interaction, arg: str, page: int) -
             "**Your check-ins, last {days} days** — {n} answers. Only you can see this.",
             len(entries),
         ).format(days=days, n=len(entries))
-    shown, _ = line_page(header, lines, page)
+    shown, _ = line_page(header, lines, page, tr=tr)
     return shown

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.utils import format_dt
 
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import N_, Texts
 from bot.i18n_discord import texts
 from bot.services.group_membership import MembershipService
 from bot.services.groups import GroupService, GroupSummary
@@ -27,7 +27,7 @@ EMBED_FIELDS = 25
 PANEL_COLOUR = discord.Colour(0xE07A5F)
 
 
-def spaces_text(group: GroupSummary, tr: Texts = ENGLISH) -> str:
+def spaces_text(group: GroupSummary, tr: Texts) -> str:
     """Spaces and queue length: what a member needs to decide, never who is in the group."""
     if group.archived:
         return tr.gettext("Archived: not taking new members")
@@ -66,7 +66,7 @@ def archived_text(name: str, members: int, waiting: int, tr: Texts) -> str:
     return text
 
 
-def group_details(group: GroupSummary, tr: Texts = ENGLISH) -> str:
+def group_details(group: GroupSummary, tr: Texts) -> str:
     lines = []
     if group.description:
         lines.append(group.description)
@@ -76,7 +76,7 @@ def group_details(group: GroupSummary, tr: Texts = ENGLISH) -> str:
     return "\n".join(lines)
 
 
-def info_embed(group: GroupSummary, tr: Texts = ENGLISH) -> discord.Embed:
+def info_embed(group: GroupSummary, tr: Texts) -> discord.Embed:
     return discord.Embed(
         title=group.name, description=group_details(group, tr), colour=PANEL_COLOUR
     )
@@ -94,7 +94,7 @@ PANEL_INTRO = N_(
 )
 
 
-def _panel_field(group: GroupSummary, tr: Texts = ENGLISH) -> tuple[str, str]:
+def _panel_field(group: GroupSummary, tr: Texts) -> tuple[str, str]:
     lines = [_short(group.description, PANEL_DESCRIPTION)] if group.description else []
     if group.meets:
         lines.append(tr.gettext("Meets: {meets}").format(meets=group.meets))
@@ -119,7 +119,7 @@ def _panel_chunks(groups: list[GroupSummary], tr: Texts) -> list[list[GroupSumma
 
 
 def panel_messages(
-    groups: list[GroupSummary], tr: Texts = ENGLISH
+    groups: list[GroupSummary], tr: Texts
 ) -> list[tuple[discord.Embed, discord.ui.View | None]]:
     """The panel's messages in order: every open group appears in exactly one of them.
 
@@ -176,7 +176,7 @@ def _panel_view(groups: list[GroupSummary], tr: Texts, *, buttons: bool) -> disc
     return view
 
 
-def choice_view(group_id: int, tr: Texts = ENGLISH) -> discord.ui.View:
+def choice_view(group_id: int, tr: Texts) -> discord.ui.View:
     """Join/Leave for one group picked from a panel's menu (shown privately)."""
     view = DynamicView()
     view.add_item(JoinButton(group_id, tr.gettext("Join")))
@@ -253,6 +253,7 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
         page,
         footer="\n"
         + tr.gettext("`/group info` tells you more; `/group join` signs you up privately."),
+        tr=tr,
     )
     return shown
 
@@ -281,7 +282,7 @@ async def _members_page(interaction: discord.Interaction, arg: str, page: int) -
     header = tr.gettext("**{name}** — {places}").format(
         name=found.name, places=spaces_text(found, tr)
     )
-    shown, _ = line_page(header, lines, page)
+    shown, _ = line_page(header, lines, page, tr=tr)
     return shown
 
 

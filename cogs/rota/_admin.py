@@ -83,7 +83,7 @@ async def _training_page(interaction: discord.Interaction, arg: str, page: int) 
             status = tr.gettext("**expired** {day}").format(day=format_dt(record.expires_at, "D"))
         lines.append(f"<@{record.user_id}> — {status}")
     header = tr.gettext("**Supporter training** ({count})").format(count=len(records))
-    shown, _ = line_page(header, lines, page)
+    shown, _ = line_page(header, lines, page, tr=tr)
     return shown
 
 
@@ -111,7 +111,7 @@ async def _coverage_page(interaction: discord.Interaction, arg: str, page: int) 
     header = tr.gettext(
         "**{rota}**: {count} slot(s) in the next {weeks} week(s) need cover"
     ).format(rota=chosen.name, count=len(gaps), weeks=weeks)
-    shown, _ = line_page(header, lines, page)
+    shown, _ = line_page(header, lines, page, tr=tr)
     return shown
 
 

@@ -7,16 +7,15 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
-from babel import UnknownLocaleError
-from babel.dates import format_date
 from discord import app_commands
 from discord.ext import commands
 from discord.utils import format_dt
 
 from bot.errors import NotSetUpError, UserFacingError
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import N_, Texts
 from bot.i18n_discord import texts
 from bot.services.rota import RotaService
+from bot.services.rota.models import Slot
 from bot.services.rota.rotas import MAX_NAME, MAX_SLOT_TEXT
 from cogs._ui import hearth, name_choices
 
@@ -61,16 +60,27 @@ async def zone_of(bot: HearthBot, guild_id: int) -> ZoneInfo:
     return ZoneInfo((await bot.settings.get(guild_id)).timezone)
 
 
-def local_day(moment: datetime, tr: Texts = ENGLISH) -> str:
-    """A day as "Tue 3 Mar 2026", its names in `tr`'s language (CLDR's, through Babel); a
-    language Babel doesn't know (the pseudo-locale) reads as English."""
-    try:
-        return format_date(moment.date(), "EEE d MMM y", locale=tr.language)
-    except (ValueError, UnknownLocaleError):
-        return format_date(moment.date(), "EEE d MMM y", locale="en")
+def local_day(moment: datetime, tr: Texts) -> str:
+    """A day as "Tue 3 Mar 2026", its names in `tr`'s language."""
+    return tr.format_day(moment, "EEE d MMM y")
 
 
-def server_name(bot: HearthBot, guild_id: int, tr: Texts = ENGLISH) -> str:
+def slot_label(slot: Slot, zone: ZoneInfo, tr: Texts) -> str:
+    """ "#1 Tue 3 Mar 19:00–21:00 · Evening duty (1/2)" in the server's zone and the reader's
+    language, for pickers (autocomplete choices can't hold `<t:…>`)."""
+    start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+    return tr.gettext("#{id} {day} {start}–{end} · {rota} ({claimed}/{needed})").format(
+        id=slot.id,
+        day=tr.format_day(start, "EEE d MMM"),
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+        rota=slot.rota_name,
+        claimed=len(slot.claimers),
+        needed=slot.needed,
+    )
+
+
+def server_name(bot: HearthBot, guild_id: int, tr: Texts) -> str:
     guild = bot.get_guild(guild_id)
     return guild.name if guild else tr.gettext("your server")
 
@@ -111,9 +121,10 @@ async def _slot_choices(
         number=typed if typed.isdigit() else None,
         **filters,  # type: ignore[arg-type]  # filters: keyword names of upcoming_slots
     )
+    tr = await texts(interaction)
     choices = []
     for slot in found:
-        label = f"#{slot.id} {slot.label(zone)}"
+        label = slot_label(slot, zone, tr)
         if typed and typed not in label.casefold():
             continue
         choices.append(app_commands.Choice(name=label[:100], value=str(slot.id)))

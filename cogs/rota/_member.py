@@ -89,6 +89,7 @@ async def _week_page(interaction: discord.Interaction, arg: str, page: int) -> P
         page,
         budget=DESCRIPTION_LIMIT - 100,
         max_lines=MAX_ITEMS_PER_PAGE,
+        tr=tr,
     )
     embed = discord.Embed(title=title, description=shown.content, colour=discord.Colour.orange())
     embed.set_footer(text=tr.gettext("Times are shown in your own time zone."))
@@ -129,7 +130,7 @@ async def _mine_page(interaction: discord.Interaction, arg: str, page: int) -> P
         for shift in shifts
     ]
     header = tr.gettext("**Your shifts** ({count})").format(count=len(shifts))
-    shown, _ = line_page(header, lines, page, footer=figures)
+    shown, _ = line_page(header, lines, page, footer=figures, tr=tr)
     return shown
 
 
@@ -146,7 +147,7 @@ async def _onduty_page(interaction: discord.Interaction, arg: str, page: int) ->
             )
             for shift in shifts
         ]
-        shown, _ = line_page(tr.gettext("**On duty now**"), lines, page)
+        shown, _ = line_page(tr.gettext("**On duty now**"), lines, page, tr=tr)
         return shown
     upcoming = await rota_of(bot).next_shift_start(guild_id)
     if upcoming is None:

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 DateOption = app_commands.Range[str, 1, breaks.DATE_LENGTH]
 
 
-def _local_day(moment: datetime, zone: ZoneInfo, tr: Texts = ENGLISH) -> str:
+def _local_day(moment: datetime, zone: ZoneInfo, tr: Texts) -> str:
     return local_day(moment.astimezone(zone), tr)
 
 
@@ -77,7 +77,7 @@ def freed_alerts(why: str, freed: list[Slot], tr: Texts = ENGLISH) -> list[str]:
     return split_text(head + "\n" + "\n".join(lines))
 
 
-def _window(away: breaks.Away, zone: ZoneInfo, tr: Texts = ENGLISH, *, own: bool = False) -> str:
+def _window(away: breaks.Away, zone: ZoneInfo, tr: Texts, *, own: bool = False) -> str:
     start = _local_day(away.starts_at, zone, tr)
     if away.ends_at is None:
         if own:
@@ -104,6 +104,7 @@ async def _breaks_page(interaction: discord.Interaction, arg: str, page: int) ->
         ),
         lines,
         page,
+        tr=tr,
     )
     return shown
 
@@ -174,7 +175,7 @@ async def _load_page(interaction: discord.Interaction, arg: str, page: int) -> P
         until=_local_day(report.until - timedelta(days=1), ZoneInfo(settings.timezone), tr),
     )
     footer = tr.gettext("A late cover is a shift taken less than a day before it started.")
-    shown, _ = line_page(header, lines, page, footer=footer)
+    shown, _ = line_page(header, lines, page, footer=footer, tr=tr)
     return shown
 
 

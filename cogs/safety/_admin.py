@@ -74,7 +74,7 @@ async def _list_page(interaction: discord.Interaction, arg: str, page: int) -> P
     if enabled and not bot.intents.message_content:
         lines += ["", tr.gettext(INTENT_MISSING)]
     header = tr.gettext("**Helplines in `/crisis`** ({count})").format(count=len(resources))
-    shown, _ = line_page(header, lines, page)
+    shown, _ = line_page(header, lines, page, tr=tr)
     return shown
 
 

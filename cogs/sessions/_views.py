@@ -6,11 +6,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import discord
-from babel import UnknownLocaleError
-from babel.dates import format_datetime
 from discord.utils import format_dt
 
-from bot.i18n import N_, SOURCE_LANGUAGE, Texts
+from bot.i18n import N_, Texts
 from bot.i18n_discord import texts
 from bot.services.groups import GroupService
 from bot.services.sessions import Session, SessionService
@@ -29,15 +27,8 @@ CANT = N_("Can't make it")
 
 def short_time(moment: datetime, zone: ZoneInfo, tr: Texts) -> str:
     """A session's start where `<t:…>` markup can't go (button labels, suggestions): "Tue 03 Mar
-    19:00" in English, the day and month in the reader's language where Babel knows it, else
-    the language-free `YYYY-MM-DD HH:MM`."""
-    local = moment.astimezone(zone)
-    if tr.language == SOURCE_LANGUAGE:
-        return f"{local:%a %d %b %H:%M}"
-    try:
-        return format_datetime(local, "EEE dd MMM HH:mm", locale=tr.language)
-    except (ValueError, UnknownLocaleError):
-        return f"{local:%Y-%m-%d %H:%M}"
+    19:00" in English, the day and month in the reader's language."""
+    return tr.format_day(moment.astimezone(zone), "EEE dd MMM HH:mm")
 
 
 def _count(session: Session, tr: Texts) -> str:
@@ -71,7 +62,9 @@ def _line(session: Session, mine: bool | None, tr: Texts) -> str:
 
 
 def _label(session: Session, zone: ZoneInfo, what: str, tr: Texts) -> str:
-    return f"{tr.gettext(what)} · #{session.id} {short_time(session.starts_at, zone, tr)}"
+    return tr.gettext("{answer} · #{id} {starts}").format(
+        answer=tr.gettext(what), id=session.id, starts=short_time(session.starts_at, zone, tr)
+    )
 
 
 def _service(interaction: discord.Interaction) -> SessionService:
@@ -147,6 +140,7 @@ async def _sessions_page(interaction: discord.Interaction, arg: str, page: int) 
             "reminders on or off."
         ),
         max_lines=SESSIONS_PER_PAGE,
+        tr=tr,
     )
     for index in indexes:
         session = sessions[index]

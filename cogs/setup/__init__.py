@@ -125,7 +125,10 @@ class Setup(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         now = self.bot.clock.now()
-        return [app_commands.Choice(name=label(name, now), value=name) for name in suggest(current)]
+        tr = await texts(interaction)
+        return [
+            app_commands.Choice(name=label(name, now, tr), value=name) for name in suggest(current)
+        ]
 
     async def greet(self, guild: discord.Guild) -> None:
         """Tell the owner privately how to start; a channel only if their DMs are closed.

@@ -7,17 +7,13 @@ from typing import Any
 import discord
 
 from bot.app import HearthBot
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import N_, Texts
 from bot.i18n_discord import texts_for_guild
 from bot.services.audit import Phrase
 from bot.services.settings import AUDIT_SETUP_CREATED, GuildSettings
 
-# Named in the server's language, as the server's own roles and channels would be (channel names
-# in the catalogue stay lowercase, with hyphens: Discord's rule for text channels).
-COORDINATOR_ROLE_NAME = N_("Coordinators")
-SUPPORTER_ROLE_NAME = N_("Peer supporters")
-LOG_CHANNEL_NAME = N_("hearth-log")
-ALERTS_CHANNEL_NAME = N_("hearth-alerts")
+# The roles and channels are named in the server's language (contexts "role name" and "channel
+# name"; a channel name is lowercase words joined by hyphens, as Discord writes them).
 
 
 def _role(guild: discord.Guild, role_id: int | None) -> discord.Role | None:
@@ -51,19 +47,20 @@ async def create_missing(
     guild: discord.Guild,
     actor: discord.abc.User,
     settings: GuildSettings,
-    tr: Texts = ENGLISH,
+    tr: Texts,
 ) -> tuple[list[str], list[str]]:
     """Create what is not set (or was deleted); returns (what was created, what failed and why),
     in `tr`'s language (the audit trail's in each reader's).
 
     Each thing created is saved and audited at once, so a failure half-way loses nothing done.
-    The roles and channels are named in the server's language, not the reader's: they are the
-    server's.
+    The roles and channels are named in the server's language: they are the server's, not one
+    reader's.
     """
     server = await texts_for_guild(bot, guild.id)
     created: list[str] = []
     failed: list[str] = []
     reason = f"Hearth /setup by {actor} ({actor.id})"
+    server = await texts_for_guild(bot, guild.id)
 
     async def save(key: str, value: int, what: Phrase) -> None:
         await bot.settings.update(guild.id, actor.id, **{key: value})
@@ -72,10 +69,10 @@ async def create_missing(
 
     coordinators = _role(guild, settings.coordinator_role_id)
     for key, name, existing in (
-        ("coordinator_role_id", server.gettext(COORDINATOR_ROLE_NAME), coordinators),
+        ("coordinator_role_id", server.pgettext("role name", "Coordinators"), coordinators),
         (
             "supporter_role_id",
-            server.gettext(SUPPORTER_ROLE_NAME),
+            server.pgettext("role name", "Peer supporters"),
             _role(guild, settings.supporter_role_id),
         ),
     ):
@@ -94,12 +91,12 @@ async def create_missing(
     for key, name, existing_channel in (
         (
             "log_channel_id",
-            server.gettext(LOG_CHANNEL_NAME),
+            server.pgettext("channel name", "hearth-log"),
             _text_channel(guild, settings.log_channel_id),
         ),
         (
             "alerts_channel_id",
-            server.gettext(ALERTS_CHANNEL_NAME),
+            server.pgettext("channel name", "hearth-alerts"),
             _text_channel(guild, settings.alerts_channel_id),
         ),
     ):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n import N_, Texts
 from bot.services.settings import GuildSettings
 
 # (permission flags, any one of which is enough; the name shown; why Hearth needs it)
@@ -88,9 +88,7 @@ def _channel_id(settings: GuildSettings, kind: str) -> int | None:
     return channel_id
 
 
-def check_permissions(
-    guild: discord.Guild, settings: GuildSettings, tr: Texts = ENGLISH
-) -> list[Problem]:
+def check_permissions(guild: discord.Guild, settings: GuildSettings, tr: Texts) -> list[Problem]:
     """Everything the bot lacks in this server and its configured channels, with reasons,
     in `tr`'s language."""
     me = guild.me
@@ -139,7 +137,7 @@ def check_permissions(
     return problems
 
 
-def describe_problems(problems: list[Problem], tr: Texts = ENGLISH) -> str:
+def describe_problems(problems: list[Problem], tr: Texts) -> str:
     if not problems:
         return tr.gettext("**My permissions:** all good ✅")
     lines = [tr.gettext("**My permissions:** some are missing ⚠️ A server admin can grant them:")]

@@ -6,6 +6,8 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from bot.i18n import Texts
+
 MAX_CHOICES = 25
 COMMON = (
     "UTC",
@@ -54,15 +56,18 @@ def suggest(typed: str, limit: int = MAX_CHOICES) -> list[str]:
     return [name for _, name in ranked[:limit]]
 
 
-def label(name: str, now: datetime) -> str:
-    """ "Europe/London (UTC+01:00 now)", so people can check they picked the right one."""
+def label(name: str, now: datetime, tr: Texts) -> str:
+    """ "Europe/London (UTC+01:00 now)", so people can check they picked the right one (the
+    zone's name stays as IANA writes it; the rest is in `tr`'s language)."""
     offset = now.astimezone(ZoneInfo(name)).utcoffset()
     if offset is None:
         return name
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
-    return f"{name} (UTC{sign}{hours:02d}:{rest:02d} now)"
+    return tr.gettext("{zone} (UTC{offset} now)").format(
+        zone=name, offset=f"{sign}{hours:02d}:{rest:02d}"
+    )
 
 
 def resolve(typed: str) -> str | None:

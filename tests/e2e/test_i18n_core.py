@@ -127,3 +127,66 @@ async def test_help_lists_commands_by_their_spanish_names(hearth: Harness) -> No
     assert about["value"] == "Qué es Hearth y qué no es"
     details = await hearth.slash(hearth.member, hearth.channel, "help", command="acerca")
     assert details.embeds[0]["title"] == "/acerca"
+    # Its suggestions name each command as the reader's client does, found by either name.
+    suggested = await hearth.autocomplete(hearth.member, hearth.channel, "help", "command", "ace")
+    assert suggested == [{"name": "/acerca", "value": "about"}]
+    by_english = await hearth.autocomplete(hearth.member, hearth.channel, "help", "command", "ab")
+    assert {"name": "/acerca", "value": "about"} in by_english
+
+
+async def test_a_spanish_coordinators_choices_and_setting_descriptions_are_in_spanish(
+    hearth: Harness,
+) -> None:
+    """Autocomplete choices are text Hearth writes too: zone suggestions, setting keys with
+    their descriptions (other features' settings as well), on/off."""
+    cora = hearth.coordinator
+    hearth.fake.actions.set_locale(cora, "es-ES")
+    zones = await hearth.autocomplete(cora, hearth.general, "setup", "timezone", "new york")
+    assert zones[0] == {"name": "America/New_York (ahora UTC-05:00)", "value": "America/New_York"}
+    keys = await hearth.autocomplete(cora, hearth.general, "admin set", "key", "checkin_grace")
+    assert keys[0]["value"] == "checkin_grace_minutes"
+    assert keys[0]["name"] == (
+        "checkin_grace_minutes — Cuánto retraso puede tener aún un seguimiento pendiente para "
+        "enviarse"
+    )
+    # Found by a word of the description in the reader's language, and every label whole.
+    by_word = await hearth.autocomplete(cora, hearth.general, "admin set", "key", "idioma")
+    assert [c["value"] for c in by_word] == ["language"]
+    every = await hearth.autocomplete(cora, hearth.general, "admin set", "key", "")
+    assert every and all(len(c["name"]) < 100 for c in every)  # none cut at 100
+    values = await hearth.autocomplete(
+        cora, hearth.general, "admin set", "value", "", key="keyword_watch_enabled"
+    )
+    assert [c["name"] for c in values] == ["activado", "desactivado"]
+    listed = await hearth.slash(cora, hearth.general, "admin settings")
+    assert (
+        "Idioma de Hearth en el servidor (auto: el idioma de Discord del servidor)" in listed.text
+    )
+    assert "Recursos de crisis ante frases vigiladas" in listed.text
+    assert "Avisa si nadie atiende una petición de apoyo en este tiempo" in listed.text
+
+    english = await hearth.autocomplete(hearth.owner, hearth.general, "setup", "timezone", "london")
+    assert english[0]["name"] == "Europe/London (UTC+00:00 now)"
+
+
+async def test_a_spanish_servers_new_roles_and_channels_are_named_in_spanish(
+    hearth: Harness,
+) -> None:
+    """The roles and private channels `/setup` creates are the server's: named in its language,
+    whoever pressed the button."""
+    bot = bot_of(hearth)
+    await bot.settings.update(hearth.guild.id, None, language="es")
+    panel = await hearth.slash(hearth.owner, hearth.general, "setup")
+    hearth.fake.actions.set_locale(hearth.owner, "en-US")
+    await hearth.click(hearth.owner, panel, label="Create missing roles and channels")
+    await hearth.wait_for(lambda: "Created" in panel.text, what="the created things")
+    guild = hearth.guild
+    coordinators = guild.role("Coordinación")
+    supporters = guild.role("Apoyo entre pares")
+    log = guild.channel("hearth-registro")
+    alerts = guild.channel("hearth-avisos")
+    stored = (await bot.settings.get(guild.id)).model_dump()
+    assert stored["coordinator_role_id"] == coordinators.id
+    assert stored["supporter_role_id"] == supporters.id
+    assert (stored["log_channel_id"], stored["alerts_channel_id"]) == (log.id, alerts.id)
+    assert f"<#{log.id}>" in panel.text and "private channel" in panel.text

@@ -3,8 +3,10 @@ alerts and DMs, the calendar file's text; the same start formats in every langua
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.services.text import discord_day
 from tests.harness import Harness, bot_of
 from tests.helpers import add_slots, make_rota, run_at, set_up_rotas, train
 
@@ -156,3 +158,33 @@ async def test_a_spanish_servers_training_digest_and_renewal_dm_are_in_spanish(
     )
     renewal = next(m.content for m in hearth.dms(hearth.supporter) if "🌱" in m.content)
     assert renewal.startswith("🌱 Tu formación de apoyo en **")
+
+
+async def test_slot_choices_and_refused_dates_read_in_the_readers_language(
+    hearth: Harness,
+) -> None:
+    """Where `<t:…>` can't go (autocomplete choices) a day is written out by Babel in the
+    reader's language, and a refusal's day is a `<t:…>`; English stays as it was."""
+    await set_up_rotas(hearth)
+    await make_rota(hearth, needed=2)
+    slot_id = (await add_slots(hearth, "Evening duty", "2026-03-03 19:00"))[0]
+    await train(hearth, hearth.supporter)
+    hearth.fake.actions.set_locale(hearth.supporter, "es-ES")
+
+    choices = await hearth.autocomplete(hearth.supporter, hearth.channel, "rota claim", "slot", "")
+    assert choices == [
+        {"name": f"#{slot_id} mar 3 mar 19:00–21:00 · Evening duty (0/2)", "value": str(slot_id)}
+    ]
+    typed = await hearth.autocomplete(hearth.supporter, hearth.channel, "rota claim", "slot", "mar")
+    assert [c["value"] for c in typed] == [str(slot_id)]
+
+    past = await hearth.slash(hearth.supporter, hearth.channel, "rota away", start="2026-03-01")
+    assert past.ephemeral
+    zone = ZoneInfo((await bot_of(hearth).settings.get(hearth.guild.id)).timezone)
+    day = discord_day(date(2026, 3, 1), zone)  # each reader's app writes it in their language
+    assert past.content == f"El {day} ya ha pasado. Un descanso puede empezar hoy o más adelante."
+
+    english = await hearth.autocomplete(
+        hearth.coordinator, hearth.channel, "rota claim", "slot", ""
+    )
+    assert english[0]["name"] == f"#{slot_id} Tue 3 Mar 19:00–21:00 · Evening duty (0/2)"

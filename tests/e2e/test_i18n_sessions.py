@@ -190,3 +190,19 @@ async def test_a_spanish_servers_coordinators_get_the_facilitator_alert_in_spani
     listing = await sessions_list(hearth, hearth.member)
     assert f"~~#{session_id}" in listing.content, listing.content
     assert "cancelada: no había ninguna persona facilitadora formada disponible" in listing.content
+
+
+async def test_a_long_series_is_paged_in_the_readers_language(hearth: Harness) -> None:
+    """The pager's "(page x of y)" and its buttons follow the reader, like the list itself."""
+    await set_up_sessions(hearth)
+    await add_session(hearth, repeat_weeks=25)
+    await join_group(hearth, hearth.member)
+    hearth.fake.actions.set_locale(hearth.member, "es-ES")
+    listing = await sessions_list(hearth, hearth.member)
+    assert "**Carers circle**: próximas sesiones (página 1 de 3)" in listing.content
+    assert "page" not in listing.content
+    ids = await session_ids(hearth)
+    labels = [c.label for c in listing.components if c.label]
+    assert f"Voy · #{ids[0]} mar 03 mar 19:00" in labels, labels
+    page2 = await hearth.click(hearth.member, listing, label="Siguiente →")
+    assert "(página 2 de 3)" in page2.text and f"#{ids[10]}" in page2.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import ENGLISH
 from bot.services.text import split_text
 from cogs._pages import line_page, split_lines
 
@@ -15,12 +16,12 @@ def test_split_lines_keeps_every_line_in_order_within_the_budget() -> None:
 
 def test_line_page_clamps_the_page_and_says_where_you_are() -> None:
     lines = [f"item {n:03d} " + "y" * 80 for n in range(100)]
-    last, shown = line_page("**Things**", lines, 999, footer="the end")
+    last, shown = line_page("**Things**", lines, 999, footer="the end", tr=ENGLISH)
     assert last.page == last.pages - 1 and last.pages > 1
     assert last.content.startswith(f"**Things** (page {last.pages} of {last.pages})")
     assert last.content.endswith("the end") and len(last.content) <= 2000
     assert shown[-1] == 99
-    pages = [line_page("**Things**", lines, n)[1] for n in range(last.pages)]
+    pages = [line_page("**Things**", lines, n, tr=ENGLISH)[1] for n in range(last.pages)]
     assert [i for page in pages for i in page] == list(range(100))
 
 

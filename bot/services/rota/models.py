@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -34,16 +33,6 @@ class Slot(BaseModel):
     @property
     def open_places(self) -> int:
         return max(0, self.needed - len(self.claimers))
-
-    def label(self, zone: ZoneInfo) -> str:
-        """ "Tue 3 Mar 19:00–21:00 · Evening duty (1/2)" in the server's zone, for pickers."""
-        start = self.starts_at.astimezone(zone)
-        end = self.ends_at.astimezone(zone)
-        day = f"{start:%a} {start.day} {start:%b}"
-        return (
-            f"{day} {start:%H:%M}–{end:%H:%M} · {self.rota_name} "
-            f"({len(self.claimers)}/{self.needed})"
-        )
 
 
 class Shift(BaseModel):
