@@ -175,6 +175,6 @@ async def build_big_world(hearth: Harness) -> BigWorld:
     # A long audit trail.
     for n in range(AUDIT_ENTRIES):
         detail = padded(f"entry {n:03d}:", 300)
-        await bot.audit_log.record(gid, cora, "world.built", detail)
+        await bot.audit_log.record(gid, cora, given("world.built"), detail)
         world.audit_details.append(detail)
     return world

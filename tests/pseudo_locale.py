@@ -79,18 +79,20 @@ def given(text: str) -> str:
     return text
 
 
-def visible(value: Any, key: str = "", parent: str = "") -> Iterator[str]:
-    """The texts of a request body a person reads."""
+def visible(
+    value: Any, key: str = "", parent: str = "", *, only: frozenset[str] = _VISIBLE
+) -> Iterator[str]:
+    """The texts of a request body a person reads (those under the keys `only`)."""
     if isinstance(value, str):
-        if key in _VISIBLE or (key == "value" and parent == "fields"):
+        if key in only or (key == "value" and parent == "fields" and only is _VISIBLE):
             yield value
     elif isinstance(value, dict):
         for name, item in value.items():
             if name not in _NOT_TEXT:
-                yield from visible(item, name, key)
+                yield from visible(item, name, key, only=only)
     elif isinstance(value, list):
         for item in value:
-            yield from visible(item, key, parent)
+            yield from visible(item, key, parent, only=only)
 
 
 def _export_texts(value: Any) -> Iterator[str]:
@@ -191,15 +193,23 @@ class Checker:
     def __init__(self, fake: FakeDiscord, found: list[Untranslated]) -> None:
         self._fake = fake
         self._found = found
+        # Button labels that went through a catalogue, as the fake keeps them (unmarked): a label
+        # Hearth reads back from its own message and sends again (a Close button kept in the
+        # language it was sent in) went through one, once. Labels only: a text shown once
+        # wrapped must not excuse the same words elsewhere unwrapped.
+        self._echoes: set[str] = set()
 
     def __call__(self, route: str, body: dict[str, Any], uploads: list[Upload]) -> dict[str, Any]:
         texts = list(visible(body))
         for upload in uploads:
             texts += file_texts(upload)
             _unwrap_file(upload)
+        for label in visible(body, only=frozenset({"label"})):
+            if _WRAPPED.fullmatch(label):
+                self._echoes.add(label.translate(_MARKERS))
         # Data is gathered only when something is left: most bodies are wholly wrapped.
         if untranslated(texts):
-            self._found.extend(untranslated(texts, data(self._fake)))
+            self._found.extend(untranslated(texts, data(self._fake) | self._echoes))
         return dict(_unwrapped(body))
 
 

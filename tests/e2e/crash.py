@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot.db import Database, Tx, open_database
 from tests.fakediscord import FakeDiscord
+from tests.pseudo_locale import given
 from tests.stores import new_target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,13 +85,13 @@ async def build_burst(
     for index in range(-(-groups // GROUPS_PER_CHANNEL)):
         burst.channels.append(guild.add_text_channel(f"checkins-{index}").id)
     for index in range(groups):
-        burst.prompts.append(f"crash-g{index}")
+        burst.prompts.append(given(f"crash-g{index}"))
     for index in range(personal):
         member = guild.add_member(f"p{index}")
         burst.personal[f"p{member.id}"] = member.id
     for index in range(reminders):
         burst.reminded.append(guild.add_member(f"s{index}").id)
-        burst.reminders.append(f"crash-r{index}")
+        burst.reminders.append(given(f"crash-r{index}"))
     now = int(time.time())
     schedule = (
         "INSERT INTO checkin_schedules (guild_id, kind, channel_id, user_id, prompt, days, "

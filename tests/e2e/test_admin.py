@@ -13,6 +13,7 @@ from datetime import timedelta
 from bot.db import Tx
 from bot.services.export import discover_tables
 from tests.harness import Harness, bot_of
+from tests.pseudo_locale import given
 from tests.services import seeded_group
 
 PURGE = "guild_purge"
@@ -112,7 +113,9 @@ async def test_audit_pages_with_buttons_filters_and_survives_a_restart(hearth: H
     clock.advance(timedelta(days=40))
     for number in range(23):
         actor = hearth.coordinator if number % 2 == 0 else other
-        await bot.audit_log.record(hearth.guild.id, actor.id, "groups.create", f"entry {number}")
+        await bot.audit_log.record(
+            hearth.guild.id, actor.id, given("groups.create"), given(f"entry {number}")
+        )
         clock.advance(timedelta(minutes=1))
     await bot.audit_log.record(hearth.guild.id + 1, other.id, "elsewhere", "other server")
 
