@@ -24,6 +24,7 @@ line. Registered for every run (tests/conftest.py), and idle unless the variable
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -141,35 +142,68 @@ def _unwrap_file(upload: Upload) -> None:
         upload.data = upload.data.decode("utf-8").translate(_MARKERS).encode("utf-8")
 
 
-def data(fake: FakeDiscord) -> set[str]:
-    """What people wrote or named: shown as written, in any language."""
-    found: set[str] = set()
-    for interaction in fake.interactions.values():
-        found.update(s for s in _strings(interaction.data) if not s.isdigit())
-    for message in fake.messages.values():
-        if message.author.id != fake.bot_user.id and message.content:
-            found.add(message.content)
+class Data:
+    """What people wrote or named in one fake, shown as written in any language: kept up to
+    date as the fake grows (a 10,000-message burst must not be re-read at every message)."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self._fake = fake
+        self._typed: set[str] = set()  # messages and interactions, read once each
+        self._messages = self._interactions = 0
+        self._named: set[str] = set()
+        self._named_size = -1
+        self._values: list[str] = []
+        self._version: tuple[int, ...] = ()
+
+    def values(self) -> list[str]:
+        """Every data text (and as Hearth shows it), longest first."""
+        fake = self._fake
+        for message in itertools.islice(fake.messages.values(), self._messages, None):
+            if message.author.id != fake.bot_user.id and message.content:
+                self._typed.update(_as_shown(message.content))
+        self._messages = len(fake.messages)
+        for interaction in itertools.islice(fake.interactions.values(), self._interactions, None):
+            for text in _strings(interaction.data):
+                if not text.isdigit():
+                    self._typed.update(_as_shown(text))
+        self._interactions = len(fake.interactions)
+        size = len(fake.users) + sum(
+            len(g.channels) + len(g.roles) + len(g.members) + len(g.scheduled_events) + 1
+            for g in fake.guilds.values()
+        )
+        if size != self._named_size:
+            self._named = {v for name in _names(fake) for v in _as_shown(name)}
+            self._named_size = size
+        version = (len(self._typed), len(self._named), len(_given))
+        if version != self._version:
+            given = {v for text in _given for v in _as_shown(text)}
+            self._values = _longest_first(self._typed | self._named | given | _LANGUAGE_NAMES)
+            self._version = version
+        return self._values
+
+
+def _names(fake: FakeDiscord) -> Iterator[str]:
     for user in fake.users.values():
-        found.update(n for n in (user.username, user.global_name) if n)
+        yield from (n for n in (user.username, user.global_name) if n)
     for guild in fake.guilds.values():
-        found.add(guild.name)
-        found.update(c.name for c in guild.channels.values() if c.name)
-        found.update(r.name for r in guild.roles.values())
-        found.update(m.nick for m in guild.members.values() if m.nick)
-        found.update(e.name for e in guild.scheduled_events.values())
-    found.update(_given)
-    # As Hearth stores and shows what was typed: trimmed, invisible characters taken out,
-    # Markdown escaped.
-    found.update([variant for value in list(found) for variant in _as_shown(value)])
-    # Languages named in their own words ("español"): Babel's locale data, the same for everyone.
-    found.update(i18n.language_name(code) for code in i18n.available_languages())
-    return {value for value in found if value.strip()}
+        yield guild.name
+        yield from (c.name for c in guild.channels.values() if c.name)
+        yield from (r.name for r in guild.roles.values())
+        yield from (m.nick for m in guild.members.values() if m.nick)
+        yield from (e.name for e in guild.scheduled_events.values())
+
+
+# Languages named in their own words ("español"): Babel's locale data, the same for everyone.
+_LANGUAGE_NAMES = frozenset(i18n.language_name(code) for code in i18n.available_languages())
 
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def _as_shown(value: str) -> Iterator[str]:
+    """`value` as typed, and as Hearth stores and shows it: trimmed, invisible characters taken
+    out, Markdown escaped."""
+    yield value
     cleaned = " ".join(_INVISIBLE.sub("", value).split())
     yield cleaned
     yield discord.utils.escape_markdown(cleaned)
@@ -191,7 +225,7 @@ class Checker:
     body unwrapped."""
 
     def __init__(self, fake: FakeDiscord, found: list[Untranslated]) -> None:
-        self._fake = fake
+        self._data = Data(fake)
         self._found = found
         # Button labels that went through a catalogue, as the fake keeps them (unmarked): a label
         # Hearth reads back from its own message and sends again (a Close button kept in the
@@ -209,7 +243,8 @@ class Checker:
                 self._echoes.add(label.translate(_MARKERS))
         # Data is gathered only when something is left: most bodies are wholly wrapped.
         if untranslated(texts):
-            self._found.extend(untranslated(texts, data(self._fake) | self._echoes))
+            known = self._data.values() + _longest_first(self._echoes)  # (echoes: a few labels)
+            self._found.extend(untranslated(texts, sorted_data=known))
         return dict(_unwrapped(body))
 
 
@@ -255,11 +290,17 @@ def _without_data(rest: str, value: str) -> str:
     return rest
 
 
-def untranslated(shown: Iterable[str], data: Iterable[str] = ()) -> list[Untranslated]:
+def _longest_first(data: Iterable[str]) -> list[str]:
+    return sorted({d for d in data if d.strip()}, key=len, reverse=True)
+
+
+def untranslated(
+    shown: Iterable[str], data: Iterable[str] = (), *, sorted_data: list[str] | None = None
+) -> list[Untranslated]:
     """Visible texts seen under the pseudo-locale that hold words outside ⟦…⟧: text that did not
     go through a catalogue. `data` is what people wrote (group names, helplines), shown as
-    written, whole or cut short."""
-    values = sorted({d for d in data if d.strip()}, key=len, reverse=True)  # longest first
+    written, whole or cut short (`sorted_data`: the same, already longest first)."""
+    values = sorted_data if sorted_data is not None else _longest_first(data)
     found: list[Untranslated] = []
     for text in shown:
         rest = text
@@ -270,7 +311,8 @@ def untranslated(shown: Iterable[str], data: Iterable[str] = ()) -> list[Untrans
             rest = stripped
         rest = _CUT_WRAPPED.sub(" ", rest)
         for value in values:  # before markup: a member may type a link or a `code span`
-            rest = _without_data(rest, value)
+            if value[:_PREFIX_MIN] in rest:  # (most are not there: a substring test first)
+                rest = _without_data(rest, value)
         rest = _MARKUP.sub(" ", rest)
         if _LETTER.search(rest):
             found.append(Untranslated(text, " ".join(rest.split())))
