@@ -146,6 +146,13 @@ async def texts_for_guild(bot: HearthBot, guild_id: int | None) -> Texts:
     return i18n.texts(await _server_locale(bot, guild_id))
 
 
+async def server_reason(bot: HearthBot, guild_id: int, template: str, **params: object) -> str:
+    """Why Hearth changed a role, channel or pin, as Discord's audit log shows it to the
+    server's moderators: in the server's language (`template` is marked `N_`)."""
+    text = (await texts_for_guild(bot, guild_id)).gettext(template)
+    return text.format(**params) if params else text
+
+
 async def texts_for_member(bot: HearthBot, guild_id: int, user_id: int) -> Texts:
     """What a personal DM is written in: the member's client language if Hearth saw it."""
     seen = await bot.service(MemberLocales).of(guild_id, user_id)

@@ -18,7 +18,7 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import FILL_PLACES
 from bot.i18n import ENGLISH, N_, Nn_, Texts
-from bot.i18n_discord import texts, texts_for_guild
+from bot.i18n_discord import server_reason, texts, texts_for_guild
 from bot.services.mydata import (
     AUDIT_MYDATA_DELETED,
     DeleteReport,
@@ -119,12 +119,13 @@ async def take_roles(bot: HearthBot, guild: discord.Guild, user_id: int, roles: 
             member = await guild.fetch_member(user_id)
         except discord.HTTPException:
             return  # no longer in the server: no role to take away
+    why = await server_reason(bot, guild.id, N_("Member deleted their Hearth data (/mydata)"))
     for role_id in roles:
         role = guild.get_role(role_id)
         if role is None or role not in member.roles:
             continue
         try:
-            await member.remove_roles(role, reason="Member deleted their Hearth data (/mydata)")
+            await member.remove_roles(role, reason=why)
         except discord.HTTPException as exc:
             log.warning("could not remove a group role in guild %s: %s", guild.id, exc.code)
             tr = await texts_for_guild(bot, guild.id)

@@ -46,8 +46,8 @@ _given: set[str] = set()  # this test's own texts, handed to the bot as data (`g
 # Keys whose text a person reads; `value` only as an embed field's (elsewhere it is a select
 # option's or a choice's id, or a text input's prefilled data), and an emoji's name is markup.
 _VISIBLE = frozenset(
-    {"content", "title", "description", "name", "text", "label", "placeholder", "topic"}
-)
+    {"content", "title", "description", "name", "text", "label", "placeholder", "topic", "reason"}
+)  # `reason`: what moderators read in the server's audit log (the fake hands it over so)
 _NOT_TEXT = frozenset({"custom_id", "url", "emoji", "allowed_mentions", "message_reference"})
 _MARKERS = str.maketrans("", "", i18n.OPEN + i18n.CLOSE)
 # What a person reads in the files Hearth sends: a member's export explains itself ("about", and

@@ -16,7 +16,7 @@ from bot.app import HearthBot
 from bot.errors import UserFacingError
 from bot.features import CONTINUE_JOIN, FILL_PLACES, Feature
 from bot.i18n import N_, Nn_, Texts
-from bot.i18n_discord import texts, texts_for_guild, texts_for_member
+from bot.i18n_discord import server_reason, texts, texts_for_guild, texts_for_member
 from bot.services.group_membership import MembershipService
 from bot.services.group_names import GroupState
 from bot.services.groups import (
@@ -185,14 +185,17 @@ class Groups(GroupFlow):
             await self.groups.check_role_free(guild.id, role.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         made: list[discord.abc.Snowflake] = []
+        why = await server_reason(
+            self.bot, guild.id, N_("Hearth: the new group “{name}”"), name=cleaned
+        )
         try:
-            group_role = role or await create_group_role(guild, cleaned)
+            group_role = role or await create_group_role(guild, cleaned, why)
             if role is None:
                 made.append(group_role)
             if create_channel:
                 settings = await self.bot.settings.get(guild.id)
                 staff = [r for r in (settings.supporter_role_id, settings.coordinator_role_id) if r]
-                channel = await create_private_channel(guild, cleaned, group_role, staff)
+                channel = await create_private_channel(guild, cleaned, group_role, staff, why)
                 made.append(channel)
             created = await self.groups.create(
                 guild.id,
@@ -205,7 +208,7 @@ class Groups(GroupFlow):
                 channel_id=channel.id if channel else None,
             )
         except Exception:
-            await self._undo_created(made)
+            await self._undo_created(made, guild.id)
             raise
         made_channel = N_("{name} (role {role}, channel {channel})")
         await record_audit(interaction, AUDIT_GROUP_CREATED,
@@ -225,11 +228,12 @@ class Groups(GroupFlow):
         await self.refresh_panels(guild_of(interaction).id)
         await send_ephemeral(interaction, text)
 
-    async def _undo_created(self, made: list[Any]) -> None:
+    async def _undo_created(self, made: list[Any], guild_id: int) -> None:
         """A create that failed part-way leaves no stray role or channel behind."""
+        why = await server_reason(self.bot, guild_id, N_("Hearth: group creation did not complete"))
         for thing in reversed(made):
             try:
-                await thing.delete(reason="Hearth: group creation did not complete")
+                await thing.delete(reason=why)
             except discord.HTTPException as exc:
                 log.warning("could not clean up after a failed group create: %s", exc.code)
 
@@ -294,7 +298,8 @@ class Groups(GroupFlow):
         if role is None or role.name != old_name:
             return ""
         try:
-            await role.edit(name=new_name[:100], reason="Hearth: the group was renamed")
+            why = await server_reason(self.bot, guild.id, N_("Hearth: the group was renamed"))
+            await role.edit(name=new_name[:100], reason=why)
         except discord.HTTPException:
             return " " + tr.gettext(
                 "I couldn't rename its role {role} (it must be below my own role); "
@@ -371,8 +376,9 @@ class Groups(GroupFlow):
         text = text.format(member=member.mention, name=found.name)
         if result.status == "left":
             failure = await change_role(
-                self.bot, guild, member.id, found.role_id, add=False, reason="removed from group"
-            )
+                self.bot, guild, member.id, found.role_id, add=False,
+                why=N_("removed from group {group}"), group_id=found.id,
+            )  # fmt: skip
             if failure is not None:
                 text += " " + tr.gettext("I couldn't take their group role away: {fix}").format(
                     fix=failure.fix.text(tr)

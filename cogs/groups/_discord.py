@@ -14,6 +14,7 @@ import discord
 from bot.app import COORDINATOR_KIND, HearthBot
 from bot.errors import UserFacingError
 from bot.i18n import ENGLISH, N_, Texts
+from bot.i18n_discord import server_reason
 from bot.outbox_kinds import message_specs
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,18 @@ def check_assignable(guild: discord.Guild, role: discord.Role, tr: Texts = ENGLI
 
 
 async def change_role(
-    bot: HearthBot, guild: discord.Guild, user_id: int, role_id: int, *, add: bool, reason: str
+    bot: HearthBot,
+    guild: discord.Guild,
+    user_id: int,
+    role_id: int,
+    *,
+    add: bool,
+    why: str,
+    group_id: int,
 ) -> RoleFailure | None:
-    """Give or take a group role; None on success."""
+    """Give or take a group role; None on success. `why` (marked `N_`, with `{group}`) goes to
+    Discord's audit log in the server's language."""
+    reason = await server_reason(bot, guild.id, why, group=group_id)
     try:
         if add:
             await bot.http.add_role(guild.id, user_id, role_id, reason=reason)
@@ -125,14 +135,14 @@ async def change_role(
     return None
 
 
-async def create_group_role(guild: discord.Guild, name: str) -> discord.Role:
+async def create_group_role(guild: discord.Guild, name: str, reason: str) -> discord.Role:
     """A plain role for the group: no permissions and not mentionable, so nobody can ping it."""
     try:
         return await guild.create_role(
             name=name[:100],
             permissions=discord.Permissions.none(),
             mentionable=False,
-            reason="Hearth: role for a new peer group",
+            reason=reason,
         )
     except discord.Forbidden:
         raise UserFacingError(
@@ -145,7 +155,11 @@ async def create_group_role(guild: discord.Guild, name: str) -> discord.Role:
 
 
 async def create_private_channel(
-    guild: discord.Guild, name: str, group_role: discord.Role, staff_role_ids: list[int]
+    guild: discord.Guild,
+    name: str,
+    group_role: discord.Role,
+    staff_role_ids: list[int],
+    reason: str,
 ) -> discord.TextChannel:
     """A text channel only the group, supporters, coordinators and the bot can see."""
     overwrites: dict[
@@ -162,9 +176,7 @@ async def create_private_channel(
                 CHANNEL_ACCESS, discord.Permissions()
             )
     try:
-        return await guild.create_text_channel(
-            name[:100], overwrites=overwrites, reason="Hearth: private channel for a peer group"
-        )
+        return await guild.create_text_channel(name[:100], overwrites=overwrites, reason=reason)
     except discord.Forbidden:
         raise UserFacingError(
             N_(

@@ -200,8 +200,9 @@ class GroupFlow(commands.Cog):
         # response there never costs the member their interaction.
         await self._defer(interaction)
         failure = await change_role(
-            self.bot, guild, user_id, group.role_id, add=True, reason=f"joined group {group.id}"
-        )
+            self.bot, guild, user_id, group.role_id, add=True,
+            why=N_("joined group {group}"), group_id=group.id,
+        )  # fmt: skip
         if failure is not None:
             await self.members.undo_join(guild.id, group_id, user_id)
             await self._show(
@@ -242,8 +243,9 @@ class GroupFlow(commands.Cog):
                 name=group.name
             )
         failure = await change_role(
-            self.bot, guild, user_id, group.role_id, add=False, reason=f"left group {group.id}"
-        )
+            self.bot, guild, user_id, group.role_id, add=False,
+            why=N_("left group {group}"), group_id=group.id,
+        )  # fmt: skip
         await self.fill_places(guild, group.id)
         await self.refresh_panels(guild.id)
         if failure is not None and not failure.member_gone:
@@ -268,7 +270,8 @@ class GroupFlow(commands.Cog):
                 promotion.user_id,
                 promotion.group.role_id,
                 add=True,
-                reason=f"promoted from the waitlist of group {promotion.group.id}",
+                why=N_("promoted from the waitlist of group {group}"),
+                group_id=promotion.group.id,
             )
             if failure is None:
                 return "given"

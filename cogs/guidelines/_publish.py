@@ -154,7 +154,7 @@ class Publisher:
         )
         tr = await texts_for_guild(self.bot, guild.id)
         try:
-            await message.pin(reason="Hearth: boundary guidelines")
+            await message.pin(reason=tr.gettext("Hearth: boundary guidelines"))
             outcome.pinned = True
         except discord.Forbidden:
             outcome.pin_problem = tr.gettext(
@@ -173,7 +173,7 @@ class Publisher:
             outcome.replaced += 1
             try:
                 await channel.get_partial_message(old.message_id).unpin(
-                    reason="Hearth: replaced by a fresh copy of the guidelines"
+                    reason=tr.gettext("Hearth: replaced by a fresh copy of the guidelines")
                 )
             except discord.NotFound:
                 pass  # deleted by hand already: nothing left to unpin
@@ -278,7 +278,7 @@ class Publisher:
         if role in member.roles:
             return True
         try:
-            await member.add_roles(role, reason="Accepted the server guidelines")
+            await member.add_roles(role, reason=tr.gettext("Accepted the server guidelines"))
         except discord.Forbidden:
             await self._role_alert(
                 member.guild,
@@ -313,14 +313,13 @@ class Publisher:
                 ).format(version=version.version, role=role.mention),
             )
             return
+        why = tr.gettext("Server guidelines version {version} not accepted yet")
         try:
             for member in list(role.members):
                 if await self.service.has_accepted(guild.id, None, version.version, member.id):
                     continue
                 try:
-                    await member.remove_roles(
-                        role, reason=f"Server guidelines version {version.version} not accepted yet"
-                    )
+                    await member.remove_roles(role, reason=why.format(version=version.version))
                 except discord.NotFound:
                     continue  # left the server meanwhile
                 await asyncio.sleep(ROLE_PACE_SECONDS)

@@ -59,7 +59,7 @@ async def create_missing(
     server = await texts_for_guild(bot, guild.id)
     created: list[str] = []
     failed: list[str] = []
-    reason = f"Hearth /setup by {actor} ({actor.id})"
+    reason = server.gettext("Hearth /setup by {actor} ({id})").format(actor=actor, id=actor.id)
     server = await texts_for_guild(bot, guild.id)
 
     async def save(key: str, value: int, what: Phrase) -> None:

@@ -190,3 +190,16 @@ async def test_a_spanish_servers_new_roles_and_channels_are_named_in_spanish(
     assert stored["supporter_role_id"] == supporters.id
     assert (stored["log_channel_id"], stored["alerts_channel_id"]) == (log.id, alerts.id)
     assert f"<#{log.id}>" in panel.text and "private channel" in panel.text
+
+
+async def test_a_spanish_servers_audit_log_reasons_are_spanish(hearth: Harness) -> None:
+    """Discord's own audit log shows moderators why Hearth made a role or gave it: in the
+    server's language, like everything else Hearth writes there."""
+    await bot_of(hearth).settings.update(hearth.guild.id, None, language="es")
+    await create_group(hearth)
+    joined = await hearth.slash(hearth.member, hearth.channel, "group join", name="Carers circle")
+    assert joined.ephemeral
+    reasons = [reason for _, reason in hearth.fake.audit_reasons]
+    assert reasons[0].startswith("Hearth: el nuevo grupo «Carers circle»"), reasons
+    assert any(reason.startswith("se unió al grupo ") for reason in reasons), reasons
+    assert not any("group" in reason for reason in reasons), reasons

@@ -16,6 +16,7 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -198,15 +199,25 @@ class FakeDiscord(FakeState):
         return response
 
     async def _hook_body(self, request: web.Request, template: str) -> None:
+        # What moderators read in the server's audit log (discord.py quotes it for the header).
+        reason = unquote(request.headers.get("X-Audit-Log-Reason", "")) or None
         hook = self.bot_body_hook
-        if hook is None or not request.body_exists or "/commands" in template:
+        if hook is None or "/commands" in template:
+            if reason is not None:
+                self.audit_reasons.append((f"{request.method} {template}", reason))
+            return
+        if reason is not None:
+            reason = hook(f"{request.method} {template}", {"reason": reason}, [])["reason"]
+            self.audit_reasons.append((f"{request.method} {template}", reason))
+        if not request.body_exists:
             return
         try:
             body, uploads = await read_body(request)
         except ValueError:
             return  # the spec check refuses it as Discord would
         if isinstance(body, dict):
-            replace_body(request, hook(f"{request.method} {template}", body, uploads), uploads)
+            changed = hook(f"{request.method} {template}", body, uploads)
+            replace_body(request, changed, uploads)
 
     async def _check_shape(self, request: web.Request, template: str) -> None:
         """Refuse, as Discord would, a body its route's schema in Discord's spec refuses."""

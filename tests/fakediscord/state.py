@@ -66,9 +66,11 @@ class FakeState:
         self.violations: list[str] = []  # requests Discord would refuse (spec or documented limit)
         self.unchecked: list[str] = []  # request bodies the spec has no schema for
         # Called with ("METHOD /route/{template}", body, uploads) for every body the bot sends
-        # (command registration aside), before anything else reads it; what it returns is what
-        # the route sees. The pseudo-locale run checks and unwraps visible text here.
+        # (command registration aside), and with {"reason": …} for its audit-log reason, before
+        # anything else reads them; what it returns is what the route sees. The pseudo-locale
+        # run checks and unwraps visible text here.
         self.bot_body_hook: BodyHook | None = None
+        self.audit_reasons: list[tuple[str, str]] = []  # (route, X-Audit-Log-Reason), in order
         self._time_offset = 0.0
         self._changed = asyncio.Event()
         self.gateway = Gateway(self)
