@@ -85,17 +85,27 @@ class GuildRegistry(Service):
 
     async def note_locales(self, locales: dict[int, str]) -> None:
         """Remember servers' own Discord languages (`guild.preferred_locale`), for the processes
-        that don't have them in their cache; a row is written only where it changed."""
-        rows = [(locale, guild_id, locale) for guild_id, locale in locales.items()]
-        if not rows:
+        that don't have them in their cache. Read first, so a start with thousands of servers
+        writes only the few whose language changed (usually none)."""
+        if not locales:
+            return
+        if len(locales) == 1:  # a join or a change: that server's row only
+            rows = await self._db.fetchall(
+                "SELECT guild_id, preferred_locale FROM guilds WHERE guild_id = ?", tuple(locales)
+            )
+        else:  # a start: every server's, in one read
+            rows = await self._db.fetchall("SELECT guild_id, preferred_locale FROM guilds")
+        stored = {row["guild_id"]: row["preferred_locale"] for row in rows}
+        changed = [
+            (locale, guild_id)
+            for guild_id, locale in locales.items()
+            if guild_id in stored and stored[guild_id] != locale
+        ]
+        if not changed:
             return
 
         def write(tx: Tx) -> None:
-            tx.executemany(
-                "UPDATE guilds SET preferred_locale = ? WHERE guild_id = ? "
-                "AND (preferred_locale IS NULL OR preferred_locale <> ?)",
-                rows,
-            )
+            tx.executemany("UPDATE guilds SET preferred_locale = ? WHERE guild_id = ?", changed)
 
         await self._db.write(write)
 
